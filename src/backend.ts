@@ -1,0 +1,49 @@
+import type { Packed } from './pack.js';
+
+export type BackendName = 'webgpu' | 'wasm' | 'js';
+
+/** Parameters with constraints folded in: a forbidden start, end or transition is -Infinity. */
+export interface Potentials {
+  K: number;
+  start: Float64Array;
+  end: Float64Array;
+  /** Row-major `[from * K + to]`. */
+  trans: Float64Array;
+}
+
+/** What forward–backward gives the shared gradient code; everything else is derived from it. */
+export interface Posteriors {
+  /** log Z per sequence (-Infinity where no path is allowed). */
+  logZ: Float64Array;
+  /** p(y_s = j), packed `[B, T, K]`; 0 past each length. */
+  unary: Float32Array | Float64Array;
+  /** Σ_b Σ_s p(y_{s-1} = i, y_s = j), `[K * K]`. */
+  transCounts: Float64Array;
+  /** Per sequence Σ_s Σ_ij p(y_{s-1} = i, y_s = j) · trans[i][j]: the transition part of E[score]. */
+  pairScore: Float64Array;
+}
+
+export interface ViterbiResult {
+  /** Best packed path per sequence, `[B, T]`. */
+  paths: Int32Array;
+  /** Its score (-Infinity where no path is allowed). */
+  scores: Float64Array;
+}
+
+export interface KBestResult {
+  /** `[B, k, T]` packed paths. */
+  paths: Int32Array;
+  /** `[B, k]` scores, best first; -Infinity marks a missing path. */
+  scores: Float64Array;
+  k: number;
+}
+
+/** The dynamic programs one backend runs; all inputs are packed (right-padded by lengths). */
+export interface Backend {
+  readonly name: BackendName;
+  logPartition(p: Packed, w: Potentials): Promise<Float64Array>;
+  posteriors(p: Packed, w: Potentials): Promise<Posteriors>;
+  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult>;
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult>;
+  dispose(): void;
+}

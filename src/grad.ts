@@ -1,0 +1,83 @@
+import type { Posteriors, Potentials } from './backend.js';
+import type { Packed } from './pack.js';
+
+/**
+ * Gradient and expectation math, written once for every backend on top of the posteriors it returns.
+ * ∂llh/∂e[s][j] = [y_s = j] − p(y_s = j); ∂llh/∂trans[i][j] = #(i→j in y) − Σ_s p(i→j at s);
+ * start and end likewise with the first and last steps.
+ */
+
+/** score(y) per sequence over packed tags; -Infinity where y takes a forbidden step. */
+export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64Array {
+  const { B, T, K } = p;
+  const out = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    let y = tags[b * T];
+    let s = w.start[y] + p.emissions[b * T * K + y];
+    for (let t = 1; t < len; t++) {
+      const z = tags[b * T + t];
+      s += w.trans[y * K + z] + p.emissions[(b * T + t) * K + z];
+      y = z;
+    }
+    out[b] = s + w.end[y];
+  }
+  return out;
+}
+
+export interface ParamGrads {
+  /** Packed `[B, T, K]`. */
+  emissions: Float64Array;
+  startTransitions: Float64Array;
+  endTransitions: Float64Array;
+  transitions: Float64Array;
+}
+
+/** Gradients of `weight · Σ_b llh_b` with respect to the emissions and the parameters. */
+export function llhGradients(p: Packed, tags: Int32Array, post: Posteriors, weight: number): ParamGrads {
+  const { B, T, K } = p;
+  const emissions = new Float64Array(B * T * K);
+  const start = new Float64Array(K);
+  const end = new Float64Array(K);
+  const trans = new Float64Array(K * K);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    for (let s = 0; s < len; s++) {
+      const o = (b * T + s) * K;
+      for (let j = 0; j < K; j++) emissions[o + j] = -weight * post.unary[o + j];
+      emissions[o + tags[b * T + s]] += weight;
+      if (s > 0) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
+    }
+    const first = b * T * K, last = (b * T + len - 1) * K;
+    for (let j = 0; j < K; j++) {
+      start[j] -= weight * post.unary[first + j];
+      end[j] -= weight * post.unary[last + j];
+    }
+    start[tags[b * T]] += weight;
+    end[tags[b * T + len - 1]] += weight;
+  }
+  for (let i = 0; i < K * K; i++) trans[i] -= weight * post.transCounts[i];
+  return { emissions, startTransitions: start, endTransitions: end, transitions: trans };
+}
+
+/** H(y | x) = log Z − E_p[score(y)] per sequence. */
+export function entropies(p: Packed, post: Posteriors, w: Potentials): Float64Array {
+  const { B, T, K } = p;
+  const out = new Float64Array(B);
+  const term = (q: number, v: number) => (q > 0 ? q * v : 0);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    let e = post.pairScore[b];
+    for (let s = 0; s < len; s++) {
+      const o = (b * T + s) * K;
+      for (let j = 0; j < K; j++) e += term(post.unary[o + j], p.emissions[o + j]);
+    }
+    const first = b * T * K, last = (b * T + len - 1) * K;
+    for (let j = 0; j < K; j++) e += term(post.unary[first + j], w.start[j]) + term(post.unary[last + j], w.end[j]);
+    out[b] = Math.max(0, post.logZ[b] - e);
+  }
+  return out;
+}

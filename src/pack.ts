@@ -1,0 +1,80 @@
+import type { DenseEmissions } from './inputs.js';
+
+/**
+ * What every backend computes on: sequences compacted to their on positions, batch-first, right-padded.
+ * Masks with gaps or a masked first step are handled here once, so kernels only ever see lengths.
+ */
+export interface Packed {
+  B: number;
+  /** Longest compacted length (at least 1). */
+  T: number;
+  K: number;
+  /** `[B, T, K]`; rows past a sequence's length are never read. */
+  emissions: Float32Array | Float64Array;
+  lengths: Int32Array;
+  /** For each sequence, the dense timestep of each packed step (`[B, T]`, -1 past the length). */
+  positions: Int32Array;
+  /** True where `emissions` is the caller's array: no compaction was needed. */
+  identity: boolean;
+}
+
+export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
+  const { B, T, K, data } = em;
+  const lengths = new Int32Array(B);
+  let prefix = true;
+  let Tp = 0;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      if (mask[b * T + t]) {
+        if (n !== t) prefix = false;
+        n++;
+      }
+    }
+    lengths[b] = n;
+    if (n > Tp) Tp = n;
+  }
+  if (prefix) {
+    const positions = new Int32Array(B * T).fill(-1);
+    for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
+    return { B, T, K, emissions: data, lengths, positions, identity: true };
+  }
+  Tp = Math.max(Tp, 1);
+  const emissions = new (data.constructor as Float64ArrayConstructor)(B * Tp * K);
+  const positions = new Int32Array(B * Tp).fill(-1);
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let t = 0; t < T; t++) {
+      if (!mask[b * T + t]) continue;
+      positions[b * Tp + n] = t;
+      emissions.set(data.subarray((b * T + t) * K, (b * T + t + 1) * K), (b * Tp + n) * K);
+      n++;
+    }
+  }
+  return { B, T: Tp, K, emissions, lengths, positions, identity: false };
+}
+
+/** Gathers per-position values (`[B, Tdense]`) into packed order. */
+export function packTags(p: Packed, tags: Int32Array, denseT: number): Int32Array {
+  const out = new Int32Array(p.B * p.T);
+  for (let b = 0; b < p.B; b++) for (let s = 0; s < p.lengths[b]; s++) out[b * p.T + s] = tags[b * denseT + p.positions[b * p.T + s]];
+  return out;
+}
+
+/**
+ * Scatters packed `[B, T, K]` values back to the caller's layout (`[B, Tdense, K]` or
+ * `[Tdense, B, K]`), zeros at positions that are off.
+ */
+export function unpackToLayout(p: Packed, src: ArrayLike<number>, denseT: number, batchFirst: boolean): Float32Array {
+  const { B, K } = p;
+  const out = new Float32Array(B * denseT * K);
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < p.lengths[b]; s++) {
+      const t = p.positions[b * p.T + s];
+      const dst = (batchFirst ? b * denseT + t : t * B + b) * K;
+      const from = (b * p.T + s) * K;
+      for (let j = 0; j < K; j++) out[dst + j] = src[from + j];
+    }
+  }
+  return out;
+}

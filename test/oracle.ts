@@ -1,0 +1,66 @@
+// Independent oracles: brute-force enumeration over every path, written without the library's recursion.
+
+export interface Params {
+  K: number;
+  start: ArrayLike<number>;
+  end: ArrayLike<number>;
+  trans: ArrayLike<number>;
+  allowed?: { trans: ArrayLike<number | boolean>; start: ArrayLike<number | boolean>; end: ArrayLike<number | boolean> };
+}
+
+/** Every path over K tags of length L, with its score under emissions rows em[0..L-1]. */
+export function enumerate(em: number[][], w: Params): { path: number[]; score: number }[] {
+  const L = em.length;
+  const K = w.K;
+  const out: { path: number[]; score: number }[] = [];
+  if (L === 0) return [{ path: [], score: 0 }];
+  const total = K ** L;
+  for (let code = 0; code < total; code++) {
+    const path: number[] = [];
+    let c = code;
+    for (let t = 0; t < L; t++) { path.push(c % K); c = Math.floor(c / K); }
+    if (w.allowed) {
+      let ok = !!w.allowed.start[path[0]] && !!w.allowed.end[path[L - 1]];
+      for (let t = 1; t < L && ok; t++) ok = !!w.allowed.trans[path[t - 1] * K + path[t]];
+      if (!ok) continue;
+    }
+    let s = w.start[path[0]] + em[0][path[0]] + w.end[path[L - 1]];
+    for (let t = 1; t < L; t++) s += w.trans[path[t - 1] * K + path[t]] + em[t][path[t]];
+    out.push({ path, score: s });
+  }
+  return out;
+}
+
+export function bruteForce(em: number[][], w: Params) {
+  const paths = enumerate(em, w);
+  const K = w.K;
+  const L = em.length;
+  const m = Math.max(...paths.map((p) => p.score));
+  const logZ = L === 0 ? 0 : m + Math.log(paths.reduce((a, p) => a + Math.exp(p.score - m), 0));
+  const marg = em.map(() => new Array(K).fill(0));
+  let entropy = 0;
+  for (const p of paths) {
+    const q = Math.exp(p.score - logZ);
+    p.path.forEach((y, t) => (marg[t][y] += q));
+    if (q > 0) entropy -= q * (p.score - logZ);
+  }
+  const sorted = [...paths].sort((a, b) => b.score - a.score);
+  return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, entropy: L === 0 ? 0 : entropy, scoreOf: (y: number[]) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
+}
+
+/** A deterministic generator for test data. */
+export function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()),
+    int: (n: number) => Math.floor(next() * n),
+  };
+}
