@@ -1,22 +1,22 @@
 // Independent oracles: brute-force enumeration over every path, written without the library's recursion.
 
-export interface Params {
-  K: number;
-  start: ArrayLike<number>;
-  end: ArrayLike<number>;
-  trans: ArrayLike<number>;
-  allowed?: { trans: ArrayLike<number | boolean>; start: ArrayLike<number | boolean>; end: ArrayLike<number | boolean> };
-}
+// Plain JS so the same oracles run in Node (vitest) and in a browser page with no bundler.
+
+/**
+ * @typedef {{ K: number, start: ArrayLike<number>, end: ArrayLike<number>, trans: ArrayLike<number>,
+ *   allowed?: { trans: ArrayLike<number|boolean>, start: ArrayLike<number|boolean>, end: ArrayLike<number|boolean> } }} Params
+ */
 
 /** Every path over K tags of length L, with its score under emissions rows em[0..L-1]. */
-export function enumerate(em: number[][], w: Params): { path: number[]; score: number }[] {
+/** @param {number[][]} em @param {Params} w @returns {{path: number[], score: number}[]} */
+export function enumerate(em, w) {
   const L = em.length;
   const K = w.K;
-  const out: { path: number[]; score: number }[] = [];
+  const out = [];
   if (L === 0) return [{ path: [], score: 0 }];
   const total = K ** L;
   for (let code = 0; code < total; code++) {
-    const path: number[] = [];
+    const path = [];
     let c = code;
     for (let t = 0; t < L; t++) { path.push(c % K); c = Math.floor(c / K); }
     if (w.allowed) {
@@ -31,25 +31,31 @@ export function enumerate(em: number[][], w: Params): { path: number[]; score: n
   return out;
 }
 
-export function bruteForce(em: number[][], w: Params) {
+/** @param {number[][]} em @param {Params} w */
+export function bruteForce(em, w) {
   const paths = enumerate(em, w);
   const K = w.K;
   const L = em.length;
   const m = Math.max(...paths.map((p) => p.score));
   const logZ = L === 0 ? 0 : m + Math.log(paths.reduce((a, p) => a + Math.exp(p.score - m), 0));
   const marg = em.map(() => new Array(K).fill(0));
+  const pairs = new Array(K * K).fill(0);
   let entropy = 0;
   for (const p of paths) {
     const q = Math.exp(p.score - logZ);
-    p.path.forEach((y, t) => (marg[t][y] += q));
+    p.path.forEach((y, t) => {
+      marg[t][y] += q;
+      if (t > 0) pairs[p.path[t - 1] * K + y] += q;
+    });
     if (q > 0) entropy -= q * (p.score - logZ);
   }
   const sorted = [...paths].sort((a, b) => b.score - a.score);
-  return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, entropy: L === 0 ? 0 : entropy, scoreOf: (y: number[]) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
+  return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, pairs, entropy: L === 0 ? 0 : entropy, scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
 }
 
 /** A deterministic generator for test data. */
-export function rng(seed: number) {
+/** @param {number} seed */
+export function rng(seed) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -61,6 +67,6 @@ export function rng(seed: number) {
   return {
     next,
     normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()),
-    int: (n: number) => Math.floor(next() * n),
+    int: (/** @type {number} */ n) => Math.floor(next() * n),
   };
 }

@@ -1,0 +1,79 @@
+// Every rejected input throws CRFInputError naming the argument, and leaves the instance unchanged.
+import { describe, expect, it } from 'vitest';
+import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
+
+const em = [[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], [[1, 2, 3], [0, 0, 0]]];
+const tags = [[0, 1], [2, 2]];
+
+async function rejects(p: Promise<unknown> | (() => unknown), argument: string, text?: RegExp) {
+  let err: unknown = null;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CRFInputError);
+  const e = err as CRFInputError;
+  expect(e.argument).toBe(argument);
+  expect(e.message.startsWith(`${argument}:`)).toBe(true);
+  expect(e.message).toMatch(/expected .*, got /);
+  if (text) expect(e.message).toMatch(text);
+}
+
+async function snapshot(crf: CRF) {
+  return JSON.stringify([crf.stateDict(), await crf.forward(em, tags), await crf.decode(em)]);
+}
+
+describe('rejected inputs', () => {
+  it('numTags not a positive integer', async () => {
+    for (const k of [0, -1, 2.5, NaN, '3', undefined]) await rejects(CRF.create(k as number), 'numTags');
+  });
+  it('unknown backend', () => rejects(CRF.create(3, { backend: 'cuda' as 'js' }), 'backend', /cuda/));
+  it('batchFirst not a boolean', () => rejects(CRF.create(3, { batchFirst: 1 as unknown as boolean }), 'batchFirst'));
+  it('seed not finite', () => rejects(CRF.create(3, { seed: Infinity }), 'seed'));
+  it('constraints of the wrong shape', async () => {
+    await rejects(CRF.create(3, { constraints: [[true, true], [true, true]] }), 'constraints.transitions');
+    await rejects(CRF.create(3, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 2]] } }), 'constraints.transitions', /\[2\]\[2\]/);
+    await rejects(CRF.create(3, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [1, 1] } }), 'constraints.start');
+  });
+  it('unknown scheme or label', () => {
+    expect(() => allowedTransitions('BIOX' as 'BIO', ['O'])).toThrow(CRFInputError);
+    return rejects(() => allowedTransitions('BIO', ['O', 'E-PER']), 'labels', /E-PER/);
+  });
+
+  describe('on an instance', async () => {
+    const crf = await CRF.create(3, { seed: 1, backend: 'js' });
+    const before = await snapshot(crf);
+    const cases: [string, () => Promise<unknown>, string, RegExp?][] = [
+      ['wrong rank', () => crf.forward([[0.1, 0.2, 0.3]] as unknown as number[][][], tags), 'emissions', /rank/],
+      ['ragged emissions', () => crf.decode([[[0, 0, 0], [0, 0, 0]], [[0, 0, 0]]]), 'emissions', /ragged/],
+      ['wrong number of tags', () => crf.decode([[[0, 0], [0, 0]]]), 'emissions', /last dimension 3/],
+      ['shaped data of the wrong length', () => crf.decode({ data: new Float32Array(5), shape: [1, 2, 3] }), 'emissions', /length 6/],
+      ['non-finite emissions', () => crf.decode([[[0, NaN, 0]]]), 'emissions', /NaN/],
+      ['infinite emissions', () => crf.logPartition({ data: Float32Array.of(0, Infinity, 0), shape: [1, 1, 3] }), 'emissions', /Infinity/],
+      ['zero timesteps', () => crf.decode({ data: new Float32Array(0), shape: [2, 0, 3] }), 'emissions', /timestep/],
+      ['tags shape mismatch', () => crf.forward(em, [[0, 1, 2], [0, 1, 2]]), 'tags', /shape \[2, 2\]/],
+      ['tags out of range', () => crf.forward(em, [[0, 3], [0, 0]]), 'tags', /\[0\]\[1\]/],
+      ['negative tag where on', () => crf.forward(em, [[0, -1], [0, 0]]), 'tags'],
+      ['non-integer tag', () => crf.forward(em, [[0, 1.5], [0, 0]]), 'tags', /1.5/],
+      ['mask shape mismatch', () => crf.forward(em, tags, { mask: [[1, 1]] }), 'mask', /shape/],
+      ['mask value 2', () => crf.decode(em, { mask: [[1, 2], [1, 1]] }), 'mask', /\[0\]\[1\]/],
+      ['mask value "1"', () => crf.decode(em, { mask: [[1, '1' as unknown as number], [1, 1]] }), 'mask'],
+      ['unknown reduction', () => crf.forward(em, tags, { reduction: 'avg' as 'sum' }), 'reduction', /avg/],
+      ['topK < 1', () => crf.decode(em, { topK: 0 }), 'topK'],
+      ['topK not an integer', () => crf.decode(em, { topK: 1.5 }), 'topK'],
+      ['per-call constraints of the wrong shape', () => crf.decode(em, { constraints: [[true]] }), 'constraints.transitions'],
+      ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],
+      ['state dict with a missing key', async () => crf.loadStateDict({ start_transitions: [0, 0, 0], end_transitions: [9, 9, 9] }), 'stateDict', /transitions/],
+      ['state dict with a wrong shape', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[1, 2], [3, 4]] }), 'stateDict.transitions', /shape \[3, 3\]/],
+      ['state dict with an unexpected key', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[9, 9, 9], [9, 9, 9], [9, 9, 9]], extra: 1 }), 'stateDict', /extra/],
+      ['state dict with a non-finite value', async () => crf.loadStateDict({ start_trans: [9, 9, 9], end_trans: [9, 9, NaN], trans_matrix: [[9, 9, 9], [9, 9, 9], [9, 9, 9]] }), 'stateDict.end_trans', /NaN/],
+      ['options not an object', () => crf.forward(em, tags, 'sum' as unknown as object), 'options'],
+      ['maskFromTags of a non-array', async () => maskFromTags(5 as unknown as number[][]), 'tags'],
+    ];
+    it.each(cases)('%s', async (_name, call, argument, text) => {
+      await rejects(call(), argument, text);
+      expect(await snapshot(crf)).toBe(before);
+    });
+  });
+});

@@ -1,0 +1,15 @@
+// Every oracle suite, run per backend by test/oracles.test.ts in Node and by test/browser/ in a page.
+import { bruteForceConstrained, bruteForceUnconstrained, perCallConstraints } from './bruteforce.js';
+import { conformance } from './conformance.js';
+import { finiteDifferences } from './finitediff.js';
+import { gapMasks } from './gaps.js';
+
+/** name → async (ctx) => void; ctx = { lib, backend, backendOptions?, vectors }. Throws on a mismatch. */
+export const suites = {
+  conformance,
+  bruteForceUnconstrained,
+  bruteForceConstrained,
+  perCallConstraints,
+  gapMasks,
+  finiteDifferences,
+};
