@@ -6,6 +6,7 @@ import { entropies, llhGradients, pathScores } from './grad.js';
 import { type EmissionsInput, type MaskInput, type TagsInput, readEmissions, readMask, readTags } from './inputs.js';
 import { type Packed, pack, packTags, unpackToLayout } from './pack.js';
 import { seededRandom } from './rng.js';
+import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
 
 export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
 
@@ -367,6 +368,33 @@ export class CRF {
     this.startTransitions.set(s);
     this.endTransitions.set(e);
     this.transitions.set(t);
+  }
+
+  /**
+   * A CRF with the weights of a PyTorch safetensors file: pytorch-crf's `start_transitions`,
+   * `end_transitions`, `transitions` or TorchCRF's `start_trans`, `end_trans`, `trans_matrix`, in F32,
+   * F64, F16 or BF16, optionally under a prefix such as `crf.` (a whole model's state dict). The number
+   * of tags comes from the shapes. The file is checked whole before anything is read.
+   * @param bytes the file's bytes (e.g. `await (await fetch(url)).arrayBuffer()`).
+   * @param options `prefix` plus any {@link CRFOptions} (backend, batchFirst, constraints, ...).
+   * @throws CRFInputError for a malformed file, missing, ambiguous or mis-shaped weights, or bad options.
+   */
+  static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
+    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
+    const { prefix, ...rest } = options;
+    const w = readCRFWeights(bytes, prefix);
+    const crf = await CRF.create(w.numTags, rest);
+    crf.loadStateDict(w.stateDict);
+    return crf;
+  }
+
+  /**
+   * The weights as a safetensors file (float32, pytorch-crf names, optionally prefixed), for
+   * `safetensors.torch.load_file` and `load_state_dict` on the Python side.
+   * @throws CRFInputError for bad options.
+   */
+  toSafetensors(options?: ToSafetensorsOptions): Uint8Array {
+    return writeCRFWeights(this.parameters(), this.numTags, options);
   }
 
   /** Frees the backend's resources (GPU buffers); the instance is unusable afterwards. */

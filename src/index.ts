@@ -6,3 +6,7 @@ export { allowedTransitions } from './constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './constraints.js';
 export { maskFromTags } from './inputs.js';
 export type { EmissionsInput, MaskInput, TagsInput } from './inputs.js';
+export { Adam, AutomaticWeightedLoss, clipGradNorm, crossEntropy } from './train.js';
+export type { AdamOptions, ClipOptions, CrossEntropyOptions, CrossEntropyResult, GradRecord, LabelsInput, LogitsInput, MutableNumbers, ParamRecord, WeightedLossResult } from './train.js';
+export { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
+export type { FromSafetensorsOptions, SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite, ToSafetensorsOptions } from './safetensors.js';

@@ -1,0 +1,451 @@
+import type { CRFOptions } from './crf.js';
+import { CRFInputError, describe, shapeStr } from './errors.js';
+
+/**
+ * A reader and writer for Hugging Face's safetensors format, the way PyTorch weights travel:
+ *
+ *     [8 bytes: N, little-endian u64] [N bytes: UTF-8 JSON header] [data section]
+ *     header = { "<name>": { "dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end] }, ...,
+ *                "__metadata__": { "<key>": "<string>" } }      (offsets relative to the data section)
+ *
+ * The bytes are untrusted (a file from the network): every field is checked before any tensor is read,
+ * and a malformed file throws a CRFInputError naming what is wrong. Following the reference
+ * implementation, the tensors must tile the data section exactly (no overlap, no hole, no trailing
+ * bytes) and keys must be unique, so a file cannot hide a second meaning.
+ */
+
+/** Bits per element of every dtype the format defines (sub-byte ones pack several per byte). */
+const DTYPE_BITS: Readonly<Record<string, number>> = {
+  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+};
+
+/** The floating-point dtypes whose values this package decodes. */
+export type SafetensorsFloatDtype = 'F32' | 'F64' | 'F16' | 'BF16';
+
+/** One tensor of a parsed file: its header entry and a view of its bytes (no copy). */
+export interface SafetensorsTensor {
+  /** The format's dtype name, e.g. `'F32'`, `'BF16'`, `'I64'`. */
+  dtype: string;
+  shape: number[];
+  /** Exactly the tensor's bytes, little-endian, a view into the parsed buffer. */
+  bytes: Uint8Array;
+}
+
+/** A parsed safetensors file. */
+export interface SafetensorsFile {
+  /** Tensors by name, in header order. A Map, so a name such as `__proto__` is just a name. */
+  tensors: Map<string, SafetensorsTensor>;
+  /** The `__metadata__` string map, or null when absent. */
+  metadata: Record<string, string> | null;
+}
+
+/** Header sizes beyond this are refused, as the reference implementation does (100 MB). */
+const MAX_HEADER = 100_000_000;
+const MAX_DEPTH = 64;
+
+function bad(what: string, given: string): CRFInputError {
+  return new CRFInputError('safetensors', what, given);
+}
+
+type Json = null | boolean | number | string | Json[] | Map<string, Json>;
+
+/**
+ * A strict JSON parser: the same grammar as JSON.parse, but objects become Maps and a repeated key is
+ * an error (JSON.parse silently keeps the last one, which would let two readers see different files).
+ */
+function parseJson(src: string): Json {
+  let i = 0;
+  const where = () => `at character ${i} of the header`;
+  const ws = () => {
+    while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++;
+  };
+  const num = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  const str = (): string => {
+    i++;
+    let out = '';
+    for (;;) {
+      if (i >= src.length) throw bad('a valid JSON header', `an unterminated string ${where()}`);
+      const c = src.charCodeAt(i);
+      if (c === 0x22) { i++; return out; }
+      if (c < 0x20) throw bad('a valid JSON header', `a raw control character in a string ${where()}`);
+      if (c !== 0x5c) { out += src[i++]; continue; }
+      const e = src[i + 1];
+      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      if (e !== undefined && e in simple) { out += simple[e]; i += 2; continue; }
+      if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(src.slice(i + 2, i + 6), 16));
+        i += 6;
+        continue;
+      }
+      throw bad('a valid JSON header', `a bad escape ${where()}`);
+    }
+  };
+  const value = (depth: number): Json => {
+    if (depth > MAX_DEPTH) throw bad(`a JSON header nested at most ${MAX_DEPTH} deep`, `deeper nesting ${where()}`);
+    ws();
+    const c = src[i];
+    if (c === '{') {
+      i++;
+      const obj = new Map<string, Json>();
+      ws();
+      if (src[i] === '}') { i++; return obj; }
+      for (;;) {
+        ws();
+        if (src[i] !== '"') throw bad('a valid JSON header', `no key string ${where()}`);
+        const k = str();
+        ws();
+        if (src[i] !== ':') throw bad('a valid JSON header', `no ':' ${where()}`);
+        i++;
+        if (obj.has(k)) throw bad('unique keys in the header', `the key ${describe(k)} twice`);
+        obj.set(k, value(depth + 1));
+        ws();
+        if (src[i] === ',') { i++; continue; }
+        if (src[i] === '}') { i++; return obj; }
+        throw bad('a valid JSON header', `neither ',' nor '}' ${where()}`);
+      }
+    }
+    if (c === '[') {
+      i++;
+      const arr: Json[] = [];
+      ws();
+      if (src[i] === ']') { i++; return arr; }
+      for (;;) {
+        arr.push(value(depth + 1));
+        ws();
+        if (src[i] === ',') { i++; continue; }
+        if (src[i] === ']') { i++; return arr; }
+        throw bad('a valid JSON header', `neither ',' nor ']' ${where()}`);
+      }
+    }
+    if (c === '"') return str();
+    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (src.startsWith(lit, i)) { i += lit.length; return v; }
+    }
+    num.lastIndex = i;
+    const m = num.exec(src);
+    if (m) { i += m[0].length; return Number(m[0]); }
+    throw bad('a valid JSON header', i >= src.length ? 'the header ending early' : `an unexpected character ${describe(src[i])} ${where()}`);
+  };
+  const v = value(0);
+  ws();
+  if (i !== src.length) throw bad('a valid JSON header (optionally padded with spaces)', `extra content ${where()}`);
+  return v;
+}
+
+function toBytes(input: unknown): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  throw new CRFInputError('bytes', 'a Uint8Array, ArrayBuffer or other ArrayBufferView holding a safetensors file', describe(input));
+}
+
+/**
+ * Parses a safetensors file, checking it whole before trusting any of it: the header length against
+ * the file size, UTF-8 and JSON validity (unique keys), that the header is an object, each entry's
+ * dtype (one the format defines), shape (non-negative integers), byte length (elements × dtype size),
+ * offsets (inside the data section) and that the tensors tile the data section without overlap or hole.
+ *
+ * @param input the whole file: a Uint8Array, ArrayBuffer or other ArrayBufferView. Not copied.
+ * @returns the tensors (views into `input`) and the metadata.
+ * @throws CRFInputError (argument `safetensors`) saying what is malformed; never reads out of bounds.
+ */
+export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferView): SafetensorsFile {
+  const bytes = toBytes(input);
+  if (bytes.length < 8) throw bad('at least 8 bytes (the header length)', `a file of ${bytes.length} bytes`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = dv.getUint32(0, true);
+  const hi = dv.getUint32(4, true);
+  const avail = bytes.length - 8;
+  if (hi !== 0 || lo > avail) {
+    const n = hi * 2 ** 32 + lo;
+    throw bad(`a header length within the file (at most ${avail} bytes after the 8-byte prefix)`, `header length ${n}`);
+  }
+  if (lo > MAX_HEADER) throw bad(`a header of at most ${MAX_HEADER} bytes`, `header length ${lo}`);
+  if (lo < 2) throw bad('a header of at least 2 bytes (a JSON object)', `header length ${lo}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + lo));
+  } catch {
+    throw bad('a UTF-8 header', 'invalid UTF-8');
+  }
+  if (text[0] !== '{') throw bad("a header starting with '{'", `it starting with ${describe(text.slice(0, 8))}`);
+  const header = parseJson(text) as Map<string, Json>;
+  const dataStart = 8 + lo;
+  const dataLen = bytes.length - dataStart;
+
+  let metadata: Record<string, string> | null = null;
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, v] of header) {
+    if (name === '__metadata__') {
+      if (!(v instanceof Map)) throw bad('__metadata__ to be an object of strings', describe(v));
+      metadata = Object.create(null) as Record<string, string>;
+      for (const [k, s] of v) {
+        if (typeof s !== 'string') throw bad(`__metadata__ values to be strings`, `${describe(s)} for ${describe(k)}`);
+        Object.defineProperty(metadata, k, { value: s, enumerable: true, writable: true, configurable: true });
+      }
+      continue;
+    }
+    const at = `tensor ${describe(name)}`;
+    if (!(v instanceof Map)) throw bad(`${at} to be an object {dtype, shape, data_offsets}`, describe(v));
+    for (const k of v.keys()) {
+      if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') throw bad(`${at} to have only dtype, shape, data_offsets`, `the field ${describe(k)}`);
+    }
+    const dtype = v.get('dtype');
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BITS, dtype)) {
+      throw bad(`${at}: a dtype among ${Object.keys(DTYPE_BITS).join(', ')}`, describe(dtype));
+    }
+    const shape = v.get('shape');
+    if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`${at}: a shape of non-negative integers`, Array.isArray(shape) ? `[${shape.map((d) => describe(d)).join(', ')}]` : describe(shape));
+    }
+    const offs = v.get('data_offsets');
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`${at}: data_offsets [begin, end] of non-negative integers`, Array.isArray(offs) ? `[${offs.map((d) => describe(d)).join(', ')}]` : describe(offs));
+    }
+    const [begin, end] = offs as number[];
+    if (end < begin) throw bad(`${at}: data_offsets with begin ≤ end`, `[${begin}, ${end}]`);
+    if (end > dataLen) throw bad(`${at}: data_offsets inside the data section of ${dataLen} bytes`, `[${begin}, ${end}]`);
+    // Counting in BigInt: a hostile shape's product can pass 2^53 long before it fails the byte check.
+    const count = (shape as number[]).reduce((a, d) => a * BigInt(d), 1n);
+    const bits = count * BigInt(DTYPE_BITS[dtype]);
+    if (bits % 8n !== 0n) throw bad(`${at}: a whole number of bytes`, `${count} elements of ${dtype} (${bits} bits)`);
+    if (bits / 8n !== BigInt(end - begin)) {
+      throw bad(`${at}: ${bits / 8n} bytes for ${dtype} ${shapeStr(shape as number[])}`, `data_offsets [${begin}, ${end}] (${end - begin} bytes)`);
+    }
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
+  }
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  for (const e of sorted) {
+    if (e.begin < pos) throw bad('tensors that do not overlap', `tensor ${describe(e.name)} at [${e.begin}, ${e.end}] overlapping bytes before ${pos}`);
+    if (e.begin > pos) throw bad('a data section with no holes', `bytes [${pos}, ${e.begin}) belonging to no tensor`);
+    pos = e.end;
+  }
+  if (pos !== dataLen) throw bad('a data section with no holes', `bytes [${pos}, ${dataLen}) after the last tensor belonging to no tensor`);
+
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, bytes: bytes.subarray(dataStart + e.begin, dataStart + e.end) });
+  }
+  return { tensors, metadata };
+}
+
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * The values of a floating-point tensor, decoded from little-endian F32, F64, F16 (IEEE half) or BF16
+ * (the top 16 bits of a float32), flat in row-major order.
+ * @param name used in error messages.
+ * @throws CRFInputError for any other dtype.
+ */
+export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Array {
+  const { bytes } = t;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (t.dtype) {
+    case 'F32': return Float64Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
+    case 'F64': return Float64Array.from({ length: bytes.length / 8 }, (_, i) => dv.getFloat64(8 * i, true));
+    case 'F16': return Float64Array.from({ length: bytes.length / 2 }, (_, i) => halfToNumber(dv.getUint16(2 * i, true)));
+    case 'BF16': {
+      const scratch = new DataView(new ArrayBuffer(4));
+      return Float64Array.from({ length: bytes.length / 2 }, (_, i) => {
+        scratch.setUint32(0, dv.getUint16(2 * i, true) << 16);
+        return scratch.getFloat32(0);
+      });
+    }
+    default:
+      throw new CRFInputError(name, 'a floating-point tensor (F32, F64, F16 or BF16)', `dtype ${t.dtype}`);
+  }
+}
+
+/** A tensor to write: flat row-major values with their shape. */
+export interface TensorToWrite {
+  /** `'F32'` (default) or `'F64'`. */
+  dtype?: 'F32' | 'F64';
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+
+/**
+ * Writes a safetensors file that `safetensors.torch.load_file` reads: tensors in the given order, the
+ * header padded with spaces so the data section starts 8-byte aligned (as the reference writer does).
+ * @param tensors by name; `__metadata__` is reserved.
+ * @param metadata optional string map stored as `__metadata__`.
+ * @throws CRFInputError for a bad name, dtype, shape, data length or metadata value.
+ */
+export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string> | null): Uint8Array {
+  if (tensors === null || typeof tensors !== 'object') throw new CRFInputError('tensors', 'a record of {dtype, shape, data}', describe(tensors));
+  // No prototype, so a tensor named __proto__ becomes a key rather than a prototype change.
+  const header = Object.create(null) as Record<string, unknown>;
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object') throw new CRFInputError('metadata', 'an object of strings', describe(metadata));
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new CRFInputError(`metadata.${k}`, 'a string', describe(v));
+    }
+    header.__metadata__ = { ...metadata };
+  }
+  let offset = 0;
+  const parts: { dtype: 'F32' | 'F64'; data: ArrayLike<number>; begin: number }[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '__metadata__') throw new CRFInputError('tensors', 'tensor names other than __metadata__ (reserved)', describe(name));
+    if (t === null || typeof t !== 'object') throw new CRFInputError(`tensors.${name}`, '{dtype, shape, data}', describe(t));
+    const dtype = t.dtype ?? 'F32';
+    if (dtype !== 'F32' && dtype !== 'F64') throw new CRFInputError(`tensors.${name}.dtype`, "'F32' or 'F64'", describe(dtype));
+    if (!Array.isArray(t.shape) && !ArrayBuffer.isView(t.shape)) throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(t.shape));
+    const shape = Array.from(t.shape);
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new CRFInputError(`tensors.${name}.shape`, 'non-negative integers', shapeStr(shape));
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (t.data === null || typeof t.data !== 'object' || t.data.length !== n) {
+      throw new CRFInputError(`tensors.${name}.data`, `${n} values for shape ${shapeStr(shape)}`, describe(t.data));
+    }
+    const size = dtype === 'F32' ? 4 : 8;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + n * size] };
+    parts.push({ dtype, data: t.data, begin: offset });
+    offset += n * size;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, padded, true);
+  dv.setUint32(4, 0, true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  const base = 8 + padded;
+  for (const p of parts) {
+    for (let i = 0; i < p.data.length; i++) {
+      const v = p.data[i];
+      if (typeof v !== 'number') throw new CRFInputError('tensors', `numbers in the data`, describe(v));
+      if (p.dtype === 'F32') dv.setFloat32(base + p.begin + 4 * i, v, true);
+      else dv.setFloat64(base + p.begin + 8 * i, v, true);
+    }
+  }
+  return out;
+}
+
+const PYTORCH_CRF = ['start_transitions', 'end_transitions', 'transitions'] as const;
+const TORCHCRF = ['start_trans', 'end_trans', 'trans_matrix'] as const;
+
+/** Options of `CRF.fromSafetensors`: a key prefix, and every option `CRF.create` takes. */
+export interface FromSafetensorsOptions extends CRFOptions {
+  /**
+   * Prepended to the tensor names, e.g. `'crf.'` for a whole model's state dict whose CRF is `model.crf`.
+   * When absent, the names are looked up bare and, failing that, under the one prefix (ending in `.`)
+   * that holds a complete set; several such prefixes are an error asking for this option.
+   */
+  prefix?: string;
+}
+
+/** Options of `crf.toSafetensors`. */
+export interface ToSafetensorsOptions {
+  /** Prepended to each name, e.g. `'crf.'` to match a model whose CRF is `model.crf`. Default `''`. */
+  prefix?: string;
+  /** Stored as the file's `__metadata__` (string values only). */
+  metadata?: Record<string, string>;
+}
+
+/** The CRF weights found in a safetensors file, under pytorch-crf's names, flat float32. */
+export interface CRFWeights {
+  numTags: number;
+  stateDict: { start_transitions: Float32Array; end_transitions: Float32Array; transitions: Float32Array };
+}
+
+function listNames(names: Iterable<string>): string {
+  const all = [...names];
+  const shown = all.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+  return all.length === 0 ? 'no tensors' : all.length > 12 ? `${shown} and ${all.length - 12} more` : shown;
+}
+
+/**
+ * Finds a CRF's weights (pytorch-crf or TorchCRF names, optionally under a prefix) in a safetensors
+ * file and checks their shapes (`[K]`, `[K]`, `[K, K]`) and values (finite in float32).
+ * @throws CRFInputError for a malformed file, missing or ambiguous weights, bad shapes or values.
+ */
+export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView, prefix?: string): CRFWeights {
+  if (prefix !== undefined && typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
+  const file = parseSafetensors(input);
+  const has = (p: string, names: readonly string[]) => names.every((n) => file.tensors.has(p + n));
+  let found: { p: string; names: readonly string[] } | null = null;
+  if (prefix !== undefined) {
+    for (const names of [PYTORCH_CRF, TORCHCRF]) if (!found && has(prefix, names)) found = { p: prefix, names };
+    if (!found) {
+      const partial = [PYTORCH_CRF, TORCHCRF].find((names) => names.some((n) => file.tensors.has(prefix + n)));
+      const missing = partial ? partial.filter((n) => !file.tensors.has(prefix + n)).map((n) => prefix + n) : null;
+      throw new CRFInputError(
+        'safetensors',
+        `CRF weights ${PYTORCH_CRF.map((n) => prefix + n).join(', ')} (or TorchCRF's ${TORCHCRF.map((n) => prefix + n).join(', ')})`,
+        missing ? `no ${missing.join(', ')}` : `only ${listNames(file.tensors.keys())}`,
+      );
+    }
+  } else {
+    const candidates: { p: string; names: readonly string[] }[] = [];
+    for (const names of [PYTORCH_CRF, TORCHCRF]) {
+      for (const key of file.tensors.keys()) {
+        if (!key.endsWith(names[0])) continue;
+        const p = key.slice(0, key.length - names[0].length);
+        if ((p === '' || p.endsWith('.')) && has(p, names) && !candidates.some((c) => c.p === p)) candidates.push({ p, names });
+      }
+    }
+    const bare = candidates.find((c) => c.p === '');
+    if (bare) found = bare;
+    else if (candidates.length === 1) found = candidates[0];
+    else if (candidates.length > 1) {
+      throw new CRFInputError('prefix', `one of ${candidates.map((c) => JSON.stringify(c.p)).join(', ')} (the file holds several CRFs)`, 'none');
+    } else {
+      throw new CRFInputError('safetensors', `CRF weights ${PYTORCH_CRF.join(', ')} or ${TORCHCRF.join(', ')} (under any prefix)`, `only ${listNames(file.tensors.keys())}`);
+    }
+  }
+  const { p, names } = found!;
+  const get = (n: string) => {
+    const key = p + n;
+    const t = file.tensors.get(key)!;
+    return { key, t, values: tensorValues(t, `safetensors ${key}`) };
+  };
+  const s = get(names[0]);
+  const e = get(names[1]);
+  const tr = get(names[2]);
+  if (s.t.shape.length !== 1 || s.t.shape[0] < 1) throw new CRFInputError(`safetensors ${s.key}`, 'shape [K] with K ≥ 1', `shape ${shapeStr(s.t.shape)}`);
+  const K = s.t.shape[0];
+  if (e.t.shape.length !== 1 || e.t.shape[0] !== K) throw new CRFInputError(`safetensors ${e.key}`, `shape [${K}] as ${s.key}`, `shape ${shapeStr(e.t.shape)}`);
+  if (tr.t.shape.length !== 2 || tr.t.shape[0] !== K || tr.t.shape[1] !== K) {
+    throw new CRFInputError(`safetensors ${tr.key}`, `shape [${K}, ${K}] as ${s.key} is [${K}]`, `shape ${shapeStr(tr.t.shape)}`);
+  }
+  const f32 = (x: { key: string; values: Float64Array }) => {
+    const out = Float32Array.from(x.values);
+    out.forEach((v, i) => {
+      if (!Number.isFinite(v)) throw new CRFInputError(`safetensors ${x.key}`, `finite values in float32 (at flat index ${i})`, describe(x.values[i]));
+    });
+    return out;
+  };
+  return { numTags: K, stateDict: { start_transitions: f32(s), end_transitions: f32(e), transitions: f32(tr) } };
+}
+
+/**
+ * A CRF's weights as a safetensors file in float32 under pytorch-crf's names (what
+ * `safetensors.torch.load_file` + `crf.load_state_dict` expect).
+ * @throws CRFInputError for bad options.
+ */
+export function writeCRFWeights(
+  params: { startTransitions: Float32Array; endTransitions: Float32Array; transitions: Float32Array },
+  numTags: number,
+  options: ToSafetensorsOptions = {},
+): Uint8Array {
+  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
+  const { prefix = '', metadata } = options;
+  if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
+  return writeSafetensors(
+    {
+      [prefix + 'start_transitions']: { dtype: 'F32', shape: [numTags], data: params.startTransitions },
+      [prefix + 'end_transitions']: { dtype: 'F32', shape: [numTags], data: params.endTransitions },
+      [prefix + 'transitions']: { dtype: 'F32', shape: [numTags, numTags], data: params.transitions },
+    },
+    metadata,
+  );
+}

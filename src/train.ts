@@ -1,0 +1,421 @@
+import { CRFInputError, describe, shapeStr } from './errors.js';
+
+/**
+ * Training utilities that mirror PyTorch's: an Adam optimizer, gradient-norm clipping, token-level
+ * cross-entropy and the automatic (uncertainty) weighting of several losses.
+ *
+ * Gradients here are values, not accumulators: whatever produced them (a CRF's `forwardBackward`,
+ * `crossEntropy`, your own chain rule) hands a fresh record to `step`, so there is no `zeroGrad`.
+ */
+
+/** A parameter or gradient array that can be updated in place. */
+export type MutableNumbers = Float32Array | Float64Array | number[];
+
+/** A named set of parameter arrays, e.g. `crf.parameters()`. */
+export type ParamRecord = Record<string, Float32Array | Float64Array>;
+
+/** A named set of gradient arrays; keys match a {@link ParamRecord}'s. */
+export type GradRecord = Record<string, ArrayLike<number>>;
+
+function finiteNumber(v: unknown, arg: string, expected: string, ok: (x: number) => boolean): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new CRFInputError(arg, expected, describe(v));
+  return v;
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';
+}
+
+/** Options of {@link Adam}; defaults are `torch.optim.Adam`'s. */
+export interface AdamOptions {
+  /** Learning rate, ≥ 0. Default 1e-3. */
+  lr?: number;
+  /** Decay rates of the first and second moment estimates, each in [0, 1). Default [0.9, 0.999]. */
+  betas?: readonly [number, number];
+  /** Added to the denominator for stability, ≥ 0. Default 1e-8. */
+  eps?: number;
+  /** L2 penalty added to the gradient (`g + weightDecay · θ`, as torch's Adam, not AdamW), ≥ 0. Default 0. */
+  weightDecay?: number;
+  /** Use the running maximum of the second moment (AMSGrad). Default false. */
+  amsgrad?: boolean;
+  /**
+   * Ascend instead of descend, as torch's `maximize`: `step` then takes the gradients of an objective
+   * to maximise, such as the log-likelihood gradients a CRF's `forwardBackward` returns, unchanged.
+   * Default false (the gradients are of a loss).
+   */
+  maximize?: boolean;
+}
+
+/**
+ * Adam, step for step as `torch.optim.Adam` (single tensor path, no `foreach`/`fused` differences):
+ *
+ *     g ← ±grad + weightDecay · θ        (− when maximize)
+ *     m ← β1 m + (1 − β1) g
+ *     v ← β2 v + (1 − β2) g²             (AMSGrad: v̂ ← max(v̂, v), used below in place of v)
+ *     θ ← θ − lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
+ *
+ * The moments are kept in float64; the parameters are updated in place.
+ *
+ * @example
+ * const adam = new Adam(crf.parameters(), { lr: 0.05, maximize: true });
+ * const { grads } = await crf.forwardBackward(emissions, tags);
+ * adam.step(grads); // extra keys such as `emissions` are ignored
+ */
+export class Adam {
+  /** The learning rate; may be changed between steps (a schedule). */
+  lr: number;
+  /** [β1, β2]. */
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
+  readonly #params: [string, Float32Array | Float64Array][];
+  readonly #m = new Map<string, Float64Array>();
+  readonly #v = new Map<string, Float64Array>();
+  readonly #vMax = new Map<string, Float64Array>();
+  #t = 0;
+
+  /**
+   * @param params named arrays updated in place by {@link Adam.step}, e.g. `crf.parameters()` or
+   *   `{ ...crf.parameters(), weight, bias }`; at least one.
+   * @param options see {@link AdamOptions}.
+   * @throws CRFInputError for params that are not a non-empty record of Float32Array/Float64Array,
+   *   or an option out of range.
+   */
+  constructor(params: ParamRecord, options: AdamOptions = {}) {
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+      throw new CRFInputError('params', 'a record of Float32Array or Float64Array', describe(params));
+    }
+    const entries = Object.entries(params);
+    if (entries.length === 0) throw new CRFInputError('params', 'at least one parameter array', 'an empty record');
+    for (const [k, a] of entries) {
+      if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) {
+        throw new CRFInputError(`params.${k}`, 'a Float32Array or Float64Array (updated in place)', describe(a));
+      }
+    }
+    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false } = options;
+    this.lr = finiteNumber(lr, 'lr', 'a finite number ≥ 0', (x) => x >= 0);
+    if (!isArrayLike(betas) || betas.length !== 2) throw new CRFInputError('betas', 'a pair [β1, β2]', describe(betas));
+    const b1 = finiteNumber(betas[0], 'betas[0]', 'a number in [0, 1)', (x) => x >= 0 && x < 1);
+    const b2 = finiteNumber(betas[1], 'betas[1]', 'a number in [0, 1)', (x) => x >= 0 && x < 1);
+    this.betas = [b1, b2];
+    this.eps = finiteNumber(eps, 'eps', 'a finite number ≥ 0', (x) => x >= 0);
+    this.weightDecay = finiteNumber(weightDecay, 'weightDecay', 'a finite number ≥ 0', (x) => x >= 0);
+    if (typeof amsgrad !== 'boolean') throw new CRFInputError('amsgrad', 'a boolean', describe(amsgrad));
+    if (typeof maximize !== 'boolean') throw new CRFInputError('maximize', 'a boolean', describe(maximize));
+    this.amsgrad = amsgrad;
+    this.maximize = maximize;
+    this.#params = entries as [string, Float32Array | Float64Array][];
+    for (const [k, a] of this.#params) {
+      this.#m.set(k, new Float64Array(a.length));
+      this.#v.set(k, new Float64Array(a.length));
+      if (amsgrad) this.#vMax.set(k, new Float64Array(a.length));
+    }
+  }
+
+  /** How many steps have been taken (torch's `state['step']`). */
+  get stepCount(): number {
+    return this.#t;
+  }
+
+  /**
+   * One update of every parameter. All gradients are checked before any parameter changes.
+   * @param grads for every parameter key, an array of the same length with finite values; keys that
+   *   are not parameters (such as a CRF's `emissions` gradient) are ignored.
+   * @throws CRFInputError for a missing key, a length mismatch or a non-finite gradient.
+   */
+  step(grads: GradRecord): void {
+    if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record of gradient arrays', describe(grads));
+    for (const [k, p] of this.#params) {
+      const g = grads[k];
+      if (!isArrayLike(g)) throw new CRFInputError(`grads.${k}`, `an array of length ${p.length} (one per parameter)`, describe(g));
+      if (g.length !== p.length) throw new CRFInputError(`grads.${k}`, `length ${p.length}`, `length ${g.length}`);
+      for (let i = 0; i < g.length; i++) {
+        if (typeof g[i] !== 'number' || !Number.isFinite(g[i])) throw new CRFInputError(`grads.${k}`, `a finite number at [${i}]`, describe(g[i]));
+      }
+    }
+    this.#t += 1;
+    const [b1, b2] = this.betas;
+    const bc1 = 1 - b1 ** this.#t;
+    const bc2Sqrt = Math.sqrt(1 - b2 ** this.#t);
+    const stepSize = this.lr / bc1;
+    const sign = this.maximize ? -1 : 1;
+    for (const [k, p] of this.#params) {
+      const g = grads[k];
+      const m = this.#m.get(k)!;
+      const v = this.#v.get(k)!;
+      const vMax = this.#vMax.get(k);
+      for (let i = 0; i < p.length; i++) {
+        const gi = sign * g[i] + this.weightDecay * p[i];
+        m[i] = b1 * m[i] + (1 - b1) * gi;
+        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+        let second = v[i];
+        if (vMax) second = vMax[i] = Math.max(vMax[i], v[i]);
+        p[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + this.eps);
+      }
+    }
+  }
+}
+
+/** Options of {@link clipGradNorm}. */
+export interface ClipOptions {
+  /** The p of the p-norm, > 0, or `Infinity` for the max norm. Default 2. */
+  normType?: number;
+}
+
+/**
+ * Clips gradients by their total norm, as `torch.nn.utils.clip_grad_norm_`: the norm is taken over all
+ * arrays together (as if concatenated); with `coef = maxNorm / (norm + 1e-6)`, every value is multiplied
+ * by `coef` in place when `coef < 1`.
+ *
+ * Unlike torch (whose `error_if_nonfinite` defaults to false), a non-finite gradient throws rather than
+ * turning every gradient into NaN.
+ *
+ * Pass only the gradients of what is trained: a CRF's `forwardBackward` grads also hold `emissions`,
+ * which is no parameter, so e.g. `const { emissions, ...params } = grads; clipGradNorm(params, 5)`.
+ *
+ * @param grads a record or list of gradient arrays (Float32Array, Float64Array or number[]), scaled in place.
+ * @param maxNorm the largest total norm allowed, a finite number ≥ 0.
+ * @returns the total norm before clipping.
+ * @throws CRFInputError for a bad `grads`, `maxNorm` or `normType`, or a non-finite gradient value.
+ */
+export function clipGradNorm(
+  grads: Record<string, MutableNumbers> | readonly MutableNumbers[],
+  maxNorm: number,
+  options: ClipOptions = {},
+): number {
+  if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record or array of gradient arrays', describe(grads));
+  finiteNumber(maxNorm, 'maxNorm', 'a finite number ≥ 0', (x) => x >= 0);
+  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
+  const { normType = 2 } = options;
+  if (typeof normType !== 'number' || !(normType > 0)) throw new CRFInputError('normType', 'a number > 0 or Infinity', describe(normType));
+  const entries: [string, MutableNumbers][] = Array.isArray(grads)
+    ? grads.map((g, i) => [`[${i}]`, g])
+    : Object.entries(grads as Record<string, MutableNumbers>);
+  for (const [k, g] of entries) {
+    if (!(g instanceof Float32Array) && !(g instanceof Float64Array) && !Array.isArray(g)) {
+      throw new CRFInputError(`grads${k.startsWith('[') ? k : '.' + k}`, 'a Float32Array, Float64Array or number[] (scaled in place)', describe(g));
+    }
+    for (let i = 0; i < g.length; i++) {
+      if (typeof g[i] !== 'number' || !Number.isFinite(g[i])) {
+        throw new CRFInputError(`grads${k.startsWith('[') ? k : '.' + k}`, `a finite number at [${i}]`, describe(g[i]));
+      }
+    }
+  }
+  let total = 0;
+  if (normType === Infinity) {
+    for (const [, g] of entries) for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]));
+  } else {
+    for (const [, g] of entries) for (let i = 0; i < g.length; i++) total += Math.abs(g[i]) ** normType;
+    total = total ** (1 / normType);
+  }
+  const coef = maxNorm / (total + 1e-6);
+  if (coef < 1) {
+    for (const [, g] of entries) for (let i = 0; i < g.length; i++) g[i] *= coef;
+  }
+  return total;
+}
+
+/** Class scores: nested `[B][T][C]` (or `[N][C]`) arrays or a flat array with its shape, classes last. */
+export type LogitsInput =
+  | ArrayLike<ArrayLike<ArrayLike<number>>>
+  | ArrayLike<ArrayLike<number>>
+  | { data: Float32Array | Float64Array | ArrayLike<number>; shape: readonly number[] };
+/** Class labels: nested `[B][T]` (or `[N]`) integers or a flat array with its shape. */
+export type LabelsInput = ArrayLike<ArrayLike<number>> | ArrayLike<number> | { data: Int32Array | ArrayLike<number>; shape: readonly number[] };
+
+/** Options of {@link crossEntropy}. */
+export interface CrossEntropyOptions {
+  /** Labels equal to this contribute neither loss nor gradient. Default -100 (torch's). */
+  ignoreIndex?: number;
+  /** `'mean'` (default: over the tokens not ignored), `'sum'` or `'none'` (per token). */
+  reduction?: 'mean' | 'sum' | 'none';
+}
+
+/** What {@link crossEntropy} returns. */
+export interface CrossEntropyResult<L> {
+  /** The reduced loss; for `'none'` a Float32Array with one loss per token (0 where ignored). */
+  loss: L;
+  /**
+   * ∂loss/∂logits, flat in the logits' row-major layout (`[B, T, C]` or `[N, C]`); 0 at ignored tokens.
+   * For `'none'` it is the gradient of the sum of the per-token losses.
+   */
+  grad: Float32Array;
+}
+
+function readShaped(x: unknown, ranks: readonly number[], arg: string, what: string): { shape: number[]; data: ArrayLike<unknown> } {
+  if (x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x) {
+    const { data, shape } = x as { data: unknown; shape: unknown };
+    if (!isArrayLike(shape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(shape));
+    const s = Array.from(shape as ArrayLike<unknown>);
+    if (!s.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
+      throw new CRFInputError(arg, 'non-negative integer dimensions', `shape [${s.map(String).join(', ')}]`);
+    }
+    if (!ranks.includes(s.length)) throw new CRFInputError(arg, `${what}`, `shape ${shapeStr(s as number[])}`);
+    const n = (s as number[]).reduce((a, b) => a * b, 1);
+    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
+    if (data.length !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(s as number[])}`, `length ${data.length}`);
+    return { shape: s as number[], data };
+  }
+  if (!isArrayLike(x)) throw new CRFInputError(arg, `${what} (nested arrays or {data, shape})`, describe(x));
+  // The rank of nested input is read off its first elements; every row is then checked against it.
+  const shape: number[] = [];
+  let probe: unknown = x;
+  while (isArrayLike(probe) && typeof probe !== 'string') {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+    probe = probe[0];
+  }
+  if (!ranks.includes(shape.length)) throw new CRFInputError(arg, `${what}`, `a nested array of rank ${shape.length}`);
+  const out: unknown[] = [];
+  const walk = (v: unknown, d: number, path: string) => {
+    if (d === shape.length) {
+      if (v !== null && typeof v === 'object') throw new CRFInputError(arg, `rank ${shape.length}`, `a deeper array at ${path}`);
+      out.push(v);
+      return;
+    }
+    if (!isArrayLike(v)) throw new CRFInputError(arg, `an array of length ${shape[d]} at ${path}`, describe(v));
+    if (v.length !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${path}`, `length ${v.length} (ragged)`);
+    for (let i = 0; i < v.length; i++) walk(v[i], d + 1, `${path}[${i}]`);
+  };
+  walk(x, 0, '');
+  return { shape, data: out };
+}
+
+/**
+ * Token-level cross-entropy with torch's `F.cross_entropy` semantics (log-softmax over the classes,
+ * negative log-probability of the label, `ignore_index`, mean over the tokens not ignored), for logits
+ * laid out like a CRF's emissions: classes LAST (`[B, T, C]`, or `[N, C]`), where torch wants
+ * `[B, C, T]`, i.e. this equals `F.cross_entropy(logits.view(-1, C), labels.view(-1))`.
+ *
+ * One deviation: with every label ignored, torch's `'mean'` gives NaN; this gives loss 0 and a zero
+ * gradient (as a CRF's empty sequence has log-likelihood 0), so a batch of padding cannot poison training.
+ *
+ * @param logits `[B, T, C]` or `[N, C]` finite scores, nested arrays or `{ data, shape }`.
+ * @param labels `[B, T]` or `[N]` integers in [0, C) or equal to `ignoreIndex`.
+ * @returns the loss and its gradient with respect to the logits.
+ * @throws CRFInputError for a bad shape, a non-finite logit, a label out of range, or a bad option.
+ */
+export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' }): CrossEntropyResult<number>;
+export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions & { reduction: 'none' }): CrossEntropyResult<Float32Array>;
+export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions = {}): CrossEntropyResult<number | Float32Array> {
+  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
+  const { ignoreIndex = -100, reduction = 'mean' } = options;
+  if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) throw new CRFInputError('ignoreIndex', 'an integer', describe(ignoreIndex));
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new CRFInputError('reduction', "one of 'mean', 'sum', 'none'", describe(reduction));
+  }
+  const lg = readShaped(logits, [2, 3], 'logits', 'shape [B, T, C] or [N, C] (classes last)');
+  const C = lg.shape[lg.shape.length - 1];
+  const lead = lg.shape.slice(0, -1);
+  const lb = readShaped(labels, [lead.length], 'labels', `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`);
+  if (lb.shape.some((d, i) => d !== lead[i])) {
+    throw new CRFInputError('labels', `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`, `shape ${shapeStr(lb.shape)}`);
+  }
+  const N = lead.reduce((a, b) => a * b, 1);
+  if (N > 0 && C === 0) throw new CRFInputError('logits', 'at least one class', `shape ${shapeStr(lg.shape)}`);
+  const x = lg.data;
+  for (let i = 0; i < x.length; i++) {
+    if (typeof x[i] !== 'number' || !Number.isFinite(x[i] as number)) throw new CRFInputError('logits', `a finite number at flat index ${i}`, describe(x[i]));
+  }
+  const y = new Int32Array(N);
+  let count = 0;
+  for (let n = 0; n < N; n++) {
+    const v = lb.data[n];
+    if (v === ignoreIndex) {
+      y[n] = -1;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
+      throw new CRFInputError('labels', `an integer in [0, ${C - 1}] or ignoreIndex ${ignoreIndex} at flat index ${n}`, describe(v));
+    }
+    y[n] = v;
+    count++;
+  }
+  const perToken = new Float64Array(N);
+  const grad = new Float32Array(N * C);
+  const scale = reduction === 'mean' ? (count === 0 ? 0 : 1 / count) : 1;
+  let sum = 0;
+  for (let n = 0; n < N; n++) {
+    if (y[n] < 0) continue;
+    const o = n * C;
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, x[o + c] as number);
+    let z = 0;
+    for (let c = 0; c < C; c++) z += Math.exp((x[o + c] as number) - max);
+    const logZ = max + Math.log(z);
+    perToken[n] = logZ - (x[o + y[n]] as number);
+    sum += perToken[n];
+    for (let c = 0; c < C; c++) grad[o + c] = scale * (Math.exp((x[o + c] as number) - logZ) - (c === y[n] ? 1 : 0));
+  }
+  if (reduction === 'none') return { loss: Float32Array.from(perToken), grad };
+  return { loss: reduction === 'sum' ? sum : sum * scale, grad };
+}
+
+/** What {@link AutomaticWeightedLoss.forward} returns. */
+export interface WeightedLossResult {
+  /** Σ_i 0.5 / p_i² · L_i + log(1 + p_i²). */
+  loss: number;
+  /** ∂loss/∂L_i = 0.5 / p_i²: the factor each task's own gradients are multiplied by. */
+  lossGrads: number[];
+  /** ∂loss/∂p, under the key of {@link AutomaticWeightedLoss.parameters}, ready for {@link Adam.step}. */
+  grads: { params: Float32Array };
+}
+
+/**
+ * Automatic weighting of several task losses by learned uncertainty (Kendall et al. 2018, in the form
+ * of the widely used PyTorch `AutomaticWeightedLoss`):
+ * `loss = Σ_i 0.5 / p_i² · L_i + log(1 + p_i²)` with learnable `p`, initialised to 1.
+ *
+ * @example
+ * const awl = new AutomaticWeightedLoss(2);
+ * const adam = new Adam({ ...model, ...awl.parameters() }, { lr: 0.01 });
+ * const { loss, lossGrads, grads } = awl.forward([ceLoss, crfNll]);
+ * // scale each task's gradients by lossGrads[i], then adam.step({ ...taskGrads, ...grads })
+ */
+export class AutomaticWeightedLoss {
+  /** The learnable p, length n, updated in place by an optimizer. */
+  readonly params: Float32Array;
+
+  /**
+   * @param n the number of losses combined, a positive integer.
+   * @throws CRFInputError for a bad `n`.
+   */
+  constructor(n = 2) {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new CRFInputError('n', 'a positive integer', describe(n));
+    this.params = new Float32Array(n).fill(1);
+  }
+
+  /** The live parameter array under the key `params` (torch's name), for {@link Adam}. */
+  parameters(): { params: Float32Array } {
+    return { params: this.params };
+  }
+
+  /**
+   * Combines the losses and gives the gradients with respect to each loss and to p.
+   * @param losses n finite numbers (the current values of the task losses).
+   * @throws CRFInputError for the wrong count or a non-finite loss; Error if a p has reached 0, where
+   *   the weighting is undefined.
+   */
+  forward(losses: ArrayLike<number>): WeightedLossResult {
+    const n = this.params.length;
+    if (!isArrayLike(losses) || losses.length !== n) throw new CRFInputError('losses', `${n} numbers`, describe(losses));
+    for (let i = 0; i < n; i++) {
+      if (typeof losses[i] !== 'number' || !Number.isFinite(losses[i])) throw new CRFInputError('losses', `a finite number at [${i}]`, describe(losses[i]));
+    }
+    let loss = 0;
+    const lossGrads: number[] = [];
+    const gp = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = this.params[i];
+      if (p === 0) throw new Error(`AutomaticWeightedLoss: params[${i}] is 0, where 0.5 / p² is undefined`);
+      const p2 = p * p;
+      loss += (0.5 / p2) * losses[i] + Math.log1p(p2);
+      lossGrads.push(0.5 / p2);
+      gp[i] = -losses[i] / (p2 * p) + (2 * p) / (1 + p2);
+    }
+    return { loss, lossGrads, grads: { params: gp } };
+  }
+}
