@@ -1,0 +1,47 @@
+// The backends this Node process can run, with the options each needs: webgpu through the `webgpu`
+// package (Dawn; on machines without a GPU, SwiftShader through Debian's Vulkan loader).
+import { existsSync } from 'node:fs';
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+let gpu = null;
+
+/** A GPUDevice from Dawn, or null (with the reason) where none can be had. */
+export async function nodeGpuDevice() {
+  if (gpu) return gpu;
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+  try {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const adapter = await create([]).requestAdapter();
+    if (!adapter) return (gpu = { device: null, reason: 'the webgpu package found no adapter' });
+    const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+    return (gpu = { device, adapter, reason: null });
+  } catch (e) {
+    return (gpu = { device: null, reason: `webgpu package: ${e.message}` });
+  }
+}
+
+/**
+ * `[{ name, options }]` for js, wasm and webgpu where each can be created here.
+ * @param {any} lib the package (src or dist)
+ */
+export async function nodeBackends(lib) {
+  const out = [{ name: 'js', options: {} }];
+  for (const name of ['wasm', 'webgpu']) {
+    const options = {};
+    if (name === 'webgpu') {
+      const g = await nodeGpuDevice();
+      if (!g.device) continue;
+      options.device = g.device;
+    }
+    try {
+      const crf = await lib.CRF.create(2, { backend: name, ...options });
+      const ok = crf.backend === name;
+      crf.dispose();
+      if (ok) out.push({ name, options });
+    } catch {
+      // not built in this checkout
+    }
+  }
+  return out;
+}

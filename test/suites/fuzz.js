@@ -1,0 +1,228 @@
+// Differential fuzzing: random shapes, layouts, masks, constraints and scales; every backend against
+// the float64 js backend (and the js backend against enumeration where that is small). Seeded: a run is
+// reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
+import { bruteForce, rng } from './oracle.js';
+
+const SCALES = [1e-3, 1, 10, 1e4];
+
+/** A random case, described by plain data so it can be printed and replayed. */
+export function randomCase(R) {
+  const K = [1, 2, 3, 5, 9, 17, 33][R.int(7)];
+  const T = 1 + R.int([4, 12, 40][R.int(3)]);
+  const B = 1 + R.int(6);
+  const scale = SCALES[R.int(SCALES.length)];
+  const f32 = (v) => Math.fround(v);
+  const start = Array.from({ length: K }, () => f32(R.normal()));
+  const end = Array.from({ length: K }, () => f32(R.normal()));
+  const trans = Array.from({ length: K * K }, () => f32(R.next() < 0.1 ? -1e4 : R.normal()));
+  const maskKind = ['prefix', 'gaps', 'firstOff', 'allOff', 'none'][R.int(5)];
+  const mask = [];
+  for (let b = 0; b < B; b++) {
+    const len = 1 + R.int(T);
+    mask.push(Array.from({ length: T }, (_, t) => {
+      switch (maskKind) {
+        case 'prefix': return t < len ? 1 : 0;
+        case 'gaps': return R.next() < 0.6 ? 1 : 0;
+        case 'firstOff': return t > 0 && t < len + 1 ? 1 : 0;
+        case 'allOff': return b === 0 ? 0 : R.next() < 0.8 ? 1 : 0;
+        default: return 1;
+      }
+    }));
+  }
+  const em = Array.from({ length: B * T * K }, () => f32(scale * R.normal()));
+  let constraints = null;
+  const cKind = R.int(3);
+  if (cKind === 1 && K >= 2) {
+    // A banded structure that always admits a path (staying on one tag is allowed).
+    constraints = { transitions: Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => i === j || R.next() < 0.5)),
+      start: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5), end: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5) };
+  } else if (cKind === 2 && K === 5) {
+    constraints = { scheme: 'BIOES', labels: ['O', 'B-X', 'I-X', 'E-X', 'S-X'] };
+  } else if (cKind === 2 && K === 3) {
+    constraints = { scheme: 'BIO', labels: ['O', 'B-X', 'I-X'] };
+  }
+  const tags = Array.from({ length: B * T }, () => R.int(K));
+  return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4) };
+}
+
+function constraintsOf(lib, c) {
+  if (!c.constraints) return undefined;
+  return c.constraints.scheme ? lib.allowedTransitions(c.constraints.scheme, c.constraints.labels) : c.constraints;
+}
+
+/** Batch-first `[B][T]` rows of the case as the layout the CRF is created with. */
+function inputs(c) {
+  const { B, T, K, batchFirst } = c;
+  const data = new Float32Array(B * T * K);
+  const mask = new Uint8Array(B * T);
+  const tags = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+    const i = batchFirst ? b * T + t : t * B + b;
+    for (let j = 0; j < K; j++) data[i * K + j] = c.em[(b * T + t) * K + j];
+    mask[i] = c.mask[b][t];
+    tags[i] = c.tags[b * T + t];
+  }
+  const shape2 = batchFirst ? [B, T] : [T, B];
+  return { em: { data, shape: [...shape2, K] }, mask: { data: mask, shape: shape2 }, tags: { data: tags, shape: shape2 } };
+}
+
+/** Float64 score of a path over one sequence's on positions; -Infinity if constraints forbid it. */
+function pathScore(c, allowed, b, path) {
+  const { K, T } = c;
+  const on = [];
+  for (let t = 0; t < T; t++) if (c.mask[b][t]) on.push(t);
+  if (path.length !== on.length) return NaN;
+  if (!on.length) return 0;
+  let s = 0;
+  for (let i = 0; i < on.length; i++) {
+    const y = path[i];
+    if (!Number.isInteger(y) || y < 0 || y >= K) return NaN;
+    s += c.em[(b * T + on[i]) * K + y];
+    if (i === 0) s += allowed && !allowed.start[y] ? -Infinity : c.start[y];
+    else s += allowed && !allowed.transitions[path[i - 1]][y] ? -Infinity : c.trans[path[i - 1] * K + y];
+  }
+  const last = path[on.length - 1];
+  return s + (allowed && !allowed.end[last] ? -Infinity : c.end[last]);
+}
+
+async function run(lib, backend, options, c) {
+  const crf = await lib.CRF.create(c.K, { backend, batchFirst: c.batchFirst, constraints: constraintsOf(lib, c), ...options });
+  try {
+    crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
+    const x = inputs(c);
+    const out = {};
+    try {
+      out.llh = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
+    } catch (e) {
+      // No allowed path for some sequence: every backend must say so alike.
+      if (e instanceof lib.CRFInputError && e.argument === 'constraints') return { noPath: true };
+      throw e;
+    }
+    out.decode = await crf.decode(x.em, { mask: x.mask });
+    out.topK = await crf.decode(x.em, { mask: x.mask, topK: c.topK });
+    out.marginals = Array.from(await crf.marginals(x.em, { mask: x.mask }));
+    const fb = await crf.forwardBackward(x.em, x.tags, { mask: x.mask });
+    out.grads = { emissions: Array.from(fb.grads.emissions), transitions: Array.from(fb.grads.transitions), startTransitions: Array.from(fb.grads.startTransitions), endTransitions: Array.from(fb.grads.endTransitions) };
+    out.backend = crf.backend;
+    return out;
+  } finally {
+    crf.dispose();
+  }
+}
+
+/** Differences beyond float32 tolerance between a backend's results and the float64 reference. */
+export async function compareCase(lib, backend, options, c) {
+  const ref = await run(lib, 'js', {}, c);
+  const got = await run(lib, backend, options, c);
+  const fail = [];
+  if (ref.noPath || got.noPath) {
+    if (ref.noPath !== got.noPath) fail.push(`noPath: ${backend} ${!!got.noPath}, js ${!!ref.noPath}`);
+    return fail;
+  }
+  const allowed = constraintsOf(lib, c);
+  const maxParam = Math.max(...c.start.map(Math.abs), ...c.end.map(Math.abs), ...c.trans.map(Math.abs));
+  // Float32 accumulation over T steps of scores as large as the emissions and parameters.
+  const atol = 2e-3 + 1e-6 * c.T * (c.scale + maxParam);
+  const near = (a, b, tol) => a === b || Math.abs(a - b) <= tol * (1 + Math.abs(b));
+  c.mask.forEach((_, b) => {
+    if (!near(got.llh[b], ref.llh[b], atol)) fail.push(`llh[${b}]: ${backend} ${got.llh[b]}, js ${ref.llh[b]}`);
+    const best = pathScore(c, allowed, b, ref.decode[b]);
+    const mine = pathScore(c, allowed, b, got.decode[b]);
+    if (!(mine >= best - atol * (1 + Math.abs(best)))) fail.push(`decode[${b}]: path score ${mine} < best ${best}`);
+    const tk = got.topK[b], rk = ref.topK[b];
+    if (tk.length !== rk.length) fail.push(`topK[${b}]: ${tk.length} paths, js ${rk.length}`);
+    tk.forEach((p, r) => {
+      const s = pathScore(c, allowed, b, p.path);
+      if (!near(s, p.score, atol)) fail.push(`topK[${b}][${r}]: reported score ${p.score}, path scores ${s}`);
+      if (rk[r] && !near(p.score, rk[r].score, atol)) fail.push(`topK[${b}][${r}]: score ${p.score}, js ${rk[r].score}`);
+    });
+  });
+  const mtol = Math.min(1, atol);
+  const vec = (name, a, r, tol) => {
+    for (let i = 0; i < r.length; i++) if (!(Math.abs(a[i] - r[i]) <= tol)) { fail.push(`${name}[${i}]: ${backend} ${a[i]}, js ${r[i]}`); return; }
+  };
+  vec('marginals', got.marginals, ref.marginals, mtol);
+  vec('grad emissions', got.grads.emissions, ref.grads.emissions, mtol);
+  for (const k of ['transitions', 'startTransitions', 'endTransitions']) vec(`grad ${k}`, got.grads[k], ref.grads[k], mtol * c.B * c.T);
+  return fail;
+}
+
+/** The js backend against enumeration, where the longest sequence has few enough paths. */
+export async function compareWithEnumeration(lib, c) {
+  const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
+  if (c.K ** Math.max(...lens) > 4096) return [];
+  const allowed = constraintsOf(lib, c);
+  const bits = allowed && { trans: allowed.transitions.flat(), start: allowed.start, end: allowed.end };
+  const ref = await run(lib, 'js', {}, c);
+  const fail = [];
+  const w = { K: c.K, start: c.start, end: c.end, trans: c.trans, allowed: bits };
+  c.mask.forEach((row, b) => {
+    const rows = [];
+    row.forEach((on, t) => on && rows.push(c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
+    const bf = bruteForce(rows, w);
+    if (ref.noPath) return;
+    const tagsOn = [];
+    row.forEach((on, t) => on && tagsOn.push(c.tags[b * c.T + t]));
+    const llh = rows.length ? bf.scoreOf(tagsOn) - bf.logZ : 0;
+    if (!(llh === ref.llh[b] || Math.abs(llh - ref.llh[b]) <= 1e-4 * (1 + Math.abs(llh)))) fail.push(`js llh[${b}]: ${ref.llh[b]} vs enumeration ${llh}`);
+    const best = bf.sorted[0];
+    const mine = pathScore(c, allowed, b, ref.decode[b]);
+    if (Math.abs(mine - best.score) > 1e-6 * (1 + Math.abs(best.score))) fail.push(`js decode[${b}]: ${mine} vs enumeration ${best.score}`);
+  });
+  return fail;
+}
+
+/** Smaller cases that still fail: one sequence, then fewer steps, then fewer tags are not tried (K fixes the params). */
+export async function shrink(check, c) {
+  let cur = c;
+  const sub = (x, keepB, keepT) => {
+    const B = keepB.length, T = keepT.length, K = x.K;
+    return {
+      ...x, B, T,
+      mask: keepB.map((b) => keepT.map((t) => x.mask[b][t])),
+      em: keepB.flatMap((b) => keepT.flatMap((t) => x.em.slice((b * x.T + t) * K, (b * x.T + t + 1) * K))),
+      tags: keepB.flatMap((b) => keepT.map((t) => x.tags[b * x.T + t])),
+    };
+  };
+  const range = (n) => Array.from({ length: n }, (_, i) => i);
+  for (let b = 0; b < cur.B; b++) {
+    const cand = sub(cur, [b], range(cur.T));
+    if ((await check(cand)).length) { cur = cand; break; }
+  }
+  for (let progress = true; progress && cur.T > 1;) {
+    progress = false;
+    for (let t = cur.T - 1; t >= 0; t--) {
+      const cand = sub(cur, range(cur.B), range(cur.T).filter((u) => u !== t));
+      if ((await check(cand)).length) { cur = cand; progress = true; break; }
+    }
+  }
+  return cur;
+}
+
+/**
+ * Runs random cases until `seconds` pass (or `cases` are done). Returns { cases, failures }.
+ * @param {{ lib: any, backends: { name: string, options?: object }[], seed: number, seconds?: number, cases?: number, log?: (s: string) => void }} o
+ */
+export async function fuzz(o) {
+  const R = rng(o.seed);
+  const log = o.log ?? (() => {});
+  const deadline = Date.now() + (o.seconds ?? 1e9) * 1000;
+  const stats = { cases: 0, byScale: {}, failures: [] };
+  while (Date.now() < deadline && stats.cases < (o.cases ?? Infinity)) {
+    const c = randomCase(R);
+    stats.cases++;
+    stats.byScale[c.scale] = (stats.byScale[c.scale] ?? 0) + 1;
+    const checks = [['js-enumeration', (x) => compareWithEnumeration(o.lib, x)]];
+    for (const b of o.backends) if (b.name !== 'js') checks.push([b.name, (x) => compareCase(o.lib, b.name, b.options ?? {}, x)]);
+    for (const [name, check] of checks) {
+      const f = await check(c);
+      if (!f.length) continue;
+      const small = await shrink(check, c);
+      const detail = await check(small);
+      stats.failures.push({ backend: name, case: stats.cases, problems: detail.length ? detail : f, reproducer: detail.length ? small : c });
+      log(`FAIL ${name} (case ${stats.cases} of seed ${o.seed}): ${(detail.length ? detail : f).slice(0, 3).join('; ')}`);
+      log(`reproducer: ${JSON.stringify(detail.length ? small : c)}`);
+    }
+  }
+  return stats;
+}
