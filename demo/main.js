@@ -1,0 +1,194 @@
+// The demo page: loads the built package as a user would (plain ESM from dist/, no bundler), finds
+// which backends work here, trains a CRF with a linear tagger under it, shows the decode, the lattice
+// of one sentence and, on request, a benchmark. <body data-state> tells scripts where it is:
+// loading → training → trained (or error); <body data-bench> does the same for the benchmark.
+import * as lib from '../dist/index.js';
+import { LABELS, LinearTagger, UNK, makeSentences, rng, score, vocabulary } from './task.js';
+import { drawBars, drawLattice, drawLoss } from './plot.js';
+import { SIZES, benchmark } from './bench.js';
+
+const { CRF } = lib;
+const BACKENDS = ['webgpu', 'wasm', 'js'];
+const COLOURS = { webgpu: '#7c3aed', wasm: '#f59e0b', js: '#2563eb' };
+const EPOCHS = 60;
+const quick = new URLSearchParams(location.search).has('quick');
+const $ = (id) => document.getElementById(id);
+function el(tag, props = {}, ...kids) {
+  const n = Object.assign(document.createElement(tag), props);
+  n.append(...kids);
+  return n;
+}
+
+function fail(e) {
+  document.body.dataset.state = 'error';
+  $('error').hidden = false;
+  $('error').textContent = `Error: ${e?.message ?? e}`;
+}
+window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
+
+const nextFrame = () => new Promise((r) => setTimeout(r, 0));
+
+/** A tiny module whose only function returns a v128 (i8x16.splat, i8x16.popcnt): it validates iff
+ * the engine has fixed-width SIMD. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+async function detect() {
+  let gpu = 'not exposed (navigator.gpu is missing)';
+  if (navigator.gpu) {
+    try {
+      const a = await navigator.gpu.requestAdapter();
+      if (!a) gpu = 'navigator.gpu present, but no adapter';
+      else {
+        const i = a.info ?? {};
+        gpu = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' · ') || 'adapter (no info)';
+        if (a.isFallbackAdapter || i.isFallbackAdapter) gpu += ' (fallback adapter)';
+      }
+    } catch (e) {
+      gpu = `requestAdapter failed: ${e.message}`;
+    }
+  }
+  $('gpu-info').textContent = gpu;
+  $('simd-info').textContent = WebAssembly.validate(SIMD_PROBE) ? 'supported' : 'not supported';
+
+  // A backend counts as available when CRF.create with it succeeds here: this picks up backends as the
+  // package gains them, and reports why one is missing.
+  const available = [];
+  for (const name of BACKENDS) {
+    let why = '';
+    try {
+      const c = await CRF.create(LABELS.length, { backend: name });
+      c.dispose();
+      available.push(name);
+    } catch (e) {
+      why = e?.message ?? String(e);
+    }
+    $('backends').append(el('li', { className: why ? 'no' : 'ok', title: why || 'CRF.create succeeded', textContent: `${name}: ${why ? 'unavailable' : 'available'}` }));
+  }
+  const auto = await CRF.create(LABELS.length);
+  $('auto-info').textContent = `${auto.backend} (for K = ${LABELS.length})`;
+  auto.dispose();
+  return available;
+}
+
+function tagChip(id, wrong = false) {
+  return el('span', { className: `tag ${LABELS[id]}${wrong ? ' wrong' : ''}`, textContent: LABELS[id] });
+}
+
+async function train() {
+  document.body.dataset.state = 'training';
+  const trainSet = makeSentences(150, 1);
+  const heldOut = makeSentences(40, 2, true);
+  const tagger = new LinearTagger(vocabulary(trainSet), LABELS.length);
+  const crf = await CRF.create(LABELS.length, { seed: 7 });
+  const params = { ...crf.parameters(), ...tagger.weights };
+  // Adam when the package exports it (maximize: the CRF hands back gradients of the log-likelihood);
+  // otherwise plain gradient ascent, which gets there more slowly.
+  const opt = typeof lib.Adam === 'function'
+    ? new lib.Adam(params, { lr: 0.05, maximize: true })
+    : { step: (g) => { for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i]; } };
+  const optName = typeof lib.Adam === 'function' ? 'Adam (lr 0.05)' : 'gradient ascent (lr 0.5)';
+  const rand = rng(3);
+  const losses = [];
+  const t0 = performance.now();
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    const enc = tagger.encode(trainSet, rand, 0.1);
+    const { logLikelihood, grads } = await crf.forwardBackward(tagger.emissions(enc), enc.tags, { mask: enc.mask, reduction: 'token_mean' });
+    opt.step({ ...grads, ...tagger.backward(enc, grads.emissions) });
+    losses.push(-logLikelihood);
+    $('progress-bar').style.width = `${(100 * epoch) / EPOCHS}%`;
+    $('train-status').textContent = `epoch ${epoch} / ${EPOCHS} · loss ${(-logLikelihood).toFixed(4)} nats/token · ${optName} · backend ${crf.backend} · ${trainSet.length} sentences`;
+    drawLoss($('loss'), losses, EPOCHS);
+    await nextFrame();
+  }
+  $('train-status').textContent += ` · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+  const enc = tagger.encode(heldOut);
+  const em = tagger.emissions(enc);
+  const decoded = await crf.decode(em, { mask: enc.mask });
+  const gold = heldOut.map((s) => s.tags);
+  // The tagger alone: the argmax of each emission row, no transitions.
+  const K = LABELS.length;
+  const argmax = heldOut.map((s, b) => s.words.map((_, t) => {
+    const row = em.data.subarray((b * enc.T + t) * K, (b * enc.T + t + 1) * K);
+    return row.indexOf(Math.max(...row));
+  }));
+  const rows = [['tagger argmax', score(argmax, gold)], ['CRF Viterbi', score(decoded, gold)]];
+  for (const [name, s] of rows) {
+    $('scores').tBodies[0].append(el('tr', {}, el('td', { textContent: name }), el('td', { textContent: s.accuracy.toFixed(3) }), el('td', { textContent: s.f1.toFixed(3) })));
+  }
+  document.body.dataset.accuracy = rows[1][1].accuracy.toFixed(4);
+  document.body.dataset.f1 = rows[1][1].f1.toFixed(4);
+  document.body.dataset.taggerAccuracy = rows[0][1].accuracy.toFixed(4);
+
+  heldOut.slice(0, 8).forEach((s, b) => {
+    const row = el('div', { className: 'sentence' });
+    s.words.forEach((w, t) => row.append(el('div', { className: 'tok' },
+      el('span', { className: `word${tagger.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: tagger.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
+      tagChip(s.tags[t]), tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]))));
+    $('decoded').append(row);
+  });
+  return { crf, tagger, heldOut, decoded };
+}
+
+async function showLattice({ crf, tagger, heldOut }, b) {
+  const s = heldOut[b];
+  const enc = tagger.encode([s]);
+  const em = tagger.emissions(enc);
+  const [marg, [path], [top], logZ] = await Promise.all([
+    crf.marginals(em), crf.decode(em), crf.decode(em, { topK: 5 }), crf.logPartition(em),
+  ]);
+  drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path });
+  $('topk').replaceChildren(...top.map(({ path: p, score: sc }) => el('li', {},
+    el('span', { className: 'tags' }, ...p.map((y, t) => tagChip(y, y !== s.tags[t]))),
+    el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(sc - logZ[0]).toFixed(4)}` }))));
+}
+
+async function runBenchmark(available) {
+  const btn = $('bench-run');
+  btn.disabled = true;
+  document.body.dataset.bench = 'running';
+  const tbody = $('bench-table').tBodies[0];
+  tbody.replaceChildren();
+  const rows = [];
+  const sizes = quick ? SIZES.quick : SIZES.full;
+  const opts = quick ? { minMs: 20, minReps: 1 } : { minMs: 300, minReps: 3 };
+  const redraw = () => {
+    const groups = [];
+    for (const op of ['decode', 'forward']) {
+      for (const { B, T, K } of sizes) {
+        const bars = rows.filter((r) => r.op === op && r.B === B && r.T === T && r.K === K && !r.error).map((r) => ({ series: r.backend, value: r.tokensPerSec }));
+        if (bars.length) groups.push({ label: `${op}\nB${B} T${T} K${K}`, bars });
+      }
+    }
+    drawBars($('bench-chart'), groups, COLOURS, 'tokens / s');
+  };
+  await benchmark(CRF, available, sizes, (r) => {
+    rows.push(r);
+    $('bench-status').textContent = `${r.backend}: ${r.op} B=${r.B} T=${r.T} K=${r.K}`;
+    const cells = r.error
+      ? [r.op, r.B, r.T, r.K, r.backend].map((v) => el('td', { textContent: String(v) })).concat(el('td', { className: 'err', colSpan: 2, textContent: r.error }))
+      : [r.op, r.B, r.T, r.K, r.backend, r.ms.toFixed(2), Math.round(r.tokensPerSec).toLocaleString('en-US')].map((v) => el('td', { textContent: String(v) }));
+    tbody.append(el('tr', { className: r.error ? 'error-row' : '' }, ...cells));
+    redraw();
+  }, opts);
+  const errors = rows.filter((r) => r.error).length;
+  $('bench-status').textContent = `done: ${rows.length - errors} measurements${errors ? `, ${errors} failed` : ''}${quick ? ' (quick sizes)' : ''}`;
+  document.body.dataset.bench = errors ? 'error' : 'done';
+  btn.disabled = false;
+}
+
+try {
+  const available = await detect();
+  const model = await train();
+  const pick = $('sentence-pick');
+  // Start on a sentence with a word the tagger never saw: where the transitions matter most.
+  const first = Math.max(0, model.heldOut.findIndex((s) => s.words.length >= 8 && s.words.some((w) => !model.tagger.vocab.has(w))));
+  model.heldOut.forEach((s, i) => pick.append(el('option', { value: String(i), textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}…`, selected: i === first })));
+  pick.addEventListener('change', () => showLattice(model, Number(pick.value)).catch(fail));
+  await showLattice(model, first);
+  document.body.dataset.state = 'trained';
+  $('bench-run').disabled = false;
+  $('bench-run').addEventListener('click', () => runBenchmark(available).catch(fail));
+} catch (e) {
+  fail(e);
+}
