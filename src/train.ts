@@ -11,11 +11,11 @@ import { CRFInputError, describe, shapeStr } from './errors.js';
 /** A parameter or gradient array that can be updated in place. */
 export type MutableNumbers = Float32Array | Float64Array | number[];
 
-/** A named set of parameter arrays, e.g. `crf.parameters()`. */
-export type ParamRecord = Record<string, Float32Array | Float64Array>;
+/** A named set of parameter arrays, e.g. `crf.parameters()` (interfaces welcome: no index signature needed). */
+export type ParamRecord<P = Record<string, unknown>> = { [K in keyof P]: Float32Array | Float64Array };
 
-/** A named set of gradient arrays; keys match a {@link ParamRecord}'s. */
-export type GradRecord = Record<string, ArrayLike<number>>;
+/** Gradients for the parameters `P`: an array under each of its keys; further keys are allowed. */
+export type GradRecord<P = Record<string, unknown>> = { readonly [K in keyof P]: ArrayLike<number> };
 
 function finiteNumber(v: unknown, arg: string, expected: string, ok: (x: number) => boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new CRFInputError(arg, expected, describe(v));
@@ -61,7 +61,7 @@ export interface AdamOptions {
  * const { grads } = await crf.forwardBackward(emissions, tags);
  * adam.step(grads); // extra keys such as `emissions` are ignored
  */
-export class Adam {
+export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float64Array>> {
   /** The learning rate; may be changed between steps (a schedule). */
   lr: number;
   /** [β1, β2]. */
@@ -83,7 +83,7 @@ export class Adam {
    * @throws CRFInputError for params that are not a non-empty record of Float32Array/Float64Array,
    *   or an option out of range.
    */
-  constructor(params: ParamRecord, options: AdamOptions = {}) {
+  constructor(params: P, options: AdamOptions = {}) {
     if (params === null || typeof params !== 'object' || Array.isArray(params)) {
       throw new CRFInputError('params', 'a record of Float32Array or Float64Array', describe(params));
     }
@@ -126,10 +126,10 @@ export class Adam {
    *   are not parameters (such as a CRF's `emissions` gradient) are ignored.
    * @throws CRFInputError for a missing key, a length mismatch or a non-finite gradient.
    */
-  step(grads: GradRecord): void {
+  step(grads: GradRecord<P>): void {
     if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record of gradient arrays', describe(grads));
     for (const [k, p] of this.#params) {
-      const g = grads[k];
+      const g = (grads as Record<string, unknown>)[k];
       if (!isArrayLike(g)) throw new CRFInputError(`grads.${k}`, `an array of length ${p.length} (one per parameter)`, describe(g));
       if (g.length !== p.length) throw new CRFInputError(`grads.${k}`, `length ${p.length}`, `length ${g.length}`);
       for (let i = 0; i < g.length; i++) {
@@ -143,7 +143,7 @@ export class Adam {
     const stepSize = this.lr / bc1;
     const sign = this.maximize ? -1 : 1;
     for (const [k, p] of this.#params) {
-      const g = grads[k];
+      const g = (grads as Record<string, ArrayLike<number>>)[k];
       const m = this.#m.get(k)!;
       const v = this.#v.get(k)!;
       const vMax = this.#vMax.get(k);
@@ -181,8 +181,8 @@ export interface ClipOptions {
  * @returns the total norm before clipping.
  * @throws CRFInputError for a bad `grads`, `maxNorm` or `normType`, or a non-finite gradient value.
  */
-export function clipGradNorm(
-  grads: Record<string, MutableNumbers> | readonly MutableNumbers[],
+export function clipGradNorm<G extends { [K in keyof G]: MutableNumbers }>(
+  grads: G | readonly MutableNumbers[],
   maxNorm: number,
   options: ClipOptions = {},
 ): number {

@@ -1,0 +1,261 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CRF, CRFInputError, parseSafetensors, tensorValues, writeSafetensors } from '../src/index.js';
+
+// Files are assembled here byte by byte from the format's specification, independently of the
+// package's writer: [N as little-endian u64][N bytes of UTF-8 JSON][data section].
+
+function u64le(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    out.push(n % 256);
+    n = Math.floor(n / 256);
+  }
+  return out;
+}
+
+function assemble(header: string, data: number[] | Uint8Array, lengthOverride?: number[]): Uint8Array {
+  const h = new TextEncoder().encode(header);
+  return Uint8Array.from([...(lengthOverride ?? u64le(h.length)), ...h, ...data]);
+}
+
+/** A file from tensors given as raw little-endian bytes, in order, offsets contiguous. */
+function fileOf(tensors: [name: string, dtype: string, shape: number[], bytes: number[]][], metadata?: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (metadata) header.__metadata__ = metadata;
+  const data: number[] = [];
+  for (const [name, dtype, shape, bytes] of tensors) {
+    header[name] = { dtype, shape, data_offsets: [data.length, data.length + bytes.length] };
+    data.push(...bytes);
+  }
+  return assemble(JSON.stringify(header), data);
+}
+
+const f32 = (...v: number[]) => { const b = new DataView(new ArrayBuffer(4 * v.length)); v.forEach((x, i) => b.setFloat32(4 * i, x, true)); return [...new Uint8Array(b.buffer)]; };
+const f64 = (...v: number[]) => { const b = new DataView(new ArrayBuffer(8 * v.length)); v.forEach((x, i) => b.setFloat64(8 * i, x, true)); return [...new Uint8Array(b.buffer)]; };
+/** 16-bit codes, little-endian (low byte first). */
+const u16 = (...codes: number[]) => codes.flatMap((c) => [c & 0xff, c >> 8]);
+
+const START = [0.25, -0.5, 1];
+const END = [-1, 0.125, 2];
+const TRANS = [0.5, -0.25, 0.75, 1.5, -2, 0.0625, 3, -0.375, 0.875];
+
+async function expectWeights(crf: CRF, start: number[], end: number[], trans: number[], tol = 0) {
+  expect(crf.numTags).toBe(start.length);
+  for (const [got, want] of [[crf.startTransitions, start], [crf.endTransitions, end], [crf.transitions, trans]] as const) {
+    expect(got.length).toBe(want.length);
+    want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(tol));
+  }
+}
+
+describe('CRF.fromSafetensors reads files made to the specification', () => {
+  it('F32 under pytorch-crf names', async () => {
+    const bytes = fileOf([
+      ['start_transitions', 'F32', [3], f32(...START)],
+      ['end_transitions', 'F32', [3], f32(...END)],
+      ['transitions', 'F32', [3, 3], f32(...TRANS)],
+    ]);
+    const crf = await CRF.fromSafetensors(bytes, { backend: 'js' });
+    await expectWeights(crf, START, END, TRANS);
+    expect(crf.backend).toBe('js');
+    // The weights are used: the best path of a one-step sequence maximises start + e + end.
+    expect(await crf.decode([[[0, 0, 0]]])).toEqual([[2]]);
+  });
+
+  it('F64, rounded to float32', async () => {
+    const bytes = fileOf([
+      ['start_transitions', 'F64', [3], f64(0.1, 0.2, 0.3)],
+      ['end_transitions', 'F64', [3], f64(...END)],
+      ['transitions', 'F64', [3, 3], f64(...TRANS)],
+    ]);
+    const crf = await CRF.fromSafetensors(bytes.buffer as ArrayBuffer);
+    expect(Array.from(crf.startTransitions)).toEqual([Math.fround(0.1), Math.fround(0.2), Math.fround(0.3)]);
+    await expectWeights(crf, [0.1, 0.2, 0.3], END, TRANS, 1e-7);
+  });
+
+  it('F16 under TorchCRF names (start_trans, end_trans, trans_matrix)', async () => {
+    // Half codes: sign | 5-bit exponent (bias 15) | 10-bit fraction.
+    // 0x3800 = 0.5, 0xBD00 = -1.25, 0x4000 = 2, 0x0001 = 2^-24 (smallest subnormal), 0x7BFF = 65504,
+    // 0x2E66 = 1.1001100110b · 2^-4 = 0.0999755859375, 0x8000 = -0, 0x3C00 = 1, 0xC500 = -5.
+    const bytes = fileOf([
+      ['start_trans', 'F16', [2], u16(0x3800, 0xbd00)],
+      ['end_trans', 'F16', [2], u16(0x4000, 0x0001)],
+      ['trans_matrix', 'F16', [2, 2], u16(0x7bff, 0x2e66, 0x8000, 0xc500)],
+    ]);
+    const crf = await CRF.fromSafetensors(bytes);
+    await expectWeights(crf, [0.5, -1.25], [2, 2 ** -24], [65504, 0.0999755859375, -0, -5]);
+  });
+
+  it('BF16 under a prefix, inside a whole model with other dtypes', async () => {
+    // BF16 is the top half of a float32: 0x3F80 = 1, 0xC020 = -2.5, 0x3E20 = 0.15625, 0x4049 = 3.140625.
+    const bytes = fileOf([
+      ['encoder.position_ids', 'I64', [1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]],
+      ['classifier.weight', 'F32', [2], f32(9, 9)],
+      ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
+      ['crf.end_transitions', 'BF16', [2], u16(0x3e20, 0x4049)],
+      ['crf.transitions', 'BF16', [2, 2], u16(0x3f80, 0x3f80, 0xc020, 0x3e20)],
+      ['flags', 'BOOL', [3], [1, 0, 1]],
+    ], { format: 'pt' });
+    const want: [number[], number[], number[]] = [[1, -2.5], [0.15625, 3.140625], [1, 1, -2.5, 0.15625]];
+    await expectWeights(await CRF.fromSafetensors(bytes, { prefix: 'crf.' }), ...want);
+    // Without a prefix the one complete set is found.
+    await expectWeights(await CRF.fromSafetensors(bytes), ...want);
+    const parsed = parseSafetensors(bytes);
+    expect(parsed.metadata).toEqual({ format: 'pt' });
+    expect(parsed.tensors.get('encoder.position_ids')!.shape).toEqual([1, 2]);
+    expect(() => tensorValues(parsed.tensors.get('encoder.position_ids')!, 'ids')).toThrow(/ids: expected a floating-point tensor .*got dtype I64/);
+  });
+
+  it('passes CRF options through (batchFirst, backend, constraints)', async () => {
+    const crf = await CRF.create(3, { seed: 4 });
+    const back = await CRF.fromSafetensors(crf.toSafetensors(), { batchFirst: false, backend: 'js', constraints: { start: [1, 1, 0], end: [1, 1, 1], transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]] } });
+    expect(back.batchFirst).toBe(false);
+    expect((await back.decode([[[0, 0, 100]]]))[0][0]).not.toBe(2);
+  });
+
+  it('accepts a header padded with spaces, as the reference writer pads to 8 bytes', () => {
+    const h = JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }) + '     ';
+    const t = parseSafetensors(assemble(h, f32(1.5)));
+    expect(Array.from(tensorValues(t.tensors.get('a')!))).toEqual([1.5]);
+  });
+});
+
+describe('crf.toSafetensors', () => {
+  it('round-trips, in float32 under pytorch-crf names, with the data section 8-aligned', async () => {
+    const crf = await CRF.create(4, { seed: 21 });
+    const bytes = crf.toSafetensors();
+    const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    expect(n % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    expect(header).toEqual({
+      start_transitions: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+      end_transitions: { dtype: 'F32', shape: [4], data_offsets: [16, 32] },
+      transitions: { dtype: 'F32', shape: [4, 4], data_offsets: [32, 96] },
+    });
+    expect(bytes.length).toBe(8 + n + 96);
+    const back = await CRF.fromSafetensors(bytes);
+    await expectWeights(back, Array.from(crf.startTransitions), Array.from(crf.endTransitions), Array.from(crf.transitions));
+  });
+
+  it('writes a prefix and metadata', async () => {
+    const crf = await CRF.create(2, { seed: 1 });
+    const bytes = crf.toSafetensors({ prefix: 'model.crf.', metadata: { note: 'trained in JS' } });
+    const file = parseSafetensors(bytes);
+    expect([...file.tensors.keys()]).toEqual(['model.crf.start_transitions', 'model.crf.end_transitions', 'model.crf.transitions']);
+    expect(file.metadata).toEqual({ note: 'trained in JS' });
+    const back = await CRF.fromSafetensors(bytes, { prefix: 'model.crf.' });
+    expect(Array.from(back.transitions)).toEqual(Array.from(crf.transitions));
+    expect(() => crf.toSafetensors({ metadata: { n: 1 as unknown as string } })).toThrow(/metadata\.n: expected a string/);
+  });
+
+  it('writeSafetensors F64 and a tensor named __proto__ survive the trip', () => {
+    // fromEntries defines an own key named __proto__ (an object literal would set the prototype).
+    const bytes = writeSafetensors(Object.fromEntries([['__proto__', { dtype: 'F64', shape: [2], data: [Math.PI, -0] }], ['e', { shape: [0, 3], data: [] }]]));
+    const file = parseSafetensors(bytes);
+    expect(Array.from(tensorValues(file.tensors.get('__proto__')!))).toEqual([Math.PI, -0]);
+    expect(file.tensors.get('e')!.shape).toEqual([0, 3]);
+  });
+});
+
+describe('malformed files throw CRFInputError saying what is wrong', () => {
+  const ok = (extra: Record<string, unknown> = {}) => ({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, ...extra });
+  const cases: [string, () => Uint8Array | ArrayBuffer, RegExp][] = [
+    ['fewer than 8 bytes', () => Uint8Array.of(1, 0, 0), /at least 8 bytes .*got a file of 3 bytes/],
+    ['header length past the end', () => assemble('{}', [], u64le(50)), /header length within the file \(at most 2 bytes.*got header length 50/],
+    ['header length over 2^32', () => assemble('{}', [], [2, 0, 0, 0, 1, 0, 0, 0]), /got header length 4294967298/],
+    ['invalid UTF-8', () => Uint8Array.from([...u64le(3), 0x7b, 0xff, 0x7d]), /UTF-8 header/],
+    ['invalid JSON', () => assemble('{"a": {"dtype": "F32", ', []), /valid JSON header/],
+    ['header not an object', () => assemble('[1, 2]', []), /header starting with '\{'/],
+    ['content after the object', () => assemble('{} x', []), /extra content/],
+    ['duplicate keys', () => assemble('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32(1, 2)), /unique keys in the header, got the key "a" twice/],
+    ['entry not an object', () => assemble(JSON.stringify({ a: [1] }), []), /tensor "a" to be an object/],
+    ['unknown field', () => assemble(JSON.stringify(ok({ b: { dtype: 'F32', shape: [0], data_offsets: [8, 8], extra: 1 } })), f32(1, 2)), /only dtype, shape, data_offsets.*"extra"/],
+    ['unknown dtype', () => assemble(JSON.stringify({ a: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }), new Array(16).fill(0)), /a dtype among .*got "F128"/],
+    ['shape with a fraction', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers, got \[2\.5\]/],
+    ['shape with a negative', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers/],
+    ['shape not an array', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: '2', data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers, got "2"/],
+    ['byte length against dtype and shape', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), f32(1, 2)), /12 bytes for F32 \[3\], got data_offsets \[0, 8\] \(8 bytes\)/],
+    ['a shape whose product overflows', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }), f32(1, 2)), /bytes for F32/],
+    ['offsets past the data section', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), f32(1, 2)), /inside the data section of 8 bytes, got \[0, 16\]/],
+    ['begin after end', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }), f32(1, 2)), /begin ≤ end/],
+    ['offsets not a pair', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }), f32(1, 2)), /data_offsets \[begin, end\]/],
+    ['overlapping tensors', () => assemble(JSON.stringify(ok({ b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } })), f32(1, 2)), /do not overlap/],
+    ['a hole in the data section', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), f32(1, 2)), /no holes, got bytes \[0, 4\)/],
+    ['trailing bytes', () => assemble(JSON.stringify(ok()), f32(1, 2, 3)), /no holes, got bytes \[8, 12\) after the last tensor/],
+    ['metadata not strings', () => assemble(JSON.stringify(ok({ __metadata__: { epoch: 3 } })), f32(1, 2)), /__metadata__ values to be strings/],
+    ['sub-byte dtype not filling a byte', () => assemble(JSON.stringify({ a: { dtype: 'F4', shape: [3], data_offsets: [0, 2] } }), [0, 0]), /whole number of bytes/],
+    ['nesting too deep', () => assemble('{"a":' + '['.repeat(100) + ']'.repeat(100) + '}', []), /nested at most 64 deep/],
+  ];
+  for (const [name, make, message] of cases) {
+    it(name, () => {
+      const bytes = make();
+      expect(() => parseSafetensors(bytes)).toThrow(CRFInputError);
+      expect(() => parseSafetensors(bytes)).toThrow(message);
+    });
+  }
+
+  it('not bytes at all', () => {
+    expect(() => parseSafetensors('file.safetensors' as never)).toThrow(/bytes: expected a Uint8Array/);
+  });
+
+  const crfFile = (start: [string, number[], number[]], end: [string, number[], number[]], trans: [string, number[], number[]]) =>
+    fileOf([['start_transitions', ...start], ['end_transitions', ...end], ['transitions', ...trans]]);
+
+  it('CRF weights of an integer dtype', async () => {
+    const bytes = crfFile(['I32', [1], [1, 0, 0, 0]], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)]);
+    await expect(CRF.fromSafetensors(bytes)).rejects.toThrow(/safetensors start_transitions: expected a floating-point tensor.*got dtype I32/);
+  });
+
+  it('CRF weights whose shapes disagree', async () => {
+    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [3], f32(0, 0, 0)], ['F32', [2, 2], f32(0, 0, 0, 0)])))
+      .rejects.toThrow(/end_transitions: expected shape \[2\] as start_transitions, got shape \[3\]/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [2], f32(0, 0)], ['F32', [4], f32(0, 0, 0, 0)])))
+      .rejects.toThrow(/transitions: expected shape \[2, 2\]/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [0], []], ['F32', [0], []], ['F32', [0, 0], []])))
+      .rejects.toThrow(/expected shape \[K\] with K ≥ 1/);
+  });
+
+  it('CRF weights that are not finite in float32', async () => {
+    await expect(CRF.fromSafetensors(crfFile(['F16', [1], u16(0x7c00)], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)])))
+      .rejects.toThrow(/start_transitions: expected finite values in float32 \(at flat index 0\), got Infinity/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(1e39)], ['F32', [1, 1], f32(0)])))
+      .rejects.toThrow(/end_transitions: expected finite values in float32.*got 1e\+39/);
+  });
+
+  it('no CRF weights, a partial set under a prefix, or several CRFs without a prefix', async () => {
+    const other = fileOf([['encoder.weight', 'F32', [1], f32(1)]]);
+    await expect(CRF.fromSafetensors(other)).rejects.toThrow(/CRF weights .* \(under any prefix\), got only "encoder.weight"/);
+    const partial = fileOf([['crf.start_transitions', 'F32', [1], f32(1)], ['crf.transitions', 'F32', [1, 1], f32(1)]]);
+    await expect(CRF.fromSafetensors(partial, { prefix: 'crf.' })).rejects.toThrow(/got no crf\.end_transitions/);
+    const set = (p: string): [string, string, number[], number[]][] => [
+      [p + 'start_transitions', 'F32', [1], f32(1)], [p + 'end_transitions', 'F32', [1], f32(2)], [p + 'transitions', 'F32', [1, 1], f32(3)],
+    ];
+    const two = fileOf([...set('a.crf.'), ...set('b.crf.')]);
+    await expect(CRF.fromSafetensors(two)).rejects.toThrow(/prefix: expected one of "a\.crf\.", "b\.crf\."/);
+    expect(Array.from((await CRF.fromSafetensors(two, { prefix: 'b.crf.' })).endTransitions)).toEqual([2]);
+    await expect(CRF.fromSafetensors(two, { prefix: 3 as unknown as string })).rejects.toThrow(/prefix: expected a string/);
+  });
+
+  it('never reads out of bounds: any truncation or corruption parses or throws CRFInputError', async () => {
+    const good = fileOf([
+      ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
+      ['crf.end_transitions', 'F16', [2], u16(0x3800, 0x4000)],
+      ['crf.transitions', 'F32', [2, 2], f32(1, 2, 3, 4)],
+    ], { a: 'b' });
+    for (let cut = 0; cut < good.length; cut++) {
+      expect(() => parseSafetensors(good.subarray(0, cut)), `cut at ${cut}`).toThrow(CRFInputError);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat(good.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }), async (edits) => {
+        const bytes = Uint8Array.from(good);
+        for (const [at, v] of edits) bytes[at] = v;
+        try {
+          await CRF.fromSafetensors(bytes);
+        } catch (e) {
+          if (!(e instanceof CRFInputError)) throw e;
+        }
+      }),
+      { seed: 1234, numRuns: 400 },
+    );
+  });
+});
