@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The examples import the built package (../dist/index.js), as a user's script would; build it first.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = promisify(execFile);
+const node = (script: string) => run(process.execPath, [join(root, 'examples', script)], { cwd: root, timeout: 120_000 }).then((r) => r.stdout);
+
+beforeAll(async () => {
+  await run('npm', ['run', '--silent', 'build'], { cwd: root, timeout: 120_000 });
+});
+
+describe('examples/seed.js', () => {
+  it('prints 50 epochs of a falling loss, the test log-likelihood and decode, identically on every run', async () => {
+    const [a, b] = await Promise.all([node('seed.js'), node('seed.js')]);
+    expect(a).toBe(b);
+    const lines = a.trim().split('\n');
+    const epochs = lines.filter((l) => l.startsWith('epoch '));
+    expect(epochs.length).toBe(50);
+    const losses = epochs.map((l, i) => {
+      const m = /^epoch (\d+): loss (-?\d+\.\d+)$/.exec(l);
+      expect(m, l).not.toBeNull();
+      expect(Number(m![1])).toBe(i + 1);
+      return Number(m![2]);
+    });
+    expect(losses[49]).toBeLessThan(losses[0]);
+    const llh = /^test log-likelihood: (-?\d+\.\d+)$/m.exec(a);
+    expect(llh).not.toBeNull();
+    expect(Number(llh![1])).toBeLessThan(0);
+    const decode = /^test decode: (.*)$/m.exec(a);
+    const paths = JSON.parse(decode![1]) as number[][];
+    expect(paths.length).toBe(5);
+    for (const p of paths) {
+      expect(p.length).toBe(3);
+      for (const y of p) expect(y >= 0 && y < 5).toBe(true);
+    }
+  });
+});
+
+describe('examples/joint.js', () => {
+  it('reports progress per epoch and ends with held-out accuracies where the CRF adds accuracy', async () => {
+    const out = await node('joint.js');
+    const lines = out.trim().split('\n');
+    const epochs = lines.filter((l) => /^epoch \d+: /.test(l));
+    expect(epochs.length).toBeGreaterThan(0);
+    for (const l of epochs) expect(l).toMatch(/^epoch \d+: loss -?\d+\.\d+ .*accuracy argmax \d\.\d+, CRF \d\.\d+$/);
+    const last = /^held-out token accuracy: emissions argmax (\d\.\d+), CRF decode (\d\.\d+)$/.exec(lines[lines.length - 1]);
+    expect(last, lines[lines.length - 1]).not.toBeNull();
+    const [argmax, crf] = [Number(last![1]), Number(last![2])];
+    expect(argmax).toBeGreaterThan(0.2);
+    expect(crf).toBeLessThanOrEqual(1);
+    expect(crf).toBeGreaterThanOrEqual(argmax);
+  });
+});
