@@ -8,28 +8,61 @@ import { type Packed, pack, packTags, unpackToLayout } from './pack.js';
 import { seededRandom } from './rng.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
 
+/**
+ * How {@link CRF.forward} and {@link CRF.forwardBackward} reduce the per-sequence log-likelihoods, as
+ * pytorch-crf: `'sum'` (the default) adds them; `'mean'` divides the sum by the batch size B;
+ * `'token_mean'` divides it by the number of positions whose mask is on; `'none'` returns them all as a
+ * `Float32Array(B)`.
+ */
 export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
 
+/**
+ * Options of {@link CRF.create}. Besides those below: `device`, a `GPUDevice` for the `webgpu` backend
+ * to use instead of requesting its own, and `wasmModule`, a compiled `WebAssembly.Module` of the
+ * kernels for runtimes that refuse to compile WebAssembly bytes (Cloudflare Workers).
+ */
 export interface CRFOptions extends BackendOptions {
   /** `[batch, seq, tags]` when true (the default), `[seq, batch, tags]` when false. */
   batchFirst?: boolean;
-  /** `'auto'` (default), `'webgpu'`, `'wasm'` or `'js'`. */
+  /**
+   * `'auto'` (default), `'webgpu'`, `'wasm'` or `'js'`. `'auto'` takes WebGPU when a device is available
+   * and the work is large enough to pay for the dispatch, else WebAssembly, else JS; {@link CRF.backend}
+   * tells which one it took.
+   */
   backend?: BackendName | 'auto';
-  /** Deterministic uniform(-0.1, 0.1) initialisation. */
+  /**
+   * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic; without
+   * it `Math.random` is used.
+   */
   seed?: number;
-  /** Allowed transitions; they apply to every op, training included. */
+  /**
+   * Allowed transitions, e.g. `allowedTransitions('BIO', labels)` or a `K × K` boolean matrix. They apply
+   * to every op: log Z, the log-likelihood and its gradients, marginals, entropy and decoding range over
+   * allowed paths only.
+   */
   constraints?: ConstraintsInput;
 }
 
+/** Options of the ops that take only a mask: {@link CRF.logPartition}, {@link CRF.marginals}, {@link CRF.entropy}. */
 export interface MaskOption {
-  /** `[batch, seq]` (or `[seq, batch]`) booleans or 0/1; any pattern, gaps included. */
+  /**
+   * `[batch, seq]` (or `[seq, batch]` when `batchFirst` is false) booleans or 0/1; all on when absent.
+   * Any pattern works, gaps and a masked first step included: the positions that are off are skipped and
+   * the chain links the ones that are on, in order.
+   */
   mask?: MaskInput | null;
 }
+/** Options of {@link CRF.forward} and {@link CRF.forwardBackward}. */
 export interface ReductionOptions extends MaskOption {
+  /** `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`; see {@link Reduction}. */
   reduction?: Reduction;
 }
+/** Options of {@link CRF.decode}. */
 export interface DecodeOptions extends MaskOption {
-  /** Return the k best paths with their scores instead of the best path. */
+  /**
+   * Return the k best paths with their scores instead of the best path: an integer ≥ 1. A sequence with
+   * fewer than k (allowed) paths gets them all.
+   */
   topK?: number;
   /** Extra constraints for this call only (on top of the instance's). */
   constraints?: ConstraintsInput;
@@ -37,23 +70,34 @@ export interface DecodeOptions extends MaskOption {
 
 /** One of the k best paths of a sequence. */
 export interface ScoredPath {
+  /** The tags of the sequence's on positions, in order (its length is the number of on positions). */
   path: number[];
-  /** Unnormalised score(y) of the path. */
+  /** Unnormalised score(y) of the path; p(y) = exp(score − log Z), log Z from {@link CRF.logPartition}. */
   score: number;
 }
 
-/** pytorch-crf's state-dict names. */
+/** The parameters under pytorch-crf's state-dict names, as plain arrays (JSON-serialisable). */
 export interface StateDict {
+  /** Length K: the score of starting with each tag. */
   start_transitions: number[];
+  /** Length K: the score of ending with each tag. */
   end_transitions: number[];
+  /** `K × K`: `transitions[i][j]` is the score of tag i followed by tag j. */
   transitions: number[][];
 }
 
+/**
+ * Gradients of the reduced log-likelihood (not of the loss: negate for a loss, or use an optimizer with
+ * `maximize: true`). Keys match {@link CRF.parameters}, plus `emissions` for the tagger underneath.
+ */
 export interface Gradients {
-  /** In the input layout; 0 at positions that are off. */
+  /** ∂llh/∂emissions, flat in the input layout (`[B, T, K]` or `[T, B, K]`); 0 at positions that are off. */
   emissions: Float32Array;
+  /** Length K. */
   startTransitions: Float32Array;
+  /** Length K. */
   endTransitions: Float32Array;
+  /** `K × K`, row-major `[from * K + to]`. */
   transitions: Float32Array;
 }
 
@@ -71,13 +115,15 @@ interface Call {
  * Create with `await CRF.create(numTags, options)`.
  */
 export class CRF {
+  /** K, the number of tags. */
   readonly numTags: number;
+  /** Whether inputs are `[batch, seq, …]` (true) or `[seq, batch, …]` (false). */
   readonly batchFirst: boolean;
-  /** Length K. */
+  /** Length K: the score of starting with each tag. Live: optimizers update it in place. */
   readonly startTransitions: Float32Array;
-  /** Length K. */
+  /** Length K: the score of ending with each tag. Live: optimizers update it in place. */
   readonly endTransitions: Float32Array;
-  /** `K × K`, row-major `[from * K + to]`. */
+  /** `K × K`, row-major `[from * K + to]`: the score of tag `from` followed by tag `to`. Live. */
   readonly transitions: Float32Array;
   readonly #constraints: Allowed | null;
   #impl: Backend;
@@ -94,8 +140,15 @@ export class CRF {
   }
 
   /**
+   * Creates a CRF with K tags and parameters drawn from uniform(-0.1, 0.1), on the requested backend.
    * @param numTags K, a positive integer.
-   * @throws CRFInputError for a bad `numTags`, an unknown backend, bad constraints or seed.
+   * @param options layout, backend, seed, constraints; see {@link CRFOptions}.
+   * @returns a promise of the CRF (backends load asynchronously: WebAssembly compiles, WebGPU requests a device).
+   * @throws {@link CRFInputError} for a bad `numTags`, an options value that is not an object, a
+   *   non-boolean `batchFirst`, an unknown backend name, a non-finite seed, or constraints that are not
+   *   K × K (or whose start/end are not length K) or hold values other than true/false/0/1.
+   * @throws Error when a backend named explicitly cannot run here (e.g. `'webgpu'` with no adapter);
+   *   `'auto'` falls back instead.
    */
   static async create(numTags: number, options: CRFOptions = {}): Promise<CRF> {
     if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) {
@@ -120,7 +173,7 @@ export class CRF {
     return crf;
   }
 
-  /** The backend actually running the dynamic programs. */
+  /** The backend actually running the dynamic programs (what `'auto'` resolved to). */
   get backend(): BackendName {
     return this.#impl.name;
   }
@@ -186,11 +239,19 @@ export class CRF {
   }
 
   /**
-   * Log-likelihood of `tags`: score(tags) − log Z, per sequence, reduced as pytorch-crf does.
-   * Gold tags that break the constraints have log-likelihood -Infinity.
-   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
-   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
-   * @returns a number, or a Float32Array(B) for `reduction: 'none'`.
+   * Log-likelihood of `tags`: score(tags) − log Z, per sequence, reduced as pytorch-crf does (the loss
+   * is its negative). Gold tags that break the constraints have log-likelihood -Infinity; a sequence
+   * with no position on has 0.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`: nested arrays or `{ data, shape }`.
+   * @param tags `[B, T]` or `[T, B]` integers in [0, K); values at positions that are off are ignored
+   *   (so -1 or -100 padding works).
+   * @param options `mask` and `reduction` (default `'sum'`); see {@link ReductionOptions}.
+   * @returns a number, or a `Float32Array(B)` for `reduction: 'none'`.
+   * @throws {@link CRFInputError} for emissions of the wrong rank, ragged, not finite, with last
+   *   dimension ≠ K or zero timesteps; tags or mask whose shape differs from the emissions' first two
+   *   dimensions; a tag outside [0, K) where the mask is on; a mask value other than 0/1/true/false; an
+   *   unknown reduction; constraints that leave a sequence no allowed path (argument `constraints`).
+   * @throws Error when the instance was disposed.
    */
   async forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = this.#options(options, 'options');
@@ -205,12 +266,24 @@ export class CRF {
   }
 
   /**
-   * The log-likelihood and its gradients with respect to the emissions and the parameters.
-   * For `reduction: 'none'` the gradients are those of the sum.
+   * The log-likelihood (as {@link CRF.forward}) and its analytic gradients with respect to the emissions
+   * and the parameters: ∂llh/∂e[t][j] = [y_t = j] − p(y_t = j), and the same with pair marginals for
+   * the transitions. For `reduction: 'none'` the gradients are those of the sum.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
+   * @param options `mask` and `reduction`; see {@link ReductionOptions}.
+   * @returns `logLikelihood` as {@link CRF.forward} returns it, and {@link Gradients} of it.
+   * @throws {@link CRFInputError} as {@link CRF.forward}.
+   * @throws Error when the instance was disposed.
    */
   async forwardBackward(
     emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions,
-  ): Promise<{ logLikelihood: number | Float32Array; grads: Gradients }> {
+  ): Promise<{
+    /** The reduced log-likelihood: a number, or `Float32Array(B)` for `reduction: 'none'`. */
+    logLikelihood: number | Float32Array;
+    /** Gradients of the reduced log-likelihood (of the sum for `'none'`). */
+    grads: Gradients;
+  }> {
     const o = this.#options(options, 'options');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
@@ -239,9 +312,23 @@ export class CRF {
 
   /**
    * Viterbi decoding: the best tag sequence of each sequence's on positions.
-   * With `topK`, the k best paths and their scores per sequence, best first.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask`, and `constraints` for this call only (on top of the instance's).
+   * @returns `number[][]`: per sequence, the tags of its on positions (`[]` for a sequence with none).
+   * @throws {@link CRFInputError} for bad emissions or mask (as {@link CRF.forward}), bad constraints, or
+   *   constraints that leave a sequence no allowed path.
+   * @throws Error when the instance was disposed.
    */
   async decode(emissions: EmissionsInput, options?: DecodeOptions & { topK?: undefined }): Promise<number[][]>;
+  /**
+   * The k best paths per sequence (AllenNLP's `viterbi_tags(top_k=k)`), best first, with their scores.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `topK` (an integer ≥ 1), `mask`, `constraints`; see {@link DecodeOptions}.
+   * @returns per sequence up to k {@link ScoredPath}s, best first; fewer when the sequence has fewer
+   *   allowed paths.
+   * @throws {@link CRFInputError} as the one-best form, and for a `topK` that is not an integer ≥ 1.
+   * @throws Error when the instance was disposed.
+   */
   async decode(emissions: EmissionsInput, options: DecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
     const o = this.#options(options, 'options');
@@ -273,12 +360,27 @@ export class CRF {
     return out;
   }
 
-  /** TorchCRF's name for {@link CRF.decode}. */
+  /**
+   * TorchCRF's name for {@link CRF.decode} without `topK`.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param mask `[B, T]` or `[T, B]`; all on when absent.
+   * @returns the best path per sequence, as {@link CRF.decode}.
+   * @throws {@link CRFInputError} as {@link CRF.decode}.
+   */
   async viterbiDecode(emissions: EmissionsInput, mask?: MaskInput | null): Promise<number[][]> {
     return this.decode(emissions, { mask });
   }
 
-  /** log Z per sequence (0 for a sequence with no position on). */
+  /**
+   * The log partition function log Z = log Σ_y exp score(y) per sequence, over allowed paths (the
+   * forward algorithm).
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask`; see {@link MaskOption}.
+   * @returns `Float32Array(B)`; 0 for a sequence with no position on.
+   * @throws {@link CRFInputError} for bad emissions or mask, or constraints that leave a sequence no
+   *   allowed path.
+   * @throws Error when the instance was disposed.
+   */
   async logPartition(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
     const o = this.#options(options, 'options');
     const { call } = this.#prepare(emissions, o.mask);
@@ -288,7 +390,15 @@ export class CRF {
     return Float32Array.from(logZ);
   }
 
-  /** Posterior marginals p(y_t = j) in the input layout; 0 at positions that are off. */
+  /**
+   * Posterior marginals p(y_t = j | x) (forward–backward).
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask`; see {@link MaskOption}.
+   * @returns a flat `Float32Array` in the input layout (`[B, T, K]` or `[T, B, K]`): each on position's
+   *   K values sum to 1; 0 at positions that are off.
+   * @throws {@link CRFInputError} as {@link CRF.logPartition}.
+   * @throws Error when the instance was disposed.
+   */
   async marginals(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
     const o = this.#options(options, 'options');
     const { call } = this.#prepare(emissions, o.mask);
@@ -298,7 +408,14 @@ export class CRF {
     return unpackToLayout(call.p, post.unary, call.T, this.batchFirst);
   }
 
-  /** H(y | x) per sequence, in nats. */
+  /**
+   * The entropy H(y | x) of the distribution over paths, per sequence, in nats.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask`; see {@link MaskOption}.
+   * @returns `Float32Array(B)`; 0 for a sequence with no position on.
+   * @throws {@link CRFInputError} as {@link CRF.logPartition}.
+   * @throws Error when the instance was disposed.
+   */
   async entropy(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
     const o = this.#options(options, 'options');
     const { call } = this.#prepare(emissions, o.mask);
@@ -308,12 +425,22 @@ export class CRF {
     return Float32Array.from(entropies(call.p, post, call.w));
   }
 
-  /** The live parameter arrays (what an optimizer updates in place). */
-  parameters(): { startTransitions: Float32Array; endTransitions: Float32Array; transitions: Float32Array } {
+  /**
+   * The live parameter arrays (not copies): what an optimizer such as {@link Adam} updates in place.
+   * Keys match those of {@link Gradients}.
+   */
+  parameters(): {
+    /** Length K; the same array as {@link CRF.startTransitions}. */
+    startTransitions: Float32Array;
+    /** Length K; the same array as {@link CRF.endTransitions}. */
+    endTransitions: Float32Array;
+    /** `K × K`, `[from * K + to]`; the same array as {@link CRF.transitions}. */
+    transitions: Float32Array;
+  } {
     return { startTransitions: this.startTransitions, endTransitions: this.endTransitions, transitions: this.transitions };
   }
 
-  /** The parameters under pytorch-crf's names, as plain arrays. */
+  /** The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}. */
   stateDict(): StateDict {
     const K = this.numTags;
     return {
@@ -326,6 +453,10 @@ export class CRF {
   /**
    * Loads pytorch-crf names (`start_transitions`, `end_transitions`, `transitions`) or TorchCRF names
    * (`start_trans`, `end_trans`, `trans_matrix`). Every value is checked before any is written.
+   * @param sd the vectors as length-K arrays or typed arrays; the matrix as K rows of K or a flat
+   *   array of K² (row-major `[from * K + to]`).
+   * @throws {@link CRFInputError} (argument `stateDict…`) for a missing or unexpected key, a wrong
+   *   length or shape, or a value that is not a finite number; the instance is then unchanged.
    */
   loadStateDict(sd: Record<string, unknown>): void {
     if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
@@ -397,7 +528,10 @@ export class CRF {
     return writeCRFWeights(this.parameters(), this.numTags, options);
   }
 
-  /** Frees the backend's resources (GPU buffers); the instance is unusable afterwards. */
+  /**
+   * Frees the backend's resources (GPU buffers, WebAssembly memory); afterwards the ops (forward,
+   * decode, …) throw. Calling it again does nothing.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
