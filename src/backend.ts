@@ -1,5 +1,9 @@
 import type { Packed } from './pack.js';
 
+/**
+ * A backend that runs the dynamic programs: `'webgpu'` (WGSL compute shaders), `'wasm'` (WebAssembly
+ * SIMD) or `'js'` (plain TypeScript in float64, the reference the others are tested against).
+ */
 export type BackendName = 'webgpu' | 'wasm' | 'js';
 
 /** Parameters with constraints folded in: a forbidden start, end or transition is -Infinity. */

@@ -20,6 +20,10 @@ export interface Allowed {
   end: Uint8Array;
 }
 
+/**
+ * The tagging schemes {@link allowedTransitions} knows, as AllenNLP defines them: `BIO` (IOB2), `IOB1`,
+ * `BIOES` and its synonym `BIOUL` (E ≡ L, S ≡ U), and `BMES` (Chinese word segmentation, no `O`).
+ */
 export type TaggingScheme = 'BIO' | 'IOB1' | 'BIOES' | 'BIOUL' | 'BMES';
 
 function bit(v: unknown, arg: string, at: string): number {
@@ -63,13 +67,22 @@ export function intersect(a: Allowed | null, b: Allowed | null): Allowed | null 
 }
 
 /**
- * The transitions a tagging scheme allows, as AllenNLP's `allowed_transitions` defines them.
+ * The transitions a tagging scheme allows, as AllenNLP's `allowed_transitions` defines them, plus the
+ * tags a path may start and end with. Give the result to `CRF.create({ constraints })` (or to one
+ * `decode` call).
  * Labels are `O` or `<tag>-<type>` (e.g. `B-PER`); `BIOES` and `BIOUL` are one scheme (E ≡ L, S ≡ U).
- * @throws CRFInputError for an unknown scheme or a label whose tag letter the scheme lacks.
+ * @param scheme one of {@link TaggingScheme}.
+ * @param labels the K labels in tag-id order, e.g. `['O', 'B-PER', 'I-PER']`.
+ * @returns K × K `transitions[from][to]`, and length-K `start` and `end`, as booleans.
+ * @throws {@link CRFInputError} for an unknown scheme, an empty or non-array `labels`, or a label whose
+ *   tag letter the scheme lacks.
  */
 export function allowedTransitions(scheme: TaggingScheme, labels: readonly string[]): Required<TransitionConstraints> & {
+  /** `K × K`: `transitions[i][j]` is true when `labels[j]` may follow `labels[i]`. */
   transitions: boolean[][];
+  /** Length K: whether a path may start with each label. */
   start: boolean[];
+  /** Length K: whether a path may end with each label. */
   end: boolean[];
 } {
   const letters: Record<string, string> = { BIO: 'BIO', IOB1: 'BIO', BIOES: 'BIOULES', BIOUL: 'BIOULES', BMES: 'BMES' };

@@ -5,6 +5,12 @@
 export class CRFInputError extends Error {
   /** The argument at fault (`emissions`, `tags`, `mask`, `reduction`, ...). */
   readonly argument: string;
+  /**
+   * Builds the message `<argument>: expected <expected>, got <given>`.
+   * @param argument the argument at fault, e.g. `emissions` or `stateDict.transitions`.
+   * @param expected what was expected, e.g. `last dimension 5 (numTags) in [batch, seq, tags]`.
+   * @param given what was given, e.g. `shape [2, 3, 4]`.
+   */
   constructor(argument: string, expected: string, given: string) {
     super(`${argument}: expected ${expected}, got ${given}`);
     this.name = 'CRFInputError';

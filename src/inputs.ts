@@ -1,15 +1,39 @@
 import { CRFInputError, describe, shapeStr } from './errors.js';
 
-/** Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. */
+/**
+ * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
+ * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite.
+ */
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
-  | { data: Float32Array | Float64Array | ArrayLike<number>; shape: readonly number[] };
-/** Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape. */
-export type TagsInput = ArrayLike<ArrayLike<number>> | { data: Int32Array | ArrayLike<number>; shape: readonly number[] };
-/** Mask: nested booleans or 0/1 numbers, or a flat typed array with its shape. */
+  | {
+    /** Row-major values, `d0 · d1 · K` of them (a `Float32Array` is read without a copy). */
+    data: Float32Array | Float64Array | ArrayLike<number>;
+    /** `[d0, d1, K]`. */
+    shape: readonly number[];
+  };
+/**
+ * Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape, in the emissions' layout.
+ * Where the mask is on, each is an integer in [0, K); where it is off, anything (-1, -100).
+ */
+export type TagsInput = ArrayLike<ArrayLike<number>> | {
+  /** Row-major tag ids, `d0 · d1` of them. */
+  data: Int32Array | ArrayLike<number>;
+  /** `[d0, d1]`, the emissions' first two dimensions. */
+  shape: readonly number[];
+};
+/**
+ * Mask: nested booleans or 0/1 numbers, or a flat typed array with its shape, in the emissions' layout.
+ * Any pattern is accepted (gaps, a masked first step); any other value throws.
+ */
 export type MaskInput =
   | ArrayLike<ArrayLike<number | boolean>>
-  | { data: Uint8Array | ArrayLike<number | boolean>; shape: readonly number[] };
+  | {
+    /** Row-major 0/1 (or booleans), `d0 · d1` of them. */
+    data: Uint8Array | ArrayLike<number | boolean>;
+    /** `[d0, d1]`, the emissions' first two dimensions. */
+    shape: readonly number[];
+  };
 
 interface Flat<T> {
   shape: number[];
@@ -165,9 +189,10 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
 
 /**
  * Builds a mask from padded labels: on where the label differs from `padValue`.
- * @param tags `[d0][d1]` labels, padded with `padValue`.
+ * @param tags `[d0][d1]` labels, padded with `padValue` (nested arrays; rows of equal length).
  * @param padValue the padding label, -1 by default (-100 is PyTorch's ignore index).
  * @returns `boolean[][]` of the same shape.
+ * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array, or a non-number `padValue`.
  */
 export function maskFromTags(tags: ArrayLike<ArrayLike<number>>, padValue = -1): boolean[][] {
   const { shape, data } = flatten<unknown>(tags, 2, 'tags', true);
