@@ -120,14 +120,22 @@ async function train() {
   document.body.dataset.f1 = rows[1][1].f1.toFixed(4);
   document.body.dataset.taggerAccuracy = rows[0][1].accuracy.toFixed(4);
 
-  heldOut.slice(0, 8).forEach((s, b) => {
-    const row = el('div', { className: 'sentence' });
+  // Show first the sentences the tagger alone gets wrong: there the transitions earn their keep.
+  const order = heldOut.map((_, b) => b);
+  const taggerWrong = (b) => argmax[b].some((y, t) => y !== gold[b][t]);
+  order.sort((a, b) => Number(taggerWrong(b)) - Number(taggerWrong(a)) || a - b);
+  for (const b of order.slice(0, 8)) {
+    const s = heldOut[b];
+    const row = el('div', { className: 'sentence' }, el('div', { className: 'tok legend' },
+      el('span', { className: 'word', textContent: '\u00a0' }), ...['gold', 'tagger', 'CRF'].map((t) => el('span', { className: 'rowname', textContent: t }))));
     s.words.forEach((w, t) => row.append(el('div', { className: 'tok' },
       el('span', { className: `word${tagger.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: tagger.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
-      tagChip(s.tags[t]), tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]))));
+      tagChip(s.tags[t]), tagChip(argmax[b][t], argmax[b][t] !== s.tags[t]), tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]))));
     $('decoded').append(row);
-  });
-  return { crf, tagger, heldOut, decoded };
+  }
+  // H(y | x) per sentence: the lattice opens on the one the CRF is least sure about.
+  const entropy = await crf.entropy(em, { mask: enc.mask });
+  return { crf, tagger, heldOut, decoded, entropy };
 }
 
 async function showLattice({ crf, tagger, heldOut }, b) {
@@ -181,9 +189,12 @@ try {
   const available = await detect();
   const model = await train();
   const pick = $('sentence-pick');
-  // Start on a sentence with a word the tagger never saw: where the transitions matter most.
-  const first = Math.max(0, model.heldOut.findIndex((s) => s.words.length >= 8 && s.words.some((w) => !model.tagger.vocab.has(w))));
-  model.heldOut.forEach((s, i) => pick.append(el('option', { value: String(i), textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}…`, selected: i === first })));
+  let first = 0;
+  model.entropy.forEach((h, i) => { if (h > model.entropy[first]) first = i; });
+  model.heldOut.forEach((s, i) => pick.append(el('option', {
+    value: String(i), selected: i === first,
+    textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}… (H = ${model.entropy[i].toFixed(2)} nats)`,
+  })));
   pick.addEventListener('change', () => showLattice(model, Number(pick.value)).catch(fail));
   await showLattice(model, first);
   document.body.dataset.state = 'trained';

@@ -62,7 +62,7 @@ export function drawLattice(canvas, { words, labels, marg, path }) {
   const T = words.length, K = labels.length;
   const L = 64, R = 70, Tm = 8, Bm = 58, cell = 34;
   const { ctx, w } = setup(canvas, Tm + K * cell + Bm);
-  const cw = Math.min(64, (w - L - R) / T);
+  const cw = Math.min(76, (w - L - R) / T);
   const x0 = L, y0 = Tm;
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < K; j++) {
@@ -88,7 +88,7 @@ export function drawLattice(canvas, { words, labels, marg, path }) {
   ctx.fillStyle = '#f97316';
   path.forEach((_, t) => { ctx.beginPath(); ctx.arc(...pt(t), 4.5, 0, 2 * Math.PI); ctx.fill(); });
   // colour scale
-  const sx = w - R + 24, sh = K * cell;
+  const sx = x0 + T * cw + 16, sh = K * cell;
   for (let i = 0; i < sh; i++) { ctx.fillStyle = heat(1 - i / sh); ctx.fillRect(sx, y0 + i, 12, 1); }
   ctx.fillStyle = MUTED; ctx.textAlign = 'left';
   ctx.fillText('1', sx + 16, y0 + 4); ctx.fillText('0', sx + 16, y0 + sh - 4);

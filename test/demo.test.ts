@@ -66,8 +66,8 @@ describe.skipIf(!haveChromium)('demo page', () => {
     expect(env.backends).toContain('js: available');
   });
 
-  it('shows held-out sentences with a gold and a predicted tag per token', async () => {
-    const rows = await page.$$eval('#decoded .sentence', (ss) => ss.map((s) => [...s.querySelectorAll('.tok')].map((t) => ({
+  it('shows held-out sentences with the gold, the tagger\'s and the CRF\'s tag per token', async () => {
+    const rows = await page.$$eval('#decoded .sentence', (ss) => ss.map((s) => [...s.querySelectorAll('.tok:not(.legend)')].map((t) => ({
       word: t.querySelector('.word')!.textContent,
       tags: [...t.querySelectorAll('.tag')].map((x) => x.textContent),
     }))));
@@ -76,7 +76,7 @@ describe.skipIf(!haveChromium)('demo page', () => {
       expect(row.length).toBeGreaterThanOrEqual(5);
       for (const tok of row) {
         expect(tok.word).toMatch(/\S/);
-        expect(tok.tags).toHaveLength(2);
+        expect(tok.tags).toHaveLength(3);
         for (const t of tok.tags) expect(LABELS).toContain(t);
       }
     }
