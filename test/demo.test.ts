@@ -5,9 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS helpers shared with the demo script
 import { chromiumPath, launchChromium } from '../scripts/chromium.js';
-// @ts-expect-error plain JS helpers shared with the demo script
 import { serve } from '../scripts/serve.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
