@@ -1,0 +1,35 @@
+// Overlapping calls on one instance and across instances give the sequential results.
+import { describe, expect, it } from 'vitest';
+import * as lib from '../src/index.js';
+// @ts-expect-error plain JS
+import { nodeBackends } from '../scripts/node-backends.js';
+// @ts-expect-error plain JS
+import { rng } from './suites/oracle.js';
+
+const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);
+
+function batch(seed: number, K: number) {
+  const R = rng(seed);
+  const B = 1 + R.int(4), T = 1 + R.int(12);
+  const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => R.normal() * 2)));
+  const mask = Array.from({ length: B }, () => Array.from({ length: T }, (_, t) => (t === 0 || R.next() < 0.8 ? 1 : 0)));
+  const tags = Array.from({ length: B }, () => Array.from({ length: T }, () => R.int(K)));
+  return { em, mask, tags };
+}
+
+describe.each(backends.map((b) => [b.name, b] as const))('concurrency on %s', (_n, backend) => {
+  it('64 overlapping decode/forward calls equal the sequential ones, on one instance and across two', async () => {
+    const K = 6;
+    const a = await lib.CRF.create(K, { backend: backend.name, seed: 1, ...backend.options });
+    const b = await lib.CRF.create(K, { backend: backend.name, seed: 1, ...backend.options });
+    const jobs = Array.from({ length: 64 }, (_, i) => ({ i, ...batch(i, K) }));
+    const call = (crf: lib.CRF, j: (typeof jobs)[number]) =>
+      j.i % 2 ? crf.decode(j.em, { mask: j.mask }) : crf.forward(j.em, j.tags, { mask: j.mask, reduction: 'none' }).then((x) => Array.from(x as Float32Array));
+    const sequential = [];
+    for (const j of jobs) sequential.push(await call(a, j));
+    const overlapped = await Promise.all(jobs.map((j) => call(j.i % 3 ? a : b, j)));
+    expect(overlapped).toEqual(sequential);
+    a.dispose();
+    b.dispose();
+  });
+});
