@@ -27,6 +27,7 @@ export type SafetensorsFloatDtype = 'F32' | 'F64' | 'F16' | 'BF16';
 export interface SafetensorsTensor {
   /** The format's dtype name, e.g. `'F32'`, `'BF16'`, `'I64'`. */
   dtype: string;
+  /** Dimensions, outermost first (`[]` for a scalar). */
   shape: number[];
   /** Exactly the tensor's bytes, little-endian, a view into the parsed buffer. */
   bytes: Uint8Array;
@@ -269,7 +270,9 @@ export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Arra
 export interface TensorToWrite {
   /** `'F32'` (default) or `'F64'`. */
   dtype?: 'F32' | 'F64';
+  /** Dimensions, outermost first; their product is `data.length`. */
   shape: readonly number[];
+  /** The values in row-major order. */
   data: ArrayLike<number>;
 }
 

@@ -66,9 +66,13 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
   lr: number;
   /** [β1, β2]. */
   readonly betas: readonly [number, number];
+  /** Term added to the denominator for numerical stability. */
   readonly eps: number;
+  /** L2 penalty coefficient (torch's `weight_decay`). */
   readonly weightDecay: number;
+  /** Whether the AMSGrad variant (running max of the second moment) is used. */
   readonly amsgrad: boolean;
+  /** Whether `step` ascends the given gradients instead of descending them. */
   readonly maximize: boolean;
   readonly #params: [string, Float32Array | Float64Array][];
   readonly #m = new Map<string, Float64Array>();
@@ -222,9 +226,22 @@ export function clipGradNorm<G extends { [K in keyof G]: MutableNumbers }>(
 export type LogitsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
   | ArrayLike<ArrayLike<number>>
-  | { data: Float32Array | Float64Array | ArrayLike<number>; shape: readonly number[] };
+  | {
+      /** The scores in row-major order. */
+      data: Float32Array | Float64Array | ArrayLike<number>;
+      /** `[B, T, C]` or `[N, C]`. */
+      shape: readonly number[];
+    };
 /** Class labels: nested `[B][T]` (or `[N]`) integers or a flat array with its shape. */
-export type LabelsInput = ArrayLike<ArrayLike<number>> | ArrayLike<number> | { data: Int32Array | ArrayLike<number>; shape: readonly number[] };
+export type LabelsInput =
+  | ArrayLike<ArrayLike<number>>
+  | ArrayLike<number>
+  | {
+      /** The labels in row-major order. */
+      data: Int32Array | ArrayLike<number>;
+      /** `[B, T]` or `[N]`, the logits' shape without the class dimension. */
+      shape: readonly number[];
+    };
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -361,7 +378,10 @@ export interface WeightedLossResult {
   /** ∂loss/∂L_i = 0.5 / p_i²: the factor each task's own gradients are multiplied by. */
   lossGrads: number[];
   /** ∂loss/∂p, under the key of {@link AutomaticWeightedLoss.parameters}, ready for {@link Adam.step}. */
-  grads: { params: Float32Array };
+  grads: {
+    /** ∂loss/∂p_i, length n. */
+    params: Float32Array;
+  };
 }
 
 /**
@@ -389,7 +409,10 @@ export class AutomaticWeightedLoss {
   }
 
   /** The live parameter array under the key `params` (torch's name), for {@link Adam}. */
-  parameters(): { params: Float32Array } {
+  parameters(): {
+    /** The n learnable p_i, updated in place by an optimizer. */
+    params: Float32Array;
+  } {
     return { params: this.params };
   }
 
