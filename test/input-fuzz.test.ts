@@ -1,0 +1,131 @@
+// Fuzzing the input normalisers: random mutations of valid inputs either give the result an
+// independent validator predicts or throw CRFInputError; never another exception, never a wrong number.
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
+
+const K = 3, B = 2, T = 3;
+const junk = fc.oneof(
+  fc.constantFrom(NaN, Infinity, -Infinity, null, undefined, '1', true, false, [], {}, 1n, 0.5, -1, 3, 1e308, -0, [1], { length: 3 }),
+  fc.double(),
+  fc.integer({ min: -5, max: 5 }),
+);
+
+type Nested = unknown[];
+function clone(x: unknown): unknown {
+  return Array.isArray(x) ? x.map(clone) : x;
+}
+
+/** A mutation: set, delete or wrap at a random path of a nested array. */
+const mutation = fc.record({ path: fc.array(fc.nat(4), { minLength: 1, maxLength: 3 }), kind: fc.constantFrom('set', 'delete', 'push', 'wrap'), value: junk });
+function mutate(x: Nested, m: { path: number[]; kind: string; value: unknown }): Nested {
+  const out = clone(x) as Nested;
+  let node: unknown = out;
+  for (let i = 0; i < m.path.length - 1; i++) {
+    if (!Array.isArray(node) || node.length === 0) return out;
+    node = node[m.path[i] % node.length];
+  }
+  if (!Array.isArray(node) || node.length === 0) return out;
+  const at = m.path[m.path.length - 1] % node.length;
+  if (m.kind === 'set') node[at] = m.value;
+  else if (m.kind === 'delete') node.splice(at, 1);
+  else if (m.kind === 'push') node.push(m.value);
+  else node[at] = [node[at]];
+  return out;
+}
+
+/** Independent validity rules from DESIGN.md. */
+const isRect = (x: unknown, dims: number[]): boolean =>
+  dims.length === 0 ? !Array.isArray(x) : Array.isArray(x) && x.length === dims[0] && x.every((y) => isRect(y, dims.slice(1)));
+const validEm = (x: unknown) => isRect(x, [B, T, K]) && (x as number[][][]).flat(2).every((v) => typeof v === 'number' && Number.isFinite(v));
+const validMask = (x: unknown) => isRect(x, [B, T]) && (x as unknown[][]).flat().every((v) => v === 0 || v === 1 || v === true || v === false);
+function validTags(x: unknown, mask: unknown[][]) {
+  if (!isRect(x, [B, T])) return false;
+  return (x as unknown[][]).every((row, b) => row.every((v, t) => !mask[b][t] || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < K)));
+}
+
+const em0 = [[[0.5, -1, 2], [0, 0.25, 1], [1, 1, -2]], [[0.1, 0.2, 0.3], [3, -3, 0], [0, 0, 0.5]]];
+const tags0 = [[0, 1, 2], [2, 2, 0]];
+const mask0 = [[1, 1, 0], [1, 0, 1]];
+
+it('forward: mutated emissions, tags and masks give the predicted result or CRFInputError', async () => {
+  const crf = await CRF.create(K, { seed: 3, backend: 'js' });
+  const ref = (await crf.forward(em0, tags0, { mask: mask0, reduction: 'none' })) as Float32Array;
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('emissions', 'tags', 'mask'), mutation, async (which, m) => {
+      const em = which === 'emissions' ? mutate(em0, m) : em0;
+      const tags = which === 'tags' ? mutate(tags0, m) : tags0;
+      const mask = which === 'mask' ? mutate(mask0, m) : mask0;
+      const valid = validEm(em) && validMask(mask) && validTags(tags, mask as unknown[][]);
+      let out: Float32Array | null = null;
+      try {
+        out = (await crf.forward(em as number[][][], tags as number[][], { mask: mask as number[][], reduction: 'none' })) as Float32Array;
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        expect(valid).toBe(false);
+        // A mutation of one argument can make another one mismatch it (fewer sequences, say).
+        expect(['emissions', 'tags', 'mask']).toContain((e as CRFInputError).argument);
+        return;
+      }
+      expect(valid).toBe(true);
+      // A valid mutation of emissions or tags changes the numbers; recompute them from plain copies.
+      const again = (await crf.forward(clone(em) as number[][][], clone(tags) as number[][], { mask: clone(mask) as number[][], reduction: 'none' })) as Float32Array;
+      expect(Array.from(out)).toEqual(Array.from(again));
+      out.forEach((v) => expect(Number.isFinite(v) && v <= 1e-6).toBe(true));
+      if (which === 'tags' && JSON.stringify(tags) === JSON.stringify(tags0)) expect(Array.from(out)).toEqual(Array.from(ref));
+    }),
+    { numRuns: 400, seed: 77 },
+  );
+});
+
+it('shaped inputs with random shapes and lengths give a result or CRFInputError', async () => {
+  const crf = await CRF.create(K, { seed: 3, backend: 'js' });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junk), { maxLength: 4 }),
+      fc.integer({ min: 0, max: 40 }),
+      async (shape, n) => {
+        const data = new Float32Array(n).map((_, i) => Math.sin(i));
+        const ok = shape.length === 3 && shape.every((s) => Number.isInteger(s) && (s as number) >= 0) && shape[2] === K
+          && (shape as number[]).reduce((a, b) => a * b, 1) === n && ((shape[0] as number) === 0 || (shape[1] as number) > 0);
+        try {
+          const paths = await crf.decode({ data, shape: shape as number[] });
+          expect(ok).toBe(true);
+          expect(paths.length).toBe(shape[0]);
+          paths.forEach((p) => expect(p.length).toBe(shape[1]));
+        } catch (e) {
+          expect(e).toBeInstanceOf(CRFInputError);
+          expect(ok).toBe(false);
+        }
+      },
+    ),
+    { numRuns: 400, seed: 78 },
+  );
+});
+
+it('loadStateDict, allowedTransitions and maskFromTags throw only CRFInputError and change nothing when they do', async () => {
+  const crf = await CRF.create(K, { seed: 5, backend: 'js' });
+  const sd0 = crf.stateDict();
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('start_transitions', 'end_transitions', 'transitions'), mutation, junk, async (key, m, label) => {
+      const before = JSON.stringify(crf.stateDict());
+      const sd = { ...sd0, [key]: mutate(sd0[key as keyof typeof sd0] as Nested, m) };
+      try {
+        crf.loadStateDict(sd);
+        expect(JSON.stringify(crf.stateDict())).toEqual(JSON.stringify({ ...sd, [key]: (sd[key as keyof typeof sd] as unknown[]).map((v) => (Array.isArray(v) ? v.map(Math.fround) : Math.fround(v as number))) }));
+        crf.loadStateDict(sd0);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        expect(JSON.stringify(crf.stateDict())).toBe(before);
+      }
+      for (const call of [() => allowedTransitions('BIO', ['O', label as string]), () => maskFromTags(mutate(tags0, m) as number[][], label as number)]) {
+        try {
+          call();
+        } catch (e) {
+          expect(e).toBeInstanceOf(CRFInputError);
+        }
+      }
+    }),
+    { numRuns: 300, seed: 79 },
+  );
+});
