@@ -1,0 +1,20 @@
+// npm run soak [-- --calls 100000]: mixed calls on one instance per backend against the float64
+// reference; prints heap, WASM memory and GPU buffer totals at the start and the end.
+import * as lib from '../dist/index.js';
+import { soak } from '../test/suites/soak.js';
+import { nodeBackends } from './node-backends.js';
+
+const i = process.argv.indexOf('--calls');
+const calls = i >= 0 ? Number(process.argv[i + 1]) : 100_000;
+const heap = () => {
+  globalThis.gc?.();
+  return { heapBytes: process.memoryUsage().heapUsed };
+};
+let failed = false;
+for (const b of await nodeBackends(lib)) {
+  const t0 = Date.now();
+  const r = await soak({ lib, backend: b.name, options: b.options, calls, memory: heap });
+  failed ||= r.disagreements.length > 0;
+  console.log(JSON.stringify({ backend: b.name, calls, seconds: (Date.now() - t0) / 1000, disagreements: r.disagreements.length, first: r.disagreements.slice(0, 3), start: r.start, end: r.end }));
+}
+process.exit(failed ? 1 : 0);
