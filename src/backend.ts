@@ -42,6 +42,14 @@ export interface KBestResult {
   k: number;
 }
 
+/** Bytes a CRF's backend holds outside the JavaScript heap. */
+export interface MemoryUsage {
+  /** Size of the WebAssembly linear memory (0 where none is used). */
+  wasmBytes: number;
+  /** Total size of the GPU buffers held, pooled ones included (0 where none are). */
+  gpuBytes: number;
+}
+
 /** The dynamic programs one backend runs; all inputs are packed (right-padded by lengths). */
 export interface Backend {
   readonly name: BackendName;
@@ -49,5 +57,7 @@ export interface Backend {
   posteriors(p: Packed, w: Potentials): Promise<Posteriors>;
   viterbi(p: Packed, w: Potentials): Promise<ViterbiResult>;
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult>;
+  /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
+  memoryUsage?(): MemoryUsage;
   dispose(): void;
 }

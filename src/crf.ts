@@ -1,4 +1,4 @@
-import type { Backend, BackendName, Potentials } from './backend.js';
+import type { Backend, BackendName, MemoryUsage, Potentials } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe } from './errors.js';
@@ -423,6 +423,15 @@ export class CRF {
     const post = await this.#impl.posteriors(call.p, call.w);
     this.#noPath(post.logZ, call.p);
     return Float32Array.from(entropies(call.p, post, call.w));
+  }
+
+  /**
+   * Bytes held outside the JavaScript heap: the WebAssembly memory and the GPU buffers. Memory grows to
+   * the largest call seen and is then reused, so these figures stay flat across repeated calls.
+   */
+  memoryUsage(): MemoryUsage {
+    const m = this.#impl.memoryUsage?.();
+    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0 };
   }
 
   /**

@@ -1,6 +1,6 @@
 export { CRF } from './crf.js';
 export type { CRFOptions, DecodeOptions, Gradients, MaskOption, Reduction, ReductionOptions, ScoredPath, StateDict } from './crf.js';
-export type { BackendName } from './backend.js';
+export type { BackendName, MemoryUsage } from './backend.js';
 export { CRFInputError } from './errors.js';
 export { allowedTransitions } from './constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './constraints.js';
