@@ -12,10 +12,13 @@ export async function nodeGpuDevice() {
   try {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    const adapter = await create([]).requestAdapter();
+    // Keep the instance alive with the device: once the GPU object is collected, Dawn tears down the
+    // instance under the live device and the process aborts (futex errors, std::system_error).
+    const instance = create([]);
+    const adapter = await instance.requestAdapter();
     if (!adapter) return (gpu = { device: null, reason: 'the webgpu package found no adapter' });
     const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
-    return (gpu = { device, adapter, reason: null });
+    return (gpu = { instance, device, adapter, reason: null });
   } catch (e) {
     return (gpu = { device: null, reason: `webgpu package: ${e.message}` });
   }
