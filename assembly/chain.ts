@@ -1,0 +1,205 @@
+// The one recursion of a linear-chain CRF, α_s = e_s ⊗ ⊕_i (α_{s−1}[i] ⊗ M[i][·]), parameterised by
+// semiring and by lane type (v128 or f32; see lanes.ts). Forward passes use M = trans, backward passes
+// use M = transᵀ over the reversed rows, exactly as the js reference backend does.
+//
+// Semirings:
+//  - Linear: scaled linear space (sum-product). M = exp(trans − c) is precomputed per call, so a step is
+//    a K×K multiply–add, K exps and a rescale by a power of two (exact). Each step checks that every tag
+//    that can structurally carry mass is ≥ THRESHOLD before rescaling; below that its value has lost
+//    precision to underflow (and could be amplified by later emissions), so the pass reports failure
+//    and the caller redoes the sequence in log space.
+//  - MaxPlus: Viterbi (max, +), values kept relative to the step's max for precision.
+//  - LogSum: log-space (logsumexp, +): a max pass, then Σ exp(v − max) with vectorised exp. The robust
+//    fallback for scores where linear space would underflow (±1e4 emissions, −1e4 transitions).
+
+import { add, countGE, hmax, keep, ld, mul, pmax, replaceEq, splat, st, sub, vexp, vlog, W } from './lanes';
+import { gK, gKp, gLM, gRow } from './tables';
+
+/** Smallest value a reachable tag may take before rescaling in linear space (see header). */
+export const THRESHOLD: f32 = 1e-28;
+
+@final @unmanaged export class Linear {
+  @inline zero<L>(): L { return splat<L>(0); }
+  @inline mac<L>(acc: L, a: L, m: L, mx: L): L { return add<L>(acc, mul<L>(a, m)); }
+  @inline usesMax(): bool { return false; }
+  @inline isLinear(): bool { return true; }
+}
+
+@final @unmanaged export class MaxPlus {
+  @inline zero<L>(): L { return splat<L>(-Infinity); }
+  @inline mac<L>(acc: L, a: L, m: L, mx: L): L { return pmax<L>(acc, add<L>(a, m)); }
+  @inline usesMax(): bool { return false; }
+  @inline isLinear(): bool { return false; }
+}
+
+@final @unmanaged export class LogSum {
+  @inline zero<L>(): L { return splat<L>(0); }
+  @inline mac<L>(acc: L, a: L, m: L, mx: L): L { return add<L>(acc, vexp<L>(sub<L>(add<L>(a, m), mx))); }
+  @inline usesMax(): bool { return true; }
+  @inline isLinear(): bool { return false; }
+}
+
+export const LINEAR = changetype<Linear>(0);
+export const MAXPLUS = changetype<MaxPlus>(0);
+export const LOGSUM = changetype<LogSum>(0);
+
+// out[j] = ⊕_i inp[i] ⊗ M[i][j] for a tile of 4, 2 or 1 lane values of j: accumulators stay in registers
+// while i runs over the K rows (the padded rows would only add the semiring's zero).
+@inline function tile4<L, S>(sr: S, inp: usize, M: usize, out: usize, mx: usize, K: i32, row: usize): void {
+  const b = <usize>W<L>() << 2;
+  let a0 = sr.zero<L>(), a1 = sr.zero<L>(), a2 = sr.zero<L>(), a3 = sr.zero<L>();
+  let m0 = a0, m1 = a0, m2 = a0, m3 = a0;
+  if (sr.usesMax()) { m0 = ld<L>(mx); m1 = ld<L>(mx + b); m2 = ld<L>(mx + <usize>2 * b); m3 = ld<L>(mx + <usize>3 * b); }
+  let r = M;
+  for (let i = 0; i < K; i++) {
+    const a = splat<L>(load<f32>(inp + (<usize>i << 2)));
+    a0 = sr.mac<L>(a0, a, ld<L>(r), m0);
+    a1 = sr.mac<L>(a1, a, ld<L>(r + b), m1);
+    a2 = sr.mac<L>(a2, a, ld<L>(r + <usize>2 * b), m2);
+    a3 = sr.mac<L>(a3, a, ld<L>(r + <usize>3 * b), m3);
+    r += row;
+  }
+  st<L>(out, a0); st<L>(out + b, a1); st<L>(out + <usize>2 * b, a2); st<L>(out + <usize>3 * b, a3);
+}
+
+@inline function tile2<L, S>(sr: S, inp: usize, M: usize, out: usize, mx: usize, K: i32, row: usize): void {
+  const b = <usize>W<L>() << 2;
+  let a0 = sr.zero<L>(), a1 = sr.zero<L>();
+  let m0 = a0, m1 = a0;
+  if (sr.usesMax()) { m0 = ld<L>(mx); m1 = ld<L>(mx + b); }
+  let r = M;
+  for (let i = 0; i < K; i++) {
+    const a = splat<L>(load<f32>(inp + (<usize>i << 2)));
+    a0 = sr.mac<L>(a0, a, ld<L>(r), m0);
+    a1 = sr.mac<L>(a1, a, ld<L>(r + b), m1);
+    r += row;
+  }
+  st<L>(out, a0); st<L>(out + b, a1);
+}
+
+@inline function tile1<L, S>(sr: S, inp: usize, M: usize, out: usize, mx: usize, K: i32, row: usize): void {
+  let a0 = sr.zero<L>();
+  let m0 = a0;
+  if (sr.usesMax()) m0 = ld<L>(mx);
+  let r = M;
+  for (let i = 0; i < K; i++) {
+    a0 = sr.mac<L>(a0, splat<L>(load<f32>(inp + (<usize>i << 2))), ld<L>(r), m0);
+    r += row;
+  }
+  st<L>(out, a0);
+}
+
+/** out = inp ⊗ M in semiring S (one padded row each; `mx` is LogSum's per-column shift). */
+@inline function matvec<L, S>(sr: S, inp: usize, M: usize, out: usize, mx: usize): void {
+  const K = gK, row = gRow;
+  const nb = gKp / W<L>();
+  const b = <usize>W<L>() << 2;
+  let q = 0;
+  for (; q + 4 <= nb; q += 4) tile4<L, S>(sr, inp, M + <usize>q * b, out + <usize>q * b, mx + <usize>q * b, K, row);
+  for (; q + 2 <= nb; q += 2) tile2<L, S>(sr, inp, M + <usize>q * b, out + <usize>q * b, mx + <usize>q * b, K, row);
+  for (; q < nb; q++) tile1<L, S>(sr, inp, M + <usize>q * b, out + <usize>q * b, mx + <usize>q * b, K, row);
+}
+
+/** ⊕⊗ of one step into `pre` (padded row). LogSum needs `mx` (one padded row of scratch). */
+@inline function combine<L, S>(sr: S, inp: usize, M: usize, pre: usize, mx: usize): void {
+  if (sr.usesMax()) {
+    // log Σ_i exp(v_i) = mx + log Σ_i exp(v_i − mx), with mx = max_i v_i; an all −∞ column keeps
+    // shift 0 so that it sums exp(−∞) = 0 and its log is −∞, never −∞ − (−∞).
+    matvec<L, MaxPlus>(MAXPLUS, inp, M, mx, 0);
+    const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+    for (let o: usize = 0; o < n; o += b) st<L>(mx + o, replaceEq<L>(ld<L>(mx + o), -Infinity, 0));
+    matvec<L, S>(sr, inp, M, pre, mx);
+    for (let o: usize = 0; o < n; o += b) st<L>(pre + o, add<L>(vlog<L>(ld<L>(pre + o)), ld<L>(mx + o)));
+  } else {
+    matvec<L, S>(sr, inp, M, pre, 0);
+  }
+}
+
+/** One emission row as lane values, −∞ in the padding (the rows are K wide, not Kp). */
+@inline function emRow<L>(em: usize, o: usize): L {
+  return keep<L>(ld<L>(em + o), splat<L>(-Infinity), gLM + o);
+}
+
+/**
+ * α = pre ⊗ e in scaled linear space, written to `out`: x = exp(e − max e), α' = x·pre, checked
+ * against THRESHOLD (`expect` tags must pass), then rescaled by 2^−k so its max is in [1, 2).
+ * Returns log of the factor taken out (max e + k·ln 2), or NaN when the check fails.
+ */
+@inline function emitLinear<L>(pre: usize, em: usize, out: usize, expect: i32): f64 {
+  const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+  let m = splat<L>(-Infinity);
+  for (let o: usize = 0; o < n; o += b) m = pmax<L>(m, emRow<L>(em, o));
+  const mf = hmax<L>(m);
+  const ms = splat<L>(mf);
+  let mx = splat<L>(0);
+  let ok = 0;
+  for (let o: usize = 0; o < n; o += b) {
+    const v = mul<L>(vexp<L>(sub<L>(emRow<L>(em, o), ms)), ld<L>(pre + o));
+    ok += countGE<L>(v, THRESHOLD);
+    mx = pmax<L>(mx, v);
+    st<L>(out + o, v);
+  }
+  if (ok != expect) return NaN;
+  // n ≥ THRESHOLD is normal, so its exponent field gives 2^k ≤ n < 2^(k+1) and 2^−k exactly.
+  const k = (reinterpret<i32>(hmax<L>(mx)) >>> 23) - 127;
+  const sc = splat<L>(reinterpret<f32>((127 - k) << 23));
+  for (let o: usize = 0; o < n; o += b) st<L>(out + o, mul<L>(ld<L>(out + o), sc));
+  return <f64>mf + <f64>k * Math.LN2;
+}
+
+/** α = pre + e in log space, shifted so its max is 0. Returns the shift (−∞: no tag reachable). */
+@inline function emitLog<L>(pre: usize, em: usize, out: usize): f64 {
+  const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+  let m = splat<L>(-Infinity);
+  for (let o: usize = 0; o < n; o += b) {
+    const v = add<L>(emRow<L>(em, o), ld<L>(pre + o));
+    m = pmax<L>(m, v);
+    st<L>(out + o, v);
+  }
+  const mf = hmax<L>(m);
+  if (mf == -Infinity) return -Infinity;
+  const ms = splat<L>(mf);
+  for (let o: usize = 0; o < n; o += b) st<L>(out + o, sub<L>(ld<L>(out + o), ms));
+  return <f64>mf;
+}
+
+/**
+ * Runs the recursion over `len` emission rows starting at `em`, `step` bytes apart (negative for a
+ * backward pass). `init` is the step-0 `pre` row (start or end potentials in the semiring's space), `M`
+ * the matrix. Step s's normalised α goes to `post + s·row` when `keepAll`, else alternates between two
+ * rows at `post`; when `pre` ≠ 0 the un-normalised ⊕⊗ result of each step is kept at `pre + s·row`.
+ * `cnt` (linear only) holds per-step support counts. Returns the accumulated log of every factor taken
+ * out (so log α_s = log post_s + result for the last s), NaN on a failed linear check, −∞ when no tag
+ * is reachable; `lastRow` receives the address of the final normalised row.
+ */
+export let lastRow: usize = 0;
+
+@inline export function chain<L, S>(
+  sr: S, em: usize, step: isize, len: i32, M: usize, init: usize, post: usize, keepAll: bool, pre: usize,
+  cnt: usize, scratch: usize,
+): f64 {
+  const row = gRow;
+  let prev: usize = 0;
+  let acc: f64 = 0;
+  let e = em;
+  for (let s = 0; s < len; s++) {
+    const cur = keepAll ? post + <usize>s * row : post + (<usize>(s & 1)) * row;
+    // The ⊕⊗ result of step s goes to `p` (kept when asked, else scratch).
+    const p = pre != 0 ? pre + <usize>s * row : scratch;
+    if (s == 0) memory.copy(p, init, row);
+    else combine<L, S>(sr, prev, M, p, scratch + row);
+    let d: f64;
+    if (sr.isLinear()) {
+      d = emitLinear<L>(p, e, cur, load<i32>(cnt + (<usize>s << 2)));
+      if (isNaN(d)) return NaN;
+    } else {
+      d = emitLog<L>(p, e, cur);
+      if (d == -Infinity) return -Infinity;
+    }
+    acc += d;
+    prev = cur;
+    e = <usize>(<isize>e + step);
+  }
+  lastRow = prev;
+  return acc;
+}

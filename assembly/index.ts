@@ -1,0 +1,467 @@
+// webcrf kernels. The JS side (src/backends/wasm.ts) owns the memory layout: it writes the raw
+// potentials, emissions [B,T,K] (f32, unpadded rows) and lengths [B] at offsets of its choosing, calls
+// `setup` then one op with the offsets of its outputs and of a work area of `workBytes(...)` bytes.
+// Each op dispatches at compile time to the SIMD (v128 lanes) or scalar (f32 lanes) instantiation.
+
+import { chain, lastRow, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './chain';
+import { add as addL, ld, mul as mulL, splat as splatF, st, vexp, vlog, W } from './lanes';
+import {
+  gC, gCE, gCS, gE, gEL, gEX, gEt, gK, gKp, gRow, gSL, gSX, gTF, gTL, gTLt, padK, supportCounts,
+} from './tables';
+
+export { setup, tableBytes } from './tables';
+
+export const OP_LOG_PARTITION = 0;
+export const OP_VITERBI = 1;
+export const OP_POSTERIORS = 2;
+export const OP_KBEST = 3;
+
+/** First free byte after the module's own data: the JS layout starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+@inline function a16(n: usize): usize {
+  return (n + 15) & ~<usize>15;
+}
+
+/** Work-area bytes an op needs for sequences up to T steps (k: list size of the k-best op). */
+export function workBytes(op: i32, T: i32, K: i32, k: i32): usize {
+  const row = <usize>padK(K) << 2;
+  const t = <usize>T;
+  const sq = <usize>padK(K) * <usize>padK(K);
+  const head = <usize>2 * a16(t << 2) + <usize>4 * row; // support counts fwd/bwd, two scratch rows, support bits
+  if (op == OP_LOG_PARTITION) return head + <usize>2 * row;
+  if (op == OP_VITERBI) return head + t * row;
+  if (op == OP_POSTERIORS) return head + <usize>4 * t * row + sq * 12;
+  return head + <usize>3 * t * row * <usize>k;
+}
+
+// Work-area sections shared by all ops.
+@inline function cntF(work: usize, T: i32): usize { return work; }
+@inline function cntB(work: usize, T: i32): usize { return work + a16(<usize>T << 2); }
+@inline function scratch(work: usize, T: i32): usize { return work + <usize>2 * a16(<usize>T << 2); }
+@inline function bits(work: usize, T: i32): usize { return scratch(work, T) + <usize>2 * gRow; }
+@inline function body(work: usize, T: i32): usize { return scratch(work, T) + <usize>4 * gRow; }
+
+/** log Σ_j exp(row[j] + end[j]) over the K tags, in f64 (−∞ when all terms are). */
+function logSumEnd(row: usize): f64 {
+  let m = -Infinity;
+  for (let j = 0; j < gK; j++) {
+    const v = <f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+    if (v > m) m = v;
+  }
+  if (m == -Infinity) return m;
+  let s: f64 = 0;
+  for (let j = 0; j < gK; j++) {
+    s += Math.exp(<f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2)) - m);
+  }
+  return m + Math.log(s);
+}
+
+/** Σ_j row[j]·exp(end[j] − ce) in f64: the linear-space closing sum. */
+function sumEnd(row: usize): f64 {
+  let s: f64 = 0;
+  for (let j = 0; j < gK; j++) s += <f64>load<f32>(row + (<usize>j << 2)) * <f64>load<f32>(gEX + (<usize>j << 2));
+  return s;
+}
+
+/**
+ * log Z of one sequence: scaled linear space first; when a check fails (something would underflow),
+ * log space. Returns −∞ when no path is allowed. `post` needs two rows.
+ */
+@inline function logZOne<L>(e: usize, len: i32, cnt: usize, post: usize, scr: usize): f64 {
+  const K4 = <isize>gK << 2;
+  const d = chain<L, Linear>(LINEAR, e, K4, len, gE, gSX, post, false, 0, cnt, scr);
+  if (!isNaN(d)) {
+    const S = sumEnd(lastRow);
+    if (S >= <f64>THRESHOLD) return d + gCS + <f64>(len - 1) * gC + Math.log(S) + gCE;
+  }
+  const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, post, false, 0, 0, scr);
+  if (dl == -Infinity) return -Infinity;
+  return dl + logSumEnd(lastRow);
+}
+
+function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
+  supportCounts(T, cntF(work, T), false, bits(work, T));
+  const seq = <usize>T * <usize>gK << 2;
+  for (let b = 0; b < B; b++) {
+    const len = load<i32>(lens + (<usize>b << 2));
+    const z = len == 0 ? 0 : logZOne<L>(em + <usize>b * seq, len, cntF(work, T), body(work, T), scratch(work, T));
+    store<f64>(out + (<usize>b << 3), z);
+  }
+}
+
+export function logPartition(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
+  if (ASC_FEATURE_SIMD) logPartitionL<v128>(B, T, em, lens, out, work);
+  else logPartitionL<f32>(B, T, em, lens, out, work);
+}
+
+/**
+ * Viterbi. The forward max-plus pass keeps every step's (normalised) α; the backtrace recomputes each
+ * backpointer as the first i maximising α_{s−1}[i] + trans[i][y_s] — the same f32 sums the forward pass
+ * maximised, so it is the backpointer that pass would have stored (first index on ties, as the js
+ * backend and pytorch-crf), for K operations per step instead of storing K per step.
+ */
+function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
+  const K = gK, row = gRow;
+  const seq = <usize>T * <usize>K << 2;
+  const AH = body(work, T);
+  memory.fill(paths, 0, <usize>B * <usize>T << 2);
+  for (let b = 0; b < B; b++) {
+    const len = load<i32>(lens + (<usize>b << 2));
+    const so = scores + (<usize>b << 3);
+    if (len == 0) { store<f64>(so, 0); continue; }
+    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, gTL, gSL, AH, true, 0, 0, scratch(work, T));
+    if (d == -Infinity) { store<f64>(so, -Infinity); continue; }
+    const last = AH + <usize>(len - 1) * row;
+    let best: f32 = -Infinity;
+    let y = 0;
+    for (let j = 0; j < K; j++) {
+      const v = load<f32>(last + (<usize>j << 2)) + load<f32>(gEL + (<usize>j << 2));
+      if (v > best) { best = v; y = j; }
+    }
+    if (best == -Infinity) { store<f64>(so, -Infinity); continue; }
+    store<f64>(so, d + <f64>best);
+    const pb = paths + (<usize>b * <usize>T << 2);
+    for (let s = len - 1; s >= 0; s--) {
+      store<i32>(pb + (<usize>s << 2), y);
+      if (s == 0) break;
+      const a = AH + <usize>(s - 1) * row;
+      const t = gTLt + <usize>y * row;
+      let m: f32 = -Infinity;
+      let arg = 0;
+      for (let i = 0; i < K; i++) {
+        const v = load<f32>(a + (<usize>i << 2)) + load<f32>(t + (<usize>i << 2));
+        if (v > m) { m = v; arg = i; }
+      }
+      y = arg;
+    }
+  }
+}
+
+export function viterbi(B: i32, T: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
+  if (ASC_FEATURE_SIMD) viterbiL<v128>(B, T, em, lens, paths, scores, work);
+  else viterbiL<f32>(B, T, em, lens, paths, scores, work);
+}
+
+/** Steps per f32 accumulation before the pair sums are flushed to f64. */
+const FLUSH = 256;
+
+/**
+ * G[i][j] += Σ_{s=1}^{len−1} AH[s−1][i]·V[s][j] (linear space: the pair marginals are E ⊙ G), register
+ * tiled over j, accumulating ≤ FLUSH steps in f32 before adding to the f64 G.
+ */
+function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
+  const K = gK, row = gRow;
+  const nb = gKp / W<L>();
+  const bb = <usize>W<L>() << 2;
+  for (let s0 = 1; s0 < len; s0 += FLUSH) {
+    const s1 = min(len, s0 + FLUSH);
+    for (let i = 0; i < K; i++) {
+      const gi = G + (<usize>(i * gKp) << 3);
+      const pa0 = AH + <usize>(s0 - 1) * row + (<usize>i << 2);
+      const pv0 = V + <usize>s0 * row;
+      let q = 0;
+      for (; q + 2 <= nb; q += 2) {
+        let a0 = splat0<L>(), a1 = splat0<L>();
+        let pa = pa0, pv = pv0 + <usize>q * bb;
+        for (let s = s0; s < s1; s++) {
+          const a = splatF<L>(load<f32>(pa));
+          a0 = addL<L>(a0, mulL<L>(a, ld<L>(pv)));
+          a1 = addL<L>(a1, mulL<L>(a, ld<L>(pv + bb)));
+          pa += row;
+          pv += row;
+        }
+        flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);
+        flush<L>(gi + (<usize>((q + 1) * W<L>()) << 3), a1);
+      }
+      if (q < nb) {
+        let a0 = splat0<L>();
+        let pa = pa0, pv = pv0 + <usize>q * bb;
+        for (let s = s0; s < s1; s++) {
+          a0 = addL<L>(a0, mulL<L>(splatF<L>(load<f32>(pa)), ld<L>(pv)));
+          pa += row;
+          pv += row;
+        }
+        flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);
+      }
+    }
+  }
+}
+
+@inline function splat0<L>(): L { return splatF<L>(0); }
+
+/** Adds the lanes of v to four (or one) consecutive f64s. */
+@inline function flush<L>(g: usize, v: L): void {
+  if (isVector<L>()) {
+    store<f64>(g, load<f64>(g) + <f64>f32x4.extract_lane(v, 0));
+    store<f64>(g + 8, load<f64>(g + 8) + <f64>f32x4.extract_lane(v, 1));
+    store<f64>(g + 16, load<f64>(g + 16) + <f64>f32x4.extract_lane(v, 2));
+    store<f64>(g + 24, load<f64>(g + 24) + <f64>f32x4.extract_lane(v, 3));
+  } else {
+    store<f64>(g, load<f64>(g) + <f64>(v as f32));
+  }
+}
+
+/**
+ * Log space: ACC[i][j] += exp(AH[s−1][i] + trans[i][j] + V[s][j]) step by step (no factorisation
+ * survives the log), flushed to the f64 G every FLUSH steps.
+ */
+function pairLog<L>(AH: usize, V: usize, len: i32, G: usize, ACC: usize): void {
+  const K = gK, Kp = gKp, row = gRow;
+  const bb = <usize>W<L>() << 2;
+  const n = <usize>Kp << 2;
+  memory.fill(ACC, 0, <usize>Kp * row);
+  for (let s = 1; s < len; s++) {
+    const pa = AH + <usize>(s - 1) * row;
+    const pv = V + <usize>s * row;
+    for (let i = 0; i < K; i++) {
+      const a = splatF<L>(load<f32>(pa + (<usize>i << 2)));
+      const acc = ACC + <usize>i * row;
+      const t = gTL + <usize>i * row;
+      for (let o: usize = 0; o < n; o += bb) {
+        st<L>(acc + o, addL<L>(ld<L>(acc + o), vexp<L>(addL<L>(addL<L>(a, ld<L>(t + o)), ld<L>(pv + o)))));
+      }
+    }
+    if (s % FLUSH == 0 || s == len - 1) {
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) {
+          const g = G + (<usize>(i * Kp + j) << 3);
+          const c = ACC + <usize>i * row + (<usize>j << 2);
+          store<f64>(g, load<f64>(g) + <f64>load<f32>(c));
+          store<f32>(c, 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Forward–backward for every sequence: logZ[b], unary marginals [B,T,K] (0 past each length),
+ * expected transition counts summed over the batch (f64 [Kp·Kp], row-major from→to) and per sequence
+ * Σ p(i→j)·trans[i][j]. Linear space with per-sequence fallback to log space, as logPartition.
+ *
+ * Per step s the forward pass keeps pre_s = ⊕_i α_{s−1}[i] ⊗ trans[i][·] (before the emission) and the
+ * backward pass β̃_s (including the emission), each with its own scale; p_s(j) ∝ pre_s[j] ⊗ β̃_s[j] is
+ * normalised per step, so the scales never need to meet. The pair marginals at step s are
+ * α_{s−1}[i] ⊗ trans[i][j] ⊗ β̃_s[j] with the same normaliser D_s = Σ_j pre_s[j] ⊗ β̃_s[j].
+ */
+function posteriorsL<L>(
+  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, pair: usize, work: usize,
+): void {
+  const K = gK, Kp = gKp, row = gRow;
+  const K4 = <isize>K << 2;
+  const seq = <usize>T * <usize>K << 2;
+  const cf = cntF(work, T), cb = cntB(work, T), scr = scratch(work, T);
+  supportCounts(T, cf, false, bits(work, T));
+  supportCounts(T, cb, true, bits(work, T));
+  const AH = body(work, T);
+  const AT = AH + <usize>T * row;
+  const BT = AT + <usize>T * row;
+  const V = BT + <usize>T * row;
+  const G = V + <usize>T * row;
+  const ACC = G + (<usize>(Kp * Kp) << 3);
+  memory.fill(counts, 0, <usize>(Kp * Kp) << 3);
+  memory.fill(unary, 0, <usize>B * seq);
+  for (let b = 0; b < B; b++) {
+    const len = load<i32>(lens + (<usize>b << 2));
+    store<f64>(pair + (<usize>b << 3), 0);
+    store<f64>(logZ + (<usize>b << 3), 0);
+    if (len == 0) continue;
+    const e = em + <usize>b * seq;
+    const eLast = e + <usize>(len - 1) * <usize>K4;
+    let linear = true;
+    let z: f64 = 0;
+    const d = chain<L, Linear>(LINEAR, e, K4, len, gE, gSX, AH, true, AT, cf, scr);
+    if (isNaN(d)) linear = false;
+    else {
+      const S = sumEnd(lastRow);
+      if (S < <f64>THRESHOLD) linear = false;
+      else z = d + gCS + <f64>(len - 1) * gC + Math.log(S) + gCE;
+    }
+    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, gEt, gEX, BT, true, 0, cb, scr))) linear = false;
+    if (!linear) {
+      const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, AH, true, AT, 0, scr);
+      if (dl == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
+      z = dl + logSumEnd(lastRow);
+      if (z == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
+      chain<L, LogSum>(LOGSUM, eLast, -K4, len, gTLt, gEL, BT, true, 0, 0, scr);
+    }
+    store<f64>(logZ + (<usize>b << 3), z);
+
+    // Unary marginals and the per-step factor V[s] for the pair sums.
+    const ub = unary + <usize>b * seq;
+    for (let s = 0; s < len; s++) {
+      const a = AT + <usize>s * row;
+      const bt = BT + <usize>(len - 1 - s) * row;
+      const v = V + <usize>s * row;
+      const u = ub + <usize>s * <usize>K4;
+      if (linear) {
+        let D: f64 = 0;
+        for (let j = 0; j < K; j++) D += <f64>load<f32>(a + (<usize>j << 2)) * <f64>load<f32>(bt + (<usize>j << 2));
+        const inv = 1 / D;
+        for (let j = 0; j < Kp; j++) {
+          const o = <usize>j << 2;
+          const aj = <f64>load<f32>(a + o), bj = <f64>load<f32>(bt + o);
+          if (j < K) store<f32>(u + o, <f32>(aj * bj * inv));
+          // Where pre is exactly 0 (structurally unreachable) no pair ends here; 0 keeps inf·0 out.
+          store<f32>(v + o, aj > 0 ? <f32>(bj * inv) : 0);
+        }
+      } else {
+        let M: f64 = -Infinity;
+        for (let j = 0; j < K; j++) {
+          const x = <f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2));
+          if (x > M) M = x;
+        }
+        let D: f64 = 0;
+        for (let j = 0; j < K; j++) D += Math.exp(<f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2)) - M);
+        const lD = Math.log(D);
+        for (let j = 0; j < Kp; j++) {
+          const o = <usize>j << 2;
+          const bj = <f64>load<f32>(bt + o);
+          if (j < K) store<f32>(u + o, <f32>(Math.exp(<f64>load<f32>(a + o) + bj - M) / D));
+          store<f32>(v + o, j < K ? <f32>(bj - M - lD) : -Infinity);
+        }
+      }
+    }
+
+    // Pair sums for this sequence, then into the batch counts and its Σ p·trans.
+    memory.fill(G, 0, <usize>(Kp * Kp) << 3);
+    if (linear) pairGemm<L>(AH, V, len, G);
+    else if (len > 1) pairLog<L>(AH, V, len, G, ACC);
+    let ps: f64 = 0;
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        const o = <usize>(i * Kp + j);
+        let c = load<f64>(G + (o << 3));
+        if (linear) c *= <f64>load<f32>(gE + (o << 2));
+        store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
+        ps += c * <f64>load<f32>(gTF + (o << 2));
+      }
+    }
+    store<f64>(pair + (<usize>b << 3), ps);
+  }
+}
+
+export function posteriors(
+  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, pair: usize, work: usize,
+): void {
+  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, pair, work);
+  else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, pair, work);
+}
+
+/**
+ * k-best Viterbi: the max-plus semiring lifted to sorted lists of k. Cell (s, j) keeps its k best
+ * partial scores (relative to the step's best, for f32 precision) with (previous tag, previous rank).
+ * A cell's list is the k-way merge of the K predecessor lists shifted by trans[i][j], taken head by head;
+ * ties go to the smaller previous tag, then the smaller rank, as in the js backend.
+ * Paths [B,k,T]; scores [B,k], −∞ for a missing path (fewer than k paths exist).
+ */
+export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
+  const K = gK, Kp = gKp;
+  const seq = <usize>T * <usize>K << 2;
+  const cell = <usize>Kp * <usize>k; // entries per step
+  const SC = body(work, T);
+  const PT = SC + (<usize>T * cell << 2);
+  const PR = PT + (<usize>T * cell << 2);
+  const heads = scratch(work, T);
+  memory.fill(paths, 0, <usize>B * <usize>k * <usize>T << 2);
+  for (let b = 0; b < B; b++) {
+    const len = load<i32>(lens + (<usize>b << 2));
+    const sb = scores + (<usize>(b * k) << 3);
+    for (let r = 0; r < k; r++) store<f64>(sb + (<usize>r << 3), -Infinity);
+    if (len == 0) { store<f64>(sb, 0); continue; }
+    const e = em + <usize>b * seq;
+    let acc: f64 = 0;
+    let dead = false;
+    for (let s = 0; s < len && !dead; s++) {
+      const es = e + (<usize>(s * K) << 2);
+      const sc = SC + (<usize>s * cell << 2);
+      let top: f32 = -Infinity;
+      for (let j = 0; j < K; j++) {
+        const c = sc + (<usize>(j * k) << 2);
+        const ej = load<f32>(es + (<usize>j << 2));
+        if (s == 0) {
+          store<f32>(c, load<f32>(gSL + (<usize>j << 2)) + ej);
+          for (let r = 1; r < k; r++) store<f32>(c + (<usize>r << 2), -Infinity);
+        } else {
+          const prev = SC + (<usize>(s - 1) * cell << 2);
+          memory.fill(heads, 0, <usize>K << 2);
+          for (let r = 0; r < k; r++) {
+            let best: f32 = -Infinity;
+            let bi = -1;
+            for (let i = 0; i < K; i++) {
+              const h = load<i32>(heads + (<usize>i << 2));
+              if (h >= k) continue;
+              const v = load<f32>(prev + (<usize>(i * k + h) << 2)) + load<f32>(gTL + (<usize>(i * Kp + j) << 2));
+              if (v > best) { best = v; bi = i; }
+            }
+            const o = <usize>(j * k + r);
+            if (bi < 0) {
+              for (let q = r; q < k; q++) store<f32>(sc + (<usize>(j * k + q) << 2), -Infinity);
+              break;
+            }
+            const h = load<i32>(heads + (<usize>bi << 2));
+            store<f32>(sc + (o << 2), best + ej);
+            store<i32>(PT + (<usize>s * cell << 2) + (o << 2), bi);
+            store<i32>(PR + (<usize>s * cell << 2) + (o << 2), h);
+            store<i32>(heads + (<usize>bi << 2), h + 1);
+          }
+        }
+        const v0 = load<f32>(c);
+        if (v0 > top) top = v0;
+      }
+      if (top == -Infinity) { dead = true; break; }
+      for (let q: usize = 0; q < cell; q++) {
+        const p = sc + (q << 2);
+        store<f32>(p, load<f32>(p) - top);
+      }
+      acc += <f64>top;
+    }
+    if (dead) continue;
+    // The k best ends: merge the last step's lists shifted by end[j].
+    const last = SC + (<usize>(len - 1) * cell << 2);
+    memory.fill(heads, 0, <usize>K << 2);
+    for (let r = 0; r < k; r++) {
+      let best: f32 = -Infinity;
+      let bj = -1;
+      for (let j = 0; j < K; j++) {
+        const h = load<i32>(heads + (<usize>j << 2));
+        if (h >= k) continue;
+        const v = load<f32>(last + (<usize>(j * k + h) << 2)) + load<f32>(gEL + (<usize>j << 2));
+        if (v > best) { best = v; bj = j; }
+      }
+      if (bj < 0) break;
+      let rank = load<i32>(heads + (<usize>bj << 2));
+      store<i32>(heads + (<usize>bj << 2), rank + 1);
+      store<f64>(sb + (<usize>r << 3), acc + <f64>best);
+      const pb = paths + (<usize>((b * k + r) * T) << 2);
+      let y = bj;
+      for (let s = len - 1; s >= 0; s--) {
+        store<i32>(pb + (<usize>s << 2), y);
+        const o = (<usize>s * cell + <usize>(y * k + rank)) << 2;
+        const py = load<i32>(PT + o);
+        rank = load<i32>(PR + o);
+        y = py;
+      }
+    }
+  }
+}
+
+/** Vectorised exp over n floats (n a multiple of 4), for the accuracy tests. */
+export function mathExp(src: usize, dst: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) for (let i = 0; i < n; i += 4) v128.store(dst + (<usize>i << 2), vexp<v128>(v128.load(src + (<usize>i << 2))));
+  else for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), vexp<f32>(load<f32>(src + (<usize>i << 2))));
+}
+
+/** Vectorised log over n floats (n a multiple of 4), for the accuracy tests. */
+export function mathLog(src: usize, dst: usize, n: i32): void {
+  if (ASC_FEATURE_SIMD) for (let i = 0; i < n; i += 4) v128.store(dst + (<usize>i << 2), vlog<v128>(v128.load(src + (<usize>i << 2))));
+  else for (let i = 0; i < n; i++) store<f32>(dst + (<usize>i << 2), vlog<f32>(load<f32>(src + (<usize>i << 2))));
+}
+
+/** 1 when this build uses SIMD lanes. */
+export function simd(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}
