@@ -1,0 +1,68 @@
+// Runs every shared oracle suite (test/suites/) on every backend this page has and publishes the results
+// as window.__results for test/browser.test.ts (or a person reading the page).
+import * as lib from '/dist/index.js';
+import { suites } from '/test/suites/index.js';
+
+const out = document.getElementById('log');
+const say = (line) => {
+  out.textContent += `\n${line}`;
+};
+
+/**
+ * js and wasm always; the scalar wasm build too (handed in through `wasmModule`, as a runtime without
+ * SIMD would get it); webgpu where navigator.gpu gives an adapter.
+ */
+async function backends(skipped) {
+  const list = [
+    { label: 'js', backend: 'js' },
+    { label: 'wasm', backend: 'wasm' },
+    { label: 'wasm-scalar', backend: 'wasm', backendOptions: { wasmModule: await WebAssembly.compileStreaming(fetch('/dist/webcrf.scalar.wasm')) } },
+  ];
+  const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
+  if (!adapter) {
+    skipped.push(`webgpu: ${navigator.gpu ? 'navigator.gpu gave no adapter' : 'no navigator.gpu'}`);
+    return list;
+  }
+  try {
+    (await lib.CRF.create(2, { backend: 'webgpu' })).dispose();
+    list.push({ label: 'webgpu', backend: 'webgpu' });
+  } catch (e) {
+    // An adapter exists: only a backend missing from this checkout is a skip; anything else runs (and fails).
+    if (/not built/.test(String(e?.message))) skipped.push(`webgpu: ${e.message}`);
+    else list.push({ label: 'webgpu', backend: 'webgpu' });
+  }
+  return list;
+}
+
+async function main() {
+  const vectors = await (await fetch('/test/fixtures/pytorch-crf-vectors.json')).json();
+  const skipped = [];
+  const results = [];
+  const auto = await lib.CRF.create(3);
+  const info = { userAgent: navigator.userAgent, auto: auto.backend };
+  auto.dispose();
+  for (const b of await backends(skipped)) {
+    for (const [name, suite] of Object.entries(suites)) {
+      const t0 = performance.now();
+      const ctx = { lib, backend: b.backend, backendOptions: b.backendOptions, vectors };
+      try {
+        // The backend the suite asked for must be the one that ran (no silent fallback).
+        const probe = await lib.CRF.create(2, { backend: b.backend, ...(b.backendOptions ?? {}) });
+        if (probe.backend !== b.backend) throw new Error(`asked for ${b.backend}, got ${probe.backend}`);
+        probe.dispose();
+        await suite(ctx);
+        results.push({ backend: b.label, suite: name, ok: true, ms: Math.round(performance.now() - t0) });
+        say(`ok   ${b.label} ${name}`);
+      } catch (e) {
+        results.push({ backend: b.label, suite: name, ok: false, error: String(e?.stack ?? e) });
+        say(`FAIL ${b.label} ${name}: ${e?.message ?? e}`);
+      }
+    }
+  }
+  return { results, skipped, info };
+}
+
+main().then(
+  (r) => { window.__results = r; say('done'); },
+  (e) => { window.__results = { fatal: String(e?.stack ?? e) }; say(`fatal: ${e}`); },
+);
