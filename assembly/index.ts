@@ -16,6 +16,13 @@ export const OP_VITERBI = 1;
 export const OP_POSTERIORS = 2;
 export const OP_KBEST = 3;
 
+/** Sequences that fell back from scaled linear space to log space (tests check both paths run). */
+let fallbacks: i32 = 0;
+
+export function logSpaceFallbacks(): i32 {
+  return fallbacks;
+}
+
 /** First free byte after the module's own data: the JS layout starts here. */
 export function heapBase(): usize {
   return __heap_base;
@@ -77,6 +84,7 @@ function sumEnd(row: usize): f64 {
     const S = sumEnd(lastRow);
     if (S >= <f64>THRESHOLD) return d + gCS + <f64>(len - 1) * gC + Math.log(S) + gCE;
   }
+  fallbacks++;
   const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, post, false, 0, 0, scr);
   if (dl == -Infinity) return -Infinity;
   return dl + logSumEnd(lastRow);
@@ -282,6 +290,7 @@ function posteriorsL<L>(
     }
     if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, gEt, gEX, BT, true, 0, cb, scr))) linear = false;
     if (!linear) {
+      fallbacks++;
       const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, AH, true, AT, 0, scr);
       if (dl == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
       z = dl + logSumEnd(lastRow);

@@ -1,4 +1,4 @@
-import type { Backend, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { builtinWasmModule } from './wasm-source.js';
 
@@ -20,6 +20,7 @@ interface Kernels {
   mathExp(src: number, dst: number, n: number): void;
   mathLog(src: number, dst: number, n: number): void;
   simd(): number;
+  logSpaceFallbacks(): number;
 }
 
 const PAGE = 65536;
@@ -63,6 +64,11 @@ export class WasmBackend implements Backend {
   /** Whether the instantiated kernels are the SIMD build. */
   get simd(): boolean {
     return this.#kernels().simd() === 1;
+  }
+
+  /** Sequences so far whose scaled linear-space pass could lose precision and ran in log space instead. */
+  get logSpaceFallbacks(): number {
+    return this.#kernels().logSpaceFallbacks();
   }
 
   /** Current size of the linear memory in bytes. */
@@ -180,6 +186,11 @@ export class WasmBackend implements Backend {
     return { paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK };
   }
 
+  memoryUsage(): MemoryUsage {
+    return { wasmBytes: this.#k ? this.#k.memory.buffer.byteLength : 0, gpuBytes: 0 };
+  }
+
+  /** Drops the instance, and with it the linear memory (the engine frees it once unreferenced). */
   dispose(): void {
     this.#k = null;
   }
