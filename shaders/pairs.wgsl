@@ -1,0 +1,91 @@
+// pairs.wgsl: expected transition counts, summed over steps and over a group of sequences, and each
+// sequence's pair score Sum_s Sum_ij q_s(i, j) trans[i][j], with
+//   q_s(i, j) = exp(a_{s-1}[i] + trans[i][j] + b_s[j] - z_{s-1})
+// (z_{s-1} from unary.wgsl: Sum_j q_s(i, j) telescopes to p(y_{s-1} = i) with the same rounding).
+//
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
+//
+// Bindings (group 0):
+//   0 dims           uniform               Dims {B, T, K, G, GB, tiles}
+//   1 lengths        storage, read         u32 [B]
+//   2 potentials     storage, read         f32 [start K | end K | trans K*K]
+//   3 alpha          storage, read         f32 [B, T, K]
+//   4 beta           storage, read         f32 [B, T, K]
+//   5 rowZ           storage, read         f32 [B, T]
+//   6 partialCounts  storage, read_write   f32 [G, K*K]: group g's counts
+//   7 partialPair    storage, read_write   f32 [B, tiles]: sequence b's pair score over tile x
+//
+// Workgroup layout: WG = 256 invocations, one flattened pair p = i*K + j each: workgroup_id.x is the
+// tile of 256 pairs (tiles = ceil(K*K / 256)), workgroup_id.y the group of GB sequences. With
+// SYNC=false ("solo") there is no workgroup reduction: every pair writes its own partial
+// (partialPair is [B, K*K], tiles = K*K). Each invocation
+// loops over its group's sequences and steps, so the batch reduction needs no atomics; reduce.wgsl sums
+// the G partial counts and the tiles of each pair score.
+
+const WG: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;
+@group(0) @binding(2) var<storage, read> potentials: array<f32>;
+@group(0) @binding(3) var<storage, read> alpha: array<f32>;
+@group(0) @binding(4) var<storage, read> beta: array<f32>;
+@group(0) @binding(5) var<storage, read> rowZ: array<f32>;
+@group(0) @binding(6) var<storage, read_write> partialCounts: array<f32>;
+@group(0) @binding(7) var<storage, read_write> partialPair: array<f32>;
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let T = dims.T;
+  let K = dims.K;
+  let KK = K * K;
+  let p = wid.x * WG + lid;
+  let live = p < KK;
+  let i = p / K;
+  let j = p % K;
+  var tr = NEG;
+  if (live) {
+    tr = potentials[2u * K + p];
+  }
+  var count = 0.0;
+  let b0 = wid.y * dims.GB;
+  let b1 = min(dims.B, b0 + dims.GB);
+  for (var b = b0; b < b1; b++) {
+    var pair = 0.0;
+    if (live && tr > THRESH) {
+      let len = lengths[b];
+      for (var s = 1u; s < len; s++) {
+        let a = alpha[(b * T + s - 1u) * K + i];
+        let bb = beta[(b * T + s) * K + j];
+        let z = rowZ[b * T + s - 1u];
+        if (a > THRESH && bb > THRESH && z > THRESH) {
+          let q = exp(a + tr + bb - z);
+          count = count + q;
+          pair = pair + q * tr;
+        }
+      }
+    }
+#if ${SYNC}
+    red[lid] = pair;
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
+      if (lid < stride) {
+        red[lid] = red[lid] + red[lid + stride];
+      }
+      workgroupBarrier();
+    }
+    if (lid == 0u) {
+      partialPair[b * dims.tiles + wid.x] = red[0];
+    }
+    workgroupBarrier();
+#else
+    if (live) {
+      partialPair[b * dims.tiles + p] = pair;
+    }
+#endif
+  }
+  if (live) {
+    partialCounts[wid.y * KK + p] = count;
+  }
+}

@@ -1,0 +1,600 @@
+import type { Backend, BackendName, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Packed } from '../pack.js';
+import { SHADERS, type ShaderName } from './webgpu-shaders.generated.js';
+
+// GPUBufferUsage / GPUMapMode values, spelled out so the backend also runs where the caller handed in
+// a device without installing the WebGPU globals (Node's `webgpu` package leaves that to the caller).
+const USAGE = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128, QUERY_RESOLVE: 512 } as const;
+const MAP_READ = 1;
+
+/** Forbidden scores on the GPU (WGSL has no usable -Infinity); must match shaders/common.wgsl. */
+const NEG = -1e30;
+const THRESH = -1e29;
+/** Inputs beyond this magnitude could reach the sentinel range in float32; such calls run on the CPU. */
+const MAX_MAGNITUDE = 1e20;
+const WG = 256;
+/** Target size (floats) of the pairs kernel's per-group partial counts. */
+const PARTIAL_FLOATS = 1 << 20;
+
+/**
+ * Where `auto` hands a call to the GPU: B·T·K² (the pair operations of one forward pass) at or above
+ * this. See README / the bench for how it was chosen.
+ */
+export const AUTO_MIN_WORK = 1 << 22;
+
+export interface WebGpuBackendOptions {
+  device: GPUDevice;
+  /** The CPU backend that runs k-best, the calls below `minWork`, and everything after a device loss. */
+  cpu: Backend;
+  /** Calls whose B·T·K² is below this run on `cpu` (0: everything on the GPU). */
+  minWork?: number;
+  /** Upper bound on any one buffer, below the device's limits (tests force chunking with it). */
+  maxChunkBytes?: number;
+  /** Timestamp queries around each pass, summed into `lastKernelMs` (needs 'timestamp-query'). */
+  profile?: boolean;
+  /**
+   * 'workgroup': tags split across a workgroup's invocations (the default); 'solo': one invocation per
+   * sequence, no barriers (the default on SwiftShader under Node, see wantsSolo).
+   */
+  kernels?: 'workgroup' | 'solo';
+}
+
+/** A validation error from the GPU: a bug in this backend, reported loudly instead of falling back. */
+export class WebGpuValidationError extends Error {}
+class WebGpuOutOfMemory extends Error {}
+
+/** One compute kernel launch: what to run, how it is cached, how big, on which buffers. */
+interface Program {
+  name: string;
+  shader: ShaderName;
+  /** Pipeline-overridable constants (the workgroup layout). */
+  constants: Record<string, number>;
+  /** Pipeline cache key: shader variant + constants. */
+  key: string;
+  dispatch: [number, number];
+  bindings: GPUBuffer[];
+}
+
+/**
+ * Workgroup size, lanes per sequence, tags per lane, sequences per workgroup (shaders/chain.wgsl).
+ * Solo kernels: one invocation per sequence and as many per workgroup as keep the running scores
+ * (2·K floats each) within 8 KiB of workgroup memory.
+ */
+function layoutFor(K: number, solo: boolean) {
+  if (solo) {
+    const seq = Math.max(1, Math.min(64, Math.floor(1024 / K)));
+    return { WG: seq, TPS: 1, TILE: K, SEQ: seq };
+  }
+  let tps = 1;
+  while (tps < K && tps < WG) tps *= 2;
+  return { WG, TPS: tps, TILE: Math.ceil(K / tps), SEQ: WG / tps };
+}
+
+/**
+ * Kernels without workgroup barriers where barriers are unsafe: SwiftShader's barrier coroutines
+ * corrupt memory under glibc's malloc (Node with the `webgpu` package crashes nondeterministically;
+ * the same SwiftShader inside Chromium, on its own allocator, runs the barrier kernels fine).
+ */
+function wantsSolo(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const node = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof document === 'undefined';
+  return node && info?.architecture === 'swiftshader';
+}
+
+function program(name: string, shader: ShaderName, constants: Record<string, number>, dispatch: [number, number], bindings: GPUBuffer[]): Program {
+  const key = `${shader}|${Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  return { name, shader, constants, key, dispatch, bindings };
+}
+
+/** Shader modules and pipelines per device, shared by every backend instance on that device. */
+const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+function pipelineFor(device: GPUDevice, p: Program): Promise<GPUComputePipeline> {
+  let cache = pipelineCaches.get(device);
+  if (!cache) pipelineCaches.set(device, (cache = new Map()));
+  const modKey = `module|${p.shader}`;
+  let mod = cache.get(modKey) as unknown as Promise<GPUShaderModule> | undefined;
+  if (!mod) {
+    mod = (async () => {
+      const m = device.createShaderModule({ label: `webcrf ${p.shader}`, code: SHADERS[p.shader] });
+      // Waiting for the compilation before building pipelines from it also sidesteps a race in Dawn's
+      // Node binding (a pipeline made while the module is still compiling can crash the process).
+      const info = await m.getCompilationInfo();
+      const errors = info.messages.filter((x) => x.type === 'error');
+      if (errors.length) throw new WebGpuValidationError(`webcrf ${p.shader}: ${errors.map((x) => `${x.lineNum}:${x.linePos} ${x.message}`).join('; ')}`);
+      return m;
+    })();
+    cache.set(modKey, mod as unknown as Promise<GPUComputePipeline>);
+    mod.catch(() => cache.delete(modKey));
+  }
+  let pipe = cache.get(p.key);
+  if (!pipe) {
+    // createComputePipelineAsync never settles in Dawn's Node binding (0.6); the synchronous call after
+    // the module compiled costs the same once and the result is cached.
+    pipe = mod.then((module) => device.createComputePipeline({
+      label: `webcrf ${p.key}`, layout: 'auto', compute: { module, entryPoint: 'main', constants: p.constants },
+    }));
+    cache.set(p.key, pipe);
+    pipe.catch(() => cache.delete(p.key));
+  }
+  return pipe;
+}
+
+/**
+ * GPU buffers keyed by (rounded size, usage). A buffer goes back to the pool once the commands that
+ * use it are submitted: later users write to it through the same queue, so they are ordered after.
+ * Mapped (staging) buffers go back after they are unmapped.
+ */
+class BufferPool {
+  #free = new Map<string, GPUBuffer[]>();
+  #disposed = false;
+  constructor(private readonly device: GPUDevice, private readonly maxBytes: number) {}
+
+  #bucket(size: number): number {
+    let pow = 256;
+    while (pow < size) pow *= 2;
+    const step = Math.max(256, pow / 8);
+    return Math.min(Math.ceil(Math.max(size, 4) / step) * step, Math.max(this.maxBytes, Math.ceil(size / 4) * 4));
+  }
+
+  acquire(size: number, usage: number, label: string): GPUBuffer {
+    const bytes = this.#bucket(size);
+    const list = this.#free.get(`${bytes}|${usage}`);
+    const buf = list?.pop() ?? this.device.createBuffer({ size: bytes, usage, label });
+    buf.label = label;
+    return buf;
+  }
+
+  release(buf: GPUBuffer): void {
+    if (this.#disposed) {
+      buf.destroy();
+      return;
+    }
+    const key = `${buf.size}|${buf.usage}`;
+    const list = this.#free.get(key) ?? [];
+    if (list.length >= 4) {
+      buf.destroy();
+      return;
+    }
+    list.push(buf);
+    this.#free.set(key, list);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    for (const list of this.#free.values()) for (const b of list) b.destroy();
+    this.#free.clear();
+  }
+}
+
+/** Copies of GPU buffers into one mappable buffer, read back with a single mapAsync. */
+class Readback {
+  regions: { src: GPUBuffer; at: number; bytes: number }[] = [];
+  size = 0;
+  add(src: GPUBuffer, bytes: number): number {
+    const at = this.size;
+    this.regions.push({ src, at, bytes });
+    this.size += Math.ceil(bytes / 4) * 4;
+    return at;
+  }
+}
+
+let defaultDevice: Promise<GPUDevice | null> | null = null;
+
+/**
+ * One device per page/process from `navigator.gpu`, shared by every instance (pipelines are cached per
+ * device); requested again if it is lost. Null where there is no adapter.
+ */
+export function navigatorDevice(): Promise<GPUDevice | null> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) return Promise.resolve(null);
+  if (!defaultDevice) {
+    defaultDevice = (async () => {
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) return null;
+      const features: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      const device = await adapter.requestDevice({
+        label: 'webcrf',
+        requiredFeatures: features,
+        requiredLimits: {
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          maxBufferSize: adapter.limits.maxBufferSize,
+        },
+      });
+      void device.lost.then(() => {
+        defaultDevice = null;
+      });
+      return device;
+    })().catch(() => null);
+    const mine = defaultDevice;
+    void mine.then((d) => {
+      if (!d && defaultDevice === mine) defaultDevice = null;
+    });
+  }
+  return defaultDevice;
+}
+
+const warned = new WeakSet<object>();
+function warnOnce(key: object, msg: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(msg);
+}
+
+/**
+ * The WGSL kernels. Every op is one submit and one readback per chunk (a chunk is the whole batch
+ * unless it exceeds the device's buffer limits). After a device loss every call, the one in flight
+ * included, runs on the CPU backend and `name` reports that backend.
+ */
+export class WebGpuBackend implements Backend {
+  readonly #device: GPUDevice;
+  readonly #cpu: Backend;
+  readonly #minWork: number;
+  readonly #limit: number;
+  readonly #rowsX: number;
+  readonly #pool: BufferPool;
+  readonly #querySet: GPUQuerySet | null;
+  readonly #solo: boolean;
+  #lost = false;
+  #disposed = false;
+  /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
+  lastKernelMs: number | null = null;
+  /** Chunks (submits) the last GPU call was split into. */
+  lastChunks = 0;
+
+  constructor(opts: WebGpuBackendOptions) {
+    const d = opts.device;
+    this.#device = d;
+    this.#cpu = opts.cpu;
+    this.#minWork = opts.minWork ?? 0;
+    this.#limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize, opts.maxChunkBytes ?? Infinity);
+    this.#rowsX = d.limits.maxComputeWorkgroupsPerDimension;
+    this.#pool = new BufferPool(d, this.#limit);
+    this.#solo = opts.kernels ? opts.kernels === 'solo' : wantsSolo(d);
+    this.#querySet = opts.profile && d.features.has('timestamp-query')
+      ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 })
+      : null;
+    void d.lost.then((info) => {
+      if (this.#disposed) return;
+      this.#markLost(`${info.reason}: ${info.message}`);
+    });
+  }
+
+  /** Which kernel form runs: 'workgroup' or 'solo'. */
+  get kernels(): 'workgroup' | 'solo' {
+    return this.#solo ? 'solo' : 'workgroup';
+  }
+
+  get name(): BackendName {
+    return this.#lost ? this.#cpu.name : 'webgpu';
+  }
+
+  #markLost(why: string): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    console.warn(`webcrf: WebGPU device lost (${why}); running on ${this.#cpu.name} from now on`);
+  }
+
+  /** GPU unless lost, too small for `auto`, or out of the float32 sentinel-safe range. */
+  #useGpu(p: Packed): boolean {
+    if (this.#lost || this.#disposed) return false;
+    if (p.B === 0) return false;
+    if (p.B * p.T * p.K * p.K < this.#minWork) return false;
+    return true;
+  }
+
+  async #run<R>(p: Packed, gpu: () => Promise<R | null>, cpu: () => Promise<R>): Promise<R> {
+    if (!this.#useGpu(p)) return cpu();
+    try {
+      const r = await gpu();
+      return r === null ? cpu() : r;
+    } catch (e) {
+      if (e instanceof WebGpuValidationError) throw e;
+      if (e instanceof WebGpuOutOfMemory) {
+        warnOnce(this, `webcrf: WebGPU out of memory (${e.message}); this call runs on ${this.#cpu.name}`);
+        return cpu();
+      }
+      // Device lost under the call (mapAsync aborted, scopes rejected): never return its numbers.
+      this.#markLost(e instanceof Error ? e.message : String(e));
+      return cpu();
+    }
+  }
+
+  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    return this.#run(p, () => this.#logPartition(p, w), () => this.#cpu.logPartition(p, w));
+  }
+
+  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    return this.#run(p, () => this.#posteriors(p, w), () => this.#cpu.posteriors(p, w));
+  }
+
+  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+    return this.#run(p, () => this.#viterbi(p, w), () => this.#cpu.viterbi(p, w));
+  }
+
+  /** k-best lists run on the CPU backend (wasm where it loads). */
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+    return this.#cpu.kBest(p, w, k);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool.dispose();
+    this.#querySet?.destroy();
+    this.#cpu.dispose();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  /** start | end | trans as float32 with forbidden = NEG; null if a value is out of the safe range. */
+  #potentials(w: Potentials): Float32Array | null {
+    const K = w.K;
+    const out = new Float32Array(2 * K + K * K);
+    const put = (src: Float64Array, at: number) => {
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i];
+        if (v > MAX_MAGNITUDE) return false;
+        out[at + i] = v < THRESH ? NEG : v;
+      }
+      return true;
+    };
+    return put(w.start, 0) && put(w.end, K) && put(w.trans, 2 * K) ? out : null;
+  }
+
+  /** Emissions of sequences [b0, b1) as float32, or null if any is beyond the safe magnitude. */
+  #emissions(p: Packed, b0: number, b1: number): Float32Array | null {
+    const n = p.T * p.K;
+    const src = p.emissions.subarray(b0 * n, b1 * n);
+    const out = src instanceof Float32Array ? src : new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i];
+      if (!(Math.abs(v) <= MAX_MAGNITUDE)) return null;
+      if (out !== src) out[i] = v;
+    }
+    return out;
+  }
+
+  /** Sequences per chunk: every buffer (and the readback) stays within the device's limits. */
+  #chunk(p: Packed, perSeqFloats: number, fixedFloats: number, seqPerGroup: number): number {
+    const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * perSeqFloats));
+    return Math.max(0, Math.min(p.B, room, this.#rowsX * seqPerGroup));
+  }
+
+  #dims(B: number, T: number, K: number, extra: { G?: number; GB?: number; tiles?: number; accumulate?: number } = {}): GPUBuffer {
+    const buf = this.#pool.acquire(32, USAGE.UNIFORM | USAGE.COPY_DST, 'webcrf dims');
+    this.#device.queue.writeBuffer(buf, 0, new Uint32Array([B, T, K, extra.G ?? 0, extra.GB ?? 0, extra.tiles ?? 0, extra.accumulate ?? 0, this.#rowsX]));
+    return buf;
+  }
+
+  #upload(data: Float32Array | Int32Array | Uint32Array, label: string, usage = 0): GPUBuffer {
+    const buf = this.#pool.acquire(Math.max(4, data.byteLength), USAGE.STORAGE | USAGE.COPY_DST | usage, label);
+    if (data.length) this.#device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  #scratch(bytes: number, label: string, usage = 0): GPUBuffer {
+    return this.#pool.acquire(Math.max(4, bytes), USAGE.STORAGE | usage, label);
+  }
+
+  /** A 2-D grid of at least n workgroups (x ≤ the per-dimension limit; kernels flatten it). */
+  #grid(n: number): [number, number] {
+    return n <= this.#rowsX ? [Math.max(1, n), 1] : [this.#rowsX, Math.ceil(n / this.#rowsX)];
+  }
+
+  /**
+   * Encodes the programs in one compute pass, copies the readback regions into one staging buffer,
+   * submits, hands the other buffers back to the pool, and maps the staging buffer once. Everything
+   * up to the submit is synchronous, so concurrent calls cannot interleave their error scopes.
+   */
+  async #execute(label: string, programs: Program[], rb: Readback, owned: GPUBuffer[]): Promise<ArrayBuffer> {
+    const device = this.#device;
+    const pipelines = await Promise.all(programs.map((p) => pipelineFor(device, p)));
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const ts = this.#querySet;
+    const stamp = ts ? 16 : 0;
+    const staging = this.#pool.acquire(stamp + rb.size, USAGE.MAP_READ | USAGE.COPY_DST, `webcrf ${label} readback`);
+    let resolve: GPUBuffer | null = null;
+    const enc = device.createCommandEncoder({ label: `webcrf ${label}` });
+    const pass = enc.beginComputePass({
+      label: `webcrf ${label}`,
+      ...(ts ? { timestampWrites: { querySet: ts, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+    });
+    programs.forEach((p, i) => {
+      const layout = pipelines[i].getBindGroupLayout(0);
+      const group = device.createBindGroup({
+        label: `webcrf ${p.name}`,
+        layout,
+        entries: p.bindings.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      pass.setPipeline(pipelines[i]);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(p.dispatch[0], p.dispatch[1]);
+    });
+    pass.end();
+    if (ts) {
+      resolve = this.#pool.acquire(16, USAGE.QUERY_RESOLVE | USAGE.COPY_SRC, 'webcrf timestamps');
+      enc.resolveQuerySet(ts, 0, 2, resolve, 0);
+      enc.copyBufferToBuffer(resolve, 0, staging, 0, 16);
+    }
+    for (const r of rb.regions) if (r.bytes > 0) enc.copyBufferToBuffer(r.src, 0, staging, stamp + r.at, Math.ceil(r.bytes / 4) * 4);
+    device.queue.submit([enc.finish()]);
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    for (const b of owned) this.#pool.release(b);
+    if (resolve) this.#pool.release(resolve);
+    try {
+      const [v, o] = await Promise.all([validation, oom, staging.mapAsync(MAP_READ)]);
+      if (v) throw new WebGpuValidationError(`webcrf ${label}: ${v.message}`);
+      if (o) throw new WebGpuOutOfMemory(`webcrf ${label}: ${o.message}`);
+      const out = staging.getMappedRange().slice(0);
+      staging.unmap();
+      if (ts) {
+        const t = new BigUint64Array(out, 0, 2);
+        this.lastKernelMs = (this.lastKernelMs ?? 0) + Number(t[1] - t[0]) / 1e6;
+      }
+      this.#pool.release(staging);
+      return stamp ? out.slice(stamp) : out;
+    } catch (e) {
+      // A staging buffer that may still be pending or mapped is not handed back.
+      staging.destroy();
+      throw e;
+    }
+  }
+
+  // ---- ops -----------------------------------------------------------------------------------------
+
+  async #logPartition(p: Packed, w: Potentials): Promise<Float64Array | null> {
+    const { T, K } = p;
+    const pot = this.#potentials(w);
+    if (!pot) return null;
+    const lay = layoutFor(K, this.#solo);
+    const sfx = this.#solo ? '.solo' : '';
+    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
+    const Bc = this.#chunk(p, T * K + 2, pot.length, lay.SEQ);
+    if (Bc < 1) return null;
+    this.lastKernelMs = null;
+    this.lastChunks = Math.ceil(p.B / Bc);
+    const out = new Float64Array(p.B);
+    for (let b0 = 0; b0 < p.B; b0 += Bc) {
+      const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
+      const em = this.#emissions(p, b0, b1);
+      if (!em) return null;
+      const bufs = {
+        dims: this.#dims(B, T, K),
+        em: this.#upload(em, 'webcrf emissions'),
+        len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
+        pot: this.#upload(pot, 'webcrf potentials'),
+        z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
+      };
+      const rb = new Readback();
+      const at = rb.add(bufs.z, 4 * B);
+      const progs = [program('logPartition', `chain.partition${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 1],
+        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.z])];
+      const data = await this.#execute('logPartition', progs, rb, Object.values(bufs));
+      const z = new Float32Array(data, at, B);
+      for (let b = 0; b < B; b++) out[b0 + b] = z[b] < THRESH ? -Infinity : z[b];
+    }
+    return out;
+  }
+
+  async #viterbi(p: Packed, w: Potentials): Promise<ViterbiResult | null> {
+    const { T, K } = p;
+    const pot = this.#potentials(w);
+    if (!pot) return null;
+    const lay = layoutFor(K, this.#solo);
+    const sfx = this.#solo ? '.solo' : '';
+    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
+    const Bc = this.#chunk(p, T * K + T + 1, pot.length, lay.SEQ);
+    if (Bc < 1) return null;
+    this.lastKernelMs = null;
+    this.lastChunks = Math.ceil(p.B / Bc);
+    const paths = new Int32Array(p.B * T);
+    const scores = new Float64Array(p.B);
+    for (let b0 = 0; b0 < p.B; b0 += Bc) {
+      const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
+      const em = this.#emissions(p, b0, b1);
+      if (!em) return null;
+      const bufs = {
+        dims: this.#dims(B, T, K),
+        em: this.#upload(em, 'webcrf emissions'),
+        len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
+        pot: this.#upload(pot, 'webcrf potentials'),
+        score: this.#scratch(4 * B, 'webcrf best score', USAGE.COPY_SRC),
+        back: this.#scratch(4 * B * T * K, 'webcrf backpointers'),
+        path: this.#scratch(4 * B * T, 'webcrf paths', USAGE.COPY_SRC),
+      };
+      const rb = new Readback();
+      const atPath = rb.add(bufs.path, 4 * B * T);
+      const atScore = rb.add(bufs.score, 4 * B);
+      const progs = [program('viterbi', `chain.viterbi${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 1],
+        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.score, bufs.back, bufs.path])];
+      const data = await this.#execute('viterbi', progs, rb, Object.values(bufs));
+      const got = new Int32Array(data, atPath, B * T);
+      const sc = new Float32Array(data, atScore, B);
+      // Positions past a length were never written by the kernel: keep the zeros of `paths`.
+      for (let b = 0; b < B; b++) {
+        paths.set(got.subarray(b * T, b * T + p.lengths[b0 + b]), (b0 + b) * T);
+        scores[b0 + b] = sc[b] < THRESH ? -Infinity : sc[b];
+      }
+    }
+    return { paths, scores };
+  }
+
+  async #posteriors(p: Packed, w: Potentials): Promise<Posteriors | null> {
+    const { T, K } = p;
+    const KK = K * K;
+    const pot = this.#potentials(w);
+    if (!pot) return null;
+    const lay = layoutFor(K, this.#solo);
+    const sfx = this.#solo ? '.solo' : '';
+    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
+    // Solo pairs write one partial pair score per pair instead of reducing a tile of 256.
+    const tiles = this.#solo ? KK : Math.ceil(KK / WG);
+    const groupFloats = Math.max(1, Math.floor(PARTIAL_FLOATS / KK));
+    const Bc = this.#chunk(p, Math.max(T * K + 3, tiles), pot.length + KK * 2, lay.SEQ);
+    if (Bc < 1) return null;
+    this.lastKernelMs = null;
+    this.lastChunks = Math.ceil(p.B / Bc);
+    const logZ = new Float64Array(p.B);
+    const unary = new Float32Array(p.B * T * K);
+    const transCounts = new Float64Array(KK);
+    const pairScore = new Float64Array(p.B);
+    const pots = this.#upload(pot, 'webcrf potentials');
+    const counts = this.#scratch(4 * KK, 'webcrf transition counts', USAGE.COPY_SRC);
+    try {
+      for (let b0 = 0; b0 < p.B; b0 += Bc) {
+        const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
+        const last = b1 === p.B;
+        const em = this.#emissions(p, b0, b1);
+        if (!em) return null;
+        let G = Math.min(B, groupFloats, this.#rowsX);
+        const GB = Math.ceil(B / G);
+        G = Math.ceil(B / GB);
+        const bufs = {
+          dims: this.#dims(B, T, K, { G, GB, tiles, accumulate: b0 > 0 ? 1 : 0 }),
+          em: this.#upload(em, 'webcrf emissions → marginals', USAGE.COPY_SRC),
+          len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
+          z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
+          alpha: this.#scratch(4 * B * T * K, 'webcrf alpha'),
+          beta: this.#scratch(4 * B * T * K, 'webcrf beta'),
+          rowZ: this.#scratch(4 * B * T, 'webcrf row normalisers'),
+          partialCounts: this.#scratch(4 * G * KK, 'webcrf partial counts'),
+          partialPair: this.#scratch(4 * B * tiles, 'webcrf partial pair scores'),
+          pair: this.#scratch(4 * B, 'webcrf pair scores', USAGE.COPY_SRC),
+        };
+        const rb = new Readback();
+        const atU = rb.add(bufs.em, 4 * B * T * K);
+        const atZ = rb.add(bufs.z, 4 * B);
+        const atP = rb.add(bufs.pair, 4 * B);
+        const atC = last ? rb.add(counts, 4 * KK) : -1;
+        // In order: a and b; per-row normalisers and marginals (in place over the emissions); pair
+        // counts and scores (they need the normalisers); the batch reduction.
+        const progs = [
+          program('forward-backward', `chain.fb${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 2],
+            [bufs.dims, bufs.em, bufs.len, pots, bufs.z, bufs.alpha, bufs.beta]),
+          program('marginals', `unary${sfx}` as ShaderName, consts, this.#grid(Math.ceil((B * T) / lay.SEQ)),
+            [bufs.dims, bufs.em, bufs.len, bufs.alpha, bufs.beta, bufs.rowZ]),
+          program('pairs', `pairs${sfx}` as ShaderName, {}, [Math.ceil(KK / WG), G],
+            [bufs.dims, bufs.len, pots, bufs.alpha, bufs.beta, bufs.rowZ, bufs.partialCounts, bufs.partialPair]),
+          program('reduce', 'reduce', {}, this.#grid(Math.ceil((KK + B) / WG)),
+            [bufs.dims, bufs.partialCounts, bufs.partialPair, counts, bufs.pair]),
+        ];
+        const data = await this.#execute('posteriors', progs, rb, Object.values(bufs));
+        unary.set(new Float32Array(data, atU, B * T * K), b0 * T * K);
+        const z = new Float32Array(data, atZ, B);
+        const ps = new Float32Array(data, atP, B);
+        for (let b = 0; b < B; b++) {
+          logZ[b0 + b] = z[b] < THRESH ? -Infinity : z[b];
+          pairScore[b0 + b] = ps[b];
+        }
+        if (last) transCounts.set(new Float32Array(data, atC, KK));
+      }
+    } finally {
+      this.#pool.release(pots);
+      this.#pool.release(counts);
+    }
+    return { logZ, unary, transCounts, pairScore };
+  }
+}
