@@ -115,3 +115,15 @@ describe('wasm loading', () => {
     expect(Number.isFinite(out.z)).toBe(true);
   });
 });
+
+describe('wasm input range', () => {
+  it('float64 emissions beyond float32 range are refused, not turned into NaN', async () => {
+    const crf = await CRF.create(2, { backend: 'wasm' });
+    await expect(crf.logPartition({ data: Float64Array.of(1, 2, 1e39, 0), shape: [1, 2, 2] })).rejects.toThrow(/beyond float32 range/);
+    // Within float32 range, even at its edge, it computes.
+    const big = { data: Float64Array.of(1, 2, 3e38, 0), shape: [1, 2, 2] };
+    const js = await CRF.create(2, { backend: 'js' });
+    js.loadStateDict(crf.stateDict());
+    expect((await crf.logPartition(big))[0]).toBe((await js.logPartition(big))[0]);
+  });
+});

@@ -27,6 +27,8 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
 const MAX_BYTES = 65536 * PAGE;
 
+const F32_MAX = 3.4028234663852886e38;
+
 const align = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
@@ -126,8 +128,15 @@ export class WasmBackend implements Backend {
     new Float32Array(buf, start, K).set(w.start);
     new Float32Array(buf, end, K).set(w.end);
     new Float32Array(buf, trans, K * K).set(w.trans);
+    const src = p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n);
+    if (src instanceof Float64Array) {
+      // Finite in float64 but infinite in float32 would turn into NaN in the kernels.
+      for (let i = 0; i < n; i++) {
+        if (Math.abs(src[i]) > F32_MAX) throw new RangeError(`wasm backend: emission ${src[i]} at flat index ${i} is beyond float32 range; use backend 'js' for such scores`);
+      }
+    }
     const e = new Float32Array(buf, em, n + 4);
-    e.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n));
+    e.set(src);
     e.fill(0, n);
     new Int32Array(buf, lens, B).set(p.lengths);
     k.setup(K, start, end, trans, tables);
