@@ -1,11 +1,14 @@
 // chain.wgsl: the one recursion of a linear-chain CRF,
 //   a_s[j] = e_s[j] (x) (+)_i (a_{s-1}[i] (x) trans[i][j]),   a_0[j] = start[j] (x) e_0[j],
 // over (+, x) = (logsumexp, +) when MAX is false and (max, +) when MAX is true. Run over the reversed
-// sequence with transposed transitions and start = end it is the backward pass (b_s includes e_s).
+// sequence with transposed transitions and start = end it is the backward pass. What fb stores for
+// the backward direction is L_s[j] = b_s[j] - e_s[j] = lse_k(trans[j][k] + b_{s+1}[k]) (end[j] at the
+// last step): the marginals are exp(a + L - z) with no emission subtracted back out, and the pair
+// kernel rebuilds b_{s+1} = L + e with the same float32 rounding the recursion used.
 //
 // Variants (generated at build time by scripts/build-shaders.js):
 //   chain.partition  MAX=false STORE=false VITERBI=false  log Z per sequence
-//   chain.fb         MAX=false STORE=true  VITERBI=false  a and b for every step (both directions) + log Z
+//   chain.fb         MAX=false STORE=true  VITERBI=false  a and L = b - e for every step (both directions) + log Z
 //   chain.viterbi    MAX=true  STORE=false VITERBI=true   backpointers, best score, backtrace on the GPU
 //
 // Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
@@ -17,19 +20,17 @@
 //   3 potentials  storage, read         f32 [start K | end K | trans K*K], forbidden = NEG
 //   4 scores      storage, read_write   f32 [B]  log Z (partition, fb) or best score (viterbi); NEG = none
 //   5 alpha       storage, read_write   f32 [B, T, K]  (fb only)
-//   6 beta        storage, read_write   f32 [B, T, K]  (fb only)
+//   6 beta        storage, read_write   f32 [B, T, K]  L = b - e (fb only)
 //   5 back        storage, read_write   u32 [B, T, K]  backpointers (viterbi only)
 //   6 paths       storage, read_write   u32 [B, T]     best path (viterbi only)
 //
-// Workgroup layout (SYNC=true): WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
+// Workgroup layout: WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
 // Lane l of a sequence owns tags l, l + TPS, ... (TILE = ceil(K / TPS) of them), so K up to
 // TPS * TILE = 1024 is tiled inside one workgroup. workgroup_id.x picks a block of SEQ sequences;
 // workgroup_id.y is the direction (0 forward, 1 backward; only fb dispatches 2). The time loop runs
 // inside the kernel with the running scores double-buffered in workgroup memory; one barrier per step.
-// SYNC=false ("solo"): TPS = 1, TILE = K, WG = SEQ sequences, no barriers at all; the same recursion,
-// parallel over the batch only. Used where barriers are unsafe (SwiftShader under Node, see webgpu.ts).
 
-override WG: u32 = 256u;
+const WG: u32 = 256u;
 override TPS: u32 = 256u;
 override TILE: u32 = 1u;
 override SEQ: u32 = WG / TPS;
@@ -89,15 +90,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         if (dir == 0u) {
           alpha[(b * T + row) * K + j] = v;
         } else {
-          beta[(b * T + row) * K + j] = v;
+          beta[(b * T + row) * K + j] = floorNeg(first);
         }
 #endif
       }
     }
   }
-#if ${SYNC}
   workgroupBarrier();
-#endif
 
   for (var t = 1u; t < T; t++) {
     let prev = ((t - 1u) % 2u) * half + base;
@@ -137,21 +136,20 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           }
           let acc = select(m + log(s), NEG, m <= THRESH);
 #endif
-          let v = floorNeg(acc + emissions[(b * T + row) * K + j]);
+          let l = floorNeg(acc);
+          let v = floorNeg(l + emissions[(b * T + row) * K + j]);
           run[cur + j] = v;
 #if ${STORE}
           if (dir == 0u) {
             alpha[(b * T + row) * K + j] = v;
           } else {
-            beta[(b * T + row) * K + j] = v;
+            beta[(b * T + row) * K + j] = l;
           }
 #endif
         }
       }
     }
-#if ${SYNC}
     workgroupBarrier();
-#endif
   }
 
   // Final sum over the last step's scores plus end potentials (forward direction only).
@@ -186,10 +184,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     redV[lid] = m;
     redS[lid] = s;
     redI[lid] = arg;
-#if ${SYNC}
     workgroupBarrier();
-#endif
-#if ${SYNC}
     // Tree over the TPS lanes of each sequence.
     for (var stride = TPS / 2u; stride > 0u; stride = stride / 2u) {
       if (lane < stride) {
@@ -211,24 +206,19 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         }
 #endif
       }
-#if ${SYNC}
       workgroupBarrier();
-#endif
     }
-#endif
     if (lane == 0u && b < B) {
       let m0 = redV[lid];
 #if ${MAX}
-      scores[b] = select(NEG, m0, m0 > THRESH && len > 0u);
+      scores[b] = select(select(NEG, m0, m0 > THRESH), 0.0, len == 0u);
 #else
       scores[b] = select(select(NEG, m0 + log(redS[lid]), m0 > THRESH), 0.0, len == 0u);
 #endif
     }
 #if ${VITERBI}
     // The backtrace reads backpointers other invocations of this workgroup wrote.
-#if ${SYNC}
     storageBarrier();
-#endif
     if (lane == 0u && b < B && len > 0u) {
       var y = redI[lid];
       for (var r = len; r > 0u; r--) {

@@ -1,7 +1,7 @@
 import type { Backend, BackendName } from '../backend.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
-import { AUTO_MIN_WORK, WebGpuBackend, navigatorDevice } from './webgpu.js';
+import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu.js';
 
 export interface BackendOptions {
   /** A GPUDevice to run on instead of requesting one. */
@@ -43,9 +43,10 @@ export async function createBackend(name: BackendName | 'auto', _numTags: number
       return new WebGpuBackend({ device, cpu: await cpuBackend(opts) });
     }
     case 'auto': {
-      // The GPU where there is one, for calls large enough to pay for a dispatch; the CPU for the rest.
+      // A hardware GPU where there is one, for calls large enough to pay for a dispatch; the CPU for the
+      // rest. A software adapter (SwiftShader) is slower than the CPU kernels at every size.
       const device = await gpuDevice(opts);
-      if (device) return new WebGpuBackend({ device, cpu: await cpuBackend(opts), minWork: opts.webgpuMinWork ?? AUTO_MIN_WORK });
+      if (device && !isSoftwareAdapter(device)) return new WebGpuBackend({ device, cpu: await cpuBackend(opts), minWork: opts.webgpuMinWork ?? AUTO_MIN_WORK });
       // WASM wherever it loads; the float64 reference otherwise (e.g. a bundle that dropped the .wasm).
       return cpuBackend(opts);
     }

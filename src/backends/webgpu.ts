@@ -32,11 +32,8 @@ export interface WebGpuBackendOptions {
   maxChunkBytes?: number;
   /** Timestamp queries around each pass, summed into `lastKernelMs` (needs 'timestamp-query'). */
   profile?: boolean;
-  /**
-   * 'workgroup': tags split across a workgroup's invocations (the default); 'solo': one invocation per
-   * sequence, no barriers (the default on SwiftShader under Node, see wantsSolo).
-   */
-  kernels?: 'workgroup' | 'solo';
+  /** Run on SwiftShader under Node anyway (it crashes the process at random; see isSwiftShaderInNode). */
+  allowSwiftShaderInNode?: boolean;
 }
 
 /** A validation error from the GPU: a bug in this backend, reported loudly instead of falling back. */
@@ -55,30 +52,29 @@ interface Program {
   bindings: GPUBuffer[];
 }
 
-/**
- * Workgroup size, lanes per sequence, tags per lane, sequences per workgroup (shaders/chain.wgsl).
- * Solo kernels: one invocation per sequence and as many per workgroup as keep the running scores
- * (2·K floats each) within 8 KiB of workgroup memory.
- */
-function layoutFor(K: number, solo: boolean) {
-  if (solo) {
-    const seq = Math.max(1, Math.min(64, Math.floor(1024 / K)));
-    return { WG: seq, TPS: 1, TILE: K, SEQ: seq };
-  }
+/** Lanes per sequence, tags per lane, sequences per workgroup (see shaders/chain.wgsl). */
+function layoutFor(K: number) {
   let tps = 1;
   while (tps < K && tps < WG) tps *= 2;
-  return { WG, TPS: tps, TILE: Math.ceil(K / tps), SEQ: WG / tps };
+  return { TPS: tps, TILE: Math.ceil(K / tps), SEQ: WG / tps };
 }
 
 /**
- * Kernels without workgroup barriers where barriers are unsafe: SwiftShader's barrier coroutines
- * corrupt memory under glibc's malloc (Node with the `webgpu` package crashes nondeterministically;
- * the same SwiftShader inside Chromium, on its own allocator, runs the barrier kernels fine).
+ * SwiftShader inside Node: Chromium's SwiftShader build, loaded by the `webgpu` package, crashes the
+ * process nondeterministically while running compute work (glibc mutex assertions, futex errors;
+ * reproduced with a kernel of a few lines and no barriers). The same SwiftShader inside Chromium runs
+ * these kernels reliably, so the WebGPU checks on a machine without a GPU run there.
  */
-function wantsSolo(device: GPUDevice): boolean {
+function isSwiftShaderInNode(device: GPUDevice): boolean {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const node = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof document === 'undefined';
   return node && info?.architecture === 'swiftshader';
+}
+
+/** A software adapter: the CPU kernels beat it, so `auto` never picks it. */
+export function isSoftwareAdapter(device: GPUDevice): boolean {
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return info?.architecture === 'swiftshader' || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${info?.description ?? ''} ${info?.device ?? ''}`);
 }
 
 function program(name: string, shader: ShaderName, constants: Record<string, number>, dispatch: [number, number], bindings: GPUBuffer[]): Program {
@@ -234,7 +230,6 @@ export class WebGpuBackend implements Backend {
   readonly #rowsX: number;
   readonly #pool: BufferPool;
   readonly #querySet: GPUQuerySet | null;
-  readonly #solo: boolean;
   #lost = false;
   #disposed = false;
   /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
@@ -250,7 +245,9 @@ export class WebGpuBackend implements Backend {
     this.#limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize, opts.maxChunkBytes ?? Infinity);
     this.#rowsX = d.limits.maxComputeWorkgroupsPerDimension;
     this.#pool = new BufferPool(d, this.#limit);
-    this.#solo = opts.kernels ? opts.kernels === 'solo' : wantsSolo(d);
+    if (!opts.allowSwiftShaderInNode && isSwiftShaderInNode(d)) {
+      throw new Error('webcrf: backend webgpu refuses SwiftShader under Node (it crashes the process at random); run the WebGPU checks in Chromium (npm run test:browser) or on a GPU');
+    }
     this.#querySet = opts.profile && d.features.has('timestamp-query')
       ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 })
       : null;
@@ -258,11 +255,6 @@ export class WebGpuBackend implements Backend {
       if (this.#disposed) return;
       this.#markLost(`${info.reason}: ${info.message}`);
     });
-  }
-
-  /** Which kernel form runs: 'workgroup' or 'solo'. */
-  get kernels(): 'workgroup' | 'solo' {
-    return this.#solo ? 'solo' : 'workgroup';
   }
 
   get name(): BackendName {
@@ -449,9 +441,8 @@ export class WebGpuBackend implements Backend {
     const { T, K } = p;
     const pot = this.#potentials(w);
     if (!pot) return null;
-    const lay = layoutFor(K, this.#solo);
-    const sfx = this.#solo ? '.solo' : '';
-    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
+    const lay = layoutFor(K);
+    const consts = { TPS: lay.TPS, TILE: lay.TILE };
     const Bc = this.#chunk(p, T * K + 2, pot.length, lay.SEQ);
     if (Bc < 1) return null;
     this.lastKernelMs = null;
@@ -470,7 +461,7 @@ export class WebGpuBackend implements Backend {
       };
       const rb = new Readback();
       const at = rb.add(bufs.z, 4 * B);
-      const progs = [program('logPartition', `chain.partition${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 1],
+      const progs = [program('logPartition', 'chain.partition', consts, [Math.ceil(B / lay.SEQ), 1],
         [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.z])];
       const data = await this.#execute('logPartition', progs, rb, Object.values(bufs));
       const z = new Float32Array(data, at, B);
@@ -483,9 +474,8 @@ export class WebGpuBackend implements Backend {
     const { T, K } = p;
     const pot = this.#potentials(w);
     if (!pot) return null;
-    const lay = layoutFor(K, this.#solo);
-    const sfx = this.#solo ? '.solo' : '';
-    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
+    const lay = layoutFor(K);
+    const consts = { TPS: lay.TPS, TILE: lay.TILE };
     const Bc = this.#chunk(p, T * K + T + 1, pot.length, lay.SEQ);
     if (Bc < 1) return null;
     this.lastKernelMs = null;
@@ -508,7 +498,7 @@ export class WebGpuBackend implements Backend {
       const rb = new Readback();
       const atPath = rb.add(bufs.path, 4 * B * T);
       const atScore = rb.add(bufs.score, 4 * B);
-      const progs = [program('viterbi', `chain.viterbi${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 1],
+      const progs = [program('viterbi', 'chain.viterbi', consts, [Math.ceil(B / lay.SEQ), 1],
         [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.score, bufs.back, bufs.path])];
       const data = await this.#execute('viterbi', progs, rb, Object.values(bufs));
       const got = new Int32Array(data, atPath, B * T);
@@ -527,11 +517,9 @@ export class WebGpuBackend implements Backend {
     const KK = K * K;
     const pot = this.#potentials(w);
     if (!pot) return null;
-    const lay = layoutFor(K, this.#solo);
-    const sfx = this.#solo ? '.solo' : '';
-    const consts = { WG: lay.WG, TPS: lay.TPS, TILE: lay.TILE };
-    // Solo pairs write one partial pair score per pair instead of reducing a tile of 256.
-    const tiles = this.#solo ? KK : Math.ceil(KK / WG);
+    const lay = layoutFor(K);
+    const consts = { TPS: lay.TPS, TILE: lay.TILE };
+    const tiles = Math.ceil(KK / WG);
     const groupFloats = Math.max(1, Math.floor(PARTIAL_FLOATS / KK));
     const Bc = this.#chunk(p, Math.max(T * K + 3, tiles), pot.length + KK * 2, lay.SEQ);
     if (Bc < 1) return null;
@@ -554,30 +542,29 @@ export class WebGpuBackend implements Backend {
         G = Math.ceil(B / GB);
         const bufs = {
           dims: this.#dims(B, T, K, { G, GB, tiles, accumulate: b0 > 0 ? 1 : 0 }),
-          em: this.#upload(em, 'webcrf emissions → marginals', USAGE.COPY_SRC),
+          em: this.#upload(em, 'webcrf emissions'),
           len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
           z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
-          alpha: this.#scratch(4 * B * T * K, 'webcrf alpha'),
+          alpha: this.#scratch(4 * B * T * K, 'webcrf alpha → marginals', USAGE.COPY_SRC),
           beta: this.#scratch(4 * B * T * K, 'webcrf beta'),
-          rowZ: this.#scratch(4 * B * T, 'webcrf row normalisers'),
           partialCounts: this.#scratch(4 * G * KK, 'webcrf partial counts'),
           partialPair: this.#scratch(4 * B * tiles, 'webcrf partial pair scores'),
           pair: this.#scratch(4 * B, 'webcrf pair scores', USAGE.COPY_SRC),
         };
         const rb = new Readback();
-        const atU = rb.add(bufs.em, 4 * B * T * K);
+        const atU = rb.add(bufs.alpha, 4 * B * T * K);
         const atZ = rb.add(bufs.z, 4 * B);
         const atP = rb.add(bufs.pair, 4 * B);
         const atC = last ? rb.add(counts, 4 * KK) : -1;
-        // In order: a and b; per-row normalisers and marginals (in place over the emissions); pair
-        // counts and scores (they need the normalisers); the batch reduction.
+        // In order: a and L = b - e; the marginals (in place over a); pair counts and scores (from the
+        // marginals, L and e); the batch reduction.
         const progs = [
-          program('forward-backward', `chain.fb${sfx}` as ShaderName, consts, [Math.ceil(B / lay.SEQ), 2],
+          program('forward-backward', 'chain.fb', consts, [Math.ceil(B / lay.SEQ), 2],
             [bufs.dims, bufs.em, bufs.len, pots, bufs.z, bufs.alpha, bufs.beta]),
-          program('marginals', `unary${sfx}` as ShaderName, consts, this.#grid(Math.ceil((B * T) / lay.SEQ)),
-            [bufs.dims, bufs.em, bufs.len, bufs.alpha, bufs.beta, bufs.rowZ]),
-          program('pairs', `pairs${sfx}` as ShaderName, {}, [Math.ceil(KK / WG), G],
-            [bufs.dims, bufs.len, pots, bufs.alpha, bufs.beta, bufs.rowZ, bufs.partialCounts, bufs.partialPair]),
+          program('marginals', 'unary', consts, this.#grid(Math.ceil((B * T) / lay.SEQ)),
+            [bufs.dims, bufs.len, bufs.alpha, bufs.beta]),
+          program('pairs', 'pairs', {}, [tiles, G],
+            [bufs.dims, bufs.len, pots, bufs.alpha, bufs.beta, bufs.em, bufs.partialCounts, bufs.partialPair]),
           program('reduce', 'reduce', {}, this.#grid(Math.ceil((KK + B) / WG)),
             [bufs.dims, bufs.partialCounts, bufs.partialPair, counts, bufs.pair]),
         ];

@@ -1,0 +1,222 @@
+// WebGPU kernel checks against the float64 js backend, shared by headless Chromium
+// (test/webgpu/page.html via test/webgpu-browser.test.ts) and Node on a hardware adapter
+// (test/webgpu-node.test.ts). Every GPU call sits in a validation error scope; any error fails.
+// ctx = { WebGpuBackend, JsBackend, lib, device, newDevice: () => Promise<GPUDevice>, log }.
+
+/** @param {number} seed */
+function rng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()), int: (n) => Math.floor(next() * n) };
+}
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+/** |a − b| ≤ tol · (1 + |b|), with -Infinity only matching -Infinity. */
+function close(a, b, tol, what) {
+  if (a.length !== b.length) fail(`${what}: length ${a.length} vs ${b.length}`);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) fail(`${what}[${i}]: webgpu ${a[i]}, js ${b[i]} (tol ${tol})`);
+  }
+}
+
+/** A packed batch: random lengths (some 0, one full), emissions · scale, forbidden transitions. */
+function batch(R, { B, T, K, scale = 2, forbid = 0.15, f64 = false }) {
+  const emissions = new (f64 ? Float64Array : Float32Array)(B * T * K);
+  for (let i = 0; i < emissions.length; i++) emissions[i] = scale * R.normal();
+  const lengths = Int32Array.from({ length: B }, (_, b) => (b === 0 ? T : R.int(T + 1)));
+  const positions = new Int32Array(B * T).fill(-1);
+  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
+  const pot = (n, p) => Float64Array.from({ length: n }, () => (R.next() < p ? -Infinity : R.normal()));
+  // A forbidden row/column never makes every path impossible: tag 0 stays allowed everywhere.
+  const start = pot(K, forbid), end = pot(K, forbid), trans = pot(K * K, forbid);
+  start[0] = end[0] = trans[0] = 0;
+  return { p: { B, T, K, emissions, lengths, positions, identity: true }, w: { K, start, end, trans } };
+}
+
+async function scoped(device, what, fn) {
+  device.pushErrorScope('validation');
+  let r, thrown = null;
+  try {
+    r = await fn();
+  } catch (e) {
+    thrown = e;
+  }
+  const err = await device.popErrorScope();
+  if (err) fail(`${what}: GPU validation error: ${err.message}`);
+  if (thrown) throw thrown;
+  return r;
+}
+
+/** Every op of `gpu` against `js` on one batch. */
+async function compareOps(ctx, gpu, js, c, what, tol = {}) {
+  const { lz = 2e-5, unary = 2e-4, counts = 5e-4, pair = 5e-4 } = tol;
+  const { p, w } = c;
+  const [zg, zj] = [await scoped(ctx.device, `${what} logPartition`, () => gpu.logPartition(p, w)), await js.logPartition(p, w)];
+  close(zg, zj, lz, `${what} logZ`);
+  const [vg, vj] = [await scoped(ctx.device, `${what} viterbi`, () => gpu.viterbi(p, w)), await js.viterbi(p, w)];
+  for (let b = 0; b < p.B; b++) {
+    const a = Array.from(vg.paths.subarray(b * p.T, b * p.T + p.lengths[b])).join();
+    const e = Array.from(vj.paths.subarray(b * p.T, b * p.T + p.lengths[b])).join();
+    if (a !== e) fail(`${what} viterbi path ${b}: webgpu ${a}, js ${e}`);
+  }
+  close(vg.scores, vj.scores, lz, `${what} viterbi scores`);
+  const [pg, pj] = [await scoped(ctx.device, `${what} posteriors`, () => gpu.posteriors(p, w)), await js.posteriors(p, w)];
+  close(pg.logZ, pj.logZ, lz, `${what} posteriors logZ`);
+  for (let i = 0; i < pj.unary.length; i++) {
+    if (!(Math.abs(pg.unary[i] - pj.unary[i]) <= unary)) fail(`${what} unary[${i}]: webgpu ${pg.unary[i]}, js ${pj.unary[i]}`);
+  }
+  close(pg.transCounts, pj.transCounts, counts, `${what} transition counts`);
+  close(pg.pairScore, pj.pairScore, pair, `${what} pair scores`);
+}
+
+export const checks = {
+  async randomShapes(ctx) {
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
+    const R = rng(7);
+    // K = 1 (one lane), 5 and 33 (several sequences per workgroup), 300 (two tags per lane), T = 1.
+    const shapes = [[3, 5, 1], [4, 6, 5], [7, 9, 33], [2, 4, 300], [5, 1, 3], [1, 12, 2]];
+    for (const [B, T, K] of shapes) {
+      await compareOps(ctx, gpu, js, batch(R, { B, T, K, f64: K === 5 }), `B=${B} T=${T} K=${K}`);
+      if (gpu.name !== 'webgpu') fail(`B=${B} T=${T} K=${K}: ran on ${gpu.name}`);
+    }
+    gpu.dispose();
+    return `${shapes.length} shapes`;
+  },
+
+  async k1024(ctx) {
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
+    const c = batch(rng(11), { B: 2, T: 3, K: 1024, scale: 3 });
+    c.p.lengths[1] = 2;
+    await compareOps(ctx, gpu, js, c, 'K=1024', { counts: 1e-3, pair: 1e-3 });
+    gpu.dispose();
+    return 'K=1024 (4 tags per lane)';
+  },
+
+  async largeEmissions(ctx) {
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
+    const R = rng(13);
+    for (const [B, T, K] of [[3, 6, 7], [2, 5, 40]]) {
+      // ±1e4: log Z is ~1e4·T, float32 keeps ~6e-8 relative; the per-row normalisers keep the
+      // marginals exact to float32 rounding instead of ulps of log Z.
+      await compareOps(ctx, gpu, js, batch(R, { B, T, K, scale: 1e4 }), `±1e4 B=${B} T=${T} K=${K}`, { lz: 1e-6, unary: 1e-4, counts: 1e-4, pair: 1e-4 });
+    }
+    gpu.dispose();
+    return 'emissions ±1e4';
+  },
+
+  async chunking(ctx) {
+    const js = new ctx.JsBackend();
+    const R = rng(17);
+    const c = batch(R, { B: 37, T: 5, K: 6 });
+    // Room for about 8 sequences per buffer: every op runs in several submits, counts accumulate.
+    const perSeq = 4 * (c.p.T * c.p.K + c.p.T + 3);
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js, maxChunkBytes: 8 * perSeq + 4 * (2 * 6 + 3 * 36) + 256 });
+    await compareOps(ctx, gpu, js, c, 'chunked');
+    if (!(gpu.lastChunks >= 4)) fail(`chunked: expected several chunks, got ${gpu.lastChunks}`);
+    const chunks = gpu.lastChunks;
+    gpu.dispose();
+    return `B=37 in ${chunks} chunks`;
+  },
+
+  async constraints(ctx) {
+    const labels = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
+    const constraints = ctx.lib.allowedTransitions('BIO', labels);
+    const K = labels.length;
+    const R = rng(19);
+    const B = 4, T = 7;
+    const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => 3 * R.normal())));
+    const mask = em.map((row, b) => row.map((_, t) => (t === 0 && b === 1 ? 0 : t === 3 && b === 2 ? 0 : t < T - b ? 1 : 0)));
+    const tags = em.map((row) => row.map(() => 0));
+    const mk = (backend, extra) => ctx.lib.CRF.create(K, { backend, seed: 3, constraints, ...extra });
+    const g = await mk('webgpu', { device: ctx.device });
+    const j = await mk('js', {});
+    if (g.backend !== 'webgpu') fail(`constraints: CRF ran on ${g.backend}`);
+    const dg = await scoped(ctx.device, 'constrained decode', () => g.decode(em, { mask }));
+    const dj = await j.decode(em, { mask });
+    if (JSON.stringify(dg) !== JSON.stringify(dj)) fail(`constrained decode: webgpu ${JSON.stringify(dg)}, js ${JSON.stringify(dj)}`);
+    close(await scoped(ctx.device, 'constrained marginals', () => g.marginals(em, { mask })), await j.marginals(em, { mask }), 2e-4, 'constrained marginals');
+    const fg = await scoped(ctx.device, 'constrained forwardBackward', () => g.forwardBackward(em, tags, { mask, reduction: 'none' }));
+    const fj = await j.forwardBackward(em, tags, { mask, reduction: 'none' });
+    close(fg.logLikelihood, fj.logLikelihood, 2e-5, 'constrained llh');
+    close(fg.grads.transitions, fj.grads.transitions, 5e-4, 'constrained transition grads');
+    close(await scoped(ctx.device, 'constrained entropy', () => g.entropy(em, { mask })), await j.entropy(em, { mask }), 1e-3, 'constrained entropy');
+    for (const v of fg.grads.emissions) if (Number.isNaN(v)) fail('constrained: NaN in emission grads');
+    g.dispose();
+    j.dispose();
+    return 'BIO constraints, gaps, masked first step';
+  },
+
+  async concurrent(ctx) {
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
+    const R = rng(23);
+    const jobs = Array.from({ length: 24 }, (_, i) => ({ i, c: batch(R, { B: 1 + R.int(5), T: 1 + R.int(8), K: 2 + R.int(9) }) }));
+    const run = (j) => (j.i % 3 === 0 ? gpu.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores) : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary));
+    const ref = (j) => (j.i % 3 === 0 ? js.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores) : js.posteriors(j.c.p, j.c.w).then((x) => x.unary));
+    const got = await scoped(ctx.device, 'concurrent calls', () => Promise.all(jobs.map(run)));
+    for (const j of jobs) close(got[j.i], await ref(j), 2e-4, `concurrent job ${j.i}`);
+    gpu.dispose();
+    return '24 overlapping calls';
+  },
+
+  async deviceLost(ctx) {
+    const device = await ctx.newDevice();
+    const js = new ctx.JsBackend();
+    const cpu = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device, cpu });
+    const R = rng(29);
+    const c = batch(R, { B: 3, T: 6, K: 4 });
+    const warnings = [];
+    const warn = console.warn;
+    console.warn = (...a) => warnings.push(a.join(' '));
+    try {
+      close(await gpu.logPartition(c.p, c.w), await js.logPartition(c.p, c.w), 2e-5, 'before loss');
+      if (gpu.name !== 'webgpu') fail(`before loss: name ${gpu.name}`);
+      // The call in flight when the device goes, and every later one, run on the CPU backend.
+      const inFlight = gpu.posteriors(c.p, c.w);
+      device.destroy();
+      const post = await inFlight;
+      const ref = await js.posteriors(c.p, c.w);
+      close(post.unary, ref.unary, 2e-4, 'in-flight posteriors after loss');
+      close(post.logZ, ref.logZ, 2e-5, 'in-flight logZ after loss');
+      close(await gpu.logPartition(c.p, c.w), await js.logPartition(c.p, c.w), 1e-12, 'logZ after loss');
+      const v = await gpu.viterbi(c.p, c.w);
+      close(v.scores, (await js.viterbi(c.p, c.w)).scores, 1e-12, 'viterbi after loss');
+      if (gpu.name !== cpu.name) fail(`after loss: name ${gpu.name}, expected ${cpu.name}`);
+      if (!warnings.some((w) => /device lost/.test(w))) fail(`after loss: no warning (got ${JSON.stringify(warnings)})`);
+    } finally {
+      console.warn = warn;
+    }
+    // Through the public API: crf.backend reports the fallback.
+    const d2 = await ctx.newDevice();
+    const crf = await ctx.lib.CRF.create(4, { backend: 'webgpu', device: d2, seed: 1 });
+    const em = [[[1, 2, 0, -1], [0, 1, 3, 2]]];
+    const before = await crf.logPartition(em);
+    console.warn = () => {};
+    try {
+      d2.destroy();
+      const after = await crf.logPartition(em);
+      close(after, before, 1e-5, 'CRF logZ after loss');
+      if (crf.backend === 'webgpu') fail('CRF.backend still says webgpu after the device was lost');
+    } finally {
+      console.warn = warn;
+    }
+    const name = crf.backend;
+    crf.dispose();
+    gpu.dispose();
+    return `fell back to ${cpu.name}; CRF reports ${name}`;
+  },
+};
