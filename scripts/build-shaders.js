@@ -21,18 +21,14 @@ function expand(name, flags = {}) {
 }
 
 const common = read('common.wgsl');
-// Each kernel in two forms: SYNC (tags split across a workgroup's invocations, workgroup barriers)
-// and solo (one invocation per sequence or row, no barriers; see src/backends/webgpu.ts for where).
-const variants = {};
-for (const SYNC of [true, false]) {
-  const sfx = SYNC ? '' : '.solo';
-  variants[`chain.partition${sfx}`] = expand('chain.wgsl', { MAX: false, STORE: false, VITERBI: false, SYNC });
-  variants[`chain.fb${sfx}`] = expand('chain.wgsl', { MAX: false, STORE: true, VITERBI: false, SYNC });
-  variants[`chain.viterbi${sfx}`] = expand('chain.wgsl', { MAX: true, STORE: false, VITERBI: true, SYNC });
-  variants[`unary${sfx}`] = expand('unary.wgsl', { SYNC });
-  variants[`pairs${sfx}`] = expand('pairs.wgsl', { SYNC });
-}
-variants.reduce = expand('reduce.wgsl');
+const variants = {
+  'chain.partition': expand('chain.wgsl', { MAX: false, STORE: false, VITERBI: false }),
+  'chain.fb': expand('chain.wgsl', { MAX: false, STORE: true, VITERBI: false }),
+  'chain.viterbi': expand('chain.wgsl', { MAX: true, STORE: false, VITERBI: true }),
+  unary: expand('unary.wgsl'),
+  pairs: expand('pairs.wgsl'),
+  reduce: expand('reduce.wgsl'),
+};
 
 // Blank-line runs left by removed #if branches are squeezed; the text is otherwise the template's.
 const squeeze = (s) => s.replace(/\n[ \t]*\n([ \t]*\n)+/g, '\n\n');
