@@ -10,7 +10,7 @@ export interface BackendOptions {
   wasmModule?: unknown;
   /**
    * With `backend: 'auto'` and a GPU: calls whose batch × length × numTags² is below this run on the
-   * CPU kernels (default 2^22, where the GPU's fixed per-call cost stops dominating).
+   * CPU kernels (default 2^23, where the wasm kernels take about as long as a GPU round trip).
    */
   webgpuMinWork?: number;
 }

@@ -17,10 +17,14 @@ const WG = 256;
 const PARTIAL_FLOATS = 1 << 20;
 
 /**
- * Where `auto` hands a call to the GPU: B·T·K² (the pair operations of one forward pass) at or above
- * this. See README / the bench for how it was chosen.
+ * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or
+ * above this. Chosen as the size at which the wasm kernels' time reaches a GPU call's fixed cost:
+ * bench/webgpu.js measured wasm logPartition at 0.75 ms for 2^22 and 0.87 ms for 2^23 pair operations
+ * (posteriors about 3x that), and a WebGPU submit + mapAsync round trip costs about 1 ms in Chrome (the
+ * SwiftShader lines show 1.8 ms of wall time beyond the kernel; a hardware GPU's round trip was not
+ * measurable here, there is none). Override per instance with the `webgpuMinWork` option.
  */
-export const AUTO_MIN_WORK = 1 << 22;
+export const AUTO_MIN_WORK = 1 << 23;
 
 export interface WebGpuBackendOptions {
   device: GPUDevice;

@@ -1,0 +1,30 @@
+// WebGPU bench in headless Chromium (Node's SwiftShader is unusable, see src/backends/webgpu.ts): one
+// JSON line per (backend, op, B, T, K) from bench/webgpu.html, the webgpu lines with kernel time from
+// timestamp queries and wall time with readback, the wasm backend beside them on the same page.
+// Without a GPU the adapter is SwiftShader and the webgpu lines say so: they are not GPU figures.
+//   node bench/webgpu.js [--shapes=1x8x5,32x128x9] [--ops=logPartition,viterbi,posteriors] [--min-ms=300]
+// (npm run bench:webgpu builds first.)
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../scripts/chromium.js';
+import { serve } from '../scripts/serve.js';
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const query = new URLSearchParams();
+if (args.shapes) query.set('shapes', args.shapes);
+if (args.ops) query.set('ops', args.ops);
+if (args['min-ms']) query.set('minMs', args['min-ms']);
+
+const server = await serve(fileURLToPath(new URL('..', import.meta.url)), 0);
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/bench/webgpu.html?${query}`);
+  await page.waitForFunction('window.__bench !== undefined', { timeout: 600_000, polling: 500 });
+  const got = await page.evaluate('window.__bench');
+  if (got.fatal) throw new Error(got.fatal);
+  if (got.skipped) console.log(JSON.stringify({ skipped: got.skipped }));
+  else for (const l of got.lines) console.log(JSON.stringify(l));
+} finally {
+  await browser.cleanup();
+  await server.close();
+}
