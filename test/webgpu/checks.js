@@ -172,6 +172,22 @@ export const checks = {
     return '24 overlapping calls';
   },
 
+  async autoDelegation(ctx) {
+    // What auto builds: calls below minWork (B·T·K²) run on the CPU backend, larger ones on the GPU.
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js, minWork: 2000 });
+    const R = rng(31);
+    const small = batch(R, { B: 2, T: 4, K: 5 }); // 200
+    const large = batch(R, { B: 8, T: 10, K: 6 }); // 2880
+    close(await gpu.logPartition(small.p, small.w), await js.logPartition(small.p, small.w), 1e-12, 'small call (CPU)');
+    if (gpu.lastChunks !== 0) fail(`small call ran on the GPU (${gpu.lastChunks} chunks)`);
+    close(await scoped(ctx.device, 'large call', () => gpu.logPartition(large.p, large.w)), await js.logPartition(large.p, large.w), 2e-5, 'large call (GPU)');
+    if (gpu.lastChunks !== 1) fail(`large call did not run on the GPU (${gpu.lastChunks} chunks)`);
+    if (gpu.name !== 'webgpu') fail(`auto backend reports ${gpu.name}`);
+    gpu.dispose();
+    return 'work 200 on the CPU, 2880 on the GPU';
+  },
+
   async deviceLost(ctx) {
     const device = await ctx.newDevice();
     const js = new ctx.JsBackend();
