@@ -17,6 +17,13 @@ export async function availableBackends(): Promise<BackendName[]> {
     try {
       (await CRF.create(2, { backend: 'webgpu', device })).dispose();
       out.push('webgpu');
+      // Suites that pass no backendOptions get a device the way a browser page would: navigator.gpu.
+      const g = globalThis as { navigator?: { gpu?: unknown } };
+      if (!g.navigator?.gpu) {
+        const { create } = await import('webgpu');
+        if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: create([]), configurable: true });
+        else g.navigator = { gpu: create([]) };
+      }
     } catch {
       // Refused (SwiftShader under Node): covered in Chromium.
     }
