@@ -36,8 +36,6 @@ export interface WebGpuBackendOptions {
   maxChunkBytes?: number;
   /** Timestamp queries around each pass, summed into `lastKernelMs` (needs 'timestamp-query'). */
   profile?: boolean;
-  /** Run on SwiftShader under Node anyway (it crashes the process at random; see isSwiftShaderInNode). */
-  allowSwiftShaderInNode?: boolean;
 }
 
 /** A validation error from the GPU: a bug in this backend, reported loudly instead of falling back. */
@@ -61,18 +59,6 @@ function layoutFor(K: number) {
   let tps = 1;
   while (tps < K && tps < WG) tps *= 2;
   return { TPS: tps, TILE: Math.ceil(K / tps), SEQ: WG / tps };
-}
-
-/**
- * SwiftShader inside Node: Chromium's SwiftShader build, loaded by the `webgpu` package, crashes the
- * process nondeterministically while running compute work (glibc mutex assertions, futex errors;
- * reproduced with a kernel of a few lines and no barriers). The same SwiftShader inside Chromium runs
- * these kernels reliably, so the WebGPU checks on a machine without a GPU run there.
- */
-function isSwiftShaderInNode(device: GPUDevice): boolean {
-  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  const node = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node && typeof document === 'undefined';
-  return node && info?.architecture === 'swiftshader';
 }
 
 /** A software adapter: the CPU kernels beat it, so `auto` never picks it. */
@@ -249,9 +235,6 @@ export class WebGpuBackend implements Backend {
     this.#limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize, opts.maxChunkBytes ?? Infinity);
     this.#rowsX = d.limits.maxComputeWorkgroupsPerDimension;
     this.#pool = new BufferPool(d, this.#limit);
-    if (!opts.allowSwiftShaderInNode && isSwiftShaderInNode(d)) {
-      throw new Error('webcrf: backend webgpu refuses SwiftShader under Node (it crashes the process at random); run the WebGPU checks in Chromium (npm run test:browser) or on a GPU');
-    }
     this.#querySet = opts.profile && d.features.has('timestamp-query')
       ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 })
       : null;
