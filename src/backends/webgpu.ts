@@ -1,4 +1,4 @@
-import type { Backend, BackendName, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { SHADERS, type ShaderName } from './webgpu-shaders.generated.js';
 
@@ -114,32 +114,46 @@ function pipelineFor(device: GPUDevice, p: Program): Promise<GPUComputePipeline>
 class BufferPool {
   #free = new Map<string, GPUBuffer[]>();
   #disposed = false;
+  /** Bytes of every buffer created and not yet destroyed, pooled or in use. */
+  liveBytes = 0;
   constructor(private readonly device: GPUDevice, private readonly maxBytes: number) {}
 
+  /**
+   * Power-of-two size classes: few enough that a varied call mix soon finds every class it needs in
+   * the pool (memory then stays flat), at the cost of at most 2× the bytes a call needs.
+   */
   #bucket(size: number): number {
     let pow = 256;
     while (pow < size) pow *= 2;
-    const step = Math.max(256, pow / 8);
-    return Math.min(Math.ceil(Math.max(size, 4) / step) * step, Math.max(this.maxBytes, Math.ceil(size / 4) * 4));
+    return Math.min(pow, Math.max(this.maxBytes, Math.ceil(size / 4) * 4));
   }
 
   acquire(size: number, usage: number, label: string): GPUBuffer {
     const bytes = this.#bucket(size);
     const list = this.#free.get(`${bytes}|${usage}`);
-    const buf = list?.pop() ?? this.device.createBuffer({ size: bytes, usage, label });
+    let buf = list?.pop();
+    if (!buf) {
+      buf = this.device.createBuffer({ size: bytes, usage, label });
+      this.liveBytes += bytes;
+    }
     buf.label = label;
     return buf;
   }
 
+  #destroy(buf: GPUBuffer): void {
+    this.liveBytes -= buf.size;
+    buf.destroy();
+  }
+
   release(buf: GPUBuffer): void {
     if (this.#disposed) {
-      buf.destroy();
+      this.#destroy(buf);
       return;
     }
     const key = `${buf.size}|${buf.usage}`;
     const list = this.#free.get(key) ?? [];
     if (list.length >= 4) {
-      buf.destroy();
+      this.#destroy(buf);
       return;
     }
     list.push(buf);
@@ -148,7 +162,7 @@ class BufferPool {
 
   dispose(): void {
     this.#disposed = true;
-    for (const list of this.#free.values()) for (const b of list) b.destroy();
+    for (const list of this.#free.values()) for (const b of list) this.#destroy(b);
     this.#free.clear();
   }
 }
@@ -294,6 +308,10 @@ export class WebGpuBackend implements Backend {
   /** k-best lists run on the CPU backend (wasm where it loads). */
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
     return this.#cpu.kBest(p, w, k);
+  }
+
+  memoryUsage(): MemoryUsage {
+    return { wasmBytes: this.#cpu.memoryUsage?.().wasmBytes ?? 0, gpuBytes: this.#pool.liveBytes };
   }
 
   dispose(): void {
