@@ -1,9 +1,10 @@
-// WebGPU bench in headless Chromium (Node's SwiftShader is unusable, see src/backends/webgpu.ts): one
+// WebGPU bench in headless Chromium, a browser's own WebGPU with its timestamp queries: one
 // JSON line per (backend, op, B, T, K) from bench/webgpu.html, the webgpu lines with kernel time from
 // timestamp queries and wall time with readback, the wasm backend beside them on the same page.
 // Without a GPU the adapter is SwiftShader and the webgpu lines say so: they are not GPU figures.
 //   node bench/webgpu.js [--shapes=1x8x5,32x128x9] [--ops=logPartition,viterbi,posteriors] [--min-ms=300]
-// (npm run bench:webgpu builds first.)
+// (npm run bench:webgpu builds first; npm run bench runs it after bench/run.js, whose Node lines give
+// webgpu's wall time through the public API.)
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../scripts/chromium.js';
 import { serve } from '../scripts/serve.js';
