@@ -1,0 +1,34 @@
+// Long chains and larger K on every backend against the float64 reference: the GPU's time loop and
+// the WASM scaling across thousands of steps.
+import { expect, it } from 'vitest';
+import * as lib from '../src/index.js';
+import { availableBackends } from './backends.js';
+// @ts-expect-error plain JS
+import { rng } from './suites/oracle.js';
+
+const backends = (await availableBackends()).filter((b) => b.name !== 'js');
+
+it.each(backends.flatMap((b) => [[b.name, 3, 2048, 9, b.options], [b.name, 2, 300, 128, b.options]] as const))(
+  '%s: B=%i T=%i K=%i agrees with js',
+  async (name, B, T, K, options) => {
+    const R = rng(B * T + K);
+    const data = Float32Array.from({ length: B * T * K }, () => 3 * R.normal());
+    const mask = Uint8Array.from({ length: B * T }, (_, i) => (i % T < T - (i / T | 0) * 17 ? 1 : 0));
+    const tags = Int32Array.from({ length: B * T }, () => R.int(K));
+    const args = [{ data, shape: [B, T, K] }, { mask: { data: mask, shape: [B, T] } }] as const;
+    const ref = await lib.CRF.create(K, { backend: 'js', seed: 3 });
+    const crf = await lib.CRF.create(K, { backend: name, seed: 3, ...options });
+    const llh = async (c: lib.CRF) => Array.from((await c.forward(args[0], { data: tags, shape: [B, T] }, { ...args[1], reduction: 'none' })) as Float32Array);
+    const want = await llh(ref);
+    (await llh(crf)).forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-4 * Math.abs(want[i]) + 1e-2));
+    expect(await crf.decode(...args)).toEqual(await ref.decode(...args));
+    const m = await crf.marginals(...args);
+    const mr = await ref.marginals(...args);
+    let worst = 0;
+    for (let i = 0; i < m.length; i++) worst = Math.max(worst, Math.abs(m[i] - mr[i]));
+    expect(worst).toBeLessThan(2e-3);
+    crf.dispose();
+    ref.dispose();
+  },
+  300_000,
+);
