@@ -6,6 +6,7 @@
 // `webgpu` package finds an adapter).
 import * as lib from 'webcrf';
 import { nodeBackends } from '../scripts/node-backends.js';
+import { rng } from '../test/suites/oracle.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const SHAPES = (args.shapes ?? '32x128x9,32x128x32,32x128x128,1x128x9,256x64x9,8x1024x9')
@@ -13,17 +14,6 @@ const SHAPES = (args.shapes ?? '32x128x9,32x128x32,32x128x128,1x128x9,256x64x9,8
 const OPS = (args.ops ?? 'forward,decode,forwardBackward').split(',');
 const MIN_MS = Number(args['min-ms'] ?? 400);
 const wanted = args.backends ? args.backends.split(',') : null;
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RUN = {
   forward: (crf, em, tags) => crf.forward(em, tags),
@@ -33,7 +23,7 @@ const RUN = {
 
 const backends = (await nodeBackends(lib)).filter((b) => !wanted || wanted.includes(b.name));
 for (const [B, T, K] of SHAPES) {
-  const r = rng(B * 1_000_003 + T * 1009 + K);
+  const r = rng(B * 1_000_003 + T * 1009 + K).next;
   // Emissions of a trained tagger's scale (logits within a few units), f32 as a model hands them over.
   const data = new Float32Array(B * T * K).map(() => (r() * 2 - 1) * 4);
   const em = { data, shape: [B, T, K] };

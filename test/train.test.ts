@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Adam, AutomaticWeightedLoss, CRF, CRFInputError, clipGradNorm, crossEntropy } from '../src/index.js';
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()) };
-}
+import { rng } from './suites/oracle.js';
 
 /** Central finite differences of f at x (float64), one coordinate at a time. */
 function numericGrad(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CRF, allowedTransitions } from '../src/index.js';
 import type { Packed } from '../src/pack.js';
 import { WasmBackend } from '../src/backends/wasm.js';
-import { KINDS, kernels, rng } from './wasm-helpers.js';
+import { KINDS, kernels } from './wasm-helpers.js';
+import { rng } from './suites/oracle.js';
 
 type Params = { start: number[]; end: number[]; trans: number[][] };
 

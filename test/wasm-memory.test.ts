@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { CRF } from '../src/index.js';
 import { WasmBackend } from '../src/backends/wasm.js';
 import { builtinWasmModule, simdSupported } from '../src/backends/wasm-source.js';
-import { kernels, rng } from './wasm-helpers.js';
+import { kernels } from './wasm-helpers.js';
+import { rng } from './suites/oracle.js';
 
 describe('wasm memory', () => {
   it('10,000 mixed calls after the largest one do not grow memory', async () => {

@@ -3,7 +3,8 @@
 // log-uniformly and the batch trimmed so that the float64 reference stays fast.
 import { describe, expect, it } from 'vitest';
 import { CRF } from '../src/index.js';
-import { KINDS, kernels, rng } from './wasm-helpers.js';
+import { KINDS, kernels } from './wasm-helpers.js';
+import { rng } from './suites/oracle.js';
 
 interface Shape { B: number; T: number; K: number }
 

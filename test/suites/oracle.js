@@ -53,7 +53,7 @@ export function bruteForce(em, w) {
   return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, pairs, entropy: L === 0 ? 0 : entropy, scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
 }
 
-/** A deterministic generator for test data. */
+/** A deterministic generator for test data (mulberry32), shared by the tests, test/webgpu/checks.js and bench/. */
 /** @param {number} seed */
 export function rng(seed) {
   let a = seed >>> 0;
@@ -68,5 +68,7 @@ export function rng(seed) {
     next,
     normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()),
     int: (/** @type {number} */ n) => Math.floor(next() * n),
+    /** Integer in [lo, hi], log-uniform so that small and large sizes both occur. */
+    logInt: (/** @type {number} */ lo, /** @type {number} */ hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
   };
 }

@@ -3,18 +3,8 @@
 // (test/webgpu-node.test.ts). Every GPU call sits in a validation error scope; any error fails.
 // ctx = { WebGpuBackend, JsBackend, lib, device, newDevice: () => Promise<GPUDevice>, log }.
 
-/** @param {number} seed */
-function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()), int: (n) => Math.floor(next() * n) };
-}
+// A relative import, so it resolves both from the file in Node and from /test/webgpu/checks.js on the page.
+import { rng } from '../suites/oracle.js';
 
 function fail(msg) {
   throw new Error(msg);
