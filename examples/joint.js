@@ -9,23 +9,13 @@
 // tagger can do is guess; the CRF's transitions know that I-PER only follows B-PER or I-PER, that a
 // span keeps its type, and so recover what the features alone cannot. Deterministic: fixed seeds.
 import { Adam, AutomaticWeightedLoss, CRF, clipGradNorm, crossEntropy, maskFromTags } from '../dist/index.js';
+import { generator } from './random.js';
 
 const TAGS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const K = TAGS.length;
 const D = 7; // features: 3 type scores (O, PER, LOC), a boundary cue, 2 distractors, a constant
 const PAD = -100; // PyTorch's ignore_index: labels past a sentence's end
 
-function generator(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, randn: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()) };
-}
 const rng = generator(7);
 
 /** Sentences of 8–20 tokens padded to 20: tags (PAD beyond the end) and features [n, 20, D]. */

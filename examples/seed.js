@@ -11,21 +11,7 @@
 //
 // Deterministic: the emissions, tags and initial weights all come from fixed seeds.
 import { Adam, CRF, clipGradNorm } from '../dist/index.js';
-
-/** mulberry32, so the data is the same on every run and runtime. */
-function generator(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  // Box–Muller: torch.randn's distribution.
-  const randn = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return { next, randn };
-}
+import { generator } from './random.js';
 
 const NUM_TAGS = 5;
 const rng = generator(2024);
