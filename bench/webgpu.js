@@ -5,9 +5,7 @@
 //   node bench/webgpu.js [--shapes=1x8x5,32x128x9] [--ops=logPartition,viterbi,posteriors] [--min-ms=300]
 // (npm run bench:webgpu builds first; npm run bench runs it after bench/run.js, whose Node lines give
 // webgpu's wall time through the public API.)
-import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../scripts/chromium.js';
-import { serve } from '../scripts/serve.js';
+import { pageResult, serveToChromium } from '../scripts/chromium.js';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const query = new URLSearchParams();
@@ -15,17 +13,12 @@ if (args.shapes) query.set('shapes', args.shapes);
 if (args.ops) query.set('ops', args.ops);
 if (args['min-ms']) query.set('minMs', args['min-ms']);
 
-const server = await serve(fileURLToPath(new URL('..', import.meta.url)), 0);
-const browser = await launchChromium();
+const chrome = await serveToChromium();
 try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/bench/webgpu.html?${query}`);
-  await page.waitForFunction('window.__bench !== undefined', { timeout: 600_000, polling: 500 });
-  const got = await page.evaluate('window.__bench');
+  const { result: got } = await pageResult(chrome, `/bench/webgpu.html?${query}`, '__bench', { timeout: 600_000, polling: 500 });
   if (got.fatal) throw new Error(got.fatal);
   if (got.skipped) console.log(JSON.stringify({ skipped: got.skipped }));
   else for (const l of got.lines) console.log(JSON.stringify(l));
 } finally {
-  await browser.cleanup();
-  await server.close();
+  await chrome.close();
 }

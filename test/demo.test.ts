@@ -5,8 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath, launchChromium } from '../scripts/chromium.js';
-import { serve } from '../scripts/serve.js';
+import { chromiumPath, serveToChromium, watchPage } from '../scripts/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
@@ -14,28 +13,22 @@ const haveChromium = chromiumPath() !== null;
 if (!haveChromium) console.warn('demo test skipped: no Chromium (install Debian\'s chromium or set PUPPETEER_EXECUTABLE_PATH)');
 
 describe.skipIf(!haveChromium)('demo page', () => {
-  let server: { url: string; close(): Promise<void> };
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let chrome: Awaited<ReturnType<typeof serveToChromium>>;
   let page: import('puppeteer-core').Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/index.js is missing: run npm run build (npm test does)');
-    server = await serve(root, 0);
-    browser = await launchChromium();
-    page = await browser.newPage();
+    chrome = await serveToChromium();
+    page = await chrome.browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
-    page.on('pageerror', (e: unknown) => problems.push(`pageerror: ${(e as Error).message ?? e}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-    await page.goto(`${server.url}/demo/?quick=1`);
+    problems = watchPage(page, { consoleErrors: true });
+    await page.goto(`${chrome.url}/demo/?quick=1`);
     await page.waitForFunction(() => ['trained', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 25_000 });
   });
 
   afterAll(async () => {
-    await browser?.cleanup();
-    await server?.close();
+    await chrome?.close();
   });
 
   it('trains, and the CRF beats the tagger it sits on', async () => {
