@@ -374,6 +374,38 @@ export class WebGpuBackend implements Backend {
     return this.#pool.acquire(Math.max(4, bytes), USAGE.STORAGE | usage, label);
   }
 
+  /**
+   * What every op sets up first: the float32 potentials, the kernel layout for K, and the sequences per
+   * chunk (`perSeqFloats` per sequence; the potentials and `fixedFloats` once). Null, so the call runs
+   * on the CPU, where the potentials are out of the safe range or not one sequence fits; otherwise the
+   * call's lastKernelMs and lastChunks are reset.
+   */
+  #plan(p: Packed, w: Potentials, perSeqFloats: number, fixedFloats = 0) {
+    const pot = this.#potentials(w);
+    if (!pot) return null;
+    const lay = layoutFor(p.K);
+    const Bc = this.#chunk(p, perSeqFloats, pot.length + fixedFloats, lay.SEQ);
+    if (Bc < 1) return null;
+    this.lastKernelMs = null;
+    this.lastChunks = Math.ceil(p.B / Bc);
+    return { pot, lay, consts: { TPS: lay.TPS, TILE: lay.TILE }, Bc };
+  }
+
+  /**
+   * What chain.partition and chain.viterbi read for sequences [b0, b1): dims, emissions, lengths and
+   * potentials, uploaded in that order; null (before any upload) if the emissions are out of range.
+   */
+  #chainInputs(p: Packed, b0: number, b1: number, pot: Float32Array) {
+    const em = this.#emissions(p, b0, b1);
+    if (!em) return null;
+    return {
+      dims: this.#dims(b1 - b0, p.T, p.K),
+      em: this.#upload(em, 'webcrf emissions'),
+      len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
+      pot: this.#upload(pot, 'webcrf potentials'),
+    };
+  }
+
   /** A 2-D grid of at least n workgroups (x ≤ the per-dimension limit; kernels flatten it). */
   #grid(n: number): [number, number] {
     return n <= this.#rowsX ? [Math.max(1, n), 1] : [this.#rowsX, Math.ceil(n / this.#rowsX)];
@@ -444,24 +476,16 @@ export class WebGpuBackend implements Backend {
 
   async #logPartition(p: Packed, w: Potentials): Promise<Float64Array | null> {
     const { T, K } = p;
-    const pot = this.#potentials(w);
-    if (!pot) return null;
-    const lay = layoutFor(K);
-    const consts = { TPS: lay.TPS, TILE: lay.TILE };
-    const Bc = this.#chunk(p, T * K + 2, pot.length, lay.SEQ);
-    if (Bc < 1) return null;
-    this.lastKernelMs = null;
-    this.lastChunks = Math.ceil(p.B / Bc);
+    const plan = this.#plan(p, w, T * K + 2);
+    if (!plan) return null;
+    const { pot, lay, consts, Bc } = plan;
     const out = new Float64Array(p.B);
     for (let b0 = 0; b0 < p.B; b0 += Bc) {
       const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
-      const em = this.#emissions(p, b0, b1);
-      if (!em) return null;
+      const inputs = this.#chainInputs(p, b0, b1, pot);
+      if (!inputs) return null;
       const bufs = {
-        dims: this.#dims(B, T, K),
-        em: this.#upload(em, 'webcrf emissions'),
-        len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
-        pot: this.#upload(pot, 'webcrf potentials'),
+        ...inputs,
         z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
       };
       const rb = new Readback();
@@ -477,25 +501,17 @@ export class WebGpuBackend implements Backend {
 
   async #viterbi(p: Packed, w: Potentials): Promise<ViterbiResult | null> {
     const { T, K } = p;
-    const pot = this.#potentials(w);
-    if (!pot) return null;
-    const lay = layoutFor(K);
-    const consts = { TPS: lay.TPS, TILE: lay.TILE };
-    const Bc = this.#chunk(p, T * K + T + 1, pot.length, lay.SEQ);
-    if (Bc < 1) return null;
-    this.lastKernelMs = null;
-    this.lastChunks = Math.ceil(p.B / Bc);
+    const plan = this.#plan(p, w, T * K + T + 1);
+    if (!plan) return null;
+    const { pot, lay, consts, Bc } = plan;
     const paths = new Int32Array(p.B * T);
     const scores = new Float64Array(p.B);
     for (let b0 = 0; b0 < p.B; b0 += Bc) {
       const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
-      const em = this.#emissions(p, b0, b1);
-      if (!em) return null;
+      const inputs = this.#chainInputs(p, b0, b1, pot);
+      if (!inputs) return null;
       const bufs = {
-        dims: this.#dims(B, T, K),
-        em: this.#upload(em, 'webcrf emissions'),
-        len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
-        pot: this.#upload(pot, 'webcrf potentials'),
+        ...inputs,
         score: this.#scratch(4 * B, 'webcrf best score', USAGE.COPY_SRC),
         back: this.#scratch(4 * B * T * K, 'webcrf backpointers'),
         path: this.#scratch(4 * B * T, 'webcrf paths', USAGE.COPY_SRC),
@@ -520,16 +536,11 @@ export class WebGpuBackend implements Backend {
   async #posteriors(p: Packed, w: Potentials): Promise<Posteriors | null> {
     const { T, K } = p;
     const KK = K * K;
-    const pot = this.#potentials(w);
-    if (!pot) return null;
-    const lay = layoutFor(K);
-    const consts = { TPS: lay.TPS, TILE: lay.TILE };
     const tiles = Math.ceil(KK / WG);
     const groupFloats = Math.max(1, Math.floor(PARTIAL_FLOATS / KK));
-    const Bc = this.#chunk(p, Math.max(T * K + 3, tiles), pot.length + KK * 2, lay.SEQ);
-    if (Bc < 1) return null;
-    this.lastKernelMs = null;
-    this.lastChunks = Math.ceil(p.B / Bc);
+    const plan = this.#plan(p, w, Math.max(T * K + 3, tiles), KK * 2);
+    if (!plan) return null;
+    const { pot, lay, consts, Bc } = plan;
     const logZ = new Float64Array(p.B);
     const unary = new Float32Array(p.B * T * K);
     const transCounts = new Float64Array(KK);
