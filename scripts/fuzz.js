@@ -2,7 +2,7 @@
 // float64 reference. Prints the seed; a failure prints a minimal reproducer and exits 1.
 // npm run fuzz -- --replay case.json: runs one printed reproducer again on every backend.
 import { readFileSync } from 'node:fs';
-import * as lib from '../dist/index.js';
+import * as lib from 'webcrf'; // the package's own exports: Node's condition loads the .wasm from disk
 import { compareCase, compareWithEnumeration, fuzz } from '../test/suites/fuzz.js';
 import { nodeBackends } from './node-backends.js';
 

@@ -1,6 +1,6 @@
 // npm run soak [-- --calls 100000]: mixed calls on one instance per backend against the float64
 // reference; prints heap, WASM memory and GPU buffer totals at the start and the end.
-import * as lib from '../dist/index.js';
+import * as lib from 'webcrf'; // the package's own exports: Node's condition loads the .wasm from disk
 import { soak } from '../test/suites/soak.js';
 import { nodeBackends } from './node-backends.js';
 
