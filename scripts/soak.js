@@ -1,4 +1,4 @@
-// npm run soak [-- --calls 100000]: mixed calls on one instance per backend against the float64
+// npm run soak [-- --calls 100000 --backends wasm,webgpu]: mixed calls on one instance per backend against the float64
 // reference; prints heap, WASM memory and GPU buffer totals at the start and the end.
 import * as lib from 'webcrf'; // the package's own exports: Node's condition loads the .wasm from disk
 import { soak } from '../test/suites/soak.js';
@@ -6,12 +6,14 @@ import { nodeBackends } from './node-backends.js';
 
 const i = process.argv.indexOf('--calls');
 const calls = i >= 0 ? Number(process.argv[i + 1]) : 100_000;
+const j = process.argv.indexOf('--backends');
+const only = j >= 0 ? process.argv[j + 1].split(',') : null;
 const heap = () => {
   globalThis.gc?.();
   return { heapBytes: process.memoryUsage().heapUsed };
 };
 let failed = false;
-for (const b of await nodeBackends(lib)) {
+for (const b of (await nodeBackends(lib)).filter((x) => !only || only.includes(x.name))) {
   const t0 = Date.now();
   const r = await soak({ lib, backend: b.name, options: b.options, calls, memory: heap });
   failed ||= r.disagreements.length > 0;
