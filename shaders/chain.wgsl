@@ -11,7 +11,7 @@
 //   chain.fb         MAX=false STORE=true  VITERBI=false  a and L = b - e for every step (both directions) + log Z
 //   chain.viterbi    MAX=true  STORE=false VITERBI=true   backpointers, best score, backtrace on the GPU
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims        uniform               Dims {B, T, K, ...}: B is the chunk's batch size
@@ -120,18 +120,12 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           back[(b * T + row) * K + j] = arg;
           let acc = m;
 #else
-          // Online log-sum-exp: one exp per term, rescaling when the running max moves.
           var m = NEG;
           var s = 0.0;
           for (var i = 0u; i < K; i++) {
             let v = run[prev + i] + transition(i, j, K, dir);
             if (v > THRESH) {
-              if (v > m) {
-                s = s * exp(m - v) + 1.0;
-                m = v;
-              } else {
-                s = s + exp(v - m);
-              }
+              lseAdd(&m, &s, v);
             }
           }
           let acc = select(m + log(s), NEG, m <= THRESH);
@@ -170,12 +164,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           }
 #else
           if (v > THRESH) {
-            if (v > m) {
-              s = s * exp(m - v) + 1.0;
-              m = v;
-            } else {
-              s = s + exp(v - m);
-            }
+            lseAdd(&m, &s, v);
           }
 #endif
         }
@@ -199,11 +188,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           redI[lid] = i2;
         }
 #else
-        let mm = max(m1, m2);
-        if (mm > THRESH) {
-          redS[lid] = redS[lid] * exp(m1 - mm) + redS[lid + stride] * exp(m2 - mm);
-          redV[lid] = mm;
-        }
+        let r = lseMerge(m1, redS[lid], m2, redS[lid + stride]);
+        redV[lid] = r.x;
+        redS[lid] = r.y;
 #endif
       }
       workgroupBarrier();

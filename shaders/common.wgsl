@@ -21,3 +21,23 @@ struct Dims {
 fn floorNeg(v: f32) -> f32 {
   return select(v, NEG, v < THRESH);
 }
+
+// Online log-sum-exp: a running max m and sum s = sum exp(x - m), one exp per term, the sum rescaled
+// when the max moves; lse = m + log(s). Callers leave out forbidden terms (<= THRESH).
+fn lseAdd(m: ptr<function, f32>, s: ptr<function, f32>, v: f32) {
+  if (v > *m) {
+    *s = *s * exp(*m - v) + 1.0;
+    *m = v;
+  } else {
+    *s = *s + exp(v - *m);
+  }
+}
+
+// Two running (max, sum) pairs of lseAdd merged into one; with both forbidden, the first unchanged.
+fn lseMerge(m1: f32, s1: f32, m2: f32, s2: f32) -> vec2<f32> {
+  let mm = max(m1, m2);
+  if (mm <= THRESH) {
+    return vec2<f32>(m1, s1);
+  }
+  return vec2<f32>(mm, s1 * exp(m1 - mm) + s2 * exp(m2 - mm));
+}

@@ -5,7 +5,7 @@
 // pass took over exactly these float32 terms, so the conditionals of a row sum to 1 up to rounding of
 // the terms themselves (not of log Z, which with emissions of 1e4 is off by ulps of 1e5).
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims           uniform               Dims {B, T, K, G, GB, tiles}

@@ -2,7 +2,7 @@
 // (added to the previous chunks' when accumulate is 1) and each sequence's pair score summed over its
 // pair tiles.
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims           uniform               Dims {B, K, G, tiles, accumulate, rowsX}

@@ -3,7 +3,7 @@
 // in exact arithmetic; in float32 the per-row normaliser cancels the rounding that a and L accumulated
 // over the steps (with emissions of 1e4 a global log Z would be off by whole ulps of 1e5).
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims       uniform               Dims {B, T, K, rowsX}
@@ -50,13 +50,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let a = alpha[row * K + j];
         let l = beta[row * K + j];
         if (a > THRESH && l > THRESH) {
-          let v = a + l;
-          if (v > m) {
-            s = s * exp(m - v) + 1.0;
-            m = v;
-          } else {
-            s = s + exp(v - m);
-          }
+          lseAdd(&m, &s, a + l);
         }
       }
     }
@@ -66,13 +60,9 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   workgroupBarrier();
   for (var stride = TPS / 2u; stride > 0u; stride = stride / 2u) {
     if (lane < stride) {
-      let m1 = redV[lid];
-      let m2 = redV[lid + stride];
-      let mm = max(m1, m2);
-      if (mm > THRESH) {
-        redS[lid] = redS[lid] * exp(m1 - mm) + redS[lid + stride] * exp(m2 - mm);
-        redV[lid] = mm;
-      }
+      let r = lseMerge(redV[lid], redS[lid], redV[lid + stride], redS[lid + stride]);
+      redV[lid] = r.x;
+      redS[lid] = r.y;
     }
     workgroupBarrier();
   }
