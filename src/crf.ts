@@ -341,6 +341,8 @@ export class CRF {
     if (p.B === 0) return [];
     if (o.topK !== undefined) {
       const r = await this.#impl.kBest(p, call.w, o.topK);
+      // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
+      this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p);
       const out: ScoredPath[][] = [];
       for (let b = 0; b < p.B; b++) {
         const list: ScoredPath[] = [];
@@ -348,7 +350,6 @@ export class CRF {
           const off = (b * r.k + r2) * p.T;
           list.push({ path: Array.from(r.paths.subarray(off, off + p.lengths[b])), score: r.scores[b * r.k + r2] });
         }
-        if (list.length === 0) this.#noPath(Float64Array.of(...Array.from({ length: p.B }, (_, i) => (i === b ? -Infinity : 0))), p);
         out.push(list);
       }
       return out;

@@ -64,6 +64,8 @@ describe('rejected inputs', () => {
       ['topK not an integer', () => crf.decode(em, { topK: 1.5 }), 'topK'],
       ['per-call constraints of the wrong shape', () => crf.decode(em, { constraints: [[true]] }), 'constraints.transitions'],
       ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],
+      ['no allowed path, k-best', () => crf.decode(em, { topK: 2, constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], end: [0, 0, 0] } }), 'constraints'],
+      ['no allowed path, marginals', () => crf.marginals(em, { mask: [[1, 1], [0, 1]] }).then(() => crf.decode(em, { constraints: [[0, 0, 0], [0, 0, 0], [0, 0, 0]] })), 'constraints'],
       ['state dict with a missing key', async () => crf.loadStateDict({ start_transitions: [0, 0, 0], end_transitions: [9, 9, 9] }), 'stateDict', /transitions/],
       ['state dict with a wrong shape', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[1, 2], [3, 4]] }), 'stateDict.transitions', /shape \[3, 3\]/],
       ['state dict with an unexpected key', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[9, 9, 9], [9, 9, 9], [9, 9, 9]], extra: 1 }), 'stateDict', /extra/],
