@@ -32,3 +32,20 @@ it.each(backends.flatMap((b) => [[b.name, 3, 2048, 9, b.options], [b.name, 2, 30
   },
   300_000,
 );
+
+it.each(backends.filter((b) => b.name === 'webgpu').map((b) => [b.name, b.options] as const))(
+  '%s: K = 1600, beyond the workgroup memory of one chain kernel, still agrees with js',
+  async (name, options) => {
+    const K = 1600, B = 1, T = 3;
+    const R = rng(1600);
+    const em = { data: Float32Array.from({ length: B * T * K }, () => R.normal()), shape: [B, T, K] };
+    const ref = await lib.CRF.create(K, { backend: 'js', seed: 5 });
+    const crf = await lib.CRF.create(K, { backend: name, seed: 5, ...options });
+    const z = (await crf.logPartition(em))[0];
+    expect(Math.abs(z - (await ref.logPartition(em))[0])).toBeLessThan(1e-3);
+    expect(await crf.decode(em)).toEqual(await ref.decode(em));
+    crf.dispose();
+    ref.dispose();
+  },
+  300_000,
+);

@@ -199,6 +199,8 @@ export function navigatorDevice(): Promise<GPUDevice | null> {
         requiredLimits: {
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
           maxBufferSize: adapter.limits.maxBufferSize,
+          // More workgroup memory lets the chain kernels hold more tags on the GPU (K up to ~3.5k at 32 KiB).
+          maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
         },
       });
       void device.lost.then(() => {
@@ -384,6 +386,9 @@ export class WebGpuBackend implements Backend {
     const pot = this.#potentials(w);
     if (!pot) return null;
     const lay = layoutFor(p.K);
+    // chain.wgsl keeps 2·WG·TILE running scores plus three WG-long reduction arrays in workgroup memory;
+    // past the device's limit (K > 1536 at the default 16 KiB) the pipeline would be invalid.
+    if (4 * (2 * WG * lay.TILE + 3 * WG) > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
     const Bc = this.#chunk(p, perSeqFloats, pot.length + fixedFloats, lay.SEQ);
     if (Bc < 1) return null;
     this.lastKernelMs = null;
