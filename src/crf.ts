@@ -193,7 +193,11 @@ export class CRF {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
     const em = readEmissions(emissions, this.numTags, this.batchFirst);
     const m = readMask(mask, em.B, em.T, this.batchFirst);
-    return { em, mask: m, call: { p: pack(em, m), T: em.T, w: this.#potentials(extra) } as Call };
+    const p = pack(em, m);
+    // Ops read the emissions again after awaiting the backend (the gold path's score, entropy, later
+    // GPU chunks): a caller refilling its buffer meanwhile must not change this call's numbers.
+    if (em.borrowed && p.emissions === em.data) p.emissions = em.data.slice();
+    return { em, mask: m, call: { p, T: em.T, w: this.#potentials(extra) } as Call };
   }
 
   #noPath(logZ: Float64Array, p: Packed): void {

@@ -113,6 +113,8 @@ export interface DenseEmissions {
   T: number;
   K: number;
   data: Float32Array | Float64Array;
+  /** True when `data` is the caller's own array (batch-first typed input, read without a copy). */
+  borrowed: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean)
       for (let j = 0; j < K; j++) out[dst + j] = data[src + j];
     }
   }
-  return { B, T, K, data: out };
+  return { B, T, K, data: out, borrowed: out === data };
 }
 
 function checkDims(arg: string, shape: number[], B: number, T: number, batchFirst: boolean) {

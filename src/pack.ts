@@ -14,8 +14,6 @@ export interface Packed {
   lengths: Int32Array;
   /** For each sequence, the dense timestep of each packed step (`[B, T]`, -1 past the length). */
   positions: Int32Array;
-  /** True where `emissions` is the caller's array: no compaction was needed. */
-  identity: boolean;
 }
 
 export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
@@ -37,7 +35,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
   if (prefix) {
     const positions = new Int32Array(B * T).fill(-1);
     for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
-    return { B, T, K, emissions: data, lengths, positions, identity: true };
+    return { B, T, K, emissions: data, lengths, positions };
   }
   Tp = Math.max(Tp, 1);
   const emissions = new (data.constructor as Float64ArrayConstructor)(B * Tp * K);
@@ -51,7 +49,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
       n++;
     }
   }
-  return { B, T: Tp, K, emissions, lengths, positions, identity: false };
+  return { B, T: Tp, K, emissions, lengths, positions };
 }
 
 /** Gathers per-position values (`[B, Tdense]`) into packed order. */

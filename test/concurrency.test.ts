@@ -33,3 +33,23 @@ describe.each(backends.map((b) => [b.name, b] as const))('concurrency on %s', (_
     b.dispose();
   });
 });
+
+describe.each(backends.map((b) => [b.name, b] as const))('a pending call on %s', (_n, backend) => {
+  it('keeps its numbers when the caller refills the emission buffer before it settles', async () => {
+    const crf = await lib.CRF.create(3, { backend: backend.name, seed: 4, ...backend.options });
+    const data = new Float32Array([1, 2, 3, 0, 1, 0, 2, 0, 1]);
+    const em = { data, shape: [1, 3, 3] };
+    const want = {
+      llh: await crf.forward({ data: data.slice(), shape: [1, 3, 3] }, [[2, 1, 0]]),
+      fb: (await crf.forwardBackward({ data: data.slice(), shape: [1, 3, 3] }, [[2, 1, 0]])).logLikelihood,
+      h: Array.from(await crf.entropy({ data: data.slice(), shape: [1, 3, 3] })),
+    };
+    const pending = [crf.forward(em, [[2, 1, 0]]), crf.forwardBackward(em, [[2, 1, 0]]), crf.entropy(em)];
+    data.fill(0);
+    const [llh, fb, h] = await Promise.all(pending);
+    expect(llh).toBe(want.llh);
+    expect((fb as { logLikelihood: number }).logLikelihood).toBe(want.fb);
+    expect(Array.from(h as Float32Array)).toEqual(want.h);
+    crf.dispose();
+  });
+});
