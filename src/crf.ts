@@ -101,6 +101,8 @@ export interface Gradients {
   transitions: Float32Array;
 }
 
+/** Cells of the k-best table (T·K·k) a decode may ask for: about 0.8 GB of WASM work memory. */
+const KBEST_CELLS = 2 ** 26;
 const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
 const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const;
 
@@ -344,7 +346,13 @@ export class CRF {
     const { p } = call;
     if (p.B === 0) return [];
     if (o.topK !== undefined) {
-      const r = await this.#impl.kBest(p, call.w, o.topK);
+      // No sequence has more paths than K^length, so a longer list would only cost memory.
+      const k = Math.min(o.topK, this.numTags ** Math.max(0, ...p.lengths));
+      if (p.T * this.numTags * k > KBEST_CELLS) {
+        const most = Math.floor(KBEST_CELLS / (p.T * this.numTags));
+        throw new CRFInputError('topK', `at most ${most} for sequences of ${p.T} steps and ${this.numTags} tags (the k-best table has T·K·k cells)`, describe(o.topK));
+      }
+      const r = await this.#impl.kBest(p, call.w, k);
       // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
       this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p);
       const out: ScoredPath[][] = [];

@@ -73,3 +73,19 @@ describe('CRF', () => {
     await expect(crf.decode([[[0, 1]]])).rejects.toThrow(/disposed/);
   });
 });
+
+describe('k-best list sizes', () => {
+  it('a topK beyond the number of paths returns every path, on every backend', async () => {
+    const { availableBackends } = await import('./backends.js');
+    for (const b of await availableBackends()) {
+      const crf = await CRF.create(1, { backend: b.name, ...b.options });
+      expect(await crf.decode({ data: new Float32Array(100).fill(0.5), shape: [1, 100, 1] }, { topK: 900000 })).toEqual([[{ path: new Array(100).fill(0), score: expect.any(Number) }]]);
+      const three = await CRF.create(3, { backend: b.name, seed: 1, ...b.options });
+      const all = await three.decode([[[0, 1, 2], [2, 1, 0], [1, 1, 1]]], { topK: 1e9 });
+      expect(all[0].length).toBe(27);
+      expect(new Set(all[0].map((x) => x.path.join())).size).toBe(27);
+      crf.dispose();
+      three.dispose();
+    }
+  }, 120_000);
+});

@@ -62,6 +62,7 @@ describe('rejected inputs', () => {
       ['unknown reduction', () => crf.forward(em, tags, { reduction: 'avg' as 'sum' }), 'reduction', /avg/],
       ['topK < 1', () => crf.decode(em, { topK: 0 }), 'topK'],
       ['topK not an integer', () => crf.decode(em, { topK: 1.5 }), 'topK'],
+      ['topK beyond the k-best table', () => crf.decode({ data: new Float32Array(3 * 100).fill(0.5), shape: [1, 100, 3] }, { topK: 900000 }), 'topK', /at most 223696/],
       ['per-call constraints of the wrong shape', () => crf.decode(em, { constraints: [[true]] }), 'constraints.transitions'],
       ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],
       ['no allowed path, k-best', () => crf.decode(em, { topK: 2, constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], end: [0, 0, 0] } }), 'constraints'],
