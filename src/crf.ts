@@ -165,6 +165,16 @@ export class CRF {
     if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
       throw new CRFInputError('seed', 'a finite number', describe(seed));
     }
+    const { device, wasmModule, webgpuMinWork } = options;
+    if (device !== undefined && (device === null || typeof device !== 'object' || typeof (device as { createBuffer?: unknown }).createBuffer !== 'function')) {
+      throw new CRFInputError('device', 'a GPUDevice', describe(device));
+    }
+    if (wasmModule !== undefined && !(wasmModule instanceof WebAssembly.Module)) {
+      throw new CRFInputError('wasmModule', 'a compiled WebAssembly.Module', describe(wasmModule));
+    }
+    if (webgpuMinWork !== undefined && (typeof webgpuMinWork !== 'number' || !(webgpuMinWork >= 0))) {
+      throw new CRFInputError('webgpuMinWork', 'a number ≥ 0', describe(webgpuMinWork));
+    }
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const impl = await createBackend(backend, numTags, options);
     const crf = new CRF(numTags, batchFirst, allowed, impl);

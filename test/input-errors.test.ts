@@ -31,6 +31,11 @@ describe('rejected inputs', () => {
   it('unknown backend', () => rejects(CRF.create(3, { backend: 'cuda' as 'js' }), 'backend', /cuda/));
   it('batchFirst not a boolean', () => rejects(CRF.create(3, { batchFirst: 1 as unknown as boolean }), 'batchFirst'));
   it('seed not finite', () => rejects(CRF.create(3, { seed: Infinity }), 'seed'));
+  it('device not a GPUDevice', () => rejects(CRF.create(3, { device: {} }), 'device'));
+  it('wasmModule not a WebAssembly.Module', () => rejects(CRF.create(3, { wasmModule: new Uint8Array(8) }), 'wasmModule'));
+  it('webgpuMinWork not a number ≥ 0', async () => {
+    for (const v of [NaN, -1, '5']) await rejects(CRF.create(3, { webgpuMinWork: v as number }), 'webgpuMinWork');
+  });
   it('constraints of the wrong shape', async () => {
     await rejects(CRF.create(3, { constraints: [[true, true], [true, true]] }), 'constraints.transitions');
     await rejects(CRF.create(3, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 2]] } }), 'constraints.transitions', /\[2\]\[2\]/);

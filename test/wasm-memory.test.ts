@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CRF } from '../src/index.js';
+import { CRF, CRFInputError } from '../src/index.js';
 import { WasmBackend } from '../src/backends/wasm.js';
 import { builtinWasmModule, simdSupported } from '../src/backends/wasm-source.js';
 import { kernels } from './wasm-helpers.js';
@@ -120,7 +120,10 @@ describe('wasm loading', () => {
 describe('wasm input range', () => {
   it('float64 emissions beyond float32 range are refused, not turned into NaN', async () => {
     const crf = await CRF.create(2, { backend: 'wasm' });
-    await expect(crf.logPartition({ data: Float64Array.of(1, 2, 1e39, 0), shape: [1, 2, 2] })).rejects.toThrow(/beyond float32 range/);
+    const err = await crf.logPartition({ data: Float64Array.of(1, 2, 1e39, 0), shape: [1, 2, 2] }).catch((e) => e);
+    expect(err).toBeInstanceOf(CRFInputError);
+    expect(err.argument).toBe('emissions');
+    expect(err.message).toMatch(/within float32 range/);
     // Within float32 range, even at its edge, it computes.
     const big = { data: Float64Array.of(1, 2, 3e38, 0), shape: [1, 2, 2] };
     const js = await CRF.create(2, { backend: 'js' });

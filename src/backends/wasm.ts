@@ -1,3 +1,4 @@
+import { CRFInputError } from '../errors.js';
 import type { Backend, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { builtinWasmModule } from './wasm-source.js';
@@ -132,7 +133,9 @@ export class WasmBackend implements Backend {
     if (src instanceof Float64Array) {
       // Finite in float64 but infinite in float32 would turn into NaN in the kernels.
       for (let i = 0; i < n; i++) {
-        if (Math.abs(src[i]) > F32_MAX) throw new RangeError(`wasm backend: emission ${src[i]} at flat index ${i} is beyond float32 range; use backend 'js' for such scores`);
+        if (Math.abs(src[i]) > F32_MAX) {
+          throw new CRFInputError('emissions', `values within float32 range (±3.4e38) on the ${this.name} backend, or backend 'js'`, `${src[i]} (packed index ${i})`);
+        }
       }
     }
     const e = new Float32Array(buf, em, n + 4);
