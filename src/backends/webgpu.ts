@@ -333,8 +333,9 @@ export class WebGpuBackend implements Backend {
     const put = (src: Float64Array, at: number) => {
       for (let i = 0; i < src.length; i++) {
         const v = src[i];
-        if (v > MAX_MAGNITUDE) return false;
-        out[at + i] = v < THRESH ? NEG : v;
+        // Only -Infinity (a forbidden step) may become the sentinel; a finite score that large runs on the CPU.
+        if (Math.abs(v) > MAX_MAGNITUDE && v !== -Infinity) return false;
+        out[at + i] = v === -Infinity ? NEG : v;
       }
       return true;
     };
