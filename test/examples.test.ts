@@ -2,16 +2,13 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-// The examples import the built package (../dist/index.js), as a user's script would; build it first.
+// The examples import the built package (../dist/index.js), as a user's script would. `npm test` builds
+// it before any test runs; rebuilding here would rewrite dist/ under the tests running beside this one.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
 const node = (script: string) => run(process.execPath, [join(root, 'examples', script)], { cwd: root, timeout: 120_000 }).then((r) => r.stdout);
-
-beforeAll(async () => {
-  await run('npm', ['run', '--silent', 'build'], { cwd: root, timeout: 120_000 });
-});
 
 describe('examples/seed.js', () => {
   it('prints 50 epochs of a falling loss, the test log-likelihood and decode, identically on every run', async () => {
