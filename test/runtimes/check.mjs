@@ -1,0 +1,25 @@
+// Run by Bun and Deno (test/runtimes.test.ts): the package imported by its name, as in a user's
+// project, scores, decodes and marginalises a batch on the backend `auto` picks and on js, and prints
+// both as JSON for the test to compare.
+import { CRF } from 'webcrf';
+
+const K = 5, B = 3, T = 7;
+let s = 9;
+const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 4 - 2;
+const data = Float32Array.from({ length: B * T * K }, rand);
+const em = { data, shape: [B, T, K] };
+const mask = { data: Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || i % 3 !== 1 ? 1 : 0)), shape: [B, T] };
+const tags = { data: Int32Array.from({ length: B * T }, (_, i) => i % K), shape: [B, T] };
+const out = {};
+for (const backend of ['auto', 'js']) {
+  const crf = await CRF.create(K, { backend, seed: 4 });
+  out[backend] = {
+    backend: crf.backend,
+    llh: Array.from(await crf.forward(em, tags, { mask, reduction: 'none' })),
+    decode: await crf.decode(em, { mask }),
+    top3: (await crf.decode(em, { mask, topK: 3 })).map((l) => l.map((p) => p.path)),
+    marginals: Array.from(await crf.marginals(em, { mask })),
+  };
+  crf.dispose();
+}
+console.log(JSON.stringify(out));
