@@ -1,4 +1,5 @@
-// Deterministic random data for the examples (mulberry32), so every run and runtime sees the same data.
+// Deterministic random data for the examples (mulberry32), so every run and runtime sees the same data;
+// the tests draw theirs from the same generator (test/suites/oracle.js).
 // The library's own weights come from CRF.create's `seed` option instead.
 
 /** A seeded generator: `next()` uniform in [0, 1), `randn()` a standard normal (Box–Muller, torch.randn's distribution). */

@@ -1,6 +1,7 @@
 // Independent oracles: brute-force enumeration over every path, written without the library's recursion.
 
 // Plain JS so the same oracles run in Node (vitest) and in a browser page with no bundler.
+import { generator } from '../../examples/random.js';
 
 /**
  * @typedef {{ K: number, start: ArrayLike<number>, end: ArrayLike<number>, trans: ArrayLike<number>,
@@ -53,17 +54,10 @@ export function bruteForce(em, w) {
   return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, pairs, entropy: L === 0 ? 0 : entropy, scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
 }
 
-/** A deterministic generator for test data (mulberry32), shared by the tests, test/webgpu/checks.js and bench/. */
+/** A deterministic generator for test data (the examples' mulberry32), shared by the tests, test/webgpu/checks.js and bench/. */
 /** @param {number} seed */
 export function rng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const { next } = generator(seed);
   return {
     next,
     normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()),
