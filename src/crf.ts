@@ -232,26 +232,31 @@ export class CRF {
     return r as Reduction;
   }
 
-  #reduce(llh: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
+  /** What the summed log-likelihood is divided by: 1, the batch size or the tokens on (0: the result is 0). */
+  #divisor(p: Packed, reduction: Reduction): number {
+    if (reduction === 'mean') return p.B;
+    if (reduction === 'token_mean') {
+      let n = 0;
+      for (const l of p.lengths) n += l;
+      return n;
+    }
+    return 1;
+  }
+
+  /** Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. */
+  #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
+    const llh = num.map((s, b) => (p.lengths[b] ? s - logZ[b] : 0));
     if (reduction === 'none') return Float32Array.from(llh);
     let sum = 0;
     for (const v of llh) sum += v;
-    if (reduction === 'sum') return sum;
-    if (reduction === 'mean') return p.B === 0 ? 0 : sum / p.B;
-    let n = 0;
-    for (const l of p.lengths) n += l;
-    return n === 0 ? 0 : sum / n;
+    const d = this.#divisor(p, reduction);
+    return d === 0 ? 0 : d === 1 ? sum : sum / d;
   }
 
   /** The factor each sequence's llh carries in the reduced loss. */
   #weight(p: Packed, reduction: Reduction): number {
-    if (reduction === 'mean') return p.B === 0 ? 0 : 1 / p.B;
-    if (reduction === 'token_mean') {
-      let n = 0;
-      for (const l of p.lengths) n += l;
-      return n === 0 ? 0 : 1 / n;
-    }
-    return 1;
+    const d = this.#divisor(p, reduction);
+    return d === 0 ? 0 : 1 / d;
   }
 
   /**
@@ -274,11 +279,11 @@ export class CRF {
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
-    if (call.p.B === 0) return this.#reduce(new Float64Array(0), call.p, reduction);
+    if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
     const logZ = await this.#impl.logPartition(call.p, call.w);
     this.#noPath(logZ, call.p);
     const num = pathScores(call.p, t, call.w);
-    return this.#reduce(num.map((s, b) => (call.p.lengths[b] ? s - logZ[b] : 0)), call.p, reduction);
+    return this.#reduce(num, logZ, call.p, reduction);
   }
 
   /**
@@ -307,7 +312,7 @@ export class CRF {
     const K = this.numTags;
     if (call.p.B === 0) {
       return {
-        logLikelihood: this.#reduce(new Float64Array(0), call.p, reduction),
+        logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
         grads: { emissions: new Float32Array(0), startTransitions: new Float32Array(K), endTransitions: new Float32Array(K), transitions: new Float32Array(K * K) },
       };
     }
@@ -316,7 +321,7 @@ export class CRF {
     const num = pathScores(call.p, t, call.w);
     const g = llhGradients(call.p, t, post, this.#weight(call.p, reduction));
     return {
-      logLikelihood: this.#reduce(num.map((s, b) => (call.p.lengths[b] ? s - post.logZ[b] : 0)), call.p, reduction),
+      logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
       grads: {
         emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
         startTransitions: Float32Array.from(g.startTransitions),
