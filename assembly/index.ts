@@ -3,10 +3,10 @@
 // `setup` then one op with the offsets of its outputs and of a work area of `workBytes(...)` bytes.
 // Each op dispatches at compile time to the SIMD (v128 lanes) or scalar (f32 lanes) instantiation.
 
-import { chain, lastRow, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './chain';
-import { add as addL, ld, mul as mulL, splat as splatF, st, vexp, vlog, W } from './lanes';
+import { chain, Entropy, ENTROPY, lastRow, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './chain';
+import { add as addL, ld, mul as mulL, replaceEq, splat as splatF, st, sub as subL, vexp, vlog, W } from './lanes';
 import {
-  gC, gCE, gCS, gE, gEL, gEX, gEt, gK, gKp, gRow, gSL, gSX, gTF, gTL, gTLt, padK, supportCounts,
+  gC, gCE, gCS, gE, gEL, gEX, gEt, gK, gKp, gRow, gSH, gSL, gSX, gTL, gTLt, padK, supportCounts,
 } from './tables';
 
 export { setup, tableBytes } from './tables';
@@ -15,6 +15,7 @@ export const OP_LOG_PARTITION = 0;
 export const OP_VITERBI = 1;
 export const OP_POSTERIORS = 2;
 export const OP_KBEST = 3;
+export const OP_ENTROPY = 4;
 
 /** Sequences that fell back from scaled linear space to log space (tests check both paths run). */
 let fallbacks: i32 = 0;
@@ -32,24 +33,32 @@ export function heapBase(): usize {
   return (n + 15) & ~<usize>15;
 }
 
-/** Work-area bytes an op needs for sequences up to T steps (k: list size of the k-best op). */
-export function workBytes(op: i32, T: i32, K: i32, k: i32): usize {
-  const row = <usize>padK(K) << 2;
-  const t = <usize>T;
-  const sq = <usize>padK(K) * <usize>padK(K);
-  const head = <usize>2 * a16(t << 2) + <usize>4 * row; // support counts fwd/bwd, two scratch rows, support bits
-  if (op == OP_LOG_PARTITION) return head + <usize>2 * row;
+/** Rows of scratch every op gets: a chain needs a two-row state and the entropy semiring's three more. */
+const SCRATCH_ROWS = 6;
+
+/**
+ * Work-area bytes an op needs for sequences up to T steps (k: list size of the k-best op), in f64: the
+ * JS side checks the whole call against the 4 GiB a wasm32 memory can address before any u32 wraps.
+ */
+export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
+  const row = <f64>padK(K) * 4;
+  const t = <f64>T;
+  const sq = <f64>padK(K) * <f64>padK(K);
+  // support counts fwd/bwd, scratch rows, support bits (two rows)
+  const head = 2 * (Math.ceil(t * 4 / 16) * 16) + <f64>(SCRATCH_ROWS + 2) * row;
+  if (op == OP_LOG_PARTITION) return head + 2 * row;
   if (op == OP_VITERBI) return head + t * row;
-  if (op == OP_POSTERIORS) return head + <usize>4 * t * row + sq * 12;
-  return head + <usize>3 * t * row * <usize>k;
+  if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12;
+  if (op == OP_ENTROPY) return head + 4 * row;
+  return head + 3 * t * row * <f64>k;
 }
 
 // Work-area sections shared by all ops.
 @inline function cntF(work: usize, T: i32): usize { return work; }
 @inline function cntB(work: usize, T: i32): usize { return work + a16(<usize>T << 2); }
 @inline function scratch(work: usize, T: i32): usize { return work + <usize>2 * a16(<usize>T << 2); }
-@inline function bits(work: usize, T: i32): usize { return scratch(work, T) + <usize>2 * gRow; }
-@inline function body(work: usize, T: i32): usize { return scratch(work, T) + <usize>4 * gRow; }
+@inline function bits(work: usize, T: i32): usize { return scratch(work, T) + <usize>SCRATCH_ROWS * gRow; }
+@inline function body(work: usize, T: i32): usize { return bits(work, T) + <usize>2 * gRow; }
 
 /** log Σ_j exp(row[j] + end[j]) over the K tags, in f64 (−∞ when all terms are). */
 function logSumEnd(row: usize): f64 {
@@ -216,20 +225,24 @@ function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
  * Log space: ACC[i][j] += exp(AH[s−1][i] + trans[i][j] + V[s][j]) step by step (no factorisation
  * survives the log), flushed to the f64 G every FLUSH steps.
  */
-function pairLog<L>(AH: usize, V: usize, len: i32, G: usize, ACC: usize): void {
+function pairLog<L>(AH: usize, AT: usize, V: usize, len: i32, G: usize, ACC: usize): void {
   const K = gK, Kp = gKp, row = gRow;
   const bb = <usize>W<L>() << 2;
   const n = <usize>Kp << 2;
   memory.fill(ACC, 0, <usize>Kp * row);
   for (let s = 1; s < len; s++) {
     const pa = AH + <usize>(s - 1) * row;
+    const pp = AT + <usize>s * row;
     const pv = V + <usize>s * row;
     for (let i = 0; i < K; i++) {
       const a = splatF<L>(load<f32>(pa + (<usize>i << 2)));
       const acc = ACC + <usize>i * row;
       const t = gTL + <usize>i * row;
       for (let o: usize = 0; o < n; o += bb) {
-        st<L>(acc + o, addL<L>(ld<L>(acc + o), vexp<L>(addL<L>(addL<L>(a, ld<L>(t + o)), ld<L>(pv + o)))));
+        // pre is −∞ only where every α + trans is, and V is −∞ there too: a shift of 0 keeps
+        // −∞ − −∞ (NaN) out.
+        const cond = subL<L>(addL<L>(a, ld<L>(t + o)), replaceEq<L>(ld<L>(pp + o), -Infinity, 0));
+        st<L>(acc + o, addL<L>(ld<L>(acc + o), vexp<L>(addL<L>(cond, ld<L>(pv + o)))));
       }
     }
     if (s % FLUSH == 0 || s == len - 1) {
@@ -246,9 +259,9 @@ function pairLog<L>(AH: usize, V: usize, len: i32, G: usize, ACC: usize): void {
 }
 
 /**
- * Forward–backward for every sequence: logZ[b], unary marginals [B,T,K] (0 past each length),
- * expected transition counts summed over the batch (f64 [Kp·Kp], row-major from→to) and per sequence
- * Σ p(i→j)·trans[i][j]. Linear space with per-sequence fallback to log space, as logPartition.
+ * Forward–backward for every sequence: logZ[b], unary marginals [B,T,K] (0 past each length) and
+ * expected transition counts summed over the batch (f64 [Kp·Kp], row-major from→to). Linear space with
+ * per-sequence fallback to log space, as logPartition.
  *
  * Per step s the forward pass keeps pre_s = ⊕_i α_{s−1}[i] ⊗ trans[i][·] (before the emission) and the
  * backward pass β̃_s (including the emission), each with its own scale; p_s(j) ∝ pre_s[j] ⊗ β̃_s[j] is
@@ -256,7 +269,7 @@ function pairLog<L>(AH: usize, V: usize, len: i32, G: usize, ACC: usize): void {
  * α_{s−1}[i] ⊗ trans[i][j] ⊗ β̃_s[j] with the same normaliser D_s = Σ_j pre_s[j] ⊗ β̃_s[j].
  */
 function posteriorsL<L>(
-  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, pair: usize, work: usize,
+  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize,
 ): void {
   const K = gK, Kp = gKp, row = gRow;
   const K4 = <isize>K << 2;
@@ -274,7 +287,6 @@ function posteriorsL<L>(
   memory.fill(unary, 0, <usize>B * seq);
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
-    store<f64>(pair + (<usize>b << 3), 0);
     store<f64>(logZ + (<usize>b << 3), 0);
     if (len == 0) continue;
     const e = em + <usize>b * seq;
@@ -328,36 +340,77 @@ function posteriorsL<L>(
         const lD = Math.log(D);
         for (let j = 0; j < Kp; j++) {
           const o = <usize>j << 2;
-          const bj = <f64>load<f32>(bt + o);
-          if (j < K) store<f32>(u + o, <f32>(Math.exp(<f64>load<f32>(a + o) + bj - M) / D));
-          store<f32>(v + o, j < K ? <f32>(bj - M - lD) : -Infinity);
+          // V = log p(y_s = j), kept apart from pre_s[j]: the pair exponent is then
+          // (α_{s−1}[i] + trans[i][j] − pre_s[j]) + V[j], two terms that stay small for every pair
+          // that matters, where α + trans + (β̃ − M − lD) would cancel terms of 1e19 in float32.
+          const x = <f64>load<f32>(a + o) + <f64>load<f32>(bt + o) - M;
+          if (j < K) store<f32>(u + o, <f32>(Math.exp(x) / D));
+          store<f32>(v + o, j < K ? <f32>(x - lD) : -Infinity);
         }
       }
     }
 
-    // Pair sums for this sequence, then into the batch counts and its Σ p·trans.
+    // Pair sums for this sequence, then into the batch counts.
     memory.fill(G, 0, <usize>(Kp * Kp) << 3);
     if (linear) pairGemm<L>(AH, V, len, G);
-    else if (len > 1) pairLog<L>(AH, V, len, G, ACC);
-    let ps: f64 = 0;
+    else if (len > 1) pairLog<L>(AH, AT, V, len, G, ACC);
     for (let i = 0; i < K; i++) {
       for (let j = 0; j < K; j++) {
         const o = <usize>(i * Kp + j);
         let c = load<f64>(G + (o << 3));
         if (linear) c *= <f64>load<f32>(gE + (o << 2));
         store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
-        ps += c * <f64>load<f32>(gTF + (o << 2));
       }
     }
-    store<f64>(pair + (<usize>b << 3), ps);
   }
 }
 
-export function posteriors(
-  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, pair: usize, work: usize,
-): void {
-  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, pair, work);
-  else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, pair, work);
+export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize): void {
+  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, work);
+  else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, work);
+}
+
+/**
+ * log Z and the entropy H(y | x) per sequence from the entropy semiring's forward recursion (log space
+ * only: it is the robust form, and entropy is not on a training hot path). The closing sum with the end
+ * potentials is the same ⊕, in f64.
+ */
+function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: usize, work: usize): void {
+  const K = gK, row = gRow;
+  const seq = <usize>T * <usize>K << 2;
+  for (let b = 0; b < B; b++) {
+    const len = load<i32>(lens + (<usize>b << 2));
+    const zo = logZ + (<usize>b << 3), ho = ent + (<usize>b << 3);
+    store<f64>(zo, 0);
+    store<f64>(ho, 0);
+    if (len == 0) continue;
+    const d = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, gTL, gSH, body(work, T), false, 0, 0, scratch(work, T));
+    if (d == -Infinity) { store<f64>(zo, -Infinity); continue; }
+    const x = lastRow, h = lastRow + row;
+    let m = -Infinity;
+    let arg = -1;
+    for (let j = 0; j < K; j++) {
+      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+      if (v > m) { m = v; arg = j; }
+    }
+    if (m == -Infinity) { store<f64>(zo, -Infinity); continue; }
+    let rest: f64 = 0, hs: f64 = 0;
+    for (let j = 0; j < K; j++) {
+      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+      if (v == -Infinity) continue;
+      const e = Math.exp(v - m);
+      if (j != arg) rest += e;
+      hs += e * (<f64>load<f32>(h + (<usize>j << 2)) + (m - v));
+    }
+    const l = Math.log1p(rest);
+    store<f64>(zo, d + m + l);
+    store<f64>(ho, hs / (1 + rest) + l);
+  }
+}
+
+export function entropy(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: usize, work: usize): void {
+  if (ASC_FEATURE_SIMD) entropyL<v128>(B, T, em, lens, logZ, ent, work);
+  else entropyL<f32>(B, T, em, lens, logZ, ent, work);
 }
 
 /**
@@ -387,10 +440,13 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
     for (let s = 0; s < len && !dead; s++) {
       const es = e + (<usize>(s * K) << 2);
       const sc = SC + (<usize>s * cell << 2);
+      // Emissions relative to the row's largest (which goes to the f64 total), as in chain's emits.
+      let me: f32 = -Infinity;
+      for (let j = 0; j < K; j++) me = max(me, load<f32>(es + (<usize>j << 2)));
       let top: f32 = -Infinity;
       for (let j = 0; j < K; j++) {
         const c = sc + (<usize>(j * k) << 2);
-        const ej = load<f32>(es + (<usize>j << 2));
+        const ej = load<f32>(es + (<usize>j << 2)) - me;
         if (s == 0) {
           store<f32>(c, load<f32>(gSL + (<usize>j << 2)) + ej);
           for (let r = 1; r < k; r++) store<f32>(c + (<usize>r << 2), -Infinity);
@@ -426,7 +482,7 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
         const p = sc + (q << 2);
         store<f32>(p, load<f32>(p) - top);
       }
-      acc += <f64>top;
+      acc += <f64>me + <f64>top;
     }
     if (dead) continue;
     // The k best ends: merge the last step's lists shifted by end[j].

@@ -66,6 +66,24 @@
   else return select<f32>(v, r as f32, (x as f32) > lim) as L;
 }
 
+/** v where x < y, else 0. */
+@inline export function whereLtV<L>(x: L, y: L, v: L): L {
+  if (isVector<L>()) return v128.and(v, f32x4.lt(x, y));
+  else return select<f32>(v as f32, 0, (x as f32) < (y as f32)) as L;
+}
+
+/** 1 where x == y, else 0. */
+@inline export function eqOnes<L>(x: L, y: L): L {
+  if (isVector<L>()) return v128.and(f32x4.splat(1), f32x4.eq(x, y));
+  else return select<f32>(1, 0, (x as f32) == (y as f32)) as L;
+}
+
+/** v where e > 0, else 0 (also where v is NaN). */
+@inline export function positive<L>(e: L, v: L): L {
+  if (isVector<L>()) return v128.and(v, f32x4.gt(e, f32x4.splat(0)));
+  else return select<f32>(v as f32, 0, (e as f32) > 0) as L;
+}
+
 /** Lanes equal to v become r. */
 @inline export function replaceEq<L>(x: L, v: f32, r: f32): L {
   if (isVector<L>()) return v128.bitselect(f32x4.splat(r), x, f32x4.eq(x, f32x4.splat(v)));

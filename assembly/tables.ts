@@ -13,8 +13,6 @@ export let gTLt: usize = 0;
 /** exp(trans − c) and transposed: the scaled linear-space matrices. */
 export let gE: usize = 0;
 export let gEt: usize = 0;
-/** Transitions with −∞ replaced by 0, for Σ p(i→j)·trans[i][j] (p is 0 exactly where trans is −∞). */
-export let gTF: usize = 0;
 /** start, end in log space (−∞ padded) and exp(start − cs), exp(end − ce). */
 export let gSL: usize = 0;
 export let gEL: usize = 0;
@@ -22,6 +20,8 @@ export let gSX: usize = 0;
 export let gEX: usize = 0;
 /** i32 lane masks: all ones for j < K, 0 for the padding. */
 export let gLM: usize = 0;
+/** The entropy semiring's step-0 state: start in log space, then a row of zero entropies. */
+export let gSH: usize = 0;
 export let gC: f64 = 0;
 export let gCS: f64 = 0;
 export let gCE: f64 = 0;
@@ -32,9 +32,10 @@ export function padK(K: i32): i32 {
   return (K + 3) & ~3;
 }
 
-export function tableBytes(K: i32): usize {
-  const Kp = <usize>padK(K);
-  return (<usize>5 * Kp * Kp + <usize>5 * Kp) << 2;
+/** Bytes of the tables, in f64 so that the JS side can check a call's size before anything wraps. */
+export function tableBytes(K: i32): f64 {
+  const Kp = <f64>padK(K);
+  return (4 * Kp * Kp + 7 * Kp) * 4;
 }
 
 function finiteMax(p: usize, n: i32): f64 {
@@ -65,12 +66,12 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
   gTLt = gTL + sq;
   gE = gTLt + sq;
   gEt = gE + sq;
-  gTF = gEt + sq;
-  gSL = gTF + sq;
+  gSL = gEt + sq;
   gEL = gSL + gRow;
   gSX = gEL + gRow;
   gEX = gSX + gRow;
   gLM = gEX + gRow;
+  gSH = gLM + gRow;
   gC = finiteMax(trans, K * K);
   gCS = finiteMax(start, K);
   gCE = finiteMax(end, K);
@@ -85,7 +86,6 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
       store<f32>(gTLt + (<usize>(j * Kp + i) << 2), t);
       store<f32>(gE + (<usize>(i * Kp + j) << 2), e);
       store<f32>(gEt + (<usize>(j * Kp + i) << 2), e);
-      store<f32>(gTF + (<usize>(i * Kp + j) << 2), t == -Infinity ? 0 : t);
     }
   }
   for (let j = 0; j < Kp; j++) {
@@ -98,6 +98,8 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
     store<f32>(gSX + o, expShift(s, gCS));
     store<f32>(gEX + o, expShift(e, gCE));
     store<i32>(gLM + o, j < K ? -1 : 0);
+    store<f32>(gSH + o, s);
+    store<f32>(gSH + gRow + o, 0);
   }
   gNegInf = neg;
 }

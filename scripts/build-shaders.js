@@ -1,7 +1,8 @@
 // Generates src/backends/webgpu-shaders.generated.ts from the WGSL templates in shaders/: each template
 // is evaluated as a tagged template literal with wgsl-preprocessor's `wgsl` tag (#if ${FLAG} ... #endif)
-// once per variant, and common.wgsl is prepended. Doing this at build time keeps the package free of
-// runtime dependencies. Run by `npm run build:shaders` (part of `npm run build`).
+// once per variant, and common.wgsl (then, for the chain kernels, the semiring's file) is prepended.
+// A new semiring is one shaders/semiring-<name>.wgsl and one line below. Doing this at build time keeps
+// the package free of runtime dependencies. Run by `npm run build:shaders` (part of `npm run build`).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,12 @@ function expand(name, flags = {}) {
 }
 
 const common = read('common.wgsl');
+const chain = (semiring, flags) => read(`semiring-${semiring}.wgsl`) + '\n' + expand('chain.wgsl', flags);
 const variants = {
-  'chain.partition': expand('chain.wgsl', { MAX: false, STORE: false, VITERBI: false }),
-  'chain.fb': expand('chain.wgsl', { MAX: false, STORE: true, VITERBI: false }),
-  'chain.viterbi': expand('chain.wgsl', { MAX: true, STORE: false, VITERBI: true }),
+  'chain.partition': chain('log', { STORE: false }),
+  'chain.fb': chain('log', { STORE: true }),
+  'chain.viterbi': chain('max', { STORE: false }),
+  'chain.entropy': chain('entropy', { STORE: false }),
   unary: expand('unary.wgsl'),
   pairs: expand('pairs.wgsl'),
   reduce: expand('reduce.wgsl'),

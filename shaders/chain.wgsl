@@ -1,28 +1,36 @@
 // chain.wgsl: the one recursion of a linear-chain CRF,
 //   a_s[j] = e_s[j] (x) (+)_i (a_{s-1}[i] (x) trans[i][j]),   a_0[j] = start[j] (x) e_0[j],
-// over (+, x) = (logsumexp, +) when MAX is false and (max, +) when MAX is true. Run over the reversed
-// sequence with transposed transitions and start = end it is the backward pass. What fb stores for
-// the backward direction is L_s[j] = b_s[j] - e_s[j] = lse_k(trans[j][k] + b_{s+1}[k]) (end[j] at the
-// last step): the marginals are exp(a + L - z) with no emission subtracted back out, and the pair
-// kernel rebuilds b_{s+1} = L + e with the same float32 rounding the recursion used.
+// over the semiring the build prepends (shaders/semiring-*.wgsl: Acc, accAdd, accMerge, ... and the
+// bindings it needs). Run over the reversed sequence with transposed transitions and start = end it is
+// the backward pass. What fb stores for the backward direction is L_s[j] = b_s[j] - e_s[j] (end[j] at
+// the last step): the marginals are exp(a + L - z) with no emission subtracted back out.
+//
+// The running scores are normalised at every step, so that their float32 rounding does not grow with
+// T or with the size of the emissions: each row's emissions are taken relative to the row's largest
+// (E), and each step's scores relative to the previous step's largest (c). Every lane of a sequence
+// reads the same values, so all agree on E and c without a barrier. Every visited row's E and c go to
+// norms: the host adds them to the (relative) scores in float64, and the pair kernel rebuilds the
+// backward scores with the same float32 operations the recursion used.
 //
 // Variants (generated at build time by scripts/build-shaders.js):
-//   chain.partition  MAX=false STORE=false VITERBI=false  log Z per sequence
-//   chain.fb         MAX=false STORE=true  VITERBI=false  a and L = b - e for every step (both directions) + log Z
-//   chain.viterbi    MAX=true  STORE=false VITERBI=true   backpointers, best score, backtrace on the GPU
+//   chain.partition  semiring-log      STORE=false  log Z per sequence
+//   chain.fb         semiring-log      STORE=true   a and L = b - e for every step (both directions) + log Z
+//   chain.viterbi    semiring-max      STORE=false  backpointers, best score, backtrace on the GPU
+//   chain.entropy    semiring-entropy  STORE=false  log Z and H(y | x) per sequence
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge), then the semiring.
 //
 // Bindings (group 0):
 //   0 dims        uniform               Dims {B, T, K, ...}: B is the chunk's batch size
 //   1 emissions   storage, read         f32 [B, T, K]
 //   2 lengths     storage, read         u32 [B]
 //   3 potentials  storage, read         f32 [start K | end K | trans K*K], forbidden = NEG
-//   4 scores      storage, read_write   f32 [B]  log Z (partition, fb) or best score (viterbi); NEG = none
-//   5 alpha       storage, read_write   f32 [B, T, K]  (fb only)
-//   6 beta        storage, read_write   f32 [B, T, K]  L = b - e (fb only)
-//   5 back        storage, read_write   u32 [B, T, K]  backpointers (viterbi only)
-//   6 paths       storage, read_write   u32 [B, T]     best path (viterbi only)
+//   4 scores      storage, read_write   f32 [B]  log Z or the best score (max) less the shifts in norms;
+//                                              NEG = no allowed path
+//   5 norms       storage, read_write   f32 [directions, B, T, 2]  E and c of each visited row
+//   6 alpha       storage, read_write   f32 [B, T, K]  normalised a (fb only)
+//   7 beta        storage, read_write   f32 [B, T, K]  normalised L = b - e (fb only)
+//   6, 7          the semiring's own (semiring-max.wgsl: backpointers and paths; semiring-entropy.wgsl: H)
 //
 // Workgroup layout: WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
 // Lane l of a sequence owns tags l, l + TPS, ... (TILE = ceil(K / TPS) of them), so K up to
@@ -42,23 +50,27 @@ override MEM: u32 = 2u * WG * TILE;
 @group(0) @binding(2) var<storage, read> lengths: array<u32>;
 @group(0) @binding(3) var<storage, read> potentials: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;
+@group(0) @binding(5) var<storage, read_write> norms: array<f32>;
 #if ${STORE}
-@group(0) @binding(5) var<storage, read_write> alpha: array<f32>;
-@group(0) @binding(6) var<storage, read_write> beta: array<f32>;
-#endif
-#if ${VITERBI}
-@group(0) @binding(5) var<storage, read_write> back: array<u32>;
-@group(0) @binding(6) var<storage, read_write> paths: array<u32>;
+@group(0) @binding(6) var<storage, read_write> alpha: array<f32>;
+@group(0) @binding(7) var<storage, read_write> beta: array<f32>;
 #endif
 
 var<workgroup> run: array<f32, MEM>;
-var<workgroup> redV: array<f32, WG>;
-var<workgroup> redS: array<f32, WG>;
-var<workgroup> redI: array<u32, WG>;
+var<workgroup> red: array<Acc, WG>;
 
 // trans[i][j] forward, trans[j][i] backward.
 fn transition(i: u32, j: u32, K: u32, dir: u32) -> f32 {
   return potentials[2u * K + select(i * K + j, j * K + i, dir == 1u)];
+}
+
+// The largest emission of one row (every lane of the sequence reads the same K values).
+fn rowMax(o: u32, K: u32) -> f32 {
+  var e = emissions[o];
+  for (var i = 1u; i < K; i++) {
+    e = max(e, emissions[o + i]);
+  }
+  return e;
 }
 
 @compute @workgroup_size(WG)
@@ -76,24 +88,33 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   }
   let base = slot * SLOT;
   let half = WG * TILE;
+  // Where row r's E and c go: norms[(dir * B + b) * T + r] * 2 + (0, 1).
+  let normBase = (dir * B + b) * T;
 
   // Step 0: the first visited position (the last one backward).
   if (len > 0u) {
     let row = select(0u, len - 1u, dir == 1u);
+    let o = (b * T + row) * K;
+    let E = rowMax(o, K);
     for (var k = 0u; k < TILE; k++) {
       let j = lane + k * TPS;
       if (j < K) {
         let first = potentials[select(j, K + j, dir == 1u)];
-        let v = floorNeg(first + emissions[(b * T + row) * K + j]);
+        let v = floorNeg(first + (emissions[o + j] - E));
         run[base + j] = v;
+        extraStore(base + j, 0.0);
 #if ${STORE}
         if (dir == 0u) {
-          alpha[(b * T + row) * K + j] = v;
+          alpha[o + j] = v;
         } else {
-          beta[(b * T + row) * K + j] = floorNeg(first);
+          beta[o + j] = floorNeg(first);
         }
 #endif
       }
+    }
+    if (lane == 0u) {
+      norms[(normBase + row) * 2u] = E;
+      norms[(normBase + row) * 2u + 1u] = 0.0;
     }
   }
   workgroupBarrier();
@@ -103,44 +124,42 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     let cur = (t % 2u) * half + base;
     if (t < len) {
       let row = select(t, len - 1u - t, dir == 1u);
+      let o = (b * T + row) * K;
+      var c = NEG;
+      for (var i = 0u; i < K; i++) {
+        c = max(c, run[prev + i]);
+      }
+      c = select(c, 0.0, c <= THRESH);
+      let E = rowMax(o, K);
       for (var k = 0u; k < TILE; k++) {
         let j = lane + k * TPS;
         if (j < K) {
-#if ${MAX}
-          var m = NEG;
-          var arg = 0u;
+          var acc = accZero();
           for (var i = 0u; i < K; i++) {
-            let v = run[prev + i] + transition(i, j, K, dir);
-            // Strictly greater, ascending i: ties go to the lowest tag, as the js reference does.
-            if (v > THRESH && v > m) {
-              m = v;
-              arg = i;
-            }
-          }
-          back[(b * T + row) * K + j] = arg;
-          let acc = m;
-#else
-          var m = NEG;
-          var s = 0.0;
-          for (var i = 0u; i < K; i++) {
-            let v = run[prev + i] + transition(i, j, K, dir);
+            // Relative to c before the transition is added: the best tag's score is then 0 exactly and
+            // keeps every digit of the transition, whatever the scores' size.
+            let v = (run[prev + i] - c) + transition(i, j, K, dir);
             if (v > THRESH) {
-              lseAdd(&m, &s, v);
+              accAdd(&acc, v, i, extraLoad(prev + i));
             }
           }
-          let acc = select(m + log(s), NEG, m <= THRESH);
-#endif
-          let l = floorNeg(acc);
-          let v = floorNeg(l + emissions[(b * T + row) * K + j]);
+          recordArg(o + j, acc);
+          let l = floorNeg(accValue(acc));
+          let v = floorNeg(l + (emissions[o + j] - E));
           run[cur + j] = v;
+          extraStore(cur + j, accExtra(acc));
 #if ${STORE}
           if (dir == 0u) {
-            alpha[(b * T + row) * K + j] = v;
+            alpha[o + j] = v;
           } else {
-            beta[(b * T + row) * K + j] = l;
+            beta[o + j] = l;
           }
 #endif
         }
+      }
+      if (lane == 0u) {
+        norms[(normBase + row) * 2u] = E;
+        norms[(normBase + row) * 2u + 1u] = c;
       }
     }
     workgroupBarrier();
@@ -149,72 +168,27 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   // Final sum over the last step's scores plus end potentials (forward direction only).
   if (dir == 0u) {
     let last = (select(0u, len - 1u, len > 0u) % 2u) * half + base;
-    var m = NEG;
-    var s = 0.0;
-    var arg = 0u;
+    var acc = accZero();
     if (len > 0u) {
       for (var k = 0u; k < TILE; k++) {
         let j = lane + k * TPS;
         if (j < K) {
           let v = run[last + j] + potentials[K + j];
-#if ${MAX}
-          if (v > THRESH && v > m) {
-            m = v;
-            arg = j;
-          }
-#else
           if (v > THRESH) {
-            lseAdd(&m, &s, v);
+            accAdd(&acc, v, j, extraLoad(last + j));
           }
-#endif
         }
       }
     }
-    redV[lid] = m;
-    redS[lid] = s;
-    redI[lid] = arg;
+    red[lid] = acc;
     workgroupBarrier();
     // Tree over the TPS lanes of each sequence.
     for (var stride = TPS / 2u; stride > 0u; stride = stride / 2u) {
       if (lane < stride) {
-        let m1 = redV[lid];
-        let m2 = redV[lid + stride];
-#if ${MAX}
-        // Equal scores keep the lower tag.
-        let i1 = redI[lid];
-        let i2 = redI[lid + stride];
-        if (m2 > m1 || (m2 == m1 && m2 > THRESH && i2 < i1)) {
-          redV[lid] = m2;
-          redI[lid] = i2;
-        }
-#else
-        let r = lseMerge(m1, redS[lid], m2, redS[lid + stride]);
-        redV[lid] = r.x;
-        redS[lid] = r.y;
-#endif
+        red[lid] = accMerge(red[lid], red[lid + stride]);
       }
       workgroupBarrier();
     }
-    if (lane == 0u && b < B) {
-      let m0 = redV[lid];
-#if ${MAX}
-      scores[b] = select(select(NEG, m0, m0 > THRESH), 0.0, len == 0u);
-#else
-      scores[b] = select(select(NEG, m0 + log(redS[lid]), m0 > THRESH), 0.0, len == 0u);
-#endif
-    }
-#if ${VITERBI}
-    // The backtrace reads backpointers other invocations of this workgroup wrote.
-    storageBarrier();
-    if (lane == 0u && b < B && len > 0u) {
-      var y = redI[lid];
-      for (var r = len; r > 0u; r--) {
-        paths[b * T + r - 1u] = y;
-        if (r > 1u) {
-          y = back[(b * T + r - 1u) * K + y];
-        }
-      }
-    }
-#endif
+    finish(lane == 0u && b < B, b, len, red[lid]);
   }
 }

@@ -13,24 +13,22 @@ struct Dims {
   K: u32,          // tags
   G: u32,          // sequence groups of the pairs kernel
   GB: u32,         // sequences per group
-  tiles: u32,      // pair tiles of 256 in K*K
   accumulate: u32, // 1: reduce adds to the counts already there (later chunks)
   rowsX: u32,      // workgroups along x of a 2-D dispatch that stands for a long 1-D one
+  pad: u32,
 }
 
 fn floorNeg(v: f32) -> f32 {
   return select(v, NEG, v < THRESH);
 }
 
-// Online log-sum-exp: a running max m and sum s = sum exp(x - m), one exp per term, the sum rescaled
-// when the max moves; lse = m + log(s). Callers leave out forbidden terms (<= THRESH).
-fn lseAdd(m: ptr<function, f32>, s: ptr<function, f32>, v: f32) {
-  if (v > *m) {
-    *s = *s * exp(*m - v) + 1.0;
-    *m = v;
-  } else {
-    *s = *s + exp(v - *m);
+// Online log-sum-exp: a running max m and sum s = sum exp(x - m) as (m, s), one exp per term, the sum
+// rescaled when the max moves; lse = m + log(s). Callers leave out forbidden terms (<= THRESH).
+fn lseAdd(acc: vec2<f32>, v: f32) -> vec2<f32> {
+  if (v > acc.x) {
+    return vec2<f32>(v, acc.y * exp(acc.x - v) + 1.0);
   }
+  return vec2<f32>(acc.x, acc.y + exp(v - acc.x));
 }
 
 // Two running (max, sum) pairs of lseAdd merged into one; with both forbidden, the first unchanged.

@@ -1,26 +1,21 @@
 // reduce.wgsl: the last step of the posteriors: transition counts summed over the G sequence groups
-// (added to the previous chunks' when accumulate is 1) and each sequence's pair score summed over its
-// pair tiles.
+// (added to the previous chunks' when accumulate is 1).
 //
 // Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
-//   0 dims           uniform               Dims {B, K, G, tiles, accumulate, rowsX}
+//   0 dims           uniform               Dims {K, G, accumulate, rowsX}
 //   1 partialCounts  storage, read         f32 [G, K*K]
-//   2 partialPair    storage, read         f32 [B, tiles]
-//   3 counts         storage, read_write   f32 [K*K]
-//   4 pairScore      storage, read_write   f32 [B]
+//   2 counts         storage, read_write   f32 [K*K]
 //
-// Workgroup layout: WG = 256 invocations, one output each over the flattened range [0, K*K + B): the
-// first K*K are counts, the rest pair scores. 2-D dispatch (rowsX, ...) around the per-dimension limit.
+// Workgroup layout: WG = 256 invocations, one count each over the flattened range [0, K*K). 2-D
+// dispatch (rowsX, ...) around the per-dimension limit.
 
 const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> partialCounts: array<f32>;
-@group(0) @binding(2) var<storage, read> partialPair: array<f32>;
-@group(0) @binding(3) var<storage, read_write> counts: array<f32>;
-@group(0) @binding(4) var<storage, read_write> pairScore: array<f32>;
+@group(0) @binding(2) var<storage, read_write> counts: array<f32>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -35,12 +30,5 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       c = c + partialCounts[g * KK + n];
     }
     counts[n] = c;
-  } else if (n < KK + dims.B) {
-    let b = n - KK;
-    var s = 0.0;
-    for (var x = 0u; x < dims.tiles; x++) {
-      s = s + partialPair[b * dims.tiles + x];
-    }
-    pairScore[b] = s;
   }
 }

@@ -1,7 +1,7 @@
 // unary.wgsl: posterior marginals p(y_s = j) = exp(a_s[j] + L_s[j] - z_s) from chain.fb, written over
 // a in place. Each row (b, s) is normalised by its own z_s = lse_j(a_s[j] + L_s[j]), which equals log Z
-// in exact arithmetic; in float32 the per-row normaliser cancels the rounding that a and L accumulated
-// over the steps (with emissions of 1e4 a global log Z would be off by whole ulps of 1e5).
+// less the row's shifts in exact arithmetic; in float32 the per-row normaliser cancels the rounding that
+// a and L carry (a global log Z would be off by whole ulps of T·|e|).
 //
 // Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
 //
@@ -41,8 +41,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     on = row % T < lengths[row / T];
   }
 
-  var m = NEG;
-  var s = 0.0;
+  var acc = vec2<f32>(NEG, 0.0);
   if (on) {
     for (var k = 0u; k < TILE; k++) {
       let j = lane + k * TPS;
@@ -50,13 +49,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let a = alpha[row * K + j];
         let l = beta[row * K + j];
         if (a > THRESH && l > THRESH) {
-          lseAdd(&m, &s, a + l);
+          acc = lseAdd(acc, a + l);
         }
       }
     }
   }
-  redV[lid] = m;
-  redS[lid] = s;
+  redV[lid] = acc.x;
+  redS[lid] = acc.y;
   workgroupBarrier();
   for (var stride = TPS / 2u; stride > 0u; stride = stride / 2u) {
     if (lane < stride) {
@@ -66,8 +65,11 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     workgroupBarrier();
   }
+  // exp(x - top) / sum rather than exp(x - (top + log sum)): next to rows of 1e19 the log of the sum
+  // would vanish in float32 and two tied tags would each get probability 1.
   let top = redV[slot * TPS];
-  let z = select(NEG, top + log(redS[slot * TPS]), on && top > THRESH);
+  let live = on && top > THRESH;
+  let total = redS[slot * TPS];
   if (inBatch) {
     for (var k = 0u; k < TILE; k++) {
       let j = lane + k * TPS;
@@ -76,8 +78,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let a = alpha[o];
         let l = beta[o];
         var p = 0.0;
-        if (z > THRESH && a > THRESH && l > THRESH) {
-          p = exp(a + l - z);
+        if (live && a > THRESH && l > THRESH) {
+          p = exp(a + l - top) / total;
         }
         alpha[o] = p;
       }

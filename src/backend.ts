@@ -1,3 +1,4 @@
+import type { Precision } from './inputs.js';
 import type { Packed } from './pack.js';
 
 /**
@@ -23,8 +24,13 @@ export interface Posteriors {
   unary: Float32Array | Float64Array;
   /** Σ_b Σ_s p(y_{s-1} = i, y_s = j), `[K * K]`. */
   transCounts: Float64Array;
-  /** Per sequence Σ_s Σ_ij p(y_{s-1} = i, y_s = j) · trans[i][j]: the transition part of E[score]. */
-  pairScore: Float64Array;
+}
+
+export interface EntropyResult {
+  /** log Z per sequence (-Infinity where no path is allowed). */
+  logZ: Float64Array;
+  /** H(y | x) per sequence, from the entropy semiring's own recursion. */
+  entropy: Float64Array;
 }
 
 export interface ViterbiResult {
@@ -53,8 +59,11 @@ export interface MemoryUsage {
 /** The dynamic programs one backend runs; all inputs are packed (right-padded by lengths). */
 export interface Backend {
   readonly name: BackendName;
+  /** What the kernels compute in; a call's inputs are rounded to it before anyone reads them. */
+  readonly precision: Precision;
   logPartition(p: Packed, w: Potentials): Promise<Float64Array>;
   posteriors(p: Packed, w: Potentials): Promise<Posteriors>;
+  entropy(p: Packed, w: Potentials): Promise<EntropyResult>;
   viterbi(p: Packed, w: Potentials): Promise<ViterbiResult>;
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */

@@ -61,23 +61,3 @@ export function llhGradients(p: Packed, tags: Int32Array, post: Posteriors, weig
   for (let i = 0; i < K * K; i++) trans[i] -= weight * post.transCounts[i];
   return { emissions, startTransitions: start, endTransitions: end, transitions: trans };
 }
-
-/** H(y | x) = log Z − E_p[score(y)] per sequence. */
-export function entropies(p: Packed, post: Posteriors, w: Potentials): Float64Array {
-  const { B, T, K } = p;
-  const out = new Float64Array(B);
-  const term = (q: number, v: number) => (q > 0 ? q * v : 0);
-  for (let b = 0; b < B; b++) {
-    const len = p.lengths[b];
-    if (len === 0) continue;
-    let e = post.pairScore[b];
-    for (let s = 0; s < len; s++) {
-      const o = (b * T + s) * K;
-      for (let j = 0; j < K; j++) e += term(post.unary[o + j], p.emissions[o + j]);
-    }
-    const first = b * T * K, last = (b * T + len - 1) * K;
-    for (let j = 0; j < K; j++) e += term(post.unary[first + j], w.start[j]) + term(post.unary[last + j], w.end[j]);
-    out[b] = Math.max(0, post.logZ[b] - e);
-  }
-  return out;
-}

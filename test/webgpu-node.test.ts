@@ -28,10 +28,10 @@ describe('webgpu shaders', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
     // Every variant states its bindings and workgroup layout at the top, and none keeps a directive.
     const src = before;
-    for (const name of ['chain.partition', 'chain.fb', 'chain.viterbi', 'unary', 'pairs', 'reduce']) expect(src).toContain(`'${name}':`);
+    for (const name of ['chain.partition', 'chain.fb', 'chain.viterbi', 'chain.entropy', 'unary', 'pairs', 'reduce']) expect(src).toContain(`'${name}':`);
     expect(src).not.toMatch(/#if|#endif|\$\{/);
-    expect((src.match(/Bindings \(group 0\)/g) ?? []).length).toBe(6);
-    expect((src.match(/Workgroup layout/g) ?? []).length).toBe(6);
+    expect((src.match(/Bindings \(group 0\)/g) ?? []).length).toBe(7);
+    expect((src.match(/Workgroup layout/g) ?? []).length).toBe(7);
   });
 });
 

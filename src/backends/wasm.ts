@@ -1,5 +1,6 @@
 import { CRFInputError } from '../errors.js';
-import type { Backend, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import { WASM_RETAINED_BYTES } from '../limits.js';
 import type { Packed } from '../pack.js';
 import { builtinWasmModule } from './wasm-source.js';
 
@@ -10,13 +11,15 @@ interface Kernels {
   OP_VITERBI: WebAssembly.Global;
   OP_POSTERIORS: WebAssembly.Global;
   OP_KBEST: WebAssembly.Global;
+  OP_ENTROPY: WebAssembly.Global;
   heapBase(): number;
   tableBytes(K: number): number;
   workBytes(op: number, T: number, K: number, k: number): number;
   setup(K: number, start: number, end: number, trans: number, tables: number): void;
   logPartition(B: number, T: number, em: number, lens: number, out: number, work: number): void;
   viterbi(B: number, T: number, em: number, lens: number, paths: number, scores: number, work: number): void;
-  posteriors(B: number, T: number, em: number, lens: number, logZ: number, unary: number, counts: number, pair: number, work: number): void;
+  posteriors(B: number, T: number, em: number, lens: number, logZ: number, unary: number, counts: number, work: number): void;
+  entropy(B: number, T: number, em: number, lens: number, logZ: number, ent: number, work: number): void;
   kbest(B: number, T: number, k: number, em: number, lens: number, paths: number, scores: number, work: number): void;
   mathExp(src: number, dst: number, n: number): void;
   mathLog(src: number, dst: number, n: number): void;
@@ -28,26 +31,42 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
 const MAX_BYTES = 65536 * PAGE;
 
-const F32_MAX = 3.4028234663852886e38;
-
 const align = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
  * The WebAssembly backend: AssemblyScript kernels (assembly/) on one linear memory whose layout this
  * class owns. Each call places, from the module's heap base: the raw potentials, the kernels' tables,
- * the emissions (f32), the lengths, the outputs and the op's work area; memory grows once for the
- * largest call seen and is reused by every smaller one.
+ * the emissions (f32), the lengths, the outputs and the op's work area. Memory grows for the largest
+ * call seen and is reused by every smaller one, up to WASM_RETAINED_BYTES: a call that needed more is
+ * followed by a fresh instance (a wasm memory cannot shrink), so a one-off call's memory is not kept.
  */
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
+  readonly precision = 'float32' as const;
+  readonly #module: WebAssembly.Module;
   #k: Kernels | null;
-  #base: number;
+  #disposed = false;
+  readonly #simd: boolean;
+  /** Log-space fallbacks counted by instances already handed back. */
+  #fallbacks = 0;
   /** How many times memory grew (tests check that repeated calls do not). */
   grows = 0;
+  /** How many times the kernels were instantiated afresh to hand a large call's memory back. */
+  releases = 0;
 
-  private constructor(k: Kernels) {
+  private constructor(module: WebAssembly.Module, k: Kernels) {
+    this.#module = module;
     this.#k = k;
-    this.#base = align(k.heapBase());
+    this.#simd = k.simd() === 1;
+  }
+
+  static async #instantiate(mod: WebAssembly.Module): Promise<Kernels> {
+    const inst = await WebAssembly.instantiate(mod, {});
+    const k = inst.exports as unknown as Kernels;
+    if (typeof k.entropy !== 'function' || !(k.memory instanceof WebAssembly.Memory)) {
+      throw new TypeError('wasmModule: not a webcrf kernels module (exports missing)');
+    }
+    return k;
   }
 
   /** @param wasmModule a compiled module of the kernels; default: this runtime's built-in one. */
@@ -56,154 +75,179 @@ export class WasmBackend implements Backend {
     if (!(mod instanceof WebAssembly.Module)) {
       throw new TypeError(`wasmModule: expected a compiled WebAssembly.Module, got ${Object.prototype.toString.call(mod)}`);
     }
-    const inst = await WebAssembly.instantiate(mod, {});
-    const k = inst.exports as unknown as Kernels;
-    if (typeof k.logPartition !== 'function' || !(k.memory instanceof WebAssembly.Memory)) {
-      throw new TypeError('wasmModule: not a webcrf kernels module (exports missing)');
-    }
-    return new WasmBackend(k);
+    return new WasmBackend(mod, await WasmBackend.#instantiate(mod));
   }
 
   /** Whether the instantiated kernels are the SIMD build. */
   get simd(): boolean {
-    return this.#kernels().simd() === 1;
+    return this.#simd;
   }
 
   /** Sequences so far whose scaled linear-space pass could lose precision and ran in log space instead. */
   get logSpaceFallbacks(): number {
-    return this.#kernels().logSpaceFallbacks();
+    return this.#fallbacks + (this.#k ? this.#k.logSpaceFallbacks() : 0);
   }
 
   /** Current size of the linear memory in bytes. */
   get memoryBytes(): number {
-    return this.#kernels().memory.buffer.byteLength;
+    return this.#k ? this.#k.memory.buffer.byteLength : 0;
   }
 
   /** Runs the vectorised exp or log over `x` (length a multiple of 4): for the accuracy tests. */
   math(fn: 'exp' | 'log', x: Float32Array): Float32Array {
     const k = this.#kernels();
-    const [src, dst] = this.#reserve([x.length * 4, x.length * 4]);
+    const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
     new Float32Array(k.memory.buffer, src, x.length).set(x);
     (fn === 'exp' ? k.mathExp : k.mathLog)(src, dst, x.length);
     return new Float32Array(k.memory.buffer, dst, x.length).slice();
   }
 
   #kernels(): Kernels {
-    if (!this.#k) throw new Error('wasm backend: disposed');
+    if (this.#disposed || !this.#k) throw new Error('wasm backend: disposed');
     return this.#k;
   }
 
-  /** Offsets for regions of the given byte sizes (16-byte aligned), growing memory if they do not fit. */
-  #reserve(sizes: number[]): number[] {
-    const k = this.#kernels();
+  /** The kernels for the next call: the live instance, or a fresh one after a large call gave its memory back. */
+  async #ready(): Promise<Kernels> {
+    if (this.#disposed) throw new Error('wasm backend: disposed');
+    if (!this.#k) {
+      const k = await WasmBackend.#instantiate(this.#module);
+      // Another call may have instantiated meanwhile; keep one.
+      if (!this.#k && !this.#disposed) this.#k = k;
+    }
+    return this.#kernels();
+  }
+
+  /** After a call: memory beyond what is kept between calls goes back to the engine with the instance. */
+  #afterCall(k: Kernels): void {
+    if (this.#k === k && k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
+      this.#fallbacks += k.logSpaceFallbacks();
+      this.#k = null;
+      this.releases++;
+    }
+  }
+
+  /**
+   * Offsets for regions of the given byte sizes (16-byte aligned), growing memory if they do not fit.
+   * Sizes are float64 numbers: the whole call is checked against the 4 GiB a wasm32 memory can address
+   * before anything is written.
+   */
+  #reserve(k: Kernels, sizes: number[]): number[] {
     const out: number[] = [];
-    let at = this.#base;
+    let at = align(k.heapBase());
     for (const s of sizes) {
       out.push(at);
       at = align(at + s);
     }
     const have = k.memory.buffer.byteLength;
     if (at > have) {
-      if (at > MAX_BYTES) {
-        throw new RangeError(`wasm backend: this call needs ${at} bytes of WebAssembly memory, more than the 4 GiB a wasm32 module can address; split the batch`);
+      const tooBig = (why: string) => new CRFInputError(
+        'emissions', `a call whose WebAssembly work area fits in memory (${why}); split the batch`, `one that needs ${at} bytes`,
+      );
+      if (at > MAX_BYTES) throw tooBig('a wasm32 module addresses at most 4 GiB');
+      try {
+        k.memory.grow(Math.ceil((at - have) / PAGE));
+      } catch (e) {
+        throw tooBig(`the engine refused to grow it: ${e instanceof Error ? e.message : String(e)}`);
       }
-      k.memory.grow(Math.ceil((at - have) / PAGE));
       this.grows++;
     }
     return out;
   }
 
   /**
-   * Lays out one call: potentials, tables, emissions and lengths, then `outputs` and the work area.
-   * Returns the offsets of the outputs and of the work area, after running `setup`.
+   * Lays out one call: potentials, tables, emissions and lengths, then `outputs` and the work area of
+   * `op`. Returns the offsets of the outputs and of the work area, after running `setup`.
    */
-  #prepare(p: Packed, w: Potentials, outputs: number[], work: number) {
-    const k = this.#kernels();
+  #prepare(k: Kernels, p: Packed, w: Potentials, outputs: number[], op: WebAssembly.Global, topK = 0) {
     const { B, T, K } = p;
     const n = B * T * K;
     // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
-    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve([
-      K * 4, K * 4, K * K * 4, k.tableBytes(K) >>> 0, n * 4 + 16, B * 4, ...outputs, work,
+    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [
+      K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, k.workBytes(op.value, T, K, topK),
     ]);
     const buf = k.memory.buffer;
     new Float32Array(buf, start, K).set(w.start);
     new Float32Array(buf, end, K).set(w.end);
     new Float32Array(buf, trans, K * K).set(w.trans);
-    const src = p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n);
-    if (src instanceof Float64Array) {
-      // Finite in float64 but infinite in float32 would turn into NaN in the kernels.
-      for (let i = 0; i < n; i++) {
-        if (Math.abs(src[i]) > F32_MAX) {
-          throw new CRFInputError('emissions', `values within float32 range (±3.4e38) on the ${this.name} backend, or backend 'js'`, `${src[i]} (packed index ${i})`);
-        }
-      }
-    }
     const e = new Float32Array(buf, em, n + 4);
-    e.set(src);
+    e.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n));
     e.fill(0, n);
     new Int32Array(buf, lens, B).set(p.lengths);
     k.setup(K, start, end, trans, tables);
-    return { k, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
+    return { em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
   }
 
   async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
     if (p.B === 0) return new Float64Array(0);
-    const { B, T, K } = p;
-    const k0 = this.#kernels();
-    const { k, em, lens, out: [z], work } = this.#prepare(p, w, [B * 8], (k0.workBytes(k0.OP_LOG_PARTITION.value, T, K, 0) >>> 0));
+    const { B, T } = p;
+    const k = await this.#ready();
+    const { em, lens, out: [z], work } = this.#prepare(k, p, w, [B * 8], k.OP_LOG_PARTITION);
     k.logPartition(B, T, em, lens, z, work);
-    return new Float64Array(k.memory.buffer, z, B).slice();
+    const r = new Float64Array(k.memory.buffer, z, B).slice();
+    this.#afterCall(k);
+    return r;
   }
 
   async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
     const { B, T, K } = p;
-    if (B === 0) return { logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K), pairScore: new Float64Array(0) };
+    if (B === 0) return { logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) };
     const Kp = (K + 3) & ~3;
-    const k0 = this.#kernels();
-    const { k, em, lens, out: [z, unary, counts, pair], work } = this.#prepare(
-      p, w, [B * 8, B * T * K * 4, Kp * Kp * 8, B * 8], (k0.workBytes(k0.OP_POSTERIORS.value, T, K, 0) >>> 0),
-    );
-    k.posteriors(B, T, em, lens, z, unary, counts, pair, work);
+    const k = await this.#ready();
+    const { em, lens, out: [z, unary, counts], work } = this.#prepare(k, p, w, [B * 8, B * T * K * 4, Kp * Kp * 8], k.OP_POSTERIORS);
+    k.posteriors(B, T, em, lens, z, unary, counts, work);
     const buf = k.memory.buffer;
     const padded = new Float64Array(buf, counts, Kp * Kp);
     const transCounts = new Float64Array(K * K);
     for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
-    return {
-      logZ: new Float64Array(buf, z, B).slice(),
-      unary: new Float32Array(buf, unary, B * T * K).slice(),
-      transCounts,
-      pairScore: new Float64Array(buf, pair, B).slice(),
-    };
+    const r = { logZ: new Float64Array(buf, z, B).slice(), unary: new Float32Array(buf, unary, B * T * K).slice(), transCounts };
+    this.#afterCall(k);
+    return r;
+  }
+
+  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    const { B, T } = p;
+    if (B === 0) return { logZ: new Float64Array(0), entropy: new Float64Array(0) };
+    const k = await this.#ready();
+    const { em, lens, out: [z, h], work } = this.#prepare(k, p, w, [B * 8, B * 8], k.OP_ENTROPY);
+    k.entropy(B, T, em, lens, z, h, work);
+    const buf = k.memory.buffer;
+    const r = { logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() };
+    this.#afterCall(k);
+    return r;
   }
 
   async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    const { B, T, K } = p;
+    const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0) };
-    const k0 = this.#kernels();
-    const { k, em, lens, out: [paths, scores], work } = this.#prepare(p, w, [B * T * 4, B * 8], (k0.workBytes(k0.OP_VITERBI.value, T, K, 0) >>> 0));
+    const k = await this.#ready();
+    const { em, lens, out: [paths, scores], work } = this.#prepare(k, p, w, [B * T * 4, B * 8], k.OP_VITERBI);
     k.viterbi(B, T, em, lens, paths, scores, work);
     const buf = k.memory.buffer;
-    return { paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() };
+    const r = { paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() };
+    this.#afterCall(k);
+    return r;
   }
 
   async kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
-    const { B, T, K } = p;
+    const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0), k: topK };
-    const k0 = this.#kernels();
-    const { k, em, lens, out: [paths, scores], work } = this.#prepare(
-      p, w, [B * topK * T * 4, B * topK * 8], (k0.workBytes(k0.OP_KBEST.value, T, K, topK) >>> 0),
-    );
+    const k = await this.#ready();
+    const { em, lens, out: [paths, scores], work } = this.#prepare(k, p, w, [B * topK * T * 4, B * topK * 8], k.OP_KBEST, topK);
     k.kbest(B, T, topK, em, lens, paths, scores, work);
     const buf = k.memory.buffer;
-    return { paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK };
+    const r = { paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK };
+    this.#afterCall(k);
+    return r;
   }
 
   memoryUsage(): MemoryUsage {
-    return { wasmBytes: this.#k ? this.#k.memory.buffer.byteLength : 0, gpuBytes: 0 };
+    return { wasmBytes: this.memoryBytes, gpuBytes: 0 };
   }
 
   /** Drops the instance, and with it the linear memory (the engine frees it once unreferenced). */
   dispose(): void {
+    this.#disposed = true;
     this.#k = null;
   }
 }

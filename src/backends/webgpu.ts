@@ -1,4 +1,4 @@
-import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { SHADERS, type ShaderName } from './webgpu-shaders.generated.js';
 
@@ -7,12 +7,24 @@ import { SHADERS, type ShaderName } from './webgpu-shaders.generated.js';
 const USAGE = { MAP_READ: 1, COPY_SRC: 4, COPY_DST: 8, UNIFORM: 64, STORAGE: 128, QUERY_RESOLVE: 512 } as const;
 const MAP_READ = 1;
 
-/** Forbidden scores on the GPU (WGSL has no usable -Infinity); must match shaders/common.wgsl. */
+/**
+ * Forbidden scores on the GPU (WGSL has no usable -Infinity); must match shaders/common.wgsl. Inputs
+ * are within ±1e20 (MAX_MAGNITUDE, checked by the shared layer) and the kernels normalise every step,
+ * so real scores stay ten orders of magnitude above THRESH.
+ */
 const NEG = -1e30;
 const THRESH = -1e29;
-/** Inputs beyond this magnitude could reach the sentinel range in float32; such calls run on the CPU. */
-const MAX_MAGNITUDE = 1e20;
 const WG = 256;
+/**
+ * Workgroup memory of the chain kernels per K tile: rows of running scores (two, double-buffered, per
+ * row the semiring keeps) and the size of its per-lane accumulator in the final reduction.
+ */
+const CHAIN_MEMORY = {
+  'chain.partition': { rows: 1, accBytes: 8 },
+  'chain.fb': { rows: 1, accBytes: 8 },
+  'chain.viterbi': { rows: 1, accBytes: 8 },
+  'chain.entropy': { rows: 2, accBytes: 12 },
+} as const;
 /** Target size (floats) of the pairs kernel's per-group partial counts. */
 const PARTIAL_FLOATS = 1 << 20;
 
@@ -59,6 +71,34 @@ function layoutFor(K: number) {
   let tps = 1;
   while (tps < K && tps < WG) tps *= 2;
   return { TPS: tps, TILE: Math.ceil(K / tps), SEQ: WG / tps };
+}
+
+/**
+ * What is wrong with a would-be GPUDevice for this backend (null: nothing): every member it uses must
+ * be there, so that a fake or foreign object is refused when the CRF is created rather than failing with
+ * a TypeError in the middle of a call.
+ */
+export function deviceProblem(d: unknown): string | null {
+  try {
+    if (d === null || typeof d !== 'object') return 'not an object';
+    const dev = d as Record<string, unknown>;
+    for (const f of ['createBuffer', 'createShaderModule', 'createComputePipeline', 'createBindGroup', 'createCommandEncoder', 'pushErrorScope', 'popErrorScope']) {
+      if (typeof dev[f] !== 'function') return `no method ${f}`;
+    }
+    const q = dev.queue as Record<string, unknown> | null | undefined;
+    if (!q || typeof q.writeBuffer !== 'function' || typeof q.submit !== 'function') return 'no queue with writeBuffer and submit';
+    const lim = dev.limits as Record<string, unknown> | null | undefined;
+    for (const l of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupStorageSize']) {
+      if (!lim || typeof lim[l] !== 'number' || !((lim[l] as number) > 0)) return `no limits.${l}`;
+    }
+    const features = dev.features as { has?: unknown } | null | undefined;
+    if (!features || typeof features.has !== 'function') return 'no features set';
+    const lost = dev.lost as { then?: unknown } | null | undefined;
+    if (!lost || typeof lost.then !== 'function') return 'no lost promise';
+    return null;
+  } catch {
+    return 'members that cannot be read';
+  }
 }
 
 /** A software adapter: the CPU kernels beat it, so `auto` never picks it. */
@@ -229,6 +269,7 @@ function warnOnce(key: object, msg: string): void {
  * included, runs on the CPU backend and `name` reports that backend.
  */
 export class WebGpuBackend implements Backend {
+  readonly precision = 'float32' as const;
   readonly #device: GPUDevice;
   readonly #cpu: Backend;
   readonly #minWork: number;
@@ -307,6 +348,10 @@ export class WebGpuBackend implements Backend {
     return this.#run(p, () => this.#viterbi(p, w), () => this.#cpu.viterbi(p, w));
   }
 
+  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    return this.#run(p, () => this.#entropy(p, w), () => this.#cpu.entropy(p, w));
+  }
+
   /** k-best lists run on the CPU backend (wasm where it loads). */
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
     return this.#cpu.kBest(p, w, k);
@@ -326,33 +371,24 @@ export class WebGpuBackend implements Backend {
 
   // ---- helpers -------------------------------------------------------------------------------------
 
-  /** start | end | trans as float32 with forbidden = NEG; null if a value is out of the safe range. */
-  #potentials(w: Potentials): Float32Array | null {
+  /** start | end | trans as float32 with forbidden = NEG. */
+  #potentials(w: Potentials): Float32Array {
     const K = w.K;
     const out = new Float32Array(2 * K + K * K);
     const put = (src: Float64Array, at: number) => {
-      for (let i = 0; i < src.length; i++) {
-        const v = src[i];
-        // Only -Infinity (a forbidden step) may become the sentinel; a finite score that large runs on the CPU.
-        if (Math.abs(v) > MAX_MAGNITUDE && v !== -Infinity) return false;
-        out[at + i] = v === -Infinity ? NEG : v;
-      }
-      return true;
+      for (let i = 0; i < src.length; i++) out[at + i] = src[i] === -Infinity ? NEG : src[i];
     };
-    return put(w.start, 0) && put(w.end, K) && put(w.trans, 2 * K) ? out : null;
+    put(w.start, 0);
+    put(w.end, K);
+    put(w.trans, 2 * K);
+    return out;
   }
 
-  /** Emissions of sequences [b0, b1) as float32, or null if any is beyond the safe magnitude. */
-  #emissions(p: Packed, b0: number, b1: number): Float32Array | null {
+  /** Emissions of sequences [b0, b1) as float32 (a view when they are float32 already). */
+  #emissions(p: Packed, b0: number, b1: number): Float32Array {
     const n = p.T * p.K;
     const src = p.emissions.subarray(b0 * n, b1 * n);
-    const out = src instanceof Float32Array ? src : new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i];
-      if (!(Math.abs(v) <= MAX_MAGNITUDE)) return null;
-      if (out !== src) out[i] = v;
-    }
-    return out;
+    return src instanceof Float32Array ? src : Float32Array.from(src);
   }
 
   /** Sequences per chunk: every buffer (and the readback) stays within the device's limits. */
@@ -361,9 +397,9 @@ export class WebGpuBackend implements Backend {
     return Math.max(0, Math.min(p.B, room, this.#rowsX * seqPerGroup));
   }
 
-  #dims(B: number, T: number, K: number, extra: { G?: number; GB?: number; tiles?: number; accumulate?: number } = {}): GPUBuffer {
+  #dims(B: number, T: number, K: number, extra: { G?: number; GB?: number; accumulate?: number } = {}): GPUBuffer {
     const buf = this.#pool.acquire(32, USAGE.UNIFORM | USAGE.COPY_DST, 'webcrf dims');
-    this.#device.queue.writeBuffer(buf, 0, new Uint32Array([B, T, K, extra.G ?? 0, extra.GB ?? 0, extra.tiles ?? 0, extra.accumulate ?? 0, this.#rowsX]));
+    this.#device.queue.writeBuffer(buf, 0, new Uint32Array([B, T, K, extra.G ?? 0, extra.GB ?? 0, extra.accumulate ?? 0, this.#rowsX, 0]));
     return buf;
   }
 
@@ -380,16 +416,16 @@ export class WebGpuBackend implements Backend {
   /**
    * What every op sets up first: the float32 potentials, the kernel layout for K, and the sequences per
    * chunk (`perSeqFloats` per sequence; the potentials and `fixedFloats` once). Null, so the call runs
-   * on the CPU, where the potentials are out of the safe range or not one sequence fits; otherwise the
-   * call's lastKernelMs and lastChunks are reset.
+   * on the CPU, where the chain kernel's workgroup memory would exceed the device's limit or not one
+   * sequence fits; otherwise the call's lastKernelMs and lastChunks are reset.
    */
-  #plan(p: Packed, w: Potentials, perSeqFloats: number, fixedFloats = 0) {
-    const pot = this.#potentials(w);
-    if (!pot) return null;
+  #plan(p: Packed, w: Potentials, chain: keyof typeof CHAIN_MEMORY, perSeqFloats: number, fixedFloats = 0) {
     const lay = layoutFor(p.K);
-    // chain.wgsl keeps 2·WG·TILE running scores plus three WG-long reduction arrays in workgroup memory;
-    // past the device's limit (K > 1536 at the default 16 KiB) the pipeline would be invalid.
-    if (4 * (2 * WG * lay.TILE + 3 * WG) > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
+    // The running scores (2·WG·TILE floats per row kept) and the per-lane accumulators: past the limit
+    // (K > 1536 at the default 16 KiB for the log semiring) the pipeline would be invalid.
+    const mem = CHAIN_MEMORY[chain];
+    if (4 * 2 * WG * lay.TILE * mem.rows + WG * mem.accBytes > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
+    const pot = this.#potentials(w);
     const Bc = this.#chunk(p, perSeqFloats, pot.length + fixedFloats, lay.SEQ);
     if (Bc < 1) return null;
     this.lastKernelMs = null;
@@ -398,18 +434,36 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * What chain.partition and chain.viterbi read for sequences [b0, b1): dims, emissions, lengths and
-   * potentials, uploaded in that order; null (before any upload) if the emissions are out of range.
+   * What every chain kernel binds first for sequences [b0, b1): dims, emissions, lengths, potentials,
+   * the scores it writes and the per-row shifts (E, c) it took out of them.
    */
   #chainInputs(p: Packed, b0: number, b1: number, pot: Float32Array) {
-    const em = this.#emissions(p, b0, b1);
-    if (!em) return null;
+    const B = b1 - b0;
     return {
-      dims: this.#dims(b1 - b0, p.T, p.K),
-      em: this.#upload(em, 'webcrf emissions'),
+      dims: this.#dims(B, p.T, p.K),
+      em: this.#upload(this.#emissions(p, b0, b1), 'webcrf emissions'),
       len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
       pot: this.#upload(pot, 'webcrf potentials'),
+      scores: this.#scratch(4 * B, 'webcrf scores', USAGE.COPY_SRC),
+      norms: this.#scratch(4 * B * p.T * 2, 'webcrf row shifts', USAGE.COPY_SRC),
     };
+  }
+
+  /**
+   * Sequence scores from a chain kernel: its relative float32 result plus every forward row's shifts,
+   * summed in float64 (a float32 sum of T shifts of 1e4 would be off by tenths); -Infinity below THRESH.
+   */
+  #addShifts(out: Float64Array, b0: number, z: Float32Array, norms: Float32Array, p: Packed): void {
+    for (let b = 0; b < z.length; b++) {
+      if (z[b] < THRESH) {
+        out[b0 + b] = -Infinity;
+        continue;
+      }
+      let s: number = z[b];
+      const len = p.lengths[b0 + b];
+      for (let t = 0; t < len; t++) s += norms[(b * p.T + t) * 2] + norms[(b * p.T + t) * 2 + 1];
+      out[b0 + b] = s;
+    }
   }
 
   /** A 2-D grid of at least n workgroups (x ≤ the per-dimension limit; kernels flatten it). */
@@ -482,59 +536,72 @@ export class WebGpuBackend implements Backend {
 
   async #logPartition(p: Packed, w: Potentials): Promise<Float64Array | null> {
     const { T, K } = p;
-    const plan = this.#plan(p, w, T * K + 2);
+    const plan = this.#plan(p, w, 'chain.partition', T * K + 2);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const out = new Float64Array(p.B);
     for (let b0 = 0; b0 < p.B; b0 += Bc) {
       const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
-      const inputs = this.#chainInputs(p, b0, b1, pot);
-      if (!inputs) return null;
-      const bufs = {
-        ...inputs,
-        z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
-      };
+      const bufs = this.#chainInputs(p, b0, b1, pot);
       const rb = new Readback();
-      const at = rb.add(bufs.z, 4 * B);
+      const atZ = rb.add(bufs.scores, 4 * B);
+      const atN = rb.add(bufs.norms, 4 * B * T * 2);
       const progs = [program('logPartition', 'chain.partition', consts, [Math.ceil(B / lay.SEQ), 1],
-        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.z])];
+        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.scores, bufs.norms])];
       const data = await this.#execute('logPartition', progs, rb, Object.values(bufs));
-      const z = new Float32Array(data, at, B);
-      for (let b = 0; b < B; b++) out[b0 + b] = z[b] < THRESH ? -Infinity : z[b];
+      this.#addShifts(out, b0, new Float32Array(data, atZ, B), new Float32Array(data, atN, B * T * 2), p);
     }
     return out;
   }
 
+  async #entropy(p: Packed, w: Potentials): Promise<EntropyResult | null> {
+    const { T, K } = p;
+    const plan = this.#plan(p, w, 'chain.entropy', T * K + 3);
+    if (!plan) return null;
+    const { pot, lay, consts, Bc } = plan;
+    const logZ = new Float64Array(p.B);
+    const entropy = new Float64Array(p.B);
+    for (let b0 = 0; b0 < p.B; b0 += Bc) {
+      const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
+      const bufs = { ...this.#chainInputs(p, b0, b1, pot), h: this.#scratch(4 * B, 'webcrf entropy', USAGE.COPY_SRC) };
+      const rb = new Readback();
+      const atZ = rb.add(bufs.scores, 4 * B);
+      const atN = rb.add(bufs.norms, 4 * B * T * 2);
+      const atH = rb.add(bufs.h, 4 * B);
+      const progs = [program('entropy', 'chain.entropy', consts, [Math.ceil(B / lay.SEQ), 1],
+        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.scores, bufs.norms, bufs.h])];
+      const data = await this.#execute('entropy', progs, rb, Object.values(bufs));
+      this.#addShifts(logZ, b0, new Float32Array(data, atZ, B), new Float32Array(data, atN, B * T * 2), p);
+      entropy.set(new Float32Array(data, atH, B), b0);
+    }
+    return { logZ, entropy };
+  }
+
   async #viterbi(p: Packed, w: Potentials): Promise<ViterbiResult | null> {
     const { T, K } = p;
-    const plan = this.#plan(p, w, T * K + T + 1);
+    const plan = this.#plan(p, w, 'chain.viterbi', T * K + T + 1);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const paths = new Int32Array(p.B * T);
     const scores = new Float64Array(p.B);
     for (let b0 = 0; b0 < p.B; b0 += Bc) {
       const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
-      const inputs = this.#chainInputs(p, b0, b1, pot);
-      if (!inputs) return null;
       const bufs = {
-        ...inputs,
-        score: this.#scratch(4 * B, 'webcrf best score', USAGE.COPY_SRC),
+        ...this.#chainInputs(p, b0, b1, pot),
         back: this.#scratch(4 * B * T * K, 'webcrf backpointers'),
         path: this.#scratch(4 * B * T, 'webcrf paths', USAGE.COPY_SRC),
       };
       const rb = new Readback();
       const atPath = rb.add(bufs.path, 4 * B * T);
-      const atScore = rb.add(bufs.score, 4 * B);
+      const atZ = rb.add(bufs.scores, 4 * B);
+      const atN = rb.add(bufs.norms, 4 * B * T * 2);
       const progs = [program('viterbi', 'chain.viterbi', consts, [Math.ceil(B / lay.SEQ), 1],
-        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.score, bufs.back, bufs.path])];
+        [bufs.dims, bufs.em, bufs.len, bufs.pot, bufs.scores, bufs.norms, bufs.back, bufs.path])];
       const data = await this.#execute('viterbi', progs, rb, Object.values(bufs));
       const got = new Int32Array(data, atPath, B * T);
-      const sc = new Float32Array(data, atScore, B);
       // Positions past a length were never written by the kernel: keep the zeros of `paths`.
-      for (let b = 0; b < B; b++) {
-        paths.set(got.subarray(b * T, b * T + p.lengths[b0 + b]), (b0 + b) * T);
-        scores[b0 + b] = sc[b] < THRESH ? -Infinity : sc[b];
-      }
+      for (let b = 0; b < B; b++) paths.set(got.subarray(b * T, b * T + p.lengths[b0 + b]), (b0 + b) * T);
+      this.#addShifts(scores, b0, new Float32Array(data, atZ, B), new Float32Array(data, atN, B * T * 2), p);
     }
     return { paths, scores };
   }
@@ -542,68 +609,58 @@ export class WebGpuBackend implements Backend {
   async #posteriors(p: Packed, w: Potentials): Promise<Posteriors | null> {
     const { T, K } = p;
     const KK = K * K;
-    const tiles = Math.ceil(KK / WG);
     const groupFloats = Math.max(1, Math.floor(PARTIAL_FLOATS / KK));
-    const plan = this.#plan(p, w, Math.max(T * K + 3, tiles), KK * 2);
+    const plan = this.#plan(p, w, 'chain.fb', T * K + T * 2 + 1, KK * 2);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const logZ = new Float64Array(p.B);
     const unary = new Float32Array(p.B * T * K);
     const transCounts = new Float64Array(KK);
-    const pairScore = new Float64Array(p.B);
     const pots = this.#upload(pot, 'webcrf potentials');
     const counts = this.#scratch(4 * KK, 'webcrf transition counts', USAGE.COPY_SRC);
     try {
       for (let b0 = 0; b0 < p.B; b0 += Bc) {
         const b1 = Math.min(p.B, b0 + Bc), B = b1 - b0;
         const last = b1 === p.B;
-        const em = this.#emissions(p, b0, b1);
-        if (!em) return null;
         let G = Math.min(B, groupFloats, this.#rowsX);
         const GB = Math.ceil(B / G);
         G = Math.ceil(B / GB);
         const bufs = {
-          dims: this.#dims(B, T, K, { G, GB, tiles, accumulate: b0 > 0 ? 1 : 0 }),
-          em: this.#upload(em, 'webcrf emissions'),
+          dims: this.#dims(B, T, K, { G, GB, accumulate: b0 > 0 ? 1 : 0 }),
+          em: this.#upload(this.#emissions(p, b0, b1), 'webcrf emissions'),
           len: this.#upload(p.lengths.subarray(b0, b1), 'webcrf lengths'),
-          z: this.#scratch(4 * B, 'webcrf logZ', USAGE.COPY_SRC),
+          scores: this.#scratch(4 * B, 'webcrf scores', USAGE.COPY_SRC),
+          norms: this.#scratch(4 * 2 * B * T * 2, 'webcrf row shifts', USAGE.COPY_SRC),
           alpha: this.#scratch(4 * B * T * K, 'webcrf alpha → marginals', USAGE.COPY_SRC),
           beta: this.#scratch(4 * B * T * K, 'webcrf beta'),
           partialCounts: this.#scratch(4 * G * KK, 'webcrf partial counts'),
-          partialPair: this.#scratch(4 * B * tiles, 'webcrf partial pair scores'),
-          pair: this.#scratch(4 * B, 'webcrf pair scores', USAGE.COPY_SRC),
         };
         const rb = new Readback();
         const atU = rb.add(bufs.alpha, 4 * B * T * K);
-        const atZ = rb.add(bufs.z, 4 * B);
-        const atP = rb.add(bufs.pair, 4 * B);
+        const atZ = rb.add(bufs.scores, 4 * B);
+        const atN = rb.add(bufs.norms, 4 * B * T * 2);
         const atC = last ? rb.add(counts, 4 * KK) : -1;
-        // In order: a and L = b - e; the marginals (in place over a); pair counts and scores (from the
-        // marginals, L and e); the batch reduction.
+        // In order: a, L = b - e and the row shifts of both directions; the marginals (in place over a);
+        // pair counts (from the marginals, L, e and the backward shifts); the batch reduction.
         const progs = [
           program('forward-backward', 'chain.fb', consts, [Math.ceil(B / lay.SEQ), 2],
-            [bufs.dims, bufs.em, bufs.len, pots, bufs.z, bufs.alpha, bufs.beta]),
+            [bufs.dims, bufs.em, bufs.len, pots, bufs.scores, bufs.norms, bufs.alpha, bufs.beta]),
           program('marginals', 'unary', consts, this.#grid(Math.ceil((B * T) / lay.SEQ)),
             [bufs.dims, bufs.len, bufs.alpha, bufs.beta]),
-          program('pairs', 'pairs', {}, [tiles, G],
-            [bufs.dims, bufs.len, pots, bufs.alpha, bufs.beta, bufs.em, bufs.partialCounts, bufs.partialPair]),
-          program('reduce', 'reduce', {}, this.#grid(Math.ceil((KK + B) / WG)),
-            [bufs.dims, bufs.partialCounts, bufs.partialPair, counts, bufs.pair]),
+          program('pairs', 'pairs', {}, [Math.ceil(KK / WG), G],
+            [bufs.dims, bufs.len, pots, bufs.alpha, bufs.beta, bufs.em, bufs.norms, bufs.partialCounts]),
+          program('reduce', 'reduce', {}, this.#grid(Math.ceil(KK / WG)),
+            [bufs.dims, bufs.partialCounts, counts]),
         ];
         const data = await this.#execute('posteriors', progs, rb, Object.values(bufs));
         unary.set(new Float32Array(data, atU, B * T * K), b0 * T * K);
-        const z = new Float32Array(data, atZ, B);
-        const ps = new Float32Array(data, atP, B);
-        for (let b = 0; b < B; b++) {
-          logZ[b0 + b] = z[b] < THRESH ? -Infinity : z[b];
-          pairScore[b0 + b] = ps[b];
-        }
+        this.#addShifts(logZ, b0, new Float32Array(data, atZ, B), new Float32Array(data, atN, B * T * 2), p);
         if (last) transCounts.set(new Float32Array(data, atC, KK));
       }
     } finally {
       this.#pool.release(pots);
       this.#pool.release(counts);
     }
-    return { logZ, unary, transCounts, pairScore };
+    return { logZ, unary, transCounts };
   }
 }

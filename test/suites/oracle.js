@@ -37,8 +37,14 @@ export function bruteForce(em, w) {
   const paths = enumerate(em, w);
   const K = w.K;
   const L = em.length;
-  const m = Math.max(...paths.map((p) => p.score));
-  const logZ = L === 0 ? 0 : m + Math.log(paths.reduce((a, p) => a + Math.exp(p.score - m), 0));
+  let m = -Infinity, top = -1;
+  paths.forEach((p, i) => { if (p.score > m) { m = p.score; top = i; } });
+  // log Z = m + log1p(rest), rest the mass of every path but the best relative to it: −log p(y) =
+  // (m − score) + log1p(rest) term by term, so the entropy keeps its digits when one path holds nearly
+  // all the mass (−Σ p log p computed as log Z − score would cancel).
+  let rest = 0;
+  paths.forEach((p, i) => { if (i !== top) rest += Math.exp(p.score - m); });
+  const logZ = L === 0 ? 0 : m + Math.log1p(rest);
   const marg = em.map(() => new Array(K).fill(0));
   const pairs = new Array(K * K).fill(0);
   let entropy = 0;
@@ -48,7 +54,7 @@ export function bruteForce(em, w) {
       marg[t][y] += q;
       if (t > 0) pairs[p.path[t - 1] * K + y] += q;
     });
-    if (q > 0) entropy -= q * (p.score - logZ);
+    if (q > 0) entropy += (Math.exp(p.score - m) / (1 + rest)) * (m - p.score + Math.log1p(rest));
   }
   const sorted = [...paths].sort((a, b) => b.score - a.score);
   return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, pairs, entropy: L === 0 ? 0 : entropy, scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
