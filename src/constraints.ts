@@ -86,7 +86,7 @@ export function allowedTransitions(scheme: TaggingScheme, labels: readonly strin
   end: boolean[];
 } {
   const letters: Record<string, string> = { BIO: 'BIO', IOB1: 'BIO', BIOES: 'BIOULES', BIOUL: 'BIOULES', BMES: 'BMES' };
-  if (typeof scheme !== 'string' || !(scheme in letters)) {
+  if (typeof scheme !== 'string' || !Object.hasOwn(letters, scheme)) {
     throw new CRFInputError('scheme', `one of ${Object.keys(letters).join(', ')}`, describe(scheme));
   }
   if (!Array.isArray(labels) || labels.length === 0) throw new CRFInputError('labels', 'a non-empty array of label strings', describe(labels));

@@ -1,10 +1,14 @@
 import type { Backend, BackendName, MemoryUsage, Potentials } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
+import { deviceProblem } from './backends/webgpu.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe } from './errors.js';
-import { entropies, llhGradients, pathScores } from './grad.js';
+import { llhGradients, pathScores } from './grad.js';
 import { type EmissionsInput, type MaskInput, type TagsInput, readEmissions, readMask, readTags } from './inputs.js';
+import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
+import { readOptions } from './options.js';
 import { type Packed, pack, packTags, unpackToLayout } from './pack.js';
+import { potentials, readStateDict } from './parameters.js';
 import { seededRandom } from './rng.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
 
@@ -101,10 +105,13 @@ export interface Gradients {
   transitions: Float32Array;
 }
 
-/** Cells of the k-best table (T·K·k) a decode may ask for: about 0.8 GB of WASM work memory. */
-const KBEST_CELLS = 2 ** 26;
 const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
 const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const;
+/** The option names each public function accepts (anything else is a CRFInputError). */
+export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork'] as const;
+const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
+const MASK_OPTIONS = ['mask'] as const;
+const DECODE_OPTIONS = ['mask', 'topK', 'constraints'] as const;
 
 interface Call {
   p: Packed;
@@ -153,11 +160,11 @@ export class CRF {
    *   `'auto'` falls back instead.
    */
   static async create(numTags: number, options: CRFOptions = {}): Promise<CRF> {
-    if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) {
-      throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
+    if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
+      throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
     }
-    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-    const { batchFirst = true, backend = 'auto', seed, constraints } = options;
+    const o = readOptions(options, 'options', CREATE_OPTIONS);
+    const { batchFirst = true, backend = 'auto', seed, constraints } = o;
     if (typeof batchFirst !== 'boolean') throw new CRFInputError('batchFirst', 'a boolean', describe(batchFirst));
     if (!BACKENDS.includes(backend as (typeof BACKENDS)[number])) {
       throw new CRFInputError('backend', `one of ${BACKENDS.join(', ')}`, describe(backend));
@@ -165,9 +172,10 @@ export class CRF {
     if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
       throw new CRFInputError('seed', 'a finite number', describe(seed));
     }
-    const { device, wasmModule, webgpuMinWork } = options;
-    if (device !== undefined && (device === null || typeof device !== 'object' || typeof (device as { createBuffer?: unknown }).createBuffer !== 'function')) {
-      throw new CRFInputError('device', 'a GPUDevice', describe(device));
+    const { device, wasmModule, webgpuMinWork } = o;
+    if (device !== undefined) {
+      const why = deviceProblem(device);
+      if (why) throw new CRFInputError('device', 'a GPUDevice', `${describe(device)} with ${why}`);
     }
     if (wasmModule !== undefined && !(wasmModule instanceof WebAssembly.Module)) {
       throw new CRFInputError('wasmModule', 'a compiled WebAssembly.Module', describe(wasmModule));
@@ -176,7 +184,7 @@ export class CRF {
       throw new CRFInputError('webgpuMinWork', 'a number ≥ 0', describe(webgpuMinWork));
     }
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
-    const impl = await createBackend(backend, numTags, options);
+    const impl = await createBackend(backend, numTags, o);
     const crf = new CRF(numTags, batchFirst, allowed, impl);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const a of [crf.startTransitions, crf.endTransitions, crf.transitions]) {
@@ -190,26 +198,17 @@ export class CRF {
     return this.#impl.name;
   }
 
-  #potentials(extra: Allowed | null): Potentials {
-    const K = this.numTags;
-    const c = intersect(this.#constraints, extra);
-    const f = (src: Float32Array, ok: Uint8Array | undefined) => {
-      const out = new Float64Array(src.length);
-      for (let i = 0; i < src.length; i++) out[i] = !ok || ok[i] ? src[i] : -Infinity;
-      return out;
-    };
-    return { K, start: f(this.startTransitions, c?.start), end: f(this.endTransitions, c?.end), trans: f(this.transitions, c?.trans) };
-  }
-
+  /**
+   * Reads a call's inputs into arrays this instance owns, in the precision its backend computes in, so
+   * that the kernels, the gold path's score and every later step see the same values.
+   */
   #prepare(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null) {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
-    const em = readEmissions(emissions, this.numTags, this.batchFirst);
+    const w: Potentials = potentials(this, this.numTags, intersect(this.#constraints, extra));
+    const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision);
     const m = readMask(mask, em.B, em.T, this.batchFirst);
     const p = pack(em, m);
-    // Ops read the emissions again after awaiting the backend (the gold path's score, entropy, later
-    // GPU chunks): a caller refilling its buffer meanwhile must not change this call's numbers.
-    if (em.borrowed && p.emissions === em.data) p.emissions = em.data.slice();
-    return { em, mask: m, call: { p, T: em.T, w: this.#potentials(extra) } as Call };
+    return { em, mask: m, call: { p, T: em.T, w } as Call };
   }
 
   #noPath(logZ: Float64Array, p: Packed): void {
@@ -218,12 +217,6 @@ export class CRF {
         throw new CRFInputError('constraints', 'at least one allowed path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`);
       }
     }
-  }
-
-  #options<T extends object>(o: T | undefined, arg: string): Partial<T> {
-    if (o === undefined) return {};
-    if (o === null || typeof o !== 'object') throw new CRFInputError(arg, 'an options object', describe(o));
-    return o;
   }
 
   #reduction(r: unknown): Reduction {
@@ -243,9 +236,14 @@ export class CRF {
     return 1;
   }
 
-  /** Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. */
+  /**
+   * Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. llh is a log
+   * probability: a float32 log Z may round below the best path's score by an ulp, never by more, so
+   * the difference is capped at 0.
+   */
   #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
-    const llh = num.map((s, b) => (p.lengths[b] ? s - logZ[b] : 0));
+    const llh = new Float64Array(p.B);
+    for (let b = 0; b < p.B; b++) llh[b] = p.lengths[b] ? Math.min(0, num[b] - logZ[b]) : 0;
     if (reduction === 'none') return Float32Array.from(llh);
     let sum = 0;
     for (const v of llh) sum += v;
@@ -275,7 +273,7 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
@@ -305,7 +303,7 @@ export class CRF {
     /** Gradients of the reduced log-likelihood (of the sum for `'none'`). */
     grads: Gradients;
   }> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
@@ -352,7 +350,7 @@ export class CRF {
    */
   async decode(emissions: EmissionsInput, options: DecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', DECODE_OPTIONS);
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
@@ -361,12 +359,7 @@ export class CRF {
     const { p } = call;
     if (p.B === 0) return [];
     if (o.topK !== undefined) {
-      // No sequence has more paths than K^length, so a longer list would only cost memory.
-      const k = Math.min(o.topK, this.numTags ** Math.max(0, ...p.lengths));
-      if (p.T * this.numTags * k > KBEST_CELLS) {
-        const most = Math.floor(KBEST_CELLS / (p.T * this.numTags));
-        throw new CRFInputError('topK', `at most ${most} for sequences of ${p.T} steps and ${this.numTags} tags (the k-best table has T·K·k cells)`, describe(o.topK));
-      }
+      const k = this.#kBestSize(p, o.topK);
       const r = await this.#impl.kBest(p, call.w, k);
       // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
       this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p);
@@ -386,6 +379,27 @@ export class CRF {
     const out: number[][] = [];
     for (let b = 0; b < p.B; b++) out.push(Array.from(r.paths.subarray(b * p.T, b * p.T + p.lengths[b])));
     return out;
+  }
+
+  /**
+   * The list size a k-best call runs with: topK, but no more than the K^length paths the longest
+   * sequence has (a longer list would only cost memory); refused when the table or the result would
+   * exceed their bounds, so that a call's memory is bounded before anything is allocated.
+   */
+  #kBestSize(p: Packed, topK: number): number {
+    let longest = 0;
+    for (let b = 0; b < p.B; b++) longest = Math.max(longest, p.lengths[b]);
+    const k = Math.min(topK, this.numTags ** longest);
+    const Kp = Math.ceil(this.numTags / 4) * 4;
+    const most = Math.max(1, Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_KBEST_PATHS / p.B, MAX_KBEST_TAGS / (p.B * p.T))));
+    if (k > most) {
+      throw new CRFInputError(
+        'topK',
+        `at most ${most} for ${p.B} sequences of up to ${p.T} steps and ${this.numTags} tags (the k-best table, T·K·k, is capped at 2^24 cells; the result at 2^20 paths and 2^24 tags)`,
+        describe(topK),
+      );
+    }
+    return k;
   }
 
   /**
@@ -410,7 +424,7 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', MASK_OPTIONS);
     const { call } = this.#prepare(emissions, o.mask);
     if (call.p.B === 0) return new Float32Array(0);
     const logZ = await this.#impl.logPartition(call.p, call.w);
@@ -428,7 +442,7 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', MASK_OPTIONS);
     const { call } = this.#prepare(emissions, o.mask);
     if (call.p.B === 0) return new Float32Array(0);
     const post = await this.#impl.posteriors(call.p, call.w);
@@ -445,12 +459,15 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = this.#options(options, 'options');
+    const o = readOptions(options, 'options', MASK_OPTIONS);
     const { call } = this.#prepare(emissions, o.mask);
     if (call.p.B === 0) return new Float32Array(0);
-    const post = await this.#impl.posteriors(call.p, call.w);
-    this.#noPath(post.logZ, call.p);
-    return Float32Array.from(entropies(call.p, post, call.w));
+    const r = await this.#impl.entropy(call.p, call.w);
+    this.#noPath(r.logZ, call.p);
+    // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
+    const out = new Float32Array(call.p.B);
+    for (let b = 0; b < call.p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), call.p.lengths[b] * Math.log(this.numTags));
+    return out;
   }
 
   /**
@@ -496,46 +513,10 @@ export class CRF {
    *   length or shape, or a value that is not a finite number; the instance is then unchanged.
    */
   loadStateDict(sd: Record<string, unknown>): void {
-    if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
-    const K = this.numTags;
-    const names = 'start_transitions' in sd || 'end_transitions' in sd || 'transitions' in sd
-      ? ['start_transitions', 'end_transitions', 'transitions']
-      : ['start_trans', 'end_trans', 'trans_matrix'];
-    for (const k of Object.keys(sd)) {
-      if (!names.includes(k)) throw new CRFInputError('stateDict', `only the keys ${names.join(', ')}`, `unexpected key ${JSON.stringify(k)}`);
-    }
-    // Accepts a flat array of n numbers or, for the matrix, K rows of K (nested arrays or typed arrays).
-    const read = (name: string, matrix: boolean): Float32Array => {
-      if (!(name in sd)) throw new CRFInputError('stateDict', `key ${name}`, 'it missing');
-      const want = matrix ? `shape [${K}, ${K}]` : `shape [${K}]`;
-      const v = sd[name] as ArrayLike<unknown>;
-      const n = matrix ? K * K : K;
-      if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new CRFInputError(`stateDict.${name}`, want, describe(v));
-      const flat: unknown[] = [];
-      if (matrix && v.length === K && typeof v[0] === 'object') {
-        for (let i = 0; i < K; i++) {
-          const r = v[i] as ArrayLike<unknown>;
-          if (r === null || typeof r !== 'object' || r.length !== K) throw new CRFInputError(`stateDict.${name}`, want, `row ${i}: ${describe(r)}`);
-          for (let j = 0; j < K; j++) flat.push(r[j]);
-        }
-      } else if (v.length === n) {
-        for (let i = 0; i < n; i++) flat.push(v[i]);
-      } else {
-        throw new CRFInputError(`stateDict.${name}`, want, describe(v));
-      }
-      const out = new Float32Array(n);
-      flat.forEach((x, i) => {
-        if (typeof x !== 'number' || !Number.isFinite(x)) throw new CRFInputError(`stateDict.${name}`, `finite numbers in ${want} (at ${i})`, describe(x));
-        out[i] = x;
-      });
-      return out;
-    };
-    const s = read(names[0], false);
-    const e = read(names[1], false);
-    const t = read(names[2], true);
-    this.startTransitions.set(s);
-    this.endTransitions.set(e);
-    this.transitions.set(t);
+    const [start, end, trans] = readStateDict(sd, this.numTags);
+    this.startTransitions.set(start);
+    this.endTransitions.set(end);
+    this.transitions.set(trans);
   }
 
   /**
@@ -548,8 +529,7 @@ export class CRF {
    * @throws CRFInputError for a malformed file, missing, ambiguous or mis-shaped weights, or bad options.
    */
   static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
-    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-    const { prefix, ...rest } = options;
+    const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
     const w = readCRFWeights(bytes, prefix);
     const crf = await CRF.create(w.numTags, rest);
     crf.loadStateDict(w.stateDict);

@@ -1,3 +1,5 @@
+import { typedArrayKind, typedLength } from './typed.js';
+
 /**
  * Thrown for every invalid argument. The message names the argument, what was expected and what
  * was given, e.g. `emissions: expected a finite number at [0][2][1], got NaN`.
@@ -20,17 +22,31 @@ export class CRFInputError extends Error {
 
 /** A short, bounded description of a value for error messages. */
 export function describe(v: unknown): string {
+  try {
+    return describeValue(v);
+  } catch {
+    // A Proxy or a getter that throws: the message must still be built.
+    return 'an object that cannot be inspected';
+  }
+}
+
+function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
   if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name} of length ${(v as unknown as ArrayLike<unknown>).length}`;
+  const kind = typedArrayKind(v);
+  if (kind) return `a ${kind} of length ${typedLength(v as ArrayBufferView)}`;
+  if (ArrayBuffer.isView(v)) return 'a DataView';
   if (typeof v === 'function') return 'a function';
   return `an object (${Object.prototype.toString.call(v).slice(8, -1)})`;
 }
 
-export function shapeStr(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+/** A shape for error messages, bounded: a hostile 2M-entry shape must not become a 6 MB message. */
+export function shapeStr(shape: ArrayLike<unknown>): string {
+  const n = shape.length;
+  const shown = Array.from({ length: Math.min(n, 6) }, (_, i) => (typeof shape[i] === 'number' ? String(shape[i]) : describe(shape[i])));
+  return `[${shown.join(', ')}${n > 6 ? `, … (${n} dimensions)` : ''}]`;
 }

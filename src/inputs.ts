@@ -1,13 +1,16 @@
 import { CRFInputError, describe, shapeStr } from './errors.js';
+import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
+import { typedArrayKind, typedLength } from './typed.js';
 
 /**
  * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
- * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite.
+ * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite
+ * and within ±1e20.
  */
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
   | {
-    /** Row-major values, `d0 · d1 · K` of them (a `Float32Array` is read without a copy). */
+    /** Row-major values, `d0 · d1 · K` of them (read once, into a copy the CRF owns). */
     data: Float32Array | Float64Array | ArrayLike<number>;
     /** `[d0, d1, K]`. */
     shape: readonly number[];
@@ -35,13 +38,31 @@ export type MaskInput =
     shape: readonly number[];
   };
 
-interface Flat<T> {
+/**
+ * An input tensor whose shape is known and checked, and whose values have not been read yet. Every
+ * value is read exactly once (by `typed` in bulk or by `each`): a getter or a Proxy cannot hand one
+ * value to the checks and another to the kernels.
+ */
+interface Source {
   shape: number[];
-  data: ArrayLike<T>;
+  /** Number of values: the product of `shape`, at most MAX_VALUES. */
+  n: number;
+  /** A genuine typed array of exactly n values (read through its internal slots), or null. */
+  typed: (ArrayBufferView & ArrayLike<number | bigint>) | null;
+  /** Calls `put` once per value in row-major order (also for `typed`). */
+  each(put: (v: unknown, i: number) => void): void;
 }
 
-function isShaped(x: unknown): x is { data: ArrayLike<unknown>; shape: readonly number[] } {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && 'data' in x && 'shape' in x;
+export function isShaped(x: unknown): x is { data: unknown; shape: unknown } {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x;
+}
+
+function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';
+}
+
+function lengthOf(v: ArrayLike<unknown>): number {
+  return typedArrayKind(v) ? typedLength(v as unknown as ArrayBufferView) : v.length;
 }
 
 function indexPath(flat: number, shape: readonly number[]): string {
@@ -53,118 +74,194 @@ function indexPath(flat: number, shape: readonly number[]): string {
   return idx.map((i) => `[${i}]`).join('');
 }
 
-/** Reads nested arrays or `{data, shape}` of the given rank, rejecting ragged or mis-shaped input. */
-function flatten<T>(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean): Flat<T> {
+function count(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Reads the shape of nested arrays or `{data, shape}` of the given rank, lets `check` reject it, and
+ * bounds the values to read by MAX_VALUES, all before a single value is read: the work of a call is
+ * bounded by the data given, never by a claimed dimension.
+ */
+function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
   if (isShaped(x)) {
-    const { data, shape } = x;
-    if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(shape));
-    if (shape.length !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(Array.from(shape))}`);
-    for (const s of shape) {
-      if (!Number.isInteger(s) || s < 0) throw new CRFInputError(arg, 'non-negative integer dimensions', `shape ${shapeStr(Array.from(shape))}`);
+    const { data, shape: rawShape } = x;
+    if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
+    const len = lengthOf(rawShape);
+    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}`);
+    const shape: number[] = [];
+    for (let d = 0; d < rank; d++) {
+      const s = rawShape[d];
+      if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
+        throw new CRFInputError(arg, 'non-negative integer dimensions', `shape ${shapeStr([...shape, s])}`);
+      }
+      shape.push(s);
     }
-    if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<unknown>).length !== 'number') {
-      throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
+    check(shape, true);
+    const n = count(shape);
+    if (n > MAX_VALUES) throw new CRFInputError(arg, `at most ${MAX_VALUES} values (2^28) per call; split the batch`, `shape ${shapeStr(shape)}`);
+    const kind = typedArrayKind(data);
+    if (kind) {
+      const typed = data as ArrayBufferView & ArrayLike<number | bigint>;
+      const got = typedLength(typed);
+      if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${got}`);
+      return { shape, n, typed, each: (put) => { for (let i = 0; i < n; i++) put(typed[i], i); } };
     }
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(Array.from(shape))}`, `length ${data.length}`);
-    return { shape: Array.from(shape), data: data as ArrayLike<T> };
+    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
+    const got = data.length;
+    if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
+    return { shape, n, typed: null, each: (put) => { for (let i = 0; i < n; i++) put(data[i], i); } };
   }
-  if (x === null || typeof x !== 'object' || typeof (x as ArrayLike<unknown>).length !== 'number') {
-    throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, describe(x));
-  }
+  if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, describe(x));
   const shape: number[] = [];
   let probe: unknown = x;
   for (let d = 0; d < rank; d++) {
-    if (probe === null || typeof probe !== 'object' || typeof (probe as ArrayLike<unknown>).length !== 'number') {
-      throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}`);
-    }
-    const len = (probe as ArrayLike<unknown>).length;
+    if (!isArrayLike(probe)) throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}`);
+    const len = lengthOf(probe);
     shape.push(len);
     if (len === 0) {
       if (d === 0 && allowEmptyOuter) {
         while (shape.length < rank) shape.push(0);
-        return { shape, data: [] };
+        check(shape, false);
+        return { shape, n: 0, typed: null, each: () => {} };
       }
       throw new CRFInputError(arg, `non-empty dimension ${d}`, `an empty array (shape so far ${shapeStr(shape)})`);
     }
-    probe = (probe as ArrayLike<unknown>)[0];
+    probe = probe[0];
   }
-  const out: T[] = [];
-  const walk = (v: unknown, d: number, path: string) => {
-    if (d === rank) {
-      if (v !== null && typeof v === 'object') throw new CRFInputError(arg, `rank ${rank}`, `a deeper array at ${path}`);
-      out.push(v as T);
-      return;
-    }
-    if (v === null || typeof v !== 'object' || typeof (v as ArrayLike<unknown>).length !== 'number') {
-      throw new CRFInputError(arg, `an array of length ${shape[d]} at ${path}`, describe(v));
-    }
-    const a = v as ArrayLike<unknown>;
-    if (a.length !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${path}`, `length ${a.length} (ragged)`);
-    for (let i = 0; i < a.length; i++) walk(a[i], d + 1, `${path}[${i}]`);
+  check(shape, false);
+  const n = count(shape);
+  if (n > MAX_VALUES) throw new CRFInputError(arg, `at most ${MAX_VALUES} values (2^28) per call; split the batch`, `shape ${shapeStr(shape)}`);
+  return {
+    shape, n, typed: null,
+    each(put) {
+      let i = 0;
+      const walk = (v: unknown, d: number, path: string) => {
+        if (d === rank) {
+          if (v !== null && typeof v === 'object') throw new CRFInputError(arg, `rank ${rank}`, `a deeper array at ${path}`);
+          put(v, i++);
+          return;
+        }
+        if (!isArrayLike(v)) throw new CRFInputError(arg, `an array of length ${shape[d]} at ${path}`, describe(v));
+        const len = lengthOf(v);
+        if (len !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${path}`, `length ${len} (ragged)`);
+        for (let k = 0; k < len; k++) walk(v[k], d + 1, `${path}[${k}]`);
+      };
+      walk(x, 0, '');
+    },
   };
-  walk(x, 0, '');
-  return { shape, data: out };
 }
 
-/** Dense emissions, always batch-first `[B, T, K]`. */
+/**
+ * Finite numbers of a tensor of the given rank (nested arrays or `{data, shape}`), each read once into
+ * a Float64Array; `check` sees the shape before any value is read.
+ */
+export function readFinite(x: unknown, rank: number, arg: string, check: (shape: number[]) => void = () => {}): { shape: number[]; data: Float64Array } {
+  const src = source(x, rank, arg, true, (shape) => check(shape));
+  const data = new Float64Array(src.n);
+  src.each((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
+    data[i] = v;
+  });
+  return { shape: src.shape, data };
+}
+
+/** Reads a tensor's values once (see {@link readFinite}); each passes through `put`. */
+export function readEach(x: unknown, rank: number, arg: string, check: (shape: number[]) => void, put: (v: unknown, i: number, shape: number[]) => void): number[] {
+  const src = source(x, rank, arg, true, (shape) => check(shape));
+  src.each((v, i) => put(v, i, src.shape));
+  return src.shape;
+}
+
+/** The rank a nested array or `{data, shape}` claims (from its shape, or the depth of its first elements). */
+export function claimedRank(x: unknown, most: number): number {
+  if (isShaped(x)) return isArrayLike(x.shape) ? lengthOf(x.shape) : -1;
+  let d = 0;
+  let probe: unknown = x;
+  while (d < most && isArrayLike(probe)) {
+    d++;
+    probe = lengthOf(probe) > 0 ? probe[0] : undefined;
+  }
+  return d;
+}
+
+/** Dense emissions, always batch-first `[B, T, K]`, in an array the CRF owns. */
 export interface DenseEmissions {
   B: number;
   T: number;
   K: number;
   data: Float32Array | Float64Array;
-  /** True when `data` is the caller's own array (batch-first typed input, read without a copy). */
-  borrowed: boolean;
 }
 
-/**
- * True when every value is a finite number. For typed arrays a running `v * 0` sum turns NaN at the
- * first NaN or ±Infinity, which costs far less per element than a branch with Number.isFinite.
- */
-function allFinite(data: ArrayLike<unknown>, n: number): boolean {
-  if (data instanceof Float32Array || data instanceof Float64Array) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += data[i] * 0;
-    return s === 0;
+/** Where the backend computes: the emissions (and parameters) are rounded to it before anything reads them. */
+export type Precision = 'float32' | 'float64';
+
+/** Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or -1. */
+function firstOutOfRange(a: Float32Array | Float64Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) return i;
   }
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-  }
-  return true;
+  return -1;
 }
 
-export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean): DenseEmissions {
-  const { shape, data } = flatten<number>(x, 3, 'emissions', batchFirst);
-  const [d0, d1, k] = shape;
-  const B = batchFirst ? d0 : d1;
-  const T = batchFirst ? d1 : d0;
+function rangeError(arg: string, v: unknown, at: string): CRFInputError {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
+  }
+  return new CRFInputError(arg, `a finite number at ${at}`, describe(v));
+}
+
+/** `[d0, d1, ·]` batch-first (b, t) of the flat row index r of an input in the given layout. */
+function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
+  return batchFirst ? r : (r % B) * T + Math.floor(r / B);
+}
+
+export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean, precision: Precision): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
-  if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
-  if (k !== K && !(B === 0 && !isShaped(x))) {
-    throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
-  }
+  let B = 0, T = 0;
+  const src = source(x, 3, 'emissions', batchFirst, (shape, shaped) => {
+    const [d0, d1, k] = shape;
+    B = batchFirst ? d0 : d1;
+    T = batchFirst ? d1 : d0;
+    if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
+    if (k !== K && !(B === 0 && !shaped)) {
+      throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
+    }
+  });
   const n = B * T * K;
-  const out = data instanceof Float32Array || data instanceof Float64Array ? (batchFirst ? data : new (data.constructor as Float32ArrayConstructor)(n)) : new Float64Array(n);
-  if (!allFinite(data, n)) {
-    for (let i = 0; i < n; i++) {
-      const v = data[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new CRFInputError('emissions', `a finite number at ${indexPath(i, shape)}`, describe(v));
-      }
-    }
+  let data: Float32Array | Float64Array;
+  const kind = src.typed ? typedArrayKind(src.typed) : null;
+  if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
+    throw new CRFInputError('emissions', 'numbers (not BigInt values)', `a ${kind}`);
   }
-  if (out !== data) {
-    if (batchFirst) for (let i = 0; i < n; i++) out[i] = data[i];
-    else for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-      const src = (t * B + b) * K, dst = (b * T + t) * K;
-      for (let j = 0; j < K; j++) out[dst + j] = data[src + j];
+  if (src.typed) {
+    // One bulk copy (a memcpy for Float32Array), checked afterwards: the copy is what gets computed on.
+    data = kind === 'Float32Array' ? new Float32Array(n) : new Float64Array(n);
+    data.set(src.typed as ArrayLike<number>);
+    const bad = firstOutOfRange(data);
+    if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
+    if (!batchFirst) {
+      const t = new (data instanceof Float32Array ? Float32Array : Float64Array)(n);
+      for (let r = 0; r < B * T; r++) t.set(data.subarray(r * K, (r + 1) * K), rowOf(r, B, T, false) * K);
+      data = t;
     }
+  } else {
+    const out = new Float64Array(n);
+    src.each((v, i) => {
+      if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) throw rangeError('emissions', v, indexPath(i, src.shape));
+      out[rowOf(Math.floor(i / K), B, T, batchFirst) * K + (i % K)] = v;
+    });
+    data = out;
   }
-  return { B, T, K, data: out, borrowed: out === data };
+  if (precision === 'float32' && data instanceof Float64Array) data = Float32Array.from(data);
+  return { B, T, K, data };
 }
 
 function checkDims(arg: string, shape: number[], B: number, T: number, batchFirst: boolean) {
+  if (B === 0 && shape[0] === 0) return;
   const want = batchFirst ? [B, T] : [T, B];
   if (shape[0] !== want[0] || shape[1] !== want[1]) {
     throw new CRFInputError(arg, `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
@@ -175,36 +272,29 @@ function checkDims(arg: string, shape: number[], B: number, T: number, batchFirs
 export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean): Uint8Array {
   const out = new Uint8Array(B * T);
   if (x === undefined || x === null) return out.fill(1);
-  const { shape, data } = flatten<unknown>(x, 2, 'mask', true);
-  if (!(B === 0 && shape[0] === 0)) checkDims('mask', shape, B, T, batchFirst);
-  for (let i = 0; i < B * T; i++) {
-    const v = data[i];
+  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst));
+  src.each((v, i) => {
     let bit: number;
     if (v === true || v === 1) bit = 1;
     else if (v === false || v === 0) bit = 0;
-    else throw new CRFInputError('mask', `0, 1, true or false at ${indexPath(i, shape)}`, describe(v));
-    const b = batchFirst ? Math.floor(i / T) : i % B;
-    const t = batchFirst ? i % T : Math.floor(i / B);
-    out[b * T + t] = bit;
-  }
+    else throw new CRFInputError('mask', `0, 1, true or false at ${indexPath(i, src.shape)}`, describe(v));
+    out[rowOf(i, B, T, batchFirst)] = bit;
+  });
   return out;
 }
 
 /** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
 export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Int32Array {
-  const { shape, data } = flatten<unknown>(x, 2, 'tags', true);
-  if (!(B === 0 && shape[0] === 0)) checkDims('tags', shape, B, T, batchFirst);
+  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst));
   const out = new Int32Array(B * T);
-  for (let i = 0; i < B * T; i++) {
-    const b = batchFirst ? Math.floor(i / T) : i % B;
-    const t = batchFirst ? i % T : Math.floor(i / B);
-    if (!mask[b * T + t]) continue;
-    const v = data[i];
+  src.each((v, i) => {
+    const at = rowOf(i, B, T, batchFirst);
+    if (!mask[at]) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= K) {
-      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, shape)}`, describe(v));
+      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(v));
     }
-    out[b * T + t] = v;
-  }
+    out[at] = v;
+  });
   return out;
 }
 
@@ -216,13 +306,12 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
  * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array, or a non-number `padValue`.
  */
 export function maskFromTags(tags: ArrayLike<ArrayLike<number>>, padValue = -1): boolean[][] {
-  const { shape, data } = flatten<unknown>(tags, 2, 'tags', true);
   if (typeof padValue !== 'number') throw new CRFInputError('padValue', 'a number', describe(padValue));
-  const out: boolean[][] = [];
-  for (let i = 0; i < shape[0]; i++) {
-    const row: boolean[] = [];
-    for (let j = 0; j < shape[1]; j++) row.push(data[i * shape[1] + j] !== padValue);
-    out.push(row);
-  }
+  const src = source(tags, 2, 'tags', true, () => {});
+  const [d0, d1] = src.shape;
+  const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
+  src.each((v, i) => {
+    out[Math.floor(i / d1)][i % d1] = v !== padValue;
+  });
   return out;
 }

@@ -17,7 +17,9 @@ export interface Packed {
 }
 
 export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
-  const { B, T, K, data } = em;
+  const { B, K, data } = em;
+  // An empty batch may claim any length; nothing below may loop over it.
+  const T = B === 0 ? 1 : em.T;
   const lengths = new Int32Array(B);
   let prefix = true;
   let Tp = 0;
@@ -38,7 +40,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
     return { B, T, K, emissions: data, lengths, positions };
   }
   Tp = Math.max(Tp, 1);
-  const emissions = new (data.constructor as Float64ArrayConstructor)(B * Tp * K);
+  const emissions = data instanceof Float32Array ? new Float32Array(B * Tp * K) : new Float64Array(B * Tp * K);
   const positions = new Int32Array(B * Tp).fill(-1);
   for (let b = 0; b < B; b++) {
     let n = 0;

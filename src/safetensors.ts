@@ -1,5 +1,8 @@
 import type { CRFOptions } from './crf.js';
 import { CRFInputError, describe, shapeStr } from './errors.js';
+import { MAX_VALUES } from './limits.js';
+import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES, parameterValue } from './parameters.js';
+import { viewBytes } from './typed.js';
 
 /**
  * A reader and writer for Hugging Face's safetensors format, the way PyTorch weights travel:
@@ -44,6 +47,8 @@ export interface SafetensorsFile {
 /** Header sizes beyond this are refused, as the reference implementation does (100 MB). */
 const MAX_HEADER = 100_000_000;
 const MAX_DEPTH = 64;
+/** Largest data section {@link writeSafetensors} builds in one Uint8Array. */
+const MAX_FILE_BYTES = 2 ** 31;
 
 function bad(what: string, given: string): CRFInputError {
   return new CRFInputError('safetensors', what, given);
@@ -62,20 +67,26 @@ function parseJson(src: string): Json {
     while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++;
   };
   const num = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  // Runs of plain characters are sliced whole (a character at a time, a 90 MB string took seconds and
+  // gigabytes); only escapes are handled one by one.
+  const plain = /[^"\\\x00-\x1f]*/y;
+  const simple: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
   const str = (): string => {
     i++;
-    let out = '';
+    const parts: string[] = [];
     for (;;) {
+      plain.lastIndex = i;
+      plain.exec(src);
+      if (plain.lastIndex > i) parts.push(src.slice(i, plain.lastIndex));
+      i = plain.lastIndex;
       if (i >= src.length) throw bad('a valid JSON header', `an unterminated string ${where()}`);
       const c = src.charCodeAt(i);
-      if (c === 0x22) { i++; return out; }
+      if (c === 0x22) { i++; return parts.join(''); }
       if (c < 0x20) throw bad('a valid JSON header', `a raw control character in a string ${where()}`);
-      if (c !== 0x5c) { out += src[i++]; continue; }
       const e = src[i + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-      if (e !== undefined && e in simple) { out += simple[e]; i += 2; continue; }
+      if (e !== undefined && Object.hasOwn(simple, e)) { parts.push(simple[e]); i += 2; continue; }
       if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6))) {
-        out += String.fromCharCode(parseInt(src.slice(i + 2, i + 6), 16));
+        parts.push(String.fromCharCode(parseInt(src.slice(i + 2, i + 6), 16)));
         i += 6;
         continue;
       }
@@ -135,10 +146,10 @@ function parseJson(src: string): Json {
 }
 
 function toBytes(input: unknown): Uint8Array {
-  if (input instanceof Uint8Array) return input;
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  throw new CRFInputError('bytes', 'a Uint8Array, ArrayBuffer or other ArrayBufferView holding a safetensors file', describe(input));
+  const bytes = viewBytes(input);
+  if (bytes === 'detached') throw new CRFInputError('bytes', 'a buffer that is still readable', 'a detached ArrayBuffer (transferred to a worker or another owner)');
+  if (!bytes) throw new CRFInputError('bytes', 'a Uint8Array, ArrayBuffer or other ArrayBufferView holding a safetensors file', describe(input));
+  return bytes;
 }
 
 /**
@@ -198,11 +209,11 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferVi
     }
     const shape = v.get('shape');
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(`${at}: a shape of non-negative integers`, Array.isArray(shape) ? `[${shape.map((d) => describe(d)).join(', ')}]` : describe(shape));
+      throw bad(`${at}: a shape of non-negative integers`, Array.isArray(shape) ? shapeStr(shape) : describe(shape));
     }
     const offs = v.get('data_offsets');
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(`${at}: data_offsets [begin, end] of non-negative integers`, Array.isArray(offs) ? `[${offs.map((d) => describe(d)).join(', ')}]` : describe(offs));
+      throw bad(`${at}: data_offsets [begin, end] of non-negative integers`, Array.isArray(offs) ? shapeStr(offs) : describe(offs));
     }
     const [begin, end] = offs as number[];
     if (end < begin) throw bad(`${at}: data_offsets with begin ≤ end`, `[${begin}, ${end}]`);
@@ -305,6 +316,7 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
     const shape = Array.from(t.shape);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new CRFInputError(`tensors.${name}.shape`, 'non-negative integers', shapeStr(shape));
     const n = shape.reduce((a, b) => a * b, 1);
+    if (n > MAX_VALUES) throw new CRFInputError(`tensors.${name}.shape`, `at most ${MAX_VALUES} values (2^28) per tensor`, shapeStr(shape));
     if (t.data === null || typeof t.data !== 'object' || t.data.length !== n) {
       throw new CRFInputError(`tensors.${name}.data`, `${n} values for shape ${shapeStr(shape)}`, describe(t.data));
     }
@@ -313,6 +325,7 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
     parts.push({ dtype, data: t.data, begin: offset });
     offset += n * size;
   }
+  if (offset > MAX_FILE_BYTES) throw new CRFInputError('tensors', `at most ${MAX_FILE_BYTES} bytes of data (2^31)`, `${offset} bytes`);
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + padded + offset);
@@ -333,8 +346,8 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
   return out;
 }
 
-const PYTORCH_CRF = ['start_transitions', 'end_transitions', 'transitions'] as const;
-const TORCHCRF = ['start_trans', 'end_trans', 'trans_matrix'] as const;
+const PYTORCH_CRF = PYTORCH_CRF_NAMES;
+const TORCHCRF = TORCHCRF_NAMES;
 
 /** Options of `CRF.fromSafetensors`: a key prefix, and every option `CRF.create` takes. */
 export interface FromSafetensorsOptions extends CRFOptions {
@@ -368,7 +381,7 @@ function listNames(names: Iterable<string>): string {
 
 /**
  * Finds a CRF's weights (pytorch-crf or TorchCRF names, optionally under a prefix) in a safetensors
- * file and checks their shapes (`[K]`, `[K]`, `[K, K]`) and values (finite in float32).
+ * file and checks their shapes (`[K]`, `[K]`, `[K, K]`) and values (float32 within ±1e20, or -Infinity).
  * @throws CRFInputError for a malformed file, missing or ambiguous weights, bad shapes or values.
  */
 export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView, prefix?: string): CRFWeights {
@@ -420,11 +433,11 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
   if (tr.t.shape.length !== 2 || tr.t.shape[0] !== K || tr.t.shape[1] !== K) {
     throw new CRFInputError(`safetensors ${tr.key}`, `shape [${K}, ${K}] as ${s.key} is [${K}]`, `shape ${shapeStr(tr.t.shape)}`);
   }
+  // The same rule as loadStateDict (float32 within ±1e20, or -Infinity = forbidden): what one accepts
+  // the other reads back.
   const f32 = (x: { key: string; values: Float64Array }) => {
-    const out = Float32Array.from(x.values);
-    out.forEach((v, i) => {
-      if (!Number.isFinite(v)) throw new CRFInputError(`safetensors ${x.key}`, `finite values in float32 (at flat index ${i})`, describe(x.values[i]));
-    });
+    const out = new Float32Array(x.values.length);
+    for (let i = 0; i < out.length; i++) out[i] = parameterValue(x.values[i], `safetensors ${x.key}`, `flat index ${i}`);
     return out;
   };
   return { numTags: K, stateDict: { start_transitions: f32(s), end_transitions: f32(e), transitions: f32(tr) } };

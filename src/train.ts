@@ -1,4 +1,7 @@
 import { CRFInputError, describe, shapeStr } from './errors.js';
+import { claimedRank, readEach, readFinite } from './inputs.js';
+import { MAX_LOSSES } from './limits.js';
+import { readOptions } from './options.js';
 
 /**
  * Training utilities that mirror PyTorch's: an Adam optimizer, gradient-norm clipping, token-level
@@ -62,8 +65,7 @@ export interface AdamOptions {
  * adam.step(grads); // extra keys such as `emissions` are ignored
  */
 export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float64Array>> {
-  /** The learning rate; may be changed between steps (a schedule). */
-  lr: number;
+  #lr = 0;
   /** [β1, β2]. */
   readonly betas: readonly [number, number];
   /** Term added to the denominator for numerical stability. */
@@ -98,9 +100,9 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
         throw new CRFInputError(`params.${k}`, 'a Float32Array or Float64Array (updated in place)', describe(a));
       }
     }
-    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false } = options;
-    this.lr = finiteNumber(lr, 'lr', 'a finite number ≥ 0', (x) => x >= 0);
+    const o = readOptions(options, 'options', ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
+    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false } = o;
+    this.lr = lr;
     if (!isArrayLike(betas) || betas.length !== 2) throw new CRFInputError('betas', 'a pair [β1, β2]', describe(betas));
     const b1 = finiteNumber(betas[0], 'betas[0]', 'a number in [0, 1)', (x) => x >= 0 && x < 1);
     const b2 = finiteNumber(betas[1], 'betas[1]', 'a number in [0, 1)', (x) => x >= 0 && x < 1);
@@ -119,6 +121,23 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
     }
   }
 
+  /**
+   * The learning rate, a finite number ≥ 0; may be changed between steps (a schedule).
+   * @throws CRFInputError when set to anything else.
+   */
+  get lr(): number {
+    return this.#lr;
+  }
+
+  /**
+   * Sets the learning rate for the next steps.
+   * @param v a finite number ≥ 0.
+   * @throws CRFInputError for anything else; the rate is then unchanged.
+   */
+  set lr(v: number) {
+    this.#lr = finiteNumber(v, 'lr', 'a finite number ≥ 0', (x) => x >= 0);
+  }
+
   /** How many steps have been taken (torch's `state['step']`). */
   get stepCount(): number {
     return this.#t;
@@ -132,26 +151,22 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
    */
   step(grads: GradRecord<P>): void {
     if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record of gradient arrays', describe(grads));
-    for (const [k, p] of this.#params) {
-      const g = (grads as Record<string, unknown>)[k];
-      if (!isArrayLike(g)) throw new CRFInputError(`grads.${k}`, `an array of length ${p.length} (one per parameter)`, describe(g));
-      if (g.length !== p.length) throw new CRFInputError(`grads.${k}`, `length ${p.length}`, `length ${g.length}`);
-      for (let i = 0; i < g.length; i++) {
-        if (typeof g[i] !== 'number' || !Number.isFinite(g[i])) throw new CRFInputError(`grads.${k}`, `a finite number at [${i}]`, describe(g[i]));
-      }
-    }
+    // Each gradient value is read once, into a copy that is checked and then used.
+    const copies = this.#params.map(([k, p]) => readGradient((grads as Record<string, unknown>)[k], `grads.${k}`, p.length));
     this.#t += 1;
     const [b1, b2] = this.betas;
     const bc1 = 1 - b1 ** this.#t;
     const bc2Sqrt = Math.sqrt(1 - b2 ** this.#t);
     const stepSize = this.lr / bc1;
     const sign = this.maximize ? -1 : 1;
-    for (const [k, p] of this.#params) {
-      const g = (grads as Record<string, ArrayLike<number>>)[k];
+    this.#params.forEach(([k, p], n) => {
+      const g = copies[n];
       const m = this.#m.get(k)!;
       const v = this.#v.get(k)!;
       const vMax = this.#vMax.get(k);
       for (let i = 0; i < p.length; i++) {
+        // A −Infinity parameter is a forbidden transition (its gradient is 0): it stays forbidden.
+        if (p[i] === -Infinity) continue;
         const gi = sign * g[i] + this.weightDecay * p[i];
         m[i] = b1 * m[i] + (1 - b1) * gi;
         v[i] = b2 * v[i] + (1 - b2) * gi * gi;
@@ -159,8 +174,22 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
         if (vMax) second = vMax[i] = Math.max(vMax[i], v[i]);
         p[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + this.eps);
       }
-    }
+    });
   }
+}
+
+/** n finite numbers of `g`, each read once into a Float64Array, or CRFInputError naming `arg`. */
+function readGradient(g: unknown, arg: string, n: number | null): Float64Array {
+  if (!isArrayLike(g)) throw new CRFInputError(arg, n === null ? 'an array of numbers' : `an array of length ${n} (one per parameter)`, describe(g));
+  const len = g.length;
+  if (n !== null && len !== n) throw new CRFInputError(arg, `length ${n}`, `length ${describe(len)}`);
+  const out = new Float64Array(len);
+  for (let i = 0; i < len; i++) {
+    const v = g[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at [${i}]`, describe(v));
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Options of {@link clipGradNorm}. */
@@ -192,32 +221,35 @@ export function clipGradNorm<G extends { [K in keyof G]: MutableNumbers }>(
 ): number {
   if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record or array of gradient arrays', describe(grads));
   finiteNumber(maxNorm, 'maxNorm', 'a finite number ≥ 0', (x) => x >= 0);
-  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-  const { normType = 2 } = options;
+  const { normType = 2 } = readOptions(options, 'options', ['normType']);
   if (typeof normType !== 'number' || !(normType > 0)) throw new CRFInputError('normType', 'a number > 0 or Infinity', describe(normType));
   const entries: [string, MutableNumbers][] = Array.isArray(grads)
     ? grads.map((g, i) => [`[${i}]`, g])
     : Object.entries(grads as Record<string, MutableNumbers>);
-  for (const [k, g] of entries) {
+  const values = entries.map(([k, g]) => {
+    const arg = `grads${k.startsWith('[') ? k : '.' + k}`;
     if (!(g instanceof Float32Array) && !(g instanceof Float64Array) && !Array.isArray(g)) {
-      throw new CRFInputError(`grads${k.startsWith('[') ? k : '.' + k}`, 'a Float32Array, Float64Array or number[] (scaled in place)', describe(g));
+      throw new CRFInputError(arg, 'a Float32Array, Float64Array or number[] (scaled in place)', describe(g));
     }
-    for (let i = 0; i < g.length; i++) {
-      if (typeof g[i] !== 'number' || !Number.isFinite(g[i])) {
-        throw new CRFInputError(`grads${k.startsWith('[') ? k : '.' + k}`, `a finite number at [${i}]`, describe(g[i]));
-      }
-    }
-  }
-  let total = 0;
-  if (normType === Infinity) {
-    for (const [, g] of entries) for (let i = 0; i < g.length; i++) total = Math.max(total, Math.abs(g[i]));
-  } else {
-    for (const [, g] of entries) for (let i = 0; i < g.length; i++) total += Math.abs(g[i]) ** normType;
-    total = total ** (1 / normType);
+    return readGradient(g, arg, null);
+  });
+  // The norm of x/s times s, with s the power of two at or below the largest |x| (dividing by it is
+  // exact): no power of a finite gradient overflows (3e200 squared would) or underflows to a zero norm.
+  let top = 0;
+  for (const g of values) for (let i = 0; i < g.length; i++) top = Math.max(top, Math.abs(g[i]));
+  let total = top;
+  if (top > 0 && normType !== Infinity) {
+    const s = 2 ** Math.floor(Math.log2(top));
+    let sum = 0;
+    for (const g of values) for (let i = 0; i < g.length; i++) sum += (Math.abs(g[i]) / s) ** normType;
+    total = s * sum ** (1 / normType);
   }
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
-    for (const [, g] of entries) for (let i = 0; i < g.length; i++) g[i] *= coef;
+    entries.forEach(([, g], n) => {
+      const v = values[n];
+      for (let i = 0; i < v.length; i++) g[i] = v[i] * coef;
+    });
   }
   return total;
 }
@@ -262,45 +294,6 @@ export interface CrossEntropyResult<L> {
   grad: Float32Array;
 }
 
-function readShaped(x: unknown, ranks: readonly number[], arg: string, what: string): { shape: number[]; data: ArrayLike<unknown> } {
-  if (x !== null && typeof x === 'object' && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x) {
-    const { data, shape } = x as { data: unknown; shape: unknown };
-    if (!isArrayLike(shape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(shape));
-    const s = Array.from(shape as ArrayLike<unknown>);
-    if (!s.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-      throw new CRFInputError(arg, 'non-negative integer dimensions', `shape [${s.map(String).join(', ')}]`);
-    }
-    if (!ranks.includes(s.length)) throw new CRFInputError(arg, `${what}`, `shape ${shapeStr(s as number[])}`);
-    const n = (s as number[]).reduce((a, b) => a * b, 1);
-    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
-    if (data.length !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(s as number[])}`, `length ${data.length}`);
-    return { shape: s as number[], data };
-  }
-  if (!isArrayLike(x)) throw new CRFInputError(arg, `${what} (nested arrays or {data, shape})`, describe(x));
-  // The rank of nested input is read off its first elements; every row is then checked against it.
-  const shape: number[] = [];
-  let probe: unknown = x;
-  while (isArrayLike(probe) && typeof probe !== 'string') {
-    shape.push(probe.length);
-    if (probe.length === 0) break;
-    probe = probe[0];
-  }
-  if (!ranks.includes(shape.length)) throw new CRFInputError(arg, `${what}`, `a nested array of rank ${shape.length}`);
-  const out: unknown[] = [];
-  const walk = (v: unknown, d: number, path: string) => {
-    if (d === shape.length) {
-      if (v !== null && typeof v === 'object') throw new CRFInputError(arg, `rank ${shape.length}`, `a deeper array at ${path}`);
-      out.push(v);
-      return;
-    }
-    if (!isArrayLike(v)) throw new CRFInputError(arg, `an array of length ${shape[d]} at ${path}`, describe(v));
-    if (v.length !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${path}`, `length ${v.length} (ragged)`);
-    for (let i = 0; i < v.length; i++) walk(v[i], d + 1, `${path}[${i}]`);
-  };
-  walk(x, 0, '');
-  return { shape, data: out };
-}
-
 /**
  * Token-level cross-entropy with torch's `F.cross_entropy` semantics (log-softmax over the classes,
  * negative log-probability of the label, `ignore_index`, mean over the tokens not ignored), for logits
@@ -318,39 +311,35 @@ function readShaped(x: unknown, ranks: readonly number[], arg: string, what: str
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' }): CrossEntropyResult<number>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions & { reduction: 'none' }): CrossEntropyResult<Float32Array>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions = {}): CrossEntropyResult<number | Float32Array> {
-  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-  const { ignoreIndex = -100, reduction = 'mean' } = options;
+  const { ignoreIndex = -100, reduction = 'mean' } = readOptions(options, 'options', ['ignoreIndex', 'reduction']);
   if (typeof ignoreIndex !== 'number' || !Number.isInteger(ignoreIndex)) throw new CRFInputError('ignoreIndex', 'an integer', describe(ignoreIndex));
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new CRFInputError('reduction', "one of 'mean', 'sum', 'none'", describe(reduction));
   }
-  const lg = readShaped(logits, [2, 3], 'logits', 'shape [B, T, C] or [N, C] (classes last)');
-  const C = lg.shape[lg.shape.length - 1];
+  const rank = claimedRank(logits, 3);
+  if (rank !== 2 && rank !== 3) throw new CRFInputError('logits', 'shape [B, T, C] or [N, C] (classes last)', `rank ${rank}`);
+  const lg = readFinite(logits, rank, 'logits');
+  const C = lg.shape[rank - 1];
   const lead = lg.shape.slice(0, -1);
-  const lb = readShaped(labels, [lead.length], 'labels', `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`);
-  if (lb.shape.some((d, i) => d !== lead[i])) {
-    throw new CRFInputError('labels', `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`, `shape ${shapeStr(lb.shape)}`);
-  }
   const N = lead.reduce((a, b) => a * b, 1);
   if (N > 0 && C === 0) throw new CRFInputError('logits', 'at least one class', `shape ${shapeStr(lg.shape)}`);
-  const x = lg.data;
-  for (let i = 0; i < x.length; i++) {
-    if (typeof x[i] !== 'number' || !Number.isFinite(x[i] as number)) throw new CRFInputError('logits', `a finite number at flat index ${i}`, describe(x[i]));
-  }
+  const want = `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`;
   const y = new Int32Array(N);
   let count = 0;
-  for (let n = 0; n < N; n++) {
-    const v = lb.data[n];
+  readEach(labels, rank - 1, 'labels', (shape) => {
+    if (shape.some((d, i) => d !== lead[i]) && !(N === 0 && shape[0] === 0)) throw new CRFInputError('labels', want, `shape ${shapeStr(shape)}`);
+  }, (v, n) => {
     if (v === ignoreIndex) {
       y[n] = -1;
-      continue;
+      return;
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
       throw new CRFInputError('labels', `an integer in [0, ${C - 1}] or ignoreIndex ${ignoreIndex} at flat index ${n}`, describe(v));
     }
     y[n] = v;
     count++;
-  }
+  });
+  const x = lg.data;
   const perToken = new Float64Array(N);
   const grad = new Float32Array(N * C);
   const scale = reduction === 'mean' ? (count === 0 ? 0 : 1 / count) : 1;
@@ -359,13 +348,13 @@ export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: 
     if (y[n] < 0) continue;
     const o = n * C;
     let max = -Infinity;
-    for (let c = 0; c < C; c++) max = Math.max(max, x[o + c] as number);
+    for (let c = 0; c < C; c++) max = Math.max(max, x[o + c]);
     let z = 0;
-    for (let c = 0; c < C; c++) z += Math.exp((x[o + c] as number) - max);
+    for (let c = 0; c < C; c++) z += Math.exp(x[o + c] - max);
     const logZ = max + Math.log(z);
-    perToken[n] = logZ - (x[o + y[n]] as number);
+    perToken[n] = logZ - x[o + y[n]];
     sum += perToken[n];
-    for (let c = 0; c < C; c++) grad[o + c] = scale * (Math.exp((x[o + c] as number) - logZ) - (c === y[n] ? 1 : 0));
+    for (let c = 0; c < C; c++) grad[o + c] = scale * (Math.exp(x[o + c] - logZ) - (c === y[n] ? 1 : 0));
   }
   if (reduction === 'none') return { loss: Float32Array.from(perToken), grad };
   return { loss: reduction === 'sum' ? sum : sum * scale, grad };
@@ -404,7 +393,7 @@ export class AutomaticWeightedLoss {
    * @throws CRFInputError for a bad `n`.
    */
   constructor(n = 2) {
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new CRFInputError('n', 'a positive integer', describe(n));
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LOSSES) throw new CRFInputError('n', `an integer in [1, ${MAX_LOSSES}]`, describe(n));
     this.params = new Float32Array(n).fill(1);
   }
 

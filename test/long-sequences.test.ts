@@ -50,8 +50,8 @@ it.each(backends.filter((b) => b.name === 'webgpu').map((b) => [b.name, b.option
   300_000,
 );
 
-it.each(backends.map((b) => [b.name, b.options] as const))('%s: a finite −1e25 transition is a score, not a forbidden step', async (name, options) => {
-  const sd = { start_transitions: [0, 0], end_transitions: [0, 0], transitions: [[-1e25, 0], [0, -1e25]] };
+it.each(backends.map((b) => [b.name, b.options] as const))('%s: a −1e20 transition (the edge of the range) is a score, not a forbidden step; beyond it is refused', async (name, options) => {
+  const sd = { start_transitions: [0, 0], end_transitions: [0, 0], transitions: [[-1e20, 0], [0, -1e20]] };
   const em = [[[1, 0], [0, 1], [1, 0]]];
   const ref = await lib.CRF.create(2, { backend: 'js' });
   const crf = await lib.CRF.create(2, { backend: name, ...options });
@@ -59,9 +59,15 @@ it.each(backends.map((b) => [b.name, b.options] as const))('%s: a finite −1e25
   crf.loadStateDict(sd);
   expect((await crf.logPartition(em))[0]).toBeCloseTo((await ref.logPartition(em))[0], 4);
   expect(await crf.decode(em)).toEqual(await ref.decode(em));
-  // Only the alternating paths are finite: constraining away 0→1 leaves none of them, a score of about −1e25.
+  // Only the alternating paths are finite: constraining away 0→1 leaves none of them, a score of about −1e20.
   const c = { transitions: [[true, false], [true, true]] };
-  expect((await crf.decode(em, { constraints: c, topK: 1 }))[0][0].score).toBeCloseTo((await ref.decode(em, { constraints: c, topK: 1 }))[0][0].score, -20);
+  const score = (await crf.decode(em, { constraints: c, topK: 1 }))[0][0].score;
+  expect(score).toBeCloseTo((await ref.decode(em, { constraints: c, topK: 1 }))[0][0].score, -15);
+  expect(score).toBeLessThan(-9e19);
+  // Beyond the range: refused when loaded, and when written into the live array between calls.
+  expect(() => crf.loadStateDict({ ...sd, transitions: [[-1.0001e20, 0], [0, 0]] })).toThrow(lib.CRFInputError);
+  crf.transitions[0] = -1.0001e20;
+  await expect(crf.logPartition(em)).rejects.toThrow(/transitions: expected a finite number within ±1e20 .* at \[0\]\[0\]/);
   crf.dispose();
   ref.dispose();
 });

@@ -215,11 +215,18 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
       .rejects.toThrow(/expected shape \[K\] with K ≥ 1/);
   });
 
-  it('CRF weights that are not finite in float32', async () => {
+  it('CRF weights outside float32 ±1e20 (−Infinity aside, which forbids) are refused as loadStateDict refuses them', async () => {
     await expect(CRF.fromSafetensors(crfFile(['F16', [1], u16(0x7c00)], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/start_transitions: expected finite values in float32 \(at flat index 0\), got Infinity/);
+      .rejects.toThrow(/start_transitions: expected a finite number within ±1e20 in float32, or -Infinity \(forbidden\) at flat index 0, got Infinity/);
     await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(1e39)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/end_transitions: expected finite values in float32.*got 1e\+39/);
+      .rejects.toThrow(/end_transitions: expected a finite number within ±1e20.*got 1e\+39/);
+    // -1e39 would round to -Infinity in float32: only an explicit -Infinity means forbidden.
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(-1e39)], ['F32', [1, 1], f32(0)])))
+      .rejects.toThrow(/end_transitions: expected .*got -1e\+39/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F32', [1], f32(NaN)], ['F32', [1, 1], f32(0)])))
+      .rejects.toThrow(/end_transitions: .*got NaN/);
+    const ok = await CRF.fromSafetensors(crfFile(['F16', [1], u16(0xfc00)], ['F32', [1], f32(1e20)], ['F32', [1, 1], f32(-1e20)]));
+    expect(ok.stateDict()).toEqual({ start_transitions: [-Infinity], end_transitions: [Math.fround(1e20)], transitions: [[Math.fround(-1e20)]] });
   });
 
   it('no CRF weights, a partial set under a prefix, or several CRFs without a prefix', async () => {

@@ -214,7 +214,7 @@ describe('crossEntropy', () => {
 
   it('rejects bad input with CRFInputError naming it', () => {
     expect(() => crossEntropy([[[1, 2]]], [[2]])).toThrow(/labels: expected an integer in \[0, 1\] or ignoreIndex -100 at flat index 0, got 2/);
-    expect(() => crossEntropy([[[1, NaN]]], [[0]])).toThrow(/logits: expected a finite number at flat index 1, got NaN/);
+    expect(() => crossEntropy([[[1, NaN]]], [[0]])).toThrow(/logits: expected a finite number at \[0\]\[0\]\[1\], got NaN/);
     expect(() => crossEntropy([[[1, 2]]], [[0, 1]])).toThrow(/labels: expected shape \[1, 1\]/);
     expect(() => crossEntropy([[[1, 2], [3]]], [[0, 1]])).toThrow(/ragged/);
     expect(() => crossEntropy([1, 2] as unknown as number[][], [0])).toThrow(/logits: expected shape \[B, T, C\] or \[N, C\]/);
@@ -264,7 +264,7 @@ describe('AutomaticWeightedLoss', () => {
   });
 
   it('rejects a bad count or non-finite losses', () => {
-    expect(() => new AutomaticWeightedLoss(0)).toThrow(/n: expected a positive integer, got 0/);
+    expect(() => new AutomaticWeightedLoss(0)).toThrow(/n: expected an integer in \[1, 65536\], got 0/);
     const awl = new AutomaticWeightedLoss(2);
     expect(() => awl.forward([1])).toThrow(/losses: expected 2 numbers/);
     expect(() => awl.forward([1, NaN])).toThrow(/losses: expected a finite number at \[1\], got NaN/);

@@ -1,9 +1,17 @@
-// Differential fuzzing: random shapes, layouts, masks, constraints and scales; every backend against
-// the float64 js backend (and the js backend against enumeration where that is small). Seeded: a run is
-// reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
+// Differential fuzzing: random shapes, layouts, masks, constraints and scales from 1e-3 to beyond the
+// supported ±1e20; inputs handed over as typed arrays, plain arrays, nested arrays, Proxies that answer
+// NaN on a second read, getters, and typed-array subclasses with a truncating species; parameters
+// written between calls. Every backend against the float64 js backend (and js against enumeration where
+// that is small), plus the invariants: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1.
+// Seeded: a run is reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
 import { bruteForce, rng } from './oracle.js';
 
-const SCALES = [1e-3, 1, 10, 1e4];
+/** Emission scales; 3e38 is beyond the supported ±1e20 and must be refused by every backend. */
+const SCALES = [1e-3, 1, 10, 1e4, 1e8, 1e15, 1e20, 3e38];
+const LIMIT = 1e20;
+const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species'];
+/** What is written into a live parameter between calls: refused (NaN, +Infinity, beyond ±1e20) or forbidden. */
+const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity];
 
 /** A random case, described by plain data so it can be printed and replayed. */
 export function randomCase(R) {
@@ -29,7 +37,8 @@ export function randomCase(R) {
       }
     }));
   }
-  const em = Array.from({ length: B * T * K }, () => f32(scale * R.normal()));
+  // Within the range the values stay within it (a clamp at the edge); beyond it they are left as drawn.
+  const em = Array.from({ length: B * T * K }, () => f32(scale > LIMIT ? scale * R.normal() : Math.max(-LIMIT, Math.min(LIMIT, scale * R.normal()))));
   let constraints = null;
   const cKind = R.int(3);
   if (cKind === 1 && K >= 2) {
@@ -42,7 +51,39 @@ export function randomCase(R) {
     constraints = { scheme: 'BIO', labels: ['O', 'B-X', 'I-X'] };
   }
   const tags = Array.from({ length: B * T }, () => R.int(K));
-  return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4) };
+  const container = CONTAINERS[R.int(CONTAINERS.length)];
+  const mutation = { value: MUTATIONS[R.int(MUTATIONS.length)], param: ['transitions', 'startTransitions', 'endTransitions'][R.int(3)], at: R.int(K) };
+  return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4), container, mutation };
+}
+
+/**
+ * The emissions of `x` (batch-first typed data) handed over as `kind`: every kind must give exactly
+ * the typed result, since each value is read once into the CRF's own copy.
+ */
+function container(kind, em) {
+  const [d0, d1, K] = em.shape;
+  const flat = Array.from(em.data);
+  switch (kind) {
+    case 'array': return { data: flat, shape: em.shape };
+    case 'nested': return Array.from({ length: d0 }, (_, a) => Array.from({ length: d1 }, (_, b) => flat.slice((a * d1 + b) * K, (a * d1 + b + 1) * K)));
+    case 'proxy': {
+      const seen = new Set();
+      return { data: new Proxy(flat, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? (seen.has(k) ? NaN : (seen.add(k), t[k])) : t[k]) }), shape: em.shape };
+    }
+    case 'getters': {
+      const o = { length: flat.length };
+      const read = new Uint8Array(flat.length);
+      flat.forEach((v, i) => Object.defineProperty(o, i, { get: () => (read[i]++ ? NaN : v) }));
+      return { data: o, shape: em.shape };
+    }
+    case 'species': {
+      class Truncating extends Float32Array { static get [Symbol.species]() { return Int8Array; } }
+      const d = new Truncating(flat.length);
+      Float32Array.prototype.set.call(d, em.data);
+      return { data: d, shape: em.shape };
+    }
+    default: return em;
+  }
 }
 
 function constraintsOf(lib, c) {
@@ -91,23 +132,73 @@ async function run(lib, backend, options, c) {
     crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
     const x = inputs(c);
     const out = {};
+    if (c.scale > LIMIT) {
+      // Beyond the supported range: refused by every op, naming the emissions.
+      for (const call of [() => crf.forward(x.em, x.tags, { mask: x.mask }), () => crf.decode(x.em, { mask: x.mask }), () => crf.marginals(x.em, { mask: x.mask })]) {
+        try {
+          await call();
+          out.accepted = true;
+        } catch (e) {
+          if (!(e instanceof lib.CRFInputError && e.argument === 'emissions')) throw e;
+        }
+      }
+      return { outOfRange: true, ...out };
+    }
+    const em = container(c.container, x.em);
     try {
-      out.llh = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
+      out.llh = Array.from(await crf.forward(em, x.tags, { mask: x.mask, reduction: 'none' }));
     } catch (e) {
       // No allowed path for some sequence: every backend must say so alike.
       if (e instanceof lib.CRFInputError && e.argument === 'constraints') return { noPath: true };
       throw e;
     }
+    if (c.container !== 'typed') out.typedLlh = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
     out.decode = await crf.decode(x.em, { mask: x.mask });
     out.topK = await crf.decode(x.em, { mask: x.mask, topK: c.topK });
     out.marginals = Array.from(await crf.marginals(x.em, { mask: x.mask }));
+    out.entropy = Array.from(await crf.entropy(x.em, { mask: x.mask }));
     const fb = await crf.forwardBackward(x.em, x.tags, { mask: x.mask });
     out.grads = { emissions: Array.from(fb.grads.emissions), transitions: Array.from(fb.grads.transitions), startTransitions: Array.from(fb.grads.startTransitions), endTransitions: Array.from(fb.grads.endTransitions) };
     out.backend = crf.backend;
+    const v = c.mutation?.value;
+    if (v !== null && v !== undefined && v !== -Infinity) {
+      // A refused value written between calls: every op says which parameter, and nothing changes.
+      const arr = crf[c.mutation.param];
+      const i = c.mutation.at % arr.length;
+      const old = arr[i];
+      arr[i] = v;
+      out.mutationErrors = [];
+      for (const call of [() => crf.logPartition(x.em, { mask: x.mask }), () => crf.decode(x.em, { mask: x.mask, topK: 2 }), () => crf.forwardBackward(x.em, x.tags, { mask: x.mask })]) {
+        try { await call(); out.mutationErrors.push('accepted'); } catch (e) { out.mutationErrors.push(e instanceof lib.CRFInputError ? e.argument : String(e)); }
+      }
+      arr[i] = old;
+      out.llhAfter = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
+    }
     return out;
   } finally {
     crf.dispose();
   }
+}
+
+/** Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0. */
+function invariants(c, out, backend) {
+  const fail = [];
+  const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
+  out.llh.forEach((v, b) => { if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`); });
+  out.entropy.forEach((v, b) => { if (!(v >= 0 && v <= lens[b] * Math.log(c.K) * (1 + 1e-6) + 1e-12)) fail.push(`${backend} entropy[${b}] = ${v} outside [0, ${lens[b]}·ln ${c.K}]`); });
+  const { B, T, K, batchFirst } = c;
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
+    const o = ((batchFirst ? b * T + t : t * B + b)) * K;
+    let s = 0;
+    for (let j = 0; j < K; j++) s += out.marginals[o + j];
+    if (!(Math.abs(s - c.mask[b][t]) <= 1e-4)) fail.push(`${backend} marginals at [${b}][${t}] sum to ${s}`);
+  }
+  if (out.typedLlh && JSON.stringify(out.typedLlh) !== JSON.stringify(out.llh)) fail.push(`${backend} ${c.container} input: llh ${out.llh}, typed ${out.typedLlh}`);
+  if (out.mutationErrors) {
+    if (out.mutationErrors.some((a) => a !== c.mutation.param)) fail.push(`${backend} ${c.mutation.param} = ${c.mutation.value}: ${out.mutationErrors.join(', ')}`);
+    if (JSON.stringify(out.llhAfter) !== JSON.stringify(out.llh)) fail.push(`${backend}: results changed after a refused call`);
+  }
+  return fail;
 }
 
 /** Differences beyond float32 tolerance between a backend's results and the float64 reference. */
@@ -115,12 +206,18 @@ export async function compareCase(lib, backend, options, c) {
   const ref = await run(lib, 'js', {}, c);
   const got = await run(lib, backend, options, c);
   const fail = [];
+  if (ref.outOfRange || got.outOfRange) {
+    if (ref.accepted || got.accepted) fail.push(`emissions of scale ${c.scale} accepted (${backend} ${!!got.accepted}, js ${!!ref.accepted})`);
+    return fail;
+  }
   if (ref.noPath || got.noPath) {
     if (ref.noPath !== got.noPath) fail.push(`noPath: ${backend} ${!!got.noPath}, js ${!!ref.noPath}`);
     return fail;
   }
+  fail.push(...invariants(c, ref, 'js'), ...invariants(c, got, backend));
   const allowed = constraintsOf(lib, c);
-  const maxParam = Math.max(...c.start.map(Math.abs), ...c.end.map(Math.abs), ...c.trans.map(Math.abs));
+  let maxParam = 0;
+  for (const v of [...c.start, ...c.end, ...c.trans]) maxParam = Math.max(maxParam, Math.abs(v));
   // Float32 accumulation over T steps of scores as large as the emissions and parameters.
   const atol = 2e-3 + 1e-6 * c.T * (c.scale + maxParam);
   const near = (a, b, tol) => a === b || Math.abs(a - b) <= tol * (1 + Math.abs(b));
@@ -142,6 +239,13 @@ export async function compareCase(lib, backend, options, c) {
     for (let i = 0; i < r.length; i++) if (!(Math.abs(a[i] - r[i]) <= tol)) { fail.push(`${name}[${i}]: ${backend} ${a[i]}, js ${r[i]}`); return; }
   };
   vec('marginals', got.marginals, ref.marginals, mtol);
+  // float32 resolves path scores to ~6e-8 of their size: below that, paths are tied for it and the
+  // entropy may be anything the invariants allow (at scale 1e20 they are, at 1 they are not).
+  const noise = 6e-8 * c.T * (c.scale + maxParam);
+  got.entropy.forEach((h, b) => {
+    const room = 1e-3 * ref.entropy[b] + 1e-4 + Math.min(c.T * Math.log(c.K), 10 * noise);
+    if (!(Math.abs(h - ref.entropy[b]) <= room)) fail.push(`entropy[${b}]: ${backend} ${h}, js ${ref.entropy[b]}`);
+  });
   vec('grad emissions', got.grads.emissions, ref.grads.emissions, mtol);
   for (const k of ['transitions', 'startTransitions', 'endTransitions']) vec(`grad ${k}`, got.grads[k], ref.grads[k], mtol * c.B * c.T);
   return fail;
@@ -149,8 +253,9 @@ export async function compareCase(lib, backend, options, c) {
 
 /** The js backend against enumeration, where the longest sequence has few enough paths. */
 export async function compareWithEnumeration(lib, c) {
+  if (c.scale > LIMIT) return [];
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
-  if (c.K ** Math.max(...lens) > 4096) return [];
+  if (c.K ** lens.reduce((a, l) => Math.max(a, l), 0) > 4096) return [];
   const allowed = constraintsOf(lib, c);
   const bits = allowed && { trans: allowed.transitions.flat(), start: allowed.start, end: allowed.end };
   const ref = await run(lib, 'js', {}, c);
@@ -161,13 +266,16 @@ export async function compareWithEnumeration(lib, c) {
     row.forEach((on, t) => on && rows.push(c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
     const bf = bruteForce(rows, w);
     if (ref.noPath) return;
+    if (Math.abs(bf.entropy - ref.entropy[b]) > 1e-6 * bf.entropy + 1e-12 * c.T * (c.scale + 1)) fail.push(`js entropy[${b}]: ${ref.entropy[b]} vs enumeration ${bf.entropy}`);
     const tagsOn = [];
     row.forEach((on, t) => on && tagsOn.push(c.tags[b * c.T + t]));
     const llh = rows.length ? bf.scoreOf(tagsOn) - bf.logZ : 0;
-    if (!(llh === ref.llh[b] || Math.abs(llh - ref.llh[b]) <= 1e-4 * (1 + Math.abs(llh)))) fail.push(`js llh[${b}]: ${ref.llh[b]} vs enumeration ${llh}`);
+    // float64 itself rounds sums of T scores of size |e| at 2^-52·T·|e|.
+    const abs = 1e-15 * c.T * (c.scale + 1e4);
+    if (!(llh === ref.llh[b] || Math.abs(llh - ref.llh[b]) <= 1e-4 * (1 + Math.abs(llh)) + abs)) fail.push(`js llh[${b}]: ${ref.llh[b]} vs enumeration ${llh}`);
     const best = bf.sorted[0];
     const mine = pathScore(c, allowed, b, ref.decode[b]);
-    if (Math.abs(mine - best.score) > 1e-6 * (1 + Math.abs(best.score))) fail.push(`js decode[${b}]: ${mine} vs enumeration ${best.score}`);
+    if (Math.abs(mine - best.score) > 1e-6 * (1 + Math.abs(best.score)) + abs) fail.push(`js decode[${b}]: ${mine} vs enumeration ${best.score}`);
   });
   return fail;
 }

@@ -1,6 +1,7 @@
 // Every oracle suite, run per backend by test/oracles.test.ts in Node and by test/browser/ in a page.
 import { bruteForceConstrained, bruteForceUnconstrained, perCallConstraints } from './bruteforce.js';
 import { conformance } from './conformance.js';
+import { entropyEdges, hostileContainers, parametersBetweenCalls, scoresAtEveryScale } from './extremes.js';
 import { finiteDifferences } from './finitediff.js';
 import { gapMasks } from './gaps.js';
 
@@ -12,4 +13,8 @@ export const suites = {
   perCallConstraints,
   gapMasks,
   finiteDifferences,
+  scoresAtEveryScale,
+  entropyEdges,
+  parametersBetweenCalls,
+  hostileContainers,
 };

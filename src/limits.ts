@@ -1,0 +1,40 @@
+/**
+ * The sizes and ranges every input is checked against, in one place so that the errors, the README's
+ * limits table and the tests quote the same numbers. Each bound keeps the work and memory of a call
+ * proportional to data the caller really handed over, and every number a call returns exact to the
+ * precision of the backend that computed it.
+ */
+
+/** Largest K: the K × K parameters (and the kernels' K × K tables) stay within a few hundred MB. */
+export const MAX_TAGS = 4096;
+
+/**
+ * Largest number of values in one input (emissions B·T·K, tags or mask B·T): 2^28, 1 GiB of float32.
+ * A claimed shape beyond it is refused before any value is read; split larger batches.
+ */
+export const MAX_VALUES = 2 ** 28;
+
+/**
+ * Largest magnitude of an emission or a (finite) parameter. Beyond it float32 kernels cannot keep the
+ * scores of a path apart from the sentinels and sums they use, and a log Z of T such scores would not
+ * even be a float32. −Infinity is allowed in parameters only, where it means "forbidden".
+ */
+export const MAX_MAGNITUDE = Math.fround(1e20);
+/** How the bound reads in messages. */
+export const MAX_MAGNITUDE_TEXT = '±1e20';
+
+/** Largest k-best table, T · K · k cells (12 bytes each in the wasm kernels: 192 MiB). */
+export const MAX_KBEST_CELLS = 2 ** 24;
+
+/** Largest k-best result: B · k paths, and B · k · T tags in them. */
+export const MAX_KBEST_PATHS = 2 ** 20;
+export const MAX_KBEST_TAGS = 2 ** 24;
+
+/**
+ * WebAssembly memory a CRF keeps between calls. A call that needs more grows the memory for itself and
+ * hands it back when it finishes (the kernels are instantiated afresh for the next call).
+ */
+export const WASM_RETAINED_BYTES = 128 * 2 ** 20;
+
+/** Largest number of losses {@link AutomaticWeightedLoss} combines. */
+export const MAX_LOSSES = 2 ** 16;

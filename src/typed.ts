@@ -1,0 +1,63 @@
+/**
+ * Brand checks for typed arrays that a subclass, a Proxy or a spoofed `Symbol.toStringTag` cannot fool:
+ * the intrinsic `%TypedArray%.prototype` getters read the internal slots, not properties.
+ */
+
+const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
+const tagGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get!;
+const lengthGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get!;
+
+/** The element type of a genuine typed array ('Float32Array', ...), or null for anything else. */
+export function typedArrayKind(x: unknown): string | null {
+  if (!ArrayBuffer.isView(x)) return null;
+  return (tagGetter.call(x) as string | undefined) ?? null;
+}
+
+/** The true element count of a genuine typed array (a subclass may override `length`). */
+export function typedLength(x: ArrayBufferView): number {
+  return lengthGetter.call(x) as number;
+}
+
+const bufferGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'buffer')!.get!;
+const offsetGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteOffset')!.get!;
+const byteLengthGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteLength')!.get!;
+const dvBuffer = Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer')!.get!;
+const dvOffset = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteOffset')!.get!;
+const dvLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength')!.get!;
+
+function isBuffer(x: unknown): x is ArrayBuffer {
+  const tag = Object.prototype.toString.call(x);
+  return tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]';
+}
+
+/**
+ * The bytes of an ArrayBuffer, typed array or DataView as a Uint8Array over the same memory, read
+ * through the intrinsic getters; null for anything else, 'detached' for a buffer that was transferred.
+ */
+export function viewBytes(x: unknown): Uint8Array | 'detached' | null {
+  let buffer: ArrayBuffer, offset: number, length: number;
+  if (typedArrayKind(x)) {
+    buffer = bufferGetter.call(x) as ArrayBuffer;
+    offset = offsetGetter.call(x) as number;
+    length = byteLengthGetter.call(x) as number;
+  } else if (ArrayBuffer.isView(x)) {
+    try {
+      buffer = dvBuffer.call(x) as ArrayBuffer;
+      offset = dvOffset.call(x) as number;
+      length = dvLength.call(x) as number;
+    } catch {
+      return 'detached'; // a DataView's getters throw once its buffer is detached
+    }
+  } else if (isBuffer(x)) {
+    buffer = x;
+    offset = 0;
+    length = -1;
+  } else {
+    return null;
+  }
+  try {
+    return length < 0 ? new Uint8Array(buffer) : new Uint8Array(buffer, offset, length);
+  } catch {
+    return 'detached'; // constructing a view of a detached buffer throws
+  }
+}
