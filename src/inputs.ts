@@ -95,7 +95,7 @@ function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean,
     for (let d = 0; d < rank; d++) {
       const s = rawShape[d];
       if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
-        throw new CRFInputError(arg, 'non-negative integer dimensions', `shape ${shapeStr([...shape, s])}`);
+        throw new CRFInputError(arg, 'non-negative integer dimensions below 2^53', `shape ${shapeStr([...shape, s])}`);
       }
       shape.push(s);
     }

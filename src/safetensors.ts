@@ -1,6 +1,7 @@
 import type { CRFOptions } from './crf.js';
 import { CRFInputError, describe, shapeStr } from './errors.js';
 import { MAX_VALUES } from './limits.js';
+import { readOptions } from './options.js';
 import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES, parameterValue } from './parameters.js';
 import { viewBytes } from './typed.js';
 
@@ -453,8 +454,7 @@ export function writeCRFWeights(
   numTags: number,
   options: ToSafetensorsOptions = {},
 ): Uint8Array {
-  if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an object', describe(options));
-  const { prefix = '', metadata } = options;
+  const { prefix = '', metadata } = readOptions(options, 'options', ['prefix', 'metadata']);
   if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
   return writeSafetensors(
     {

@@ -1,6 +1,6 @@
 // Every rejected input throws CRFInputError naming the argument, and leaves the instance unchanged.
 import { describe, expect, it } from 'vitest';
-import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
+import { AutomaticWeightedLoss, CRF, CRFInputError, allowedTransitions, maskFromTags, parseSafetensors, writeSafetensors } from '../src/index.js';
 
 const em = [[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], [[1, 2, 3], [0, 0, 0]]];
 const tags = [[0, 1], [2, 2]];
@@ -27,6 +27,43 @@ async function snapshot(crf: CRF) {
 describe('rejected inputs', () => {
   it('numTags not a positive integer', async () => {
     for (const k of [0, -1, 2.5, NaN, '3', undefined]) await rejects(CRF.create(k as number), 'numTags');
+  });
+  it('numTags beyond the 4096 the K × K tables allow (a RangeError from a typed array before)', async () => {
+    for (const k of [4097, 100000, 2 ** 31]) await rejects(CRF.create(k), 'numTags', /an integer in \[1, 4096\]/);
+    expect((await CRF.create(4096, { backend: 'js' })).transitions.length).toBe(4096 * 4096);
+  });
+  it('AutomaticWeightedLoss of 2^33 losses', async () => {
+    await rejects(() => new AutomaticWeightedLoss(2 ** 33), 'n', /an integer in \[1, 65536\]/);
+  });
+  it('writeSafetensors with a huge shape, or data claiming a huge length', async () => {
+    await rejects(() => writeSafetensors({ a: { shape: [2 ** 40, 2 ** 20], data: { length: 2 ** 60 } } }), 'tensors.a.shape', /at most 268435456 values/);
+    await rejects(() => writeSafetensors({ a: { shape: [3], data: { length: 2 ** 40 } } }), 'tensors.a.data');
+  });
+  it('parseSafetensors of a detached buffer, or of a view of one', async () => {
+    const b = new ArrayBuffer(16);
+    const view = new Uint8Array(b);
+    structuredClone(b, { transfer: [b] });
+    await rejects(() => parseSafetensors(b), 'bytes', /detached/);
+    await rejects(() => parseSafetensors(view), 'bytes', /detached/);
+  });
+  it('a device that is not a GPUDevice, fake or partial', async () => {
+    const partial = { createBuffer() {}, createShaderModule() {}, createComputePipeline() {}, createBindGroup() {}, createCommandEncoder() {}, pushErrorScope() {}, popErrorScope() {}, queue: { writeBuffer() {}, submit() {} } };
+    await rejects(CRF.create(3, { device: { createBuffer() {} }, backend: 'webgpu' }), 'device', /no method createShaderModule/);
+    await rejects(CRF.create(3, { device: partial, backend: 'webgpu' }), 'device', /no limits\.maxStorageBufferBindingSize/);
+    await rejects(CRF.create(3, { device: new Proxy({}, { get() { throw new Error('boom'); } }) }), 'device', /cannot be read/);
+  });
+  it("allowedTransitions with a scheme named after an Object property ('toString', '__proto__')", async () => {
+    for (const s of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) await rejects(() => allowedTransitions(s as 'BIO', ['O']), 'scheme');
+  });
+  it('loadStateDict: a value that float32 turns into Infinity (1e39) is refused, not stored', async () => {
+    const crf = await CRF.create(2, { backend: 'js', seed: 2 });
+    const before = JSON.stringify(crf.stateDict());
+    await rejects(() => crf.loadStateDict({ start_transitions: [1e39, 0], end_transitions: [0, 0], transitions: [[0, 0], [0, 0]] }), 'stateDict.start_transitions', /got 1e\+39/);
+    await rejects(() => crf.loadStateDict({ start_transitions: [0, 0], end_transitions: [0, -1e39], transitions: [[0, 0], [0, 0]] }), 'stateDict.end_transitions', /got -1e\+39/);
+    expect(JSON.stringify(crf.stateDict())).toBe(before);
+    // What loadStateDict accepts, toSafetensors writes and fromSafetensors reads back.
+    crf.loadStateDict({ start_transitions: [-Infinity, 1e20], end_transitions: [0, -1e20], transitions: [[0.5, -Infinity], [1, 2]] });
+    expect((await CRF.fromSafetensors(crf.toSafetensors(), { backend: 'js' })).stateDict()).toEqual(crf.stateDict());
   });
   it('unknown backend', () => rejects(CRF.create(3, { backend: 'cuda' as 'js' }), 'backend', /cuda/));
   it('batchFirst not a boolean', () => rejects(CRF.create(3, { batchFirst: 1 as unknown as boolean }), 'batchFirst'));
@@ -67,6 +104,11 @@ describe('rejected inputs', () => {
       ['unknown reduction', () => crf.forward(em, tags, { reduction: 'avg' as 'sum' }), 'reduction', /avg/],
       ['topK < 1', () => crf.decode(em, { topK: 0 }), 'topK'],
       ['topK not an integer', () => crf.decode(em, { topK: 1.5 }), 'topK'],
+      ['emissions beyond ±1e20', () => crf.decode({ data: Float64Array.of(0, 0, 1.0001e20), shape: [1, 1, 3] }), 'emissions', /within ±1e20 \(the supported range\) at \[0\]\[0\]\[2\]/],
+      ['a NaN written into the live transitions', async () => {
+        crf.transitions[4] = NaN;
+        try { return await crf.forward(em, tags); } finally { crf.transitions[4] = (await CRF.create(3, { seed: 1, backend: 'js' })).transitions[4]; }
+      }, 'transitions', /at \[1\]\[1\] \(from tag 1 to tag 1\), got NaN/],
       ['topK beyond the k-best table', () => crf.decode({ data: new Float32Array(3 * 100).fill(0.5), shape: [1, 100, 3] }, { topK: 900000 }), 'topK', /at most 41943 /],
       ['per-call constraints of the wrong shape', () => crf.decode(em, { constraints: [[true]] }), 'constraints.transitions'],
       ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],

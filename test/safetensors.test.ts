@@ -243,6 +243,26 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
     await expect(CRF.fromSafetensors(two, { prefix: 3 as unknown as string })).rejects.toThrow(/prefix: expected a string/);
   });
 
+  it('a header string of 90 MB parses whole, in a child with a 1 GB heap (built a character at a time it took 3.3 GB)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, ['--max-old-space-size=1024', '--input-type=module', '-e', `
+      import { parseSafetensors, writeSafetensors } from 'webcrf';
+      const big = 'x'.repeat(45e6) + '\\u00e9\\n' + 'y'.repeat(45e6);
+      const file = writeSafetensors({ w: { shape: [1], data: [2] } }, { note: big });
+      const f = parseSafetensors(file);
+      console.log(f.metadata.note.length, f.metadata.note.slice(45e6 - 1, 45e6 + 3) === 'x\\u00e9\\ny');`],
+    { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim()).toBe(`${90e6 + 2} true`);
+  }, 90_000);
+
+  it('error messages stay short when the file is hostile (a 2M-entry shape)', () => {
+    const shape = JSON.stringify(new Array(2_000_000).fill(-1));
+    const err = (() => { try { parseSafetensors(assemble(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,0]}}`, [])); } catch (e) { return e as Error; } })();
+    expect(err).toBeInstanceOf(CRFInputError);
+    expect(err!.message).toMatch(/a shape of non-negative integers, got \[-1, -1, -1, -1, -1, -1, … \(2000000 dimensions\)\]/);
+    expect(err!.message.length).toBeLessThan(300);
+  });
+
   it('never reads out of bounds: any truncation or corruption parses or throws CRFInputError', async () => {
     const good = fileOf([
       ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],

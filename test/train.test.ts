@@ -123,6 +123,26 @@ describe('Adam', () => {
     expect(() => new Adam(p, { weightDecay: -0.1 })).toThrow(/weightDecay/);
     expect(() => new Adam(p, { maximize: 1 as unknown as boolean })).toThrow(/maximize: expected a boolean/);
   });
+
+  it('checks lr whenever it is set (a schedule), and keeps the old rate when refused', () => {
+    const p = { x: new Float32Array([1]) };
+    const adam = new Adam(p, { lr: 0.1 });
+    for (const bad of [NaN, -1, Infinity, '0.1']) {
+      expect(() => { adam.lr = bad as number; }).toThrow(/lr: expected a finite number ≥ 0/);
+      expect(adam.lr).toBe(0.1);
+    }
+    adam.lr = 0.01;
+    adam.step({ x: [1] });
+    expect(p.x[0]).toBeCloseTo(1 - 0.01, 6);
+  });
+
+  it('leaves −Infinity parameters (forbidden transitions) forbidden, with weight decay too', () => {
+    const p = { x: new Float32Array([-Infinity, 0.5]) };
+    const adam = new Adam(p, { lr: 0.1, weightDecay: 0.01 });
+    adam.step({ x: [0, 1] });
+    expect(p.x[0]).toBe(-Infinity);
+    expect(Number.isFinite(p.x[1])).toBe(true);
+  });
 });
 
 describe('clipGradNorm', () => {
@@ -149,6 +169,17 @@ describe('clipGradNorm', () => {
     expect(clipGradNorm(g, 1, { normType: 3 })).toBeCloseTo((1 + 343 + 8) ** (1 / 3), 12);
     expectClose(g.flat(), [1, -7, 2].map((x) => x / ((352 ** (1 / 3)) + 1e-6)), 1e-12);
     expect(clipGradNorm([], 1)).toBe(0);
+  });
+
+  it('computes the norm of huge and tiny finite gradients without overflow or underflow', () => {
+    const rel = (a: number, b: number) => Math.abs(a - b) / b;
+    const big = [[3e200, 4e200]];
+    expect(rel(clipGradNorm(big, 1e300), 5e200)).toBeLessThan(1e-15);
+    expect(big[0]).toEqual([3e200, 4e200]);
+    expect(rel(clipGradNorm(big, 1), 5e200)).toBeLessThan(1e-15);
+    expect(big[0][0]).toBeCloseTo(0.6, 12);
+    expect(rel(clipGradNorm([[3e-200, 4e-200]], 1), 5e-200)).toBeLessThan(1e-15);
+    expect(rel(clipGradNorm([Float64Array.of(1e300, 1e300, 1e300, 1e300)], 1e301, { normType: 3 }), 4 ** (1 / 3) * 1e300)).toBeLessThan(1e-15);
   });
 
   it('rejects non-finite gradients and bad arguments', () => {

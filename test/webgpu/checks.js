@@ -109,6 +109,22 @@ export const checks = {
     return 'emissions ±1e4';
   },
 
+  async marginalsAtScale(ctx) {
+    // Emissions of 1e3 over 300 steps with gaps and −1e4 transitions: stored forward and backward
+    // scores carried the rounding of their absolute size (a marginal off by 2.2e-3); normalised per
+    // step, the error does not grow with T.
+    const js = new ctx.JsBackend();
+    const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
+    const R = rng(37);
+    const c = batch(R, { B: 3, T: 300, K: 64, scale: 1e3, forbid: 0 });
+    for (let i = 0; i < c.w.trans.length; i++) if (R.next() < 0.2) c.w.trans[i] = -1e4;
+    c.w.trans[0] = 0;
+    await compareOps(ctx, gpu, js, c, 'scale 1e3, T=300, K=64', { lz: 1e-6, unary: 1e-4, counts: 1e-3, entropy: 1e-3 });
+    if (gpu.name !== 'webgpu') fail(`scale 1e3: ran on ${gpu.name}`);
+    gpu.dispose();
+    return 'emissions 1e3, T = 300, K = 64, −1e4 transitions';
+  },
+
   async chunking(ctx) {
     const js = new ctx.JsBackend();
     const R = rng(17);
