@@ -16,7 +16,8 @@
 //
 // Each semiring supplies `combine` (the ⊕⊗ of one step into `pre`) and `emit` (⊗ the emissions, then
 // normalise into the state row); `chain` is the one loop over the steps. Log-space emits work relative to
-// the row's largest emission, so values of 1e20 keep the transitions' digits (the max goes to f64).
+// the row's largest emission and to the previous row's largest value, so values of 1e20 keep the
+// transitions' digits (the shifts go to f64).
 
 import { add, countGE, eqOnes, hmax, keep, ld, mul, pmax, positive, replaceEq, splat, st, sub, vexp, vlog, W, whereLtV } from './lanes';
 import { gK, gKp, gLM, gRow } from './tables';
@@ -31,7 +32,7 @@ export const THRESHOLD: f32 = 1e-28;
   /** Whether `mac` needs a per-column shift (log-sum-exp does). */
   @inline shifted(): bool { return false; }
   @inline combine<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
-  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32): f64 { return emitLinear<L>(pre, em, out, expect); }
+  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 { return emitLinear<L>(pre, em, out, expect); }
 }
 
 @final @unmanaged export class MaxPlus {
@@ -40,7 +41,7 @@ export const THRESHOLD: f32 = 1e-28;
   @inline mac<L>(acc: L, a: L, m: L, shift: L): L { return pmax<L>(acc, add<L>(a, m)); }
   @inline shifted(): bool { return false; }
   @inline combine<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
-  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32): f64 { return emitLog<L>(pre, em, out); }
+  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 { return emitLog<L>(pre, em, out, prevMax); }
 }
 
 @final @unmanaged export class LogSum {
@@ -59,7 +60,7 @@ export const THRESHOLD: f32 = 1e-28;
     const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
     for (let o: usize = 0; o < n; o += b) st<L>(pre + o, add<L>(vlog<L>(ld<L>(pre + o)), ld<L>(mx + o)));
   }
-  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32): f64 { return emitLog<L>(pre, em, out); }
+  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 { return emitLog<L>(pre, em, out, prevMax); }
 }
 
 /**
@@ -110,9 +111,9 @@ export const THRESHOLD: f32 = 1e-28;
     }
   }
   /** x as a log-space emit; H carries over (an emission adds the same score to every path through j). */
-  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32): f64 {
+  @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 {
     memory.copy(out + gRow, pre + gRow, gRow);
-    return emitLog<L>(pre, em, out);
+    return emitLog<L>(pre, em, out, prevMax);
   }
 }
 
@@ -220,28 +221,33 @@ export const ENTROPY = changetype<Entropy>(0);
   return <f64>mf + <f64>k * Math.LN2;
 }
 
+/** The largest value the last log-space emit wrote (the next step's `prevMax`); 0 after a linear one. */
+export let emitMax: f32 = 0;
+
 /**
- * α = pre + e in log space, shifted so its max is 0, with the emissions taken relative to the row's
- * largest (its exact value goes to the f64 result): pre keeps its digits next to emissions of 1e20.
- * Returns the shift (−∞: no tag reachable).
+ * α = pre + e in log space, kept relative: the row's emissions less their largest (whose exact value goes
+ * to the f64 result), so pre keeps its digits next to emissions of 1e20, and pre less the previous
+ * step's largest value `prevMax` (normalising the previous row here, in the pass that reads it anyway,
+ * saves a pass over every row). The row written is bounded but not shifted to max 0; its max goes to
+ * `emitMax`. Returns the shift taken out, me + prevMax (−∞: no tag reachable).
  */
-@inline function emitLog<L>(pre: usize, em: usize, out: usize): f64 {
+@inline function emitLog<L>(pre: usize, em: usize, out: usize, prevMax: f32): f64 {
   const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
   let me = splat<L>(-Infinity);
   for (let o: usize = 0; o < n; o += b) me = pmax<L>(me, emRow<L>(em, o));
   const mef = hmax<L>(me);
   const mes = splat<L>(mef);
+  const ps = splat<L>(prevMax);
   let m = splat<L>(-Infinity);
   for (let o: usize = 0; o < n; o += b) {
-    const v = add<L>(sub<L>(emRow<L>(em, o), mes), ld<L>(pre + o));
+    const v = add<L>(sub<L>(emRow<L>(em, o), mes), sub<L>(ld<L>(pre + o), ps));
     m = pmax<L>(m, v);
     st<L>(out + o, v);
   }
   const mf = hmax<L>(m);
   if (mf == -Infinity) return -Infinity;
-  const ms = splat<L>(mf);
-  for (let o: usize = 0; o < n; o += b) st<L>(out + o, sub<L>(ld<L>(out + o), ms));
-  return <f64>mef + <f64>mf;
+  emitMax = mf;
+  return <f64>mef + <f64>prevMax;
 }
 
 /**
@@ -263,6 +269,7 @@ export let lastRow: usize = 0;
   const state = <usize>sr.rows() * gRow;
   let prev: usize = 0;
   let acc: f64 = 0;
+  let prevMax: f32 = 0;
   let e = em;
   for (let s = 0; s < len; s++) {
     const cur = keepAll ? post + <usize>s * state : post + (<usize>(s & 1)) * state;
@@ -271,10 +278,12 @@ export let lastRow: usize = 0;
     const p = pre != 0 ? pre + <usize>s * state : scratch;
     if (s == 0) memory.copy(p, init, state);
     else sr.combine<L>(prev, M, p, scratch + state);
-    const d = sr.emit<L>(p, e, cur, cnt != 0 ? load<i32>(cnt + (<usize>s << 2)) : 0);
+    emitMax = 0;
+    const d = sr.emit<L>(p, e, cur, cnt != 0 ? load<i32>(cnt + (<usize>s << 2)) : 0, prevMax);
     if (isNaN(d)) return NaN;
     if (d == -Infinity) return -Infinity;
     acc += d;
+    prevMax = emitMax;
     prev = cur;
     e = <usize>(<isize>e + step);
   }

@@ -128,7 +128,10 @@ export class CRF {
   readonly numTags: number;
   /** Whether inputs are `[batch, seq, …]` (true) or `[seq, batch, …]` (false). */
   readonly batchFirst: boolean;
-  /** Length K: the score of starting with each tag. Live: optimizers update it in place. */
+  /**
+   * Length K: the score of starting with each tag. Live: optimizers update it in place, and every call
+   * checks it (finite within ±1e20, or −Infinity to forbid).
+   */
   readonly startTransitions: Float32Array;
   /** Length K: the score of ending with each tag. Live: optimizers update it in place. */
   readonly endTransitions: Float32Array;
@@ -153,9 +156,11 @@ export class CRF {
    * @param numTags K, a positive integer.
    * @param options layout, backend, seed, constraints; see {@link CRFOptions}.
    * @returns a promise of the CRF (backends load asynchronously: WebAssembly compiles, WebGPU requests a device).
-   * @throws {@link CRFInputError} for a bad `numTags`, an options value that is not an object, a
-   *   non-boolean `batchFirst`, an unknown backend name, a non-finite seed, or constraints that are not
-   *   K × K (or whose start/end are not length K) or hold values other than true/false/0/1.
+   * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], an options value that is not an
+   *   object or has a key this function does not know (Python spellings such as `batch_first` say which
+   *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a non-finite seed, a `device`
+   *   that is not a GPUDevice, or constraints that are not K × K (or whose start/end are not length K)
+   *   or hold values other than true/false/0/1.
    * @throws Error when a backend named explicitly cannot run here (e.g. `'webgpu'` with no adapter);
    *   `'auto'` falls back instead.
    */
@@ -266,10 +271,12 @@ export class CRF {
    *   (so -1 or -100 padding works).
    * @param options `mask` and `reduction` (default `'sum'`); see {@link ReductionOptions}.
    * @returns a number, or a `Float32Array(B)` for `reduction: 'none'`.
-   * @throws {@link CRFInputError} for emissions of the wrong rank, ragged, not finite, with last
-   *   dimension ≠ K or zero timesteps; tags or mask whose shape differs from the emissions' first two
-   *   dimensions; a tag outside [0, K) where the mask is on; a mask value other than 0/1/true/false; an
-   *   unknown reduction; constraints that leave a sequence no allowed path (argument `constraints`).
+   * @throws {@link CRFInputError} for emissions of the wrong rank, ragged, not finite or beyond ±1e20,
+   *   with last dimension ≠ K, zero timesteps or more than 2^28 values; tags or mask whose shape differs
+   *   from the emissions' first two dimensions; a tag outside [0, K) where the mask is on; a mask value
+   *   other than 0/1/true/false; an unknown reduction or option; a parameter that is NaN, +Infinity or
+   *   beyond ±1e20 (argument `transitions`, `startTransitions` or `endTransitions`); constraints that
+   *   leave a sequence no allowed path (argument `constraints`).
    * @throws Error when the instance was disposed.
    */
   async forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array> {
@@ -345,7 +352,9 @@ export class CRF {
    * @param options `topK` (an integer ≥ 1), `mask`, `constraints`; see {@link DecodeOptions}.
    * @returns per sequence up to k {@link ScoredPath}s, best first; fewer when the sequence has fewer
    *   allowed paths.
-   * @throws {@link CRFInputError} as the one-best form, and for a `topK` that is not an integer ≥ 1.
+   * @throws {@link CRFInputError} as the one-best form, and for a `topK` that is not an integer ≥ 1 or
+   *   whose k-best table (T·K·k cells, 2^24 at most) or result (2^20 paths, 2^24 tags) would exceed the
+   *   bounds; the message gives the largest k allowed.
    * @throws Error when the instance was disposed.
    */
   async decode(emissions: EmissionsInput, options: DecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
@@ -508,9 +517,12 @@ export class CRF {
    * Loads pytorch-crf names (`start_transitions`, `end_transitions`, `transitions`) or TorchCRF names
    * (`start_trans`, `end_trans`, `trans_matrix`). Every value is checked before any is written.
    * @param sd the vectors as length-K arrays or typed arrays; the matrix as K rows of K or a flat
-   *   array of K² (row-major `[from * K + to]`).
+   *   array of K² (row-major `[from * K + to]`). Values are stored as float32: each must be within
+   *   ±1e20 after rounding, or −Infinity, which forbids that start, end or transition as a constraint
+   *   does (and does not survive JSON; {@link CRF.toSafetensors} keeps it).
    * @throws {@link CRFInputError} (argument `stateDict…`) for a missing or unexpected key, a wrong
-   *   length or shape, or a value that is not a finite number; the instance is then unchanged.
+   *   length or shape, or a value that is NaN, +Infinity or beyond ±1e20 in float32 (1e39 becomes
+   *   Infinity); the instance is then unchanged.
    */
   loadStateDict(sd: Record<string, unknown>): void {
     const [start, end, trans] = readStateDict(sd, this.numTags);
