@@ -181,67 +181,67 @@ export class WasmBackend implements Backend {
     return { em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
   }
 
-  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
-    if (p.B === 0) return new Float64Array(0);
-    const { B, T } = p;
+  /**
+   * One kernel call: lay the call out, run `op`'s kernel, copy its outputs out of the linear memory,
+   * and hand memory beyond what is kept back.
+   */
+  async #call<R>(
+    p: Packed, w: Potentials, op: 'OP_LOG_PARTITION' | 'OP_VITERBI' | 'OP_POSTERIORS' | 'OP_KBEST' | 'OP_ENTROPY', outputs: number[],
+    run: (k: Kernels, l: { em: number; lens: number; out: number[]; work: number }) => void,
+    read: (buf: ArrayBuffer, out: number[]) => R, topK = 0,
+  ): Promise<R> {
     const k = await this.#ready();
-    const { em, lens, out: [z], work } = this.#prepare(k, p, w, [B * 8], k.OP_LOG_PARTITION);
-    k.logPartition(B, T, em, lens, z, work);
-    const r = new Float64Array(k.memory.buffer, z, B).slice();
+    const layout = this.#prepare(k, p, w, outputs, k[op], topK);
+    run(k, layout);
+    const r = read(k.memory.buffer, layout.out);
     this.#afterCall(k);
     return r;
+  }
+
+  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    const { B, T } = p;
+    if (B === 0) return new Float64Array(0);
+    return this.#call(p, w, 'OP_LOG_PARTITION', [B * 8],
+      (k, l) => k.logPartition(B, T, l.em, l.lens, l.out[0], l.work),
+      (buf, [z]) => new Float64Array(buf, z, B).slice());
   }
 
   async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
     const { B, T, K } = p;
     if (B === 0) return { logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) };
     const Kp = (K + 3) & ~3;
-    const k = await this.#ready();
-    const { em, lens, out: [z, unary, counts], work } = this.#prepare(k, p, w, [B * 8, B * T * K * 4, Kp * Kp * 8], k.OP_POSTERIORS);
-    k.posteriors(B, T, em, lens, z, unary, counts, work);
-    const buf = k.memory.buffer;
-    const padded = new Float64Array(buf, counts, Kp * Kp);
-    const transCounts = new Float64Array(K * K);
-    for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
-    const r = { logZ: new Float64Array(buf, z, B).slice(), unary: new Float32Array(buf, unary, B * T * K).slice(), transCounts };
-    this.#afterCall(k);
-    return r;
+    return this.#call(p, w, 'OP_POSTERIORS', [B * 8, B * T * K * 4, Kp * Kp * 8],
+      (k, l) => k.posteriors(B, T, l.em, l.lens, l.out[0], l.out[1], l.out[2], l.work),
+      (buf, [z, unary, counts]) => {
+        const padded = new Float64Array(buf, counts, Kp * Kp);
+        const transCounts = new Float64Array(K * K);
+        for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
+        return { logZ: new Float64Array(buf, z, B).slice(), unary: new Float32Array(buf, unary, B * T * K).slice(), transCounts };
+      });
   }
 
   async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
     const { B, T } = p;
     if (B === 0) return { logZ: new Float64Array(0), entropy: new Float64Array(0) };
-    const k = await this.#ready();
-    const { em, lens, out: [z, h], work } = this.#prepare(k, p, w, [B * 8, B * 8], k.OP_ENTROPY);
-    k.entropy(B, T, em, lens, z, h, work);
-    const buf = k.memory.buffer;
-    const r = { logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() };
-    this.#afterCall(k);
-    return r;
+    return this.#call(p, w, 'OP_ENTROPY', [B * 8, B * 8],
+      (k, l) => k.entropy(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
+      (buf, [z, h]) => ({ logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() }));
   }
 
   async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
     const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0) };
-    const k = await this.#ready();
-    const { em, lens, out: [paths, scores], work } = this.#prepare(k, p, w, [B * T * 4, B * 8], k.OP_VITERBI);
-    k.viterbi(B, T, em, lens, paths, scores, work);
-    const buf = k.memory.buffer;
-    const r = { paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() };
-    this.#afterCall(k);
-    return r;
+    return this.#call(p, w, 'OP_VITERBI', [B * T * 4, B * 8],
+      (k, l) => k.viterbi(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
+      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() }));
   }
 
   async kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
     const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0), k: topK };
-    const k = await this.#ready();
-    const { em, lens, out: [paths, scores], work } = this.#prepare(k, p, w, [B * topK * T * 4, B * topK * 8], k.OP_KBEST, topK);
-    k.kbest(B, T, topK, em, lens, paths, scores, work);
-    const buf = k.memory.buffer;
-    const r = { paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK };
-    this.#afterCall(k);
-    return r;
+    return this.#call(p, w, 'OP_KBEST', [B * topK * T * 4, B * topK * 8],
+      (k, l) => k.kbest(B, T, topK, l.em, l.lens, l.out[0], l.out[1], l.work),
+      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK }), topK);
   }
 
   memoryUsage(): MemoryUsage {
