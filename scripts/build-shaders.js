@@ -44,4 +44,3 @@ const target = join(root, 'src', 'backends', 'webgpu-shaders.generated.ts');
 let old = '';
 try { old = readFileSync(target, 'utf8'); } catch { /* first build */ }
 if (old !== out) writeFileSync(target, out);
-console.log(`build-shaders: ${Object.keys(variants).length} variants → src/backends/webgpu-shaders.generated.ts${old === out ? ' (unchanged)' : ''}`);

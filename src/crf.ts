@@ -141,7 +141,8 @@ export class CRF {
   #impl: Backend;
   #disposed = false;
 
-  private constructor(numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend) {
+  private constructor(numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+    this.backendReason = reason;
     this.numTags = numTags;
     this.batchFirst = batchFirst;
     this.#constraints = constraints;
@@ -189,8 +190,8 @@ export class CRF {
       throw new CRFInputError('webgpuMinWork', 'a number ≥ 0', describe(webgpuMinWork));
     }
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
-    const impl = await createBackend(backend, numTags, o);
-    const crf = new CRF(numTags, batchFirst, allowed, impl);
+    const chosen = await createBackend(backend, o);
+    const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const a of [crf.startTransitions, crf.endTransitions, crf.transitions]) {
       for (let i = 0; i < a.length; i++) a[i] = rand() * 0.2 - 0.1;
@@ -198,10 +199,22 @@ export class CRF {
     return crf;
   }
 
-  /** The backend actually running the dynamic programs (what `'auto'` resolved to). */
+  /**
+   * The backend running the dynamic programs: what `'auto'` resolved to. Under `'auto'` with WebGPU in
+   * reach, calls too small for a GPU round trip run on the CPU kernels and a GPU is requested the first
+   * time a call is large enough, so this names the CPU backend until then; after a device loss it names
+   * the CPU backend again.
+   */
   get backend(): BackendName {
     return this.#impl.name;
   }
+
+  /**
+   * Why {@link CRF.backend} is what it is, in a sentence: the backend asked for, or what `'auto'` found
+   * (which build of the kernels loaded, and how; or why they could not load and the float64 reference
+   * runs instead, which `'auto'` also warns about once on the console).
+   */
+  readonly backendReason: string;
 
   /**
    * Reads a call's inputs into arrays this instance owns, in the precision its backend computes in, so

@@ -1,9 +1,25 @@
 /// <reference types="node" />
 // Entry for the `node` export condition (Node, Deno and Bun resolve it): the kernels are read from the
-// .wasm files beside this module instead of fetched, since Node's fetch has no file: URLs.
+// .wasm files beside this module (Node's fetch has no file: URLs), else taken from the inline copy
+// (Deno without --allow-read, a bundle that left the files behind).
 import { readFile } from 'node:fs/promises';
-import { setWasmSource, wasmUrl } from './backends/wasm-source.js';
+import { inlineRoute, setWasmRoutes, wasmUrl } from './backends/wasm-source.js';
 
-setWasmSource(async (kind) => WebAssembly.compile(await readFile(wasmUrl(kind))));
+setWasmRoutes([
+  {
+    name: 'file',
+    async load(kind) {
+      const url = wasmUrl(kind);
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = await readFile(url);
+      } catch (e) {
+        throw new Error(`could not read ${url.pathname} (${e instanceof Error ? e.message : String(e)})`);
+      }
+      return WebAssembly.compile(bytes);
+    },
+  },
+  inlineRoute,
+]);
 
 export * from './index.js';

@@ -3,8 +3,8 @@
 // (or wrangler's bundler) compiles at upload.
 import simd from './webcrf.simd.wasm';
 import scalar from './webcrf.scalar.wasm';
-import { setWasmSource } from './backends/wasm-source.js';
+import { setWasmRoutes } from './backends/wasm-source.js';
 
-setWasmSource(async (kind) => (kind === 'simd' ? simd : scalar));
+setWasmRoutes([{ name: 'module import', load: async (kind) => (kind === 'simd' ? simd : scalar) }]);
 
 export * from './index.js';

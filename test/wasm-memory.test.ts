@@ -88,7 +88,7 @@ describe('wasm loading', () => {
 
   it('the built-in source gives the build asked for; the backend reports which runs', async () => {
     for (const kind of ['simd', 'scalar'] as const) {
-      const be = await WasmBackend.create({ wasmModule: await builtinWasmModule(kind) });
+      const be = await WasmBackend.create({ wasmModule: (await builtinWasmModule(kind)).module });
       expect(be.simd).toBe(kind === 'simd');
       be.dispose();
     }

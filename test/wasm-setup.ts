@@ -1,8 +1,8 @@
 // Tests import src/, where the kernels' relative URL would point into src/; the built kernels are in
 // dist/ (`npm run build:wasm`, run by `npm test`), so Node tests read them from there.
 import { readFile } from 'node:fs/promises';
-import { setWasmSource } from '../src/backends/wasm-source.js';
+import { setWasmRoutes } from '../src/backends/wasm-source.js';
 
 export const distWasm = (kind: 'simd' | 'scalar') => new URL(`../dist/webcrf.${kind}.wasm`, import.meta.url);
 
-setWasmSource(async (kind) => WebAssembly.compile(await readFile(distWasm(kind))));
+setWasmRoutes([{ name: 'dist', load: async (kind) => WebAssembly.compile(await readFile(distWasm(kind))) }]);

@@ -1,7 +1,13 @@
-import type { Backend, BackendName } from '../backend.js';
+import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu.js';
+
+/**
+ * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
+ * (`crf.backendReason`). Nothing here is silent: `auto` ending on the float64 reference warns once.
+ */
 
 export interface BackendOptions {
   /** A GPUDevice to run on instead of requesting one. */
@@ -15,44 +21,111 @@ export interface BackendOptions {
   webgpuMinWork?: number;
 }
 
+/** A backend and why it was chosen. */
+export interface Chosen {
+  backend: Backend;
+  reason: string;
+}
+
+function why(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function wasm(opts: BackendOptions): Promise<{ backend: WasmBackend; what: string }> {
+  const backend = await WasmBackend.create(opts);
+  return { backend, what: `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})` };
+}
+
+let warnedJs = false;
+
 /**
- * WASM wherever it loads; the float64 reference otherwise (e.g. a bundle that dropped the .wasm). Also
- * the CPU side of the GPU backend: k-best, calls too small for the GPU under auto, device loss.
+ * WASM wherever it loads; the float64 reference otherwise, with a warning (once) saying why and what to
+ * do. Also the CPU side of the GPU backend: k-best, calls too small for the GPU, device loss.
  */
-async function cpuBackend(opts: BackendOptions): Promise<Backend> {
+async function cpu(opts: BackendOptions): Promise<{ backend: Backend; what: string }> {
   try {
-    return await WasmBackend.create(opts);
+    return await wasm(opts);
   } catch (err) {
     if (opts.wasmModule !== undefined) throw err;
-    return new JsBackend();
+    const what = `the float64 js backend (10 to 100 times slower), because ${why(err).replace(/^webcrf: /, '')}`;
+    if (!warnedJs) {
+      warnedJs = true;
+      console.warn(`webcrf: backend 'auto' runs on ${what}`);
+    }
+    return { backend: new JsBackend(), what };
   }
 }
 
-/** The caller's device, else one from navigator.gpu, else null. */
-async function gpuDevice(opts: BackendOptions): Promise<GPUDevice | null> {
-  return (opts.device as GPUDevice | undefined) ?? navigatorDevice();
-}
-
-export async function createBackend(name: BackendName | 'auto', _numTags: number, opts: BackendOptions): Promise<Backend> {
+export async function createBackend(name: BackendName | 'auto', opts: BackendOptions): Promise<Chosen> {
   switch (name) {
-    case 'wasm':
-      return WasmBackend.create(opts);
+    case 'js':
+      return { backend: new JsBackend(), reason: "backend 'js' was asked for: the float64 reference" };
+    case 'wasm': {
+      const w = await wasm(opts);
+      return { backend: w.backend, reason: `backend 'wasm' was asked for: ${w.what}` };
+    }
     case 'webgpu': {
-      const device = await gpuDevice(opts);
-      if (!device) throw new Error('webcrf: backend webgpu needs a GPUDevice (options.device) or navigator.gpu with an adapter');
-      return new WebGpuBackend({ device, cpu: await cpuBackend(opts) });
+      const device = (opts.device as GPUDevice | undefined) ?? (await navigatorDevice());
+      if (!device) {
+        throw new Error("webcrf: backend 'webgpu' needs a GPUDevice: pass { device }, or run where navigator.gpu gives an adapter (browsers with WebGPU, Deno, Node with the webgpu package installed as navigator.gpu)");
+      }
+      const c = await cpu(opts);
+      return { backend: new WebGpuBackend({ device, cpu: c.backend }), reason: `backend 'webgpu' was asked for (k-best and device loss run on ${c.what})` };
     }
     case 'auto': {
-      // A hardware GPU where there is one, for calls large enough to pay for a dispatch; the CPU for the
-      // rest. A software adapter (SwiftShader) is slower than the CPU kernels at every size.
-      const device = await gpuDevice(opts);
-      if (device && !isSoftwareAdapter(device)) return new WebGpuBackend({ device, cpu: await cpuBackend(opts), minWork: opts.webgpuMinWork ?? AUTO_MIN_WORK });
-      // WASM wherever it loads; the float64 reference otherwise (e.g. a bundle that dropped the .wasm).
-      return cpuBackend(opts);
+      const c = await cpu(opts);
+      const minWork = opts.webgpuMinWork ?? AUTO_MIN_WORK;
+      if (opts.device !== undefined) {
+        const device = opts.device as GPUDevice;
+        // A software adapter (SwiftShader) is slower than the CPU kernels at every size.
+        if (isSoftwareAdapter(device)) return { backend: c.backend, reason: `auto: the GPUDevice given is a software adapter, slower than the CPU: ${c.what}` };
+        return { backend: new WebGpuBackend({ device, cpu: c.backend, minWork }), reason: `auto: the GPUDevice given for calls of B·T·K² ≥ ${minWork}, ${c.what} below` };
+      }
+      if ((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+        return { backend: new LazyGpuBackend(c.backend, minWork), reason: `auto: ${c.what}; a GPU from navigator.gpu is requested the first time a call reaches B·T·K² ≥ ${minWork}` };
+      }
+      return { backend: c.backend, reason: `auto: ${c.what} (no WebGPU here)` };
     }
-    case 'js':
-      return new JsBackend();
     default:
       throw new Error(`backend ${name} is not built yet`);
+  }
+}
+
+/**
+ * `auto` where navigator.gpu exists: the CPU kernels until a call is large enough to pay for a GPU
+ * round trip; only then is an adapter requested (requesting one costs time, and in some runtimes prints
+ * to the console), once. A software adapter is never used.
+ */
+class LazyGpuBackend implements Backend {
+  readonly precision = 'float32' as const;
+  #gpu: WebGpuBackend | null | undefined;
+  #probe: Promise<WebGpuBackend | null> | null = null;
+
+  constructor(private readonly cpu: Backend, private readonly minWork: number) {}
+
+  get name(): BackendName {
+    return this.#gpu ? this.#gpu.name : this.cpu.name;
+  }
+
+  async #pick(p: Packed): Promise<Backend> {
+    if (this.#gpu !== undefined || p.B * p.T * p.K * p.K < this.minWork) return this.#gpu ?? this.cpu;
+    this.#probe ??= navigatorDevice().then((device) => (device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null));
+    this.#gpu = await this.#probe;
+    return this.#gpu ?? this.cpu;
+  }
+
+  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> { return (await this.#pick(p)).logPartition(p, w); }
+  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> { return (await this.#pick(p)).posteriors(p, w); }
+  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> { return (await this.#pick(p)).entropy(p, w); }
+  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> { return (await this.#pick(p)).viterbi(p, w); }
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> { return this.cpu.kBest(p, w, k); }
+
+  memoryUsage(): MemoryUsage {
+    return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
+  }
+
+  dispose(): void {
+    if (this.#gpu) this.#gpu.dispose();
+    else this.cpu.dispose();
   }
 }

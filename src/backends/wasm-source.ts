@@ -1,14 +1,46 @@
 /**
- * Where the WASM kernels come from. The package entry for each runtime registers a source
- * (package.json `exports` conditions): `node` reads the bytes beside the JS, `workerd` imports the
- * `.wasm` files as modules (workerd will not compile bytes at runtime), and everything else (`browser`,
- * `default`) fetches `new URL('../webcrf.<kind>.wasm', import.meta.url)`, the pattern bundlers rewrite to
- * an emitted asset. A `wasmModule` option bypasses all of this.
+ * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) registers
+ * its routes, tried in order until one gives a compiled module:
+ *  - `node` (Node, Deno, Bun): read the `.wasm` beside the JS, then the inline copy;
+ *  - `workerd`: the `.wasm` files imported as modules (workerd compiles them at upload and refuses
+ *    to compile bytes at run time);
+ *  - `browser`/`default`: fetch `new URL('../webcrf.<kind>.wasm', import.meta.url)` (the pattern Vite,
+ *    webpack and Rollup rewrite to an emitted asset), then the inline copy.
+ * The inline copy is the kernels' bytes in a JS module (src/generated/, made at build time), loaded
+ * only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build), IIFE bundles
+ * without `import.meta.url`, Deno without `--allow-read`, Node importing `dist/index.js` by path.
+ * A `wasmModule` option bypasses all of this.
  */
 
 export type WasmKind = 'simd' | 'scalar';
-/** Gives the compiled module of one build of the kernels. */
-export type WasmSource = (kind: WasmKind) => Promise<WebAssembly.Module>;
+
+/** One way to obtain the compiled kernels; it throws, saying what failed, when it cannot. */
+export interface WasmRoute {
+  /** Short name for messages: 'file', 'fetch', 'inline', 'module import'. */
+  name: string;
+  load(kind: WasmKind): Promise<WebAssembly.Module>;
+}
+
+/** The compiled kernels and how they were obtained. */
+export interface LoadedKernels {
+  module: WebAssembly.Module;
+  kind: WasmKind;
+  /** The route that worked, e.g. `fetch http://…/webcrf.simd.wasm` or `inline`. */
+  from: string;
+}
+
+/** Every route failed: the message lists each route's failure and what to do. */
+export class WasmLoadError extends Error {
+  readonly failures: string[];
+  constructor(kind: WasmKind, failures: string[]) {
+    super(`webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. `
+      + 'Serve dist/webcrf.simd.wasm and dist/webcrf.scalar.wasm beside the bundle, or pass a compiled module '
+      + "as CRF.create(K, { wasmModule }); on Cloudflare Workers import 'webcrf' with the workerd export "
+      + 'condition (wrangler sets it), which imports the .wasm files as modules.');
+    this.name = 'WasmLoadError';
+    this.failures = failures;
+  }
+}
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where SIMD does.
 const SIMD_PROBE = new Uint8Array([
@@ -29,34 +61,97 @@ export function wasmUrl(kind: WasmKind): URL {
   return kind === 'simd' ? new URL('../webcrf.simd.wasm', import.meta.url) : new URL('../webcrf.scalar.wasm', import.meta.url);
 }
 
-/** The `browser`/`default` source: fetch beside the module, streaming compile when served as application/wasm. */
-export const fetchSource: WasmSource = async (kind) => {
-  const url = wasmUrl(kind);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`webcrf: could not fetch ${url.href} (HTTP ${res.status})`);
-  if (typeof WebAssembly.compileStreaming === 'function' && (res.headers.get('content-type') ?? '').startsWith('application/wasm')) {
-    return WebAssembly.compileStreaming(res);
-  }
-  return WebAssembly.compile(await res.arrayBuffer());
-};
-
-let source: WasmSource = fetchSource;
-const compiled = new Map<WasmKind, Promise<WebAssembly.Module>>();
-
-/** Replaces how the kernels are obtained (called by the runtime entries; tests point it at dist/). */
-export function setWasmSource(s: WasmSource): void {
-  source = s;
-  compiled.clear();
+function why(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
-/** The compiled kernels for this engine (SIMD where it validates, else scalar), compiled once. */
-export function builtinWasmModule(kind: WasmKind = simdSupported() ? 'simd' : 'scalar'): Promise<WebAssembly.Module> {
-  let m = compiled.get(kind);
+/** The module's own URL, or a reason it has none (an IIFE or CommonJS bundle turns import.meta into {}). */
+function urlOf(kind: WasmKind): URL {
+  try {
+    return wasmUrl(kind);
+  } catch (e) {
+    throw new Error(`no URL for the .wasm file (import.meta.url is ${String(import.meta.url)} in this bundle: ${why(e)})`);
+  }
+}
+
+/** The `browser`/`default` file route: fetch beside the module, streaming compile when served as application/wasm. */
+export const fetchRoute: WasmRoute = {
+  name: 'fetch',
+  async load(kind) {
+    const url = urlOf(kind);
+    // Node's fetch does not read file: URLs (Deno's and Bun's do); failing here saves starting its HTTP
+    // client, some 25 ms, before the inline copy.
+    const g = globalThis as { process?: { versions?: Record<string, string> }; Deno?: unknown };
+    if (url.protocol === 'file:' && g.process?.versions?.node && !g.process.versions.bun && !g.Deno) {
+      throw new Error(`Node's fetch cannot read ${url.href} (import webcrf through its node export condition to read the file)`);
+    }
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new Error(`fetch ${url.href} failed (${why(e)})`);
+    }
+    if (!res.ok) throw new Error(`fetch ${url.href} answered HTTP ${res.status}`);
+    try {
+      if (typeof WebAssembly.compileStreaming === 'function' && (res.headers.get('content-type') ?? '').startsWith('application/wasm')) {
+        return await WebAssembly.compileStreaming(res);
+      }
+      return await WebAssembly.compile(await res.arrayBuffer());
+    } catch (e) {
+      throw new Error(`${url.href} did not compile (${why(e)})`);
+    }
+  },
+};
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The kernels inlined in a JS module: imported (a separate chunk for bundlers) only when needed. */
+export const inlineRoute: WasmRoute = {
+  name: 'inline',
+  async load(kind) {
+    const src = kind === 'simd' ? await import('../generated/kernels-simd.js') : await import('../generated/kernels-scalar.js');
+    try {
+      return await WebAssembly.compile(decodeBase64(src.default));
+    } catch (e) {
+      throw new Error(`this runtime refused to compile WebAssembly from bytes (${why(e)})`);
+    }
+  },
+};
+
+let routes: WasmRoute[] = [fetchRoute, inlineRoute];
+const loaded = new Map<WasmKind, Promise<LoadedKernels>>();
+
+/** Replaces how the kernels are obtained (called by the runtime entries; tests point it at dist/). */
+export function setWasmRoutes(r: WasmRoute[]): void {
+  routes = r;
+  loaded.clear();
+}
+
+async function load(kind: WasmKind): Promise<LoadedKernels> {
+  const failures: string[] = [];
+  for (const r of routes) {
+    try {
+      return { module: await r.load(kind), kind, from: r.name };
+    } catch (e) {
+      failures.push(`${r.name}: ${why(e)}`);
+    }
+  }
+  throw new WasmLoadError(kind, failures);
+}
+
+/** The compiled kernels for this engine (SIMD where it validates, else scalar), loaded once. */
+export function builtinWasmModule(kind: WasmKind = simdSupported() ? 'simd' : 'scalar'): Promise<LoadedKernels> {
+  let m = loaded.get(kind);
   if (!m) {
-    m = source(kind);
-    compiled.set(kind, m);
+    m = load(kind);
+    loaded.set(kind, m);
     // A failed load (offline, missing asset) must not poison later attempts.
-    m.catch(() => compiled.delete(kind));
+    m.catch(() => loaded.delete(kind));
   }
   return m;
 }

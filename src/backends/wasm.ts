@@ -70,14 +70,24 @@ export class WasmBackend implements Backend {
     return k;
   }
 
-  /** @param wasmModule a compiled module of the kernels; default: this runtime's built-in one. */
+  /**
+   * @param wasmModule a compiled module of the kernels; default: this runtime's built-in one.
+   * @throws WasmLoadError when no route gives the built-in kernels (its message lists each route's
+   *   failure and the remedy); TypeError for a wasmModule that is not these kernels.
+   */
   static async create(opts: { wasmModule?: unknown } = {}): Promise<WasmBackend> {
-    const mod = opts.wasmModule ?? (await builtinWasmModule());
+    const loaded = opts.wasmModule === undefined ? await builtinWasmModule() : null;
+    const mod = loaded ? loaded.module : opts.wasmModule;
     if (!(mod instanceof WebAssembly.Module)) {
       throw new TypeError(`wasmModule: expected a compiled WebAssembly.Module, got ${Object.prototype.toString.call(mod)}`);
     }
-    return new WasmBackend(mod, await WasmBackend.#instantiate(mod));
+    const be = new WasmBackend(mod, await WasmBackend.#instantiate(mod));
+    be.source = loaded ? loaded.from : 'the wasmModule option';
+    return be;
   }
+
+  /** How the kernels were obtained: 'fetch', 'file', 'inline', 'module import' or 'the wasmModule option'. */
+  source = '';
 
   /** Whether the instantiated kernels are the SIMD build. */
   get simd(): boolean {
