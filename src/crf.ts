@@ -72,6 +72,14 @@ export interface DecodeOptions extends MaskOption {
   constraints?: ConstraintsInput;
 }
 
+/** What {@link CRF.forwardBackward} returns: the log-likelihood and its gradients. */
+export interface ForwardBackwardResult<L extends number | Float32Array> {
+  /** The reduced log-likelihood: a number, or `Float32Array(B)` for `reduction: 'none'`. */
+  logLikelihood: L;
+  /** Gradients of the reduced log-likelihood (of the sum for `'none'`). */
+  grads: Gradients;
+}
+
 /** One of the k best paths of a sequence. */
 export interface ScoredPath {
   /** The tags of the sequence's on positions, in order (its length is the number of on positions). */
@@ -89,6 +97,28 @@ export interface StateDict {
   /** `K × K`: `transitions[i][j]` is the score of tag i followed by tag j. */
   transitions: number[][];
 }
+
+/**
+ * What {@link CRF.loadStateDict} takes: pytorch-crf's names (what {@link CRF.stateDict} returns) or
+ * TorchCRF's, each as arrays or typed arrays; the matrix as K rows of K or flat (`[from * K + to]`).
+ */
+export type StateDictInput =
+  | {
+    /** Length K. */
+    start_transitions: ArrayLike<number>;
+    /** Length K. */
+    end_transitions: ArrayLike<number>;
+    /** `K × K` rows, or K² values row-major. */
+    transitions: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+  }
+  | {
+    /** Length K (TorchCRF's name). */
+    start_trans: ArrayLike<number>;
+    /** Length K (TorchCRF's name). */
+    end_trans: ArrayLike<number>;
+    /** `K × K` rows, or K² values row-major (TorchCRF's name). */
+    trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+  };
 
 /**
  * Gradients of the reduced log-likelihood (not of the loss: negate for a loss, or use an optimizer with
@@ -283,7 +313,7 @@ export class CRF {
    * @param tags `[B, T]` or `[T, B]` integers in [0, K); values at positions that are off are ignored
    *   (so -1 or -100 padding works).
    * @param options `mask` and `reduction` (default `'sum'`); see {@link ReductionOptions}.
-   * @returns a number, or a `Float32Array(B)` for `reduction: 'none'`.
+   * @returns the reduced log-likelihood: a number for `'sum'` (the default), `'mean'` and `'token_mean'`.
    * @throws {@link CRFInputError} for emissions of the wrong rank, ragged, not finite or beyond ±1e20,
    *   with last dimension ≠ K, zero timesteps or more than 2^28 values; tags or mask whose shape differs
    *   from the emissions' first two dimensions; a tag outside [0, K) where the mask is on; a mask value
@@ -292,6 +322,25 @@ export class CRF {
    *   leave a sequence no allowed path (argument `constraints`).
    * @throws Error when the instance was disposed.
    */
+  forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<number>;
+  /**
+   * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
+   * @param options `mask`, and `reduction: 'none'`.
+   * @returns `Float32Array(B)`: score(tags) − log Z per sequence (0 for one with no position on).
+   * @throws {@link CRFInputError} as the reduced form.
+   */
+  forward(emissions: EmissionsInput, tags: TagsInput, options: ReductionOptions & { reduction: 'none' }): Promise<Float32Array>;
+  /**
+   * The log-likelihood with a reduction only known at run time.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
+   * @param options `mask` and `reduction`; see {@link ReductionOptions}.
+   * @returns a number, or a `Float32Array(B)` for `reduction: 'none'`.
+   * @throws {@link CRFInputError} as the reduced form.
+   */
+  forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array>;
   async forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
@@ -315,14 +364,26 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    * @throws Error when the instance was disposed.
    */
-  async forwardBackward(
-    emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions,
-  ): Promise<{
-    /** The reduced log-likelihood: a number, or `Float32Array(B)` for `reduction: 'none'`. */
-    logLikelihood: number | Float32Array;
-    /** Gradients of the reduced log-likelihood (of the sum for `'none'`). */
-    grads: Gradients;
-  }> {
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<ForwardBackwardResult<number>>;
+  /**
+   * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
+   * @param options `mask`, and `reduction: 'none'`.
+   * @returns `logLikelihood` as a `Float32Array(B)`, and {@link Gradients} of their sum.
+   * @throws {@link CRFInputError} as {@link CRF.forward}.
+   */
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options: ReductionOptions & { reduction: 'none' }): Promise<ForwardBackwardResult<Float32Array>>;
+  /**
+   * The log-likelihood and its gradients with a reduction only known at run time.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags `[B, T]` or `[T, B]`; values at positions that are off are ignored.
+   * @param options `mask` and `reduction`; see {@link ReductionOptions}.
+   * @returns `logLikelihood` (a number, or `Float32Array(B)` for `'none'`) and {@link Gradients}.
+   * @throws {@link CRFInputError} as {@link CRF.forward}.
+   */
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>>;
+  async forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
@@ -358,7 +419,7 @@ export class CRF {
    *   constraints that leave a sequence no allowed path.
    * @throws Error when the instance was disposed.
    */
-  async decode(emissions: EmissionsInput, options?: DecodeOptions & { topK?: undefined }): Promise<number[][]>;
+  decode(emissions: EmissionsInput, options?: DecodeOptions & { topK?: undefined }): Promise<number[][]>;
   /**
    * The k best paths per sequence (AllenNLP's `viterbi_tags(top_k=k)`), best first, with their scores.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -370,7 +431,16 @@ export class CRF {
    *   bounds; the message gives the largest k allowed.
    * @throws Error when the instance was disposed.
    */
-  async decode(emissions: EmissionsInput, options: DecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
+  decode(emissions: EmissionsInput, options: DecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
+  /**
+   * Decoding with options only known at run time: the one-best paths without `topK`, the k-best lists
+   * with it.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask`, `topK`, `constraints`; see {@link DecodeOptions}.
+   * @returns `number[][]` without `topK`, `ScoredPath[][]` with it.
+   * @throws {@link CRFInputError} as the forms above.
+   */
+  decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
     const o = readOptions(options, 'options', DECODE_OPTIONS);
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
@@ -537,7 +607,7 @@ export class CRF {
    *   length or shape, or a value that is NaN, +Infinity or beyond ±1e20 in float32 (1e39 becomes
    *   Infinity); the instance is then unchanged.
    */
-  loadStateDict(sd: Record<string, unknown>): void {
+  loadStateDict(sd: StateDictInput): void {
     const [start, end, trans] = readStateDict(sd, this.numTags);
     this.startTransitions.set(start);
     this.endTransitions.set(end);

@@ -1,5 +1,6 @@
 export { CRF } from './crf.js';
-export type { CRFOptions, DecodeOptions, Gradients, MaskOption, Reduction, ReductionOptions, ScoredPath, StateDict } from './crf.js';
+export type { CRFOptions, DecodeOptions, ForwardBackwardResult, Gradients, MaskOption, Reduction, ReductionOptions, ScoredPath, StateDict, StateDictInput } from './crf.js';
+export { WasmLoadError } from './backends/wasm-source.js';
 export type { BackendName, MemoryUsage } from './backend.js';
 export { CRFInputError } from './errors.js';
 export { allowedTransitions } from './constraints.js';
