@@ -256,7 +256,7 @@ export let emitMax: f32 = 0;
  * the matrix. Step s's normalised state goes to `post + s·state` when `keepAll`, else alternates between
  * two states at `post` (a state is `sr.rows()` padded rows); when `pre` ≠ 0 the un-normalised ⊕⊗ result
  * of each step is kept at `pre + s·state`. `cnt` (linear only) holds per-step support counts; `scratch`
- * holds four rows. Returns the accumulated log of every factor taken out (so log α_s = log post_s +
+ * holds five rows (a two-row state and the entropy semiring's three). Returns the accumulated log of every factor taken out (so log α_s = log post_s +
  * result for the last s), NaN on a failed linear check, −∞ when no tag is reachable; `lastRow` receives
  * the address of the final normalised state.
  */

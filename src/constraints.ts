@@ -1,4 +1,5 @@
-import { CRFInputError, describe } from './errors.js';
+import { CRFInputError, describe, reading } from './errors.js';
+import { MAX_TAGS } from './limits.js';
 
 /** Which paths are allowed: pair transitions `[from][to]`, and the tags a path may start and end with. */
 export interface TransitionConstraints {
@@ -41,8 +42,18 @@ function vector(v: ArrayLike<unknown> | undefined, K: number, arg: string): Uint
 }
 
 export function readConstraints(c: unknown, K: number, arg = 'constraints'): Allowed {
+  return reading(arg, () => read(c, K, arg));
+}
+
+function read(c: unknown, K: number, arg: string): Allowed {
   if (c === null || typeof c !== 'object') throw new CRFInputError(arg, `a ${K}×${K} boolean matrix or {transitions, start, end}`, describe(c));
-  const obj: TransitionConstraints = 'transitions' in c ? (c as TransitionConstraints) : { transitions: c as ArrayLike<ArrayLike<boolean | number>> };
+  const isObject = !Array.isArray(c) && !ArrayBuffer.isView(c) && 'transitions' in c;
+  if (isObject) {
+    for (const k of Object.keys(c)) {
+      if (k !== 'transitions' && k !== 'start' && k !== 'end') throw new CRFInputError(arg, 'only the keys transitions, start, end', `an unknown key ${describe(k)}`);
+    }
+  }
+  const obj: TransitionConstraints = isObject ? (c as TransitionConstraints) : { transitions: c as ArrayLike<ArrayLike<boolean | number>> };
   const m = obj.transitions as ArrayLike<ArrayLike<unknown>>;
   if (m === null || typeof m !== 'object' || m.length !== K) {
     throw new CRFInputError(`${arg}.transitions`, `a ${K}×${K} boolean matrix`, describe(m));
@@ -89,9 +100,20 @@ export function allowedTransitions(scheme: TaggingScheme, labels: readonly strin
   if (typeof scheme !== 'string' || !Object.hasOwn(letters, scheme)) {
     throw new CRFInputError('scheme', `one of ${Object.keys(letters).join(', ')}`, describe(scheme));
   }
-  if (!Array.isArray(labels) || labels.length === 0) throw new CRFInputError('labels', 'a non-empty array of label strings', describe(labels));
-  const parsed = labels.map((l, i) => {
-    if (typeof l !== 'string' || l.length === 0) throw new CRFInputError('labels', `a label string at [${i}]`, describe(l));
+  const list = reading('labels', () => {
+    if (!Array.isArray(labels) || labels.length === 0 || labels.length > MAX_TAGS) {
+      throw new CRFInputError('labels', `a non-empty array of at most ${MAX_TAGS} label strings`, describe(labels));
+    }
+    // Each label read once, holes included (map would skip them).
+    const out: unknown[] = [];
+    for (let i = 0; i < labels.length; i++) {
+      const l: unknown = labels[i];
+      if (typeof l !== 'string' || l.length === 0) throw new CRFInputError('labels', `a label string at [${i}]`, describe(l));
+      out.push(l);
+    }
+    return out as string[];
+  });
+  const parsed = list.map((l, i) => {
     let tag = l === 'O' ? 'O' : l[0];
     const entity = l === 'O' ? '' : l.slice(1);
     if (!letters[scheme].includes(tag) || (tag === 'O' && scheme === 'BMES')) {

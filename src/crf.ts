@@ -1,4 +1,4 @@
-import type { Backend, BackendName, MemoryUsage, Potentials } from './backend.js';
+import type { Backend, BackendName, KBestResult, MemoryUsage, Potentials, ViterbiResult } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
@@ -143,6 +143,11 @@ const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
 const MASK_OPTIONS = ['mask'] as const;
 const DECODE_OPTIONS = ['mask', 'topK', 'constraints'] as const;
 
+/** Viterbi's result as a k-best result with one path per sequence. */
+function asKBest(v: ViterbiResult): KBestResult {
+  return { paths: v.paths, scores: v.scores, k: 1 };
+}
+
 interface Call {
   p: Packed;
   T: number;
@@ -180,6 +185,11 @@ export class CRF {
     this.startTransitions = new Float32Array(numTags);
     this.endTransitions = new Float32Array(numTags);
     this.transitions = new Float32Array(numTags * numTags);
+    // readonly at run time too: the arrays are updated in place, never replaced (a shorter array would
+    // leave the kernels reading stale memory).
+    for (const k of ['numTags', 'batchFirst', 'backendReason', 'startTransitions', 'endTransitions', 'transitions']) {
+      Object.defineProperty(this, k, { writable: false, configurable: false });
+    }
   }
 
   /**
@@ -286,8 +296,8 @@ export class CRF {
 
   /**
    * Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. llh is a log
-   * probability: a float32 log Z may round below the best path's score by an ulp, never by more, so
-   * the difference is capped at 0.
+   * probability, ≤ 0; a float32 log Z may round below the gold path's score (by its rounding, about
+   * 1e-7 of the scores' size), so the difference is capped at 0.
    */
   #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
     const llh = new Float64Array(p.B);
@@ -452,7 +462,8 @@ export class CRF {
     if (p.B === 0) return [];
     if (o.topK !== undefined) {
       const k = this.#kBestSize(p, o.topK);
-      const r = await this.#impl.kBest(p, call.w, k);
+      // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
+      const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
       // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
       this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p);
       const out: ScoredPath[][] = [];
@@ -483,11 +494,12 @@ export class CRF {
     for (let b = 0; b < p.B; b++) longest = Math.max(longest, p.lengths[b]);
     const k = Math.min(topK, this.numTags ** longest);
     const Kp = Math.ceil(this.numTags / 4) * 4;
-    const most = Math.max(1, Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_KBEST_PATHS / p.B, MAX_KBEST_TAGS / (p.B * p.T))));
+    const most = Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_KBEST_PATHS / p.B, MAX_KBEST_TAGS / (p.B * p.T)));
+    if (k === 1 && most < 1) return 0;
     if (k > most) {
       throw new CRFInputError(
         'topK',
-        `at most ${most} for ${p.B} sequences of up to ${p.T} steps and ${this.numTags} tags (the k-best table, T·K·k, is capped at 2^24 cells; the result at 2^20 paths and 2^24 tags)`,
+        `at most ${Math.max(1, most)} for ${p.B} sequences of up to ${p.T} steps and ${this.numTags} tags (the k-best table, T·K·k with K rounded up to a multiple of 4, is capped at 2^24 cells; the result at 2^20 paths and 2^24 tags)`,
         describe(topK),
       );
     }
@@ -563,8 +575,10 @@ export class CRF {
   }
 
   /**
-   * Bytes held outside the JavaScript heap: the WebAssembly memory and the GPU buffers. Memory grows to
-   * the largest call seen and is then reused, so these figures stay flat across repeated calls.
+   * Bytes held outside the JavaScript heap: the WebAssembly memory and the GPU buffers. WebAssembly
+   * memory grows to the largest call seen and is reused, up to 128 MiB: a call that needs more hands
+   * its memory back when it finishes (0 until the next call). So these figures stay flat across
+   * repeated calls.
    */
   memoryUsage(): MemoryUsage {
     const m = this.#impl.memoryUsage?.();
@@ -637,6 +651,8 @@ export class CRF {
    * @throws CRFInputError for bad options.
    */
   toSafetensors(options?: ToSafetensorsOptions): Uint8Array {
+    // A file fromSafetensors would refuse (a NaN written into a live array) is refused here instead.
+    potentials(this, this.numTags, null);
     return writeCRFWeights(this.parameters(), this.numTags, options);
   }
 

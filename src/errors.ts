@@ -46,7 +46,25 @@ function describeValue(v: unknown): string {
 
 /** A shape for error messages, bounded: a hostile 2M-entry shape must not become a 6 MB message. */
 export function shapeStr(shape: ArrayLike<unknown>): string {
-  const n = shape.length;
-  const shown = Array.from({ length: Math.min(n, 6) }, (_, i) => (typeof shape[i] === 'number' ? String(shape[i]) : describe(shape[i])));
-  return `[${shown.join(', ')}${n > 6 ? `, … (${n} dimensions)` : ''}]`;
+  try {
+    const n = shape.length;
+    const shown = Array.from({ length: Math.min(n, 6) }, (_, i) => (typeof shape[i] === 'number' ? String(shape[i]) : describe(shape[i])));
+    return `[${shown.join(', ')}${n > 6 ? `, … (${n} dimensions)` : ''}]`;
+  } catch {
+    return 'a shape that cannot be inspected';
+  }
+}
+
+/**
+ * Runs a reader of a caller's argument: anything it throws that is not a CRFInputError (a revoked
+ * Proxy, a getter or trap that throws) becomes one naming the argument, with what was thrown.
+ */
+export function reading<T>(arg: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof CRFInputError) throw e;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : describe(e);
+    throw new CRFInputError(arg, 'a value whose contents can be read', `one whose reading threw ${what.length > 200 ? what.slice(0, 200) + '…' : what}`);
+  }
 }

@@ -1,4 +1,4 @@
-import { CRFInputError, describe, shapeStr } from './errors.js';
+import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
 import { typedArrayKind, typedLength } from './typed.js';
 
@@ -86,6 +86,11 @@ function count(shape: readonly number[]): number {
  * bounded by the data given, never by a claimed dimension.
  */
 function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
+  const src = reading(arg, () => sourceOf(x, rank, arg, allowEmptyOuter, check));
+  return { ...src, each: (put) => reading(arg, () => src.each(put)) };
+}
+
+function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
   if (isShaped(x)) {
     const { data, shape: rawShape } = x;
     if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
@@ -129,7 +134,8 @@ function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean,
       }
       throw new CRFInputError(arg, `non-empty dimension ${d}`, `an empty array (shape so far ${shapeStr(shape)})`);
     }
-    probe = probe[0];
+    // Not the innermost: its first element is a value, read once by the walk.
+    if (d < rank - 1) probe = probe[0];
   }
   check(shape, false);
   const n = count(shape);
@@ -160,12 +166,12 @@ function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean,
  */
 export function readFinite(x: unknown, rank: number, arg: string, check: (shape: number[]) => void = () => {}): { shape: number[]; data: Float64Array } {
   const src = source(x, rank, arg, true, (shape) => check(shape));
-  const data = new Float64Array(src.n);
+  const read: number[] = [];
   src.each((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
-    data[i] = v;
+    read.push(v);
   });
-  return { shape: src.shape, data };
+  return { shape: src.shape, data: Float64Array.from(read) };
 }
 
 /** Reads a tensor's values once (see {@link readFinite}); each passes through `put`. */
@@ -268,12 +274,16 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
       data = t;
     }
   } else {
-    const out = new Float64Array(n);
+    // Values are gathered as they are read, so memory follows the data given (a claimed length of
+    // 2^28 with nothing behind it fails at its first value, not after a 2 GiB allocation).
+    const read: number[] = [];
     src.each((v, i) => {
       if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) throw rangeError('emissions', v, indexPath(i, src.shape));
-      out[rowOf(Math.floor(i / K), B, T, batchFirst) * K + (i % K)] = v;
+      read.push(v);
     });
-    data = out;
+    data = new Float64Array(n);
+    if (batchFirst) data.set(read);
+    else for (let r = 0; r < B * T; r++) for (let j = 0; j < K; j++) data[rowOf(r, B, T, false) * K + j] = read[r * K + j];
   }
   if (precision === 'float32' && data instanceof Float64Array) data = Float32Array.from(data);
   return { B, T, K, data };
@@ -344,7 +354,9 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
  */
 export function maskFromTags(tags: ArrayLike<ArrayLike<number>>, padValue = -1): boolean[][] {
   if (typeof padValue !== 'number') throw new CRFInputError('padValue', 'a number', describe(padValue));
-  const src = source(tags, 2, 'tags', true, () => {});
+  const src = source(tags, 2, 'tags', true, (shape) => {
+    if (shape[1] === 0 && shape[0] > 0) throw new CRFInputError('tags', 'rows of at least one label', `shape ${shapeStr(shape)}`);
+  });
   const [d0, d1] = src.shape;
   const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
   src.each((v, i) => {

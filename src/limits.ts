@@ -15,9 +15,10 @@ export const MAX_TAGS = 4096;
 export const MAX_VALUES = 2 ** 28;
 
 /**
- * Largest magnitude of an emission or a (finite) parameter. Beyond it float32 kernels cannot keep the
- * scores of a path apart from the sentinels and sums they use, and a log Z of T such scores would not
- * even be a float32. −Infinity is allowed in parameters only, where it means "forbidden".
+ * Largest magnitude of an emission or a (finite) parameter: 1e20 as float32 stores it
+ * (1.0000000200408773e20, so that 1e20 itself is accepted on every backend). Beyond it float32 kernels
+ * cannot keep a path's scores apart from the sentinels and sums they use, and a log Z of T such scores
+ * would not even be a float32. −Infinity is allowed in parameters only, where it means "forbidden".
  */
 export const MAX_MAGNITUDE = Math.fround(1e20);
 /** How the bound reads in messages. */

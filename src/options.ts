@@ -1,4 +1,4 @@
-import { CRFInputError, describe } from './errors.js';
+import { CRFInputError, describe, reading } from './errors.js';
 
 /**
  * Options objects of every public function are checked here: an unknown key is an error rather than a
@@ -31,10 +31,15 @@ function near(a: string, b: string): boolean {
 }
 
 /**
- * Reads an options argument: undefined gives `{}`; anything but a plain object, or an object with a key
- * outside `known`, throws CRFInputError naming `arg`. The keys are read once, into a copy.
+ * Reads an options argument: undefined gives `{}`; anything but an object (arrays and functions
+ * included), or an object with an own key outside `known`, throws CRFInputError naming `arg`. The
+ * values are read once, into a copy.
  */
 export function readOptions<T extends object>(o: T | undefined | null, arg: string, known: readonly string[], allowNull = false): Partial<T> {
+  return reading(arg, () => readOwn(o, arg, known, allowNull));
+}
+
+function readOwn<T extends object>(o: T | undefined | null, arg: string, known: readonly string[], allowNull: boolean): Partial<T> {
   if (o === undefined || (allowNull && o === null)) return {};
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new CRFInputError(arg, 'an options object', describe(o));
   const out: Record<string, unknown> = {};

@@ -1,7 +1,8 @@
 import type { Potentials } from './backend.js';
 import type { Allowed } from './constraints.js';
-import { CRFInputError, describe } from './errors.js';
+import { CRFInputError, describe, reading } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from './limits.js';
+import { typedArrayKind, typedLength } from './typed.js';
 
 /**
  * The CRF's parameters: what a value may be, how a state dict is read, and the potentials a call
@@ -51,8 +52,13 @@ export interface ParameterArrays {
  */
 export function potentials(params: ParameterArrays, K: number, c: Allowed | null): Potentials {
   const f = (src: Float32Array, ok: Uint8Array | undefined, name: string, matrix: boolean) => {
-    const out = new Float64Array(src.length);
-    for (let i = 0; i < src.length; i++) {
+    const n = matrix ? K * K : K;
+    // The arrays cannot be replaced, but their buffer can be transferred away (detached: length 0).
+    if (typedArrayKind(src) !== 'Float32Array' || typedLength(src) !== n) {
+      throw new CRFInputError(name, `a Float32Array of ${n} values`, `${describe(src)} (was its buffer transferred?)`);
+    }
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
       const v = src[i];
       if (!usable(v)) throw new CRFInputError(name, `${EXPECTED} at ${at(i, K, matrix)}`, describe(v));
       out[i] = !ok || ok[i] ? v : -Infinity;
@@ -69,6 +75,10 @@ export function potentials(params: ParameterArrays, K: number, c: Allowed | null
 
 /** The three arrays of a state dict, checked whole before anything is written. */
 export function readStateDict(sd: unknown, K: number): [Float32Array, Float32Array, Float32Array] {
+  return reading('stateDict', () => readDict(sd, K));
+}
+
+function readDict(sd: unknown, K: number): [Float32Array, Float32Array, Float32Array] {
   if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
   const own = (k: string) => Object.hasOwn(sd, k);
   const names: readonly string[] = PYTORCH_CRF_NAMES.some(own) ? PYTORCH_CRF_NAMES : TORCHCRF_NAMES;

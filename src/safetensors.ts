@@ -1,5 +1,5 @@
 import type { CRFOptions } from './crf.js';
-import { CRFInputError, describe, shapeStr } from './errors.js';
+import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { MAX_VALUES } from './limits.js';
 import { readOptions } from './options.js';
 import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES, parameterValue } from './parameters.js';
@@ -219,12 +219,23 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferVi
     const [begin, end] = offs as number[];
     if (end < begin) throw bad(`${at}: data_offsets with begin ≤ end`, `[${begin}, ${end}]`);
     if (end > dataLen) throw bad(`${at}: data_offsets inside the data section of ${dataLen} bytes`, `[${begin}, ${end}]`);
-    // Counting in BigInt: a hostile shape's product can pass 2^53 long before it fails the byte check.
-    const count = (shape as number[]).reduce((a, d) => a * BigInt(d), 1n);
-    const bits = count * BigInt(DTYPE_BITS[dtype]);
-    if (bits % 8n !== 0n) throw bad(`${at}: a whole number of bytes`, `${count} elements of ${dtype} (${bits} bits)`);
-    if (bits / 8n !== BigInt(end - begin)) {
-      throw bad(`${at}: ${bits / 8n} bytes for ${dtype} ${shapeStr(shape as number[])}`, `data_offsets [${begin}, ${end}] (${end - begin} bytes)`);
+    // The element count in float64 while it is exact, stopping as soon as it passes what the offsets
+    // hold (a hostile shape's product would pass 2^53; a BigInt product over 40k dimensions is slow).
+    const have = end - begin;
+    let count = (shape as number[]).includes(0) ? 0 : 1;
+    let exact = true;
+    for (const d of shape as number[]) {
+      if (count * DTYPE_BITS[dtype] > have * 8) {
+        exact = false;
+        break;
+      }
+      count *= d;
+    }
+    const bits = count * DTYPE_BITS[dtype];
+    if (bits <= have * 8 && bits % 8 !== 0) throw bad(`${at}: a whole number of bytes`, `${count} elements of ${dtype} (${bits} bits)`);
+    if (bits !== have * 8) {
+      const want = exact && Number.isSafeInteger(bits) ? `${bits / 8}` : `more than ${have}`;
+      throw bad(`${at}: ${want} bytes for ${dtype} ${shapeStr(shape as number[])}`, `data_offsets [${begin}, ${end}] (${have} bytes)`);
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -296,34 +307,48 @@ export interface TensorToWrite {
  * @throws CRFInputError for a bad name, dtype, shape, data length or metadata value.
  */
 export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string> | null): Uint8Array {
+  return reading('tensors', () => write(tensors, metadata));
+}
+
+function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string> | null): Uint8Array {
   if (tensors === null || typeof tensors !== 'object') throw new CRFInputError('tensors', 'a record of {dtype, shape, data}', describe(tensors));
   // No prototype, so a tensor named __proto__ becomes a key rather than a prototype change.
   const header = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object') throw new CRFInputError('metadata', 'an object of strings', describe(metadata));
+    const copy: Record<string, string> = {};
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new CRFInputError(`metadata.${k}`, 'a string', describe(v));
+      copy[k] = v;
     }
-    header.__metadata__ = { ...metadata };
+    header.__metadata__ = copy;
   }
   let offset = 0;
-  const parts: { dtype: 'F32' | 'F64'; data: ArrayLike<number>; begin: number }[] = [];
+  // Every field and value is read once, into what is written (a getter cannot change a size after it
+  // was checked, or a value after the header was laid out).
+  const parts: { dtype: 'F32' | 'F64'; values: Float64Array; begin: number }[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new CRFInputError('tensors', 'tensor names other than __metadata__ (reserved)', describe(name));
     if (t === null || typeof t !== 'object') throw new CRFInputError(`tensors.${name}`, '{dtype, shape, data}', describe(t));
-    const dtype = t.dtype ?? 'F32';
+    const { dtype = 'F32', shape: rawShape, data } = t;
     if (dtype !== 'F32' && dtype !== 'F64') throw new CRFInputError(`tensors.${name}.dtype`, "'F32' or 'F64'", describe(dtype));
-    if (!Array.isArray(t.shape) && !ArrayBuffer.isView(t.shape)) throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(t.shape));
-    const shape = Array.from(t.shape);
+    if (!Array.isArray(rawShape) && !ArrayBuffer.isView(rawShape)) throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(rawShape));
+    const shape = Array.from(rawShape as ArrayLike<number>);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new CRFInputError(`tensors.${name}.shape`, 'non-negative integers', shapeStr(shape));
     const n = shape.reduce((a, b) => a * b, 1);
     if (n > MAX_VALUES) throw new CRFInputError(`tensors.${name}.shape`, `at most ${MAX_VALUES} values (2^28) per tensor`, shapeStr(shape));
-    if (t.data === null || typeof t.data !== 'object' || t.data.length !== n) {
-      throw new CRFInputError(`tensors.${name}.data`, `${n} values for shape ${shapeStr(shape)}`, describe(t.data));
+    if (data === null || typeof data !== 'object' || data.length !== n) {
+      throw new CRFInputError(`tensors.${name}.data`, `${n} values for shape ${shapeStr(shape)}`, describe(data));
+    }
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      if (typeof v !== 'number') throw new CRFInputError(`tensors.${name}.data`, 'numbers', `${describe(v)} at [${i}]`);
+      values[i] = v;
     }
     const size = dtype === 'F32' ? 4 : 8;
     header[name] = { dtype, shape, data_offsets: [offset, offset + n * size] };
-    parts.push({ dtype, data: t.data, begin: offset });
+    parts.push({ dtype, values, begin: offset });
     offset += n * size;
   }
   if (offset > MAX_FILE_BYTES) throw new CRFInputError('tensors', `at most ${MAX_FILE_BYTES} bytes of data (2^31)`, `${offset} bytes`);
@@ -337,11 +362,9 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
   out.fill(0x20, 8 + json.length, 8 + padded);
   const base = 8 + padded;
   for (const p of parts) {
-    for (let i = 0; i < p.data.length; i++) {
-      const v = p.data[i];
-      if (typeof v !== 'number') throw new CRFInputError('tensors', `numbers in the data`, describe(v));
-      if (p.dtype === 'F32') dv.setFloat32(base + p.begin + 4 * i, v, true);
-      else dv.setFloat64(base + p.begin + 8 * i, v, true);
+    for (let i = 0; i < p.values.length; i++) {
+      if (p.dtype === 'F32') dv.setFloat32(base + p.begin + 4 * i, p.values[i], true);
+      else dv.setFloat64(base + p.begin + 8 * i, p.values[i], true);
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { CRFInputError, describe, shapeStr } from './errors.js';
+import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { claimedRank, readEach, readFinite } from './inputs.js';
 import { MAX_LOSSES } from './limits.js';
 import { readOptions } from './options.js';
@@ -90,10 +90,12 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
    *   or an option out of range.
    */
   constructor(params: P, options: AdamOptions = {}) {
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-      throw new CRFInputError('params', 'a record of Float32Array or Float64Array', describe(params));
-    }
-    const entries = Object.entries(params);
+    const entries = reading('params', () => {
+      if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+        throw new CRFInputError('params', 'a record of Float32Array or Float64Array', describe(params));
+      }
+      return Object.entries(params);
+    });
     if (entries.length === 0) throw new CRFInputError('params', 'at least one parameter array', 'an empty record');
     for (const [k, a] of entries) {
       if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) {
@@ -180,16 +182,19 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
 
 /** n finite numbers of `g`, each read once into a Float64Array, or CRFInputError naming `arg`. */
 function readGradient(g: unknown, arg: string, n: number | null): Float64Array {
-  if (!isArrayLike(g)) throw new CRFInputError(arg, n === null ? 'an array of numbers' : `an array of length ${n} (one per parameter)`, describe(g));
-  const len = g.length;
-  if (n !== null && len !== n) throw new CRFInputError(arg, `length ${n}`, `length ${describe(len)}`);
-  const out = new Float64Array(len);
-  for (let i = 0; i < len; i++) {
-    const v = g[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at [${i}]`, describe(v));
-    out[i] = v;
-  }
-  return out;
+  return reading(arg, () => {
+    if (!isArrayLike(g)) throw new CRFInputError(arg, n === null ? 'an array of numbers' : `an array of length ${n} (one per parameter)`, describe(g));
+    const len = g.length;
+    if (n !== null && len !== n) throw new CRFInputError(arg, `length ${n}`, `length ${describe(len)}`);
+    // Gathered as read: a sparse array claiming 2^32 entries fails at its first hole, unallocated.
+    const out: number[] = [];
+    for (let i = 0; i < len; i++) {
+      const v = g[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at [${i}]`, describe(v));
+      out.push(v);
+    }
+    return Float64Array.from(out);
+  });
 }
 
 /** Options of {@link clipGradNorm}. */
@@ -223,9 +228,17 @@ export function clipGradNorm<G extends { [K in keyof G]: MutableNumbers }>(
   finiteNumber(maxNorm, 'maxNorm', 'a finite number ≥ 0', (x) => x >= 0);
   const { normType = 2 } = readOptions(options, 'options', ['normType']);
   if (typeof normType !== 'number' || !(normType > 0)) throw new CRFInputError('normType', 'a number > 0 or Infinity', describe(normType));
-  const entries: [string, MutableNumbers][] = Array.isArray(grads)
-    ? grads.map((g, i) => [`[${i}]`, g])
-    : Object.entries(grads as Record<string, MutableNumbers>);
+  const entries: [string, MutableNumbers][] = reading('grads', () => {
+    if (!Array.isArray(grads)) return Object.entries(grads as Record<string, MutableNumbers>);
+    // A loop, not map: a sparse or Proxy list stops at its first entry that is no gradient array.
+    const list: [string, MutableNumbers][] = [];
+    for (let i = 0; i < grads.length; i++) {
+      const g: unknown = grads[i];
+      if (!isArrayLike(g)) throw new CRFInputError(`grads[${i}]`, 'a Float32Array, Float64Array or number[] (scaled in place)', describe(g));
+      list.push([`[${i}]`, g as MutableNumbers]);
+    }
+    return list;
+  });
   const values = entries.map(([k, g]) => {
     const arg = `grads${k.startsWith('[') ? k : '.' + k}`;
     if (!(g instanceof Float32Array) && !(g instanceof Float64Array) && !Array.isArray(g)) {
@@ -233,13 +246,14 @@ export function clipGradNorm<G extends { [K in keyof G]: MutableNumbers }>(
     }
     return readGradient(g, arg, null);
   });
-  // The norm of x/s times s, with s the power of two at or below the largest |x| (dividing by it is
-  // exact): no power of a finite gradient overflows (3e200 squared would) or underflows to a zero norm.
+  // The norm of x/s times s. For p ≤ 64, s is the power of two at or above the largest |x| (dividing by
+  // it is exact, and every (x/s)^p lies in [2^-64, 1] for the largest), else s is the largest |x|
+  // itself: no power of a finite gradient overflows (3e200 squared would) or underflows the norm to 0.
   let top = 0;
   for (const g of values) for (let i = 0; i < g.length; i++) top = Math.max(top, Math.abs(g[i]));
   let total = top;
   if (top > 0 && normType !== Infinity) {
-    const s = 2 ** Math.floor(Math.log2(top));
+    const s = normType <= 64 ? 2 ** Math.ceil(Math.log2(top)) : top;
     let sum = 0;
     for (const g of values) for (let i = 0; i < g.length; i++) sum += (Math.abs(g[i]) / s) ** normType;
     total = s * sum ** (1 / normType);
@@ -316,7 +330,7 @@ export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: 
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new CRFInputError('reduction', "one of 'mean', 'sum', 'none'", describe(reduction));
   }
-  const rank = claimedRank(logits, 3);
+  const rank = reading('logits', () => claimedRank(logits, 3));
   if (rank !== 2 && rank !== 3) throw new CRFInputError('logits', 'shape [B, T, C] or [N, C] (classes last)', `rank ${rank}`);
   const lg = readFinite(logits, rank, 'logits');
   const C = lg.shape[rank - 1];
@@ -413,10 +427,10 @@ export class AutomaticWeightedLoss {
    */
   forward(losses: ArrayLike<number>): WeightedLossResult {
     const n = this.params.length;
-    if (!isArrayLike(losses) || losses.length !== n) throw new CRFInputError('losses', `${n} numbers`, describe(losses));
-    for (let i = 0; i < n; i++) {
-      if (typeof losses[i] !== 'number' || !Number.isFinite(losses[i])) throw new CRFInputError('losses', `a finite number at [${i}]`, describe(losses[i]));
-    }
+    const L = reading('losses', () => {
+      if (!isArrayLike(losses) || losses.length !== n) throw new CRFInputError('losses', `${n} numbers`, describe(losses));
+      return readGradient(losses, 'losses', n);
+    });
     let loss = 0;
     const lossGrads: number[] = [];
     const gp = new Float32Array(n);
@@ -424,9 +438,9 @@ export class AutomaticWeightedLoss {
       const p = this.params[i];
       if (p === 0) throw new Error(`AutomaticWeightedLoss: params[${i}] is 0, where 0.5 / p² is undefined`);
       const p2 = p * p;
-      loss += (0.5 / p2) * losses[i] + Math.log1p(p2);
+      loss += (0.5 / p2) * L[i] + Math.log1p(p2);
       lossGrads.push(0.5 / p2);
-      gp[i] = -losses[i] / (p2 * p) + (2 * p) / (1 + p2);
+      gp[i] = -L[i] / (p2 * p) + (2 * p) / (1 + p2);
     }
     return { loss, lossGrads, grads: { params: gp } };
   }

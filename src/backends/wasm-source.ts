@@ -29,10 +29,16 @@ export interface LoadedKernels {
   from: string;
 }
 
-/** Every route failed: the message lists each route's failure and what to do. */
+/** Every route to the WASM kernels failed: the message lists each route's failure and what to do. */
 export class WasmLoadError extends Error {
+  /** One line per route tried: its name and what failed, e.g. `fetch: … answered HTTP 404`. */
   readonly failures: string[];
-  constructor(kind: WasmKind, failures: string[]) {
+  /**
+   * Builds the message from what each route said.
+   * @param kind the build that was looked for: `'simd'` or `'scalar'`.
+   * @param failures what each route said.
+   */
+  constructor(kind: 'simd' | 'scalar', failures: string[]) {
     super(`webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. `
       + 'Serve dist/webcrf.simd.wasm and dist/webcrf.scalar.wasm beside the bundle, or pass a compiled module '
       + "as CRF.create(K, { wasmModule }); on Cloudflare Workers import 'webcrf' with the workerd export "

@@ -201,11 +201,13 @@ export class WasmBackend implements Backend {
     read: (buf: ArrayBuffer, out: number[]) => R, topK = 0,
   ): Promise<R> {
     const k = await this.#ready();
-    const layout = this.#prepare(k, p, w, outputs, k[op], topK);
-    run(k, layout);
-    const r = read(k.memory.buffer, layout.out);
-    this.#afterCall(k);
-    return r;
+    try {
+      const layout = this.#prepare(k, p, w, outputs, k[op], topK);
+      run(k, layout);
+      return read(k.memory.buffer, layout.out);
+    } finally {
+      this.#afterCall(k);
+    }
   }
 
   async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {

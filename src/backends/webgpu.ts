@@ -311,7 +311,7 @@ export class WebGpuBackend implements Backend {
     console.warn(`webcrf: WebGPU device lost (${why}); running on ${this.#cpu.name} from now on`);
   }
 
-  /** GPU unless lost, too small for `auto`, or out of the float32 sentinel-safe range. */
+  /** GPU unless lost, disposed, empty or too small for `auto`. */
   #useGpu(p: Packed): boolean {
     if (this.#lost || this.#disposed) return false;
     if (p.B === 0) return false;
@@ -415,14 +415,16 @@ export class WebGpuBackend implements Backend {
 
   /**
    * What every op sets up first: the float32 potentials, the kernel layout for K, and the sequences per
-   * chunk (`perSeqFloats` per sequence; the potentials and `fixedFloats` once). Null, so the call runs
+   * chunk (`perSeqFloats` per sequence, at least the floats each sequence adds to the largest of the
+   * op's buffers and to its readback; the potentials and `fixedFloats` once). Null, so the call runs
    * on the CPU, where the chain kernel's workgroup memory would exceed the device's limit or not one
    * sequence fits; otherwise the call's lastKernelMs and lastChunks are reset.
    */
   #plan(p: Packed, w: Potentials, chain: keyof typeof CHAIN_MEMORY, perSeqFloats: number, fixedFloats = 0) {
     const lay = layoutFor(p.K);
     // The running scores (2·WG·TILE floats per row kept) and the per-lane accumulators: past the limit
-    // (K > 1536 at the default 16 KiB for the log semiring) the pipeline would be invalid.
+    // (K > 1792 for the log and max semirings, K > 768 for entropy, at the default 16 KiB) the
+    // pipeline would be invalid.
     const mem = CHAIN_MEMORY[chain];
     if (4 * 2 * WG * lay.TILE * mem.rows + WG * mem.accBytes > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
     const pot = this.#potentials(w);
@@ -536,7 +538,7 @@ export class WebGpuBackend implements Backend {
 
   async #logPartition(p: Packed, w: Potentials): Promise<Float64Array | null> {
     const { T, K } = p;
-    const plan = this.#plan(p, w, 'chain.partition', T * K + 2);
+    const plan = this.#plan(p, w, 'chain.partition', T * K + 2 * T + 2);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const out = new Float64Array(p.B);
@@ -556,7 +558,7 @@ export class WebGpuBackend implements Backend {
 
   async #entropy(p: Packed, w: Potentials): Promise<EntropyResult | null> {
     const { T, K } = p;
-    const plan = this.#plan(p, w, 'chain.entropy', T * K + 3);
+    const plan = this.#plan(p, w, 'chain.entropy', T * K + 2 * T + 3);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const logZ = new Float64Array(p.B);
@@ -579,7 +581,7 @@ export class WebGpuBackend implements Backend {
 
   async #viterbi(p: Packed, w: Potentials): Promise<ViterbiResult | null> {
     const { T, K } = p;
-    const plan = this.#plan(p, w, 'chain.viterbi', T * K + T + 1);
+    const plan = this.#plan(p, w, 'chain.viterbi', T * K + 3 * T + 2);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const paths = new Int32Array(p.B * T);
@@ -610,7 +612,7 @@ export class WebGpuBackend implements Backend {
     const { T, K } = p;
     const KK = K * K;
     const groupFloats = Math.max(1, Math.floor(PARTIAL_FLOATS / KK));
-    const plan = this.#plan(p, w, 'chain.fb', T * K + T * 2 + 1, KK * 2);
+    const plan = this.#plan(p, w, 'chain.fb', T * K + 4 * T + 2, KK * 2);
     if (!plan) return null;
     const { pot, lay, consts, Bc } = plan;
     const logZ = new Float64Array(p.B);
