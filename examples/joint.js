@@ -8,7 +8,7 @@
 // shown correctly only 75% of the time, and B looks like I apart from a weak cue. Per token, the best a
 // tagger can do is guess; the CRF's transitions know that I-PER only follows B-PER or I-PER, that a
 // span keeps its type, and so recover what the features alone cannot. Deterministic: fixed seeds.
-import { Adam, AutomaticWeightedLoss, CRF, clipGradNorm, crossEntropy, maskFromTags } from '../dist/index.js';
+import { Adam, AutomaticWeightedLoss, CRF, clipGradNorm, crossEntropy, maskFromTags } from 'webcrf';
 import { generator } from './random.js';
 
 const TAGS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];

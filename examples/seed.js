@@ -10,7 +10,7 @@
 //       optimizer.step()
 //
 // Deterministic: the emissions, tags and initial weights all come from fixed seeds.
-import { Adam, CRF, clipGradNorm } from '../dist/index.js';
+import { Adam, CRF, clipGradNorm } from 'webcrf';
 import { generator } from './random.js';
 
 const NUM_TAGS = 5;

@@ -1,7 +1,7 @@
 // Trains a CRF's transitions on a synthetic BIO tagging task, then decodes held-out sentences.
 // The emissions come from a fixed, noisy "tagger" that confuses B with I; the CRF learns that I
 // only follows B or I, and fixes what the tagger gets wrong. Deterministic: same output every run.
-import { CRF, maskFromTags } from '../dist/index.js';
+import { CRF, maskFromTags } from 'webcrf';
 
 const TAGS = ['O', 'B', 'I'];
 let state = 42;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
-// The examples import the built package (../dist/index.js), as a user's script would. `npm test` builds
+// The examples import the built package by its name ('webcrf'), as a user's script would. `npm test` builds
 // it before any test runs; rebuilding here would rewrite dist/ under the tests running beside this one.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
@@ -50,5 +50,15 @@ describe('examples/joint.js', () => {
     expect(argmax).toBeGreaterThan(0.2);
     expect(crf).toBeLessThanOrEqual(1);
     expect(crf).toBeGreaterThanOrEqual(argmax);
+  });
+});
+
+describe('examples/train-tagger.js (the README\'s main command)', () => {
+  it('imports the package by name and runs on the WASM kernels', async () => {
+    const out = await node('train-tagger.js');
+    expect(out).toMatch(/^backend: wasm$/m);
+    const acc = /^held-out token accuracy: emissions argmax (\d\.\d+), CRF decode (\d\.\d+)$/m.exec(out);
+    expect(acc).not.toBeNull();
+    expect(Number(acc![2])).toBeGreaterThan(Number(acc![1]));
   });
 });
