@@ -1,13 +1,13 @@
-import type { Backend, BackendName, KBestResult, MemoryUsage, Potentials, ViterbiResult } from './backend.js';
+import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
-import { type EmissionsInput, type MaskInput, type TagsInput, readEmissions, readMask, readTags } from './inputs.js';
+import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
 import { readOptions } from './options.js';
-import { type Packed, pack, packTags, unpackToLayout } from './pack.js';
+import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
 import { potentials, readStateDict } from './parameters.js';
 import { seededRandom } from './rng.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
@@ -56,13 +56,32 @@ export interface MaskOption {
    */
   mask?: MaskInput | null;
 }
+/** Options of the ops that range over the paths a partial annotation permits. */
+export interface AnnotationOption {
+  /**
+   * Per position, the tags an annotation permits (`[batch, seq, tags]` in the input layout, booleans or
+   * 0/1, or `{ data: Uint8Array, shape }`; see {@link allowedFromTags}): the op ranges over the paths
+   * with every y_t allowed. Positions the mask turns off ignore it.
+   */
+  allowed?: AllowedInput | null;
+}
+/** Options of {@link CRF.logPartition}, {@link CRF.marginals} and {@link CRF.entropy}. */
+export interface PosteriorOptions extends MaskOption, AnnotationOption {}
+/**
+ * A partial annotation in place of gold tags for {@link CRF.forward} and {@link CRF.forwardBackward}:
+ * the log-likelihood is log Σ_{y : y_t ∈ allowed_t} exp score(y) − log Z.
+ */
+export interface PartialAnnotation {
+  /** `[batch, seq, tags]` (input layout): which tags each position permits. */
+  allowed: AllowedInput;
+}
 /** Options of {@link CRF.forward} and {@link CRF.forwardBackward}. */
 export interface ReductionOptions extends MaskOption {
   /** `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`; see {@link Reduction}. */
   reduction?: Reduction;
 }
 /** Options of {@link CRF.decode}. */
-export interface DecodeOptions extends MaskOption {
+export interface DecodeOptions extends MaskOption, AnnotationOption {
   /**
    * Return the k best paths with their scores instead of the best path: an integer ≥ 1. A sequence with
    * fewer than k (allowed) paths gets them all.
@@ -140,8 +159,8 @@ const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const;
 /** The option names each public function accepts (anything else is a CRFInputError). */
 export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork'] as const;
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
-const MASK_OPTIONS = ['mask'] as const;
-const DECODE_OPTIONS = ['mask', 'topK', 'constraints'] as const;
+const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
+const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
 
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
@@ -269,12 +288,37 @@ export class CRF {
     return { em, mask: m, call: { p, T: em.T, w } as Call };
   }
 
-  #noPath(logZ: Float64Array, p: Packed): void {
+  #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
     for (let b = 0; b < p.B; b++) {
       if (p.lengths[b] > 0 && logZ[b] === -Infinity) {
-        throw new CRFInputError('constraints', 'at least one allowed path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`);
+        throw annotated
+          ? new CRFInputError('allowed', 'an annotation that (with the constraints) permits at least one path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`)
+          : new CRFInputError('constraints', 'at least one allowed path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`);
       }
     }
+  }
+
+  /** Whether `labels` is a partial annotation (`{ allowed }`) rather than tags. */
+  #isPartial(labels: TagsInput | PartialAnnotation): labels is PartialAnnotation {
+    return labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed');
+  }
+
+  /**
+   * A call's annotation, packed: the emissions with the tags it rules out at −∞ (`p`), and the
+   * sequences it leaves with a position where no tag is allowed (`dead`: they keep their emissions).
+   */
+  #annotation(x: AllowedInput, mask: Uint8Array, em: { B: number; T: number }, call: Call) {
+    const { bits, empty } = packAllowed(call.p, readAllowed(x, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+    return { bits, dead: empty, p: restrict(call.p, bits, empty) };
+  }
+
+  /** The call restricted by an `allowed` option (a position with no allowed tag is refused). */
+  #restricted(allowed: AllowedInput | null | undefined, mask: Uint8Array, em: { B: number; T: number }, call: Call): Packed {
+    if (allowed === undefined || allowed === null) return call.p;
+    const a = this.#annotation(allowed, mask, em, call);
+    const b = a.dead.findIndex((d, i) => d && call.p.lengths[i] > 0);
+    if (b >= 0) throw new CRFInputError('allowed', 'at least one allowed tag at every position that is on', `none at a position of sequence ${b}`);
+    return a.p;
   }
 
   #reduction(r: unknown): Reduction {
@@ -321,7 +365,8 @@ export class CRF {
    * with no position on has 0.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`: nested arrays or `{ data, shape }`.
    * @param tags `[B, T]` or `[T, B]` integers in [0, K); values at positions that are off are ignored
-   *   (so -1 or -100 padding works).
+   *   (so -1 or -100 padding works). Or a partial annotation `{ allowed }` ({@link PartialAnnotation}):
+   *   the log-likelihood of the paths it permits, −Infinity for a sequence it permits none in.
    * @param options `mask` and `reduction` (default `'sum'`); see {@link ReductionOptions}.
    * @returns the reduced log-likelihood: a number for `'sum'` (the default), `'mean'` and `'token_mean'`.
    * @throws {@link CRFInputError} for emissions of the wrong rank, ragged, not finite or beyond ±1e20,
@@ -332,7 +377,7 @@ export class CRF {
    *   leave a sequence no allowed path (argument `constraints`).
    * @throws Error when the instance was disposed.
    */
-  forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<number>;
+  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<number>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -341,7 +386,7 @@ export class CRF {
    * @returns `Float32Array(B)`: score(tags) − log Z per sequence (0 for one with no position on).
    * @throws {@link CRFInputError} as the reduced form.
    */
-  forward(emissions: EmissionsInput, tags: TagsInput, options: ReductionOptions & { reduction: 'none' }): Promise<Float32Array>;
+  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options: ReductionOptions & { reduction: 'none' }): Promise<Float32Array>;
   /**
    * The log-likelihood with a reduction only known at run time.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -350,11 +395,21 @@ export class CRF {
    * @returns a number, or a `Float32Array(B)` for `reduction: 'none'`.
    * @throws {@link CRFInputError} as the reduced form.
    */
-  forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array>;
-  async forward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<number | Float32Array> {
+  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
+  async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
+    if (this.#isPartial(tags)) {
+      const a = this.#annotation(tags.allowed, mask, em, call);
+      if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
+      const logZ = await this.#impl.logPartition(call.p, call.w);
+      this.#noPath(logZ, call.p);
+      // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
+      const num = await this.#impl.logPartition(a.p, call.w);
+      a.dead.forEach((d, b) => { if (d) num[b] = -Infinity; });
+      return this.#reduce(num, logZ, call.p, reduction);
+    }
     const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
     if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
     const logZ = await this.#impl.logPartition(call.p, call.w);
@@ -374,7 +429,7 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    * @throws Error when the instance was disposed.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<ForwardBackwardResult<number>>;
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<ForwardBackwardResult<number>>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -383,7 +438,7 @@ export class CRF {
    * @returns `logLikelihood` as a `Float32Array(B)`, and {@link Gradients} of their sum.
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options: ReductionOptions & { reduction: 'none' }): Promise<ForwardBackwardResult<Float32Array>>;
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options: ReductionOptions & { reduction: 'none' }): Promise<ForwardBackwardResult<Float32Array>>;
   /**
    * The log-likelihood and its gradients with a reduction only known at run time.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -392,12 +447,13 @@ export class CRF {
    * @returns `logLikelihood` (a number, or `Float32Array(B)` for `'none'`) and {@link Gradients}.
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>>;
-  async forwardBackward(emissions: EmissionsInput, tags: TagsInput, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>> {
+  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>>;
+  async forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+    const partial = this.#isPartial(tags) ? this.#annotation(tags.allowed, mask, em, call) : null;
+    const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
     const K = this.numTags;
     if (call.p.B === 0) {
       return {
@@ -407,8 +463,26 @@ export class CRF {
     }
     const post = await this.#impl.posteriors(call.p, call.w);
     this.#noPath(post.logZ, call.p);
-    const num = pathScores(call.p, t, call.w);
-    const g = llhGradients(call.p, t, post, this.#weight(call.p, reduction));
+    let gold: Int32Array | Posteriors;
+    let num: Float64Array;
+    if (partial) {
+      // The restricted posteriors. A sequence the annotation permits no path in (no tag at a position,
+      // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
+      // unrestricted in this pass, so its two expectations cancel.
+      const dead = partial.dead.slice();
+      let postR = await this.#impl.posteriors(partial.p, call.w);
+      let late = false;
+      postR.logZ.forEach((z, b) => {
+        if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
+      });
+      if (late) postR = await this.#impl.posteriors(restrict(call.p, partial.bits, dead), call.w);
+      num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
+      gold = postR;
+    } else {
+      num = pathScores(call.p, t!, call.w);
+      gold = t!;
+    }
+    const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
     return {
       logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
       grads: {
@@ -457,15 +531,16 @@ export class CRF {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
-    const { call } = this.#prepare(emissions, o.mask, extra);
-    const { p } = call;
+    const { em, mask, call } = this.#prepare(emissions, o.mask, extra);
+    const annotated = o.allowed !== undefined && o.allowed !== null;
+    const p = this.#restricted(o.allowed, mask, em, call);
     if (p.B === 0) return [];
     if (o.topK !== undefined) {
       const k = this.#kBestSize(p, o.topK);
       // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
       const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
       // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
-      this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p);
+      this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p, annotated);
       const out: ScoredPath[][] = [];
       for (let b = 0; b < p.B; b++) {
         const list: ScoredPath[] = [];
@@ -478,7 +553,7 @@ export class CRF {
       return out;
     }
     const r = await this.#impl.viterbi(p, call.w);
-    this.#noPath(r.scores, p);
+    this.#noPath(r.scores, p, annotated);
     const out: number[][] = [];
     for (let b = 0; b < p.B; b++) out.push(Array.from(r.paths.subarray(b * p.T, b * p.T + p.lengths[b])));
     return out;
@@ -527,12 +602,13 @@ export class CRF {
    *   allowed path.
    * @throws Error when the instance was disposed.
    */
-  async logPartition(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = readOptions(options, 'options', MASK_OPTIONS);
-    const { call } = this.#prepare(emissions, o.mask);
-    if (call.p.B === 0) return new Float32Array(0);
-    const logZ = await this.#impl.logPartition(call.p, call.w);
-    this.#noPath(logZ, call.p);
+  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const p = this.#restricted(o.allowed, mask, em, call);
+    if (p.B === 0) return new Float32Array(0);
+    const logZ = await this.#impl.logPartition(p, call.w);
+    this.#noPath(logZ, p, p !== call.p);
     return Float32Array.from(logZ);
   }
 
@@ -545,13 +621,14 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async marginals(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = readOptions(options, 'options', MASK_OPTIONS);
-    const { call } = this.#prepare(emissions, o.mask);
-    if (call.p.B === 0) return new Float32Array(0);
-    const post = await this.#impl.posteriors(call.p, call.w);
-    this.#noPath(post.logZ, call.p);
-    return unpackToLayout(call.p, post.unary, call.T, this.batchFirst);
+  async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const p = this.#restricted(o.allowed, mask, em, call);
+    if (p.B === 0) return new Float32Array(0);
+    const post = await this.#impl.posteriors(p, call.w);
+    this.#noPath(post.logZ, p, p !== call.p);
+    return unpackToLayout(p, post.unary, call.T, this.batchFirst);
   }
 
   /**
@@ -562,15 +639,16 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async entropy(emissions: EmissionsInput, options?: MaskOption): Promise<Float32Array> {
-    const o = readOptions(options, 'options', MASK_OPTIONS);
-    const { call } = this.#prepare(emissions, o.mask);
-    if (call.p.B === 0) return new Float32Array(0);
-    const r = await this.#impl.entropy(call.p, call.w);
-    this.#noPath(r.logZ, call.p);
+  async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const p = this.#restricted(o.allowed, mask, em, call);
+    if (p.B === 0) return new Float32Array(0);
+    const r = await this.#impl.entropy(p, call.w);
+    this.#noPath(r.logZ, p, p !== call.p);
     // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
-    const out = new Float32Array(call.p.B);
-    for (let b = 0; b < call.p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), call.p.lengths[b] * Math.log(this.numTags));
+    const out = new Float32Array(p.B);
+    for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
     return out;
   }
 

@@ -34,30 +34,47 @@ export interface ParamGrads {
   transitions: Float64Array;
 }
 
-/** Gradients of `weight · Σ_b llh_b` with respect to the emissions and the parameters. */
-export function llhGradients(p: Packed, tags: Int32Array, post: Posteriors, weight: number): ParamGrads {
+/**
+ * Gradients of `weight · Σ_b llh_b` with respect to the emissions and the parameters, for llh_b =
+ * log Σ_{y ∈ A_b} exp score(y) − log Z_b: the expected counts under the distribution restricted to
+ * A_b minus those under the full one (`post`). A_b is the gold path (`gold` = packed tags: its counts
+ * are 0/1) or a partial annotation (`gold` = the posteriors of the restricted distribution).
+ */
+export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Posteriors, weight: number): ParamGrads {
   const { B, T, K } = p;
   const emissions = new Float64Array(B * T * K);
   const start = new Float64Array(K);
   const end = new Float64Array(K);
   const trans = new Float64Array(K * K);
+  const tags = gold instanceof Int32Array ? gold : null;
+  const restricted = tags ? null : (gold as Posteriors);
   for (let b = 0; b < B; b++) {
     const len = p.lengths[b];
     if (len === 0) continue;
     for (let s = 0; s < len; s++) {
       const o = (b * T + s) * K;
       for (let j = 0; j < K; j++) emissions[o + j] = -weight * post.unary[o + j];
-      emissions[o + tags[b * T + s]] += weight;
-      if (s > 0) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
+      if (tags) {
+        emissions[o + tags[b * T + s]] += weight;
+        if (s > 0) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
+      } else {
+        for (let j = 0; j < K; j++) emissions[o + j] += weight * restricted!.unary[o + j];
+      }
     }
     const first = b * T * K, last = (b * T + len - 1) * K;
     for (let j = 0; j < K; j++) {
       start[j] -= weight * post.unary[first + j];
       end[j] -= weight * post.unary[last + j];
+      if (restricted) {
+        start[j] += weight * restricted.unary[first + j];
+        end[j] += weight * restricted.unary[last + j];
+      }
     }
-    start[tags[b * T]] += weight;
-    end[tags[b * T + len - 1]] += weight;
+    if (tags) {
+      start[tags[b * T]] += weight;
+      end[tags[b * T + len - 1]] += weight;
+    }
   }
-  for (let i = 0; i < K * K; i++) trans[i] -= weight * post.transCounts[i];
+  for (let i = 0; i < K * K; i++) trans[i] += weight * ((restricted ? restricted.transCounts[i] : 0) - post.transCounts[i]);
   return { emissions, startTransitions: start, endTransitions: end, transitions: trans };
 }

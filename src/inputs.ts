@@ -346,6 +346,98 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
 }
 
 /**
+ * A partial annotation: per position, the tags it permits, as nested `[d0][d1][K]` booleans or 0/1, or
+ * a flat `Uint8Array` with its shape, in the emissions' layout. See {@link allowedFromTags}.
+ */
+export type AllowedInput =
+  | ArrayLike<ArrayLike<ArrayLike<boolean | number>>>
+  | {
+    /** Row-major 0/1 (or booleans), `d0 · d1 · K` of them. */
+    data: Uint8Array | ArrayLike<boolean | number>;
+    /** `[d0, d1, K]`, the emissions' shape. */
+    shape: readonly number[];
+  };
+
+/** Batch-first `[B, T, K]` 0/1 of what `allowed` permits; positions the mask turns off permit every tag. */
+export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Uint8Array {
+  const src = source(x, 3, 'allowed', true, (shape) => {
+    if (B === 0 && shape[0] === 0) return;
+    const want = batchFirst ? [B, T, K] : [T, B, K];
+    if (shape[0] !== want[0] || shape[1] !== want[1] || shape[2] !== want[2]) {
+      throw new CRFInputError('allowed', `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
+    }
+  });
+  const out = new Uint8Array(B * T * K).fill(1);
+  src.each((v, i) => {
+    const at = rowOf(Math.floor(i / K), B, T, batchFirst);
+    if (!mask[at]) return;
+    let bit: number;
+    if (v === true || v === 1) bit = 1;
+    else if (v === false || v === 0) bit = 0;
+    else throw new CRFInputError('allowed', `true, false, 0 or 1 at ${indexPath(i, src.shape)}`, describe(v));
+    out[at * K + (i % K)] = bit;
+  });
+  return out;
+}
+
+/**
+ * Builds a partial annotation (`allowed`) from labels where some positions are unknown or allow a set
+ * of tags: each label is a tag id (that tag only), the `unknown` marker or `null` (any tag), or an array
+ * of tag ids (any of them). Positions past a sequence's end can hold anything the mask turns off.
+ * @param labels `[d0][d1]` labels in the emissions' layout (nested arrays).
+ * @param numTags K.
+ * @param options `unknown`: the label that means "any tag" (default -1).
+ * @returns `boolean[][][]`, `[d0][d1][K]`, for `forward(emissions, { allowed })`, `decode(…, { allowed })`.
+ * @throws {@link CRFInputError} for labels that are not a rectangular rank-2 array, a tag outside
+ *   [0, K), an empty tag set, or a bad option.
+ */
+export function allowedFromTags(labels: ArrayLike<ArrayLike<number | readonly number[] | null>>, numTags: number, options: { unknown?: number } = {}): boolean[][][] {
+  if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
+  const unknown = reading('options', () => {
+    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an options object', describe(options));
+    for (const k of Object.keys(options)) if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
+    return options.unknown ?? -1;
+  });
+  if (typeof unknown !== 'number') throw new CRFInputError('unknown', 'a number', describe(unknown));
+  const rows = reading('labels', () => {
+    if (!isArrayLike(labels)) throw new CRFInputError('labels', 'a rank-2 nested array of labels', describe(labels));
+    const out: boolean[][][] = [];
+    let width = -1;
+    for (let a = 0; a < labels.length; a++) {
+      const row = labels[a];
+      if (!isArrayLike(row)) throw new CRFInputError('labels', `an array at [${a}]`, describe(row));
+      if (width >= 0 && row.length !== width) throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${row.length} (ragged)`);
+      width = row.length;
+      const r: boolean[][] = [];
+      for (let b = 0; b < row.length; b++) {
+        const v = row[b];
+        const at = `[${a}][${b}]`;
+        if (v === null || v === unknown) {
+          r.push(new Array<boolean>(numTags).fill(true));
+        } else if (typeof v === 'number') {
+          if (!Number.isInteger(v) || v < 0 || v >= numTags) throw new CRFInputError('labels', `a tag in [0, ${numTags - 1}], ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
+          r.push(Array.from({ length: numTags }, (_, j) => j === v));
+        } else if (isArrayLike(v)) {
+          const set = new Array<boolean>(numTags).fill(false);
+          if (v.length === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
+          for (let k = 0; k < v.length; k++) {
+            const y = v[k];
+            if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= numTags) throw new CRFInputError('labels', `tags in [0, ${numTags - 1}] in the set at ${at}`, describe(y));
+            set[y] = true;
+          }
+          r.push(set);
+        } else {
+          throw new CRFInputError('labels', `a tag, ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
+        }
+      }
+      out.push(r);
+    }
+    return out;
+  });
+  return rows;
+}
+
+/**
  * Builds a mask from padded labels: on where the label differs from `padValue`.
  * @param tags `[d0][d1]` labels, padded with `padValue` (nested arrays; rows of equal length).
  * @param padValue the padding label, -1 by default (-100 is PyTorch's ignore index).

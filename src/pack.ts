@@ -14,6 +14,8 @@ export interface Packed {
   lengths: Int32Array;
   /** For each sequence, the dense timestep of each packed step (`[B, T]`, -1 past the length). */
   positions: Int32Array;
+  /** Some emissions are −∞: tags a partial annotation rules out (see {@link restrict}). */
+  forbidden?: boolean;
 }
 
 export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
@@ -77,4 +79,39 @@ export function unpackToLayout(p: Packed, src: ArrayLike<number>, denseT: number
     }
   }
   return out;
+}
+
+/**
+ * Packed `[B, T, K]` allowed bits of a dense `[B, Tdense, K]` annotation, and the sequences it leaves
+ * with a position where no tag is allowed.
+ */
+export function packAllowed(p: Packed, allowed: Uint8Array, denseT: number): { bits: Uint8Array; empty: boolean[] } {
+  const { B, T, K } = p;
+  const bits = new Uint8Array(B * T * K);
+  const empty = new Array<boolean>(B).fill(false);
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < p.lengths[b]; s++) {
+      const from = (b * denseT + p.positions[b * T + s]) * K, to = (b * T + s) * K;
+      let any = 0;
+      for (let j = 0; j < K; j++) any |= bits[to + j] = allowed[from + j];
+      if (!any) empty[b] = true;
+    }
+  }
+  return { bits, empty };
+}
+
+/**
+ * The emissions with every tag the annotation rules out at −∞, so that each op ranges over the paths
+ * it permits; sequences in `unrestricted` keep their emissions (their results are overridden: they
+ * admit no path, and a row of −∞ only would be −∞ − −∞ in a kernel).
+ */
+export function restrict(p: Packed, bits: Uint8Array, unrestricted: boolean[]): Packed {
+  const { B, T, K } = p;
+  const emissions = p.emissions instanceof Float32Array ? new Float32Array(B * T * K) : new Float64Array(B * T * K);
+  emissions.set(p.emissions.subarray(0, B * T * K));
+  for (let b = 0; b < B; b++) {
+    if (unrestricted[b]) continue;
+    for (let i = b * T * K, end = i + p.lengths[b] * K; i < end; i++) if (!bits[i]) emissions[i] = -Infinity;
+  }
+  return { ...p, emissions, forbidden: true };
 }

@@ -62,3 +62,18 @@ describe('examples/train-tagger.js (the README\'s main command)', () => {
     expect(Number(acc![2])).toBeGreaterThan(Number(acc![1]));
   });
 });
+
+describe('examples/partial.js', () => {
+  it('trains once with unlabelled tokens as O and once with partial annotations; the partial run finds more spans', async () => {
+    const out = await node('partial.js');
+    const lines = out.trim().split('\n');
+    for (const mode of ['as O', 'partial']) {
+      const epochs = lines.filter((l) => l.startsWith(mode.padEnd(7) + ' epoch'));
+      expect(epochs.length).toBeGreaterThan(2);
+      for (const l of epochs) expect(l).toMatch(/epoch +\d+: log-likelihood -?\d+\.\d+, held-out span F1 \d\.\d+$/);
+    }
+    const last = /^held-out span F1: unlabelled as O (\d\.\d+), partial annotations (\d\.\d+)$/.exec(lines[lines.length - 1]);
+    expect(last, lines[lines.length - 1]).not.toBeNull();
+    expect(Number(last![2])).toBeGreaterThan(Number(last![1]) + 0.1);
+  });
+});

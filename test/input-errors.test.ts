@@ -109,6 +109,12 @@ describe('rejected inputs', () => {
         crf.transitions[4] = NaN;
         try { return await crf.forward(em, tags); } finally { crf.transitions[4] = (await CRF.create(3, { seed: 1, backend: 'js' })).transitions[4]; }
       }, 'transitions', /at \[1\]\[1\] \(from tag 1 to tag 1\), got NaN/],
+      ['allowed of the wrong shape', () => crf.forward(em, { allowed: [[[1, 1, 1]]] }), 'allowed', /shape \[2, 2, 3\] to match emissions/],
+      ['allowed with a value 2', () => crf.decode(em, { allowed: [[[1, 1, 2], [1, 1, 1]], [[1, 1, 1], [1, 1, 1]]] }), 'allowed', /true, false, 0 or 1 at \[0\]\[0\]\[2\]/],
+      ['allowed with no tag at a position', () => crf.marginals(em, { allowed: [[[0, 0, 0], [1, 1, 1]], [[1, 1, 1], [1, 1, 1]]] }), 'allowed', /at least one allowed tag/],
+      ['allowed and constraints with no path', () => crf.decode(em, { allowed: [[[1, 0, 0], [0, 1, 0]], [[1, 1, 1], [1, 1, 1]]], constraints: { transitions: [[1, 0, 1], [1, 1, 1], [1, 1, 1]] } }), 'allowed', /permits at least one path/],
+      ['allowedFromTags with a tag out of range', async () => (await import('../src/index.js')).allowedFromTags([[0, 5]], 3), 'labels', /\[0\]\[1\]/],
+      ['allowedFromTags with an empty set', async () => (await import('../src/index.js')).allowedFromTags([[[]]], 3), 'labels', /non-empty set/],
       ['topK beyond the k-best table', () => crf.decode({ data: new Float32Array(3 * 100).fill(0.5), shape: [1, 100, 3] }, { topK: 900000 }), 'topK', /at most 41943 /],
       ['per-call constraints of the wrong shape', () => crf.decode(em, { constraints: [[true]] }), 'constraints.transitions'],
       ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],

@@ -186,7 +186,11 @@ export class JsBackend implements Backend {
         let me = -Infinity;
         for (let j = 0; j < K; j++) me = Math.max(me, p.emissions[row + j]);
         const bs = (len - 1 - s) * K;
-        for (let j = 0; j < K; j++) v[j] = alpha[s * K + j] + beta[bs + j] - (p.emissions[row + j] - me);
+        // An emission of −∞ (a tag a partial annotation rules out) has marginal 0; subtracting it would be NaN.
+        for (let j = 0; j < K; j++) {
+          const e = p.emissions[row + j];
+          v[j] = e === -Infinity ? -Infinity : alpha[s * K + j] + beta[bs + j] - (e - me);
+        }
         normalise(v, K, q);
         unary.set(q.subarray(0, K), row);
         if (s === 0) continue;

@@ -384,11 +384,17 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
-  /** Emissions of sequences [b0, b1) as float32 (a view when they are float32 already). */
+  /**
+   * Emissions of sequences [b0, b1) as float32 (a view when they are float32 already), the −∞ of a
+   * partial annotation as NEG: WGSL implementations may assume no infinity ever occurs.
+   */
   #emissions(p: Packed, b0: number, b1: number): Float32Array {
     const n = p.T * p.K;
     const src = p.emissions.subarray(b0 * n, b1 * n);
-    return src instanceof Float32Array ? src : Float32Array.from(src);
+    if (!p.forbidden) return src instanceof Float32Array ? src : Float32Array.from(src);
+    const out = Float32Array.from(src);
+    for (let i = 0; i < out.length; i++) if (out[i] === -Infinity) out[i] = NEG;
+    return out;
   }
 
   /** Sequences per chunk: every buffer (and the readback) stays within the device's limits. */

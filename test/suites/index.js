@@ -4,6 +4,7 @@ import { conformance } from './conformance.js';
 import { entropyEdges, hostileContainers, parametersBetweenCalls, scoresAtEveryScale } from './extremes.js';
 import { finiteDifferences } from './finitediff.js';
 import { gapMasks } from './gaps.js';
+import { partialAnnotations, partialFiniteDifferences, partialIdentities } from './partial.js';
 
 /** name → async (ctx) => void; ctx = { lib, backend, backendOptions?, vectors }. Throws on a mismatch. */
 export const suites = {
@@ -17,4 +18,7 @@ export const suites = {
   entropyEdges,
   parametersBetweenCalls,
   hostileContainers,
+  partialAnnotations,
+  partialIdentities,
+  partialFiniteDifferences,
 };
