@@ -2,7 +2,7 @@ import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potent
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
-import { CRFInputError, describe } from './errors.js';
+import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
 import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
@@ -298,9 +298,15 @@ export class CRF {
     }
   }
 
-  /** Whether `labels` is a partial annotation (`{ allowed }`) rather than tags. */
-  #isPartial(labels: TagsInput | PartialAnnotation): labels is PartialAnnotation {
-    return labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed');
+  /**
+   * `{ allowed }` when `labels` is a partial annotation, else null (tags). Read once, under the
+   * argument's name: a revoked Proxy or a throwing getter is bad input.
+   */
+  #partialOf(labels: TagsInput | PartialAnnotation): { allowed: AllowedInput } | null {
+    return reading('tags', () =>
+      labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed')
+        ? { allowed: (labels as PartialAnnotation).allowed }
+        : null);
   }
 
   /**
@@ -400,8 +406,9 @@ export class CRF {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    if (this.#isPartial(tags)) {
-      const a = this.#annotation(tags.allowed, mask, em, call);
+    const partial = this.#partialOf(tags);
+    if (partial) {
+      const a = this.#annotation(partial.allowed, mask, em, call);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
       const logZ = await this.#impl.logPartition(call.p, call.w);
       this.#noPath(logZ, call.p);
@@ -452,7 +459,8 @@ export class CRF {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const partial = this.#isPartial(tags) ? this.#annotation(tags.allowed, mask, em, call) : null;
+    const annotation = this.#partialOf(tags);
+    const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
     const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
     const K = this.numTags;
     if (call.p.B === 0) {
