@@ -7,7 +7,7 @@ import { LABELS, LinearTagger, UNK, makeSentences, rng, score, vocabulary } from
 import { drawBars, drawLattice, drawLoss } from './plot.js';
 import { SIZES, benchmark } from './bench.js';
 
-const { CRF } = lib;
+const { CRF, allowedFromTags } = lib;
 const BACKENDS = ['webgpu', 'wasm', 'js'];
 const COLOURS = { webgpu: '#7c3aed', wasm: '#f59e0b', js: '#2563eb' };
 const EPOCHS = 60;
@@ -138,17 +138,41 @@ async function train() {
   return { crf, tagger, heldOut, decoded, entropy };
 }
 
-async function showLattice({ crf, tagger, heldOut }, b) {
+/**
+ * The lattice of held-out sentence b. `fixed` (time → tag) holds the tags the user clicked: the
+ * marginals, the Viterbi path and the top 5 are then those of the paths through every fixed tag
+ * (`allowed`, a partial annotation), and p(fixed) = exp(log Z_allowed − log Z) says how likely the
+ * model finds them.
+ */
+async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   const s = heldOut[b];
   const enc = tagger.encode([s]);
   const em = tagger.emissions(enc);
-  const [marg, [path], [top], logZ] = await Promise.all([
-    crf.marginals(em), crf.decode(em), crf.decode(em, { topK: 5 }), crf.logPartition(em),
+  const K = LABELS.length;
+  const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? fixed.get(t) : -1))], K) : null;
+  const [marg, [path], [top], logZ, logZFixed] = await Promise.all([
+    crf.marginals(em, { allowed }), crf.decode(em, { allowed }), crf.decode(em, { topK: 5, allowed }), crf.logPartition(em),
+    crf.logPartition(em, { allowed }),
   ]);
-  drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path });
+  const lattice = drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path, fixed });
+  $('heatmap').onclick = (ev) => {
+    const r = $('heatmap').getBoundingClientRect();
+    const c = lattice.cellAt(ev.clientX - r.left, ev.clientY - r.top);
+    if (!c) return;
+    const next = new Map(fixed);
+    if (next.get(c.t) === c.j) next.delete(c.t);
+    else next.set(c.t, c.j);
+    showLattice({ crf, tagger, heldOut }, b, next).catch(fail);
+  };
+  $('lattice-fixed').textContent = fixed.size
+    ? `fixed: ${[...fixed].sort((x, y) => x[0] - y[0]).map(([t, j]) => `${s.words[t]} = ${LABELS[j]}`).join(', ')} · p(fixed tags) = ${Math.exp(logZFixed[0] - logZ[0]).toFixed(4)}`
+    : 'no tag fixed: click a cell to fix that token\'s tag';
+  $('lattice-clear').disabled = fixed.size === 0;
+  $('lattice-clear').onclick = () => showLattice({ crf, tagger, heldOut }, b).catch(fail);
   $('topk').replaceChildren(...top.map(({ path: p, score: sc }) => el('li', {},
     el('span', { className: 'tags' }, ...p.map((y, t) => tagChip(y, y !== s.tags[t]))),
     el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(sc - logZ[0]).toFixed(4)}` }))));
+  document.body.dataset.lattice = String(fixed.size);
 }
 
 async function runBenchmark(available) {

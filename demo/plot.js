@@ -55,10 +55,11 @@ function heat(p) {
 }
 
 /**
- * Tags × time heatmap of p(y_t = j) with a path drawn over it.
+ * Tags × time heatmap of p(y_t = j) with a path drawn over it; tags fixed by the user (`fixed`: time →
+ * tag) are outlined. Returns `cellAt(x, y)`: the (t, j) under a point in CSS pixels, or null.
  * @param marg Float32Array [T * K] of one sentence's marginals.
  */
-export function drawLattice(canvas, { words, labels, marg, path }) {
+export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map() }) {
   const T = words.length, K = labels.length;
   const L = 64, R = 70, Tm = 8, Bm = 58, cell = 34;
   const { ctx, w } = setup(canvas, Tm + K * cell + Bm);
@@ -70,6 +71,8 @@ export function drawLattice(canvas, { words, labels, marg, path }) {
       ctx.fillRect(x0 + t * cw, y0 + j * cell, cw - 1, cell - 1);
     }
   }
+  ctx.strokeStyle = '#16a34a'; ctx.lineWidth = 3;
+  for (const [t, j] of fixed) ctx.strokeRect(x0 + t * cw + 1.5, y0 + j * cell + 1.5, cw - 4, cell - 4);
   ctx.fillStyle = INK; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
   labels.forEach((l, j) => ctx.fillText(l, x0 - 8, y0 + j * cell + cell / 2));
   ctx.save();
@@ -92,6 +95,12 @@ export function drawLattice(canvas, { words, labels, marg, path }) {
   for (let i = 0; i < sh; i++) { ctx.fillStyle = heat(1 - i / sh); ctx.fillRect(sx, y0 + i, 12, 1); }
   ctx.fillStyle = MUTED; ctx.textAlign = 'left';
   ctx.fillText('1', sx + 16, y0 + 4); ctx.fillText('0', sx + 16, y0 + sh - 4);
+  return {
+    cellAt(x, y) {
+      const t = Math.floor((x - x0) / cw), j = Math.floor((y - y0) / cell);
+      return t >= 0 && t < T && j >= 0 && j < K ? { t, j } : null;
+    },
+  };
 }
 
 /**

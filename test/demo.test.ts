@@ -106,6 +106,23 @@ describe.skipIf(!haveChromium)('demo page', () => {
     expect(new Set(top.map((t) => t.tags.join(' '))).size).toBe(5);
   });
 
+  it('fixes a clicked tag: the Viterbi path and the top 5 re-decode through it, and clicking again frees it', async () => {
+    const box = (await page.$('#heatmap'))!;
+    // The first token's column, the last tag's row (I-LOC): geometry of demo/plot.js (left margin 64,
+    // top 8, rows of 34 px). ElementHandle.click scrolls it into view first.
+    const K = LABELS.length;
+    await box.click({ offset: { x: 64 + 4, y: 8 + (K - 1) * 34 + 17 } });
+    await page.waitForFunction(() => document.body.dataset.lattice === '1', { timeout: 60_000 });
+    const fixed = await page.$eval('#lattice-fixed', (e) => e.textContent!);
+    expect(fixed).toMatch(/^fixed: \S+ = I-LOC · p\(fixed tags\) = [\d.]+$/);
+    const top = await page.$$eval('#topk li', (lis) => lis.map((li) => [...li.querySelectorAll('.tag')].map((t) => t.textContent)));
+    expect(top.length).toBeGreaterThan(0);
+    for (const tags of top) expect(tags[0]).toBe('I-LOC');
+    await page.click('#lattice-clear');
+    await page.waitForFunction(() => document.body.dataset.lattice === '0', { timeout: 60_000 });
+    expect(await page.$eval('#lattice-fixed', (e) => e.textContent!)).toMatch(/^no tag fixed/);
+  });
+
   it('runs the benchmark on every available backend and reports finite, positive tokens/s', async () => {
     await page.click('#bench-run');
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.bench ?? ''), { timeout: 25_000 });
