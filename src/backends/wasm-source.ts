@@ -40,9 +40,10 @@ export class WasmLoadError extends Error {
    */
   constructor(kind: 'simd' | 'scalar', failures: string[]) {
     super(`webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. `
-      + 'Serve dist/webcrf.simd.wasm and dist/webcrf.scalar.wasm beside the bundle, or pass a compiled module '
-      + "as CRF.create(K, { wasmModule }); on Cloudflare Workers import 'webcrf' with the workerd export "
-      + 'condition (wrangler sets it), which imports the .wasm files as modules.');
+      + 'Where WebAssembly may not be compiled from bytes, allow it (a Content-Security-Policy needs '
+      + "'wasm-unsafe-eval'), or on Cloudflare Workers import 'webcrf' with the workerd export condition "
+      + '(wrangler sets it), which imports the .wasm files as modules; or pass a compiled module as '
+      + 'CRF.create(K, { wasmModule }).');
     this.name = 'WasmLoadError';
     this.failures = failures;
   }
