@@ -1,7 +1,8 @@
 // chain.wgsl: the one recursion of a linear-chain CRF,
 //   a_s[j] = e_s[j] (x) (+)_i (a_{s-1}[i] (x) trans[i][j]),   a_0[j] = start[j] (x) e_0[j],
 // over the semiring the build prepends (shaders/semiring-*.wgsl: Acc, accAdd, accMerge, ... and the
-// bindings it needs). Run over the reversed sequence with transposed transitions and start = end it is
+// bindings it needs), keeping what the store file prepended with it asks for (shaders/store-*.wgsl).
+// Run over the reversed sequence with transposed transitions and start = end it is
 // the backward pass. What fb stores for the backward direction is L_s[j] = b_s[j] - e_s[j] (end[j] at
 // the last step): the marginals are exp(a + L - z) with no emission subtracted back out.
 //
@@ -12,13 +13,14 @@
 // norms: the host adds them to the (relative) scores in float64, and the pair kernel rebuilds the
 // backward scores with the same float32 operations the recursion used.
 //
-// Variants (generated at build time by scripts/build-shaders.js):
-//   chain.partition  semiring-log      STORE=false  log Z per sequence
-//   chain.fb         semiring-log      STORE=true   a and L = b - e for every step (both directions) + log Z
-//   chain.viterbi    semiring-max      STORE=false  backpointers, best score, backtrace on the GPU
-//   chain.entropy    semiring-entropy  STORE=false  log Z and H(y | x) per sequence
+// Variants (composed at build time by scripts/build-shaders.js):
+//   chain.partition  semiring-log      store-none   log Z per sequence
+//   chain.fb         semiring-log      store-steps  a and L = b - e for every step (both directions) + log Z
+//   chain.viterbi    semiring-max      store-none   backpointers, best score, backtrace on the GPU
+//   chain.entropy    semiring-entropy  store-none   log Z and H(y | x) per sequence
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge), then the semiring.
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge), the
+// semiring, then the store file.
 //
 // Bindings (group 0):
 //   0 dims        uniform               Dims {B, T, K, ...}: B is the chunk's batch size
@@ -28,9 +30,8 @@
 //   4 scores      storage, read_write   f32 [B]  log Z or the best score (max) less the shifts in norms;
 //                                              NEG = no allowed path
 //   5 norms       storage, read_write   f32 [directions, B, T, 2]  E and c of each visited row
-//   6 alpha       storage, read_write   f32 [B, T, K]  normalised a (fb only)
-//   7 beta        storage, read_write   f32 [B, T, K]  normalised L = b - e (fb only)
-//   6, 7          the semiring's own (semiring-max.wgsl: backpointers and paths; semiring-entropy.wgsl: H)
+//   6, 7          the semiring's or the store's own (semiring-max.wgsl: backpointers and paths;
+//                 semiring-entropy.wgsl: H; store-steps.wgsl: a and L)
 //
 // Workgroup layout: WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
 // Lane l of a sequence owns tags l, l + TPS, ... (TILE = ceil(K / TPS) of them), so K up to
@@ -38,7 +39,6 @@
 // workgroup_id.y is the direction (0 forward, 1 backward; only fb dispatches 2). The time loop runs
 // inside the kernel with the running scores double-buffered in workgroup memory; one barrier per step.
 
-const WG: u32 = 256u;
 override TPS: u32 = 256u;
 override TILE: u32 = 1u;
 override SEQ: u32 = WG / TPS;
@@ -51,10 +51,6 @@ override MEM: u32 = 2u * WG * TILE;
 @group(0) @binding(3) var<storage, read> potentials: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scores: array<f32>;
 @group(0) @binding(5) var<storage, read_write> norms: array<f32>;
-#if ${STORE}
-@group(0) @binding(6) var<storage, read_write> alpha: array<f32>;
-@group(0) @binding(7) var<storage, read_write> beta: array<f32>;
-#endif
 
 var<workgroup> run: array<f32, MEM>;
 var<workgroup> red: array<Acc, WG>;
@@ -103,13 +99,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         let v = floorNeg(first + (emissions[o + j] - E));
         run[base + j] = v;
         extraStore(base + j, 0.0);
-#if ${STORE}
-        if (dir == 0u) {
-          alpha[o + j] = v;
-        } else {
-          beta[o + j] = floorNeg(first);
-        }
-#endif
+        keepStep(dir, o + j, v, floorNeg(first));
       }
     }
     if (lane == 0u) {
@@ -148,13 +138,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
           let v = floorNeg(l + (emissions[o + j] - E));
           run[cur + j] = v;
           extraStore(cur + j, accExtra(acc));
-#if ${STORE}
-          if (dir == 0u) {
-            alpha[o + j] = v;
-          } else {
-            beta[o + j] = l;
-          }
-#endif
+          keepStep(dir, o + j, v, l);
         }
       }
       if (lane == 0u) {

@@ -3,8 +3,11 @@
 // -Infinity does not exist in WGSL arithmetic (implementations may assume it never occurs): forbidden
 // scores are NEG, and anything below THRESH counts as forbidden. Real scores stay many orders of
 // magnitude above THRESH (inputs are within ±1e20, and the chain kernels keep every step relative).
+// These constants are the one source for the TypeScript side too: the build exports them.
 const NEG: f32 = -1e30;
 const THRESH: f32 = -1e29;
+// Invocations per workgroup of every kernel.
+const WG: u32 = 256u;
 
 // One uniform block for every kernel; each uses the fields it needs.
 struct Dims {

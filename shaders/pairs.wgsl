@@ -6,7 +6,7 @@
 // so the conditionals of a row sum to 1 up to rounding of the terms themselves (not of log Z, which
 // with emissions of 1e4 is off by ulps of 1e5).
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims           uniform               Dims {B, T, K, G, GB}
@@ -23,7 +23,6 @@
 // loops over its group's sequences and steps, so the batch reduction needs no atomics; reduce.wgsl sums
 // the G partial counts.
 
-const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;

@@ -1,7 +1,7 @@
 // reduce.wgsl: the last step of the posteriors: transition counts summed over the G sequence groups
 // (added to the previous chunks' when accumulate is 1).
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims           uniform               Dims {K, G, accumulate, rowsX}
@@ -11,7 +11,6 @@
 // Workgroup layout: WG = 256 invocations, one count each over the flattened range [0, K*K). 2-D
 // dispatch (rowsX, ...) around the per-dimension limit.
 
-const WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> partialCounts: array<f32>;

@@ -3,7 +3,7 @@
 // less the row's shifts in exact arithmetic; in float32 the per-row normaliser cancels the rounding that
 // a and L carry (a global log Z would be off by whole ulps of T·|e|).
 //
-// Prepended by the build: common.wgsl (Dims, NEG, THRESH, floorNeg, lseAdd, lseMerge).
+// Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge).
 //
 // Bindings (group 0):
 //   0 dims       uniform               Dims {B, T, K, rowsX}
@@ -17,7 +17,6 @@
 
 override TPS: u32 = 256u;
 override TILE: u32 = 1u;
-const WG: u32 = 256u;
 override SEQ: u32 = WG / TPS;
 
 @group(0) @binding(0) var<uniform> dims: Dims;

@@ -1,6 +1,6 @@
 import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
-import { deviceProblem } from './backends/webgpu.js';
+import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import './wasm-setup.js';
 import { JsBackend } from '../src/backends/js.js';
-import { WebGpuBackend } from '../src/backends/webgpu.js';
+import { WebGpuBackend } from '../src/backends/webgpu/index.js';
 // @ts-expect-error plain JS
 import { nodeGpuDevice } from '../scripts/node-backends.js';
 // @ts-expect-error plain JS shared with the browser page
@@ -20,18 +20,27 @@ const software = gpu.device?.adapterInfo?.architecture === 'swiftshader';
 const instances: unknown[] = [];
 
 describe('webgpu shaders', () => {
-  it('the generated module is what scripts/build-shaders.js makes from shaders/', () => {
-    const file = new URL('../src/backends/webgpu-shaders.generated.ts', import.meta.url);
+  it('the generated module is what scripts/build-shaders.js makes from shaders/, and a rebuild changes nothing', async () => {
+    const file = new URL('../src/generated/shaders.ts', import.meta.url);
     const before = readFileSync(file, 'utf8');
     const out = execFileSync(process.execPath, [new URL('../scripts/build-shaders.js', import.meta.url).pathname], { encoding: 'utf8' });
     expect(out).toBe('');
     expect(readFileSync(file, 'utf8')).toBe(before);
-    // Every variant states its bindings and workgroup layout at the top, and none keeps a directive.
-    const src = before;
-    for (const name of ['chain.partition', 'chain.fb', 'chain.viterbi', 'chain.entropy', 'unary', 'pairs', 'reduce']) expect(src).toContain(`'${name}':`);
-    expect(src).not.toMatch(/#if|#endif|\$\{/);
-    expect((src.match(/Bindings \(group 0\)/g) ?? []).length).toBe(7);
-    expect((src.match(/Workgroup layout/g) ?? []).length).toBe(7);
+    const { SHADERS, WGSL } = await import('../src/generated/shaders.js');
+    expect(Object.keys(SHADERS)).toEqual(['chain.partition', 'chain.fb', 'chain.viterbi', 'chain.entropy', 'unary', 'pairs', 'reduce']);
+    // The TypeScript side's constants are common.wgsl's.
+    const common = readFileSync(new URL('../shaders/common.wgsl', import.meta.url), 'utf8');
+    expect(common).toContain(`const NEG: f32 = ${String(WGSL.NEG).replace('+', '')};`);
+    expect(common).toContain(`const WG: u32 = ${WGSL.WG}u;`);
+    for (const [name, s] of Object.entries(SHADERS)) {
+      // Plain WGSL: no directive survives, and the binding table is the code's declarations in order.
+      expect(s.code, name).not.toMatch(/#if|#endif|\$\{/);
+      const declared = [...s.code.matchAll(/@binding\((\d+)\) var(?:<[^>]+>)? (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
+      expect(declared.sort((a, b) => Number(a[0]) - Number(b[0])).map((d) => d[1]), name).toEqual(s.bindings);
+      // Every part states its bindings and workgroup layout at its top.
+      expect(s.code, name).toMatch(/Bindings \(group 0\)/);
+      expect(s.code, name).toMatch(/Workgroup layout/);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Pos
 import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
-import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu.js';
+import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
 /**
  * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why

@@ -1,0 +1,201 @@
+// The WebGPU backend's policy: which calls go to the GPU, the plan and the one chunk loop every op
+// runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
+import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
+import type { Packed } from '../../pack.js';
+import { SHADERS, WGSL } from '../../generated/shaders.js';
+import { BufferPool } from './buffers.js';
+import { GpuContext } from './context.js';
+import { WebGpuOutOfMemory, execute } from './execute.js';
+import { type GpuOp, type Plan, layoutFor } from './op.js';
+import { entropy } from './ops/entropy.js';
+import { logPartition } from './ops/log-partition.js';
+import { posteriors } from './ops/posteriors.js';
+import { viterbi } from './ops/viterbi.js';
+import { WebGpuValidationError } from './pipelines.js';
+
+/**
+ * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or
+ * above this. Chosen as the size at which the wasm kernels' time reaches a GPU call's fixed cost:
+ * bench/webgpu.js measured wasm logPartition at 0.75 ms for 2^22 and 0.87 ms for 2^23 pair operations
+ * (posteriors about 3x that), and a WebGPU submit + mapAsync round trip costs about 1 ms in Chrome (the
+ * SwiftShader lines show 1.8 ms of wall time beyond the kernel; a hardware GPU's round trip was not
+ * measurable here, there is none). Override per instance with the `webgpuMinWork` option.
+ */
+export const AUTO_MIN_WORK = 1 << 23;
+
+export interface WebGpuBackendOptions {
+  device: GPUDevice;
+  /** The CPU backend that runs k-best, the calls below `minWork`, and everything after a device loss. */
+  cpu: Backend;
+  /** Calls whose B·T·K² is below this run on `cpu` (0: everything on the GPU). */
+  minWork?: number;
+  /** Upper bound on any one buffer, below the device's limits (tests force chunking with it). */
+  maxChunkBytes?: number;
+  /** Timestamp queries around each pass, summed into `lastKernelMs` (needs 'timestamp-query'). */
+  profile?: boolean;
+}
+
+const warned = new WeakSet<object>();
+function warnOnce(key: object, msg: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(msg);
+}
+
+/** start | end | trans as float32 with forbidden = NEG. */
+function potentialsOf(w: Potentials): Float32Array {
+  const K = w.K;
+  const out = new Float32Array(2 * K + K * K);
+  const put = (src: Float64Array, at: number) => {
+    for (let i = 0; i < src.length; i++) out[at + i] = src[i] === -Infinity ? WGSL.NEG : src[i];
+  };
+  put(w.start, 0);
+  put(w.end, K);
+  put(w.trans, 2 * K);
+  return out;
+}
+
+/**
+ * The WGSL kernels. Every op is one submit and one readback per chunk (a chunk is the whole batch
+ * unless it exceeds the device's buffer limits). After a device loss every call, the one in flight
+ * included, runs on the CPU backend and `name` reports that backend.
+ */
+export class WebGpuBackend implements Backend {
+  readonly precision = 'float32' as const;
+  readonly #device: GPUDevice;
+  readonly #cpu: Backend;
+  readonly #minWork: number;
+  readonly #limit: number;
+  readonly #pool: BufferPool;
+  readonly #ctx: GpuContext;
+  readonly #querySet: GPUQuerySet | null;
+  #lost = false;
+  #disposed = false;
+  /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
+  lastKernelMs: number | null = null;
+  /** Chunks (submits) the last GPU call was split into. */
+  lastChunks = 0;
+
+  constructor(opts: WebGpuBackendOptions) {
+    const d = opts.device;
+    this.#device = d;
+    this.#cpu = opts.cpu;
+    this.#minWork = opts.minWork ?? 0;
+    this.#limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize, opts.maxChunkBytes ?? Infinity);
+    this.#pool = new BufferPool(d, this.#limit);
+    this.#ctx = new GpuContext(d, this.#pool, d.limits.maxComputeWorkgroupsPerDimension);
+    this.#querySet = opts.profile && d.features.has('timestamp-query')
+      ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 })
+      : null;
+    void d.lost.then((info) => {
+      if (this.#disposed) return;
+      this.#markLost(`${info.reason}: ${info.message}`);
+    });
+  }
+
+  get name(): BackendName {
+    return this.#lost ? this.#cpu.name : 'webgpu';
+  }
+
+  #markLost(why: string): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    console.warn(`webcrf: WebGPU device lost (${why}); running on ${this.#cpu.name} from now on`);
+  }
+
+  /** GPU unless lost, disposed, empty or too small for `auto`. */
+  #useGpu(p: Packed): boolean {
+    if (this.#lost || this.#disposed) return false;
+    if (p.B === 0) return false;
+    if (p.B * p.T * p.K * p.K < this.#minWork) return false;
+    return true;
+  }
+
+  async #run<R>(op: GpuOp<R>, p: Packed, w: Potentials, cpu: () => Promise<R>): Promise<R> {
+    if (!this.#useGpu(p)) return cpu();
+    try {
+      const r = await this.#gpu(op, p, w);
+      return r === null ? cpu() : r;
+    } catch (e) {
+      if (e instanceof WebGpuValidationError) throw e;
+      if (e instanceof WebGpuOutOfMemory) {
+        warnOnce(this, `webcrf: WebGPU out of memory (${e.message}); this call runs on ${this.#cpu.name}`);
+        return cpu();
+      }
+      // Device lost under the call (mapAsync aborted, scopes rejected): never return its numbers.
+      this.#markLost(e instanceof Error ? e.message : String(e));
+      return cpu();
+    }
+  }
+
+  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    return this.#run(logPartition, p, w, () => this.#cpu.logPartition(p, w));
+  }
+
+  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    return this.#run(posteriors, p, w, () => this.#cpu.posteriors(p, w));
+  }
+
+  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+    return this.#run(viterbi, p, w, () => this.#cpu.viterbi(p, w));
+  }
+
+  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    return this.#run(entropy, p, w, () => this.#cpu.entropy(p, w));
+  }
+
+  /** k-best lists run on the CPU backend (wasm where it loads). */
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+    return this.#cpu.kBest(p, w, k);
+  }
+
+  memoryUsage(): MemoryUsage {
+    return { wasmBytes: this.#cpu.memoryUsage?.().wasmBytes ?? 0, gpuBytes: this.#pool.liveBytes };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#pool.dispose();
+    this.#querySet?.destroy();
+    this.#cpu.dispose();
+  }
+
+  /**
+   * The float32 potentials, the kernel layout for K, and the sequences per chunk, so that every buffer
+   * and the readback stay within the device's limits. Null, so the call runs on the CPU, where the
+   * chain kernel's workgroup memory would exceed the device's limit (K > 1792 for the log and max
+   * semirings, K > 768 for entropy, at the default 16 KiB) or not one sequence fits.
+   */
+  #plan<R>(op: GpuOp<R>, p: Packed, w: Potentials): Plan | null {
+    const layout = layoutFor(p.K);
+    const mem = SHADERS[op.chain].memory;
+    if (mem.perTile * layout.TILE + mem.fixed > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
+    const potentials = potentialsOf(w);
+    const fixedFloats = potentials.length + (op.fixed?.(p.K) ?? 0);
+    const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * op.perSequence(p.T, p.K)));
+    const chunk = Math.max(0, Math.min(p.B, room, this.#ctx.rowsX * layout.SEQ));
+    if (chunk < 1) return null;
+    return { potentials, layout, constants: { TPS: layout.TPS, TILE: layout.TILE }, chunk };
+  }
+
+  /** The op on the GPU, chunk by chunk: one submit and one readback each (null: it cannot run there). */
+  async #gpu<R>(op: GpuOp<R>, p: Packed, w: Potentials): Promise<R | null> {
+    const plan = this.#plan(op, p, w);
+    if (!plan) return null;
+    this.lastKernelMs = null;
+    this.lastChunks = Math.ceil(p.B / plan.chunk);
+    const run = op.begin(this.#ctx, p, plan);
+    try {
+      for (let b0 = 0; b0 < p.B; b0 += plan.chunk) {
+        const work = run.chunk(b0, Math.min(p.B, b0 + plan.chunk));
+        const { data, kernelMs } = await execute(this.#device, this.#pool, this.#querySet, op.name, work.programs, work.readback, work.owned);
+        if (kernelMs !== null) this.lastKernelMs = (this.lastKernelMs ?? 0) + kernelMs;
+        work.read(data);
+      }
+      return run.result();
+    } finally {
+      run.release?.();
+    }
+  }
+}

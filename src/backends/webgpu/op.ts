@@ -1,0 +1,60 @@
+// The shape of a GPU op: what it needs planned, and for each chunk of sequences the programs it runs,
+// what it reads back and how it takes the results. The backend runs every op through one chunk loop.
+import type { Packed } from '../../pack.js';
+import { type ShaderName, WGSL } from '../../generated/shaders.js';
+import type { GpuContext } from './context.js';
+import type { Program, Readback } from './execute.js';
+
+/** Lanes per sequence, tags per lane, sequences per workgroup (see shaders/chain.wgsl). */
+export interface Layout {
+  TPS: number;
+  TILE: number;
+  SEQ: number;
+}
+
+export function layoutFor(K: number): Layout {
+  let tps = 1;
+  while (tps < K && tps < WGSL.WG) tps *= 2;
+  return { TPS: tps, TILE: Math.ceil(K / tps), SEQ: WGSL.WG / tps };
+}
+
+/** What the backend settled before the first chunk. */
+export interface Plan {
+  /** start | end | trans as float32, forbidden = NEG. */
+  potentials: Float32Array;
+  layout: Layout;
+  /** The layout as pipeline constants. */
+  constants: { TPS: number; TILE: number };
+  /** Sequences per chunk. */
+  chunk: number;
+}
+
+/** One chunk's work: sequences [b0, b1). */
+export interface ChunkWork {
+  programs: Program[];
+  readback: Readback;
+  /** Buffers that go back to the pool once submitted. */
+  owned: GPUBuffer[];
+  /** Takes this chunk's results out of the data read back. */
+  read(data: ArrayBuffer): void;
+}
+
+export interface OpRun<R> {
+  chunk(b0: number, b1: number): ChunkWork;
+  result(): R;
+  /** Gives back buffers shared by every chunk. */
+  release?(): void;
+}
+
+export interface GpuOp<R> {
+  name: string;
+  /** The chain kernel it runs: its workgroup memory decides whether K fits the device. */
+  chain: ShaderName;
+  /**
+   * Floats each sequence adds to the largest of the op's buffers and to its readback, and floats the
+   * op needs once beyond the potentials: the chunk size keeps both within the device's limits.
+   */
+  perSequence(T: number, K: number): number;
+  fixed?(K: number): number;
+  begin(ctx: GpuContext, p: Packed, plan: Plan): OpRun<R>;
+}
