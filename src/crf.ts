@@ -417,7 +417,7 @@ export class CRF {
       a.dead.forEach((d, b) => { if (d) num[b] = -Infinity; });
       return this.#reduce(num, logZ, call.p, reduction);
     }
-    const t = packTags(call.p, readTags(tags, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+    const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
     if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
     const logZ = await this.#impl.logPartition(call.p, call.w);
     this.#noPath(logZ, call.p);
