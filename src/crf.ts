@@ -10,7 +10,7 @@ import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
 import { potentials, readStateDict } from './parameters.js';
 import { seededRandom } from './rng.js';
-import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
+import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './weights.js';
 
 /**
  * How {@link CRF.forward} and {@link CRF.forwardBackward} reduce the per-sequence log-likelihoods, as

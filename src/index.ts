@@ -10,4 +10,5 @@ export type { AllowedInput, EmissionsInput, MaskInput, TagsInput } from './input
 export { Adam, AutomaticWeightedLoss, clipGradNorm, crossEntropy } from './train.js';
 export type { AdamOptions, ClipOptions, CrossEntropyOptions, CrossEntropyResult, GradRecord, LabelsInput, LogitsInput, MutableNumbers, ParamRecord, WeightedLossResult } from './train.js';
 export { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
-export type { FromSafetensorsOptions, SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite, ToSafetensorsOptions } from './safetensors.js';
+export type { SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite } from './safetensors.js';
+export type { FromSafetensorsOptions, ToSafetensorsOptions } from './weights.js';
