@@ -8,8 +8,9 @@ import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput,
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
-import { potentials, readStateDict } from './parameters.js';
+import { PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
 import { seededRandom } from './rng.js';
+import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './weights.js';
 
 /**
@@ -107,38 +108,6 @@ export interface ScoredPath {
   score: number;
 }
 
-/** The parameters under pytorch-crf's state-dict names, as plain arrays (JSON-serialisable). */
-export interface StateDict {
-  /** Length K: the score of starting with each tag. */
-  start_transitions: number[];
-  /** Length K: the score of ending with each tag. */
-  end_transitions: number[];
-  /** `K × K`: `transitions[i][j]` is the score of tag i followed by tag j. */
-  transitions: number[][];
-}
-
-/**
- * What {@link CRF.loadStateDict} takes: pytorch-crf's names (what {@link CRF.stateDict} returns) or
- * TorchCRF's, each as arrays or typed arrays; the matrix as K rows of K or flat (`[from * K + to]`).
- */
-export type StateDictInput =
-  | {
-    /** Length K. */
-    start_transitions: ArrayLike<number>;
-    /** Length K. */
-    end_transitions: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major. */
-    transitions: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  }
-  | {
-    /** Length K (TorchCRF's name). */
-    start_trans: ArrayLike<number>;
-    /** Length K (TorchCRF's name). */
-    end_trans: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major (TorchCRF's name). */
-    trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  };
-
 /**
  * Gradients of the reduced log-likelihood (not of the loss: negate for a loss, or use an optimizer with
  * `maximize: true`). Keys match {@link CRF.parameters}, plus `emissions` for the tagger underneath.
@@ -206,7 +175,7 @@ export class CRF {
     this.transitions = new Float32Array(numTags * numTags);
     // readonly at run time too: the arrays are updated in place, never replaced (a shorter array would
     // leave the kernels reading stale memory).
-    for (const k of ['numTags', 'batchFirst', 'backendReason', 'startTransitions', 'endTransitions', 'transitions']) {
+    for (const k of ['numTags', 'batchFirst', 'backendReason', ...PARAMETER_NAMES]) {
       Object.defineProperty(this, k, { writable: false, configurable: false });
     }
   }
@@ -252,7 +221,8 @@ export class CRF {
     const chosen = await createBackend(backend, o);
     const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
-    for (const a of [crf.startTransitions, crf.endTransitions, crf.transitions]) {
+    for (const name of PARAMETER_NAMES) {
+      const a = crf[name];
       for (let i = 0; i < a.length; i++) a[i] = rand() * 0.2 - 0.1;
     }
     return crf;
@@ -466,7 +436,7 @@ export class CRF {
     if (call.p.B === 0) {
       return {
         logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
-        grads: { emissions: new Float32Array(0), startTransitions: new Float32Array(K), endTransitions: new Float32Array(K), transitions: new Float32Array(K * K) },
+        grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
       };
     }
     const post = await this.#impl.posteriors(call.p, call.w);
@@ -495,9 +465,7 @@ export class CRF {
       logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
       grads: {
         emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
-        startTransitions: Float32Array.from(g.startTransitions),
-        endTransitions: Float32Array.from(g.endTransitions),
-        transitions: Float32Array.from(g.transitions),
+        ...perParameter((name) => Float32Array.from(g[name])),
       },
     };
   }
@@ -683,17 +651,12 @@ export class CRF {
     /** `K × K`, `[from * K + to]`; the same array as {@link CRF.transitions}. */
     transitions: Float32Array;
   } {
-    return { startTransitions: this.startTransitions, endTransitions: this.endTransitions, transitions: this.transitions };
+    return perParameter((name) => this[name]);
   }
 
   /** The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}. */
   stateDict(): StateDict {
-    const K = this.numTags;
-    return {
-      start_transitions: Array.from(this.startTransitions),
-      end_transitions: Array.from(this.endTransitions),
-      transitions: Array.from({ length: K }, (_, i) => Array.from(this.transitions.subarray(i * K, (i + 1) * K))),
-    };
+    return toStateDict(this, this.numTags);
   }
 
   /**
@@ -708,10 +671,12 @@ export class CRF {
    *   Infinity); the instance is then unchanged.
    */
   loadStateDict(sd: StateDictInput): void {
-    const [start, end, trans] = readStateDict(sd, this.numTags);
-    this.startTransitions.set(start);
-    this.endTransitions.set(end);
-    this.transitions.set(trans);
+    this.#load(readStateDict(sd, this.numTags));
+  }
+
+  /** Copies checked values into the live arrays (which are never replaced). */
+  #load(values: ParameterArrays): void {
+    for (const name of PARAMETER_NAMES) this[name].set(values[name]);
   }
 
   /**
@@ -727,7 +692,7 @@ export class CRF {
     const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
     const w = readCRFWeights(bytes, prefix);
     const crf = await CRF.create(w.numTags, rest);
-    crf.loadStateDict(w.stateDict);
+    crf.#load(w.parameters);
     return crf;
   }
 

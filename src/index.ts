@@ -1,7 +1,8 @@
 export { CRF } from './crf.js';
-export type { AnnotationOption, CRFOptions, DecodeOptions, ForwardBackwardResult, Gradients, MaskOption, PartialAnnotation, PosteriorOptions, Reduction, ReductionOptions, ScoredPath, StateDict, StateDictInput } from './crf.js';
+export type { AnnotationOption, CRFOptions, DecodeOptions, ForwardBackwardResult, Gradients, MaskOption, PartialAnnotation, PosteriorOptions, Reduction, ReductionOptions, ScoredPath } from './crf.js';
 export { WasmLoadError } from './backends/wasm-source.js';
 export type { BackendName, MemoryUsage } from './backend.js';
+export type { StateDict, StateDictInput } from './state-dict.js';
 export { CRFInputError } from './errors.js';
 export { allowedTransitions } from './constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './constraints.js';

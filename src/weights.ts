@@ -1,17 +1,15 @@
 import type { CRFOptions } from './crf.js';
 import { CRFInputError, describe, shapeStr } from './errors.js';
 import { readOptions } from './options.js';
-import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES, parameterValue } from './parameters.js';
+import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterValue, perParameter } from './parameters.js';
 import { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
+import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES } from './state-dict.js';
 
 /**
  * A CRF's weights in a safetensors file: where they are (pytorch-crf's or TorchCRF's names, bare or
  * under a model's prefix), and what they must be (shapes [K], [K], [K, K]; values as loadStateDict
  * takes them), so that a file PyTorch wrote loads here and one written here loads in PyTorch.
  */
-
-const PYTORCH_CRF = PYTORCH_CRF_NAMES;
-const TORCHCRF = TORCHCRF_NAMES;
 
 /** Options of `CRF.fromSafetensors`: a key prefix, and every option `CRF.create` takes. */
 export interface FromSafetensorsOptions extends CRFOptions {
@@ -31,10 +29,10 @@ export interface ToSafetensorsOptions {
   metadata?: Record<string, string>;
 }
 
-/** The CRF weights found in a safetensors file, under pytorch-crf's names, flat float32. */
+/** The CRF weights found in a safetensors file, checked as loadStateDict checks them. */
 export interface CRFWeights {
   numTags: number;
-  stateDict: { start_transitions: Float32Array; end_transitions: Float32Array; transitions: Float32Array };
+  parameters: ParameterArrays;
 }
 
 function listNames(names: Iterable<string>): string {
@@ -54,19 +52,19 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
   const has = (p: string, names: readonly string[]) => names.every((n) => file.tensors.has(p + n));
   let found: { p: string; names: readonly string[] } | null = null;
   if (prefix !== undefined) {
-    for (const names of [PYTORCH_CRF, TORCHCRF]) if (!found && has(prefix, names)) found = { p: prefix, names };
+    for (const names of [PYTORCH_CRF_NAMES, TORCHCRF_NAMES]) if (!found && has(prefix, names)) found = { p: prefix, names };
     if (!found) {
-      const partial = [PYTORCH_CRF, TORCHCRF].find((names) => names.some((n) => file.tensors.has(prefix + n)));
+      const partial = [PYTORCH_CRF_NAMES, TORCHCRF_NAMES].find((names) => names.some((n) => file.tensors.has(prefix + n)));
       const missing = partial ? partial.filter((n) => !file.tensors.has(prefix + n)).map((n) => prefix + n) : null;
       throw new CRFInputError(
         'safetensors',
-        `CRF weights ${PYTORCH_CRF.map((n) => prefix + n).join(', ')} (or TorchCRF's ${TORCHCRF.map((n) => prefix + n).join(', ')})`,
+        `CRF weights ${PYTORCH_CRF_NAMES.map((n) => prefix + n).join(', ')} (or TorchCRF's ${TORCHCRF_NAMES.map((n) => prefix + n).join(', ')})`,
         missing ? `no ${missing.join(', ')}` : `only ${listNames(file.tensors.keys())}`,
       );
     }
   } else {
     const candidates: { p: string; names: readonly string[] }[] = [];
-    for (const names of [PYTORCH_CRF, TORCHCRF]) {
+    for (const names of [PYTORCH_CRF_NAMES, TORCHCRF_NAMES]) {
       for (const key of file.tensors.keys()) {
         if (!key.endsWith(names[0])) continue;
         const p = key.slice(0, key.length - names[0].length);
@@ -79,7 +77,7 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     else if (candidates.length > 1) {
       throw new CRFInputError('prefix', `one of ${candidates.map((c) => JSON.stringify(c.p)).join(', ')} (the file holds several CRFs)`, 'none');
     } else {
-      throw new CRFInputError('safetensors', `CRF weights ${PYTORCH_CRF.join(', ')} or ${TORCHCRF.join(', ')} (under any prefix)`, `only ${listNames(file.tensors.keys())}`);
+      throw new CRFInputError('safetensors', `CRF weights ${PYTORCH_CRF_NAMES.join(', ')} or ${TORCHCRF_NAMES.join(', ')} (under any prefix)`, `only ${listNames(file.tensors.keys())}`);
     }
   }
   const { p, names } = found!;
@@ -88,9 +86,7 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     const t = file.tensors.get(key)!;
     return { key, t, values: tensorValues(t, `safetensors ${key}`) };
   };
-  const s = get(names[0]);
-  const e = get(names[1]);
-  const tr = get(names[2]);
+  const [s, e, tr] = names.map(get);
   if (s.t.shape.length !== 1 || s.t.shape[0] < 1) throw new CRFInputError(`safetensors ${s.key}`, 'shape [K] with K ≥ 1', `shape ${shapeStr(s.t.shape)}`);
   const K = s.t.shape[0];
   if (e.t.shape.length !== 1 || e.t.shape[0] !== K) throw new CRFInputError(`safetensors ${e.key}`, `shape [${K}] as ${s.key}`, `shape ${shapeStr(e.t.shape)}`);
@@ -104,7 +100,7 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     for (let i = 0; i < out.length; i++) out[i] = parameterValue(x.values[i], `safetensors ${x.key}`, `flat index ${i}`);
     return out;
   };
-  return { numTags: K, stateDict: { start_transitions: f32(s), end_transitions: f32(e), transitions: f32(tr) } };
+  return { numTags: K, parameters: perParameter((_, n) => f32([s, e, tr][n])) };
 }
 
 /**
@@ -112,19 +108,12 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
  * `safetensors.torch.load_file` + `crf.load_state_dict` expect).
  * @throws CRFInputError for bad options.
  */
-export function writeCRFWeights(
-  params: { startTransitions: Float32Array; endTransitions: Float32Array; transitions: Float32Array },
-  numTags: number,
-  options: ToSafetensorsOptions = {},
-): Uint8Array {
+export function writeCRFWeights(params: ParameterArrays, numTags: number, options: ToSafetensorsOptions = {}): Uint8Array {
   const { prefix = '', metadata } = readOptions(options, 'options', ['prefix', 'metadata']);
   if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
-  return writeSafetensors(
-    {
-      [prefix + 'start_transitions']: { dtype: 'F32', shape: [numTags], data: params.startTransitions },
-      [prefix + 'end_transitions']: { dtype: 'F32', shape: [numTags], data: params.endTransitions },
-      [prefix + 'transitions']: { dtype: 'F32', shape: [numTags, numTags], data: params.transitions },
-    },
-    metadata,
-  );
+  const tensors = Object.fromEntries(PARAMETER_NAMES.map((name, n) => [
+    prefix + PYTORCH_CRF_NAMES[n],
+    { dtype: 'F32' as const, shape: isMatrix(name) ? [numTags, numTags] : [numTags], data: params[name] },
+  ]));
+  return writeSafetensors(tensors, metadata);
 }
