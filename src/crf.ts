@@ -1,4 +1,4 @@
-import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
+import { BACKEND_NAMES, type Backend, type BackendName, type KBestResult, type MemoryUsage, type Posteriors, type Potentials, type ViterbiResult } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
@@ -124,7 +124,7 @@ export interface Gradients {
 }
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
-const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const;
+const BACKENDS = ['auto', ...BACKEND_NAMES] as const;
 /** The option names each public function accepts (anything else is a CRFInputError). */
 export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork'] as const;
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
