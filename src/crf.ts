@@ -297,6 +297,25 @@ export class CRF {
     return a.p;
   }
 
+  /**
+   * What logPartition, marginals and entropy share: the call read and restricted by its `allowed`, the
+   * backend's op run on it, and a sequence left with no path refused. Null for an empty batch.
+   */
+  async #posterior<R>(
+    emissions: EmissionsInput,
+    options: PosteriorOptions | undefined,
+    run: (p: Packed, w: Potentials) => Promise<R>,
+    logZOf: (r: R) => Float64Array,
+  ): Promise<{ r: R; p: Packed; T: number } | null> {
+    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const p = this.#restricted(o.allowed, mask, em, call);
+    if (p.B === 0) return null;
+    const r = await run(p, call.w);
+    this.#noPath(logZOf(r), p, p !== call.p);
+    return { r, p, T: call.T };
+  }
+
   #reduction(r: unknown): Reduction {
     if (r === undefined) return 'sum';
     if (!REDUCTIONS.includes(r as Reduction)) throw new CRFInputError('reduction', `one of ${REDUCTIONS.join(', ')}`, describe(r));
@@ -579,13 +598,8 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const logZ = await this.#impl.logPartition(p, call.w);
-    this.#noPath(logZ, p, p !== call.p);
-    return Float32Array.from(logZ);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.logPartition(p, w), (logZ) => logZ);
+    return got ? Float32Array.from(got.r) : new Float32Array(0);
   }
 
   /**
@@ -598,13 +612,8 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const post = await this.#impl.posteriors(p, call.w);
-    this.#noPath(post.logZ, p, p !== call.p);
-    return unpackToLayout(p, post.unary, call.T, this.batchFirst);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.posteriors(p, w), (post) => post.logZ);
+    return got ? unpackToLayout(got.p, got.r.unary, got.T, this.batchFirst) : new Float32Array(0);
   }
 
   /**
@@ -616,12 +625,9 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const r = await this.#impl.entropy(p, call.w);
-    this.#noPath(r.logZ, p, p !== call.p);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.entropy(p, w), (r) => r.logZ);
+    if (!got) return new Float32Array(0);
+    const { r, p } = got;
     // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
     const out = new Float32Array(p.B);
     for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
