@@ -1,11 +1,15 @@
 import type { Precision } from './inputs.js';
 import type { Packed } from './pack.js';
 
+/** Every backend's name, once: the type below and the `backend` option's check are derived from it. */
+export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;
+
 /**
  * A backend that runs the dynamic programs: `'webgpu'` (WGSL compute shaders), `'wasm'` (WebAssembly
  * SIMD) or `'js'` (plain TypeScript in float64, the reference the others are tested against).
+ * @useDeclaredType
  */
-export type BackendName = 'webgpu' | 'wasm' | 'js';
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** Parameters with constraints folded in: a forbidden start, end or transition is -Infinity. */
 export interface Potentials {

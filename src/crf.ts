@@ -1,4 +1,4 @@
-import type { Backend, BackendName, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
+import { BACKEND_NAMES, type Backend, type BackendName, type KBestResult, type MemoryUsage, type Posteriors, type Potentials, type ViterbiResult } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
@@ -8,9 +8,10 @@ import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput,
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
-import { potentials, readStateDict } from './parameters.js';
+import { PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
 import { seededRandom } from './rng.js';
-import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './safetensors.js';
+import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
+import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './weights.js';
 
 /**
  * How {@link CRF.forward} and {@link CRF.forwardBackward} reduce the per-sequence log-likelihoods, as
@@ -107,38 +108,6 @@ export interface ScoredPath {
   score: number;
 }
 
-/** The parameters under pytorch-crf's state-dict names, as plain arrays (JSON-serialisable). */
-export interface StateDict {
-  /** Length K: the score of starting with each tag. */
-  start_transitions: number[];
-  /** Length K: the score of ending with each tag. */
-  end_transitions: number[];
-  /** `K × K`: `transitions[i][j]` is the score of tag i followed by tag j. */
-  transitions: number[][];
-}
-
-/**
- * What {@link CRF.loadStateDict} takes: pytorch-crf's names (what {@link CRF.stateDict} returns) or
- * TorchCRF's, each as arrays or typed arrays; the matrix as K rows of K or flat (`[from * K + to]`).
- */
-export type StateDictInput =
-  | {
-    /** Length K. */
-    start_transitions: ArrayLike<number>;
-    /** Length K. */
-    end_transitions: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major. */
-    transitions: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  }
-  | {
-    /** Length K (TorchCRF's name). */
-    start_trans: ArrayLike<number>;
-    /** Length K (TorchCRF's name). */
-    end_trans: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major (TorchCRF's name). */
-    trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  };
-
 /**
  * Gradients of the reduced log-likelihood (not of the loss: negate for a loss, or use an optimizer with
  * `maximize: true`). Keys match {@link CRF.parameters}, plus `emissions` for the tagger underneath.
@@ -155,7 +124,7 @@ export interface Gradients {
 }
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
-const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const;
+const BACKENDS = ['auto', ...BACKEND_NAMES] as const;
 /** The option names each public function accepts (anything else is a CRFInputError). */
 export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork'] as const;
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
@@ -206,7 +175,7 @@ export class CRF {
     this.transitions = new Float32Array(numTags * numTags);
     // readonly at run time too: the arrays are updated in place, never replaced (a shorter array would
     // leave the kernels reading stale memory).
-    for (const k of ['numTags', 'batchFirst', 'backendReason', 'startTransitions', 'endTransitions', 'transitions']) {
+    for (const k of ['numTags', 'batchFirst', 'backendReason', ...PARAMETER_NAMES]) {
       Object.defineProperty(this, k, { writable: false, configurable: false });
     }
   }
@@ -252,7 +221,8 @@ export class CRF {
     const chosen = await createBackend(backend, o);
     const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
-    for (const a of [crf.startTransitions, crf.endTransitions, crf.transitions]) {
+    for (const name of PARAMETER_NAMES) {
+      const a = crf[name];
       for (let i = 0; i < a.length; i++) a[i] = rand() * 0.2 - 0.1;
     }
     return crf;
@@ -325,6 +295,25 @@ export class CRF {
     const b = a.dead.findIndex((d, i) => d && call.p.lengths[i] > 0);
     if (b >= 0) throw new CRFInputError('allowed', 'at least one allowed tag at every position that is on', `none at a position of sequence ${b}`);
     return a.p;
+  }
+
+  /**
+   * What logPartition, marginals and entropy share: the call read and restricted by its `allowed`, the
+   * backend's op run on it, and a sequence left with no path refused. Null for an empty batch.
+   */
+  async #posterior<R>(
+    emissions: EmissionsInput,
+    options: PosteriorOptions | undefined,
+    run: (p: Packed, w: Potentials) => Promise<R>,
+    logZOf: (r: R) => Float64Array,
+  ): Promise<{ r: R; p: Packed; T: number } | null> {
+    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const p = this.#restricted(o.allowed, mask, em, call);
+    if (p.B === 0) return null;
+    const r = await run(p, call.w);
+    this.#noPath(logZOf(r), p, p !== call.p);
+    return { r, p, T: call.T };
   }
 
   #reduction(r: unknown): Reduction {
@@ -466,7 +455,7 @@ export class CRF {
     if (call.p.B === 0) {
       return {
         logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
-        grads: { emissions: new Float32Array(0), startTransitions: new Float32Array(K), endTransitions: new Float32Array(K), transitions: new Float32Array(K * K) },
+        grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
       };
     }
     const post = await this.#impl.posteriors(call.p, call.w);
@@ -495,9 +484,7 @@ export class CRF {
       logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
       grads: {
         emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
-        startTransitions: Float32Array.from(g.startTransitions),
-        endTransitions: Float32Array.from(g.endTransitions),
-        transitions: Float32Array.from(g.transitions),
+        ...perParameter((name) => Float32Array.from(g[name])),
       },
     };
   }
@@ -611,13 +598,8 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const logZ = await this.#impl.logPartition(p, call.w);
-    this.#noPath(logZ, p, p !== call.p);
-    return Float32Array.from(logZ);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.logPartition(p, w), (logZ) => logZ);
+    return got ? Float32Array.from(got.r) : new Float32Array(0);
   }
 
   /**
@@ -630,13 +612,8 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const post = await this.#impl.posteriors(p, call.w);
-    this.#noPath(post.logZ, p, p !== call.p);
-    return unpackToLayout(p, post.unary, call.T, this.batchFirst);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.posteriors(p, w), (post) => post.logZ);
+    return got ? unpackToLayout(got.p, got.r.unary, got.T, this.batchFirst) : new Float32Array(0);
   }
 
   /**
@@ -648,12 +625,9 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return new Float32Array(0);
-    const r = await this.#impl.entropy(p, call.w);
-    this.#noPath(r.logZ, p, p !== call.p);
+    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.entropy(p, w), (r) => r.logZ);
+    if (!got) return new Float32Array(0);
+    const { r, p } = got;
     // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
     const out = new Float32Array(p.B);
     for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
@@ -683,17 +657,12 @@ export class CRF {
     /** `K × K`, `[from * K + to]`; the same array as {@link CRF.transitions}. */
     transitions: Float32Array;
   } {
-    return { startTransitions: this.startTransitions, endTransitions: this.endTransitions, transitions: this.transitions };
+    return perParameter((name) => this[name]);
   }
 
   /** The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}. */
   stateDict(): StateDict {
-    const K = this.numTags;
-    return {
-      start_transitions: Array.from(this.startTransitions),
-      end_transitions: Array.from(this.endTransitions),
-      transitions: Array.from({ length: K }, (_, i) => Array.from(this.transitions.subarray(i * K, (i + 1) * K))),
-    };
+    return toStateDict(this, this.numTags);
   }
 
   /**
@@ -708,10 +677,12 @@ export class CRF {
    *   Infinity); the instance is then unchanged.
    */
   loadStateDict(sd: StateDictInput): void {
-    const [start, end, trans] = readStateDict(sd, this.numTags);
-    this.startTransitions.set(start);
-    this.endTransitions.set(end);
-    this.transitions.set(trans);
+    this.#load(readStateDict(sd, this.numTags));
+  }
+
+  /** Copies checked values into the live arrays (which are never replaced). */
+  #load(values: ParameterArrays): void {
+    for (const name of PARAMETER_NAMES) this[name].set(values[name]);
   }
 
   /**
@@ -727,7 +698,7 @@ export class CRF {
     const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
     const w = readCRFWeights(bytes, prefix);
     const crf = await CRF.create(w.numTags, rest);
-    crf.loadStateDict(w.stateDict);
+    crf.#load(w.parameters);
     return crf;
   }
 

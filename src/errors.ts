@@ -55,6 +55,11 @@ export function shapeStr(shape: ArrayLike<unknown>): string {
   }
 }
 
+/** What was thrown, as a clause for a sentence saying why something failed (not everything thrown is an Error). */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 /**
  * Runs a reader of a caller's argument: anything it throws that is not a CRFInputError (a revoked
  * Proxy, a getter or trap that throws) becomes one naming the argument, with what was thrown.

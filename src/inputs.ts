@@ -57,7 +57,8 @@ export function isShaped(x: unknown): x is { data: unknown; shape: unknown } {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x;
 }
 
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+/** An object with a numeric length: what every reader here walks (arrays, typed arrays, array-likes). */
+export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';
 }
 

@@ -4,6 +4,7 @@
 // (Deno without --allow-read, a bundle that left the files behind).
 import { readFile } from 'node:fs/promises';
 import { inlineRoute, setWasmRoutes, wasmUrl } from './backends/wasm-source.js';
+import { messageOf } from './errors.js';
 
 setWasmRoutes([
   {
@@ -14,7 +15,7 @@ setWasmRoutes([
       try {
         bytes = await readFile(url);
       } catch (e) {
-        throw new Error(`could not read ${url.pathname} (${e instanceof Error ? e.message : String(e)})`);
+        throw new Error(`could not read ${url.pathname} (${messageOf(e)})`);
       }
       return WebAssembly.compile(bytes);
     },

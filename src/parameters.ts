@@ -1,19 +1,38 @@
 import type { Potentials } from './backend.js';
 import type { Allowed } from './constraints.js';
-import { CRFInputError, describe, reading } from './errors.js';
+import { CRFInputError, describe } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from './limits.js';
 import { typedArrayKind, typedLength } from './typed.js';
 
 /**
- * The CRF's parameters: what a value may be, how a state dict is read, and the potentials a call
- * computes on. One rule everywhere (loadStateDict, safetensors, the live arrays at every call): a
- * parameter is a float32 within ±1e20, or −Infinity, which forbids that start, end or transition
- * exactly as a constraint does.
+ * The CRF's parameters: their names, what a value may be, and the potentials a call computes on. One
+ * rule everywhere (loadStateDict, safetensors, the live arrays at every call): a parameter is a float32
+ * within ±1e20, or −Infinity, which forbids that start, end or transition exactly as a constraint does.
+ * (Their names in PyTorch's state dicts are state-dict.ts's.)
  */
 
-/** pytorch-crf's state-dict names and TorchCRF's, in the order start, end, transitions. */
-export const PYTORCH_CRF_NAMES = ['start_transitions', 'end_transitions', 'transitions'] as const;
-export const TORCHCRF_NAMES = ['start_trans', 'end_trans', 'trans_matrix'] as const;
+/**
+ * The parameters' names on a CRF (its properties, `parameters()`, the gradients). Every list of the
+ * parameters follows this order (start, end, transitions), so lists of other names pair with it by
+ * position.
+ */
+export const PARAMETER_NAMES = ['startTransitions', 'endTransitions', 'transitions'] as const;
+export type ParameterName = (typeof PARAMETER_NAMES)[number];
+
+/** The one K × K parameter; the others are length K. */
+export function isMatrix(name: ParameterName): boolean {
+  return name === 'transitions';
+}
+
+/** A parameter's number of values with K tags. */
+export function parameterLength(name: ParameterName, K: number): number {
+  return isMatrix(name) ? K * K : K;
+}
+
+/** One value per parameter, made in PARAMETER_NAMES' order. */
+export function perParameter<T>(make: (name: ParameterName, n: number) => T): Record<ParameterName, T> {
+  return Object.fromEntries(PARAMETER_NAMES.map((name, n) => [name, make(name, n)])) as Record<ParameterName, T>;
+}
 
 const EXPECTED = `a finite number within ${MAX_MAGNITUDE_TEXT} in float32, or -Infinity (forbidden)`;
 
@@ -36,77 +55,34 @@ export function parameterValue(x: unknown, arg: string, at: string): number {
 }
 
 /** Named position of flat index i in a length-K vector or a K × K matrix. */
-function at(i: number, K: number, matrix: boolean): string {
+export function positionOf(i: number, K: number, matrix: boolean): string {
   return matrix ? `[${Math.floor(i / K)}][${i % K}] (from tag ${Math.floor(i / K)} to tag ${i % K})` : `[${i}]`;
 }
 
-export interface ParameterArrays {
-  startTransitions: Float32Array;
-  endTransitions: Float32Array;
-  transitions: Float32Array;
-}
+/** The live parameter arrays, by name. */
+export type ParameterArrays = Record<ParameterName, Float32Array>;
 
 /**
  * The potentials of one call: the live parameters (checked now, since optimizers and users write them
  * between calls) with the constraints folded in as −Infinity.
  */
 export function potentials(params: ParameterArrays, K: number, c: Allowed | null): Potentials {
-  const f = (src: Float32Array, ok: Uint8Array | undefined, name: string, matrix: boolean) => {
-    const n = matrix ? K * K : K;
+  const allowed = [c?.start, c?.end, c?.trans];
+  const [start, end, trans] = PARAMETER_NAMES.map((name, n) => {
+    const src = params[name];
+    const ok = allowed[n];
+    const len = parameterLength(name, K);
     // The arrays cannot be replaced, but their buffer can be transferred away (detached: length 0).
-    if (typedArrayKind(src) !== 'Float32Array' || typedLength(src) !== n) {
-      throw new CRFInputError(name, `a Float32Array of ${n} values`, `${describe(src)} (was its buffer transferred?)`);
+    if (typedArrayKind(src) !== 'Float32Array' || typedLength(src) !== len) {
+      throw new CRFInputError(name, `a Float32Array of ${len} values`, `${describe(src)} (was its buffer transferred?)`);
     }
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
+    const out = new Float64Array(len);
+    for (let i = 0; i < len; i++) {
       const v = src[i];
-      if (!usable(v)) throw new CRFInputError(name, `${EXPECTED} at ${at(i, K, matrix)}`, describe(v));
+      if (!usable(v)) throw new CRFInputError(name, `${EXPECTED} at ${positionOf(i, K, isMatrix(name))}`, describe(v));
       out[i] = !ok || ok[i] ? v : -Infinity;
     }
     return out;
-  };
-  return {
-    K,
-    start: f(params.startTransitions, c?.start, 'startTransitions', false),
-    end: f(params.endTransitions, c?.end, 'endTransitions', false),
-    trans: f(params.transitions, c?.trans, 'transitions', true),
-  };
-}
-
-/** The three arrays of a state dict, checked whole before anything is written. */
-export function readStateDict(sd: unknown, K: number): [Float32Array, Float32Array, Float32Array] {
-  return reading('stateDict', () => readDict(sd, K));
-}
-
-function readDict(sd: unknown, K: number): [Float32Array, Float32Array, Float32Array] {
-  if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
-  const own = (k: string) => Object.hasOwn(sd, k);
-  const names: readonly string[] = PYTORCH_CRF_NAMES.some(own) ? PYTORCH_CRF_NAMES : TORCHCRF_NAMES;
-  for (const k of Object.keys(sd)) {
-    if (!names.includes(k)) throw new CRFInputError('stateDict', `only the keys ${names.join(', ')}`, `unexpected key ${describe(k)}`);
-  }
-  // A flat array of n numbers or, for the matrix, K rows of K (nested arrays or typed arrays).
-  const read = (name: string, matrix: boolean): Float32Array => {
-    if (!own(name)) throw new CRFInputError('stateDict', `key ${name}`, 'it missing');
-    const arg = `stateDict.${name}`;
-    const want = matrix ? `shape [${K}, ${K}]` : `shape [${K}]`;
-    const v = (sd as Record<string, unknown>)[name] as ArrayLike<unknown>;
-    const n = matrix ? K * K : K;
-    if (v === null || typeof v !== 'object' || typeof v.length !== 'number') throw new CRFInputError(arg, want, describe(v));
-    const out = new Float32Array(n);
-    const len = v.length;
-    if (matrix && len === K && typeof v[0] === 'object') {
-      for (let i = 0; i < K; i++) {
-        const r = v[i] as ArrayLike<unknown>;
-        if (r === null || typeof r !== 'object' || r.length !== K) throw new CRFInputError(arg, want, `row ${i}: ${describe(r)}`);
-        for (let j = 0; j < K; j++) out[i * K + j] = parameterValue(r[j], arg, at(i * K + j, K, true));
-      }
-    } else if (len === n) {
-      for (let i = 0; i < n; i++) out[i] = parameterValue(v[i], arg, at(i, K, matrix));
-    } else {
-      throw new CRFInputError(arg, want, describe(v));
-    }
-    return out;
-  };
-  return [read(names[0], false), read(names[1], false), read(names[2], true)];
+  });
+  return { K, start, end, trans };
 }

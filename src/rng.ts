@@ -1,4 +1,9 @@
-/** mulberry32: a small deterministic generator, so `seed` gives the same weights on every runtime. */
+/**
+ * mulberry32: a small deterministic generator, so `seed` gives the same weights on every runtime. The
+ * examples and tests draw their data from their own copy (examples/random.js, seeded without the mix
+ * below): examples import the package by name and this is no part of its API, and the weights a seed
+ * gives must not move when test data does.
+ */
 export function seededRandom(seed: number): () => number {
   let a = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   return () => {

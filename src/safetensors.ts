@@ -1,8 +1,6 @@
-import type { CRFOptions } from './crf.js';
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
+import { type Json, parseJson } from './json.js';
 import { MAX_VALUES } from './limits.js';
-import { readOptions } from './options.js';
-import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES, parameterValue } from './parameters.js';
 import { viewBytes } from './typed.js';
 
 /**
@@ -47,103 +45,11 @@ export interface SafetensorsFile {
 
 /** Header sizes beyond this are refused, as the reference implementation does (100 MB). */
 const MAX_HEADER = 100_000_000;
-const MAX_DEPTH = 64;
 /** Largest data section {@link writeSafetensors} builds in one Uint8Array. */
 const MAX_FILE_BYTES = 2 ** 31;
 
 function bad(what: string, given: string): CRFInputError {
   return new CRFInputError('safetensors', what, given);
-}
-
-type Json = null | boolean | number | string | Json[] | Map<string, Json>;
-
-/**
- * A strict JSON parser: the same grammar as JSON.parse, but objects become Maps and a repeated key is
- * an error (JSON.parse silently keeps the last one, which would let two readers see different files).
- */
-function parseJson(src: string): Json {
-  let i = 0;
-  const where = () => `at character ${i} of the header`;
-  const ws = () => {
-    while (i < src.length && (src[i] === ' ' || src[i] === '\t' || src[i] === '\n' || src[i] === '\r')) i++;
-  };
-  const num = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-  // Runs of plain characters are sliced whole (a character at a time, a 90 MB string took seconds and
-  // gigabytes); only escapes are handled one by one.
-  const plain = /[^"\\\x00-\x1f]*/y;
-  const simple: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-  const str = (): string => {
-    i++;
-    const parts: string[] = [];
-    for (;;) {
-      plain.lastIndex = i;
-      plain.exec(src);
-      if (plain.lastIndex > i) parts.push(src.slice(i, plain.lastIndex));
-      i = plain.lastIndex;
-      if (i >= src.length) throw bad('a valid JSON header', `an unterminated string ${where()}`);
-      const c = src.charCodeAt(i);
-      if (c === 0x22) { i++; return parts.join(''); }
-      if (c < 0x20) throw bad('a valid JSON header', `a raw control character in a string ${where()}`);
-      const e = src[i + 1];
-      if (e !== undefined && Object.hasOwn(simple, e)) { parts.push(simple[e]); i += 2; continue; }
-      if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6))) {
-        parts.push(String.fromCharCode(parseInt(src.slice(i + 2, i + 6), 16)));
-        i += 6;
-        continue;
-      }
-      throw bad('a valid JSON header', `a bad escape ${where()}`);
-    }
-  };
-  const value = (depth: number): Json => {
-    if (depth > MAX_DEPTH) throw bad(`a JSON header nested at most ${MAX_DEPTH} deep`, `deeper nesting ${where()}`);
-    ws();
-    const c = src[i];
-    if (c === '{') {
-      i++;
-      const obj = new Map<string, Json>();
-      ws();
-      if (src[i] === '}') { i++; return obj; }
-      for (;;) {
-        ws();
-        if (src[i] !== '"') throw bad('a valid JSON header', `no key string ${where()}`);
-        const k = str();
-        ws();
-        if (src[i] !== ':') throw bad('a valid JSON header', `no ':' ${where()}`);
-        i++;
-        if (obj.has(k)) throw bad('unique keys in the header', `the key ${describe(k)} twice`);
-        obj.set(k, value(depth + 1));
-        ws();
-        if (src[i] === ',') { i++; continue; }
-        if (src[i] === '}') { i++; return obj; }
-        throw bad('a valid JSON header', `neither ',' nor '}' ${where()}`);
-      }
-    }
-    if (c === '[') {
-      i++;
-      const arr: Json[] = [];
-      ws();
-      if (src[i] === ']') { i++; return arr; }
-      for (;;) {
-        arr.push(value(depth + 1));
-        ws();
-        if (src[i] === ',') { i++; continue; }
-        if (src[i] === ']') { i++; return arr; }
-        throw bad('a valid JSON header', `neither ',' nor ']' ${where()}`);
-      }
-    }
-    if (c === '"') return str();
-    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (src.startsWith(lit, i)) { i += lit.length; return v; }
-    }
-    num.lastIndex = i;
-    const m = num.exec(src);
-    if (m) { i += m[0].length; return Number(m[0]); }
-    throw bad('a valid JSON header', i >= src.length ? 'the header ending early' : `an unexpected character ${describe(src[i])} ${where()}`);
-  };
-  const v = value(0);
-  ws();
-  if (i !== src.length) throw bad('a valid JSON header (optionally padded with spaces)', `extra content ${where()}`);
-  return v;
 }
 
 function toBytes(input: unknown): Uint8Array {
@@ -183,7 +89,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferVi
     throw bad('a UTF-8 header', 'invalid UTF-8');
   }
   if (text[0] !== '{') throw bad("a header starting with '{'", `it starting with ${describe(text.slice(0, 8))}`);
-  const header = parseJson(text) as Map<string, Json>;
+  const header = parseJson(text, 'header', bad) as Map<string, Json>;
   const dataStart = 8 + lo;
   const dataLen = bytes.length - dataStart;
 
@@ -368,123 +274,4 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
     }
   }
   return out;
-}
-
-const PYTORCH_CRF = PYTORCH_CRF_NAMES;
-const TORCHCRF = TORCHCRF_NAMES;
-
-/** Options of `CRF.fromSafetensors`: a key prefix, and every option `CRF.create` takes. */
-export interface FromSafetensorsOptions extends CRFOptions {
-  /**
-   * Prepended to the tensor names, e.g. `'crf.'` for a whole model's state dict whose CRF is `model.crf`.
-   * When absent, the names are looked up bare and, failing that, under the one prefix (ending in `.`)
-   * that holds a complete set; several such prefixes are an error asking for this option.
-   */
-  prefix?: string;
-}
-
-/** Options of `crf.toSafetensors`. */
-export interface ToSafetensorsOptions {
-  /** Prepended to each name, e.g. `'crf.'` to match a model whose CRF is `model.crf`. Default `''`. */
-  prefix?: string;
-  /** Stored as the file's `__metadata__` (string values only). */
-  metadata?: Record<string, string>;
-}
-
-/** The CRF weights found in a safetensors file, under pytorch-crf's names, flat float32. */
-export interface CRFWeights {
-  numTags: number;
-  stateDict: { start_transitions: Float32Array; end_transitions: Float32Array; transitions: Float32Array };
-}
-
-function listNames(names: Iterable<string>): string {
-  const all = [...names];
-  const shown = all.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
-  return all.length === 0 ? 'no tensors' : all.length > 12 ? `${shown} and ${all.length - 12} more` : shown;
-}
-
-/**
- * Finds a CRF's weights (pytorch-crf or TorchCRF names, optionally under a prefix) in a safetensors
- * file and checks their shapes (`[K]`, `[K]`, `[K, K]`) and values (float32 within ±1e20, or -Infinity).
- * @throws CRFInputError for a malformed file, missing or ambiguous weights, bad shapes or values.
- */
-export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView, prefix?: string): CRFWeights {
-  if (prefix !== undefined && typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
-  const file = parseSafetensors(input);
-  const has = (p: string, names: readonly string[]) => names.every((n) => file.tensors.has(p + n));
-  let found: { p: string; names: readonly string[] } | null = null;
-  if (prefix !== undefined) {
-    for (const names of [PYTORCH_CRF, TORCHCRF]) if (!found && has(prefix, names)) found = { p: prefix, names };
-    if (!found) {
-      const partial = [PYTORCH_CRF, TORCHCRF].find((names) => names.some((n) => file.tensors.has(prefix + n)));
-      const missing = partial ? partial.filter((n) => !file.tensors.has(prefix + n)).map((n) => prefix + n) : null;
-      throw new CRFInputError(
-        'safetensors',
-        `CRF weights ${PYTORCH_CRF.map((n) => prefix + n).join(', ')} (or TorchCRF's ${TORCHCRF.map((n) => prefix + n).join(', ')})`,
-        missing ? `no ${missing.join(', ')}` : `only ${listNames(file.tensors.keys())}`,
-      );
-    }
-  } else {
-    const candidates: { p: string; names: readonly string[] }[] = [];
-    for (const names of [PYTORCH_CRF, TORCHCRF]) {
-      for (const key of file.tensors.keys()) {
-        if (!key.endsWith(names[0])) continue;
-        const p = key.slice(0, key.length - names[0].length);
-        if ((p === '' || p.endsWith('.')) && has(p, names) && !candidates.some((c) => c.p === p)) candidates.push({ p, names });
-      }
-    }
-    const bare = candidates.find((c) => c.p === '');
-    if (bare) found = bare;
-    else if (candidates.length === 1) found = candidates[0];
-    else if (candidates.length > 1) {
-      throw new CRFInputError('prefix', `one of ${candidates.map((c) => JSON.stringify(c.p)).join(', ')} (the file holds several CRFs)`, 'none');
-    } else {
-      throw new CRFInputError('safetensors', `CRF weights ${PYTORCH_CRF.join(', ')} or ${TORCHCRF.join(', ')} (under any prefix)`, `only ${listNames(file.tensors.keys())}`);
-    }
-  }
-  const { p, names } = found!;
-  const get = (n: string) => {
-    const key = p + n;
-    const t = file.tensors.get(key)!;
-    return { key, t, values: tensorValues(t, `safetensors ${key}`) };
-  };
-  const s = get(names[0]);
-  const e = get(names[1]);
-  const tr = get(names[2]);
-  if (s.t.shape.length !== 1 || s.t.shape[0] < 1) throw new CRFInputError(`safetensors ${s.key}`, 'shape [K] with K ≥ 1', `shape ${shapeStr(s.t.shape)}`);
-  const K = s.t.shape[0];
-  if (e.t.shape.length !== 1 || e.t.shape[0] !== K) throw new CRFInputError(`safetensors ${e.key}`, `shape [${K}] as ${s.key}`, `shape ${shapeStr(e.t.shape)}`);
-  if (tr.t.shape.length !== 2 || tr.t.shape[0] !== K || tr.t.shape[1] !== K) {
-    throw new CRFInputError(`safetensors ${tr.key}`, `shape [${K}, ${K}] as ${s.key} is [${K}]`, `shape ${shapeStr(tr.t.shape)}`);
-  }
-  // The same rule as loadStateDict (float32 within ±1e20, or -Infinity = forbidden): what one accepts
-  // the other reads back.
-  const f32 = (x: { key: string; values: Float64Array }) => {
-    const out = new Float32Array(x.values.length);
-    for (let i = 0; i < out.length; i++) out[i] = parameterValue(x.values[i], `safetensors ${x.key}`, `flat index ${i}`);
-    return out;
-  };
-  return { numTags: K, stateDict: { start_transitions: f32(s), end_transitions: f32(e), transitions: f32(tr) } };
-}
-
-/**
- * A CRF's weights as a safetensors file in float32 under pytorch-crf's names (what
- * `safetensors.torch.load_file` + `crf.load_state_dict` expect).
- * @throws CRFInputError for bad options.
- */
-export function writeCRFWeights(
-  params: { startTransitions: Float32Array; endTransitions: Float32Array; transitions: Float32Array },
-  numTags: number,
-  options: ToSafetensorsOptions = {},
-): Uint8Array {
-  const { prefix = '', metadata } = readOptions(options, 'options', ['prefix', 'metadata']);
-  if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
-  return writeSafetensors(
-    {
-      [prefix + 'start_transitions']: { dtype: 'F32', shape: [numTags], data: params.startTransitions },
-      [prefix + 'end_transitions']: { dtype: 'F32', shape: [numTags], data: params.endTransitions },
-      [prefix + 'transitions']: { dtype: 'F32', shape: [numTags, numTags], data: params.transitions },
-    },
-    metadata,
-  );
 }

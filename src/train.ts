@@ -1,5 +1,5 @@
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
-import { claimedRank, readEach, readFinite } from './inputs.js';
+import { claimedRank, isArrayLike, readEach, readFinite } from './inputs.js';
 import { MAX_LOSSES } from './limits.js';
 import { readOptions } from './options.js';
 
@@ -23,10 +23,6 @@ export type GradRecord<P = Record<string, unknown>> = { readonly [K in keyof P]:
 function finiteNumber(v: unknown, arg: string, expected: string, ok: (x: number) => boolean): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new CRFInputError(arg, expected, describe(v));
   return v;
-}
-
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as ArrayLike<unknown>).length === 'number';
 }
 
 /** Options of {@link Adam}; defaults are `torch.optim.Adam`'s. */

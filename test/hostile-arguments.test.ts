@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Adam, AutomaticWeightedLoss, CRF, CRFInputError, allowedTransitions, clipGradNorm, crossEntropy, maskFromTags, parseSafetensors, writeSafetensors,
 } from '../src/index.js';
+import { inputError } from './helpers.js';
 
 function revoked(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -14,15 +15,9 @@ function revoked(): object {
 }
 
 async function refused(call: () => unknown, argument: string, text?: RegExp) {
-  let err: unknown = null;
-  try {
-    await call();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CRFInputError);
-  expect((err as CRFInputError).argument).toBe(argument);
-  if (text) expect((err as Error).message).toMatch(text);
+  const err = await inputError(call);
+  expect(err.argument).toBe(argument);
+  if (text) expect(err.message).toMatch(text);
 }
 
 describe('revoked Proxies and throwing getters give CRFInputError, not TypeError', async () => {

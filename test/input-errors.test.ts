@@ -1,19 +1,13 @@
 // Every rejected input throws CRFInputError naming the argument, and leaves the instance unchanged.
 import { describe, expect, it } from 'vitest';
 import { AutomaticWeightedLoss, CRF, CRFInputError, allowedTransitions, maskFromTags, parseSafetensors, writeSafetensors } from '../src/index.js';
+import { inputError } from './helpers.js';
 
 const em = [[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], [[1, 2, 3], [0, 0, 0]]];
 const tags = [[0, 1], [2, 2]];
 
 async function rejects(p: Promise<unknown> | (() => unknown), argument: string, text?: RegExp) {
-  let err: unknown = null;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CRFInputError);
-  const e = err as CRFInputError;
+  const e = await inputError(p);
   expect(e.argument).toBe(argument);
   expect(e.message.startsWith(`${argument}:`)).toBe(true);
   expect(e.message).toMatch(/expected .*, got /);

@@ -2,19 +2,13 @@
 // CRFInputError (naming what is meant), never a setting silently ignored.
 import { describe, expect, it } from 'vitest';
 import { Adam, CRF, CRFInputError, clipGradNorm, crossEntropy } from '../src/index.js';
+import { inputError } from './helpers.js';
 
 const em = [[[0.1, 0.2], [0.3, -0.1]]];
 const tags = [[0, 1]];
 
 async function refused(call: () => unknown, key: string, hint?: string) {
-  let err: unknown = null;
-  try {
-    await call();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(CRFInputError);
-  const m = (err as Error).message;
+  const m = (await inputError(call)).message;
   expect(m).toContain(`an unknown option "${key}"`);
   if (hint) expect(m).toContain(`(did you mean ${hint}?)`);
   else expect(m).not.toContain('did you mean');

@@ -1,4 +1,5 @@
 import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import { messageOf } from '../errors.js';
 import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
 import { WasmBackend } from './wasm.js';
@@ -27,10 +28,6 @@ export interface Chosen {
   reason: string;
 }
 
-function why(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 async function wasm(opts: BackendOptions): Promise<{ backend: WasmBackend; what: string }> {
   const backend = await WasmBackend.create(opts);
   return { backend, what: `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})` };
@@ -47,7 +44,7 @@ async function cpu(opts: BackendOptions): Promise<{ backend: Backend; what: stri
     return await wasm(opts);
   } catch (err) {
     if (opts.wasmModule !== undefined) throw err;
-    const what = `the float64 js backend (10 to 100 times slower), because ${why(err).replace(/^webcrf: /, '')}`;
+    const what = `the float64 js backend (10 to 100 times slower), because ${messageOf(err).replace(/^webcrf: /, '')}`;
     if (!warnedJs) {
       warnedJs = true;
       console.warn(`webcrf: backend 'auto' runs on ${what}`);

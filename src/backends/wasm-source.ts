@@ -1,3 +1,5 @@
+import { messageOf } from '../errors.js';
+
 /**
  * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) registers
  * its routes, tried in order until one gives a compiled module:
@@ -68,16 +70,12 @@ export function wasmUrl(kind: WasmKind): URL {
   return kind === 'simd' ? new URL('../webcrf.simd.wasm', import.meta.url) : new URL('../webcrf.scalar.wasm', import.meta.url);
 }
 
-function why(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /** The module's own URL, or a reason it has none (an IIFE or CommonJS bundle turns import.meta into {}). */
 function urlOf(kind: WasmKind): URL {
   try {
     return wasmUrl(kind);
   } catch (e) {
-    throw new Error(`no URL for the .wasm file (import.meta.url is ${String(import.meta.url)} in this bundle: ${why(e)})`);
+    throw new Error(`no URL for the .wasm file (import.meta.url is ${String(import.meta.url)} in this bundle: ${messageOf(e)})`);
   }
 }
 
@@ -96,7 +94,7 @@ export const fetchRoute: WasmRoute = {
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new Error(`fetch ${url.href} failed (${why(e)})`);
+      throw new Error(`fetch ${url.href} failed (${messageOf(e)})`);
     }
     if (!res.ok) throw new Error(`fetch ${url.href} answered HTTP ${res.status}`);
     try {
@@ -105,7 +103,7 @@ export const fetchRoute: WasmRoute = {
       }
       return await WebAssembly.compile(await res.arrayBuffer());
     } catch (e) {
-      throw new Error(`${url.href} did not compile (${why(e)})`);
+      throw new Error(`${url.href} did not compile (${messageOf(e)})`);
     }
   },
 };
@@ -125,7 +123,7 @@ export const inlineRoute: WasmRoute = {
     try {
       return await WebAssembly.compile(decodeBase64(src.default));
     } catch (e) {
-      throw new Error(`this runtime refused to compile WebAssembly from bytes (${why(e)})`);
+      throw new Error(`this runtime refused to compile WebAssembly from bytes (${messageOf(e)})`);
     }
   },
 };
@@ -145,7 +143,7 @@ async function load(kind: WasmKind): Promise<LoadedKernels> {
     try {
       return { module: await r.load(kind), kind, from: r.name };
     } catch (e) {
-      failures.push(`${r.name}: ${why(e)}`);
+      failures.push(`${r.name}: ${messageOf(e)}`);
     }
   }
   throw new WasmLoadError(kind, failures);

@@ -1,4 +1,4 @@
-import { CRFInputError } from '../errors.js';
+import { CRFInputError, messageOf } from '../errors.js';
 import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import { WASM_RETAINED_BYTES } from '../limits.js';
 import type { Packed } from '../pack.js';
@@ -161,7 +161,7 @@ export class WasmBackend implements Backend {
       try {
         k.memory.grow(Math.ceil((at - have) / PAGE));
       } catch (e) {
-        throw tooBig(`the engine refused to grow it: ${e instanceof Error ? e.message : String(e)}`);
+        throw tooBig(`the engine refused to grow it: ${messageOf(e)}`);
       }
       this.grows++;
     }

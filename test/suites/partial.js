@@ -4,6 +4,7 @@
 import { bruteForce, rng } from './oracle.js';
 import { randomCase, compact } from './bruteforce.js';
 import { check, close, create, equal, tolerance } from './util.js';
+import { emissionDifferences, parameterDifferences } from './finitediff.js';
 
 /** A random annotation in the case's layout: per on position unknown, one tag, or a random subset. */
 function randomAllowed(R, c, { dead = false } = {}) {
@@ -175,25 +176,8 @@ export async function partialFiniteDifferences(ctx) {
   const allowed = a.input;
   const g = (await crf.forwardBackward(em, { allowed }, { mask, reduction: 'sum' })).grads;
   const f = () => ref.forward(em, { allowed }, { mask, reduction: 'sum' });
-  const h = 1e-4;
-  const fd = new Float64Array(g.emissions.length);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < K; j++) {
-    const v = em[b][t][j];
-    em[b][t][j] = v + h; const up = await f();
-    em[b][t][j] = v - h; const down = await f();
-    em[b][t][j] = v;
-    fd[(b * T + t) * K + j] = (up - down) / (2 * h);
-  }
-  close(g.emissions, fd, 1e-3, 'partial fd emissions');
-  const fdT = new Float64Array(K * K);
-  for (let i = 0; i < K * K; i++) {
-    const v = ref.transitions[i];
-    ref.transitions[i] = v + 1 / 256; const hi = ref.transitions[i]; const up = await f();
-    ref.transitions[i] = v - 1 / 256; const lo = ref.transitions[i]; const down = await f();
-    ref.transitions[i] = v;
-    fdT[i] = (up - down) / (hi - lo);
-  }
-  close(g.transitions, fdT, 2e-3, 'partial fd transitions');
+  close(g.emissions, await emissionDifferences(em, f), 1e-3, 'partial fd emissions');
+  close(g.transitions, await parameterDifferences(ref.transitions, f), 2e-3, 'partial fd transitions');
   ref.dispose();
   crf.dispose();
 }
