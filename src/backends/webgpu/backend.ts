@@ -1,6 +1,7 @@
 // The WebGPU backend's policy: which calls go to the GPU, the plan and the one chunk loop every op
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
 import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
+import { messageOf } from '../../errors.js';
 import type { Packed } from '../../pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
 import { BufferPool } from './buffers.js';
@@ -123,7 +124,7 @@ export class WebGpuBackend implements Backend {
         return cpu();
       }
       // Device lost under the call (mapAsync aborted, scopes rejected): never return its numbers.
-      this.#markLost(e instanceof Error ? e.message : String(e));
+      this.#markLost(messageOf(e));
       return cpu();
     }
   }
