@@ -20,7 +20,7 @@
 // transitions' digits (the shifts go to f64).
 
 import { add, countGE, eqOnes, hmax, keep, ld, mul, pmax, positive, replaceEq, splat, st, sub, vexp, vlog, W, whereLtV } from './lanes';
-import { gK, gKp, gLM, gRow } from './tables';
+import { numTags, paddedTags, tagLanes, rowBytes } from './tables';
 
 /** Smallest value a reachable tag may take before rescaling in linear space (see header). */
 export const THRESHOLD: f32 = 1e-28;
@@ -57,7 +57,7 @@ export const THRESHOLD: f32 = 1e-28;
     const mx = scratch;
     columnMax<L>(inp, M, mx);
     matvec<L, LogSum>(LOGSUM, inp, M, pre, mx);
-    const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+    const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
     for (let o: usize = 0; o < n; o += b) st<L>(pre + o, add<L>(vlog<L>(ld<L>(pre + o)), ld<L>(mx + o)));
   }
   @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 { return emitLog<L>(pre, em, out, prevMax); }
@@ -74,9 +74,9 @@ export const THRESHOLD: f32 = 1e-28;
   @inline rows(): i32 { return 2; }
   /** `pre` gets two rows (x', H'); `scratch` needs three. */
   @inline combine<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
-    const K = gK, row = gRow;
+    const K = numTags, row = rowBytes;
     const b = <usize>W<L>() << 2;
-    const n = <usize>gKp << 2;
+    const n = <usize>paddedTags << 2;
     const mx = scratch, restRow = scratch + row, hRow = scratch + <usize>2 * row;
     columnMax<L>(inp, M, mx);
     for (let o: usize = 0; o < n; o += b) {
@@ -97,7 +97,7 @@ export const THRESHOLD: f32 = 1e-28;
     }
     // A live column has at least one term equal to its max (the same f32 sums columnMax took), so
     // rest ≥ 0 there; −1 (no tie) marks a column no tag reaches.
-    for (let j = 0; j < gKp; j++) {
+    for (let j = 0; j < paddedTags; j++) {
       const o = <usize>j << 2;
       const rest = <f64>load<f32>(restRow + o);
       if (j >= K || rest < 0) {
@@ -112,7 +112,7 @@ export const THRESHOLD: f32 = 1e-28;
   }
   /** x as a log-space emit; H carries over (an emission adds the same score to every path through j). */
   @inline emit<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): f64 {
-    memory.copy(out + gRow, pre + gRow, gRow);
+    memory.copy(out + rowBytes, pre + rowBytes, rowBytes);
     return emitLog<L>(pre, em, out, prevMax);
   }
 }
@@ -170,8 +170,8 @@ export const ENTROPY = changetype<Entropy>(0);
 
 /** out = inp ⊗ M in semiring S (one padded row each; `mx` is LogSum's per-column shift). */
 @inline function matvec<L, S>(sr: S, inp: usize, M: usize, out: usize, mx: usize): void {
-  const K = gK, row = gRow;
-  const nb = gKp / W<L>();
+  const K = numTags, row = rowBytes;
+  const nb = paddedTags / W<L>();
   const b = <usize>W<L>() << 2;
   let q = 0;
   for (; q + 4 <= nb; q += 4) tile4<L, S>(sr, inp, M + <usize>q * b, out + <usize>q * b, mx + <usize>q * b, K, row);
@@ -185,13 +185,13 @@ export const ENTROPY = changetype<Entropy>(0);
  */
 @inline function columnMax<L>(inp: usize, M: usize, mx: usize): void {
   matvec<L, MaxPlus>(MAXPLUS, inp, M, mx, 0);
-  const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+  const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
   for (let o: usize = 0; o < n; o += b) st<L>(mx + o, replaceEq<L>(ld<L>(mx + o), -Infinity, 0));
 }
 
 /** One emission row as lane values, −∞ in the padding (the rows are K wide, not Kp). */
 @inline function emRow<L>(em: usize, o: usize): L {
-  return keep<L>(ld<L>(em + o), splat<L>(-Infinity), gLM + o);
+  return keep<L>(ld<L>(em + o), splat<L>(-Infinity), tagLanes + o);
 }
 
 /**
@@ -200,7 +200,7 @@ export const ENTROPY = changetype<Entropy>(0);
  * Returns log of the factor taken out (max e + k·ln 2), or NaN when the check fails.
  */
 @inline function emitLinear<L>(pre: usize, em: usize, out: usize, expect: i32): f64 {
-  const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+  const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
   let m = splat<L>(-Infinity);
   for (let o: usize = 0; o < n; o += b) m = pmax<L>(m, emRow<L>(em, o));
   const mf = hmax<L>(m);
@@ -232,7 +232,7 @@ export let emitMax: f32 = 0;
  * `emitMax`. Returns the shift taken out, me + prevMax (−∞: no tag reachable).
  */
 @inline function emitLog<L>(pre: usize, em: usize, out: usize, prevMax: f32): f64 {
-  const n = <usize>gKp << 2, b = <usize>W<L>() << 2;
+  const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
   let me = splat<L>(-Infinity);
   for (let o: usize = 0; o < n; o += b) me = pmax<L>(me, emRow<L>(em, o));
   const mef = hmax<L>(me);
@@ -266,7 +266,7 @@ export let lastRow: usize = 0;
   sr: S, em: usize, step: isize, len: i32, M: usize, init: usize, post: usize, keepAll: bool, pre: usize,
   cnt: usize, scratch: usize,
 ): f64 {
-  const state = <usize>sr.rows() * gRow;
+  const state = <usize>sr.rows() * rowBytes;
   let prev: usize = 0;
   let acc: f64 = 0;
   let prevMax: f32 = 0;

@@ -6,7 +6,7 @@
 import { chain, Entropy, ENTROPY, lastRow, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './chain';
 import { add as addL, ld, mul as mulL, replaceEq, splat as splatF, st, sub as subL, vexp, vlog, W } from './lanes';
 import {
-  gC, gCE, gCS, gE, gEL, gEX, gEt, gK, gKp, gRow, gSH, gSL, gSX, gTL, gTLt, padK, supportCounts,
+  transShift, endShift, startShift, transExp, endLog, endExp, transExpT, numTags, paddedTags, rowBytes, entropyInit, startLog, startExp, transLog, transLogT, padK, supportCounts,
 } from './tables';
 
 export { setup, tableBytes } from './tables';
@@ -57,20 +57,20 @@ export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
 @inline function cntF(work: usize, T: i32): usize { return work; }
 @inline function cntB(work: usize, T: i32): usize { return work + a16(<usize>T << 2); }
 @inline function scratch(work: usize, T: i32): usize { return work + <usize>2 * a16(<usize>T << 2); }
-@inline function bits(work: usize, T: i32): usize { return scratch(work, T) + <usize>SCRATCH_ROWS * gRow; }
-@inline function body(work: usize, T: i32): usize { return bits(work, T) + <usize>2 * gRow; }
+@inline function bits(work: usize, T: i32): usize { return scratch(work, T) + <usize>SCRATCH_ROWS * rowBytes; }
+@inline function body(work: usize, T: i32): usize { return bits(work, T) + <usize>2 * rowBytes; }
 
 /** log Σ_j exp(row[j] + end[j]) over the K tags, in f64 (−∞ when all terms are). */
 function logSumEnd(row: usize): f64 {
   let m = -Infinity;
-  for (let j = 0; j < gK; j++) {
-    const v = <f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+  for (let j = 0; j < numTags; j++) {
+    const v = <f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(endLog + (<usize>j << 2));
     if (v > m) m = v;
   }
   if (m == -Infinity) return m;
   let s: f64 = 0;
-  for (let j = 0; j < gK; j++) {
-    s += Math.exp(<f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2)) - m);
+  for (let j = 0; j < numTags; j++) {
+    s += Math.exp(<f64>load<f32>(row + (<usize>j << 2)) + <f64>load<f32>(endLog + (<usize>j << 2)) - m);
   }
   return m + Math.log(s);
 }
@@ -78,7 +78,7 @@ function logSumEnd(row: usize): f64 {
 /** Σ_j row[j]·exp(end[j] − ce) in f64: the linear-space closing sum. */
 function sumEnd(row: usize): f64 {
   let s: f64 = 0;
-  for (let j = 0; j < gK; j++) s += <f64>load<f32>(row + (<usize>j << 2)) * <f64>load<f32>(gEX + (<usize>j << 2));
+  for (let j = 0; j < numTags; j++) s += <f64>load<f32>(row + (<usize>j << 2)) * <f64>load<f32>(endExp + (<usize>j << 2));
   return s;
 }
 
@@ -87,21 +87,21 @@ function sumEnd(row: usize): f64 {
  * log space. Returns −∞ when no path is allowed. `post` needs two rows.
  */
 @inline function logZOne<L>(e: usize, len: i32, cnt: usize, post: usize, scr: usize): f64 {
-  const K4 = <isize>gK << 2;
-  const d = chain<L, Linear>(LINEAR, e, K4, len, gE, gSX, post, false, 0, cnt, scr);
+  const K4 = <isize>numTags << 2;
+  const d = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr);
   if (!isNaN(d)) {
     const S = sumEnd(lastRow);
-    if (S >= <f64>THRESHOLD) return d + gCS + <f64>(len - 1) * gC + Math.log(S) + gCE;
+    if (S >= <f64>THRESHOLD) return d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
   }
   fallbacks++;
-  const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, post, false, 0, 0, scr);
+  const dl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr);
   if (dl == -Infinity) return -Infinity;
   return dl + logSumEnd(lastRow);
 }
 
 function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
   supportCounts(T, cntF(work, T), false, bits(work, T));
-  const seq = <usize>T * <usize>gK << 2;
+  const seq = <usize>T * <usize>numTags << 2;
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
     const z = len == 0 ? 0 : logZOne<L>(em + <usize>b * seq, len, cntF(work, T), body(work, T), scratch(work, T));
@@ -121,7 +121,7 @@ export function logPartition(B: i32, T: i32, em: usize, lens: usize, out: usize,
  * backend and pytorch-crf), for K operations per step instead of storing K per step.
  */
 function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
-  const K = gK, row = gRow;
+  const K = numTags, row = rowBytes;
   const seq = <usize>T * <usize>K << 2;
   const AH = body(work, T);
   memory.fill(paths, 0, <usize>B * <usize>T << 2);
@@ -129,13 +129,13 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
     const len = load<i32>(lens + (<usize>b << 2));
     const so = scores + (<usize>b << 3);
     if (len == 0) { store<f64>(so, 0); continue; }
-    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, gTL, gSL, AH, true, 0, 0, scratch(work, T));
+    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, AH, true, 0, 0, scratch(work, T));
     if (d == -Infinity) { store<f64>(so, -Infinity); continue; }
     const last = AH + <usize>(len - 1) * row;
     let best: f32 = -Infinity;
     let y = 0;
     for (let j = 0; j < K; j++) {
-      const v = load<f32>(last + (<usize>j << 2)) + load<f32>(gEL + (<usize>j << 2));
+      const v = load<f32>(last + (<usize>j << 2)) + load<f32>(endLog + (<usize>j << 2));
       if (v > best) { best = v; y = j; }
     }
     if (best == -Infinity) { store<f64>(so, -Infinity); continue; }
@@ -145,7 +145,7 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
       store<i32>(pb + (<usize>s << 2), y);
       if (s == 0) break;
       const a = AH + <usize>(s - 1) * row;
-      const t = gTLt + <usize>y * row;
+      const t = transLogT + <usize>y * row;
       let m: f32 = -Infinity;
       let arg = 0;
       for (let i = 0; i < K; i++) {
@@ -170,13 +170,13 @@ const FLUSH = 256;
  * tiled over j, accumulating ≤ FLUSH steps in f32 before adding to the f64 G.
  */
 function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
-  const K = gK, row = gRow;
-  const nb = gKp / W<L>();
+  const K = numTags, row = rowBytes;
+  const nb = paddedTags / W<L>();
   const bb = <usize>W<L>() << 2;
   for (let s0 = 1; s0 < len; s0 += FLUSH) {
     const s1 = min(len, s0 + FLUSH);
     for (let i = 0; i < K; i++) {
-      const gi = G + (<usize>(i * gKp) << 3);
+      const gi = G + (<usize>(i * paddedTags) << 3);
       const pa0 = AH + <usize>(s0 - 1) * row + (<usize>i << 2);
       const pv0 = V + <usize>s0 * row;
       let q = 0;
@@ -226,7 +226,7 @@ function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
  * survives the log), flushed to the f64 G every FLUSH steps.
  */
 function pairLog<L>(AH: usize, AT: usize, V: usize, len: i32, G: usize, ACC: usize): void {
-  const K = gK, Kp = gKp, row = gRow;
+  const K = numTags, Kp = paddedTags, row = rowBytes;
   const bb = <usize>W<L>() << 2;
   const n = <usize>Kp << 2;
   memory.fill(ACC, 0, <usize>Kp * row);
@@ -237,7 +237,7 @@ function pairLog<L>(AH: usize, AT: usize, V: usize, len: i32, G: usize, ACC: usi
     for (let i = 0; i < K; i++) {
       const a = splatF<L>(load<f32>(pa + (<usize>i << 2)));
       const acc = ACC + <usize>i * row;
-      const t = gTL + <usize>i * row;
+      const t = transLog + <usize>i * row;
       for (let o: usize = 0; o < n; o += bb) {
         // pre is −∞ only where every α + trans is, and V is −∞ there too: a shift of 0 keeps
         // −∞ − −∞ (NaN) out.
@@ -271,7 +271,7 @@ function pairLog<L>(AH: usize, AT: usize, V: usize, len: i32, G: usize, ACC: usi
 function posteriorsL<L>(
   B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize,
 ): void {
-  const K = gK, Kp = gKp, row = gRow;
+  const K = numTags, Kp = paddedTags, row = rowBytes;
   const K4 = <isize>K << 2;
   const seq = <usize>T * <usize>K << 2;
   const cf = cntF(work, T), cb = cntB(work, T), scr = scratch(work, T);
@@ -293,21 +293,21 @@ function posteriorsL<L>(
     const eLast = e + <usize>(len - 1) * <usize>K4;
     let linear = true;
     let z: f64 = 0;
-    const d = chain<L, Linear>(LINEAR, e, K4, len, gE, gSX, AH, true, AT, cf, scr);
+    const d = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr);
     if (isNaN(d)) linear = false;
     else {
       const S = sumEnd(lastRow);
       if (S < <f64>THRESHOLD) linear = false;
-      else z = d + gCS + <f64>(len - 1) * gC + Math.log(S) + gCE;
+      else z = d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
     }
-    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, gEt, gEX, BT, true, 0, cb, scr))) linear = false;
+    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr))) linear = false;
     if (!linear) {
       fallbacks++;
-      const dl = chain<L, LogSum>(LOGSUM, e, K4, len, gTL, gSL, AH, true, AT, 0, scr);
+      const dl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr);
       if (dl == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
       z = dl + logSumEnd(lastRow);
       if (z == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
-      chain<L, LogSum>(LOGSUM, eLast, -K4, len, gTLt, gEL, BT, true, 0, 0, scr);
+      chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
     }
     store<f64>(logZ + (<usize>b << 3), z);
 
@@ -358,7 +358,7 @@ function posteriorsL<L>(
       for (let j = 0; j < K; j++) {
         const o = <usize>(i * Kp + j);
         let c = load<f64>(G + (o << 3));
-        if (linear) c *= <f64>load<f32>(gE + (o << 2));
+        if (linear) c *= <f64>load<f32>(transExp + (o << 2));
         store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
       }
     }
@@ -376,7 +376,7 @@ export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, 
  * potentials is the same ⊕, in f64.
  */
 function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: usize, work: usize): void {
-  const K = gK, row = gRow;
+  const K = numTags, row = rowBytes;
   const seq = <usize>T * <usize>K << 2;
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
@@ -384,19 +384,19 @@ function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: u
     store<f64>(zo, 0);
     store<f64>(ho, 0);
     if (len == 0) continue;
-    const d = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, gTL, gSH, body(work, T), false, 0, 0, scratch(work, T));
+    const d = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, transLog, entropyInit, body(work, T), false, 0, 0, scratch(work, T));
     if (d == -Infinity) { store<f64>(zo, -Infinity); continue; }
     const x = lastRow, h = lastRow + row;
     let m = -Infinity;
     let arg = -1;
     for (let j = 0; j < K; j++) {
-      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(endLog + (<usize>j << 2));
       if (v > m) { m = v; arg = j; }
     }
     if (m == -Infinity) { store<f64>(zo, -Infinity); continue; }
     let rest: f64 = 0, hs: f64 = 0;
     for (let j = 0; j < K; j++) {
-      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(gEL + (<usize>j << 2));
+      const v = <f64>load<f32>(x + (<usize>j << 2)) + <f64>load<f32>(endLog + (<usize>j << 2));
       if (v == -Infinity) continue;
       const e = Math.exp(v - m);
       if (j != arg) rest += e;
@@ -421,7 +421,7 @@ export function entropy(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent
  * Paths [B,k,T]; scores [B,k], −∞ for a missing path (fewer than k paths exist).
  */
 export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
-  const K = gK, Kp = gKp;
+  const K = numTags, Kp = paddedTags;
   const seq = <usize>T * <usize>K << 2;
   const cell = <usize>Kp * <usize>k; // entries per step
   const SC = body(work, T);
@@ -448,7 +448,7 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
         const c = sc + (<usize>(j * k) << 2);
         const ej = load<f32>(es + (<usize>j << 2)) - me;
         if (s == 0) {
-          store<f32>(c, load<f32>(gSL + (<usize>j << 2)) + ej);
+          store<f32>(c, load<f32>(startLog + (<usize>j << 2)) + ej);
           for (let r = 1; r < k; r++) store<f32>(c + (<usize>r << 2), -Infinity);
         } else {
           const prev = SC + (<usize>(s - 1) * cell << 2);
@@ -459,7 +459,7 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
             for (let i = 0; i < K; i++) {
               const h = load<i32>(heads + (<usize>i << 2));
               if (h >= k) continue;
-              const v = load<f32>(prev + (<usize>(i * k + h) << 2)) + load<f32>(gTL + (<usize>(i * Kp + j) << 2));
+              const v = load<f32>(prev + (<usize>(i * k + h) << 2)) + load<f32>(transLog + (<usize>(i * Kp + j) << 2));
               if (v > best) { best = v; bi = i; }
             }
             const o = <usize>(j * k + r);
@@ -494,7 +494,7 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
       for (let j = 0; j < K; j++) {
         const h = load<i32>(heads + (<usize>j << 2));
         if (h >= k) continue;
-        const v = load<f32>(last + (<usize>(j * k + h) << 2)) + load<f32>(gEL + (<usize>j << 2));
+        const v = load<f32>(last + (<usize>(j * k + h) << 2)) + load<f32>(endLog + (<usize>j << 2));
         if (v > best) { best = v; bj = j; }
       }
       if (bj < 0) break;
