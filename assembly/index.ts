@@ -3,7 +3,8 @@
 // `setup` then one op with the offsets of its outputs and of a work area of `workBytes(...)` bytes.
 // Each op dispatches at compile time to the SIMD (v128 lanes) or scalar (f32 lanes) instantiation.
 
-import { chain, Entropy, ENTROPY, lastRow, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './chain';
+import { chain } from './chain';
+import { Entropy, ENTROPY, Linear, LINEAR, LogSum, LOGSUM, MaxPlus, MAXPLUS, THRESHOLD } from './semirings';
 import { add as addL, ld, mul as mulL, replaceEq, splat as splatF, st, sub as subL, vexp, vlog, W } from './lanes';
 import {
   transShift, endShift, startShift, transExp, endLog, endExp, transExpT, numTags, paddedTags, rowBytes, entropyInit, startLog, startExp, transLog, transLogT, padK, supportCounts,
@@ -88,15 +89,16 @@ function sumEnd(row: usize): f64 {
  */
 @inline function logZOne<L>(e: usize, len: i32, cnt: usize, post: usize, scr: usize): f64 {
   const K4 = <isize>numTags << 2;
-  const d = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr);
+  const r = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr);
+  const d = r.logScale;
   if (!isNaN(d)) {
-    const S = sumEnd(lastRow);
+    const S = sumEnd(r.last);
     if (S >= <f64>THRESHOLD) return d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
   }
   fallbacks++;
-  const dl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr);
-  if (dl == -Infinity) return -Infinity;
-  return dl + logSumEnd(lastRow);
+  const rl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr);
+  if (rl.logScale == -Infinity) return -Infinity;
+  return rl.logScale + logSumEnd(rl.last);
 }
 
 function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
@@ -129,7 +131,7 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
     const len = load<i32>(lens + (<usize>b << 2));
     const so = scores + (<usize>b << 3);
     if (len == 0) { store<f64>(so, 0); continue; }
-    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, AH, true, 0, 0, scratch(work, T));
+    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, AH, true, 0, 0, scratch(work, T)).logScale;
     if (d == -Infinity) { store<f64>(so, -Infinity); continue; }
     const last = AH + <usize>(len - 1) * row;
     let best: f32 = -Infinity;
@@ -293,19 +295,20 @@ function posteriorsL<L>(
     const eLast = e + <usize>(len - 1) * <usize>K4;
     let linear = true;
     let z: f64 = 0;
-    const d = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr);
+    const r = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr);
+    const d = r.logScale;
     if (isNaN(d)) linear = false;
     else {
-      const S = sumEnd(lastRow);
+      const S = sumEnd(r.last);
       if (S < <f64>THRESHOLD) linear = false;
       else z = d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
     }
-    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr))) linear = false;
+    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale)) linear = false;
     if (!linear) {
       fallbacks++;
-      const dl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr);
-      if (dl == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
-      z = dl + logSumEnd(lastRow);
+      const rl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr);
+      if (rl.logScale == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
+      z = rl.logScale + logSumEnd(rl.last);
       if (z == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
       chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
     }
@@ -384,9 +387,10 @@ function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: u
     store<f64>(zo, 0);
     store<f64>(ho, 0);
     if (len == 0) continue;
-    const d = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, transLog, entropyInit, body(work, T), false, 0, 0, scratch(work, T));
+    const r = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, transLog, entropyInit, body(work, T), false, 0, 0, scratch(work, T));
+    const d = r.logScale;
     if (d == -Infinity) { store<f64>(zo, -Infinity); continue; }
-    const x = lastRow, h = lastRow + row;
+    const x = r.last, h = r.last + row;
     let m = -Infinity;
     let arg = -1;
     for (let j = 0; j < K; j++) {
