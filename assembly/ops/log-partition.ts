@@ -2,10 +2,10 @@
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { LINEAR, Linear, LOGSUM, LogSum, THRESHOLD } from '../semirings';
-import { endShift, numTags, startExp, startLog, startShift, supportCounts, transExp, transLog, transShift } from '../tables';
+import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
+import { numTags, startExp, startLog, supportCounts, transExp, transLog } from '../tables';
 import { forwardCounts, opArea, scratchRows, supportSets } from './work-area';
-import { logSumEnd, sumEnd } from './log-z';
+import { linearLogZ, logSpaceLogZ } from './log-z';
 
 /**
  * log Z of one sequence: scaled linear space first; when a check fails (something would underflow),
@@ -13,16 +13,10 @@ import { logSumEnd, sumEnd } from './log-z';
  */
 @inline function logZOne<L>(e: usize, len: i32, cnt: usize, post: usize, scr: usize): f64 {
   const K4 = <isize>numTags << 2;
-  const r = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr);
-  const d = r.logScale;
-  if (!isNaN(d)) {
-    const S = sumEnd(r.last);
-    if (S >= <f64>THRESHOLD) return d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
-  }
+  const z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr), len);
+  if (!isNaN(z)) return z;
   noteLogSpaceFallback();
-  const rl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr);
-  if (rl.logScale == -Infinity) return -Infinity;
-  return rl.logScale + logSumEnd(rl.last);
+  return logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr));
 }
 
 function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {

@@ -2,12 +2,11 @@
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { LINEAR, Linear, LOGSUM, LogSum, THRESHOLD } from '../semirings';
+import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import {
-  endExp, endLog, endShift, numTags, paddedTags, rowBytes, startExp, startLog, startShift, supportCounts, transExp, transExpT,
-  transLog, transLogT, transShift,
+  endExp, endLog, numTags, paddedTags, rowBytes, startExp, startLog, supportCounts, transExp, transExpT, transLog, transLogT,
 } from '../tables';
-import { logSumEnd, sumEnd } from './log-z';
+import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
 import { backwardCounts, forwardCounts, opArea, scratchRows, supportSets } from './work-area';
 
@@ -42,22 +41,11 @@ function posteriorsL<L>(
     if (len == 0) continue;
     const e = em + <usize>b * seq;
     const eLast = e + <usize>(len - 1) * <usize>K4;
-    let linear = true;
-    let z: f64 = 0;
-    const r = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr);
-    const d = r.logScale;
-    if (isNaN(d)) linear = false;
-    else {
-      const S = sumEnd(r.last);
-      if (S < <f64>THRESHOLD) linear = false;
-      else z = d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
-    }
-    if (linear && isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale)) linear = false;
+    let z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr), len);
+    const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale);
     if (!linear) {
       noteLogSpaceFallback();
-      const rl = chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr);
-      if (rl.logScale == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
-      z = rl.logScale + logSumEnd(rl.last);
+      z = logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr));
       if (z == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
       chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
     }
