@@ -154,15 +154,24 @@ export const ENTROPY = changetype<Entropy>(0);
 }
 
 /**
+ * The row's largest emission. Both emits apply the emissions relative to it and hand it to the f64
+ * factor, so an emission's magnitude never costs the state row its digits.
+ */
+@inline function emRowMax<L>(em: usize): f32 {
+  const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
+  let m = splat<L>(-Infinity);
+  for (let o: usize = 0; o < n; o += b) m = pmax<L>(m, emRow<L>(em, o));
+  return hmax<L>(m);
+}
+
+/**
  * α = pre ⊗ e in scaled linear space, written to `out`: x = exp(e − max e), α' = x·pre, checked
  * against THRESHOLD (`expect` tags must pass), then rescaled by 2^−k so its max is in [1, 2).
  * Returns log of the factor taken out (max e + k·ln 2), or NaN when the check fails.
  */
 @inline function emitLinear<L>(pre: usize, em: usize, out: usize, expect: i32): f64 {
   const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
-  let m = splat<L>(-Infinity);
-  for (let o: usize = 0; o < n; o += b) m = pmax<L>(m, emRow<L>(em, o));
-  const mf = hmax<L>(m);
+  const mf = emRowMax<L>(em);
   const ms = splat<L>(mf);
   let mx = splat<L>(0);
   let ok = 0;
@@ -189,9 +198,7 @@ export const ENTROPY = changetype<Entropy>(0);
  */
 @inline function emitLog<L>(pre: usize, em: usize, out: usize, prevMax: f32): Emitted {
   const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
-  let me = splat<L>(-Infinity);
-  for (let o: usize = 0; o < n; o += b) me = pmax<L>(me, emRow<L>(em, o));
-  const mef = hmax<L>(me);
+  const mef = emRowMax<L>(em);
   const mes = splat<L>(mef);
   const ps = splat<L>(prevMax);
   let m = splat<L>(-Infinity);
