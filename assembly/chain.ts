@@ -22,8 +22,8 @@ import { rowBytes } from './tables';
  * returned object per step would leak, and a global per field would hide that the two belong together.
  */
 @final @unmanaged export class Emitted {
-  logFactor: f64;
-  rowMax: f32;
+  logFactor!: f64;
+  rowMax!: f32;
 }
 
 const EMITTED = changetype<Emitted>(memory.data(offsetof<Emitted>(), 8));
@@ -43,8 +43,8 @@ const EMITTED = changetype<Emitted>(memory.data(offsetof<Emitted>(), 8));
  * is, valid until the next chain call.
  */
 @final @unmanaged export class ChainResult {
-  logScale: f64;
-  last: usize;
+  logScale!: f64;
+  last!: usize;
 }
 
 const CHAIN_RESULT = changetype<ChainResult>(memory.data(offsetof<ChainResult>(), 8));
