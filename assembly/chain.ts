@@ -2,7 +2,9 @@
 // semiring and by lane type (v128 or f32; see lanes.ts). Forward passes use M = trans, backward passes
 // use M = transᵀ over the reversed rows, exactly as the js reference backend does.
 //
-// A semiring is one @final @unmanaged class without fields (semirings.ts has the four), and supplies:
+// A semiring is one @final @unmanaged class without fields, passed as a null instance
+// (`changetype<S>(0)`) so that every call on it is static and inlined; adding one means writing that
+// class (and its instance) in semirings.ts, beside the four there. It supplies:
 //  - `stateRows(): i32`: padded rows per state (the entropy semiring carries two values per tag);
 //  - `propagate<L>(inp, M, pre, scratch)`: pre[j] = ⊕_i inp[i] ⊗ M[i][j], the transition half of a
 //    step, with three rows of `scratch` of its own. Semirings whose ⊕⊗ is a plain fold use matvec.ts,
@@ -49,6 +51,7 @@ const EMITTED = changetype<Emitted>(memory.data(offsetof<Emitted>(), 8));
 
 const CHAIN_RESULT = changetype<ChainResult>(memory.data(offsetof<ChainResult>(), 8));
 
+/** Fills the one ChainResult slot (see ChainResult). */
 @inline function chainResult(logScale: f64, last: usize): ChainResult {
   const r = CHAIN_RESULT;
   r.logScale = logScale;

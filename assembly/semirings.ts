@@ -12,9 +12,6 @@
 //
 // Log-space emissions are applied relative to the row's largest emission and to the previous row's
 // largest value, so values of 1e20 keep the transitions' digits (the shifts go to f64).
-//
-// A semiring is an @unmanaged class without fields, used through a null instance (LINEAR, …): calls on
-// it are static and inlined, so `chain<L, S>` compiles to one specialised loop per semiring.
 
 import { emitted, Emitted } from './chain';
 import { add, countGE, eqOnes, hmax, keep, ld, mul, pmax, positive, replaceEq, splat, st, sub, vexp, vlog, W, whereLtV } from './lanes';
