@@ -104,14 +104,6 @@
   } else return x as f32;
 }
 
-/** Sum of the lanes, in f64. */
-@inline export function hsum64<L>(x: L): f64 {
-  if (isVector<L>()) {
-    return <f64>f32x4.extract_lane(x, 0) + <f64>f32x4.extract_lane(x, 1)
-      + <f64>f32x4.extract_lane(x, 2) + <f64>f32x4.extract_lane(x, 3);
-  } else return <f64>(x as f32);
-}
-
 @inline function nearest_<L>(x: L): L {
   if (isVector<L>()) return f32x4.nearest(x);
   else return nearest<f32>(x as f32) as L;

@@ -1,33 +1,52 @@
-// Per-call parameter tables, built once from the raw potentials the JS side writes. Rows are padded to
-// Kp = K rounded up to 4 floats so that every row starts 16-byte aligned and a lane never straddles
-// rows; padded entries are the semiring's zero (−∞ in log space, 0 in linear space), so they never
-// contribute.
+// The per-call parameter tables: built once by `setup` from the raw potentials the JS side writes, read
+// by every op. Rows are padded to Kp = K rounded up to 4 floats so that every row starts 16-byte aligned
+// and a lane never straddles rows; padded entries are the semiring's zero (−∞ in log space, 0 in linear
+// space), so they never contribute.
+//
+// They are module globals, not fields of a struct: AssemblyScript reads a global with one `global.get`
+// that the optimiser can hoist, where a field would be a memory load through a pointer in every inner
+// loop. Each is written only by `setup`. Addresses are byte offsets into linear memory; matrices are
+// Kp×Kp f32, row-major, `…T` the transpose ([to][from], for backward passes).
 
-export let gK: i32 = 0;
-export let gKp: i32 = 0;
-/** Bytes per padded row. */
-export let gRow: usize = 0;
-/** log-space transitions [from][to] and transposed [to][from]. */
-export let gTL: usize = 0;
-export let gTLt: usize = 0;
-/** exp(trans − c) and transposed: the scaled linear-space matrices. */
-export let gE: usize = 0;
-export let gEt: usize = 0;
-/** start, end in log space (−∞ padded) and exp(start − cs), exp(end − ce). */
-export let gSL: usize = 0;
-export let gEL: usize = 0;
-export let gSX: usize = 0;
-export let gEX: usize = 0;
-/** i32 lane masks: all ones for j < K, 0 for the padding. */
-export let gLM: usize = 0;
-/** The entropy semiring's step-0 state: start in log space, then a row of zero entropies. */
-export let gSH: usize = 0;
-export let gC: f64 = 0;
-export let gCS: f64 = 0;
-export let gCE: f64 = 0;
-/** Some start, end or transition is −∞: not every tag is reachable at every step. */
-export let gNegInf: bool = false;
+/** K: the number of tags. */
+export let numTags: i32 = 0;
+/** Kp: K rounded up to a multiple of 4, the width of every padded row. */
+export let paddedTags: i32 = 0;
+/** Bytes per padded row (4·Kp). */
+export let rowBytes: usize = 0;
+/** trans[from][to] in log space, −∞ padded: Viterbi's and the log-space fallback's matrix. */
+export let transLog: usize = 0;
+/** transLog transposed: the backward passes' matrix, and Viterbi's backtrace reads a row of it per step. */
+export let transLogT: usize = 0;
+/** exp(trans − transShift), 0 padded: the scaled linear-space matrix. */
+export let transExp: usize = 0;
+/** transExp transposed, for linear-space backward passes. */
+export let transExpT: usize = 0;
+/** start potentials in log space, one row, −∞ padded. */
+export let startLog: usize = 0;
+/** end potentials in log space, one row, −∞ padded. */
+export let endLog: usize = 0;
+/** exp(start − startShift): the linear-space forward pass's step-0 state. */
+export let startExp: usize = 0;
+/** exp(end − endShift): the linear-space backward pass's step-0 state and the forward pass's closing sum. */
+export let endExp: usize = 0;
+/** One row of i32 lane masks, all ones for j < K and 0 in the padding: emission rows are only K wide. */
+export let tagLanes: usize = 0;
+/** The entropy semiring's step-0 state (two rows): start in log space, then zero entropies. */
+export let entropyInit: usize = 0;
+/** The largest finite transition, taken out of transExp so that exp cannot overflow: log Z adds it back once per step. */
+export let transShift: f64 = 0;
+/** The largest finite start potential, taken out of startExp. */
+export let startShift: f64 = 0;
+/** The largest finite end potential, taken out of endExp. */
+export let endShift: f64 = 0;
+/**
+ * Some start, end or transition is −∞ (a constraint): not every tag is reachable at every step, so
+ * `supportCounts` must walk the pattern instead of answering K everywhere.
+ */
+export let hasForbidden: bool = false;
 
+/** Kp for K tags: rows padded to whole 4-float lanes. */
 export function padK(K: i32): i32 {
   return (K + 3) & ~3;
 }
@@ -38,6 +57,7 @@ export function tableBytes(K: i32): f64 {
   return (4 * Kp * Kp + 7 * Kp) * 4;
 }
 
+/** The largest of n f32s other than −∞: the shift that keeps exp of the potentials in range. */
 function finiteMax(p: usize, n: i32): f64 {
   let m = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -48,6 +68,7 @@ function finiteMax(p: usize, n: i32): f64 {
   return m == -Infinity ? 0 : m;
 }
 
+/** exp(x − c) in f64, rounded once; exactly 0 for a forbidden (−∞) entry. */
 function expShift(x: f32, c: f64): f32 {
   return x == -Infinity ? 0 : <f32>Math.exp(<f64>x - c);
 }
@@ -58,34 +79,34 @@ function expShift(x: f32, c: f64): f32 {
  */
 export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize): void {
   const Kp = padK(K);
-  gK = K;
-  gKp = Kp;
-  gRow = <usize>Kp << 2;
+  numTags = K;
+  paddedTags = Kp;
+  rowBytes = <usize>Kp << 2;
   const sq = <usize>(Kp * Kp) << 2;
-  gTL = tab;
-  gTLt = gTL + sq;
-  gE = gTLt + sq;
-  gEt = gE + sq;
-  gSL = gEt + sq;
-  gEL = gSL + gRow;
-  gSX = gEL + gRow;
-  gEX = gSX + gRow;
-  gLM = gEX + gRow;
-  gSH = gLM + gRow;
-  gC = finiteMax(trans, K * K);
-  gCS = finiteMax(start, K);
-  gCE = finiteMax(end, K);
+  transLog = tab;
+  transLogT = transLog + sq;
+  transExp = transLogT + sq;
+  transExpT = transExp + sq;
+  startLog = transExpT + sq;
+  endLog = startLog + rowBytes;
+  startExp = endLog + rowBytes;
+  endExp = startExp + rowBytes;
+  tagLanes = endExp + rowBytes;
+  entropyInit = tagLanes + rowBytes;
+  transShift = finiteMax(trans, K * K);
+  startShift = finiteMax(start, K);
+  endShift = finiteMax(end, K);
   let neg = false;
   for (let i = 0; i < Kp; i++) {
     for (let j = 0; j < Kp; j++) {
       const inside = i < K && j < K;
       const t = inside ? load<f32>(trans + (<usize>(i * K + j) << 2)) : -Infinity;
       if (inside && t == -Infinity) neg = true;
-      const e = expShift(t, gC);
-      store<f32>(gTL + (<usize>(i * Kp + j) << 2), t);
-      store<f32>(gTLt + (<usize>(j * Kp + i) << 2), t);
-      store<f32>(gE + (<usize>(i * Kp + j) << 2), e);
-      store<f32>(gEt + (<usize>(j * Kp + i) << 2), e);
+      const e = expShift(t, transShift);
+      store<f32>(transLog + (<usize>(i * Kp + j) << 2), t);
+      store<f32>(transLogT + (<usize>(j * Kp + i) << 2), t);
+      store<f32>(transExp + (<usize>(i * Kp + j) << 2), e);
+      store<f32>(transExpT + (<usize>(j * Kp + i) << 2), e);
     }
   }
   for (let j = 0; j < Kp; j++) {
@@ -93,15 +114,15 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
     const e = j < K ? load<f32>(end + (<usize>j << 2)) : -Infinity;
     if (j < K && (s == -Infinity || e == -Infinity)) neg = true;
     const o = <usize>j << 2;
-    store<f32>(gSL + o, s);
-    store<f32>(gEL + o, e);
-    store<f32>(gSX + o, expShift(s, gCS));
-    store<f32>(gEX + o, expShift(e, gCE));
-    store<i32>(gLM + o, j < K ? -1 : 0);
-    store<f32>(gSH + o, s);
-    store<f32>(gSH + gRow + o, 0);
+    store<f32>(startLog + o, s);
+    store<f32>(endLog + o, e);
+    store<f32>(startExp + o, expShift(s, startShift));
+    store<f32>(endExp + o, expShift(e, endShift));
+    store<i32>(tagLanes + o, j < K ? -1 : 0);
+    store<f32>(entropyInit + o, s);
+    store<f32>(entropyInit + rowBytes + o, 0);
   }
-  gNegInf = neg;
+  hasForbidden = neg;
 }
 
 /**
@@ -112,15 +133,15 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
  * at the first fixed point. `scratch` holds 2·Kp bytes.
  */
 export function supportCounts(T: i32, cnt: usize, back: bool, scratch: usize): void {
-  const K = gK;
-  if (!gNegInf) {
+  const K = numTags;
+  if (!hasForbidden) {
     for (let s = 0; s < T; s++) store<i32>(cnt + (<usize>s << 2), K);
     return;
   }
-  const Kp = gKp;
+  const Kp = paddedTags;
   let cur = scratch, nxt = scratch + <usize>Kp;
-  const init = back ? gEL : gSL;
-  const M = back ? gTLt : gTL; // M[i][j]: i → j in the direction of travel
+  const init = back ? endLog : startLog;
+  const M = back ? transLogT : transLog; // M[i][j]: i → j in the direction of travel
   let n = 0;
   for (let j = 0; j < K; j++) {
     const ok = load<f32>(init + (<usize>j << 2)) != -Infinity;

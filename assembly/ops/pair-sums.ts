@@ -1,0 +1,100 @@
+// The pair sums behind posteriors' expected transition counts, G[i][j] += Σ_s (pair term at step s),
+// in the two spaces posteriors runs in. Both accumulate at most FLUSH steps in f32 registers or rows
+// before adding to the f64 G, so long sequences lose no digits to one f32 running sum.
+
+import { add, ld, mul, replaceEq, splat, st, sub, vexp, W } from '../lanes';
+import { numTags, paddedTags, rowBytes, transLog } from '../tables';
+
+/** Steps per f32 accumulation before the pair sums are flushed to f64. */
+const FLUSH = 256;
+
+/**
+ * Linear space: G[i][j] += Σ_{s=1}^{len−1} AH[s−1][i]·V[s][j] (the pair marginals are then E ⊙ G, so
+ * the exp(trans) factor is applied once per call, not per step), register tiled over j.
+ */
+export function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
+  const K = numTags, row = rowBytes;
+  const nb = paddedTags / W<L>();
+  const bb = <usize>W<L>() << 2;
+  for (let s0 = 1; s0 < len; s0 += FLUSH) {
+    const s1 = min(len, s0 + FLUSH);
+    for (let i = 0; i < K; i++) {
+      const gi = G + (<usize>(i * paddedTags) << 3);
+      const pa0 = AH + <usize>(s0 - 1) * row + (<usize>i << 2);
+      const pv0 = V + <usize>s0 * row;
+      let q = 0;
+      for (; q + 2 <= nb; q += 2) {
+        let a0 = splat<L>(0), a1 = splat<L>(0);
+        let pa = pa0, pv = pv0 + <usize>q * bb;
+        for (let s = s0; s < s1; s++) {
+          const a = splat<L>(load<f32>(pa));
+          a0 = add<L>(a0, mul<L>(a, ld<L>(pv)));
+          a1 = add<L>(a1, mul<L>(a, ld<L>(pv + bb)));
+          pa += row;
+          pv += row;
+        }
+        flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);
+        flush<L>(gi + (<usize>((q + 1) * W<L>()) << 3), a1);
+      }
+      if (q < nb) {
+        let a0 = splat<L>(0);
+        let pa = pa0, pv = pv0 + <usize>q * bb;
+        for (let s = s0; s < s1; s++) {
+          a0 = add<L>(a0, mul<L>(splat<L>(load<f32>(pa)), ld<L>(pv)));
+          pa += row;
+          pv += row;
+        }
+        flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);
+      }
+    }
+  }
+}
+
+/** Adds the lanes of v to four (or one) consecutive f64s. */
+@inline function flush<L>(g: usize, v: L): void {
+  if (isVector<L>()) {
+    store<f64>(g, load<f64>(g) + <f64>f32x4.extract_lane(v, 0));
+    store<f64>(g + 8, load<f64>(g + 8) + <f64>f32x4.extract_lane(v, 1));
+    store<f64>(g + 16, load<f64>(g + 16) + <f64>f32x4.extract_lane(v, 2));
+    store<f64>(g + 24, load<f64>(g + 24) + <f64>f32x4.extract_lane(v, 3));
+  } else {
+    store<f64>(g, load<f64>(g) + <f64>(v as f32));
+  }
+}
+
+/**
+ * Log space: ACC[i][j] += exp(AH[s−1][i] + trans[i][j] + V[s][j]) step by step (no factorisation
+ * survives the log), flushed to the f64 G every FLUSH steps.
+ */
+export function pairLog<L>(AH: usize, AT: usize, V: usize, len: i32, G: usize, ACC: usize): void {
+  const K = numTags, Kp = paddedTags, row = rowBytes;
+  const bb = <usize>W<L>() << 2;
+  const n = <usize>Kp << 2;
+  memory.fill(ACC, 0, <usize>Kp * row);
+  for (let s = 1; s < len; s++) {
+    const pa = AH + <usize>(s - 1) * row;
+    const pp = AT + <usize>s * row;
+    const pv = V + <usize>s * row;
+    for (let i = 0; i < K; i++) {
+      const a = splat<L>(load<f32>(pa + (<usize>i << 2)));
+      const acc = ACC + <usize>i * row;
+      const t = transLog + <usize>i * row;
+      for (let o: usize = 0; o < n; o += bb) {
+        // pre is −∞ only where every α + trans is, and V is −∞ there too: a shift of 0 keeps
+        // −∞ − −∞ (NaN) out.
+        const cond = sub<L>(add<L>(a, ld<L>(t + o)), replaceEq<L>(ld<L>(pp + o), -Infinity, 0));
+        st<L>(acc + o, add<L>(ld<L>(acc + o), vexp<L>(add<L>(cond, ld<L>(pv + o)))));
+      }
+    }
+    if (s % FLUSH == 0 || s == len - 1) {
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) {
+          const g = G + (<usize>(i * Kp + j) << 3);
+          const c = ACC + <usize>i * row + (<usize>j << 2);
+          store<f64>(g, load<f64>(g) + <f64>load<f32>(c));
+          store<f32>(c, 0);
+        }
+      }
+    }
+  }
+}
