@@ -30,7 +30,7 @@ function batch(R, { B, T, K, scale = 2, forbid = 0.15, f64 = false }) {
   // A forbidden row/column never makes every path impossible: tag 0 stays allowed everywhere.
   const start = pot(K, forbid), end = pot(K, forbid), trans = pot(K * K, forbid);
   start[0] = end[0] = trans[0] = 0;
-  return { p: { B, T, K, emissions, lengths, positions, identity: true }, w: { K, start, end, trans } };
+  return { p: { B, T, K, emissions, lengths, positions }, w: { K, start, end, trans } };
 }
 
 async function scoped(device, what, fn) {
