@@ -3,6 +3,7 @@ import { rng } from './oracle.js';
 import { randomCase } from './bruteforce.js';
 import { close, create } from './util.js';
 
+/** @param {import('./util.js').Ctx} ctx */
 export async function finiteDifferences(ctx) {
   const R = rng(31337);
   for (let trial = 0; trial < 3; trial++) {
@@ -32,7 +33,9 @@ export async function finiteDifferences(ctx) {
       fdE[(a * d2 + b) * K + j] = (up - down) / (2 * h);
     }
     close(g.emissions, fdE, 1e-3, `${label} emissions`);
-    for (const [name, arr] of [['startTransitions', ref.startTransitions], ['endTransitions', ref.endTransitions], ['transitions', ref.transitions]]) {
+    /** @type {[keyof import('webcrf').Gradients, Float32Array][]} */
+    const params = [['startTransitions', ref.startTransitions], ['endTransitions', ref.endTransitions], ['transitions', ref.transitions]];
+    for (const [name, arr] of params) {
       const fd = new Float64Array(arr.length);
       for (let i = 0; i < arr.length; i++) {
         const v = arr[i];
