@@ -7,9 +7,9 @@ import { rng } from '../test/suites/oracle.js';
 
 const q = new URLSearchParams(location.search);
 const SHAPES = (q.get('shapes') ?? '1x8x5,8x32x9,32x128x9,32x128x32,8x64x128').split(',').map((s) => s.split('x').map(Number));
-const OPS = (q.get('ops') ?? 'logPartition,viterbi,posteriors').split(',');
+const OPS = /** @type {('logPartition' | 'viterbi' | 'posteriors')[]} */ ((q.get('ops') ?? 'logPartition,viterbi,posteriors').split(','));
 const MIN_MS = Number(q.get('minMs') ?? 300);
-const log = (s) => { document.getElementById('log').textContent += `\n${s}`; };
+const log = (/** @type {string} */ s) => { /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`; };
 
 async function main() {
   const adapter = await navigator.gpu?.requestAdapter();
@@ -27,10 +27,10 @@ async function main() {
     const lengths = new Int32Array(B).fill(T);
     const positions = new Int32Array(B * T).map((_, i) => i % T);
     const p = { B, T, K, emissions, lengths, positions };
-    const f = (n) => Float64Array.from({ length: n }, () => r() * 0.2 - 0.1);
+    const f = (/** @type {number} */ n) => Float64Array.from({ length: n }, () => r() * 0.2 - 0.1);
     const w = { K, start: f(K), end: f(K), trans: f(K * K) };
     for (const op of OPS) {
-      for (const [name, be] of [['webgpu', gpu], ['wasm', wasm]]) {
+      for (const [name, be] of /** @type {[string, import('../dist/backend.js').Backend][]} */ ([['webgpu', gpu], ['wasm', wasm]])) {
         await be[op](p, w);
         let calls = 0, kernel = 0;
         const t0 = performance.now();

@@ -6,12 +6,12 @@ import { WebGpuBackend } from '../../dist/backends/webgpu.js';
 import { JsBackend } from '../../dist/backends/js.js';
 import { checks } from './checks.js';
 
-const log = (s) => { document.getElementById('log').textContent += `\n${s}`; };
+const log = (/** @type {string} */ s) => { /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`; };
 async function main() {
   const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
   if (!adapter) return { skipped: navigator.gpu ? 'navigator.gpu gave no adapter' : 'no navigator.gpu' };
   // An adapter hands out one device; the device-loss check destroys devices of its own.
-  const newDevice = async () => (await navigator.gpu.requestAdapter()).requestDevice({ label: 'webcrf check' });
+  const newDevice = async () => /** @type {GPUAdapter} */ (await navigator.gpu.requestAdapter()).requestDevice({ label: 'webcrf check' });
   const device = await adapter.requestDevice({ label: 'webcrf check' });
   const info = adapter.info ?? {};
   const ctx = { lib, WebGpuBackend, JsBackend, device, newDevice, log };
@@ -23,8 +23,8 @@ async function main() {
       results.push({ name, ok: true, detail, ms: Math.round(performance.now() - t0) });
       log(`ok   ${name}: ${detail}`);
     } catch (e) {
-      results.push({ name, ok: false, error: String(e?.stack ?? e) });
-      log(`FAIL ${name}: ${e?.message ?? e}`);
+      results.push({ name, ok: false, error: String(/** @type {Error | undefined} */ (e)?.stack ?? e) });
+      log(`FAIL ${name}: ${/** @type {Error | undefined} */ (e)?.message ?? e}`);
     }
   }
   return { adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(), results };
