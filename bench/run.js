@@ -8,6 +8,7 @@ import * as lib from 'webcrf';
 import { nodeBackends } from '../scripts/node-backends.js';
 import { rng } from '../test/suites/oracle.js';
 
+/** @type {Record<string, string>} */
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const SHAPES = (args.shapes ?? '32x128x9,32x128x32,32x128x128,1x128x9,256x64x9,8x1024x9')
   .split(',').map((s) => s.split('x').map(Number));
@@ -15,6 +16,7 @@ const OPS = (args.ops ?? 'forward,decode,forwardBackward').split(',');
 const MIN_MS = Number(args['min-ms'] ?? 400);
 const wanted = args.backends ? args.backends.split(',') : null;
 
+/** @type {Record<string, (crf: lib.CRF, em: lib.EmissionsInput, tags: lib.TagsInput) => Promise<unknown>>} */
 const RUN = {
   forward: (crf, em, tags) => crf.forward(em, tags),
   decode: (crf, em) => crf.decode(em),

@@ -8,21 +8,38 @@ import { drawBars, drawLattice, drawLoss } from './plot.js';
 import { SIZES, benchmark } from './bench.js';
 
 const { CRF, allowedFromTags } = lib;
+/** @type {lib.BackendName[]} */
 const BACKENDS = ['webgpu', 'wasm', 'js'];
+/** @type {Record<string, string>} */
 const COLOURS = { webgpu: '#7c3aed', wasm: '#f59e0b', js: '#2563eb' };
 const EPOCHS = 60;
 const quick = new URLSearchParams(location.search).has('quick');
-const $ = (id) => document.getElementById(id);
+/**
+ * The elements of index.html this script uses, by id.
+ * @typedef {{ error: HTMLDivElement, 'gpu-info': HTMLElement, 'simd-info': HTMLElement, 'auto-info': HTMLElement,
+ *   backends: HTMLUListElement, 'progress-bar': HTMLDivElement, 'train-status': HTMLParagraphElement,
+ *   loss: HTMLCanvasElement, scores: HTMLTableElement, decoded: HTMLDivElement, 'sentence-pick': HTMLSelectElement,
+ *   heatmap: HTMLCanvasElement, 'lattice-fixed': HTMLSpanElement, 'lattice-clear': HTMLButtonElement,
+ *   topk: HTMLOListElement, 'bench-run': HTMLButtonElement, 'bench-status': HTMLSpanElement,
+ *   'bench-chart': HTMLCanvasElement, 'bench-table': HTMLTableElement }} Elements
+ */
+/** @type {<I extends keyof Elements>(id: I) => Elements[I]} */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
+/**
+ * @template {keyof HTMLElementTagNameMap} N
+ * @param {N} tag @param {Partial<HTMLElementTagNameMap[N]>} [props] @param {...(Node | string)} kids
+ */
 function el(tag, props = {}, ...kids) {
   const n = Object.assign(document.createElement(tag), props);
   n.append(...kids);
   return n;
 }
 
+/** @param {unknown} e */
 function fail(e) {
   document.body.dataset.state = 'error';
   $('error').hidden = false;
-  $('error').textContent = `Error: ${e?.message ?? e}`;
+  $('error').textContent = `Error: ${/** @type {Error | undefined} */ (e)?.message ?? e}`;
 }
 window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
 
@@ -41,10 +58,11 @@ async function detect() {
       else {
         const i = a.info ?? {};
         gpu = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' · ') || 'adapter (no info)';
-        if (a.isFallbackAdapter || i.isFallbackAdapter) gpu += ' (fallback adapter)';
+        // GPUAdapter.isFallbackAdapter is the older browsers' place for it (now GPUAdapterInfo's).
+        if (/** @type {GPUAdapter & { isFallbackAdapter?: boolean }} */ (a).isFallbackAdapter || i.isFallbackAdapter) gpu += ' (fallback adapter)';
       }
     } catch (e) {
-      gpu = `requestAdapter failed: ${e.message}`;
+      gpu = `requestAdapter failed: ${/** @type {Error} */ (e).message}`;
     }
   }
   $('gpu-info').textContent = gpu;
@@ -52,6 +70,7 @@ async function detect() {
 
   // A backend counts as available when CRF.create with it succeeds here: this picks up backends as the
   // package gains them, and reports why one is missing.
+  /** @type {lib.BackendName[]} */
   const available = [];
   for (const name of BACKENDS) {
     let why = '';
@@ -60,7 +79,7 @@ async function detect() {
       c.dispose();
       available.push(name);
     } catch (e) {
-      why = e?.message ?? String(e);
+      why = /** @type {Error | undefined} */ (e)?.message ?? String(e);
     }
     $('backends').append(el('li', { className: why ? 'no' : 'ok', title: why || 'CRF.create succeeded', textContent: `${name}: ${why ? 'unavailable' : 'available'}` }));
   }
@@ -70,6 +89,7 @@ async function detect() {
   return available;
 }
 
+/** @param {number} id */
 function tagChip(id, wrong = false) {
   return el('span', { className: `tag ${LABELS[id]}${wrong ? ' wrong' : ''}`, textContent: LABELS[id] });
 }
@@ -85,9 +105,10 @@ async function train() {
   // otherwise plain gradient ascent, which gets there more slowly.
   const opt = typeof lib.Adam === 'function'
     ? new lib.Adam(params, { lr: 0.05, maximize: true })
-    : { step: (g) => { for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i]; } };
+    : { step: (/** @type {Record<string, ArrayLike<number>>} */ g) => { for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i]; } };
   const optName = typeof lib.Adam === 'function' ? 'Adam (lr 0.05)' : 'gradient ascent (lr 0.5)';
   const rand = rng(3);
+  /** @type {number[]} */
   const losses = [];
   const t0 = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
@@ -112,6 +133,7 @@ async function train() {
     const row = em.data.subarray((b * enc.T + t) * K, (b * enc.T + t + 1) * K);
     return row.indexOf(Math.max(...row));
   }));
+  /** @type {[string, ReturnType<typeof score>][]} */
   const rows = [['tagger argmax', score(argmax, gold)], ['CRF Viterbi', score(decoded, gold)]];
   for (const [name, s] of rows) {
     $('scores').tBodies[0].append(el('tr', {}, el('td', { textContent: name }), el('td', { textContent: s.accuracy.toFixed(3) }), el('td', { textContent: s.f1.toFixed(3) })));
@@ -122,7 +144,7 @@ async function train() {
 
   // Show first the sentences the tagger alone gets wrong: there the transitions earn their keep.
   const order = heldOut.map((_, b) => b);
-  const taggerWrong = (b) => argmax[b].some((y, t) => y !== gold[b][t]);
+  const taggerWrong = (/** @type {number} */ b) => argmax[b].some((y, t) => y !== gold[b][t]);
   order.sort((a, b) => Number(taggerWrong(b)) - Number(taggerWrong(a)) || a - b);
   for (const b of order.slice(0, 8)) {
     const s = heldOut[b];
@@ -143,13 +165,15 @@ async function train() {
  * marginals, the Viterbi path and the top 5 are then those of the paths through every fixed tag
  * (`allowed`, a partial annotation), and p(fixed) = exp(log Z_allowed − log Z) says how likely the
  * model finds them.
+ * @param {Pick<Awaited<ReturnType<typeof train>>, 'crf' | 'tagger' | 'heldOut'>} model
+ * @param {number} b @param {Map<number, number>} [fixed]
  */
 async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   const s = heldOut[b];
   const enc = tagger.encode([s]);
   const em = tagger.emissions(enc);
   const K = LABELS.length;
-  const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? fixed.get(t) : -1))], K) : null;
+  const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? /** @type {number} */ (fixed.get(t)) : -1))], K) : null;
   const [marg, [path], [top], logZ, logZFixed] = await Promise.all([
     crf.marginals(em, { allowed }), crf.decode(em, { allowed }), crf.decode(em, { topK: 5, allowed }), crf.logPartition(em),
     crf.logPartition(em, { allowed }),
@@ -175,12 +199,14 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   document.body.dataset.lattice = String(fixed.size);
 }
 
+/** @param {lib.BackendName[]} available */
 async function runBenchmark(available) {
   const btn = $('bench-run');
   btn.disabled = true;
   document.body.dataset.bench = 'running';
   const tbody = $('bench-table').tBodies[0];
   tbody.replaceChildren();
+  /** @type {import('./bench.js').Row[]} */
   const rows = [];
   const sizes = quick ? SIZES.quick : SIZES.full;
   const opts = quick ? { minMs: 20, minReps: 1 } : { minMs: 300, minReps: 3 };

@@ -4,27 +4,35 @@
 const INK = '#1f2937', MUTED = '#6b7280', GRID = '#e5e7eb';
 export const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 
-/** Resizes the backing store to CSS size × devicePixelRatio and returns a context in CSS pixels. */
+/**
+ * Resizes the backing store to CSS size × devicePixelRatio and returns a context in CSS pixels.
+ * @param {HTMLCanvasElement} canvas @param {number} cssHeight
+ */
 export function setup(canvas, cssHeight) {
   const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || canvas.parentElement.clientWidth;
+  const w = canvas.clientWidth || /** @type {HTMLElement} */ (canvas.parentElement).clientWidth;
   canvas.style.height = `${cssHeight}px`;
   canvas.width = Math.round(w * dpr);
   canvas.height = Math.round(cssHeight * dpr);
-  const ctx = canvas.getContext('2d');
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, cssHeight);
   ctx.font = FONT;
   return { ctx, w, h: cssHeight };
 }
 
+/** @param {number} v @returns {number} */
 function niceMax(v) {
   if (!(v > 0)) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((x) => x >= v);
+  // 10·p ≥ v: one always is.
+  return /** @type {number} */ ([1, 2, 2.5, 5, 10].map((m) => m * p).find((x) => x >= v));
 }
 
-/** The loss per epoch so far, on axes fixed to `epochs` so the curve grows left to right. */
+/**
+ * The loss per epoch so far, on axes fixed to `epochs` so the curve grows left to right.
+ * @param {HTMLCanvasElement} canvas @param {number[]} losses @param {number} epochs
+ */
 export function drawLoss(canvas, losses, epochs) {
   const { ctx, w, h } = setup(canvas, 200);
   const L = 48, R = 12, T = 12, Bm = 28;
@@ -48,7 +56,7 @@ export function drawLoss(canvas, losses, epochs) {
   ctx.stroke();
 }
 
-/** White → deep blue. */
+/** White → deep blue. @param {number} p */
 function heat(p) {
   const a = [247, 251, 255], b = [8, 48, 107];
   return `rgb(${a.map((v, i) => Math.round(v + (b[i] - v) * p)).join(',')})`;
@@ -57,7 +65,9 @@ function heat(p) {
 /**
  * Tags × time heatmap of p(y_t = j) with a path drawn over it; tags fixed by the user (`fixed`: time →
  * tag) are outlined. Returns `cellAt(x, y)`: the (t, j) under a point in CSS pixels, or null.
- * @param marg Float32Array [T * K] of one sentence's marginals.
+ * @param {HTMLCanvasElement} canvas
+ * @param {{ words: string[], labels: string[], marg: ArrayLike<number>, path: number[], fixed?: Map<number, number> }} lattice
+ *   `marg`: Float32Array [T * K] of one sentence's marginals.
  */
 export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map() }) {
   const T = words.length, K = labels.length;
@@ -82,8 +92,9 @@ export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map
     ctx.fillText(wd, 0, 0); ctx.restore();
   });
   ctx.restore();
+  /** @type {(t: number) => [number, number]} */
   const pt = (t) => [x0 + t * cw + cw / 2, y0 + path[t] * cell + cell / 2];
-  for (const [width, colour] of [[6, 'rgba(255,255,255,0.9)'], [2.5, '#f97316']]) {
+  for (const [width, colour] of /** @type {[number, string][]} */ ([[6, 'rgba(255,255,255,0.9)'], [2.5, '#f97316']])) {
     ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.lineJoin = 'round'; ctx.beginPath();
     path.forEach((_, t) => (t ? ctx.lineTo(...pt(t)) : ctx.moveTo(...pt(t))));
     ctx.stroke();
@@ -96,6 +107,7 @@ export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map
   ctx.fillStyle = MUTED; ctx.textAlign = 'left';
   ctx.fillText('1', sx + 16, y0 + 4); ctx.fillText('0', sx + 16, y0 + sh - 4);
   return {
+    /** @param {number} x @param {number} y */
     cellAt(x, y) {
       const t = Math.floor((x - x0) / cw), j = Math.floor((y - y0) / cell);
       return t >= 0 && t < T && j >= 0 && j < K ? { t, j } : null;
@@ -105,7 +117,9 @@ export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map
 
 /**
  * Grouped bars on a log scale (throughputs differ by orders of magnitude between backends).
- * @param groups [{ label, bars: [{ series, value }] }]; @param colours series → colour.
+ * @param {HTMLCanvasElement} canvas
+ * @param {{ label: string, bars: { series: string, value: number }[] }[]} groups
+ * @param {Record<string, string>} colours series → colour. @param {string} unit
  */
 export function drawBars(canvas, groups, colours, unit) {
   const { ctx, w, h } = setup(canvas, 260);
@@ -113,7 +127,7 @@ export function drawBars(canvas, groups, colours, unit) {
   const vals = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
   if (vals.length === 0) return;
   const lo = Math.floor(Math.log10(Math.min(...vals))) - 0.3, hi = Math.ceil(Math.log10(Math.max(...vals)));
-  const y = (v) => T + (h - T - Bm) * (1 - (Math.log10(v) - lo) / (hi - lo));
+  const y = (/** @type {number} */ v) => T + (h - T - Bm) * (1 - (Math.log10(v) - lo) / (hi - lo));
   ctx.strokeStyle = GRID; ctx.fillStyle = MUTED; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
   for (let e = Math.ceil(lo); e <= hi; e++) {
     ctx.beginPath(); ctx.moveTo(L, y(10 ** e)); ctx.lineTo(w - R, y(10 ** e)); ctx.stroke();

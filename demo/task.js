@@ -21,21 +21,31 @@ const FILLER = ['the', 'team', 'a', 'paper', 'on', 'compilers', 'was', 'late', '
 
 export const UNK = '<unk>';
 
-/** Deterministic uniform [0, 1) (an LCG): the same seed gives the same sentences in every browser. */
+/**
+ * Deterministic uniform [0, 1) (an LCG): the same seed gives the same sentences in every browser.
+ * @param {number} seed @returns {() => number}
+ */
 export function rng(seed) {
   let s = seed >>> 0;
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
+/** @template T @param {() => number} rand @param {T[]} xs @returns {T} */
 function pick(rand, xs) {
   return xs[Math.floor(rand() * xs.length)];
 }
 
-/** One sentence: words and their gold tag ids, 5 to 16 tokens. */
+/**
+ * One sentence: words and their gold tag ids, 5 to 16 tokens.
+ * @param {() => number} rand @param {boolean} heldOut
+ */
 function sentence(rand, heldOut) {
-  const words = [], tags = [];
+  /** @type {string[]} */
+  const words = [];
+  /** @type {number[]} */
+  const tags = [];
   // Careless writing: a name in lower case loses the capitalisation cue, as in real user text.
-  const push = (w, t) => { words.push(t !== O && rand() < 0.2 ? w.toLowerCase() : w); tags.push(t); };
+  const push = (/** @type {string} */ w, /** @type {number} */ t) => { words.push(t !== O && rand() < 0.2 ? w.toLowerCase() : w); tags.push(t); };
   const person = () => {
     const last = heldOut && rand() < 0.4 ? pick(rand, NEW_LAST) : pick(rand, LAST);
     if (rand() < 0.6) { push(pick(rand, FIRST), B_PER); push(last, I_PER); } else push(last, B_PER);
@@ -61,7 +71,12 @@ function sentence(rand, heldOut) {
   return { words: words.slice(0, 16), tags: tags.slice(0, 16) };
 }
 
-/** `n` sentences from `seed`; `heldOut` mixes in names the training set never has. */
+/** @typedef {ReturnType<typeof sentence>} Sentence */
+
+/**
+ * `n` sentences from `seed`; `heldOut` mixes in names the training set never has.
+ * @param {number} n @param {number} seed
+ */
 export function makeSentences(n, seed, heldOut = false) {
   const rand = rng(seed);
   return Array.from({ length: n }, () => sentence(rand, heldOut));
@@ -72,8 +87,9 @@ export function makeSentences(n, seed, heldOut = false) {
  * Its weights are Float32Arrays so an optimizer can update them in place beside the CRF's.
  */
 export class LinearTagger {
+  /** @param {string[]} vocab @param {number} K */
   constructor(vocab, K) {
-    this.vocab = new Map(vocab.map((w, i) => [w, i]));
+    this.vocab = new Map(vocab.map((w, i) => /** @type {[string, number]} */ ([w, i])));
     if (!this.vocab.has(UNK)) this.vocab.set(UNK, this.vocab.size);
     this.BOS = this.vocab.size; // the "previous word" of the first token
     this.K = K;
@@ -82,15 +98,19 @@ export class LinearTagger {
   }
 
   /** Word ids of a batch of sentences, padded to the longest; `dropout` replaces words by UNK at random
-   * during training so the UNK row learns what an unseen word looks like. */
+   * during training so the UNK row learns what an unseen word looks like.
+   * @param {Sentence[]} sentences @param {(() => number) | null} [rand]
+   */
   encode(sentences, rand = null, dropout = 0) {
     const T = Math.max(...sentences.map((s) => s.words.length));
     const B = sentences.length;
     const ids = new Int32Array(B * T).fill(-1), caps = new Uint8Array(B * T);
     const tags = new Int32Array(B * T).fill(-1), mask = new Uint8Array(B * T);
     sentences.forEach((s, b) => s.words.forEach((w, t) => {
-      const id = this.vocab.get(w) ?? this.vocab.get(UNK);
-      ids[b * T + t] = rand && rand() < dropout ? this.vocab.get(UNK) : id;
+      // UNK is always in the vocabulary.
+      const unk = /** @type {number} */ (this.vocab.get(UNK));
+      const id = this.vocab.get(w) ?? unk;
+      ids[b * T + t] = rand && rand() < dropout ? unk : id;
       caps[b * T + t] = w[0] >= 'A' && w[0] <= 'Z' ? 1 : 0;
       tags[b * T + t] = s.tags[t];
       mask[b * T + t] = 1;
@@ -98,7 +118,10 @@ export class LinearTagger {
     return { B, T, ids, caps, tags: { data: tags, shape: [B, T] }, mask: { data: mask, shape: [B, T] } };
   }
 
-  /** Emissions `{data, shape: [B, T, K]}` for an encoded batch; 0 at padding (the mask hides it). */
+  /**
+   * Emissions `{data, shape: [B, T, K]}` for an encoded batch; 0 at padding (the mask hides it).
+   * @param {ReturnType<LinearTagger['encode']>} enc
+   */
   emissions(enc) {
     const { B, T, ids, caps } = enc, K = this.K, { cur, prev, capital, bias } = this.weights;
     const out = new Float32Array(B * T * K);
@@ -113,7 +136,10 @@ export class LinearTagger {
     return { data: out, shape: [B, T, K] };
   }
 
-  /** Chain rule: the CRF's ∂llh/∂emissions into gradients of the tagger's weights (same keys). */
+  /**
+   * Chain rule: the CRF's ∂llh/∂emissions into gradients of the tagger's weights (same keys).
+   * @param {ReturnType<LinearTagger['encode']>} enc @param {ArrayLike<number>} gEm
+   */
   backward(enc, gEm) {
     const { B, T, ids, caps } = enc, K = this.K, w = this.weights;
     const g = { cur: new Float32Array(w.cur.length), prev: new Float32Array(w.prev.length), capital: new Float32Array(K), bias: new Float32Array(K) };
@@ -135,16 +161,21 @@ export class LinearTagger {
   }
 }
 
-/** The training vocabulary: every word of the training sentences. */
+/** The training vocabulary: every word of the training sentences. @param {Sentence[]} sentences */
 export function vocabulary(sentences) {
   return [...new Set(sentences.flatMap((s) => s.words))].sort();
 }
 
-/** Entity spans `type@start-end` of a BIO tag sequence; an I without its B opens a span, as conlleval. */
+/**
+ * Entity spans `type@start-end` of a BIO tag sequence; an I without its B opens a span, as conlleval.
+ * @param {number[]} tags
+ */
 export function spans(tags) {
+  /** @type {string[]} */
   const out = [];
+  /** @type {{ type: string, start: number } | null} */
   let open = null;
-  const close = (end) => { if (open) out.push(`${open.type}@${open.start}-${end}`); open = null; };
+  const close = (/** @type {number} */ end) => { if (open) out.push(`${open.type}@${open.start}-${end}`); open = null; };
   tags.forEach((id, t) => {
     const l = LABELS[id];
     if (l === 'O') return close(t);
@@ -155,7 +186,10 @@ export function spans(tags) {
   return out;
 }
 
-/** Token accuracy and exact-span F1 of predicted against gold tag sequences. */
+/**
+ * Token accuracy and exact-span F1 of predicted against gold tag sequences.
+ * @param {number[][]} pred @param {number[][]} gold
+ */
 export function score(pred, gold) {
   let right = 0, all = 0, tp = 0, np = 0, ng = 0;
   pred.forEach((p, s) => {

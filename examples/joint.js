@@ -18,12 +18,17 @@ const PAD = -100; // PyTorch's ignore_index: labels past a sentence's end
 
 const rng = generator(7);
 
-/** Sentences of 8–20 tokens padded to 20: tags (PAD beyond the end) and features [n, 20, D]. */
+/**
+ * Sentences of 8–20 tokens padded to 20: tags (PAD beyond the end) and features [n, 20, D].
+ * @param {number} n
+ */
 function makeData(n, maxLen = 20) {
+  /** @type {number[][]} */
   const tags = [];
   const features = new Float32Array(n * maxLen * D);
   for (let s = 0; s < n; s++) {
     const len = 8 + Math.floor(rng.next() * (maxLen - 7));
+    /** @type {number[]} */
     const y = [];
     while (y.length < len) {
       if (rng.next() < 0.35) {
@@ -51,7 +56,10 @@ function makeData(n, maxLen = 20) {
   return { tags, features, n, T: maxLen, mask: maskFromTags(tags, PAD) };
 }
 
-/** The linear tagger: emissions [n, T, K] = features · Wᵀ (the constant feature is the bias). */
+/**
+ * The linear tagger: emissions [n, T, K] = features · Wᵀ (the constant feature is the bias).
+ * @param {Float32Array} W @param {Float32Array} X @param {number} n @param {number} T
+ */
 function emissionsOf(W, X, n, T) {
   const out = new Float32Array(n * T * K);
   for (let r = 0; r < n * T; r++) {
@@ -64,15 +72,22 @@ function emissionsOf(W, X, n, T) {
   return { data: out, shape: [n, T, K] };
 }
 
-/** Token accuracy of paths (one per sentence, its real tokens only) against the padded tags. */
+/**
+ * Token accuracy of paths (one per sentence, its real tokens only) against the padded tags.
+ * @param {number[][]} paths @param {number[][]} tags
+ */
 function accuracy(paths, tags) {
   let right = 0, all = 0;
   paths.forEach((p, s) => p.forEach((y, t) => { right += y === tags[s][t] ? 1 : 0; all++; }));
   return right / all;
 }
 
+/** @typedef {ReturnType<typeof makeData>} Data */
+
+/** @param {ReturnType<typeof emissionsOf>} em @param {Pick<Data, 'tags' | 'T'>} data */
 function argmaxPaths(em, data) {
   return data.tags.map((y, s) => {
+    /** @type {number[]} */
     const path = [];
     for (let t = 0; t < data.T && y[t] !== PAD; t++) {
       const row = em.data.subarray((s * data.T + t) * K, (s * data.T + t + 1) * K);
@@ -82,6 +97,7 @@ function argmaxPaths(em, data) {
   });
 }
 
+/** @type {(data: Data, from: number, to: number) => Data} */
 const slice = (data, from, to) => ({
   tags: data.tags.slice(from, to),
   features: data.features.subarray(from * data.T * D, to * data.T * D),
@@ -121,7 +137,7 @@ for (let epoch = 1; epoch <= 12; epoch++) {
         if (g !== 0) for (let d = 0; d < D; d++) dW[k * D + d] += g * batch.features[r * D + d];
       }
     }
-    const scale = (a) => a.map((v) => -wCrf * v);
+    const scale = (/** @type {Float32Array} */ a) => a.map((v) => -wCrf * v);
     const grads = {
       W: dW,
       startTransitions: scale(crfOut.grads.startTransitions),
@@ -149,7 +165,7 @@ TAGS.forEach((from, i) => console.log(`  ${from.padEnd(7)} ${TAGS.map((_, j) => 
 const em = emissionsOf(W, heldOut.features, heldOut.n, heldOut.T);
 const argmax = argmaxPaths(em, heldOut);
 const decoded = await crf.decode(em, { mask: heldOut.mask });
-const show = (p) => p.map((y) => TAGS[y]).join(' ');
+const show = (/** @type {number[]} */ p) => p.map((y) => TAGS[y]).join(' ');
 console.log(`held-out sentence: gold   ${show(heldOut.tags[0].filter((y) => y !== PAD))}`);
 console.log(`                   argmax ${show(argmax[0])}`);
 console.log(`                   CRF    ${show(decoded[0])}`);

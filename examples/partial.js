@@ -17,6 +17,7 @@ const TAGS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const K = TAGS.length;
 const EPOCHS = 12;
 const rng = generator(11);
+/** @type {<T>(list: T[]) => T} */
 const pick = (list) => list[Math.floor(rng.next() * list.length)];
 
 // ---- the world: names, places, words around them ------------------------------------------------------
@@ -29,8 +30,11 @@ const FILLER = ['the', 'a', 'report', 'was', 'late', 'today', 'and', 'then', 'we
 
 /** One sentence: words and their true BIO tags. */
 function sentence() {
-  const words = [], tags = [];
-  const put = (w, t) => { words.push(w); tags.push(t); };
+  /** @type {string[]} */
+  const words = [];
+  /** @type {number[]} */
+  const tags = [];
+  const put = (/** @type {string} */ w, /** @type {number} */ t) => { words.push(w); tags.push(t); };
   const n = 2 + Math.floor(rng.next() * 3);
   for (let i = 0; i < n; i++) {
     const r = rng.next();
@@ -59,8 +63,10 @@ const knownLoc = PLACES.filter((_, i) => i % 2 === 0);
 /**
  * Distant labels of one sentence: the dictionary's spans as tags, every other capitalised word -1
  * (unknown), the rest O. `-1` is what allowedFromTags reads as "any tag".
+ * @param {string[]} words
  */
 function distant(words) {
+  /** @type {number[]} */
   const out = words.map((w) => (/^[A-Z]/.test(w) ? -1 : 0));
   for (let t = 0; t < words.length; t++) {
     for (const place of knownLoc) {
@@ -75,14 +81,18 @@ function distant(words) {
 }
 
 // ---- the tagger: emissions = word + previous word + shape features -----------------------------------
+/** @typedef {ReturnType<typeof sentence>} Sentence */
+/** @type {Map<string, number>} */
 const vocab = new Map();
 for (const s of [...train, ...test]) for (const w of s.words) if (!vocab.has(w)) vocab.set(w, vocab.size);
 const V = vocab.size;
 
+/** @param {Sentence} s */
 function features(s) {
+  // Every word of train and test is in the vocabulary.
   return s.words.map((w, t) => ({
-    word: vocab.get(w),
-    prev: t === 0 ? -1 : vocab.get(s.words[t - 1]),
+    word: /** @type {number} */ (vocab.get(w)),
+    prev: t === 0 ? -1 : /** @type {number} */ (vocab.get(s.words[t - 1])),
     cap: /^[A-Z]/.test(w) ? 1 : 0,
     prevCap: t > 0 && /^[A-Z]/.test(s.words[t - 1]) ? 1 : 0,
   }));
@@ -92,7 +102,12 @@ function makeTagger() {
   return { word: new Float32Array(V * K), prev: new Float32Array(V * K), shape: new Float32Array(4 * K), bias: new Float32Array(K) };
 }
 
-/** Emissions [B, T, K] (padded to the longest sentence) for a batch. */
+/** @typedef {ReturnType<typeof makeTagger>} Tagger */
+
+/**
+ * Emissions [B, T, K] (padded to the longest sentence) for a batch.
+ * @param {Tagger} tagger @param {Sentence[]} batch @param {number} T
+ */
 function emissionsOf(tagger, batch, T) {
   const data = new Float32Array(batch.length * T * K);
   batch.forEach((s, b) => features(s).forEach((f, t) => {
@@ -105,7 +120,10 @@ function emissionsOf(tagger, batch, T) {
   return { data, shape: [batch.length, T, K] };
 }
 
-/** The chain rule through the linear tagger: d llh / d tagger from d llh / d emissions. */
+/**
+ * The chain rule through the linear tagger: d llh / d tagger from d llh / d emissions.
+ * @param {Sentence[]} batch @param {number} T @param {Float32Array} dE
+ */
 function taggerGrads(batch, T, dE) {
   const g = makeTagger();
   batch.forEach((s, b) => features(s).forEach((f, t) => {
@@ -121,8 +139,9 @@ function taggerGrads(batch, T, dE) {
   return g;
 }
 
-/** Spans (type, start, end) of a BIO tag sequence. */
+/** Spans (type, start, end) of a BIO tag sequence. @param {number[]} tags */
 function spans(tags) {
+  /** @type {string[]} */
   const out = [];
   for (let t = 0; t < tags.length; t++) {
     if (tags[t] === 1 || tags[t] === 3 || ((tags[t] === 2 || tags[t] === 4) && (t === 0 || tags[t - 1] === 0))) {
@@ -135,6 +154,7 @@ function spans(tags) {
   return out;
 }
 
+/** @param {number[][]} pred @param {number[][]} gold */
 function f1(pred, gold) {
   let tp = 0, np = 0, ng = 0;
   pred.forEach((p, i) => {
@@ -148,6 +168,7 @@ function f1(pred, gold) {
   return precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
 }
 
+/** @param {'as O' | 'partial'} mode */
 async function run(mode) {
   const tagger = makeTagger();
   const crf = await CRF.create(K, { seed: 5 });
@@ -181,6 +202,7 @@ async function run(mode) {
   return score;
 }
 
+/** @param {import('webcrf').CRF} crf @param {Tagger} tagger */
 async function heldOut(crf, tagger) {
   const T = Math.max(...test.map((s) => s.words.length));
   const mask = test.map((s) => Array.from({ length: T }, (_, t) => t < s.words.length));

@@ -2,7 +2,10 @@
 // the tests draw theirs from the same generator (test/suites/oracle.js).
 // The library's own weights come from CRF.create's `seed` option instead.
 
-/** A seeded generator: `next()` uniform in [0, 1), `randn()` a standard normal (Box–Muller, torch.randn's distribution). */
+/**
+ * A seeded generator: `next()` uniform in [0, 1), `randn()` a standard normal (Box–Muller, torch.randn's distribution).
+ * @param {number} seed
+ */
 export function generator(seed) {
   let a = seed >>> 0;
   const next = () => {

@@ -15,7 +15,10 @@ import { generator } from './random.js';
 
 const NUM_TAGS = 5;
 const rng = generator(2024);
-/** `{data, shape}` emissions [batch, seq, tags] of standard normals and tags drawn from 0..3. */
+/**
+ * `{data, shape}` emissions [batch, seq, tags] of standard normals and tags drawn from 0..3.
+ * @param {number} batch @param {number} seq
+ */
 function randomBatch(batch, seq) {
   const data = Float32Array.from({ length: batch * seq * NUM_TAGS }, rng.randn);
   const tags = Array.from({ length: batch }, () => Array.from({ length: seq }, () => Math.floor(rng.next() * 4)));

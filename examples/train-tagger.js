@@ -8,11 +8,15 @@ let state = 42;
 const rand = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 4294967296);
 const normal = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 
-/** A batch of sentences of random lengths, labels padded with -1, and the tagger's emissions. */
+/**
+ * A batch of sentences of random lengths, labels padded with -1, and the tagger's emissions.
+ * @param {number} size @param {number} maxLen
+ */
 function makeBatch(size, maxLen) {
   const tags = [], emissions = [];
   for (let s = 0; s < size; s++) {
     const len = 4 + Math.floor(rand() * (maxLen - 3));
+    /** @type {number[]} */
     const y = [];
     for (let t = 0; t < maxLen; t++) {
       if (t >= len) { y.push(-1); continue; }
@@ -29,6 +33,7 @@ function makeBatch(size, maxLen) {
   return { tags, emissions, mask: maskFromTags(tags) };
 }
 
+/** @param {number[][]} paths @param {number[][]} tags */
 function accuracy(paths, tags) {
   let right = 0, all = 0;
   paths.forEach((p, s) => p.forEach((y, t) => { right += y === tags[s][t] ? 1 : 0; all++; }));
@@ -46,7 +51,7 @@ console.log(`held-out accuracy before training: CRF ${accuracy(await crf.decode(
 const lr = 0.1;
 for (let epoch = 1; epoch <= 60; epoch++) {
   const { logLikelihood, grads } = await crf.forwardBackward(train.emissions, train.tags, { mask: train.mask, reduction: 'mean' });
-  for (const [name, p] of Object.entries(crf.parameters())) p.forEach((_, i) => (p[i] += lr * grads[name][i]));
+  for (const [name, p] of Object.entries(crf.parameters())) p.forEach((_, i) => (p[i] += lr * grads[/** @type {keyof typeof grads} */ (name)][i]));
   if (epoch % 10 === 0) console.log(`epoch ${epoch}: loss ${(-logLikelihood).toFixed(4)}`);
 }
 

@@ -12,9 +12,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** @param {string} name */
 const read = (name) => readFileSync(join(root, 'shaders', name), 'utf8');
 
 /** Each variant: the files that make it, in order (common.wgsl comes first in all). */
+/** @type {Record<string, string[]>} */
 const VARIANTS = {
   'chain.partition': ['semiring-log.wgsl', 'store-none.wgsl', 'chain.wgsl'],
   'chain.fb': ['semiring-log.wgsl', 'store-steps.wgsl', 'chain.wgsl'],
@@ -25,12 +27,22 @@ const VARIANTS = {
   reduce: ['reduce.wgsl'],
 };
 
+/**
+ * @param {string} variant
+ * @param {string} msg
+ * @returns {never}
+ */
 function fail(variant, msg) {
   throw new Error(`scripts/build-shaders.js: ${variant}: ${msg}`);
 }
 
-/** The bindings of group 0 in binding order, each with its address space; they must be 0..n-1. */
+/**
+ * The bindings of group 0 in binding order, each with its address space; they must be 0..n-1.
+ * @param {string} variant
+ * @param {string} code
+ */
 function bindings(variant, code) {
+  /** @type {{ name: string, space: string }[]} */
   const found = [];
   for (const m of code.matchAll(/@group\((\d+)\)\s*@binding\((\d+)\)\s*var(?:<([^>]+)>)?\s+(\w+)/g)) {
     const [, group, binding, space, name] = m;
@@ -47,9 +59,13 @@ function bindings(variant, code) {
  * Workgroup memory as bytes = perTile * TILE + fixed: arrays of MEM elements (MEM = 2 * WG * TILE, the
  * double-buffered running scores) and of WG elements, of f32, u32 or the semiring's Acc (4 bytes per
  * field: every field is 32-bit).
+ * @param {string} variant
+ * @param {string} code
+ * @param {number} wg
  */
 function workgroupMemory(variant, code, wg) {
   const acc = /struct Acc\s*\{([^}]*)\}/.exec(code);
+  /** @param {string} type */
   const size = (type) => {
     if (type === 'f32' || type === 'u32') return 4;
     if (type === 'Acc' && acc) return 4 * acc[1].split(',').filter((f) => f.trim()).length;
@@ -66,8 +82,12 @@ function workgroupMemory(variant, code, wg) {
   return { perTile, fixed };
 }
 
-/** `const NAME: f32|u32 = value;` of common.wgsl, as numbers. */
+/**
+ * `const NAME: f32|u32 = value;` of common.wgsl, as numbers.
+ * @param {string} common
+ */
 function constants(common) {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const m of common.matchAll(/^const (\w+): (f32|u32) = ([-+0-9.e]+)u?;/gm)) out[m[1]] = Number(m[3]);
   for (const k of ['NEG', 'THRESH', 'WG']) if (!(k in out)) fail('common.wgsl', `no const ${k}`);
@@ -77,6 +97,7 @@ function constants(common) {
 const common = read('common.wgsl');
 const consts = constants(common);
 // Blank-line runs between parts are squeezed; the text is otherwise the files'.
+/** @param {string} s */
 const squeeze = (s) => s.replace(/\n[ \t]*\n([ \t]*\n)+/g, '\n\n');
 const built = Object.entries(VARIANTS).map(([variant, parts]) => {
   const code = squeeze([common, ...parts.map(read)].join('\n'));

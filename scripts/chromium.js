@@ -17,14 +17,15 @@ export async function launchChromium() {
   if (!executablePath) throw new Error('no Chromium: install Debian\'s chromium or set PUPPETEER_EXECUTABLE_PATH');
   const { default: puppeteer } = await import('puppeteer-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'webcrf-chrome-'));
-  const browser = await puppeteer.launch({
+  // cleanup is set just below.
+  const browser = /** @type {import('puppeteer-core').Browser & { cleanup(): Promise<void> }} */ (await puppeteer.launch({
     executablePath,
     headless: true,
     userDataDir,
     args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader',
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
       '--disable-dev-shm-usage'],
-  });
+  }));
   browser.cleanup = async () => {
     await browser.close();
     rmSync(userDataDir, { recursive: true, force: true });
@@ -66,7 +67,7 @@ export async function serveToChromium() {
 export function watchPage(page, { consoleErrors = false } = {}) {
   /** @type {string[]} */
   const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e?.message ?? e}`));
+  page.on('pageerror', (e) => problems.push(`pageerror: ${/** @type {{ message?: string } | undefined} */ (e)?.message ?? e}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`.trimEnd()));
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);

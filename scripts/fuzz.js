@@ -6,7 +6,7 @@ import * as lib from 'webcrf'; // the package's own exports: Node's condition lo
 import { compareCase, compareWithEnumeration, fuzz } from '../test/suites/fuzz.js';
 import { nodeBackends } from './node-backends.js';
 
-const arg = (name, dflt) => {
+const arg = (/** @type {string} */ name, /** @type {number} */ dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };

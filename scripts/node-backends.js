@@ -3,9 +3,16 @@
 import { existsSync } from 'node:fs';
 
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+/**
+ * @typedef {{ instance: GPU, device: GPUDevice, adapter: GPUAdapter, reason: null } | { device: null, reason: string }} NodeGpu
+ */
+/** @type {NodeGpu | null} */
 let gpu = null;
 
-/** A GPUDevice from Dawn, or null (with the reason) where none can be had. */
+/**
+ * A GPUDevice from Dawn, or null (with the reason) where none can be had.
+ * @returns {Promise<NodeGpu>}
+ */
 export async function nodeGpuDevice() {
   if (gpu) return gpu;
   if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
@@ -20,17 +27,20 @@ export async function nodeGpuDevice() {
     const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
     return (gpu = { instance, device, adapter, reason: null });
   } catch (e) {
-    return (gpu = { device: null, reason: `webgpu package: ${e.message}` });
+    return (gpu = { device: null, reason: `webgpu package: ${/** @type {Error} */ (e).message}` });
   }
 }
 
 /**
  * `[{ name, options }]` for js, wasm and webgpu where each can be created here.
- * @param {any} lib the package (src or dist)
+ * @param {typeof import('webcrf')} lib the package (src or dist)
+ * @returns {Promise<{ name: import('webcrf').BackendName, options: import('webcrf').CRFOptions }[]>}
  */
 export async function nodeBackends(lib) {
+  /** @type {{ name: import('webcrf').BackendName, options: import('webcrf').CRFOptions }[]} */
   const out = [{ name: 'js', options: {} }];
-  for (const name of ['wasm', 'webgpu']) {
+  for (const name of /** @type {const} */ (['wasm', 'webgpu'])) {
+    /** @type {import('webcrf').CRFOptions} */
     const options = {};
     if (name === 'webgpu') {
       const g = await nodeGpuDevice();

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** @type {Record<string, string>} */
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.json': 'application/json', '.wasm': 'application/wasm', '.css': 'text/css', '.map': 'application/json',
@@ -14,6 +15,7 @@ const TYPES = {
 
 /**
  * Serves `root` on 127.0.0.1:`port` (0 picks a free port).
+ * @param {string} root @param {number} [port]
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export async function serve(root, port = 0) {
@@ -31,8 +33,8 @@ export async function serve(root, port = 0) {
       res.writeHead(404).end('not found');
     }
   });
-  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
-  const { port: p } = server.address();
+  await /** @type {Promise<void>} */ (new Promise((ok) => server.listen(port, '127.0.0.1', ok)));
+  const { port: p } = /** @type {import('node:net').AddressInfo} */ (server.address());
   return { url: `http://127.0.0.1:${p}`, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 

@@ -16,14 +16,14 @@ import { serve } from './serve.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
-const want = (name) => !only || only.includes(name);
+const want = (/** @type {string} */ name) => !only || only.includes(name);
 const work = mkdtempSync(join(tmpdir(), 'webcrf-bundlers-'));
 const app = join(work, 'app');
 const BUN = join(root, '.runtimes/node_modules/@oven/bun-linux-x64/bin/bun');
 const DENO = join(root, '.runtimes/node_modules/@deno/linux-x64-glibc/deno');
 
 // ---- the user's project: the packed package and a tiny app -------------------------------------------
-const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+const tgz = /** @type {string} */ (execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop());
 mkdirSync(join(app, 'node_modules', 'webcrf'), { recursive: true });
 execFileSync('tar', ['xzf', join(work, tgz), '-C', join(app, 'node_modules', 'webcrf'), '--strip-components=1']);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module', dependencies: { webcrf: `file:${tgz}` } }));
@@ -51,10 +51,17 @@ writeFileSync(join(app, 'main.js'), `import { CRF } from 'webcrf';\n${compute}\n
 // IIFE bundles have no top-level await.
 writeFileSync(join(app, 'main-iife.js'), `import { CRF } from 'webcrf';\n(async () => {${compute}\nglobalThis.__result = out;\n})().catch((e) => { globalThis.__result = { error: String(e && e.stack || e) }; });\n`);
 writeFileSync(join(app, 'require.cjs'), `const { CRF } = require('webcrf');\n(async () => {${compute}\nconsole.log(JSON.stringify(out));\n})();\n`);
-const page = (script, type = 'module') => `<!doctype html><meta charset="utf-8"><title>webcrf</title><script type="${type}" src="${script}"></script>`;
+const page = (/** @type {string} */ script, type = 'module') => `<!doctype html><meta charset="utf-8"><title>webcrf</title><script type="${type}" src="${script}"></script>`;
 
 // ---- checks --------------------------------------------------------------------------------------------
+/**
+ * What `compute` reports per backend, and for both (or the error that stopped it).
+ * @typedef {{ backend: string, reason: string, llh: number[], decode: number[][], marginals: number[] }} Run
+ * @typedef {{ auto: Run, js: Run, error?: string }} Result
+ */
+/** @type {{ name: string, how: string, ok: boolean, skipped?: boolean, detail: string }[]} */
 const rows = [];
+/** @param {string} name @param {string} how @param {Result | undefined} out */
 function verdict(name, how, out) {
   const problems = [];
   if (!out || out.error) problems.push(`no result: ${out?.error ?? 'none'}`);
@@ -64,18 +71,22 @@ function verdict(name, how, out) {
     out.auto.llh.forEach((v, i) => { if (!(Math.abs(v - out.js.llh[i]) <= 1e-4 * (1 + Math.abs(out.js.llh[i])))) problems.push(`llh[${i}] ${v} vs js ${out.js.llh[i]}`); });
     out.auto.marginals.forEach((v, i) => { if (!(Math.abs(v - out.js.marginals[i]) <= 1e-5)) problems.push(`marginal[${i}] ${v} vs js ${out.js.marginals[i]}`); });
   }
-  rows.push({ name, how, ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : out.auto.reason });
+  rows.push({ name, how, ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : /** @type {Result} */ (out).auto.reason });
 }
-const skip = (name, why) => rows.push({ name, how: 'skipped', ok: true, skipped: true, detail: why });
+const skip = (/** @type {string} */ name, /** @type {string} */ why) => rows.push({ name, how: 'skipped', ok: true, skipped: true, detail: why });
+/** @param {string} name @param {string} how @param {() => Promise<unknown>} fn */
 async function attempt(name, how, fn) {
   if (process.env.DEBUG_BUNDLERS) console.error(`… ${name}`);
   try {
     await fn();
   } catch (e) {
-    rows.push({ name, how, ok: false, detail: String(e?.stack ?? e).split('\n').slice(0, 3).join(' | ') });
+    rows.push({ name, how, ok: false, detail: String(/** @type {{ stack?: string } | undefined} */ (e)?.stack ?? e).split('\n').slice(0, 3).join(' | ') });
   }
 }
-/** Runs a runtime on a file; its stdout is the result, and it must print nothing else (auto is quiet). */
+/**
+ * Runs a runtime on a file; its stdout is the result, and it must print nothing else (auto is quiet).
+ * @param {string} bin @param {string[]} argv @returns {Result}
+ */
 function runtime(bin, argv) {
   const r = spawnSync(bin, argv, { cwd: app, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.slice(0, 300)}`);
@@ -83,11 +94,12 @@ function runtime(bin, argv) {
   if (r.stderr.trim()) out.error = `printed to stderr: ${r.stderr.trim().slice(0, 200)}`;
   return out;
 }
-const nodeRun = (file) => runtime(process.execPath, [file]);
+const nodeRun = (/** @type {string} */ file) => runtime(process.execPath, [file]);
 
 // ---- bundles for the browser -----------------------------------------------------------------------------
+/** @type {{ name: string, how: string, dir: string, html: string }[]} */
 const bundles = [];
-const outDir = (name) => join(work, 'out', name);
+const outDir = (/** @type {string} */ name) => join(work, 'out', name);
 
 await attempt('vite', 'vite build', async () => {
   if (!want('vite')) return;
@@ -111,7 +123,7 @@ await attempt('webpack', 'webpack 5', async () => {
   bundles.push({ name: 'webpack', how: 'webpack 5, production', dir, html: 'index.html' });
 });
 
-for (const format of ['esm', 'iife']) {
+for (const format of /** @type {const} */ (['esm', 'iife'])) {
   await attempt(`esbuild ${format}`, `esbuild --bundle --format=${format}`, async () => {
     if (!want('esbuild')) return;
     const esbuild = await import('esbuild');
@@ -197,19 +209,23 @@ if (want('bun')) {
 if (want('workerd')) {
   const { Miniflare } = await import('miniflare');
   const pkg = join(app, 'node_modules', 'webcrf');
+  /** @type {(dir: string) => string[]} */
   const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
-  const worker = (entry) => `import { CRF } from './node_modules/webcrf/${entry}';
+  const worker = (/** @type {string} */ entry) => `import { CRF } from './node_modules/webcrf/${entry}';
     export default { async fetch() { ${compute}
       return Response.json(out); } };`;
-  for (const [name, entry, expectWasm] of [['workerd', 'dist/workerd.js', true], ['workerd, default entry', 'dist/index.js', false]]) {
+  /** @type {[string, string, boolean][]} */
+  const entries = [['workerd', 'dist/workerd.js', true], ['workerd, default entry', 'dist/index.js', false]];
+  for (const [name, entry, expectWasm] of entries) {
     await attempt(name, `miniflare, ${entry}`, async () => {
+      /** @type {import('miniflare').ModuleDefinition[]} */
       const modules = [
         { type: 'ESModule', path: join(app, 'worker.js'), contents: worker(entry) },
-        ...files(join(pkg, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).map((f) => ({ type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path: f, contents: readFileSync(f) })),
+        ...files(join(pkg, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).map((f) => /** @type {import('miniflare').ModuleDefinition} */ ({ type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path: f, contents: readFileSync(f) })),
       ];
       const mf = new Miniflare({ modules, modulesRoot: app, compatibilityDate: '2024-09-23' });
       try {
-        const out = await (await mf.dispatchFetch('http://worker/')).json();
+        const out = /** @type {Result} */ (await (await mf.dispatchFetch('http://worker/')).json());
         if (expectWasm) verdict(name, `miniflare, the workerd condition (${entry})`, out);
         else {
           // workerd compiles no bytes at run time: without its condition the kernels cannot load, and

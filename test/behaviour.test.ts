@@ -19,7 +19,7 @@ describe('CRF', () => {
   it('round-trips state dicts and accepts TorchCRF names', async () => {
     const a = await CRF.create(3, { seed: 1, backend: 'js' });
     const b = await CRF.create(3, { seed: 2, backend: 'js' });
-    b.loadStateDict(a.stateDict() as unknown as Record<string, unknown>);
+    b.loadStateDict(a.stateDict());
     expect(b.stateDict()).toEqual(a.stateDict());
     b.loadStateDict({ start_trans: [1, 2, 3], end_trans: Float32Array.of(4, 5, 6), trans_matrix: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] });
     expect(Array.from(b.startTransitions)).toEqual([1, 2, 3]);

@@ -2,7 +2,6 @@
 // .wasm fetched beside it) and runs every shared oracle suite on every backend the page has. Fails, not
 // skips, when Chromium is present and anything in the page fails; skips only where there is no Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS helpers shared with the demo
 import { chromiumPath, pageResult, serveToChromium } from '../scripts/chromium.js';
 
 interface Result { backend: string; suite: string; ok: boolean; error?: string; ms?: number }

@@ -1,9 +1,7 @@
 // Overlapping calls on one instance and across instances give the sequential results.
 import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-// @ts-expect-error plain JS
 import { nodeBackends } from '../scripts/node-backends.js';
-// @ts-expect-error plain JS
 import { rng } from './suites/oracle.js';
 
 const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);

@@ -32,7 +32,7 @@ describe.skipIf(!haveChromium)('demo page', () => {
   });
 
   it('trains, and the CRF beats the tagger it sits on', async () => {
-    const d = await page.evaluate(() => ({ ...document.body.dataset, error: document.getElementById('error')!.textContent }));
+    const d = await page.evaluate((): Record<string, string | undefined> => ({ ...document.body.dataset, error: document.getElementById('error')!.textContent }));
     expect(d.error).toBe('');
     expect(d.state).toBe('trained');
     // The held-out set has names the tagger never saw; only the transitions can place them.

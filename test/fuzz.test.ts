@@ -1,9 +1,7 @@
 // A short, fixed-seed run of the differential fuzzer (`npm run fuzz` runs it for longer).
 import { expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-// @ts-expect-error plain JS shared with the fuzz script
 import { nodeBackends } from '../scripts/node-backends.js';
-// @ts-expect-error plain JS shared with the fuzz script
 import { fuzz } from './suites/fuzz.js';
 
 it.each([11, 12])('every backend agrees with the float64 reference on 60 random cases (seed %i)', async (seed) => {

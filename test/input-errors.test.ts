@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutomaticWeightedLoss, CRF, CRFInputError, allowedTransitions, maskFromTags, parseSafetensors, writeSafetensors } from '../src/index.js';
 import { inputError } from './helpers.js';
+import type { StateDictInput } from '../src/index.js';
 
 const em = [[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]], [[1, 2, 3], [0, 0, 0]]];
 const tags = [[0, 1], [2, 2]];
@@ -114,9 +115,9 @@ describe('rejected inputs', () => {
       ['no allowed path', () => crf.decode(em, { constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], start: [0, 0, 0] } }), 'constraints'],
       ['no allowed path, k-best', () => crf.decode(em, { topK: 2, constraints: { transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], end: [0, 0, 0] } }), 'constraints'],
       ['no allowed path, marginals', () => crf.marginals(em, { mask: [[1, 1], [0, 1]] }).then(() => crf.decode(em, { constraints: [[0, 0, 0], [0, 0, 0], [0, 0, 0]] })), 'constraints'],
-      ['state dict with a missing key', async () => crf.loadStateDict({ start_transitions: [0, 0, 0], end_transitions: [9, 9, 9] }), 'stateDict', /transitions/],
+      ['state dict with a missing key', async () => crf.loadStateDict({ start_transitions: [0, 0, 0], end_transitions: [9, 9, 9] } as unknown as StateDictInput), 'stateDict', /transitions/],
       ['state dict with a wrong shape', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[1, 2], [3, 4]] }), 'stateDict.transitions', /shape \[3, 3\]/],
-      ['state dict with an unexpected key', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[9, 9, 9], [9, 9, 9], [9, 9, 9]], extra: 1 }), 'stateDict', /extra/],
+      ['state dict with an unexpected key', async () => crf.loadStateDict({ start_transitions: [9, 9, 9], end_transitions: [9, 9, 9], transitions: [[9, 9, 9], [9, 9, 9], [9, 9, 9]], extra: 1 } as StateDictInput), 'stateDict', /extra/],
       ['state dict with a non-finite value', async () => crf.loadStateDict({ start_trans: [9, 9, 9], end_trans: [9, 9, NaN], trans_matrix: [[9, 9, 9], [9, 9, 9], [9, 9, 9]] }), 'stateDict.end_trans', /NaN/],
       ['options not an object', () => crf.forward(em, tags, 'sum' as unknown as object), 'options'],
       ['maskFromTags of a non-array', async () => maskFromTags(5 as unknown as number[][]), 'tags'],

@@ -3,7 +3,6 @@
 import { expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { availableBackends } from './backends.js';
-// @ts-expect-error plain JS
 import { rng } from './suites/oracle.js';
 
 const backends = (await availableBackends()).filter((b) => b.name !== 'js');

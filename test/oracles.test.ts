@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { availableBackends } from './backends.js';
-// @ts-expect-error plain JS module shared with the browser page
 import { suites } from './suites/index.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./fixtures/pytorch-crf-vectors.json', import.meta.url), 'utf8'));

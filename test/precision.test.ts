@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { CRF } from '../src/index.js';
 import { JsBackend } from '../src/backends/js.js';
 import { availableBackends } from './backends.js';
-// @ts-expect-error plain JS shared with the browser page
 import { bruteForce } from './suites/oracle.js';
 
 const backends = await availableBackends();

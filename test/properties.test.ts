@@ -2,7 +2,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-// @ts-expect-error plain JS
 import { nodeBackends } from '../scripts/node-backends.js';
 
 const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);

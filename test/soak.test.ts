@@ -2,12 +2,10 @@
 // backend's WASM memory and GPU buffers do not grow once warm.
 import { expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-// @ts-expect-error plain JS
 import { nodeBackends } from '../scripts/node-backends.js';
-// @ts-expect-error plain JS
 import { soak } from './suites/soak.js';
 
-const backends: { name: string; options: object }[] = await nodeBackends(lib);
+const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);
 
 it.each(backends.map((b) => [b.name, b] as const))('%s: 1,000 mixed calls, no disagreement, no growth', async (_n, b) => {
   const r = await soak({ lib, backend: b.name, options: b.options, calls: 1000, seed: 5 });

@@ -127,7 +127,7 @@ describe.each(KINDS)('extreme scores (%s build)', (kind) => {
 describe.each(KINDS)('which space runs (%s build)', (kind) => {
   const packed = (K: number, B: number, T: number, f: (i: number) => number): Packed => ({
     B, T, K, emissions: new Float32Array(B * T * K).map((_, i) => f(i)), lengths: new Int32Array(B).fill(T),
-    positions: new Int32Array(B * T), identity: true,
+    positions: new Int32Array(B * T),
   });
   const pots = (K: number, f: (i: number) => number) => ({
     K, start: new Float64Array(K).map((_, i) => f(i)), end: new Float64Array(K).map((_, i) => f(i + K)),

@@ -40,7 +40,7 @@ describe('wasm memory', () => {
   it('grows once per call larger than any before, never for a smaller one', async () => {
     const be = await WasmBackend.create({ wasmModule: await kernels('simd') });
     const call = (B: number, T: number, K: number) => be.logPartition(
-      { B, T, K, emissions: new Float32Array(B * T * K), lengths: new Int32Array(B).fill(T), positions: new Int32Array(B * T), identity: true },
+      { B, T, K, emissions: new Float32Array(B * T * K), lengths: new Int32Array(B).fill(T), positions: new Int32Array(B * T) },
       { K, start: new Float64Array(K), end: new Float64Array(K), trans: new Float64Array(K * K) },
     );
     await call(8, 1000, 16); // 512 KB of emissions

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { kernels } from './wasm-helpers.js';
-// @ts-expect-error plain JS module shared with the browser page
 import { suites } from './suites/index.js';
 
 const vectors = JSON.parse(readFileSync(new URL('./fixtures/pytorch-crf-vectors.json', import.meta.url), 'utf8'));

@@ -3,7 +3,6 @@
 // ±1e4 emissions, chunked batches, constraints, concurrent calls, device loss) against the js backend,
 // every GPU call in a validation error scope. Skips only without Chromium or without an adapter.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS helpers shared with the demo
 import { chromiumPath, pageResult, serveToChromium } from '../scripts/chromium.js';
 
 interface Check { name: string; ok: boolean; detail?: string; error?: string; ms?: number }

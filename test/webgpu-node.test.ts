@@ -8,9 +8,7 @@ import * as lib from '../src/index.js';
 import './wasm-setup.js';
 import { JsBackend } from '../src/backends/js.js';
 import { WebGpuBackend } from '../src/backends/webgpu/index.js';
-// @ts-expect-error plain JS
 import { nodeGpuDevice } from '../scripts/node-backends.js';
-// @ts-expect-error plain JS shared with the browser page
 import { checks } from './webgpu/checks.js';
 
 const gpu: { device: GPUDevice | null; adapter?: GPUAdapter; reason: string | null } = await nodeGpuDevice();
@@ -54,7 +52,7 @@ describe.skipIf(!gpu.device || !software)('auto with a software adapter', () => 
 
 describe.skipIf(!gpu.device)('webgpu kernels', () => {
   const ctx = {
-    lib, WebGpuBackend, JsBackend, device: gpu.device,
+    lib, WebGpuBackend, JsBackend, device: gpu.device!, // the describe skips without one
     newDevice: async () => {
       const instance = (await import('webgpu')).create([]);
       instances.push(instance);

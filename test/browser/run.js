@@ -1,18 +1,20 @@
 // Runs every shared oracle suite (test/suites/) on every backend this page has and publishes the results
 // as window.__results for test/browser.test.ts (or a person reading the page).
-import * as lib from '/dist/index.js';
-import { suites } from '/test/suites/index.js';
+import * as lib from '../../dist/index.js';
+import { suites } from '../suites/index.js';
 
-const out = document.getElementById('log');
-const say = (line) => {
+const out = /** @type {HTMLElement} */ (document.getElementById('log'));
+const say = (/** @type {string} */ line) => {
   out.textContent += `\n${line}`;
 };
 
 /**
  * js and wasm always; the scalar wasm build too (handed in through `wasmModule`, as a runtime without
  * SIMD would get it); webgpu where navigator.gpu gives an adapter.
+ * @param {string[]} skipped
  */
 async function backends(skipped) {
+  /** @type {{ label: string, backend: import('webcrf').BackendName, backendOptions?: import('webcrf').CRFOptions }[]} */
   const list = [
     { label: 'js', backend: 'js' },
     { label: 'wasm', backend: 'wasm' },
@@ -28,7 +30,7 @@ async function backends(skipped) {
     list.push({ label: 'webgpu', backend: 'webgpu' });
   } catch (e) {
     // An adapter exists: only a backend missing from this checkout is a skip; anything else runs (and fails).
-    if (/not built/.test(String(e?.message))) skipped.push(`webgpu: ${e.message}`);
+    if (/not built/.test(String(/** @type {Error | undefined} */ (e)?.message))) skipped.push(`webgpu: ${/** @type {Error} */ (e).message}`);
     else list.push({ label: 'webgpu', backend: 'webgpu' });
   }
   return list;
@@ -36,6 +38,7 @@ async function backends(skipped) {
 
 async function main() {
   const vectors = await (await fetch('/test/fixtures/pytorch-crf-vectors.json')).json();
+  /** @type {string[]} */
   const skipped = [];
   const results = [];
   const auto = await lib.CRF.create(3);
@@ -54,8 +57,8 @@ async function main() {
         results.push({ backend: b.label, suite: name, ok: true, ms: Math.round(performance.now() - t0) });
         say(`ok   ${b.label} ${name}`);
       } catch (e) {
-        results.push({ backend: b.label, suite: name, ok: false, error: String(e?.stack ?? e) });
-        say(`FAIL ${b.label} ${name}: ${e?.message ?? e}`);
+        results.push({ backend: b.label, suite: name, ok: false, error: String(/** @type {Error | undefined} */ (e)?.stack ?? e) });
+        say(`FAIL ${b.label} ${name}: ${/** @type {Error | undefined} */ (e)?.message ?? e}`);
       }
     }
   }

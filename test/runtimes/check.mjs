@@ -10,8 +10,9 @@ const data = Float32Array.from({ length: B * T * K }, rand);
 const em = { data, shape: [B, T, K] };
 const mask = { data: Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || i % 3 !== 1 ? 1 : 0)), shape: [B, T] };
 const tags = { data: Int32Array.from({ length: B * T }, (_, i) => i % K), shape: [B, T] };
+/** @type {Record<string, unknown>} */
 const out = {};
-for (const backend of ['auto', 'js']) {
+for (const backend of /** @type {const} */ (['auto', 'js'])) {
   const crf = await CRF.create(K, { backend, seed: 4 });
   out[backend] = {
     backend: crf.backend,

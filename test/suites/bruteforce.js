@@ -3,30 +3,54 @@
 import { bruteForce, rng } from './oracle.js';
 import { check, close, create, equal, tolerance } from './util.js';
 
-/** A random batch: params, emissions, mask (gaps, leading offs, all-off rows), padded tags. */
+/** @typedef {import('./util.js').Ctx} Ctx */
+/** @typedef {import('webcrf').ConstraintsInput} ConstraintsInput */
+/** @typedef {NonNullable<import('./oracle.js').Params['allowed']>} AllowedBits */
+
+/**
+ * A random batch: params, emissions, mask (gaps, leading offs, all-off rows), padded tags.
+ * @param {import('./oracle.js').Rng} R
+ * @param {{ K: number, T: number, B: number, batchFirst: boolean, scale?: number }} shape
+ */
 export function randomCase(R, { K, T, B, batchFirst, scale = 1 }) {
   const start = Array.from({ length: K }, () => R.normal());
   const end = Array.from({ length: K }, () => R.normal());
   const trans = Array.from({ length: K * K }, () => R.normal());
-  const em = [], mask = [], tags = [];
+  /** @type {number[][][]} */
+  const em = [];
+  /** @type {number[][]} */
+  const mask = [], tags = [];
   for (let b = 0; b < B; b++) {
     em.push(Array.from({ length: T }, () => Array.from({ length: K }, () => scale * R.normal())));
     const all = R.next() < 0.15;
     mask.push(Array.from({ length: T }, () => (all || R.next() < 0.7 ? 1 : 0)));
     tags.push(mask[b].map((m) => (m ? R.int(K) : [-100, -1, 7.5, K][R.int(4)])));
   }
+  /** @type {<V>(x: V[][]) => V[][]} */
   const lay = (x) => (batchFirst ? x : x[0].map((_, t) => x.map((row) => row[t])));
   return { K, T, B, batchFirst, start, end, trans, em, mask, tags, input: { em: lay(em), mask: lay(mask), tags: lay(tags) } };
 }
 
-/** Per sequence: its compacted emissions and tags (the on positions, in order). */
+/** @typedef {ReturnType<typeof randomCase>} Case */
+
+/**
+ * Per sequence: its compacted emissions and tags (the on positions, in order).
+ * @param {Pick<Case, 'T' | 'em' | 'mask' | 'tags'>} c @param {number} b
+ */
 export function compact(c, b) {
-  const rows = [], tags = [], at = [];
+  /** @type {number[][]} */
+  const rows = [];
+  /** @type {number[]} */
+  const tags = [], at = [];
   for (let t = 0; t < c.T; t++) if (c.mask[b][t]) { rows.push(c.em[b][t]); tags.push(c.tags[b][t]); at.push(t); }
   return { rows, tags, at };
 }
 
 
+/**
+ * @param {Ctx} ctx @param {Case} c
+ * @param {{ instance: ConstraintsInput, bits: AllowedBits } | null} allowed @param {string} label
+ */
 async function runCase(ctx, c, allowed, label) {
   const r = tolerance(ctx.backend);
   const { K, T, B, batchFirst } = c;
@@ -34,8 +58,7 @@ async function runCase(ctx, c, allowed, label) {
   crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
   // Float32 parameters are what every backend uses; the oracle must use the same values.
   const w = { K, start: crf.startTransitions, end: crf.endTransitions, trans: crf.transitions, allowed: allowed?.bits };
-  const seqs = Array.from({ length: B }, (_, b) => ({ ...compact(c, b) }));
-  for (const s of seqs) s.bf = bruteForce(s.rows, w);
+  const seqs = Array.from({ length: B }, (_, b) => compact(c, b)).map((s) => ({ ...s, bf: bruteForce(s.rows, w) }));
   const { em, mask, tags } = c.input;
   const noPath = seqs.some((s) => s.rows.length > 0 && s.bf.paths.length === 0);
   if (noPath) {
@@ -45,7 +68,7 @@ async function runCase(ctx, c, allowed, label) {
     crf.dispose();
     return;
   }
-  const at = (b, t) => (batchFirst ? b * T + t : t * B + b) * K;
+  const at = (/** @type {number} */ b, /** @type {number} */ t) => (batchFirst ? b * T + t : t * B + b) * K;
 
   close(await crf.logPartition(em, { mask }), seqs.map((s) => s.bf.logZ), r, `${label} logZ`);
   const llh = seqs.map((s) => (s.rows.length ? s.bf.scoreOf(s.tags) - s.bf.logZ : 0));
@@ -95,6 +118,7 @@ async function runCase(ctx, c, allowed, label) {
   crf.dispose();
 }
 
+/** @type {[import('webcrf').TaggingScheme, string[]][]} */
 const SCHEMES = [
   ['BIO', ['O', 'B-X', 'I-X']],
   ['BIO', ['B-X', 'I-X', 'B-Y', 'I-Y']],
@@ -104,11 +128,17 @@ const SCHEMES = [
   ['BIOUL', ['O', 'B-X', 'I-X', 'L-X', 'U-X']],
 ];
 
+/**
+ * What the oracle takes: constraints as flat bits.
+ * @param {{ transitions: boolean[][], start?: boolean[], end?: boolean[] }} c @param {number} K
+ * @returns {AllowedBits}
+ */
 function bits(c, K) {
   const tr = c.transitions ?? c;
   return { trans: tr.flat().map(Boolean), start: (c.start ?? new Array(K).fill(true)).map(Boolean), end: (c.end ?? new Array(K).fill(true)).map(Boolean) };
 }
 
+/** @param {Ctx} ctx */
 export async function bruteForceUnconstrained(ctx) {
   const R = rng(1234);
   for (let trial = 0; trial < 24; trial++) {
@@ -118,6 +148,7 @@ export async function bruteForceUnconstrained(ctx) {
   }
 }
 
+/** @param {Ctx} ctx */
 export async function bruteForceConstrained(ctx) {
   const R = rng(99);
   let trial = 0;
@@ -139,6 +170,7 @@ export async function bruteForceConstrained(ctx) {
   }
 }
 
+/** @param {Ctx} ctx */
 export async function perCallConstraints(ctx) {
   const R = rng(7);
   const [scheme, labels] = SCHEMES[4];

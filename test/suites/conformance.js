@@ -1,6 +1,7 @@
 // pytorch-crf 0.7.2 float64 reference vectors, in both layouts.
 import { check, close, create, equal, swap, tolerance } from './util.js';
 
+/** @param {import('./util.js').Ctx} ctx */
 export async function conformance(ctx) {
   const r = tolerance(ctx.backend);
   for (const [ci, c] of ctx.vectors.cases.entries()) {
@@ -12,14 +13,14 @@ export async function conformance(ctx) {
       const tags = batchFirst ? c.tags : swap(c.tags);
       const mask = batchFirst ? c.mask : swap(c.mask);
       close(await crf.forward(em, tags, { mask, reduction: 'none' }), c.log_likelihood, r, `${tag} llh`);
-      for (const red of ['sum', 'mean', 'token_mean']) {
+      for (const red of /** @type {const} */ (['sum', 'mean', 'token_mean'])) {
         close([await crf.forward(em, tags, { mask, reduction: red })], [c.reductions[red]], r, `${tag} ${red}`);
       }
       close(await crf.logPartition(em, { mask }), c.log_partition, r, `${tag} logZ`);
       equal(await crf.decode(em, { mask }), c.decode, `${tag} decode`);
       equal(await crf.viterbiDecode(em, mask), c.decode, `${tag} viterbiDecode`);
       const K = c.num_tags, B = c.emissions.length, T = c.emissions[0].length;
-      const toLayout = (x) => {
+      const toLayout = (/** @type {number[][][]} */ x) => {
         const out = new Float64Array(B * T * K);
         for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < K; j++) out[((batchFirst ? b * T + t : t * B + b) * K) + j] = x[b][t][j];
         return out;
@@ -31,12 +32,13 @@ export async function conformance(ctx) {
       close(g.grads.startTransitions, c.grads_of_sum_llh.start_transitions, r, `${tag} grad start`);
       close(g.grads.endTransitions, c.grads_of_sum_llh.end_transitions, r, `${tag} grad end`);
       close(g.grads.transitions, c.grads_of_sum_llh.transitions.flat(), r, `${tag} grad transitions`);
-      if (c.top_k) {
-        const k = Math.max(...c.top_k.map((l) => l.length));
+      const topK = c.top_k;
+      if (topK) {
+        const k = Math.max(...topK.map((l) => l.length));
         const got = await crf.decode(em, { mask, topK: k });
         got.forEach((list, b) => {
-          equal(list.map((x) => x.path), c.top_k[b].map((x) => x.path), `${tag} top-${k} paths of ${b}`);
-          close(list.map((x) => x.score), c.top_k[b].map((x) => x.score), r, `${tag} top-${k} scores of ${b}`);
+          equal(list.map((x) => x.path), topK[b].map((x) => x.path), `${tag} top-${k} paths of ${b}`);
+          close(list.map((x) => x.score), topK[b].map((x) => x.score), r, `${tag} top-${k} scores of ${b}`);
         });
       }
       check(crf.backend === ctx.backend, `${tag}: ran on ${crf.backend}, not ${ctx.backend}`);

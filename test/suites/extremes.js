@@ -6,9 +6,14 @@
 import { bruteForce, rng } from './oracle.js';
 import { check, close, create, tolerance } from './util.js';
 
+/** @typedef {import('./util.js').Ctx} Ctx */
+
 const SCALES = [1e-3, 1, 1e2, 1e4, 1e8, 1e15, 1e20];
 
-/** Float32 emissions [B, T, K] · scale (clamped to the supported range), a random mask with gaps, params. */
+/**
+ * Float32 emissions [B, T, K] · scale (clamped to the supported range), a random mask with gaps, params.
+ * @param {import('./oracle.js').Rng} R @param {{ B: number, T: number, K: number, scale: number }} shape
+ */
 function scaled(R, { B, T, K, scale }) {
   const data = new Float32Array(B * T * K);
   for (let i = 0; i < data.length; i++) data[i] = Math.max(-1e20, Math.min(1e20, scale * R.normal()));
@@ -22,7 +27,10 @@ function scaled(R, { B, T, K, scale }) {
   return { em: { data, shape: [B, T, K] }, mask, tags, sd };
 }
 
-/** Σ over on positions of the row's largest |emission|: the magnitude a sequence's scores are made of. */
+/**
+ * Σ over on positions of the row's largest |emission|: the magnitude a sequence's scores are made of.
+ * @param {ReturnType<typeof scaled>} c
+ */
 function magnitudes(c) {
   const [B, T, K] = c.em.shape;
   return Array.from({ length: B }, (_, b) => {
@@ -37,13 +45,17 @@ function magnitudes(c) {
   });
 }
 
+/** @param {Ctx} ctx @param {number} K */
 async function pair(ctx, K) {
   const crf = await create(ctx, K);
   const ref = await ctx.lib.CRF.create(K, { backend: 'js' });
   return { crf, ref };
 }
 
-/** llh ≤ 0 at every scale; log Z, llh and the best path agree with the float64 reference on the same values. */
+/**
+ * llh ≤ 0 at every scale; log Z, llh and the best path agree with the float64 reference on the same values.
+ * @param {Ctx} ctx
+ */
 export async function scoresAtEveryScale(ctx) {
   const R = rng(61);
   const r = tolerance(ctx.backend);
@@ -58,6 +70,7 @@ export async function scoresAtEveryScale(ctx) {
       const bestTags = best.map((p, b) => { let i = 0; return c.mask[b].map((on) => (on ? p[i++] : -1)); });
       const mag = magnitudes(c);
       // float32 kernels round each step at its own magnitude: the error allowed grows with it.
+      /** @type {(a: Float32Array, b: Float32Array, what: string) => void} */
       const within = (a, b, what) => a.forEach((v, i) => check(
         Math.abs(v - b[i]) <= r * (1 + Math.abs(b[i])) + (ctx.backend === 'js' ? 1e-12 : 2e-6) * mag[i],
         `${label} ${what}[${i}]: got ${v}, expected ${b[i]} (magnitude ${mag[i]})`,
@@ -96,6 +109,7 @@ export async function scoresAtEveryScale(ctx) {
 /**
  * Entropy from its own recursion: exact on confident sequences (H of 1e-6 beside scores of 100, where
  * log Z − E[score] would be 0 or noise) and at 1e20, against a stable enumeration.
+ * @param {Ctx} ctx
  */
 export async function entropyEdges(ctx) {
   const f32 = ctx.backend !== 'js';
@@ -126,13 +140,16 @@ export async function entropyEdges(ctx) {
  * The live parameter arrays are checked at every call (optimizers and users write them): NaN or
  * +Infinity throws naming the parameter and leaves nothing changed; −Infinity forbids exactly as a
  * constraint does.
+ * @param {Ctx} ctx
  */
 export async function parametersBetweenCalls(ctx) {
   const R = rng(67);
   const K = 4;
   const em = [Array.from({ length: 5 }, () => Array.from({ length: K }, () => R.normal()))];
   const crf = await create(ctx, K, { seed: 5 });
-  for (const [name, i, v] of [['transitions', 5, NaN], ['startTransitions', 1, Infinity], ['endTransitions', 3, NaN], ['transitions', 0, 2e20]]) {
+  /** @type {['transitions' | 'startTransitions' | 'endTransitions', number, number][]} */
+  const writes = [['transitions', 5, NaN], ['startTransitions', 1, Infinity], ['endTransitions', 3, NaN], ['transitions', 0, 2e20]];
+  for (const [name, i, v] of writes) {
     const before = JSON.stringify(crf.stateDict());
     const old = crf[name][i];
     crf[name][i] = v;
@@ -173,6 +190,7 @@ export async function parametersBetweenCalls(ctx) {
  * Inputs whose values a getter or a Proxy could change between a check and their use, and typed-array
  * subclasses whose `constructor`, species or `length` lie: each value is read once, into an array the
  * package owns, and computed on as read.
+ * @param {Ctx} ctx
  */
 export async function hostileContainers(ctx) {
   const R = rng(71);
@@ -189,7 +207,7 @@ export async function hostileContainers(ctx) {
         if (seen.has(k)) return NaN;
         seen.add(k);
       }
-      return t[k];
+      return Reflect.get(t, k);
     },
   });
   close(await crf.logPartition({ data: once, shape: [B, T, K] }), want, 1e-6, 'read-once Proxy');

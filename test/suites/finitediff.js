@@ -45,6 +45,7 @@ export async function parameterDifferences(arr, f) {
   return fd;
 }
 
+/** @param {import('./util.js').Ctx} ctx */
 export async function finiteDifferences(ctx) {
   const R = rng(31337);
   for (let trial = 0; trial < 3; trial++) {
@@ -64,7 +65,9 @@ export async function finiteDifferences(ctx) {
     const f = () => ref.forward(em, tags, { mask, reduction: 'sum' });
     const label = `fd trial ${trial}`;
     close(g.emissions, await emissionDifferences(em, f), 1e-3, `${label} emissions`);
-    for (const [name, arr] of [['startTransitions', ref.startTransitions], ['endTransitions', ref.endTransitions], ['transitions', ref.transitions]]) {
+    /** @type {[keyof import('webcrf').Gradients, Float32Array][]} */
+    const params = [['startTransitions', ref.startTransitions], ['endTransitions', ref.endTransitions], ['transitions', ref.transitions]];
+    for (const [name, arr] of params) {
       close(g[name], await parameterDifferences(arr, f), 2e-3, `${label} ${name}`);
     }
     ref.dispose();

@@ -6,24 +6,57 @@
 // Seeded: a run is reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
 import { bruteForce, rng } from './oracle.js';
 
+/** @typedef {typeof import('webcrf')} Lib */
+/** @typedef {import('webcrf').BackendName} BackendName */
+/** @typedef {import('webcrf').CRFOptions} CRFOptions */
+/** @typedef {{ transitions: boolean[][], start: boolean[], end: boolean[] }} Bits */
+/** A case's constraints: a matrix with start and end tags, or a scheme for allowedTransitions. @typedef {Bits | { scheme: import('webcrf').TaggingScheme, labels: string[] }} CaseConstraints */
+/** @typedef {ReturnType<typeof randomCase>} Case */
+/** @typedef {(x: Case) => Promise<string[]>} Check */
+
+/**
+ * What one backend gives on a case. A run that stops early sets only its flags (outOfRange with
+ * accepted, or noPath): read the rest after checking them.
+ * @typedef {object} Results
+ * @property {boolean} [outOfRange] emissions beyond the supported range (refused, or accepted)
+ * @property {boolean} [accepted] an op took emissions beyond the range
+ * @property {boolean} [noPath] some sequence has no allowed path
+ * @property {number[]} llh
+ * @property {number[]} [typedLlh] llh with the emissions as a typed array (for other containers)
+ * @property {number[][]} decode
+ * @property {import('webcrf').ScoredPath[][]} topK
+ * @property {number[]} marginals
+ * @property {number[]} entropy
+ * @property {Record<'emissions' | 'transitions' | 'startTransitions' | 'endTransitions', number[]>} grads
+ * @property {BackendName} backend
+ * @property {string[]} [mutationErrors] per call after a refused parameter value: the argument named
+ * @property {number[]} [llhAfter] llh after the value was put back
+ */
+
 /** Emission scales; 3e38 is beyond the supported ±1e20 and must be refused by every backend. */
 const SCALES = [1e-3, 1, 10, 1e4, 1e8, 1e15, 1e20, 3e38];
 const LIMIT = 1e20;
 const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species'];
 /** What is written into a live parameter between calls: refused (NaN, +Infinity, beyond ±1e20) or forbidden. */
 const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity];
+/** @type {('transitions' | 'startTransitions' | 'endTransitions')[]} */
+const PARAMS = ['transitions', 'startTransitions', 'endTransitions'];
 
-/** A random case, described by plain data so it can be printed and replayed. */
+/**
+ * A random case, described by plain data so it can be printed and replayed.
+ * @param {import('./oracle.js').Rng} R
+ */
 export function randomCase(R) {
   const K = [1, 2, 3, 5, 9, 17, 33][R.int(7)];
   const T = 1 + R.int([4, 12, 40][R.int(3)]);
   const B = 1 + R.int(6);
   const scale = SCALES[R.int(SCALES.length)];
-  const f32 = (v) => Math.fround(v);
+  const f32 = (/** @type {number} */ v) => Math.fround(v);
   const start = Array.from({ length: K }, () => f32(R.normal()));
   const end = Array.from({ length: K }, () => f32(R.normal()));
   const trans = Array.from({ length: K * K }, () => f32(R.next() < 0.1 ? -1e4 : R.normal()));
   const maskKind = ['prefix', 'gaps', 'firstOff', 'allOff', 'none'][R.int(5)];
+  /** @type {number[][]} */
   const mask = [];
   for (let b = 0; b < B; b++) {
     const len = 1 + R.int(T);
@@ -39,6 +72,7 @@ export function randomCase(R) {
   }
   // Within the range the values stay within it (a clamp at the edge); beyond it they are left as drawn.
   const em = Array.from({ length: B * T * K }, () => f32(scale > LIMIT ? scale * R.normal() : Math.max(-LIMIT, Math.min(LIMIT, scale * R.normal()))));
+  /** @type {CaseConstraints | null} */
   let constraints = null;
   const cKind = R.int(3);
   if (cKind === 1 && K >= 2) {
@@ -52,13 +86,15 @@ export function randomCase(R) {
   }
   const tags = Array.from({ length: B * T }, () => R.int(K));
   const container = CONTAINERS[R.int(CONTAINERS.length)];
-  const mutation = { value: MUTATIONS[R.int(MUTATIONS.length)], param: ['transitions', 'startTransitions', 'endTransitions'][R.int(3)], at: R.int(K) };
+  const mutation = { value: MUTATIONS[R.int(MUTATIONS.length)], param: PARAMS[R.int(3)], at: R.int(K) };
   return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4), container, mutation };
 }
 
 /**
  * The emissions of `x` (batch-first typed data) handed over as `kind`: every kind must give exactly
  * the typed result, since each value is read once into the CRF's own copy.
+ * @param {string} kind @param {{ data: Float32Array, shape: number[] }} em
+ * @returns {import('webcrf').EmissionsInput}
  */
 function container(kind, em) {
   const [d0, d1, K] = em.shape;
@@ -68,7 +104,7 @@ function container(kind, em) {
     case 'nested': return Array.from({ length: d0 }, (_, a) => Array.from({ length: d1 }, (_, b) => flat.slice((a * d1 + b) * K, (a * d1 + b + 1) * K)));
     case 'proxy': {
       const seen = new Set();
-      return { data: new Proxy(flat, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? (seen.has(k) ? NaN : (seen.add(k), t[k])) : t[k]) }), shape: em.shape };
+      return { data: new Proxy(flat, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? (seen.has(k) ? NaN : (seen.add(k), Reflect.get(t, k))) : Reflect.get(t, k)) }), shape: em.shape };
     }
     case 'getters': {
       const o = { length: flat.length };
@@ -86,12 +122,13 @@ function container(kind, em) {
   }
 }
 
+/** @param {Lib} lib @param {Case} c @returns {Bits | undefined} */
 function constraintsOf(lib, c) {
   if (!c.constraints) return undefined;
-  return c.constraints.scheme ? lib.allowedTransitions(c.constraints.scheme, c.constraints.labels) : c.constraints;
+  return 'scheme' in c.constraints ? lib.allowedTransitions(c.constraints.scheme, c.constraints.labels) : c.constraints;
 }
 
-/** Batch-first `[B][T]` rows of the case as the layout the CRF is created with. */
+/** Batch-first `[B][T]` rows of the case as the layout the CRF is created with. @param {Case} c */
 function inputs(c) {
   const { B, T, K, batchFirst } = c;
   const data = new Float32Array(B * T * K);
@@ -107,9 +144,13 @@ function inputs(c) {
   return { em: { data, shape: [...shape2, K] }, mask: { data: mask, shape: shape2 }, tags: { data: tags, shape: shape2 } };
 }
 
-/** Float64 score of a path over one sequence's on positions; -Infinity if constraints forbid it. */
+/**
+ * Float64 score of a path over one sequence's on positions; -Infinity if constraints forbid it.
+ * @param {Case} c @param {Bits | undefined} allowed @param {number} b @param {number[]} path
+ */
 function pathScore(c, allowed, b, path) {
   const { K, T } = c;
+  /** @type {number[]} */
   const on = [];
   for (let t = 0; t < T; t++) if (c.mask[b][t]) on.push(t);
   if (path.length !== on.length) return NaN;
@@ -126,11 +167,16 @@ function pathScore(c, allowed, b, path) {
   return s + (allowed && !allowed.end[last] ? -Infinity : c.end[last]);
 }
 
+/**
+ * @param {Lib} lib @param {BackendName} backend @param {CRFOptions} options @param {Case} c
+ * @returns {Promise<Results>}
+ */
 async function run(lib, backend, options, c) {
   const crf = await lib.CRF.create(c.K, { backend, batchFirst: c.batchFirst, constraints: constraintsOf(lib, c), ...options });
   try {
     crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
     const x = inputs(c);
+    /** @type {Partial<Results>} */
     const out = {};
     if (c.scale > LIMIT) {
       // Beyond the supported range: refused by every op, naming the emissions.
@@ -142,14 +188,14 @@ async function run(lib, backend, options, c) {
           if (!(e instanceof lib.CRFInputError && e.argument === 'emissions')) throw e;
         }
       }
-      return { outOfRange: true, ...out };
+      return /** @type {Results} */ ({ outOfRange: true, ...out });
     }
     const em = container(c.container, x.em);
     try {
       out.llh = Array.from(await crf.forward(em, x.tags, { mask: x.mask, reduction: 'none' }));
     } catch (e) {
       // No allowed path for some sequence: every backend must say so alike.
-      if (e instanceof lib.CRFInputError && e.argument === 'constraints') return { noPath: true };
+      if (e instanceof lib.CRFInputError && e.argument === 'constraints') return /** @type {Results} */ (/** @type {Partial<Results>} */ ({ noPath: true }));
       throw e;
     }
     if (c.container !== 'typed') out.typedLlh = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
@@ -174,14 +220,19 @@ async function run(lib, backend, options, c) {
       arr[i] = old;
       out.llhAfter = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
     }
-    return out;
+    // Every field is set on this path.
+    return /** @type {Results} */ (out);
   } finally {
     crf.dispose();
   }
 }
 
-/** Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0. */
+/**
+ * Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0.
+ * @param {Case} c @param {Results} out @param {string} backend
+ */
 function invariants(c, out, backend) {
+  /** @type {string[]} */
   const fail = [];
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
   out.llh.forEach((v, b) => { if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`); });
@@ -201,10 +252,14 @@ function invariants(c, out, backend) {
   return fail;
 }
 
-/** Differences beyond float32 tolerance between a backend's results and the float64 reference. */
+/**
+ * Differences beyond float32 tolerance between a backend's results and the float64 reference.
+ * @param {Lib} lib @param {BackendName} backend @param {CRFOptions} options @param {Case} c
+ */
 export async function compareCase(lib, backend, options, c) {
   const ref = await run(lib, 'js', {}, c);
   const got = await run(lib, backend, options, c);
+  /** @type {string[]} */
   const fail = [];
   if (ref.outOfRange || got.outOfRange) {
     if (ref.accepted || got.accepted) fail.push(`emissions of scale ${c.scale} accepted (${backend} ${!!got.accepted}, js ${!!ref.accepted})`);
@@ -220,6 +275,7 @@ export async function compareCase(lib, backend, options, c) {
   for (const v of [...c.start, ...c.end, ...c.trans]) maxParam = Math.max(maxParam, Math.abs(v));
   // Float32 accumulation over T steps of scores as large as the emissions and parameters.
   const atol = 2e-3 + 1e-6 * c.T * (c.scale + maxParam);
+  /** @type {(a: number, b: number, tol: number) => boolean} */
   const near = (a, b, tol) => a === b || Math.abs(a - b) <= tol * (1 + Math.abs(b));
   c.mask.forEach((_, b) => {
     if (!near(got.llh[b], ref.llh[b], atol)) fail.push(`llh[${b}]: ${backend} ${got.llh[b]}, js ${ref.llh[b]}`);
@@ -235,6 +291,7 @@ export async function compareCase(lib, backend, options, c) {
     });
   });
   const mtol = Math.min(1, atol);
+  /** @type {(name: string, a: number[], r: number[], tol: number) => void} */
   const vec = (name, a, r, tol) => {
     for (let i = 0; i < r.length; i++) if (!(Math.abs(a[i] - r[i]) <= tol)) { fail.push(`${name}[${i}]: ${backend} ${a[i]}, js ${r[i]}`); return; }
   };
@@ -247,11 +304,14 @@ export async function compareCase(lib, backend, options, c) {
     if (!(Math.abs(h - ref.entropy[b]) <= room)) fail.push(`entropy[${b}]: ${backend} ${h}, js ${ref.entropy[b]}`);
   });
   vec('grad emissions', got.grads.emissions, ref.grads.emissions, mtol);
-  for (const k of ['transitions', 'startTransitions', 'endTransitions']) vec(`grad ${k}`, got.grads[k], ref.grads[k], mtol * c.B * c.T);
+  for (const k of PARAMS) vec(`grad ${k}`, got.grads[k], ref.grads[k], mtol * c.B * c.T);
   return fail;
 }
 
-/** The js backend against enumeration, where the longest sequence has few enough paths. */
+/**
+ * The js backend against enumeration, where the longest sequence has few enough paths.
+ * @param {Lib} lib @param {Case} c
+ */
 export async function compareWithEnumeration(lib, c) {
   if (c.scale > LIMIT) return [];
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
@@ -259,14 +319,17 @@ export async function compareWithEnumeration(lib, c) {
   const allowed = constraintsOf(lib, c);
   const bits = allowed && { trans: allowed.transitions.flat(), start: allowed.start, end: allowed.end };
   const ref = await run(lib, 'js', {}, c);
+  /** @type {string[]} */
   const fail = [];
   const w = { K: c.K, start: c.start, end: c.end, trans: c.trans, allowed: bits };
   c.mask.forEach((row, b) => {
+    /** @type {number[][]} */
     const rows = [];
     row.forEach((on, t) => on && rows.push(c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
     const bf = bruteForce(rows, w);
     if (ref.noPath) return;
     if (Math.abs(bf.entropy - ref.entropy[b]) > 1e-6 * bf.entropy + 1e-12 * c.T * (c.scale + 1)) fail.push(`js entropy[${b}]: ${ref.entropy[b]} vs enumeration ${bf.entropy}`);
+    /** @type {number[]} */
     const tagsOn = [];
     row.forEach((on, t) => on && tagsOn.push(c.tags[b * c.T + t]));
     const llh = rows.length ? bf.scoreOf(tagsOn) - bf.logZ : 0;
@@ -280,9 +343,13 @@ export async function compareWithEnumeration(lib, c) {
   return fail;
 }
 
-/** Smaller cases that still fail: one sequence, then fewer steps, then fewer tags are not tried (K fixes the params). */
+/**
+ * Smaller cases that still fail: one sequence, then fewer steps, then fewer tags are not tried (K fixes the params).
+ * @param {Check} check @param {Case} c
+ */
 export async function shrink(check, c) {
   let cur = c;
+  /** @type {(x: Case, keepB: number[], keepT: number[]) => Case} */
   const sub = (x, keepB, keepT) => {
     const B = keepB.length, T = keepT.length, K = x.K;
     return {
@@ -292,7 +359,7 @@ export async function shrink(check, c) {
       tags: keepB.flatMap((b) => keepT.map((t) => x.tags[b * x.T + t])),
     };
   };
-  const range = (n) => Array.from({ length: n }, (_, i) => i);
+  const range = (/** @type {number} */ n) => Array.from({ length: n }, (_, i) => i);
   for (let b = 0; b < cur.B; b++) {
     const cand = sub(cur, [b], range(cur.T));
     if ((await check(cand)).length) { cur = cand; break; }
@@ -309,17 +376,19 @@ export async function shrink(check, c) {
 
 /**
  * Runs random cases until `seconds` pass (or `cases` are done). Returns { cases, failures }.
- * @param {{ lib: any, backends: { name: string, options?: object }[], seed: number, seconds?: number, cases?: number, log?: (s: string) => void }} o
+ * @param {{ lib: Lib, backends: { name: BackendName, options?: CRFOptions }[], seed: number, seconds?: number, cases?: number, log?: (s: string) => void }} o
  */
 export async function fuzz(o) {
   const R = rng(o.seed);
   const log = o.log ?? (() => {});
   const deadline = Date.now() + (o.seconds ?? 1e9) * 1000;
+  /** @type {{ cases: number, byScale: Record<number, number>, failures: { backend: string, case: number, problems: string[], reproducer: Case }[] }} */
   const stats = { cases: 0, byScale: {}, failures: [] };
   while (Date.now() < deadline && stats.cases < (o.cases ?? Infinity)) {
     const c = randomCase(R);
     stats.cases++;
     stats.byScale[c.scale] = (stats.byScale[c.scale] ?? 0) + 1;
+    /** @type {[string, Check][]} */
     const checks = [['js-enumeration', (x) => compareWithEnumeration(o.lib, x)]];
     for (const b of o.backends) if (b.name !== 'js') checks.push([b.name, (x) => compareCase(o.lib, b.name, b.options ?? {}, x)]);
     for (const [name, check] of checks) {

@@ -3,6 +3,7 @@ import { rng } from './oracle.js';
 import { randomCase, compact } from './bruteforce.js';
 import { close, create, equal, tolerance } from './util.js';
 
+/** @param {import('./util.js').Ctx} ctx */
 export async function gapMasks(ctx) {
   const R = rng(4242);
   const r = tolerance(ctx.backend);
@@ -25,10 +26,10 @@ export async function gapMasks(ctx) {
     close(await gapped.forward(g.em, g.tags, { mask: g.mask, reduction: 'none' }), await crf.forward(em, tags, { mask, reduction: 'none' }), r, `${label} llh`);
     close(await gapped.logPartition(g.em, { mask: g.mask }), await crf.logPartition(em, { mask }), r, `${label} logZ`);
     close(await gapped.entropy(g.em, { mask: g.mask }), await crf.entropy(em, { mask }), r * 10, `${label} entropy`);
-    const top = (x) => x.map((l) => l.map((p) => p.path));
+    const top = (/** @type {import('webcrf').ScoredPath[][]} */ x) => x.map((l) => l.map((p) => p.path));
     equal(top(await gapped.decode(g.em, { mask: g.mask, topK: 3 })), top(await crf.decode(em, { mask, topK: 3 })), `${label} top-3`);
     // Scatter the compacted marginals and gradients back to the gapped positions.
-    const scatter = (src) => {
+    const scatter = (/** @type {ArrayLike<number>} */ src) => {
       const out = new Float64Array(B * T * K);
       seqs.forEach((s, b) => s.at.forEach((t, i) => {
         const dst = (c.batchFirst ? b * T + t : t * B + b) * K;
@@ -41,7 +42,7 @@ export async function gapMasks(ctx) {
     const b = await crf.forwardBackward(em, tags, { mask, reduction: 'token_mean' });
     close([a.logLikelihood], [b.logLikelihood], r, `${label} fb llh`);
     close(a.grads.emissions, scatter(b.grads.emissions), r, `${label} grad emissions`);
-    for (const k of ['startTransitions', 'endTransitions', 'transitions']) close(a.grads[k], b.grads[k], r, `${label} grad ${k}`);
+    for (const k of /** @type {const} */ (['startTransitions', 'endTransitions', 'transitions'])) close(a.grads[k], b.grads[k], r, `${label} grad ${k}`);
     crf.dispose();
     gapped.dispose();
   }

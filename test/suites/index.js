@@ -6,7 +6,10 @@ import { finiteDifferences } from './finitediff.js';
 import { gapMasks } from './gaps.js';
 import { partialAnnotations, partialFiniteDifferences, partialIdentities } from './partial.js';
 
-/** name → async (ctx) => void; ctx = { lib, backend, backendOptions?, vectors }. Throws on a mismatch. */
+/**
+ * name → async (ctx) => void; ctx = { lib, backend, backendOptions?, vectors }. Throws on a mismatch.
+ * @type {Record<string, (ctx: import('./util.js').Ctx) => Promise<void>>}
+ */
 export const suites = {
   conformance,
   bruteForceUnconstrained,

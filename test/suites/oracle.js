@@ -72,3 +72,5 @@ export function rng(seed) {
     logInt: (/** @type {number} */ lo, /** @type {number} */ hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
   };
 }
+
+/** @typedef {ReturnType<typeof rng>} Rng */

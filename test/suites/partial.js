@@ -6,7 +6,13 @@ import { randomCase, compact } from './bruteforce.js';
 import { check, close, create, equal, tolerance } from './util.js';
 import { emissionDifferences, parameterDifferences } from './finitediff.js';
 
-/** A random annotation in the case's layout: per on position unknown, one tag, or a random subset. */
+/** @typedef {import('./util.js').Ctx} Ctx */
+/** @typedef {import('./bruteforce.js').Case} Case */
+
+/**
+ * A random annotation in the case's layout: per on position unknown, one tag, or a random subset.
+ * @param {import('./oracle.js').Rng} R @param {Case} c @param {{ dead?: boolean }} [options]
+ */
 function randomAllowed(R, c, { dead = false } = {}) {
   const { K, T, B } = c;
   const dense = Array.from({ length: B }, (_, b) => Array.from({ length: T }, () => {
@@ -25,16 +31,36 @@ function randomAllowed(R, c, { dead = false } = {}) {
   return { dense, input: c.batchFirst ? dense : dense[0].map((_, t) => dense.map((row) => row[t])) };
 }
 
-/** Per sequence: its compacted annotation rows (on positions, in order). */
+/**
+ * Per sequence: its compacted annotation rows (on positions, in order).
+ * @type {(c: Case, dense: boolean[][][], b: number) => boolean[][]}
+ */
 const compactAllowed = (c, dense, b) => c.mask[b].flatMap((on, t) => (on ? [dense[b][t]] : []));
 
+/**
+ * The enumeration restricted to the paths the annotation permits.
+ * @typedef {object} Truth
+ * @property {number} logZ
+ * @property {ReturnType<typeof bruteForce>} full every path
+ * @property {{ path: number[], score: number }[]} paths the permitted ones
+ * @property {{ path: number[], score: number }[]} sorted the permitted ones, best first
+ * @property {number[][]} marginals
+ * @property {number[]} pairs
+ * @property {number} entropy
+ */
+
+/**
+ * @param {number[][]} rows @param {boolean[][]} allowedRows @param {import('./oracle.js').Params} w
+ * @returns {Truth}
+ */
 function restrictedTruth(rows, allowedRows, w) {
   const all = bruteForce(rows, w);
-  const ok = (p) => p.path.every((y, t) => allowedRows[t][y]);
+  const ok = (/** @type {{ path: number[] }} */ p) => p.path.every((y, t) => allowedRows[t][y]);
   const kept = all.paths.filter(ok);
   const K = w.K, L = rows.length;
   if (L === 0) return { logZ: 0, full: all, paths: kept, marginals: [], pairs: new Array(K * K).fill(0), entropy: 0, sorted: [{ path: [], score: 0 }] };
-  if (kept.length === 0) return { logZ: -Infinity, full: all, paths: kept, sorted: [] };
+  // No permitted path: the marginals, pairs and entropy are never read.
+  if (kept.length === 0) return /** @type {Truth} */ (/** @type {Partial<Truth>} */ ({ logZ: -Infinity, full: all, paths: kept, sorted: [] }));
   let m = -Infinity;
   for (const p of kept) m = Math.max(m, p.score);
   const z = m + Math.log(kept.reduce((a, p) => a + Math.exp(p.score - m), 0));
@@ -49,6 +75,10 @@ function restrictedTruth(rows, allowedRows, w) {
   return { logZ: z, full: all, paths: kept, marginals: marg, pairs, entropy, sorted: [...kept].sort((a, b) => b.score - a.score) };
 }
 
+/**
+ * @param {Ctx} ctx @param {Case} c @param {string} label
+ * @param {{ instance: import('webcrf').ConstraintsInput, bits: import('./bruteforce.js').AllowedBits } | null} constraints
+ */
 async function checkCase(ctx, c, constraints, label) {
   const R = rng(label.length * 7919 + c.K);
   const r = tolerance(ctx.backend);
@@ -76,7 +106,7 @@ async function checkCase(ctx, c, constraints, label) {
     equal(top.map((l) => l.map((x) => x.path)), seqs.map((s) => s.truth.sorted.slice(0, 3).map((x) => x.path)), `${label} top-3`);
   }
   // Marginals and gradients, scattered to the input layout.
-  const at = (b, t) => (batchFirst ? b * T + t : t * B + b) * K;
+  const at = (/** @type {number} */ b, /** @type {number} */ t) => (batchFirst ? b * T + t : t * B + b) * K;
   const margR = new Float64Array(B * T * K), gradE = new Float64Array(B * T * K);
   const gS = new Float64Array(K), gE = new Float64Array(K), gT = new Float64Array(K * K);
   seqs.forEach((s, b) => {
@@ -101,6 +131,7 @@ async function checkCase(ctx, c, constraints, label) {
   crf.dispose();
 }
 
+/** @param {Ctx} ctx */
 export async function partialAnnotations(ctx) {
   const R = rng(2024);
   for (let trial = 0; trial < 12; trial++) {
@@ -116,7 +147,10 @@ export async function partialAnnotations(ctx) {
   }
 }
 
-/** One-hot annotations are the tags; all-allowed ones give llh 0 and zero gradients; no path gives −∞. */
+/**
+ * One-hot annotations are the tags; all-allowed ones give llh 0 and zero gradients; no path gives −∞.
+ * @param {Ctx} ctx
+ */
 export async function partialIdentities(ctx) {
   const R = rng(77);
   const r = tolerance(ctx.backend);
@@ -162,7 +196,10 @@ export async function partialIdentities(ctx) {
   }
 }
 
-/** The partial log-likelihood's gradients against central finite differences of the float64 reference. */
+/**
+ * The partial log-likelihood's gradients against central finite differences of the float64 reference.
+ * @param {Ctx} ctx
+ */
 export async function partialFiniteDifferences(ctx) {
   const R = rng(4711);
   const K = 3, T = 4, B = 2;

@@ -6,11 +6,29 @@
 // A relative import, so it resolves both from the file in Node and from /test/webgpu/checks.js on the page.
 import { rng } from '../suites/oracle.js';
 
+// Interfaces from src/ (structural, so the built dist/ classes the page hands in satisfy them too).
+/** @typedef {import('../../src/backend.js').Backend} Backend */
+/** @typedef {Backend & { readonly lastChunks: number }} GpuBackend */
+/** @typedef {{ p: import('../../src/pack.js').Packed, w: import('../../src/backend.js').Potentials }} Batch */
+/**
+ * @typedef {object} Ctx
+ * @property {typeof import('webcrf')} lib the package (src/ in Node, dist/ on the page)
+ * @property {new (opts: import('../../src/backends/webgpu/index.js').WebGpuBackendOptions) => GpuBackend} WebGpuBackend
+ * @property {new () => Backend} JsBackend
+ * @property {GPUDevice} device
+ * @property {() => Promise<GPUDevice>} newDevice a device of its own (the device-loss check destroys it)
+ * @property {(s: string) => void} log
+ */
+
+/** @param {string} msg */
 function fail(msg) {
   throw new Error(msg);
 }
 
-/** |a − b| ≤ tol · (1 + |b|), with -Infinity only matching -Infinity. */
+/**
+ * |a − b| ≤ tol · (1 + |b|), with -Infinity only matching -Infinity.
+ * @param {ArrayLike<number>} a @param {ArrayLike<number>} b @param {number} tol @param {string} what
+ */
 function close(a, b, tol, what) {
   if (a.length !== b.length) fail(`${what}: length ${a.length} vs ${b.length}`);
   for (let i = 0; i < a.length; i++) {
@@ -19,23 +37,36 @@ function close(a, b, tol, what) {
   }
 }
 
-/** A packed batch: random lengths (some 0, one full), emissions · scale, forbidden transitions. */
+/**
+ * A packed batch: random lengths (some 0, one full), emissions · scale, forbidden transitions.
+ * @param {import('../suites/oracle.js').Rng} R
+ * @param {{ B: number, T: number, K: number, scale?: number, forbid?: number, f64?: boolean }} shape
+ * @returns {Batch}
+ */
 function batch(R, { B, T, K, scale = 2, forbid = 0.15, f64 = false }) {
   const emissions = new (f64 ? Float64Array : Float32Array)(B * T * K);
   for (let i = 0; i < emissions.length; i++) emissions[i] = scale * R.normal();
   const lengths = Int32Array.from({ length: B }, (_, b) => (b === 0 ? T : R.int(T + 1)));
   const positions = new Int32Array(B * T).fill(-1);
   for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
-  const pot = (n, p) => Float64Array.from({ length: n }, () => (R.next() < p ? -Infinity : R.normal()));
+  const pot = (/** @type {number} */ n, /** @type {number} */ p) => Float64Array.from({ length: n }, () => (R.next() < p ? -Infinity : R.normal()));
   // A forbidden row/column never makes every path impossible: tag 0 stays allowed everywhere.
   const start = pot(K, forbid), end = pot(K, forbid), trans = pot(K * K, forbid);
   start[0] = end[0] = trans[0] = 0;
-  return { p: { B, T, K, emissions, lengths, positions, identity: true }, w: { K, start, end, trans } };
+  return { p: { B, T, K, emissions, lengths, positions }, w: { K, start, end, trans } };
 }
 
+/**
+ * @template R
+ * @param {GPUDevice} device @param {string} what @param {() => Promise<R>} fn
+ * @returns {Promise<R>}
+ */
 async function scoped(device, what, fn) {
   device.pushErrorScope('validation');
-  let r, thrown = null;
+  /** @type {R | undefined} */
+  let r;
+  /** @type {unknown} */
+  let thrown = null;
   try {
     r = await fn();
   } catch (e) {
@@ -44,10 +75,14 @@ async function scoped(device, what, fn) {
   const err = await device.popErrorScope();
   if (err) fail(`${what}: GPU validation error: ${err.message}`);
   if (thrown) throw thrown;
-  return r;
+  return /** @type {R} */ (r);
 }
 
-/** Every op of `gpu` against `js` on one batch. */
+/**
+ * Every op of `gpu` against `js` on one batch.
+ * @param {Ctx} ctx @param {Backend} gpu @param {Backend} js @param {Batch} c @param {string} what
+ * @param {{ lz?: number, unary?: number, counts?: number, entropy?: number }} [tol]
+ */
 async function compareOps(ctx, gpu, js, c, what, tol = {}) {
   const { lz = 2e-5, unary = 2e-4, counts = 5e-4, entropy = 5e-4 } = tol;
   const { p, w } = c;
@@ -71,6 +106,7 @@ async function compareOps(ctx, gpu, js, c, what, tol = {}) {
   close(hg.entropy, hj.entropy, entropy, `${what} entropy`);
 }
 
+/** @type {Record<string, (ctx: Ctx) => Promise<string>>} */
 export const checks = {
   async randomShapes(ctx) {
     const js = new ctx.JsBackend();
@@ -148,6 +184,7 @@ export const checks = {
     const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => 3 * R.normal())));
     const mask = em.map((row, b) => row.map((_, t) => (t === 0 && b === 1 ? 0 : t === 3 && b === 2 ? 0 : t < T - b ? 1 : 0)));
     const tags = em.map((row) => row.map(() => 0));
+    /** @type {(backend: import('webcrf').BackendName, extra: import('webcrf').CRFOptions) => Promise<import('webcrf').CRF>} */
     const mk = (backend, extra) => ctx.lib.CRF.create(K, { backend, seed: 3, constraints, ...extra });
     const g = await mk('webgpu', { device: ctx.device });
     const j = await mk('js', {});
@@ -172,8 +209,9 @@ export const checks = {
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(23);
     const jobs = Array.from({ length: 24 }, (_, i) => ({ i, c: batch(R, { B: 1 + R.int(5), T: 1 + R.int(8), K: 2 + R.int(9) }) }));
-    const run = (j) => (j.i % 3 === 0 ? gpu.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores) : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary));
-    const ref = (j) => (j.i % 3 === 0 ? js.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores) : js.posteriors(j.c.p, j.c.w).then((x) => x.unary));
+    /** @typedef {(typeof jobs)[number]} Job */
+    const run = (/** @type {Job} */ j) => (j.i % 3 === 0 ? gpu.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores) : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary));
+    const ref = (/** @type {Job} */ j) => (j.i % 3 === 0 ? js.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores) : js.posteriors(j.c.p, j.c.w).then((x) => x.unary));
     const got = await scoped(ctx.device, 'concurrent calls', () => Promise.all(jobs.map(run)));
     for (const j of jobs) close(got[j.i], await ref(j), 2e-4, `concurrent job ${j.i}`);
     gpu.dispose();
@@ -203,6 +241,7 @@ export const checks = {
     const gpu = new ctx.WebGpuBackend({ device, cpu });
     const R = rng(29);
     const c = batch(R, { B: 3, T: 6, K: 4 });
+    /** @type {string[]} */
     const warnings = [];
     const warn = console.warn;
     console.warn = (...a) => warnings.push(a.join(' '));

@@ -3,6 +3,7 @@
 import { CRF } from 'webcrf';
 
 export default {
+  /** @param {Request} request */
   async fetch(request) {
     // workerd refuses runtime compilation: this is why the entry imports the .wasm as a module.
     let compileRefused = false;
