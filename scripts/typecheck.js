@@ -6,9 +6,9 @@
 //   tsconfig.check-browser.json  the pages' scripts and what they import, with the DOM and no Node
 //                                globals ('webcrf' is dist/index.d.ts, the package the pages load)
 // It checks the tree as npm run build leaves it: src/ imports src/generated/ (the kernels inlined from
-// the .wasm build) and the pages import dist/, whose declarations only the build writes. So run
-// npm run build first (npm test does); without those files this says so instead of listing every
-// module it cannot find. Every program runs even when one fails, so one run shows every error.
+// the .wasm build) and the pages import dist/, whose declarations only the build writes, so
+// npm run typecheck builds first; run directly without those files, this says so instead of listing
+// every module it cannot find. Every program runs even when one fails, so one run shows every error.
 // Left out on purpose: test/types/ (consumers of the published declarations, compiled by
 // test/types.test.ts under their own configs).
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,11 @@ if (missing.length) {
 }
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 let failed = false;
-for (const args of [['-p', 'tsconfig.json', '--noEmit'], ['-p', 'tsconfig.check.json'], ['-p', 'tsconfig.check-browser.json']]) {
+for (const args of [
+  ['-p', 'tsconfig.json', '--noEmit'],
+  ['-p', 'tsconfig.check.json'],
+  ['-p', 'tsconfig.check-browser.json'],
+]) {
   const r = spawnSync(process.execPath, [tsc, ...args], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`typecheck: tsc ${args.join(' ')} failed`);
