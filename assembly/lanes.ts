@@ -121,7 +121,7 @@
 // kernels do treats such values as zero and checks for it), so exp(-Infinity) is exactly 0, never NaN.
 @inline export function vexp<L>(x: L): L {
   const xc = pmin<L>(pmax<L>(x, splat<L>(-87.0)), splat<L>(88.7));
-  const n = nearest_<L>(mul<L>(xc, splat<L>(1.44269504088896341)));
+  const n = nearest_<L>(mul<L>(xc, splat<L>(1.4426950408889634)));
   const r = sub<L>(sub<L>(xc, mul<L>(n, splat<L>(0.693359375))), mul<L>(n, splat<L>(-2.12194440e-4)));
   let y = splat<L>(1.9875691500e-4);
   y = add<L>(mul<L>(y, r), splat<L>(1.3981999507e-3));
@@ -143,14 +143,14 @@
     const bits = x as v128;
     const ei = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(126));
     const mm = v128.or(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
-    const small = f32x4.lt(mm, f32x4.splat(0.707106781186547524));
+    const small = f32x4.lt(mm, f32x4.splat(0.7071067811865476));
     e = f32x4.convert_i32x4_s(i32x4.add(ei, small)); // small lanes are -1 (all ones)
     m = f32x4.sub(f32x4.add(mm, v128.and(mm, small)), f32x4.splat(1.0));
   } else {
     const bits = reinterpret<i32>(x as f32);
     let ei = (bits >>> 23) - 126;
     let mm = reinterpret<f32>((bits & 0x007fffff) | 0x3f000000);
-    if (mm < <f32>0.707106781186547524) { ei -= 1; mm = mm + mm; }
+    if (mm < <f32>0.7071067811865476) { ei -= 1; mm = mm + mm; }
     e = <f32>ei as L;
     m = (mm - <f32>1.0) as L;
   }

@@ -10,8 +10,7 @@ import { rng } from '../test/suites/oracle.js';
 
 /** @type {Record<string, string>} */
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
-const SHAPES = (args.shapes ?? '32x128x9,32x128x32,32x128x128,1x128x9,256x64x9,8x1024x9')
-  .split(',').map((s) => s.split('x').map(Number));
+const SHAPES = (args.shapes ?? '32x128x9,32x128x32,32x128x128,1x128x9,256x64x9,8x1024x9').split(',').map((s) => s.split('x').map(Number));
 const OPS = (args.ops ?? 'forward,decode,forwardBackward').split(',');
 const MIN_MS = Number(args['min-ms'] ?? 400);
 const wanted = args.backends ? args.backends.split(',') : null;
@@ -44,10 +43,18 @@ for (const [B, T, K] of SHAPES) {
         if (dt > MIN_MS * 20) break; // the float64 reference at K=128: a few calls are enough
       }
       const msPerCall = dt / calls;
-      console.log(JSON.stringify({
-        backend: crf.backend, op, B, T, K, tokensPerSec: Math.round((B * T) / (msPerCall / 1000)),
-        msPerCall: Number(msPerCall.toFixed(4)), calls,
-      }));
+      console.log(
+        JSON.stringify({
+          backend: crf.backend,
+          op,
+          B,
+          T,
+          K,
+          tokensPerSec: Math.round((B * T) / (msPerCall / 1000)),
+          msPerCall: Number(msPerCall.toFixed(4)),
+          calls,
+        }),
+      );
     }
     crf.dispose();
   }

@@ -9,7 +9,9 @@ const q = new URLSearchParams(location.search);
 const SHAPES = (q.get('shapes') ?? '1x8x5,8x32x9,32x128x9,32x128x32,8x64x128').split(',').map((s) => s.split('x').map(Number));
 const OPS = /** @type {('logPartition' | 'viterbi' | 'posteriors')[]} */ ((q.get('ops') ?? 'logPartition,viterbi,posteriors').split(','));
 const MIN_MS = Number(q.get('minMs') ?? 300);
-const log = (/** @type {string} */ s) => { /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`; };
+const log = (/** @type {string} */ s) => {
+  /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`;
+};
 
 async function main() {
   const adapter = await navigator.gpu?.requestAdapter();
@@ -30,9 +32,13 @@ async function main() {
     const f = (/** @type {number} */ n) => Float64Array.from({ length: n }, () => r() * 0.2 - 0.1);
     const w = { K, start: f(K), end: f(K), trans: f(K * K) };
     for (const op of OPS) {
-      for (const [name, be] of /** @type {[string, import('../dist/backend.js').Backend][]} */ ([['webgpu', gpu], ['wasm', wasm]])) {
+      for (const [name, be] of /** @type {[string, import('../dist/backend.js').Backend][]} */ ([
+        ['webgpu', gpu],
+        ['wasm', wasm],
+      ])) {
         await be[op](p, w);
-        let calls = 0, kernel = 0;
+        let calls = 0,
+          kernel = 0;
         const t0 = performance.now();
         let dt = 0;
         while (dt < MIN_MS || calls < 3) {
@@ -42,11 +48,18 @@ async function main() {
           dt = performance.now() - t0;
         }
         const line = {
-          backend: name, op, B, T, K, work: B * T * K * K,
+          backend: name,
+          op,
+          B,
+          T,
+          K,
+          work: B * T * K * K,
           wallMsPerCall: Number((dt / calls).toFixed(4)),
           ...(name === 'webgpu' ? { kernelMsPerCall: ts ? Number((kernel / calls).toFixed(4)) : null } : {}),
           tokensPerSec: Math.round((B * T) / (dt / calls / 1000)),
-          ...(name === 'webgpu' ? { adapter: `${info.vendor ?? ''} ${info.architecture ?? ''}`.trim(), note: software ? 'SwiftShader: CPU emulation, not GPU figures' : 'GPU' } : {}),
+          ...(name === 'webgpu'
+            ? { adapter: `${info.vendor ?? ''} ${info.architecture ?? ''}`.trim(), note: software ? 'SwiftShader: CPU emulation, not GPU figures' : 'GPU' }
+            : {}),
           calls,
         };
         lines.push(line);
@@ -57,4 +70,11 @@ async function main() {
   gpu.dispose();
   return { lines };
 }
-main().then((r) => { window.__bench = r; }, (e) => { window.__bench = { fatal: String(e?.stack ?? e) }; });
+main().then(
+  (r) => {
+    window.__bench = r;
+  },
+  (e) => {
+    window.__bench = { fatal: String(e?.stack ?? e) };
+  },
+);

@@ -3,8 +3,15 @@
 import { rng } from './task.js';
 
 export const SIZES = {
-  full: [{ B: 16, T: 64, K: 8 }, { B: 64, T: 128, K: 16 }, { B: 128, T: 256, K: 32 }],
-  quick: [{ B: 4, T: 16, K: 5 }, { B: 16, T: 32, K: 12 }],
+  full: [
+    { B: 16, T: 64, K: 8 },
+    { B: 64, T: 128, K: 16 },
+    { B: 128, T: 256, K: 32 },
+  ],
+  quick: [
+    { B: 4, T: 16, K: 5 },
+    { B: 16, T: 32, K: 12 },
+  ],
 };
 
 /** @typedef {{ B: number, T: number, K: number }} Size */

@@ -81,7 +81,9 @@ async function detect() {
     } catch (e) {
       why = /** @type {Error | undefined} */ (e)?.message ?? String(e);
     }
-    $('backends').append(el('li', { className: why ? 'no' : 'ok', title: why || 'CRF.create succeeded', textContent: `${name}: ${why ? 'unavailable' : 'available'}` }));
+    $('backends').append(
+      el('li', { className: why ? 'no' : 'ok', title: why || 'CRF.create succeeded', textContent: `${name}: ${why ? 'unavailable' : 'available'}` }),
+    );
   }
   const auto = await CRF.create(LABELS.length);
   $('auto-info').textContent = `${auto.backend} (for K = ${LABELS.length})`;
@@ -103,9 +105,14 @@ async function train() {
   const params = { ...crf.parameters(), ...tagger.weights };
   // Adam when the package exports it (maximize: the CRF hands back gradients of the log-likelihood);
   // otherwise plain gradient ascent, which gets there more slowly.
-  const opt = typeof lib.Adam === 'function'
-    ? new lib.Adam(params, { lr: 0.05, maximize: true })
-    : { step: (/** @type {Record<string, ArrayLike<number>>} */ g) => { for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i]; } };
+  const opt =
+    typeof lib.Adam === 'function'
+      ? new lib.Adam(params, { lr: 0.05, maximize: true })
+      : {
+          step: (/** @type {Record<string, ArrayLike<number>>} */ g) => {
+            for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i];
+          },
+        };
   const optName = typeof lib.Adam === 'function' ? 'Adam (lr 0.05)' : 'gradient ascent (lr 0.5)';
   const rand = rng(3);
   /** @type {number[]} */
@@ -117,7 +124,8 @@ async function train() {
     opt.step({ ...grads, ...tagger.backward(enc, grads.emissions) });
     losses.push(-logLikelihood);
     $('progress-bar').style.width = `${(100 * epoch) / EPOCHS}%`;
-    $('train-status').textContent = `epoch ${epoch} / ${EPOCHS} · loss ${(-logLikelihood).toFixed(4)} nats/token · ${optName} · backend ${crf.backend} · ${trainSet.length} sentences`;
+    $('train-status').textContent =
+      `epoch ${epoch} / ${EPOCHS} · loss ${(-logLikelihood).toFixed(4)} nats/token · ${optName} · backend ${crf.backend} · ${trainSet.length} sentences`;
     drawLoss($('loss'), losses, EPOCHS);
     await nextFrame();
   }
@@ -129,14 +137,21 @@ async function train() {
   const gold = heldOut.map((s) => s.tags);
   // The tagger alone: the argmax of each emission row, no transitions.
   const K = LABELS.length;
-  const argmax = heldOut.map((s, b) => s.words.map((_, t) => {
-    const row = em.data.subarray((b * enc.T + t) * K, (b * enc.T + t + 1) * K);
-    return row.indexOf(Math.max(...row));
-  }));
+  const argmax = heldOut.map((s, b) =>
+    s.words.map((_, t) => {
+      const row = em.data.subarray((b * enc.T + t) * K, (b * enc.T + t + 1) * K);
+      return row.indexOf(Math.max(...row));
+    }),
+  );
   /** @type {[string, ReturnType<typeof score>][]} */
-  const rows = [['tagger argmax', score(argmax, gold)], ['CRF Viterbi', score(decoded, gold)]];
+  const rows = [
+    ['tagger argmax', score(argmax, gold)],
+    ['CRF Viterbi', score(decoded, gold)],
+  ];
   for (const [name, s] of rows) {
-    $('scores').tBodies[0].append(el('tr', {}, el('td', { textContent: name }), el('td', { textContent: s.accuracy.toFixed(3) }), el('td', { textContent: s.f1.toFixed(3) })));
+    $('scores').tBodies[0].append(
+      el('tr', {}, el('td', { textContent: name }), el('td', { textContent: s.accuracy.toFixed(3) }), el('td', { textContent: s.f1.toFixed(3) })),
+    );
   }
   document.body.dataset.accuracy = rows[1][1].accuracy.toFixed(4);
   document.body.dataset.f1 = rows[1][1].f1.toFixed(4);
@@ -148,11 +163,28 @@ async function train() {
   order.sort((a, b) => Number(taggerWrong(b)) - Number(taggerWrong(a)) || a - b);
   for (const b of order.slice(0, 8)) {
     const s = heldOut[b];
-    const row = el('div', { className: 'sentence' }, el('div', { className: 'tok legend' },
-      el('span', { className: 'word', textContent: '\u00a0' }), ...['gold', 'tagger', 'CRF'].map((t) => el('span', { className: 'rowname', textContent: t }))));
-    s.words.forEach((w, t) => row.append(el('div', { className: 'tok' },
-      el('span', { className: `word${tagger.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: tagger.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
-      tagChip(s.tags[t]), tagChip(argmax[b][t], argmax[b][t] !== s.tags[t]), tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]))));
+    const row = el(
+      'div',
+      { className: 'sentence' },
+      el(
+        'div',
+        { className: 'tok legend' },
+        el('span', { className: 'word', textContent: '\u00a0' }),
+        ...['gold', 'tagger', 'CRF'].map((t) => el('span', { className: 'rowname', textContent: t })),
+      ),
+    );
+    s.words.forEach((w, t) =>
+      row.append(
+        el(
+          'div',
+          { className: 'tok' },
+          el('span', { className: `word${tagger.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: tagger.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
+          tagChip(s.tags[t]),
+          tagChip(argmax[b][t], argmax[b][t] !== s.tags[t]),
+          tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]),
+        ),
+      ),
+    );
     $('decoded').append(row);
   }
   // H(y | x) per sentence: the lattice opens on the one the CRF is least sure about.
@@ -175,7 +207,10 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   const K = LABELS.length;
   const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? /** @type {number} */ (fixed.get(t)) : -1))], K) : null;
   const [marg, [path], [top], logZ, logZFixed] = await Promise.all([
-    crf.marginals(em, { allowed }), crf.decode(em, { allowed }), crf.decode(em, { topK: 5, allowed }), crf.logPartition(em),
+    crf.marginals(em, { allowed }),
+    crf.decode(em, { allowed }),
+    crf.decode(em, { topK: 5, allowed }),
+    crf.logPartition(em),
     crf.logPartition(em, { allowed }),
   ]);
   const lattice = drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path, fixed });
@@ -189,13 +224,23 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
     showLattice({ crf, tagger, heldOut }, b, next).catch(fail);
   };
   $('lattice-fixed').textContent = fixed.size
-    ? `fixed: ${[...fixed].sort((x, y) => x[0] - y[0]).map(([t, j]) => `${s.words[t]} = ${LABELS[j]}`).join(', ')} · p(fixed tags) = ${Math.exp(logZFixed[0] - logZ[0]).toFixed(4)}`
-    : 'no tag fixed: click a cell to fix that token\'s tag';
+    ? `fixed: ${[...fixed]
+        .sort((x, y) => x[0] - y[0])
+        .map(([t, j]) => `${s.words[t]} = ${LABELS[j]}`)
+        .join(', ')} · p(fixed tags) = ${Math.exp(logZFixed[0] - logZ[0]).toFixed(4)}`
+    : "no tag fixed: click a cell to fix that token's tag";
   $('lattice-clear').disabled = fixed.size === 0;
   $('lattice-clear').onclick = () => showLattice({ crf, tagger, heldOut }, b).catch(fail);
-  $('topk').replaceChildren(...top.map(({ path: p, score: sc }) => el('li', {},
-    el('span', { className: 'tags' }, ...p.map((y, t) => tagChip(y, y !== s.tags[t]))),
-    el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(sc - logZ[0]).toFixed(4)}` }))));
+  $('topk').replaceChildren(
+    ...top.map(({ path: p, score: sc }) =>
+      el(
+        'li',
+        {},
+        el('span', { className: 'tags' }, ...p.map((y, t) => tagChip(y, y !== s.tags[t]))),
+        el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(sc - logZ[0]).toFixed(4)}` }),
+      ),
+    ),
+  );
   document.body.dataset.lattice = String(fixed.size);
 }
 
@@ -214,21 +259,33 @@ async function runBenchmark(available) {
     const groups = [];
     for (const op of ['decode', 'forward']) {
       for (const { B, T, K } of sizes) {
-        const bars = rows.filter((r) => r.op === op && r.B === B && r.T === T && r.K === K && !r.error).map((r) => ({ series: r.backend, value: r.tokensPerSec }));
+        const bars = rows
+          .filter((r) => r.op === op && r.B === B && r.T === T && r.K === K && !r.error)
+          .map((r) => ({ series: r.backend, value: r.tokensPerSec }));
         if (bars.length) groups.push({ label: `${op}\nB${B} T${T} K${K}`, bars });
       }
     }
     drawBars($('bench-chart'), groups, COLOURS, 'tokens / s');
   };
-  await benchmark(CRF, available, sizes, (r) => {
-    rows.push(r);
-    $('bench-status').textContent = `${r.backend}: ${r.op} B=${r.B} T=${r.T} K=${r.K}`;
-    const cells = r.error
-      ? [r.op, r.B, r.T, r.K, r.backend].map((v) => el('td', { textContent: String(v) })).concat(el('td', { className: 'err', colSpan: 2, textContent: r.error }))
-      : [r.op, r.B, r.T, r.K, r.backend, r.ms.toFixed(2), Math.round(r.tokensPerSec).toLocaleString('en-US')].map((v) => el('td', { textContent: String(v) }));
-    tbody.append(el('tr', { className: r.error ? 'error-row' : '' }, ...cells));
-    redraw();
-  }, opts);
+  await benchmark(
+    CRF,
+    available,
+    sizes,
+    (r) => {
+      rows.push(r);
+      $('bench-status').textContent = `${r.backend}: ${r.op} B=${r.B} T=${r.T} K=${r.K}`;
+      const cells = r.error
+        ? [r.op, r.B, r.T, r.K, r.backend]
+            .map((v) => el('td', { textContent: String(v) }))
+            .concat(el('td', { className: 'err', colSpan: 2, textContent: r.error }))
+        : [r.op, r.B, r.T, r.K, r.backend, r.ms.toFixed(2), Math.round(r.tokensPerSec).toLocaleString('en-US')].map((v) =>
+            el('td', { textContent: String(v) }),
+          );
+      tbody.append(el('tr', { className: r.error ? 'error-row' : '' }, ...cells));
+      redraw();
+    },
+    opts,
+  );
   const errors = rows.filter((r) => r.error).length;
   $('bench-status').textContent = `done: ${rows.length - errors} measurements${errors ? `, ${errors} failed` : ''}${quick ? ' (quick sizes)' : ''}`;
   document.body.dataset.bench = errors ? 'error' : 'done';
@@ -240,11 +297,18 @@ try {
   const model = await train();
   const pick = $('sentence-pick');
   let first = 0;
-  model.entropy.forEach((h, i) => { if (h > model.entropy[first]) first = i; });
-  model.heldOut.forEach((s, i) => pick.append(el('option', {
-    value: String(i), selected: i === first,
-    textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}… (H = ${model.entropy[i].toFixed(2)} nats)`,
-  })));
+  model.entropy.forEach((h, i) => {
+    if (h > model.entropy[first]) first = i;
+  });
+  model.heldOut.forEach((s, i) =>
+    pick.append(
+      el('option', {
+        value: String(i),
+        selected: i === first,
+        textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}… (H = ${model.entropy[i].toFixed(2)} nats)`,
+      }),
+    ),
+  );
   pick.addEventListener('change', () => showLattice(model, Number(pick.value)).catch(fail));
   await showLattice(model, first);
   document.body.dataset.state = 'trained';

@@ -1,7 +1,9 @@
 // Canvas drawing for the demo: a loss curve, the marginals heatmap with the Viterbi path, and a bar
 // chart. Plain 2D canvas, sized for the device pixel ratio so lines stay sharp on high-DPI screens.
 
-const INK = '#1f2937', MUTED = '#6b7280', GRID = '#e5e7eb';
+const INK = '#1f2937',
+  MUTED = '#6b7280',
+  GRID = '#e5e7eb';
 export const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 
 /**
@@ -35,30 +37,49 @@ function niceMax(v) {
  */
 export function drawLoss(canvas, losses, epochs) {
   const { ctx, w, h } = setup(canvas, 200);
-  const L = 48, R = 12, T = 12, Bm = 28;
+  const L = 48,
+    R = 12,
+    T = 12,
+    Bm = 28;
   const top = niceMax(Math.max(...losses, 0.1));
-  ctx.strokeStyle = GRID; ctx.fillStyle = MUTED; ctx.lineWidth = 1;
-  ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+  ctx.strokeStyle = GRID;
+  ctx.fillStyle = MUTED;
+  ctx.lineWidth = 1;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
   for (let i = 0; i <= 4; i++) {
     const y = T + ((h - T - Bm) * i) / 4;
-    ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(w - R, y); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(L, y);
+    ctx.lineTo(w - R, y);
+    ctx.stroke();
     ctx.fillText((top * (1 - i / 4)).toFixed(2), L - 6, y);
   }
-  ctx.textAlign = 'center'; ctx.textBaseline = 'top';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
   for (let i = 0; i <= 4; i++) ctx.fillText(String(Math.round((epochs * i) / 4)), L + ((w - L - R) * i) / 4, h - Bm + 6);
-  ctx.save(); ctx.translate(12, T + (h - T - Bm) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText('nats / token', 0, -6); ctx.restore();
+  ctx.save();
+  ctx.translate(12, T + (h - T - Bm) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText('nats / token', 0, -6);
+  ctx.restore();
   if (losses.length === 0) return;
-  ctx.strokeStyle = '#2563eb'; ctx.lineWidth = 2; ctx.beginPath();
+  ctx.strokeStyle = '#2563eb';
+  ctx.lineWidth = 2;
+  ctx.beginPath();
   losses.forEach((v, i) => {
-    const x = L + ((w - L - R) * (i + 1)) / epochs, y = T + (h - T - Bm) * (1 - v / top);
-    if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    const x = L + ((w - L - R) * (i + 1)) / epochs,
+      y = T + (h - T - Bm) * (1 - v / top);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
   });
   ctx.stroke();
 }
 
 /** White → deep blue. @param {number} p */
 function heat(p) {
-  const a = [247, 251, 255], b = [8, 48, 107];
+  const a = [247, 251, 255],
+    b = [8, 48, 107];
   return `rgb(${a.map((v, i) => Math.round(v + (b[i] - v) * p)).join(',')})`;
 }
 
@@ -70,46 +91,75 @@ function heat(p) {
  *   `marg`: Float32Array [T * K] of one sentence's marginals.
  */
 export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map() }) {
-  const T = words.length, K = labels.length;
-  const L = 64, R = 70, Tm = 8, Bm = 58, cell = 34;
+  const T = words.length,
+    K = labels.length;
+  const L = 64,
+    R = 70,
+    Tm = 8,
+    Bm = 58,
+    cell = 34;
   const { ctx, w } = setup(canvas, Tm + K * cell + Bm);
   const cw = Math.min(76, (w - L - R) / T);
-  const x0 = L, y0 = Tm;
+  const x0 = L,
+    y0 = Tm;
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < K; j++) {
       ctx.fillStyle = heat(marg[t * K + j]);
       ctx.fillRect(x0 + t * cw, y0 + j * cell, cw - 1, cell - 1);
     }
   }
-  ctx.strokeStyle = '#16a34a'; ctx.lineWidth = 3;
+  ctx.strokeStyle = '#16a34a';
+  ctx.lineWidth = 3;
   for (const [t, j] of fixed) ctx.strokeRect(x0 + t * cw + 1.5, y0 + j * cell + 1.5, cw - 4, cell - 4);
-  ctx.fillStyle = INK; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+  ctx.fillStyle = INK;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
   labels.forEach((l, j) => ctx.fillText(l, x0 - 8, y0 + j * cell + cell / 2));
   ctx.save();
   ctx.textAlign = 'right';
   words.forEach((wd, t) => {
-    ctx.save(); ctx.translate(x0 + t * cw + cw / 2, y0 + K * cell + 6); ctx.rotate(-Math.PI / 4);
-    ctx.fillText(wd, 0, 0); ctx.restore();
+    ctx.save();
+    ctx.translate(x0 + t * cw + cw / 2, y0 + K * cell + 6);
+    ctx.rotate(-Math.PI / 4);
+    ctx.fillText(wd, 0, 0);
+    ctx.restore();
   });
   ctx.restore();
   /** @type {(t: number) => [number, number]} */
   const pt = (t) => [x0 + t * cw + cw / 2, y0 + path[t] * cell + cell / 2];
-  for (const [width, colour] of /** @type {[number, string][]} */ ([[6, 'rgba(255,255,255,0.9)'], [2.5, '#f97316']])) {
-    ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.lineJoin = 'round'; ctx.beginPath();
+  for (const [width, colour] of /** @type {[number, string][]} */ ([
+    [6, 'rgba(255,255,255,0.9)'],
+    [2.5, '#f97316'],
+  ])) {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
     path.forEach((_, t) => (t ? ctx.lineTo(...pt(t)) : ctx.moveTo(...pt(t))));
     ctx.stroke();
   }
   ctx.fillStyle = '#f97316';
-  path.forEach((_, t) => { ctx.beginPath(); ctx.arc(...pt(t), 4.5, 0, 2 * Math.PI); ctx.fill(); });
+  path.forEach((_, t) => {
+    ctx.beginPath();
+    ctx.arc(...pt(t), 4.5, 0, 2 * Math.PI);
+    ctx.fill();
+  });
   // colour scale
-  const sx = x0 + T * cw + 16, sh = K * cell;
-  for (let i = 0; i < sh; i++) { ctx.fillStyle = heat(1 - i / sh); ctx.fillRect(sx, y0 + i, 12, 1); }
-  ctx.fillStyle = MUTED; ctx.textAlign = 'left';
-  ctx.fillText('1', sx + 16, y0 + 4); ctx.fillText('0', sx + 16, y0 + sh - 4);
+  const sx = x0 + T * cw + 16,
+    sh = K * cell;
+  for (let i = 0; i < sh; i++) {
+    ctx.fillStyle = heat(1 - i / sh);
+    ctx.fillRect(sx, y0 + i, 12, 1);
+  }
+  ctx.fillStyle = MUTED;
+  ctx.textAlign = 'left';
+  ctx.fillText('1', sx + 16, y0 + 4);
+  ctx.fillText('0', sx + 16, y0 + sh - 4);
   return {
     /** @param {number} x @param {number} y */
     cellAt(x, y) {
-      const t = Math.floor((x - x0) / cw), j = Math.floor((y - y0) / cell);
+      const t = Math.floor((x - x0) / cw),
+        j = Math.floor((y - y0) / cell);
       return t >= 0 && t < T && j >= 0 && j < K ? { t, j } : null;
     },
   };
@@ -123,34 +173,53 @@ export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map
  */
 export function drawBars(canvas, groups, colours, unit) {
   const { ctx, w, h } = setup(canvas, 260);
-  const L = 60, R = 12, T = 24, Bm = 46;
+  const L = 60,
+    R = 12,
+    T = 24,
+    Bm = 46;
   const vals = groups.flatMap((g) => g.bars.map((b) => b.value)).filter((v) => v > 0);
   if (vals.length === 0) return;
-  const lo = Math.floor(Math.log10(Math.min(...vals))) - 0.3, hi = Math.ceil(Math.log10(Math.max(...vals)));
+  const lo = Math.floor(Math.log10(Math.min(...vals))) - 0.3,
+    hi = Math.ceil(Math.log10(Math.max(...vals)));
   const y = (/** @type {number} */ v) => T + (h - T - Bm) * (1 - (Math.log10(v) - lo) / (hi - lo));
-  ctx.strokeStyle = GRID; ctx.fillStyle = MUTED; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+  ctx.strokeStyle = GRID;
+  ctx.fillStyle = MUTED;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
   for (let e = Math.ceil(lo); e <= hi; e++) {
-    ctx.beginPath(); ctx.moveTo(L, y(10 ** e)); ctx.lineTo(w - R, y(10 ** e)); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(L, y(10 ** e));
+    ctx.lineTo(w - R, y(10 ** e));
+    ctx.stroke();
     ctx.fillText(e >= 6 ? `${10 ** (e - 6)}M` : e >= 3 ? `${10 ** (e - 3)}k` : String(10 ** e), L - 6, y(10 ** e));
   }
-  ctx.textAlign = 'left'; ctx.textBaseline = 'top'; ctx.fillText(unit, 4, 4);
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.fillText(unit, 4, 4);
   const gw = (w - L - R) / groups.length;
   groups.forEach((g, gi) => {
-    const n = g.bars.length, bw = Math.min(28, (gw * 0.8) / Math.max(n, 1));
+    const n = g.bars.length,
+      bw = Math.min(28, (gw * 0.8) / Math.max(n, 1));
     const gx = L + gi * gw + (gw - bw * n) / 2;
     g.bars.forEach((b, bi) => {
       if (!(b.value > 0)) return;
       ctx.fillStyle = colours[b.series];
       ctx.fillRect(gx + bi * bw, y(b.value), bw - 2, h - Bm - y(b.value));
     });
-    ctx.fillStyle = INK; ctx.textAlign = 'center';
+    ctx.fillStyle = INK;
+    ctx.textAlign = 'center';
     g.label.split('\n').forEach((line, i) => ctx.fillText(line, L + gi * gw + gw / 2, h - Bm + 6 + i * 15));
   });
   let lx = w - R;
-  ctx.textBaseline = 'middle'; ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
   for (const s of Object.keys(colours).reverse()) {
     if (!groups.some((g) => g.bars.some((b) => b.series === s))) continue;
-    ctx.fillStyle = INK; ctx.fillText(s, lx, 10); lx -= ctx.measureText(s).width + 6;
-    ctx.fillStyle = colours[s]; ctx.fillRect(lx - 10, 5, 10, 10); lx -= 22;
+    ctx.fillStyle = INK;
+    ctx.fillText(s, lx, 10);
+    lx -= ctx.measureText(s).width + 6;
+    ctx.fillStyle = colours[s];
+    ctx.fillRect(lx - 10, 5, 10, 10);
+    lx -= 22;
   }
 }

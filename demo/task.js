@@ -5,12 +5,31 @@
 // The CRF's transitions supply that context, which is what the demo sets out to show.
 
 export const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
-const O = 0, B_PER = 1, I_PER = 2, B_LOC = 3, I_LOC = 4;
+const O = 0,
+  B_PER = 1,
+  I_PER = 2,
+  B_LOC = 3,
+  I_LOC = 4;
 
 const FIRST = ['Ada', 'Alan', 'Grace', 'Linus', 'Marie', 'Barbara', 'Edsger', 'Jordan', 'Frances', 'Donald', 'Florence', 'Georgia'];
 const LAST = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Curie', 'Liskov', 'Dijkstra', 'Lee', 'Allen', 'Knuth'];
-const PLACES = [['Paris'], ['London'], ['Oslo'], ['Lagos'], ['Lima'], ['Kyoto'], ['Jordan'], ['Georgia'], ['Florence'],
-  ['New', 'York'], ['New', 'Delhi'], ['San', 'Diego'], ['Buenos', 'Aires'], ['Hong', 'Kong'], ['Rio', 'de', 'Janeiro']];
+const PLACES = [
+  ['Paris'],
+  ['London'],
+  ['Oslo'],
+  ['Lagos'],
+  ['Lima'],
+  ['Kyoto'],
+  ['Jordan'],
+  ['Georgia'],
+  ['Florence'],
+  ['New', 'York'],
+  ['New', 'Delhi'],
+  ['San', 'Diego'],
+  ['Buenos', 'Aires'],
+  ['Hong', 'Kong'],
+  ['Rio', 'de', 'Janeiro'],
+];
 // Held out entirely: names and places the tagger never saw, read as the unknown word.
 const NEW_LAST = ['Hamilton', 'Ritchie', 'Wirth', 'Goldberg'];
 const NEW_PLACES = [['Quito'], ['Accra'], ['Santa', 'Fe'], ['Kuala', 'Lumpur']];
@@ -45,10 +64,16 @@ function sentence(rand, heldOut) {
   /** @type {number[]} */
   const tags = [];
   // Careless writing: a name in lower case loses the capitalisation cue, as in real user text.
-  const push = (/** @type {string} */ w, /** @type {number} */ t) => { words.push(t !== O && rand() < 0.2 ? w.toLowerCase() : w); tags.push(t); };
+  const push = (/** @type {string} */ w, /** @type {number} */ t) => {
+    words.push(t !== O && rand() < 0.2 ? w.toLowerCase() : w);
+    tags.push(t);
+  };
   const person = () => {
     const last = heldOut && rand() < 0.4 ? pick(rand, NEW_LAST) : pick(rand, LAST);
-    if (rand() < 0.6) { push(pick(rand, FIRST), B_PER); push(last, I_PER); } else push(last, B_PER);
+    if (rand() < 0.6) {
+      push(pick(rand, FIRST), B_PER);
+      push(last, I_PER);
+    } else push(last, B_PER);
   };
   const place = () => {
     const p = heldOut && rand() < 0.4 ? pick(rand, NEW_PLACES) : pick(rand, PLACES);
@@ -104,17 +129,21 @@ export class LinearTagger {
   encode(sentences, rand = null, dropout = 0) {
     const T = Math.max(...sentences.map((s) => s.words.length));
     const B = sentences.length;
-    const ids = new Int32Array(B * T).fill(-1), caps = new Uint8Array(B * T);
-    const tags = new Int32Array(B * T).fill(-1), mask = new Uint8Array(B * T);
-    sentences.forEach((s, b) => s.words.forEach((w, t) => {
-      // UNK is always in the vocabulary.
-      const unk = /** @type {number} */ (this.vocab.get(UNK));
-      const id = this.vocab.get(w) ?? unk;
-      ids[b * T + t] = rand && rand() < dropout ? unk : id;
-      caps[b * T + t] = w[0] >= 'A' && w[0] <= 'Z' ? 1 : 0;
-      tags[b * T + t] = s.tags[t];
-      mask[b * T + t] = 1;
-    }));
+    const ids = new Int32Array(B * T).fill(-1),
+      caps = new Uint8Array(B * T);
+    const tags = new Int32Array(B * T).fill(-1),
+      mask = new Uint8Array(B * T);
+    sentences.forEach((s, b) =>
+      s.words.forEach((w, t) => {
+        // UNK is always in the vocabulary.
+        const unk = /** @type {number} */ (this.vocab.get(UNK));
+        const id = this.vocab.get(w) ?? unk;
+        ids[b * T + t] = rand && rand() < dropout ? unk : id;
+        caps[b * T + t] = w[0] >= 'A' && w[0] <= 'Z' ? 1 : 0;
+        tags[b * T + t] = s.tags[t];
+        mask[b * T + t] = 1;
+      }),
+    );
     return { B, T, ids, caps, tags: { data: tags, shape: [B, T] }, mask: { data: mask, shape: [B, T] } };
   }
 
@@ -123,7 +152,9 @@ export class LinearTagger {
    * @param {ReturnType<LinearTagger['encode']>} enc
    */
   emissions(enc) {
-    const { B, T, ids, caps } = enc, K = this.K, { cur, prev, capital, bias } = this.weights;
+    const { B, T, ids, caps } = enc,
+      K = this.K,
+      { cur, prev, capital, bias } = this.weights;
     const out = new Float32Array(B * T * K);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -141,7 +172,9 @@ export class LinearTagger {
    * @param {ReturnType<LinearTagger['encode']>} enc @param {ArrayLike<number>} gEm
    */
   backward(enc, gEm) {
-    const { B, T, ids, caps } = enc, K = this.K, w = this.weights;
+    const { B, T, ids, caps } = enc,
+      K = this.K,
+      w = this.weights;
     const g = { cur: new Float32Array(w.cur.length), prev: new Float32Array(w.prev.length), capital: new Float32Array(K), bias: new Float32Array(K) };
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
@@ -175,12 +208,18 @@ export function spans(tags) {
   const out = [];
   /** @type {{ type: string, start: number } | null} */
   let open = null;
-  const close = (/** @type {number} */ end) => { if (open) out.push(`${open.type}@${open.start}-${end}`); open = null; };
+  const close = (/** @type {number} */ end) => {
+    if (open) out.push(`${open.type}@${open.start}-${end}`);
+    open = null;
+  };
   tags.forEach((id, t) => {
     const l = LABELS[id];
     if (l === 'O') return close(t);
     const [bio, type] = l.split('-');
-    if (bio === 'B' || !open || open.type !== type) { close(t); open = { type, start: t }; }
+    if (bio === 'B' || !open || open.type !== type) {
+      close(t);
+      open = { type, start: t };
+    }
   });
   close(tags.length);
   return out;
@@ -191,13 +230,23 @@ export function spans(tags) {
  * @param {number[][]} pred @param {number[][]} gold
  */
 export function score(pred, gold) {
-  let right = 0, all = 0, tp = 0, np = 0, ng = 0;
+  let right = 0,
+    all = 0,
+    tp = 0,
+    np = 0,
+    ng = 0;
   pred.forEach((p, s) => {
-    p.forEach((y, t) => { right += y === gold[s][t] ? 1 : 0; all++; });
-    const ps = new Set(spans(p)), gs = spans(gold[s]);
-    np += ps.size; ng += gs.length;
+    p.forEach((y, t) => {
+      right += y === gold[s][t] ? 1 : 0;
+      all++;
+    });
+    const ps = new Set(spans(p)),
+      gs = spans(gold[s]);
+    np += ps.size;
+    ng += gs.length;
     for (const x of gs) if (ps.has(x)) tp++;
   });
-  const prec = np ? tp / np : 0, rec = ng ? tp / ng : 0;
+  const prec = np ? tp / np : 0,
+    rec = ng ? tp / ng : 0;
   return { accuracy: right / all, f1: prec + rec ? (2 * prec * rec) / (prec + rec) : 0 };
 }

@@ -77,8 +77,14 @@ function emissionsOf(W, X, n, T) {
  * @param {number[][]} paths @param {number[][]} tags
  */
 function accuracy(paths, tags) {
-  let right = 0, all = 0;
-  paths.forEach((p, s) => p.forEach((y, t) => { right += y === tags[s][t] ? 1 : 0; all++; }));
+  let right = 0,
+    all = 0;
+  paths.forEach((p, s) =>
+    p.forEach((y, t) => {
+      right += y === tags[s][t] ? 1 : 0;
+      all++;
+    }),
+  );
   return right / all;
 }
 
@@ -117,14 +123,21 @@ const adam = new Adam({ W, ...crf.parameters(), ...awl.parameters() }, { lr: 0.0
 
 const BATCH = 30;
 for (let epoch = 1; epoch <= 12; epoch++) {
-  let total = 0, ceSum = 0, nllSum = 0, steps = 0;
+  let total = 0,
+    ceSum = 0,
+    nllSum = 0,
+    steps = 0;
   for (let from = 0; from < train.n; from += BATCH) {
     const batch = slice(train, from, Math.min(from + BATCH, train.n));
     const em = emissionsOf(W, batch.features, batch.n, batch.T);
     const ce = crossEntropy(em, batch.tags, { ignoreIndex: PAD });
     const crfOut = await crf.forwardBackward(em, batch.tags, { mask: batch.mask, reduction: 'mean' });
     const nll = -crfOut.logLikelihood;
-    const { loss, lossGrads: [wCe, wCrf], grads: awlGrads } = awl.forward([ce.loss, nll]);
+    const {
+      loss,
+      lossGrads: [wCe, wCrf],
+      grads: awlGrads,
+    } = awl.forward([ce.loss, nll]);
 
     // Chain rule. ∂loss/∂emissions = w_ce · ∂CE/∂e + w_crf · ∂NLL/∂e, with ∂NLL/∂e = −∂llh/∂e.
     const dEm = new Float32Array(em.data.length);
@@ -147,14 +160,17 @@ for (let epoch = 1; epoch <= 12; epoch++) {
     };
     clipGradNorm(grads, 5);
     adam.step(grads);
-    total += loss; ceSum += ce.loss; nllSum += nll; steps++;
+    total += loss;
+    ceSum += ce.loss;
+    nllSum += nll;
+    steps++;
   }
   const em = emissionsOf(W, train.features, train.n, train.T);
   const argAcc = accuracy(argmaxPaths(em, train), train.tags);
   const crfAcc = accuracy(await crf.decode(em, { mask: train.mask }), train.tags);
   console.log(
     `epoch ${epoch}: loss ${(total / steps).toFixed(4)} (cross-entropy ${(ceSum / steps).toFixed(4)}, CRF NLL ${(nllSum / steps).toFixed(4)}, ` +
-    `p ${Array.from(awl.params, (p) => p.toFixed(3)).join('/')}), train accuracy argmax ${argAcc.toFixed(3)}, CRF ${crfAcc.toFixed(3)}`,
+      `p ${Array.from(awl.params, (p) => p.toFixed(3)).join('/')}), train accuracy argmax ${argAcc.toFixed(3)}, CRF ${crfAcc.toFixed(3)}`,
   );
 }
 

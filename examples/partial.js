@@ -21,12 +21,91 @@ const rng = generator(11);
 const pick = (list) => list[Math.floor(rng.next() * list.length)];
 
 // ---- the world: names, places, words around them ------------------------------------------------------
-const FIRST = ['Anna', 'Boris', 'Clara', 'David', 'Elena', 'Farid', 'Greta', 'Hugo', 'Ines', 'Jonas', 'Karin', 'Luca', 'Mira', 'Nils', 'Olga', 'Pavel', 'Rosa', 'Sami', 'Tara', 'Uwe'];
-const LAST = ['Berg', 'Costa', 'Dahl', 'Engel', 'Fischer', 'Garcia', 'Haas', 'Ivanov', 'Jensen', 'Klein', 'Lund', 'Moreau', 'Novak', 'Olsen', 'Petrov', 'Quist', 'Rossi', 'Stein'];
-const PLACES = [['Oslo'], ['Lima'], ['Porto'], ['Graz'], ['Turku'], ['Cork'], ['Basel'], ['Nantes'], ['Bergen'], ['Varna'], ['New', 'Haven'], ['San', 'Remo'], ['Le', 'Havre'], ['Rio', 'Claro'], ['Santa', 'Fe'], ['Port', 'Louis']];
+const FIRST = [
+  'Anna',
+  'Boris',
+  'Clara',
+  'David',
+  'Elena',
+  'Farid',
+  'Greta',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Karin',
+  'Luca',
+  'Mira',
+  'Nils',
+  'Olga',
+  'Pavel',
+  'Rosa',
+  'Sami',
+  'Tara',
+  'Uwe',
+];
+const LAST = [
+  'Berg',
+  'Costa',
+  'Dahl',
+  'Engel',
+  'Fischer',
+  'Garcia',
+  'Haas',
+  'Ivanov',
+  'Jensen',
+  'Klein',
+  'Lund',
+  'Moreau',
+  'Novak',
+  'Olsen',
+  'Petrov',
+  'Quist',
+  'Rossi',
+  'Stein',
+];
+const PLACES = [
+  ['Oslo'],
+  ['Lima'],
+  ['Porto'],
+  ['Graz'],
+  ['Turku'],
+  ['Cork'],
+  ['Basel'],
+  ['Nantes'],
+  ['Bergen'],
+  ['Varna'],
+  ['New', 'Haven'],
+  ['San', 'Remo'],
+  ['Le', 'Havre'],
+  ['Rio', 'Claro'],
+  ['Santa', 'Fe'],
+  ['Port', 'Louis'],
+];
 const BEFORE_PER = ['said', 'met', 'asked', 'thanked', 'called', 'with'];
 const BEFORE_LOC = ['in', 'at', 'from', 'to', 'near', 'visited'];
-const FILLER = ['the', 'a', 'report', 'was', 'late', 'today', 'and', 'then', 'we', 'they', 'left', 'early', 'it', 'rained', 'on', 'monday', 'news', 'came', 'quickly', 'after', 'dinner'];
+const FILLER = [
+  'the',
+  'a',
+  'report',
+  'was',
+  'late',
+  'today',
+  'and',
+  'then',
+  'we',
+  'they',
+  'left',
+  'early',
+  'it',
+  'rained',
+  'on',
+  'monday',
+  'news',
+  'came',
+  'quickly',
+  'after',
+  'dinner',
+];
 
 /** One sentence: words and their true BIO tags. */
 function sentence() {
@@ -34,7 +113,10 @@ function sentence() {
   const words = [];
   /** @type {number[]} */
   const tags = [];
-  const put = (/** @type {string} */ w, /** @type {number} */ t) => { words.push(w); tags.push(t); };
+  const put = (/** @type {string} */ w, /** @type {number} */ t) => {
+    words.push(w);
+    tags.push(t);
+  };
   const n = 2 + Math.floor(rng.next() * 3);
   for (let i = 0; i < n; i++) {
     const r = rng.next();
@@ -70,7 +152,10 @@ function distant(words) {
   const out = words.map((w) => (/^[A-Z]/.test(w) ? -1 : 0));
   for (let t = 0; t < words.length; t++) {
     for (const place of knownLoc) {
-      if (place.every((w, k) => words[t + k] === w)) place.forEach((_, k) => { out[t + k] = k === 0 ? 3 : 4; });
+      if (place.every((w, k) => words[t + k] === w))
+        place.forEach((_, k) => {
+          out[t + k] = k === 0 ? 3 : 4;
+        });
     }
     if (knownPer.has(words[t]) && /^[A-Z]/.test(words[t])) {
       const start = t === 0 || !/^[A-Z]/.test(words[t - 1]) || out[t - 1] === 0;
@@ -110,13 +195,15 @@ function makeTagger() {
  */
 function emissionsOf(tagger, batch, T) {
   const data = new Float32Array(batch.length * T * K);
-  batch.forEach((s, b) => features(s).forEach((f, t) => {
-    const o = (b * T + t) * K;
-    for (let j = 0; j < K; j++) {
-      data[o + j] = tagger.bias[j] + tagger.shape[(f.cap * 2 + f.prevCap) * K + j]
-        + tagger.word[f.word * K + j] + (f.prev >= 0 ? tagger.prev[f.prev * K + j] : 0);
-    }
-  }));
+  batch.forEach((s, b) =>
+    features(s).forEach((f, t) => {
+      const o = (b * T + t) * K;
+      for (let j = 0; j < K; j++) {
+        data[o + j] =
+          tagger.bias[j] + tagger.shape[(f.cap * 2 + f.prevCap) * K + j] + tagger.word[f.word * K + j] + (f.prev >= 0 ? tagger.prev[f.prev * K + j] : 0);
+      }
+    }),
+  );
   return { data, shape: [batch.length, T, K] };
 }
 
@@ -126,16 +213,18 @@ function emissionsOf(tagger, batch, T) {
  */
 function taggerGrads(batch, T, dE) {
   const g = makeTagger();
-  batch.forEach((s, b) => features(s).forEach((f, t) => {
-    const o = (b * T + t) * K;
-    for (let j = 0; j < K; j++) {
-      const d = dE[o + j];
-      g.bias[j] += d;
-      g.shape[(f.cap * 2 + f.prevCap) * K + j] += d;
-      g.word[f.word * K + j] += d;
-      if (f.prev >= 0) g.prev[f.prev * K + j] += d;
-    }
-  }));
+  batch.forEach((s, b) =>
+    features(s).forEach((f, t) => {
+      const o = (b * T + t) * K;
+      for (let j = 0; j < K; j++) {
+        const d = dE[o + j];
+        g.bias[j] += d;
+        g.shape[(f.cap * 2 + f.prevCap) * K + j] += d;
+        g.word[f.word * K + j] += d;
+        if (f.prev >= 0) g.prev[f.prev * K + j] += d;
+      }
+    }),
+  );
   return g;
 }
 
@@ -156,7 +245,9 @@ function spans(tags) {
 
 /** @param {number[][]} pred @param {number[][]} gold */
 function f1(pred, gold) {
-  let tp = 0, np = 0, ng = 0;
+  let tp = 0,
+    np = 0,
+    ng = 0;
   pred.forEach((p, i) => {
     const g = new Set(spans(gold[i]));
     const q = spans(p);
@@ -164,7 +255,8 @@ function f1(pred, gold) {
     ng += g.size;
     for (const s of q) if (g.has(s)) tp++;
   });
-  const precision = np ? tp / np : 0, recall = ng ? tp / ng : 0;
+  const precision = np ? tp / np : 0,
+    recall = ng ? tp / ng : 0;
   return precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
 }
 
@@ -194,7 +286,9 @@ async function run(mode) {
     }
     if (epoch % 3 === 0 || epoch === 1) {
       const score = await heldOut(crf, tagger);
-      console.log(`${mode.padEnd(7)} epoch ${String(epoch).padStart(2)}: log-likelihood ${(llh / Math.ceil(train.length / batchSize)).toFixed(3)}, held-out span F1 ${score.toFixed(3)}`);
+      console.log(
+        `${mode.padEnd(7)} epoch ${String(epoch).padStart(2)}: log-likelihood ${(llh / Math.ceil(train.length / batchSize)).toFixed(3)}, held-out span F1 ${score.toFixed(3)}`,
+      );
     }
   }
   const score = await heldOut(crf, tagger);
@@ -207,7 +301,10 @@ async function heldOut(crf, tagger) {
   const T = Math.max(...test.map((s) => s.words.length));
   const mask = test.map((s) => Array.from({ length: T }, (_, t) => t < s.words.length));
   const paths = await crf.decode(emissionsOf(tagger, test, T), { mask });
-  return f1(paths, test.map((s) => s.tags));
+  return f1(
+    paths,
+    test.map((s) => s.tags),
+  );
 }
 
 const known = train.reduce((n, s) => n + s.tags.filter((y, t) => y > 0 && distant(s.words)[t] === y).length, 0);

@@ -14,18 +14,28 @@ export function chromiumPath() {
 /** @returns {Promise<import('puppeteer-core').Browser & { cleanup(): Promise<void> }>} */
 export async function launchChromium() {
   const executablePath = chromiumPath();
-  if (!executablePath) throw new Error('no Chromium: install Debian\'s chromium or set PUPPETEER_EXECUTABLE_PATH');
+  if (!executablePath) throw new Error("no Chromium: install Debian's chromium or set PUPPETEER_EXECUTABLE_PATH");
   const { default: puppeteer } = await import('puppeteer-core');
   const userDataDir = mkdtempSync(join(tmpdir(), 'webcrf-chrome-'));
   // cleanup is set just below.
-  const browser = /** @type {import('puppeteer-core').Browser & { cleanup(): Promise<void> }} */ (await puppeteer.launch({
-    executablePath,
-    headless: true,
-    userDataDir,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-dev-shm-usage'],
-  }));
+  const browser = /** @type {import('puppeteer-core').Browser & { cleanup(): Promise<void> }} */ (
+    await puppeteer.launch({
+      executablePath,
+      headless: true,
+      userDataDir,
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-angle=swiftshader',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-dev-shm-usage',
+      ],
+    })
+  );
   browser.cleanup = async () => {
     await browser.close();
     rmSync(userDataDir, { recursive: true, force: true });
@@ -72,7 +82,10 @@ export function watchPage(page, { consoleErrors = false } = {}) {
   page.on('response', (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
-  if (consoleErrors) page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  if (consoleErrors)
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+    });
   return problems;
 }
 

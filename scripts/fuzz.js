@@ -23,5 +23,7 @@ if (replay >= 0) {
 }
 console.log(`fuzz: seed ${seed}, ${seconds} s, backends ${backends.map((b) => b.name).join(', ')}`);
 const stats = await fuzz({ lib, backends, seed, seconds, log: console.log });
-console.log(JSON.stringify({ seed, seconds, backends: backends.map((b) => b.name), cases: stats.cases, byScale: stats.byScale, failures: stats.failures.length }));
+console.log(
+  JSON.stringify({ seed, seconds, backends: backends.map((b) => b.name), cases: stats.cases, byScale: stats.byScale, failures: stats.failures.length }),
+);
 process.exit(stats.failures.length ? 1 : 0);

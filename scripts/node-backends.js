@@ -24,7 +24,9 @@ export async function nodeGpuDevice() {
     const instance = create([]);
     const adapter = await instance.requestAdapter();
     if (!adapter) return (gpu = { device: null, reason: 'the webgpu package found no adapter' });
-    const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize } });
+    const device = await adapter.requestDevice({
+      requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+    });
     return (gpu = { instance, device, adapter, reason: null });
   } catch (e) {
     return (gpu = { device: null, reason: `webgpu package: ${/** @type {Error} */ (e).message}` });

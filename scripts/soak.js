@@ -17,6 +17,16 @@ for (const b of (await nodeBackends(lib)).filter((x) => !only || only.includes(x
   const t0 = Date.now();
   const r = await soak({ lib, backend: b.name, options: b.options, calls, memory: heap });
   failed ||= r.disagreements.length > 0;
-  console.log(JSON.stringify({ backend: b.name, calls, seconds: (Date.now() - t0) / 1000, disagreements: r.disagreements.length, first: r.disagreements.slice(0, 3), start: r.start, end: r.end }));
+  console.log(
+    JSON.stringify({
+      backend: b.name,
+      calls,
+      seconds: (Date.now() - t0) / 1000,
+      disagreements: r.disagreements.length,
+      first: r.disagreements.slice(0, 3),
+      start: r.start,
+      end: r.end,
+    }),
+  );
 }
 process.exit(failed ? 1 : 0);

@@ -23,7 +23,9 @@ const BUN = join(root, '.runtimes/node_modules/@oven/bun-linux-x64/bin/bun');
 const DENO = join(root, '.runtimes/node_modules/@deno/linux-x64-glibc/deno');
 
 // ---- the user's project: the packed package and a tiny app -------------------------------------------
-const tgz = /** @type {string} */ (execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop());
+const tgz = /** @type {string} */ (
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()
+);
 mkdirSync(join(app, 'node_modules', 'webcrf'), { recursive: true });
 execFileSync('tar', ['xzf', join(work, tgz), '-C', join(app, 'node_modules', 'webcrf'), '--strip-components=1']);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module', dependencies: { webcrf: `file:${tgz}` } }));
@@ -47,11 +49,18 @@ const compute = `
     };
     crf.dispose();
   }`;
-writeFileSync(join(app, 'main.js'), `import { CRF } from 'webcrf';\n${compute}\nglobalThis.__result = out;\nif (typeof document === 'undefined') console.log(JSON.stringify(out));\n`);
+writeFileSync(
+  join(app, 'main.js'),
+  `import { CRF } from 'webcrf';\n${compute}\nglobalThis.__result = out;\nif (typeof document === 'undefined') console.log(JSON.stringify(out));\n`,
+);
 // IIFE bundles have no top-level await.
-writeFileSync(join(app, 'main-iife.js'), `import { CRF } from 'webcrf';\n(async () => {${compute}\nglobalThis.__result = out;\n})().catch((e) => { globalThis.__result = { error: String(e && e.stack || e) }; });\n`);
+writeFileSync(
+  join(app, 'main-iife.js'),
+  `import { CRF } from 'webcrf';\n(async () => {${compute}\nglobalThis.__result = out;\n})().catch((e) => { globalThis.__result = { error: String(e && e.stack || e) }; });\n`,
+);
 writeFileSync(join(app, 'require.cjs'), `const { CRF } = require('webcrf');\n(async () => {${compute}\nconsole.log(JSON.stringify(out));\n})();\n`);
-const page = (/** @type {string} */ script, type = 'module') => `<!doctype html><meta charset="utf-8"><title>webcrf</title><script type="${type}" src="${script}"></script>`;
+const page = (/** @type {string} */ script, type = 'module') =>
+  `<!doctype html><meta charset="utf-8"><title>webcrf</title><script type="${type}" src="${script}"></script>`;
 
 // ---- checks --------------------------------------------------------------------------------------------
 /**
@@ -68,8 +77,12 @@ function verdict(name, how, out) {
   else {
     if (out.auto.backend !== 'wasm') problems.push(`auto ran on ${out.auto.backend}: ${out.auto.reason}`);
     if (JSON.stringify(out.auto.decode) !== JSON.stringify(out.js.decode)) problems.push('decode differs from js');
-    out.auto.llh.forEach((v, i) => { if (!(Math.abs(v - out.js.llh[i]) <= 1e-4 * (1 + Math.abs(out.js.llh[i])))) problems.push(`llh[${i}] ${v} vs js ${out.js.llh[i]}`); });
-    out.auto.marginals.forEach((v, i) => { if (!(Math.abs(v - out.js.marginals[i]) <= 1e-5)) problems.push(`marginal[${i}] ${v} vs js ${out.js.marginals[i]}`); });
+    out.auto.llh.forEach((v, i) => {
+      if (!(Math.abs(v - out.js.llh[i]) <= 1e-4 * (1 + Math.abs(out.js.llh[i])))) problems.push(`llh[${i}] ${v} vs js ${out.js.llh[i]}`);
+    });
+    out.auto.marginals.forEach((v, i) => {
+      if (!(Math.abs(v - out.js.marginals[i]) <= 1e-5)) problems.push(`marginal[${i}] ${v} vs js ${out.js.marginals[i]}`);
+    });
   }
   rows.push({ name, how, ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : /** @type {Result} */ (out).auto.reason });
 }
@@ -80,7 +93,15 @@ async function attempt(name, how, fn) {
   try {
     await fn();
   } catch (e) {
-    rows.push({ name, how, ok: false, detail: String(/** @type {{ stack?: string } | undefined} */ (e)?.stack ?? e).split('\n').slice(0, 3).join(' | ') });
+    rows.push({
+      name,
+      how,
+      ok: false,
+      detail: String(/** @type {{ stack?: string } | undefined} */ (e)?.stack ?? e)
+        .split('\n')
+        .slice(0, 3)
+        .join(' | '),
+    });
   }
 }
 /**
@@ -114,10 +135,19 @@ await attempt('webpack', 'webpack 5', async () => {
   if (!want('webpack')) return;
   const { default: webpack } = await import('webpack');
   const dir = outDir('webpack');
-  const stats = await new Promise((resolve, reject) => webpack({
-    mode: 'production', context: app, entry: './main.js', target: 'web', devtool: false,
-    output: { path: dir, filename: 'main.js', publicPath: 'auto' },
-  }, (err, s) => (err ? reject(err) : resolve(s))));
+  const stats = await new Promise((resolve, reject) =>
+    webpack(
+      {
+        mode: 'production',
+        context: app,
+        entry: './main.js',
+        target: 'web',
+        devtool: false,
+        output: { path: dir, filename: 'main.js', publicPath: 'auto' },
+      },
+      (err, s) => (err ? reject(err) : resolve(s)),
+    ),
+  );
   if (stats.hasErrors()) throw new Error(stats.toString({ all: false, errors: true }));
   writeFileSync(join(dir, 'index.html'), page('./main.js'));
   bundles.push({ name: 'webpack', how: 'webpack 5, production', dir, html: 'index.html' });
@@ -129,8 +159,15 @@ for (const format of /** @type {const} */ (['esm', 'iife'])) {
     const esbuild = await import('esbuild');
     const dir = outDir(`esbuild-${format}`);
     await esbuild.build({
-      absWorkingDir: app, entryPoints: [format === 'iife' ? 'main-iife.js' : 'main.js'], bundle: true, format, platform: 'browser',
-      target: 'es2022', outdir: dir, logLevel: 'silent', ...(format === 'esm' ? { splitting: true } : {}),
+      absWorkingDir: app,
+      entryPoints: [format === 'iife' ? 'main-iife.js' : 'main.js'],
+      bundle: true,
+      format,
+      platform: 'browser',
+      target: 'es2022',
+      outdir: dir,
+      logLevel: 'silent',
+      ...(format === 'esm' ? { splitting: true } : {}),
     });
     const script = format === 'iife' ? 'main-iife.js' : 'main.js';
     writeFileSync(join(dir, 'index.html'), page(`./${script}`, format === 'iife' ? 'text/javascript' : 'module'));
@@ -194,13 +231,16 @@ if (want('node')) {
     writeFileSync(join(app, 'by-path.js'), readFileSync(join(app, 'main.js'), 'utf8').replace("from 'webcrf'", "from './node_modules/webcrf/dist/index.js'"));
     verdict('node by path', 'node, import ./node_modules/webcrf/dist/index.js', nodeRun('by-path.js'));
   });
-  await attempt('node require', "node, require('webcrf')", async () => verdict('node require', "node, require('webcrf') (require(esm))", nodeRun('require.cjs')));
+  await attempt('node require', "node, require('webcrf')", async () =>
+    verdict('node require', "node, require('webcrf') (require(esm))", nodeRun('require.cjs')),
+  );
 }
 if (want('deno')) {
   if (!existsSync(DENO)) skip('deno', 'no deno binary (npm run setup:runtimes)');
-  else await attempt('deno', 'deno run, no permissions', async () => {
-    verdict('deno', 'deno run, no permissions', runtime(DENO, ['run', 'main.js']));
-  });
+  else
+    await attempt('deno', 'deno run, no permissions', async () => {
+      verdict('deno', 'deno run, no permissions', runtime(DENO, ['run', 'main.js']));
+    });
 }
 if (want('bun')) {
   if (!existsSync(BUN)) skip('bun', 'no bun binary (npm run setup:runtimes)');
@@ -215,13 +255,25 @@ if (want('workerd')) {
     export default { async fetch() { ${compute}
       return Response.json(out); } };`;
   /** @type {[string, string, boolean][]} */
-  const entries = [['workerd', 'dist/workerd.js', true], ['workerd, default entry', 'dist/index.js', false]];
+  const entries = [
+    ['workerd', 'dist/workerd.js', true],
+    ['workerd, default entry', 'dist/index.js', false],
+  ];
   for (const [name, entry, expectWasm] of entries) {
     await attempt(name, `miniflare, ${entry}`, async () => {
       /** @type {import('miniflare').ModuleDefinition[]} */
       const modules = [
         { type: 'ESModule', path: join(app, 'worker.js'), contents: worker(entry) },
-        ...files(join(pkg, 'dist')).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).map((f) => /** @type {import('miniflare').ModuleDefinition} */ ({ type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule', path: f, contents: readFileSync(f) })),
+        ...files(join(pkg, 'dist'))
+          .filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+          .map(
+            (f) =>
+              /** @type {import('miniflare').ModuleDefinition} */ ({
+                type: f.endsWith('.wasm') ? 'CompiledWasm' : 'ESModule',
+                path: f,
+                contents: readFileSync(f),
+              }),
+          ),
       ];
       const mf = new Miniflare({ modules, modulesRoot: app, compatibilityDate: '2024-09-23' });
       try {

@@ -50,7 +50,8 @@ function read(c: unknown, K: number, arg: string): Allowed {
   const isObject = !Array.isArray(c) && !ArrayBuffer.isView(c) && 'transitions' in c;
   if (isObject) {
     for (const k of Object.keys(c)) {
-      if (k !== 'transitions' && k !== 'start' && k !== 'end') throw new CRFInputError(arg, 'only the keys transitions, start, end', `an unknown key ${describe(k)}`);
+      if (k !== 'transitions' && k !== 'start' && k !== 'end')
+        throw new CRFInputError(arg, 'only the keys transitions, start, end', `an unknown key ${describe(k)}`);
     }
   }
   const obj: TransitionConstraints = isObject ? (c as TransitionConstraints) : { transitions: c as ArrayLike<ArrayLike<boolean | number>> };
@@ -88,7 +89,10 @@ export function intersect(a: Allowed | null, b: Allowed | null): Allowed | null 
  * @throws {@link CRFInputError} for an unknown scheme, an empty or non-array `labels`, or a label whose
  *   tag letter the scheme lacks.
  */
-export function allowedTransitions(scheme: TaggingScheme, labels: readonly string[]): Required<TransitionConstraints> & {
+export function allowedTransitions(
+  scheme: TaggingScheme,
+  labels: readonly string[],
+): Required<TransitionConstraints> & {
   /** `K × K`: `transitions[i][j]` is true when `labels[j]` may follow `labels[i]`. */
   transitions: boolean[][];
   /** Length K: whether a path may start with each label. */
@@ -125,15 +129,18 @@ export function allowedTransitions(scheme: TaggingScheme, labels: readonly strin
   const inSet = (t: string, set: string) => set.includes(t);
   const allowStart = (t: string) =>
     scheme === 'BIO' ? inSet(t, 'OB') : scheme === 'IOB1' ? inSet(t, 'OI') : scheme === 'BMES' ? inSet(t, 'BS') : inSet(t, 'OBU');
-  const allowEnd = (t: string) =>
-    scheme === 'BIO' || scheme === 'IOB1' ? inSet(t, 'OBI') : scheme === 'BMES' ? inSet(t, 'ES') : inSet(t, 'OLU');
+  const allowEnd = (t: string) => (scheme === 'BIO' || scheme === 'IOB1' ? inSet(t, 'OBI') : scheme === 'BMES' ? inSet(t, 'ES') : inSet(t, 'OLU'));
   const allowPair = (f: { tag: string; entity: string }, t: { tag: string; entity: string }) => {
     const same = f.entity === t.entity;
     switch (scheme) {
-      case 'BIO': return inSet(t.tag, 'OB') || (t.tag === 'I' && inSet(f.tag, 'BI') && same);
-      case 'IOB1': return inSet(t.tag, 'OI') || (t.tag === 'B' && inSet(f.tag, 'BI') && same);
-      case 'BMES': return (inSet(f.tag, 'BM') && inSet(t.tag, 'ME') && same) || (inSet(f.tag, 'ES') && inSet(t.tag, 'BS'));
-      default: return (inSet(f.tag, 'OLU') && inSet(t.tag, 'OBU')) || (inSet(f.tag, 'BI') && inSet(t.tag, 'IL') && same);
+      case 'BIO':
+        return inSet(t.tag, 'OB') || (t.tag === 'I' && inSet(f.tag, 'BI') && same);
+      case 'IOB1':
+        return inSet(t.tag, 'OI') || (t.tag === 'B' && inSet(f.tag, 'BI') && same);
+      case 'BMES':
+        return (inSet(f.tag, 'BM') && inSet(t.tag, 'ME') && same) || (inSet(f.tag, 'ES') && inSet(t.tag, 'BS'));
+      default:
+        return (inSet(f.tag, 'OLU') && inSet(t.tag, 'OBU')) || (inSet(f.tag, 'BI') && inSet(t.tag, 'IL') && same);
     }
   };
   return {

@@ -1,4 +1,13 @@
-import { BACKEND_NAMES, type Backend, type BackendName, type KBestResult, type MemoryUsage, type Posteriors, type Potentials, type ViterbiResult } from './backend.js';
+import {
+  BACKEND_NAMES,
+  type Backend,
+  type BackendName,
+  type KBestResult,
+  type MemoryUsage,
+  type Posteriors,
+  type Potentials,
+  type ViterbiResult,
+} from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
 import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
@@ -200,7 +209,7 @@ export class CRF {
     const o = readOptions(options, 'options', CREATE_OPTIONS);
     const { batchFirst = true, backend = 'auto', seed, constraints } = o;
     if (typeof batchFirst !== 'boolean') throw new CRFInputError('batchFirst', 'a boolean', describe(batchFirst));
-    if (!BACKENDS.includes(backend as (typeof BACKENDS)[number])) {
+    if (!BACKENDS.includes(backend)) {
       throw new CRFInputError('backend', `one of ${BACKENDS.join(', ')}`, describe(backend));
     }
     if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
@@ -255,14 +264,18 @@ export class CRF {
     const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision);
     const m = readMask(mask, em.B, em.T, this.batchFirst);
     const p = pack(em, m);
-    return { em, mask: m, call: { p, T: em.T, w } as Call };
+    return { em, mask: m, call: { p, T: em.T, w } };
   }
 
   #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
     for (let b = 0; b < p.B; b++) {
       if (p.lengths[b] > 0 && logZ[b] === -Infinity) {
         throw annotated
-          ? new CRFInputError('allowed', 'an annotation that (with the constraints) permits at least one path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`)
+          ? new CRFInputError(
+              'allowed',
+              'an annotation that (with the constraints) permits at least one path for every sequence',
+              `none for sequence ${b} (length ${p.lengths[b]})`,
+            )
           : new CRFInputError('constraints', 'at least one allowed path for every sequence', `none for sequence ${b} (length ${p.lengths[b]})`);
       }
     }
@@ -276,7 +289,8 @@ export class CRF {
     return reading('tags', () =>
       labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed')
         ? { allowed: (labels as PartialAnnotation).allowed }
-        : null);
+        : null,
+    );
   }
 
   /**
@@ -372,7 +386,11 @@ export class CRF {
    *   leave a sequence no allowed path (argument `constraints`).
    * @throws Error when the instance was disposed.
    */
-  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<number>;
+  forward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+  ): Promise<number>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -403,7 +421,9 @@ export class CRF {
       this.#noPath(logZ, call.p);
       // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
       const num = await this.#impl.logPartition(a.p, call.w);
-      a.dead.forEach((d, b) => { if (d) num[b] = -Infinity; });
+      a.dead.forEach((d, b) => {
+        if (d) num[b] = -Infinity;
+      });
       return this.#reduce(num, logZ, call.p, reduction);
     }
     const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
@@ -425,7 +445,11 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    * @throws Error when the instance was disposed.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' }): Promise<ForwardBackwardResult<number>>;
+  forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+  ): Promise<ForwardBackwardResult<number>>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -434,7 +458,11 @@ export class CRF {
    * @returns `logLikelihood` as a `Float32Array(B)`, and {@link Gradients} of their sum.
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options: ReductionOptions & { reduction: 'none' }): Promise<ForwardBackwardResult<Float32Array>>;
+  forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options: ReductionOptions & { reduction: 'none' },
+  ): Promise<ForwardBackwardResult<Float32Array>>;
   /**
    * The log-likelihood and its gradients with a reduction only known at run time.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
@@ -443,8 +471,16 @@ export class CRF {
    * @returns `logLikelihood` (a number, or `Float32Array(B)` for `'none'`) and {@link Gradients}.
    * @throws {@link CRFInputError} as {@link CRF.forward}.
    */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>>;
-  async forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<ForwardBackwardResult<number | Float32Array>> {
+  forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options?: ReductionOptions,
+  ): Promise<ForwardBackwardResult<number | Float32Array>>;
+  async forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options?: ReductionOptions,
+  ): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
@@ -535,7 +571,11 @@ export class CRF {
       // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
       const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
       // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
-      this.#noPath(Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]), p, annotated);
+      this.#noPath(
+        Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
+        p,
+        annotated,
+      );
       const out: ScoredPath[][] = [];
       for (let b = 0; b < p.B; b++) {
         const list: ScoredPath[] = [];
@@ -598,7 +638,12 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.logPartition(p, w), (logZ) => logZ);
+    const got = await this.#posterior(
+      emissions,
+      options,
+      (p, w) => this.#impl.logPartition(p, w),
+      (logZ) => logZ,
+    );
     return got ? Float32Array.from(got.r) : new Float32Array(0);
   }
 
@@ -612,7 +657,12 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.posteriors(p, w), (post) => post.logZ);
+    const got = await this.#posterior(
+      emissions,
+      options,
+      (p, w) => this.#impl.posteriors(p, w),
+      (post) => post.logZ,
+    );
     return got ? unpackToLayout(got.p, got.r.unary, got.T, this.batchFirst) : new Float32Array(0);
   }
 
@@ -625,7 +675,12 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(emissions, options, (p, w) => this.#impl.entropy(p, w), (r) => r.logZ);
+    const got = await this.#posterior(
+      emissions,
+      options,
+      (p, w) => this.#impl.entropy(p, w),
+      (r) => r.logZ,
+    );
     if (!got) return new Float32Array(0);
     const { r, p } = got;
     // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.

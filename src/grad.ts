@@ -61,7 +61,8 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
         for (let j = 0; j < K; j++) emissions[o + j] += weight * restricted!.unary[o + j];
       }
     }
-    const first = b * T * K, last = (b * T + len - 1) * K;
+    const first = b * T * K,
+      last = (b * T + len - 1) * K;
     for (let j = 0; j < K; j++) {
       start[j] -= weight * post.unary[first + j];
       end[j] -= weight * post.unary[last + j];

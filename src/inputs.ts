@@ -10,21 +10,23 @@ import { typedArrayKind, typedLength } from './typed.js';
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
   | {
-    /** Row-major values, `d0 · d1 · K` of them (read once, into a copy the CRF owns). */
-    data: Float32Array | Float64Array | ArrayLike<number>;
-    /** `[d0, d1, K]`. */
-    shape: readonly number[];
-  };
+      /** Row-major values, `d0 · d1 · K` of them (read once, into a copy the CRF owns). */
+      data: Float32Array | Float64Array | ArrayLike<number>;
+      /** `[d0, d1, K]`. */
+      shape: readonly number[];
+    };
 /**
  * Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape, in the emissions' layout.
  * Where the mask is on, each is an integer in [0, K); where it is off, anything (-1, -100).
  */
-export type TagsInput = ArrayLike<ArrayLike<number>> | {
-  /** Row-major tag ids, `d0 · d1` of them. */
-  data: Int32Array | ArrayLike<number>;
-  /** `[d0, d1]`, the emissions' first two dimensions. */
-  shape: readonly number[];
-};
+export type TagsInput =
+  | ArrayLike<ArrayLike<number>>
+  | {
+      /** Row-major tag ids, `d0 · d1` of them. */
+      data: Int32Array | ArrayLike<number>;
+      /** `[d0, d1]`, the emissions' first two dimensions. */
+      shape: readonly number[];
+    };
 /**
  * Mask: nested booleans or 0/1 numbers, or a flat typed array with its shape, in the emissions' layout.
  * Any pattern is accepted (gaps, a masked first step); any other value throws.
@@ -32,11 +34,11 @@ export type TagsInput = ArrayLike<ArrayLike<number>> | {
 export type MaskInput =
   | ArrayLike<ArrayLike<number | boolean>>
   | {
-    /** Row-major 0/1 (or booleans), `d0 · d1` of them. */
-    data: Uint8Array | ArrayLike<number | boolean>;
-    /** `[d0, d1]`, the emissions' first two dimensions. */
-    shape: readonly number[];
-  };
+      /** Row-major 0/1 (or booleans), `d0 · d1` of them. */
+      data: Uint8Array | ArrayLike<number | boolean>;
+      /** `[d0, d1]`, the emissions' first two dimensions. */
+      shape: readonly number[];
+    };
 
 /**
  * An input tensor whose shape is known and checked, and whose values have not been read yet. Every
@@ -113,12 +115,26 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
       const typed = data as ArrayBufferView & ArrayLike<number | bigint>;
       const got = typedLength(typed);
       if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${got}`);
-      return { shape, n, typed, each: (put) => { for (let i = 0; i < n; i++) put(typed[i], i); } };
+      return {
+        shape,
+        n,
+        typed,
+        each: (put) => {
+          for (let i = 0; i < n; i++) put(typed[i], i);
+        },
+      };
     }
     if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
     const got = data.length;
     if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
-    return { shape, n, typed: null, each: (put) => { for (let i = 0; i < n; i++) put(data[i], i); } };
+    return {
+      shape,
+      n,
+      typed: null,
+      each: (put) => {
+        for (let i = 0; i < n; i++) put(data[i], i);
+      },
+    };
   }
   if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, describe(x));
   const shape: number[] = [];
@@ -142,7 +158,9 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
   const n = count(shape);
   if (n > MAX_VALUES) throw new CRFInputError(arg, `at most ${MAX_VALUES} values (2^28) per call; split the batch`, `shape ${shapeStr(shape)}`);
   return {
-    shape, n, typed: null,
+    shape,
+    n,
+    typed: null,
     each(put) {
       let i = 0;
       const walk = (v: unknown, d: number, path: string) => {
@@ -176,7 +194,13 @@ export function readFinite(x: unknown, rank: number, arg: string, check: (shape:
 }
 
 /** Reads a tensor's values once (see {@link readFinite}); each passes through `put`. */
-export function readEach(x: unknown, rank: number, arg: string, check: (shape: number[]) => void, put: (v: unknown, i: number, shape: number[]) => void): number[] {
+export function readEach(
+  x: unknown,
+  rank: number,
+  arg: string,
+  check: (shape: number[]) => void,
+  put: (v: unknown, i: number, shape: number[]) => void,
+): number[] {
   const src = source(x, rank, arg, true, (shape) => check(shape));
   src.each((v, i) => put(v, i, src.shape));
   return src.shape;
@@ -220,8 +244,8 @@ function firstOutOfRange(a: Float32Array | Float64Array): number {
     let bad = 0;
     const n4 = n & ~3;
     for (let i = 0; i < n4; i += 4) {
-      bad |= (MAX_BITS - (u[i] & 0x7fffffff)) | (MAX_BITS - (u[i + 1] & 0x7fffffff))
-        | (MAX_BITS - (u[i + 2] & 0x7fffffff)) | (MAX_BITS - (u[i + 3] & 0x7fffffff));
+      bad |=
+        (MAX_BITS - (u[i] & 0x7fffffff)) | (MAX_BITS - (u[i + 1] & 0x7fffffff)) | (MAX_BITS - (u[i + 2] & 0x7fffffff)) | (MAX_BITS - (u[i + 3] & 0x7fffffff));
     }
     for (let i = n4; i < n; i++) bad |= MAX_BITS - (u[i] & 0x7fffffff);
     if (bad >= 0) return -1;
@@ -247,7 +271,8 @@ function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
 
 export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean, precision: Precision): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
-  let B = 0, T = 0;
+  let B = 0,
+    T = 0;
   const src = source(x, 3, 'emissions', batchFirst, (shape, shaped) => {
     const [d0, d1, k] = shape;
     B = batchFirst ? d0 : d1;
@@ -353,11 +378,11 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
 export type AllowedInput =
   | ArrayLike<ArrayLike<ArrayLike<boolean | number>>>
   | {
-    /** Row-major 0/1 (or booleans), `d0 · d1 · K` of them. */
-    data: Uint8Array | ArrayLike<boolean | number>;
-    /** `[d0, d1, K]`, the emissions' shape. */
-    shape: readonly number[];
-  };
+      /** Row-major 0/1 (or booleans), `d0 · d1 · K` of them. */
+      data: Uint8Array | ArrayLike<boolean | number>;
+      /** `[d0, d1, K]`, the emissions' shape. */
+      shape: readonly number[];
+    };
 
 /** Batch-first `[B, T, K]` 0/1 of what `allowed` permits; positions the mask turns off permit every tag. */
 export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Uint8Array {
@@ -392,11 +417,16 @@ export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: num
  * @throws {@link CRFInputError} for labels that are not a rectangular rank-2 array, a tag outside
  *   [0, K), an empty tag set, or a bad option.
  */
-export function allowedFromTags(labels: ArrayLike<ArrayLike<number | readonly number[] | null>>, numTags: number, options: { unknown?: number } = {}): boolean[][][] {
+export function allowedFromTags(
+  labels: ArrayLike<ArrayLike<number | readonly number[] | null>>,
+  numTags: number,
+  options: { unknown?: number } = {},
+): boolean[][][] {
   if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
   const unknown = reading('options', () => {
     if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an options object', describe(options));
-    for (const k of Object.keys(options)) if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
+    for (const k of Object.keys(options))
+      if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
     return options.unknown ?? -1;
   });
   if (typeof unknown !== 'number') throw new CRFInputError('unknown', 'a number', describe(unknown));
@@ -407,7 +437,8 @@ export function allowedFromTags(labels: ArrayLike<ArrayLike<number | readonly nu
     for (let a = 0; a < labels.length; a++) {
       const row = labels[a];
       if (!isArrayLike(row)) throw new CRFInputError('labels', `an array at [${a}]`, describe(row));
-      if (width >= 0 && row.length !== width) throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${row.length} (ragged)`);
+      if (width >= 0 && row.length !== width)
+        throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${row.length} (ragged)`);
       width = row.length;
       const r: boolean[][] = [];
       for (let b = 0; b < row.length; b++) {
@@ -416,14 +447,16 @@ export function allowedFromTags(labels: ArrayLike<ArrayLike<number | readonly nu
         if (v === null || v === unknown) {
           r.push(new Array<boolean>(numTags).fill(true));
         } else if (typeof v === 'number') {
-          if (!Number.isInteger(v) || v < 0 || v >= numTags) throw new CRFInputError('labels', `a tag in [0, ${numTags - 1}], ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
+          if (!Number.isInteger(v) || v < 0 || v >= numTags)
+            throw new CRFInputError('labels', `a tag in [0, ${numTags - 1}], ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
           r.push(Array.from({ length: numTags }, (_, j) => j === v));
         } else if (isArrayLike(v)) {
           const set = new Array<boolean>(numTags).fill(false);
           if (v.length === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
           for (let k = 0; k < v.length; k++) {
             const y = v[k];
-            if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= numTags) throw new CRFInputError('labels', `tags in [0, ${numTags - 1}] in the set at ${at}`, describe(y));
+            if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= numTags)
+              throw new CRFInputError('labels', `tags in [0, ${numTags - 1}] in the set at ${at}`, describe(y));
             set[y] = true;
           }
           r.push(set);

@@ -34,6 +34,7 @@ export function parseJson(src: string, name: string, fail: JsonFailure, maxDepth
   const num = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
   // Runs of plain characters are sliced whole (a character at a time, a 90 MB string took seconds and
   // gigabytes); only escapes are handled one by one.
+  // eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings: they end a plain run
   const plain = /[^"\\\x00-\x1f]*/y;
   const simple: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
   const str = (): string => {
@@ -46,10 +47,17 @@ export function parseJson(src: string, name: string, fail: JsonFailure, maxDepth
       i = plain.lastIndex;
       if (i >= src.length) throw fail(invalid, `an unterminated string ${where()}`);
       const c = src.charCodeAt(i);
-      if (c === 0x22) { i++; return parts.join(''); }
+      if (c === 0x22) {
+        i++;
+        return parts.join('');
+      }
       if (c < 0x20) throw fail(invalid, `a raw control character in a string ${where()}`);
       const e = src[i + 1];
-      if (e !== undefined && Object.hasOwn(simple, e)) { parts.push(simple[e]); i += 2; continue; }
+      if (e !== undefined && Object.hasOwn(simple, e)) {
+        parts.push(simple[e]);
+        i += 2;
+        continue;
+      }
       if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6))) {
         parts.push(String.fromCharCode(parseInt(src.slice(i + 2, i + 6), 16)));
         i += 6;
@@ -66,7 +74,10 @@ export function parseJson(src: string, name: string, fail: JsonFailure, maxDepth
       i++;
       const obj = new Map<string, Json>();
       ws();
-      if (src[i] === '}') { i++; return obj; }
+      if (src[i] === '}') {
+        i++;
+        return obj;
+      }
       for (;;) {
         ws();
         if (src[i] !== '"') throw fail(invalid, `no key string ${where()}`);
@@ -77,8 +88,14 @@ export function parseJson(src: string, name: string, fail: JsonFailure, maxDepth
         if (obj.has(k)) throw fail(`unique keys in the ${name}`, `the key ${describe(k)} twice`);
         obj.set(k, value(depth + 1));
         ws();
-        if (src[i] === ',') { i++; continue; }
-        if (src[i] === '}') { i++; return obj; }
+        if (src[i] === ',') {
+          i++;
+          continue;
+        }
+        if (src[i] === '}') {
+          i++;
+          return obj;
+        }
         throw fail(invalid, `neither ',' nor '}' ${where()}`);
       }
     }
@@ -86,22 +103,41 @@ export function parseJson(src: string, name: string, fail: JsonFailure, maxDepth
       i++;
       const arr: Json[] = [];
       ws();
-      if (src[i] === ']') { i++; return arr; }
+      if (src[i] === ']') {
+        i++;
+        return arr;
+      }
       for (;;) {
         arr.push(value(depth + 1));
         ws();
-        if (src[i] === ',') { i++; continue; }
-        if (src[i] === ']') { i++; return arr; }
+        if (src[i] === ',') {
+          i++;
+          continue;
+        }
+        if (src[i] === ']') {
+          i++;
+          return arr;
+        }
         throw fail(invalid, `neither ',' nor ']' ${where()}`);
       }
     }
     if (c === '"') return str();
-    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (src.startsWith(lit, i)) { i += lit.length; return v; }
+    for (const [lit, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (src.startsWith(lit, i)) {
+        i += lit.length;
+        return v;
+      }
     }
     num.lastIndex = i;
     const m = num.exec(src);
-    if (m) { i += m[0].length; return Number(m[0]); }
+    if (m) {
+      i += m[0].length;
+      return Number(m[0]);
+    }
     throw fail(invalid, i >= src.length ? `the ${name} ending early` : `an unexpected character ${describe(src[i])} ${where()}`);
   };
   const v = value(0);

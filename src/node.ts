@@ -15,7 +15,7 @@ setWasmRoutes([
       try {
         bytes = await readFile(url);
       } catch (e) {
-        throw new Error(`could not read ${url.pathname} (${messageOf(e)})`);
+        throw new Error(`could not read ${url.pathname} (${messageOf(e)})`, { cause: e });
       }
       return WebAssembly.compile(bytes);
     },

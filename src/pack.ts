@@ -91,7 +91,8 @@ export function packAllowed(p: Packed, allowed: Uint8Array, denseT: number): { b
   const empty = new Array<boolean>(B).fill(false);
   for (let b = 0; b < B; b++) {
     for (let s = 0; s < p.lengths[b]; s++) {
-      const from = (b * denseT + p.positions[b * T + s]) * K, to = (b * T + s) * K;
+      const from = (b * denseT + p.positions[b * T + s]) * K,
+        to = (b * T + s) * K;
       let any = 0;
       for (let j = 0; j < K; j++) any |= bits[to + j] = allowed[from + j];
       if (!any) empty[b] = true;

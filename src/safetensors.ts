@@ -18,8 +18,26 @@ import { viewBytes } from './typed.js';
 
 /** Bits per element of every dtype the format defines (sub-byte ones pack several per byte). */
 const DTYPE_BITS: Readonly<Record<string, number>> = {
-  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8,
-  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64,
 };
 
 /** The floating-point dtypes whose values this package decodes. */
@@ -54,7 +72,8 @@ function bad(what: string, given: string): CRFInputError {
 
 function toBytes(input: unknown): Uint8Array {
   const bytes = viewBytes(input);
-  if (bytes === 'detached') throw new CRFInputError('bytes', 'a buffer that is still readable', 'a detached ArrayBuffer (transferred to a worker or another owner)');
+  if (bytes === 'detached')
+    throw new CRFInputError('bytes', 'a buffer that is still readable', 'a detached ArrayBuffer (transferred to a worker or another owner)');
   if (!bytes) throw new CRFInputError('bytes', 'a Uint8Array, ArrayBuffer or other ArrayBufferView holding a safetensors file', describe(input));
   return bytes;
 }
@@ -141,7 +160,7 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferVi
     if (bits <= have * 8 && bits % 8 !== 0) throw bad(`${at}: a whole number of bytes`, `${count} elements of ${dtype} (${bits} bits)`);
     if (bits !== have * 8) {
       const want = exact && Number.isSafeInteger(bits) ? `${bits / 8}` : `more than ${have}`;
-      throw bad(`${at}: ${want} bytes for ${dtype} ${shapeStr(shape as number[])}`, `data_offsets [${begin}, ${end}] (${have} bytes)`);
+      throw bad(`${at}: ${want} bytes for ${dtype} ${shapeStr(shape)}`, `data_offsets [${begin}, ${end}] (${have} bytes)`);
     }
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -180,9 +199,12 @@ export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Arra
   const { bytes } = t;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (t.dtype) {
-    case 'F32': return Float64Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
-    case 'F64': return Float64Array.from({ length: bytes.length / 8 }, (_, i) => dv.getFloat64(8 * i, true));
-    case 'F16': return Float64Array.from({ length: bytes.length / 2 }, (_, i) => halfToNumber(dv.getUint16(2 * i, true)));
+    case 'F32':
+      return Float64Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
+    case 'F64':
+      return Float64Array.from({ length: bytes.length / 8 }, (_, i) => dv.getFloat64(8 * i, true));
+    case 'F16':
+      return Float64Array.from({ length: bytes.length / 2 }, (_, i) => halfToNumber(dv.getUint16(2 * i, true)));
     case 'BF16': {
       const scratch = new DataView(new ArrayBuffer(4));
       return Float64Array.from({ length: bytes.length / 2 }, (_, i) => {
@@ -238,7 +260,8 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
     if (t === null || typeof t !== 'object') throw new CRFInputError(`tensors.${name}`, '{dtype, shape, data}', describe(t));
     const { dtype = 'F32', shape: rawShape, data } = t;
     if (dtype !== 'F32' && dtype !== 'F64') throw new CRFInputError(`tensors.${name}.dtype`, "'F32' or 'F64'", describe(dtype));
-    if (!Array.isArray(rawShape) && !ArrayBuffer.isView(rawShape)) throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(rawShape));
+    if (!Array.isArray(rawShape) && !ArrayBuffer.isView(rawShape))
+      throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(rawShape));
     const shape = Array.from(rawShape as ArrayLike<number>);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new CRFInputError(`tensors.${name}.shape`, 'non-negative integers', shapeStr(shape));
     const n = shape.reduce((a, b) => a * b, 1);

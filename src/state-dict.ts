@@ -1,4 +1,5 @@
 // The type is imported for the doc links only.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link CRF...} references
 import type { CRF } from './crf.js';
 import { CRFInputError, describe, reading } from './errors.js';
 import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterLength, parameterValue, perParameter, positionOf } from './parameters.js';
@@ -31,28 +32,30 @@ export interface StateDict {
  */
 export type StateDictInput =
   | {
-    /** Length K. */
-    start_transitions: ArrayLike<number>;
-    /** Length K. */
-    end_transitions: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major. */
-    transitions: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  }
+      /** Length K. */
+      start_transitions: ArrayLike<number>;
+      /** Length K. */
+      end_transitions: ArrayLike<number>;
+      /** `K × K` rows, or K² values row-major. */
+      transitions: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+    }
   | {
-    /** Length K (TorchCRF's name). */
-    start_trans: ArrayLike<number>;
-    /** Length K (TorchCRF's name). */
-    end_trans: ArrayLike<number>;
-    /** `K × K` rows, or K² values row-major (TorchCRF's name). */
-    trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
-  };
+      /** Length K (TorchCRF's name). */
+      start_trans: ArrayLike<number>;
+      /** Length K (TorchCRF's name). */
+      end_trans: ArrayLike<number>;
+      /** `K × K` rows, or K² values row-major (TorchCRF's name). */
+      trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
+    };
 
 /** The parameters as {@link StateDict}: copies in plain arrays, the matrix as K rows of K. */
 export function toStateDict(params: ParameterArrays, K: number): StateDict {
-  return Object.fromEntries(PARAMETER_NAMES.map((name, n) => {
-    const a = params[name];
-    return [PYTORCH_CRF_NAMES[n], isMatrix(name) ? Array.from({ length: K }, (_, i) => Array.from(a.subarray(i * K, (i + 1) * K))) : Array.from(a)];
-  })) as unknown as StateDict;
+  return Object.fromEntries(
+    PARAMETER_NAMES.map((name, n) => {
+      const a = params[name];
+      return [PYTORCH_CRF_NAMES[n], isMatrix(name) ? Array.from({ length: K }, (_, i) => Array.from(a.subarray(i * K, (i + 1) * K))) : Array.from(a)];
+    }),
+  ) as unknown as StateDict;
 }
 
 /** The arrays of a state dict (either package's names), checked whole before anything is written. */

@@ -318,7 +318,11 @@ export interface CrossEntropyResult<L> {
  * @returns the loss and its gradient with respect to the logits.
  * @throws CRFInputError for a bad shape, a non-finite logit, a label out of range, or a bad option.
  */
-export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' }): CrossEntropyResult<number>;
+export function crossEntropy(
+  logits: LogitsInput,
+  labels: LabelsInput,
+  options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' },
+): CrossEntropyResult<number>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions & { reduction: 'none' }): CrossEntropyResult<Float32Array>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions = {}): CrossEntropyResult<number | Float32Array> {
   const { ignoreIndex = -100, reduction = 'mean' } = readOptions(options, 'options', ['ignoreIndex', 'reduction']);
@@ -336,19 +340,25 @@ export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: 
   const want = `shape ${shapeStr(lead)} to match logits ${shapeStr(lg.shape)}`;
   const y = new Int32Array(N);
   let count = 0;
-  readEach(labels, rank - 1, 'labels', (shape) => {
-    if (shape.some((d, i) => d !== lead[i]) && !(N === 0 && shape[0] === 0)) throw new CRFInputError('labels', want, `shape ${shapeStr(shape)}`);
-  }, (v, n) => {
-    if (v === ignoreIndex) {
-      y[n] = -1;
-      return;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
-      throw new CRFInputError('labels', `an integer in [0, ${C - 1}] or ignoreIndex ${ignoreIndex} at flat index ${n}`, describe(v));
-    }
-    y[n] = v;
-    count++;
-  });
+  readEach(
+    labels,
+    rank - 1,
+    'labels',
+    (shape) => {
+      if (shape.some((d, i) => d !== lead[i]) && !(N === 0 && shape[0] === 0)) throw new CRFInputError('labels', want, `shape ${shapeStr(shape)}`);
+    },
+    (v, n) => {
+      if (v === ignoreIndex) {
+        y[n] = -1;
+        return;
+      }
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
+        throw new CRFInputError('labels', `an integer in [0, ${C - 1}] or ignoreIndex ${ignoreIndex} at flat index ${n}`, describe(v));
+      }
+      y[n] = v;
+      count++;
+    },
+  );
   const x = lg.data;
   const perToken = new Float64Array(N);
   const grad = new Float32Array(N * C);

@@ -4,8 +4,14 @@
  */
 
 const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
-const tagGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get!;
-const lengthGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get!;
+
+/** An intrinsic accessor's getter, kept unbound: each check calls it on the value it reads. */
+function getterOf(proto: object, key: PropertyKey): (this: unknown) => unknown {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the getter is meant to be called with .call
+  return Object.getOwnPropertyDescriptor(proto, key)!.get!;
+}
+const tagGetter = getterOf(TypedArrayProto, Symbol.toStringTag);
+const lengthGetter = getterOf(TypedArrayProto, 'length');
 
 /** The element type of a genuine typed array ('Float32Array', ...), or null for anything else. */
 export function typedArrayKind(x: unknown): string | null {
@@ -18,12 +24,12 @@ export function typedLength(x: ArrayBufferView): number {
   return lengthGetter.call(x) as number;
 }
 
-const bufferGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'buffer')!.get!;
-const offsetGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteOffset')!.get!;
-const byteLengthGetter = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteLength')!.get!;
-const dvBuffer = Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer')!.get!;
-const dvOffset = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteOffset')!.get!;
-const dvLength = Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength')!.get!;
+const bufferGetter = getterOf(TypedArrayProto, 'buffer');
+const offsetGetter = getterOf(TypedArrayProto, 'byteOffset');
+const byteLengthGetter = getterOf(TypedArrayProto, 'byteLength');
+const dvBuffer = getterOf(DataView.prototype, 'buffer');
+const dvOffset = getterOf(DataView.prototype, 'byteOffset');
+const dvLength = getterOf(DataView.prototype, 'byteLength');
 
 function isBuffer(x: unknown): x is ArrayBuffer {
   const tag = Object.prototype.toString.call(x);

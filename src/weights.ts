@@ -37,7 +37,10 @@ export interface CRFWeights {
 
 function listNames(names: Iterable<string>): string {
   const all = [...names];
-  const shown = all.slice(0, 12).map((n) => JSON.stringify(n)).join(', ');
+  const shown = all
+    .slice(0, 12)
+    .map((n) => JSON.stringify(n))
+    .join(', ');
   return all.length === 0 ? 'no tensors' : all.length > 12 ? `${shown} and ${all.length - 12} more` : shown;
 }
 
@@ -77,10 +80,14 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     else if (candidates.length > 1) {
       throw new CRFInputError('prefix', `one of ${candidates.map((c) => JSON.stringify(c.p)).join(', ')} (the file holds several CRFs)`, 'none');
     } else {
-      throw new CRFInputError('safetensors', `CRF weights ${PYTORCH_CRF_NAMES.join(', ')} or ${TORCHCRF_NAMES.join(', ')} (under any prefix)`, `only ${listNames(file.tensors.keys())}`);
+      throw new CRFInputError(
+        'safetensors',
+        `CRF weights ${PYTORCH_CRF_NAMES.join(', ')} or ${TORCHCRF_NAMES.join(', ')} (under any prefix)`,
+        `only ${listNames(file.tensors.keys())}`,
+      );
     }
   }
-  const { p, names } = found!;
+  const { p, names } = found;
   const get = (n: string) => {
     const key = p + n;
     const t = file.tensors.get(key)!;
@@ -111,9 +118,11 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
 export function writeCRFWeights(params: ParameterArrays, numTags: number, options: ToSafetensorsOptions = {}): Uint8Array {
   const { prefix = '', metadata } = readOptions(options, 'options', ['prefix', 'metadata']);
   if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
-  const tensors = Object.fromEntries(PARAMETER_NAMES.map((name, n) => [
-    prefix + PYTORCH_CRF_NAMES[n],
-    { dtype: 'F32' as const, shape: isMatrix(name) ? [numTags, numTags] : [numTags], data: params[name] },
-  ]));
+  const tensors = Object.fromEntries(
+    PARAMETER_NAMES.map((name, n) => [
+      prefix + PYTORCH_CRF_NAMES[n],
+      { dtype: 'F32' as const, shape: isMatrix(name) ? [numTags, numTags] : [numTags], data: params[name] },
+    ]),
+  );
   return writeSafetensors(tensors, metadata);
 }

@@ -5,6 +5,6 @@ import simd from './webcrf.simd.wasm';
 import scalar from './webcrf.scalar.wasm';
 import { setWasmRoutes } from './backends/wasm-source.js';
 
-setWasmRoutes([{ name: 'module import', load: async (kind) => (kind === 'simd' ? simd : scalar) }]);
+setWasmRoutes([{ name: 'module import', load: (kind) => Promise.resolve(kind === 'simd' ? simd : scalar) }]);
 
 export * from './index.js';

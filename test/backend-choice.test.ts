@@ -8,7 +8,12 @@ import { builtinWasmModule, inlineRoute, setWasmRoutes } from '../src/backends/w
 import { distWasm } from './wasm-setup.js';
 
 const dist = { name: 'dist', load: async (kind: 'simd' | 'scalar') => WebAssembly.compile(await readFile(distWasm(kind))) };
-const failing = (name: string, why: string) => ({ name, load: async () => { throw new Error(why); } });
+const failing = (name: string, why: string) => ({
+  name,
+  load: async () => {
+    throw new Error(why);
+  },
+});
 
 afterEach(() => {
   setWasmRoutes([dist]);
@@ -31,7 +36,10 @@ describe('the backend and why', () => {
   });
 
   it("auto on js warns once, with every route's failure and the remedy, and says so in backendReason", async () => {
-    setWasmRoutes([failing('fetch', 'fetch http://x/webcrf.simd.wasm answered HTTP 404'), failing('inline', 'this runtime refused to compile WebAssembly from bytes')]);
+    setWasmRoutes([
+      failing('fetch', 'fetch http://x/webcrf.simd.wasm answered HTTP 404'),
+      failing('inline', 'this runtime refused to compile WebAssembly from bytes'),
+    ]);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const a = await CRF.create(3);
     const b = await CRF.create(4);
@@ -40,7 +48,9 @@ describe('the backend and why', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     const msg = String(warn.mock.calls[0][0]);
     for (const part of ['float64 js backend', 'HTTP 404', 'refused to compile', 'wasmModule', 'workerd']) expect(msg).toContain(part);
-    expect(a.backendReason).toMatch(/^auto: the float64 js backend .* because the WebAssembly kernels \(simd build\) could not be loaded: fetch: .*HTTP 404; inline: .*refused/);
+    expect(a.backendReason).toMatch(
+      /^auto: the float64 js backend .* because the WebAssembly kernels \(simd build\) could not be loaded: fetch: .*HTTP 404; inline: .*refused/,
+    );
   });
 
   it("an explicit backend 'wasm' that cannot load throws WasmLoadError naming each route and the remedy", async () => {

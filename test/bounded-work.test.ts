@@ -17,13 +17,17 @@ const backends = await availableBackends();
 /** Runs `code` (an ES module importing 'webcrf') in a child Node with a deadline and a heap limit. */
 function child(code: string, { timeout = 20_000, heapMb = 512 } = {}): string {
   return execFileSync(process.execPath, [`--max-old-space-size=${heapMb}`, '--input-type=module', '-e', code], {
-    cwd: root, encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    encoding: 'utf8',
+    timeout,
+    stdio: ['ignore', 'pipe', 'pipe'],
   }).trim();
 }
 
 describe('claimed dimensions never drive work', () => {
   it('an empty batch claiming 2^52 steps (or 2^52 sequences of no steps) returns at once; 2^53 is no dimension', () => {
-    const out = child(`import { CRF } from 'webcrf';
+    const out = child(
+      `import { CRF } from 'webcrf';
       const crf = await CRF.create(3, { batchFirst: false });
       const r = [];
       r.push(JSON.stringify(await crf.decode({ data: [], shape: [2 ** 52, 0, 3] })));
@@ -34,18 +38,23 @@ describe('claimed dimensions never drive work', () => {
       for (const shape of [[2 ** 52, 0, 3], [2 ** 53, 0, 3]]) {
         try { await bf.decode({ data: [], shape }); r.push('accepted'); } catch (e) { r.push(e.name + ' ' + e.argument); }
       }
-      console.log(r.join('|'));`, { timeout: 10_000 });
+      console.log(r.join('|'));`,
+      { timeout: 10_000 },
+    );
     expect(out).toBe('[]|0|0|[]|CRFInputError emissions|CRFInputError emissions');
   });
 
   it('a sparse row of 10^8 is refused by its length, not walked', () => {
-    const out = child(`import { CRF } from 'webcrf';
+    const out = child(
+      `import { CRF } from 'webcrf';
       const crf = await CRF.create(3);
       const r = [];
       for (const em of [[[new Array(1e8)]], [[[1, 2, 3], new Array(1e8)]], [[new Array(3), [1, 2, 3]]]]) {
         try { await crf.decode(em); r.push('ok'); } catch (e) { r.push(e.name + ' ' + e.argument); }
       }
-      console.log(r.join('|'));`, { timeout: 10_000, heapMb: 256 });
+      console.log(r.join('|'));`,
+      { timeout: 10_000, heapMb: 256 },
+    );
     expect(out).toBe('CRFInputError emissions|CRFInputError emissions|CRFInputError emissions');
   });
 
@@ -59,27 +68,36 @@ describe('claimed dimensions never drive work', () => {
 
 describe('k-best memory is bounded for the whole call', () => {
   it('B=8, T=25, K=2, topK 1,300,000 (which killed Node with 7 GB) is refused, stating the bound', () => {
-    const out = child(`import { CRF } from 'webcrf';
+    const out = child(
+      `import { CRF } from 'webcrf';
       const crf = await CRF.create(2, { backend: 'wasm' });
       try { await crf.decode({ data: new Float32Array(8 * 25 * 2), shape: [8, 25, 2] }, { topK: 1_300_000 }); console.log('accepted'); }
-      catch (e) { console.log(e.name + ' | ' + e.message); }`, { timeout: 20_000, heapMb: 1024 });
-    expect(out).toMatch(/^CRFInputError \| topK: expected at most 83886 for 8 sequences of up to 25 steps and 2 tags \(the k-best table, T·K·k with K rounded up to a multiple of 4, is capped at 2\^24 cells; the result at 2\^20 paths and 2\^24 tags\), got 1300000$/);
+      catch (e) { console.log(e.name + ' | ' + e.message); }`,
+      { timeout: 20_000, heapMb: 1024 },
+    );
+    expect(out).toMatch(
+      /^CRFInputError \| topK: expected at most 83886 for 8 sequences of up to 25 steps and 2 tags \(the k-best table, T·K·k with K rounded up to a multiple of 4, is capped at 2\^24 cells; the result at 2\^20 paths and 2\^24 tags\), got 1300000$/,
+    );
   });
 
-  it.each(backends.map((b) => [b.name, b.options] as const))('%s: the largest allowed k-best call works and its memory is not kept', async (name, options) => {
-    const crf = await CRF.create(2, { backend: name, ...options, seed: 3 });
-    const T = 25;
-    const k = Math.floor(MAX_KBEST_CELLS / (T * 4));
-    const em = { data: Float32Array.from({ length: T * 2 }, (_, i) => Math.sin(i)), shape: [1, T, 2] };
-    const [list] = await crf.decode(em, { topK: k });
-    expect(list.length).toBe(k);
-    for (let r = 1; r < 50; r++) expect(list[r].score).toBeLessThanOrEqual(list[r - 1].score);
-    expect(list[0].path).toEqual((await crf.decode(em))[0]);
-    // The wasm kernels needed 200 MB for it; no more than the 128 MiB a CRF keeps stays behind.
-    expect(crf.memoryUsage().wasmBytes).toBeLessThanOrEqual(128 * 2 ** 20);
-    await expect(crf.decode(em, { topK: k + 1 })).rejects.toThrow(/topK: expected at most/);
-    crf.dispose();
-  }, 120_000);
+  it.each(backends.map((b) => [b.name, b.options] as const))(
+    '%s: the largest allowed k-best call works and its memory is not kept',
+    async (name, options) => {
+      const crf = await CRF.create(2, { backend: name, ...options, seed: 3 });
+      const T = 25;
+      const k = Math.floor(MAX_KBEST_CELLS / (T * 4));
+      const em = { data: Float32Array.from({ length: T * 2 }, (_, i) => Math.sin(i)), shape: [1, T, 2] };
+      const [list] = await crf.decode(em, { topK: k });
+      expect(list.length).toBe(k);
+      for (let r = 1; r < 50; r++) expect(list[r].score).toBeLessThanOrEqual(list[r - 1].score);
+      expect(list[0].path).toEqual((await crf.decode(em))[0]);
+      // The wasm kernels needed 200 MB for it; no more than the 128 MiB a CRF keeps stays behind.
+      expect(crf.memoryUsage().wasmBytes).toBeLessThanOrEqual(128 * 2 ** 20);
+      await expect(crf.decode(em, { topK: k + 1 })).rejects.toThrow(/topK: expected at most/);
+      crf.dispose();
+    },
+    120_000,
+  );
 
   it('a batch of 140,000 sequences decodes with topK (a spread of the lengths overflowed the stack)', async () => {
     const crf = await CRF.create(2, { backend: 'wasm', seed: 1 });
@@ -96,7 +114,8 @@ describe('k-best memory is bounded for the whole call', () => {
         if (!f.endsWith('.ts')) continue;
         const text = readFileSync(new URL(`../${dir}/${f}`, import.meta.url), 'utf8');
         text.split('\n').forEach((line, i) => {
-          if (/\b(Math\.(max|min)|\.push|\.unshift|String\.fromCharCode|\.apply)\([^)]*\.\.\./.test(line)) offenders.push(`${dir}/${f}:${i + 1}: ${line.trim()}`);
+          if (/\b(Math\.(max|min)|\.push|\.unshift|String\.fromCharCode|\.apply)\([^)]*\.\.\./.test(line))
+            offenders.push(`${dir}/${f}:${i + 1}: ${line.trim()}`);
         });
       }
     }

@@ -4,8 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, pageResult, serveToChromium } from '../scripts/chromium.js';
 
-interface Result { backend: string; suite: string; ok: boolean; error?: string; ms?: number }
-interface PageResults { results?: Result[]; skipped?: string[]; info?: { auto: string }; fatal?: string }
+interface Result {
+  backend: string;
+  suite: string;
+  ok: boolean;
+  error?: string;
+  ms?: number;
+}
+interface PageResults {
+  results?: Result[];
+  skipped?: string[];
+  info?: { auto: string };
+  fatal?: string;
+}
 
 const chromium = chromiumPath();
 if (!chromium) console.warn('browser test skipped: no Chromium (install chromium or set PUPPETEER_EXECUTABLE_PATH)');
@@ -26,7 +37,9 @@ describe.skipIf(!chromium)('headless Chromium', () => {
     expect(problems).toEqual([]);
     const failed = got.results!.filter((r) => !r.ok).map((r) => `${r.backend} ${r.suite}: ${r.error}`);
     expect(failed, failed.join('\n\n')).toEqual([]);
-    console.log(`browser: ${got.results!.length} suite runs passed (${[...new Set(got.results!.map((r) => r.backend))].join(', ')})${got.skipped!.length ? `; skipped ${got.skipped!.join('; ')}` : ''}`);
+    console.log(
+      `browser: ${got.results!.length} suite runs passed (${[...new Set(got.results!.map((r) => r.backend))].join(', ')})${got.skipped!.length ? `; skipped ${got.skipped!.join('; ')}` : ''}`,
+    );
     // js and both wasm builds ran every suite; 'auto' found compiled kernels (not the js fallback).
     for (const b of ['js', 'wasm', 'wasm-scalar']) {
       expect(got.results!.filter((r) => r.backend === b && r.ok).length, b).toBeGreaterThanOrEqual(5);

@@ -8,7 +8,8 @@ const backends: { name: lib.BackendName; options: object }[] = await nodeBackend
 
 function batch(seed: number, K: number) {
   const R = rng(seed);
-  const B = 1 + R.int(4), T = 1 + R.int(12);
+  const B = 1 + R.int(4),
+    T = 1 + R.int(12);
   const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => R.normal() * 2)));
   const mask = Array.from({ length: B }, () => Array.from({ length: T }, (_, t) => (t === 0 || R.next() < 0.8 ? 1 : 0)));
   const tags = Array.from({ length: B }, () => Array.from({ length: T }, () => R.int(K)));

@@ -10,7 +10,7 @@ import { chromiumPath, serveToChromium, watchPage } from '../scripts/chromium.js
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const haveChromium = chromiumPath() !== null;
-if (!haveChromium) console.warn('demo test skipped: no Chromium (install Debian\'s chromium or set PUPPETEER_EXECUTABLE_PATH)');
+if (!haveChromium) console.warn("demo test skipped: no Chromium (install Debian's chromium or set PUPPETEER_EXECUTABLE_PATH)");
 
 describe.skipIf(!haveChromium)('demo page', () => {
   let chrome: Awaited<ReturnType<typeof serveToChromium>>;
@@ -32,7 +32,10 @@ describe.skipIf(!haveChromium)('demo page', () => {
   });
 
   it('trains, and the CRF beats the tagger it sits on', async () => {
-    const d = await page.evaluate((): Record<string, string | undefined> => ({ ...document.body.dataset, error: document.getElementById('error')!.textContent }));
+    const d = await page.evaluate((): Record<string, string | undefined> => ({
+      ...document.body.dataset,
+      error: document.getElementById('error')!.textContent,
+    }));
     expect(d.error).toBe('');
     expect(d.state).toBe('trained');
     // The held-out set has names the tagger never saw; only the transitions can place them.
@@ -57,11 +60,15 @@ describe.skipIf(!haveChromium)('demo page', () => {
     expect(env.backends).toContain('js: available');
   });
 
-  it('shows held-out sentences with the gold, the tagger\'s and the CRF\'s tag per token', async () => {
-    const rows = await page.$$eval('#decoded .sentence', (ss) => ss.map((s) => [...s.querySelectorAll('.tok:not(.legend)')].map((t) => ({
-      word: t.querySelector('.word')!.textContent,
-      tags: [...t.querySelectorAll('.tag')].map((x) => x.textContent),
-    }))));
+  it("shows held-out sentences with the gold, the tagger's and the CRF's tag per token", async () => {
+    const rows = await page.$$eval('#decoded .sentence', (ss) =>
+      ss.map((s) =>
+        [...s.querySelectorAll('.tok:not(.legend)')].map((t) => ({
+          word: t.querySelector('.word')!.textContent,
+          tags: [...t.querySelectorAll('.tag')].map((x) => x.textContent),
+        })),
+      ),
+    );
     expect(rows.length).toBe(8);
     for (const row of rows) {
       expect(row.length).toBeGreaterThanOrEqual(5);
@@ -77,7 +84,9 @@ describe.skipIf(!haveChromium)('demo page', () => {
     const px = await page.$eval('#heatmap', (c) => {
       const canvas = c as HTMLCanvasElement;
       const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-      let inked = 0, path = 0, dark = 0;
+      let inked = 0,
+        path = 0,
+        dark = 0;
       for (let i = 0; i < data.length; i += 4) {
         const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
         if (a > 0 && !(r > 245 && g > 245 && b > 245)) inked++;
@@ -90,10 +99,12 @@ describe.skipIf(!haveChromium)('demo page', () => {
     expect(px.path).toBeGreaterThan(100);
     expect(px.dark).toBeGreaterThan(100);
 
-    const top = await page.$$eval('#topk li', (lis) => lis.map((li) => ({
-      tags: [...li.querySelectorAll('.tag')].map((t) => t.textContent),
-      text: li.querySelector('.num')!.textContent!,
-    })));
+    const top = await page.$$eval('#topk li', (lis) =>
+      lis.map((li) => ({
+        tags: [...li.querySelectorAll('.tag')].map((t) => t.textContent),
+        text: li.querySelector('.num')!.textContent!,
+      })),
+    );
     expect(top).toHaveLength(5);
     const scores = top.map((t) => Number(/score (-?[\d.]+)/.exec(t.text)![1]));
     const probs = top.map((t) => Number(/p ([\d.]+)/.exec(t.text)![1]));

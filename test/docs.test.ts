@@ -3,12 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 
 it('the API reference builds with every public symbol documented', () => {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync(process.execPath, ['node_modules/typedoc/bin/typedoc', '--emit', 'none'], { encoding: 'utf8', stdio: 'pipe' });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
-    throw new Error(`typedoc failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    throw new Error(`typedoc failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
   }
   expect(out).not.toMatch(/\[warning\]|\[error\]/);
 }, 120_000);
@@ -18,9 +18,20 @@ it('the API reference builds with every public symbol documented', () => {
 it('every relative link in the README and the guides resolves, anchors included', async () => {
   const { readFileSync, readdirSync, existsSync } = await import('node:fs');
   const { dirname, join, resolve } = await import('node:path');
-  const slug = (h: string) => h.trim().toLowerCase().replace(/[`*_]/g, '').replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+  const slug = (h: string) =>
+    h
+      .trim()
+      .toLowerCase()
+      .replace(/[`*_]/g, '')
+      .replace(/[^\p{L}\p{N} -]/gu, '')
+      .replace(/ /g, '-');
   const anchors = (file: string) => new Set([...readFileSync(file, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
-  const files = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  const files = [
+    'README.md',
+    ...readdirSync('docs')
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+  ];
   const broken: string[] = [];
   for (const file of files) {
     const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');

@@ -53,7 +53,7 @@ describe('examples/joint.js', () => {
   });
 });
 
-describe('examples/train-tagger.js (the README\'s main command)', () => {
+describe("examples/train-tagger.js (the README's main command)", () => {
   it('imports the package by name and runs on the WASM kernels', async () => {
     const out = await node('train-tagger.js');
     expect(out).toMatch(/^backend: wasm$/m);

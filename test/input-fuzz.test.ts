@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
 
-const K = 3, B = 2, T = 3;
+const K = 3,
+  B = 2,
+  T = 3;
 const junk = fc.oneof(
   fc.constantFrom(NaN, Infinity, -Infinity, null, undefined, '1', true, false, [], {}, 1n, 0.5, -1, 3, 1e308, -0, [1], { length: 3 }),
   fc.double(),
@@ -44,9 +46,26 @@ function validTags(x: unknown, mask: unknown[][]) {
   return (x as unknown[][]).every((row, b) => row.every((v, t) => !mask[b][t] || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < K)));
 }
 
-const em0 = [[[0.5, -1, 2], [0, 0.25, 1], [1, 1, -2]], [[0.1, 0.2, 0.3], [3, -3, 0], [0, 0, 0.5]]];
-const tags0 = [[0, 1, 2], [2, 2, 0]];
-const mask0 = [[1, 1, 0], [1, 0, 1]];
+const em0 = [
+  [
+    [0.5, -1, 2],
+    [0, 0.25, 1],
+    [1, 1, -2],
+  ],
+  [
+    [0.1, 0.2, 0.3],
+    [3, -3, 0],
+    [0, 0, 0.5],
+  ],
+];
+const tags0 = [
+  [0, 1, 2],
+  [2, 2, 0],
+];
+const mask0 = [
+  [1, 1, 0],
+  [1, 0, 1],
+];
 
 it('forward: mutated emissions, tags and masks give the predicted result or CRFInputError', async () => {
   const crf = await CRF.create(K, { seed: 3, backend: 'js' });
@@ -57,7 +76,7 @@ it('forward: mutated emissions, tags and masks give the predicted result or CRFI
       const tags = which === 'tags' ? mutate(tags0, m) : tags0;
       const mask = which === 'mask' ? mutate(mask0, m) : mask0;
       const valid = validEm(em) && validMask(mask) && validTags(tags, mask as unknown[][]);
-      let out: Float32Array | null = null;
+      let out: Float32Array;
       try {
         out = (await crf.forward(em as number[][][], tags as number[][], { mask: mask as number[][], reduction: 'none' })) as Float32Array;
       } catch (e) {
@@ -69,7 +88,10 @@ it('forward: mutated emissions, tags and masks give the predicted result or CRFI
       }
       expect(valid).toBe(true);
       // A valid mutation of emissions or tags changes the numbers; recompute them from plain copies.
-      const again = (await crf.forward(clone(em) as number[][][], clone(tags) as number[][], { mask: clone(mask) as number[][], reduction: 'none' })) as Float32Array;
+      const again = (await crf.forward(clone(em) as number[][][], clone(tags) as number[][], {
+        mask: clone(mask) as number[][],
+        reduction: 'none',
+      })) as Float32Array;
       expect(Array.from(out)).toEqual(Array.from(again));
       out.forEach((v) => expect(Number.isFinite(v) && v <= 1e-6).toBe(true));
       if (which === 'tags' && JSON.stringify(tags) === JSON.stringify(tags0)) expect(Array.from(out)).toEqual(Array.from(ref));
@@ -81,24 +103,24 @@ it('forward: mutated emissions, tags and masks give the predicted result or CRFI
 it('shaped inputs with random shapes and lengths give a result or CRFInputError', async () => {
   const crf = await CRF.create(K, { seed: 3, backend: 'js' });
   await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junk), { maxLength: 4 }),
-      fc.integer({ min: 0, max: 40 }),
-      async (shape, n) => {
-        const data = new Float32Array(n).map((_, i) => Math.sin(i));
-        const ok = shape.length === 3 && shape.every((s) => Number.isInteger(s) && (s as number) >= 0) && shape[2] === K
-          && (shape as number[]).reduce((a, b) => a * b, 1) === n && ((shape[0] as number) === 0 || (shape[1] as number) > 0);
-        try {
-          const paths = await crf.decode({ data, shape: shape as number[] });
-          expect(ok).toBe(true);
-          expect(paths.length).toBe(shape[0]);
-          paths.forEach((p) => expect(p.length).toBe(shape[1]));
-        } catch (e) {
-          expect(e).toBeInstanceOf(CRFInputError);
-          expect(ok).toBe(false);
-        }
-      },
-    ),
+    fc.asyncProperty(fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), junk), { maxLength: 4 }), fc.integer({ min: 0, max: 40 }), async (shape, n) => {
+      const data = new Float32Array(n).map((_, i) => Math.sin(i));
+      const ok =
+        shape.length === 3 &&
+        shape.every((s) => Number.isInteger(s) && (s as number) >= 0) &&
+        shape[2] === K &&
+        (shape as number[]).reduce((a, b) => a * b, 1) === n &&
+        ((shape[0] as number) === 0 || (shape[1] as number) > 0);
+      try {
+        const paths = await crf.decode({ data, shape: shape as number[] });
+        expect(ok).toBe(true);
+        expect(paths.length).toBe(shape[0]);
+        paths.forEach((p) => expect(p.length).toBe(shape[1]));
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        expect(ok).toBe(false);
+      }
+    }),
     { numRuns: 400, seed: 78 },
   );
 });
@@ -112,7 +134,12 @@ it('loadStateDict, allowedTransitions and maskFromTags throw only CRFInputError 
       const sd = { ...sd0, [key]: mutate(sd0[key as keyof typeof sd0] as Nested, m) };
       try {
         crf.loadStateDict(sd);
-        expect(JSON.stringify(crf.stateDict())).toEqual(JSON.stringify({ ...sd, [key]: (sd[key as keyof typeof sd] as unknown[]).map((v) => (Array.isArray(v) ? v.map(Math.fround) : Math.fround(v as number))) }));
+        expect(JSON.stringify(crf.stateDict())).toEqual(
+          JSON.stringify({
+            ...sd,
+            [key]: (sd[key as keyof typeof sd] as unknown[]).map((v) => (Array.isArray(v) ? v.map(Math.fround) : Math.fround(v as number))),
+          }),
+        );
         crf.loadStateDict(sd0);
       } catch (e) {
         expect(e).toBeInstanceOf(CRFInputError);

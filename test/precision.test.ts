@@ -13,7 +13,11 @@ describe.each(backends.map((b) => [b.name, b.options] as const))('%s: score and 
     const crf = await CRF.create(2, { backend: name, ...options, seed: 1 });
     const ref = await CRF.create(2, { backend: 'js' });
     ref.loadStateDict(crf.stateDict());
-    for (const [hi, lo] of [[10000.0004, -10000], [1e8 + 0.3, -1e8], [-3e19 + 12345, 1e19 + 0.5]]) {
+    for (const [hi, lo] of [
+      [10000.0004, -10000],
+      [1e8 + 0.3, -1e8],
+      [-3e19 + 12345, 1e19 + 0.5],
+    ]) {
       const em = [Array.from({ length: 50 }, () => [hi, lo])];
       const tags = [new Array(50).fill(0)];
       const llh = await crf.forward(em, tags, { reduction: 'none' });
@@ -30,7 +34,12 @@ describe('the float64 reference entropy', () => {
   it('is within 1e-9 of a stable enumeration on confident, mixed and uniform sequences', async () => {
     const js = new JsBackend();
     const K = 3;
-    const w = { K, start: Float64Array.of(0.1, -0.2, 0.05), end: Float64Array.of(0, 0.1, -0.1), trans: Float64Array.of(0.1, -0.05, 0.02, 0.3, 0, -0.1, 0, 0.2, 0.1) };
+    const w = {
+      K,
+      start: Float64Array.of(0.1, -0.2, 0.05),
+      end: Float64Array.of(0, 0.1, -0.1),
+      trans: Float64Array.of(0.1, -0.05, 0.02, 0.3, 0, -0.1, 0, 0.2, 0.1),
+    };
     const cases = [
       Array.from({ length: 6 }, (_, i) => [100, 100 - 16 - (i % 3), 70]),
       Array.from({ length: 5 }, (_, i) => [100, 100 - 24 - (i % 2), 60]),
@@ -38,7 +47,14 @@ describe('the float64 reference entropy', () => {
       Array.from({ length: 4 }, () => [5, 5, 5]),
     ];
     for (const rows of cases) {
-      const p = { B: 1, T: rows.length, K, emissions: Float64Array.from(rows.flat()), lengths: Int32Array.of(rows.length), positions: Int32Array.from(rows, (_, t) => t) };
+      const p = {
+        B: 1,
+        T: rows.length,
+        K,
+        emissions: Float64Array.from(rows.flat()),
+        lengths: Int32Array.of(rows.length),
+        positions: Int32Array.from(rows, (_, t) => t),
+      };
       const { entropy } = await js.entropy(p, w);
       const want = bruteForce(rows, w).entropy;
       expect(Math.abs(entropy[0] - want)).toBeLessThanOrEqual(1e-9 * want);

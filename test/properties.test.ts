@@ -7,20 +7,26 @@ import { nodeBackends } from '../scripts/node-backends.js';
 const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);
 const tol = (b: string) => (b === 'js' ? 1e-6 : 2e-3);
 
-const caseArb = fc
-  .record({ K: fc.integer({ min: 1, max: 6 }), T: fc.integer({ min: 1, max: 8 }), B: fc.integer({ min: 1, max: 4 }) })
-  .chain(({ K, T, B }) => fc.record({
-    K: fc.constant(K), T: fc.constant(T), B: fc.constant(B),
+const caseArb = fc.record({ K: fc.integer({ min: 1, max: 6 }), T: fc.integer({ min: 1, max: 8 }), B: fc.integer({ min: 1, max: 4 }) }).chain(({ K, T, B }) =>
+  fc.record({
+    K: fc.constant(K),
+    T: fc.constant(T),
+    B: fc.constant(B),
     em: fc.array(fc.float({ min: -5, max: 5, noNaN: true, noDefaultInfinity: true }), { minLength: B * T * K, maxLength: B * T * K }),
     mask: fc.array(fc.array(fc.boolean(), { minLength: T, maxLength: T }), { minLength: B, maxLength: B }),
     params: fc.array(fc.float({ min: -3, max: 3, noNaN: true, noDefaultInfinity: true }), { minLength: 2 * K + K * K, maxLength: 2 * K + K * K }),
     samples: fc.array(fc.array(fc.array(fc.nat(K - 1), { minLength: T, maxLength: T }), { minLength: B, maxLength: B }), { minLength: 1, maxLength: 5 }),
-    perm: fc.shuffledSubarray(Array.from({ length: B }, (_, i) => i), { minLength: B, maxLength: B }),
-  }));
+    perm: fc.shuffledSubarray(
+      Array.from({ length: B }, (_, i) => i),
+      { minLength: B, maxLength: B },
+    ),
+  }),
+);
 
 type Case = { K: number; T: number; B: number; em: number[]; mask: boolean[][]; params: number[]; samples: number[][][]; perm: number[] };
 
-const nested = (c: Case) => Array.from({ length: c.B }, (_, b) => Array.from({ length: c.T }, (_, t) => c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
+const nested = (c: Case) =>
+  Array.from({ length: c.B }, (_, b) => Array.from({ length: c.T }, (_, t) => c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
 
 async function make(backend: { name: lib.BackendName; options: object }, c: Case) {
   const crf = await lib.CRF.create(c.K, { backend: backend.name, ...backend.options });
@@ -32,60 +38,68 @@ async function make(backend: { name: lib.BackendName; options: object }, c: Case
 describe.each(backends.map((b) => [b.name, b] as const))('properties on %s', (_name, backend) => {
   const run = (prop: (c: Case) => Promise<void>) => fc.assert(fc.asyncProperty(caseArb, prop), { numRuns: 40, seed: 2026 });
 
-  it('marginals sum to 1 at every on position and are 0 elsewhere', () => run(async (c) => {
-    const crf = await make(backend, c);
-    const m = await crf.marginals(nested(c), { mask: c.mask });
-    for (let b = 0; b < c.B; b++) for (let t = 0; t < c.T; t++) {
-      let s = 0;
-      for (let j = 0; j < c.K; j++) s += m[(b * c.T + t) * c.K + j];
-      expect(Math.abs(s - (c.mask[b][t] ? 1 : 0))).toBeLessThan(tol(backend.name) * 10);
-    }
-    crf.dispose();
-  }));
+  it('marginals sum to 1 at every on position and are 0 elsewhere', () =>
+    run(async (c) => {
+      const crf = await make(backend, c);
+      const m = await crf.marginals(nested(c), { mask: c.mask });
+      for (let b = 0; b < c.B; b++)
+        for (let t = 0; t < c.T; t++) {
+          let s = 0;
+          for (let j = 0; j < c.K; j++) s += m[(b * c.T + t) * c.K + j];
+          expect(Math.abs(s - (c.mask[b][t] ? 1 : 0))).toBeLessThan(tol(backend.name) * 10);
+        }
+      crf.dispose();
+    }));
 
-  it('log-likelihood ≤ 0, and the decoded path has the highest score and log-likelihood among samples', () => run(async (c) => {
-    const crf = await make(backend, c);
-    const em = nested(c);
-    const best = await crf.decode(em, { mask: c.mask });
-    // Decoded paths padded back to the dense layout, tags at off positions arbitrary.
-    const dense = best.map((p, b) => { let i = 0; return c.mask[b].map((on) => (on ? p[i++] : -100)); });
-    const bestLlh = (await crf.forward(em, dense, { mask: c.mask, reduction: 'none' })) as Float32Array;
-    for (const sample of c.samples) {
-      const llh = (await crf.forward(em, sample, { mask: c.mask, reduction: 'none' })) as Float32Array;
-      for (let b = 0; b < c.B; b++) {
-        expect(llh[b]).toBeLessThanOrEqual(tol(backend.name));
-        expect(bestLlh[b]).toBeGreaterThanOrEqual(llh[b] - tol(backend.name) * (1 + Math.abs(llh[b])));
+  it('log-likelihood ≤ 0, and the decoded path has the highest score and log-likelihood among samples', () =>
+    run(async (c) => {
+      const crf = await make(backend, c);
+      const em = nested(c);
+      const best = await crf.decode(em, { mask: c.mask });
+      // Decoded paths padded back to the dense layout, tags at off positions arbitrary.
+      const dense = best.map((p, b) => {
+        let i = 0;
+        return c.mask[b].map((on) => (on ? p[i++] : -100));
+      });
+      const bestLlh = (await crf.forward(em, dense, { mask: c.mask, reduction: 'none' })) as Float32Array;
+      for (const sample of c.samples) {
+        const llh = (await crf.forward(em, sample, { mask: c.mask, reduction: 'none' })) as Float32Array;
+        for (let b = 0; b < c.B; b++) {
+          expect(llh[b]).toBeLessThanOrEqual(tol(backend.name));
+          expect(bestLlh[b]).toBeGreaterThanOrEqual(llh[b] - tol(backend.name) * (1 + Math.abs(llh[b])));
+        }
       }
-    }
-    crf.dispose();
-  }));
+      crf.dispose();
+    }));
 
-  it('permuting the batch permutes the results', () => run(async (c) => {
-    const crf = await make(backend, c);
-    const em = nested(c);
-    const pem = c.perm.map((i) => em[i]);
-    const pmask = c.perm.map((i) => c.mask[i]);
-    const tags = c.samples[0];
-    const ptags = c.perm.map((i) => tags[i]);
-    const a = (await crf.forward(em, tags, { mask: c.mask, reduction: 'none' })) as Float32Array;
-    const b = (await crf.forward(pem, ptags, { mask: pmask, reduction: 'none' })) as Float32Array;
-    c.perm.forEach((i, k) => expect(b[k]).toBeCloseTo(a[i], 4));
-    const d = await crf.decode(em, { mask: c.mask });
-    expect(await crf.decode(pem, { mask: pmask })).toEqual(c.perm.map((i) => d[i]));
-    crf.dispose();
-  }));
+  it('permuting the batch permutes the results', () =>
+    run(async (c) => {
+      const crf = await make(backend, c);
+      const em = nested(c);
+      const pem = c.perm.map((i) => em[i]);
+      const pmask = c.perm.map((i) => c.mask[i]);
+      const tags = c.samples[0];
+      const ptags = c.perm.map((i) => tags[i]);
+      const a = (await crf.forward(em, tags, { mask: c.mask, reduction: 'none' })) as Float32Array;
+      const b = (await crf.forward(pem, ptags, { mask: pmask, reduction: 'none' })) as Float32Array;
+      c.perm.forEach((i, k) => expect(b[k]).toBeCloseTo(a[i], 4));
+      const d = await crf.decode(em, { mask: c.mask });
+      expect(await crf.decode(pem, { mask: pmask })).toEqual(c.perm.map((i) => d[i]));
+      crf.dispose();
+    }));
 
-  it('padding with extra masked steps changes nothing', () => run(async (c) => {
-    const crf = await make(backend, c);
-    const em = nested(c);
-    const pad = 1 + (c.K % 3);
-    const em2 = em.map((row) => [...row, ...Array.from({ length: pad }, () => new Array(c.K).fill(7))]);
-    const mask2 = c.mask.map((row) => [...row, ...new Array(pad).fill(false)]);
-    const tags2 = c.samples[0].map((row) => [...row, ...new Array(pad).fill(-100)]);
-    expect(await crf.decode(em2, { mask: mask2 })).toEqual(await crf.decode(em, { mask: c.mask }));
-    const a = (await crf.forward(em, c.samples[0], { mask: c.mask, reduction: 'none' })) as Float32Array;
-    const b = (await crf.forward(em2, tags2, { mask: mask2, reduction: 'none' })) as Float32Array;
-    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 4));
-    crf.dispose();
-  }));
+  it('padding with extra masked steps changes nothing', () =>
+    run(async (c) => {
+      const crf = await make(backend, c);
+      const em = nested(c);
+      const pad = 1 + (c.K % 3);
+      const em2 = em.map((row) => [...row, ...Array.from({ length: pad }, () => new Array(c.K).fill(7))]);
+      const mask2 = c.mask.map((row) => [...row, ...new Array(pad).fill(false)]);
+      const tags2 = c.samples[0].map((row) => [...row, ...new Array(pad).fill(-100)]);
+      expect(await crf.decode(em2, { mask: mask2 })).toEqual(await crf.decode(em, { mask: c.mask }));
+      const a = (await crf.forward(em, c.samples[0], { mask: c.mask, reduction: 'none' })) as Float32Array;
+      const b = (await crf.forward(em2, tags2, { mask: mask2, reduction: 'none' })) as Float32Array;
+      a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 4));
+      crf.dispose();
+    }));
 });

@@ -15,13 +15,17 @@ const runtimes = {
 for (const [name, rt] of Object.entries(runtimes)) {
   const present = existsSync(rt.bin);
   if (!present) console.warn(`${name} tests skipped: no ${name} binary in .runtimes/ (npm run setup:runtimes installs it)`);
-  it.skipIf(!present)(`${name} imports webcrf, picks wasm and agrees with js`, () => {
-    const out = JSON.parse(execFileSync(rt.bin, [...rt.args, 'test/runtimes/check.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
-    expect(out.auto.backend).toBe('wasm');
-    expect(out.js.backend).toBe('js');
-    expect(out.auto.decode).toEqual(out.js.decode);
-    expect(out.auto.top3).toEqual(out.js.top3);
-    out.auto.llh.forEach((v: number, i: number) => expect(Math.abs(v - out.js.llh[i])).toBeLessThan(1e-4 * (1 + Math.abs(out.js.llh[i]))));
-    out.auto.marginals.forEach((v: number, i: number) => expect(Math.abs(v - out.js.marginals[i])).toBeLessThan(1e-5));
-  }, 120_000);
+  it.skipIf(!present)(
+    `${name} imports webcrf, picks wasm and agrees with js`,
+    () => {
+      const out = JSON.parse(execFileSync(rt.bin, [...rt.args, 'test/runtimes/check.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+      expect(out.auto.backend).toBe('wasm');
+      expect(out.js.backend).toBe('js');
+      expect(out.auto.decode).toEqual(out.js.decode);
+      expect(out.auto.top3).toEqual(out.js.top3);
+      out.auto.llh.forEach((v: number, i: number) => expect(Math.abs(v - out.js.llh[i])).toBeLessThan(1e-4 * (1 + Math.abs(out.js.llh[i]))));
+      out.auto.marginals.forEach((v: number, i: number) => expect(Math.abs(v - out.js.marginals[i])).toBeLessThan(1e-5));
+    },
+    120_000,
+  );
 }

@@ -31,8 +31,16 @@ function fileOf(tensors: [name: string, dtype: string, shape: number[], bytes: n
   return assemble(JSON.stringify(header), data);
 }
 
-const f32 = (...v: number[]) => { const b = new DataView(new ArrayBuffer(4 * v.length)); v.forEach((x, i) => b.setFloat32(4 * i, x, true)); return [...new Uint8Array(b.buffer)]; };
-const f64 = (...v: number[]) => { const b = new DataView(new ArrayBuffer(8 * v.length)); v.forEach((x, i) => b.setFloat64(8 * i, x, true)); return [...new Uint8Array(b.buffer)]; };
+const f32 = (...v: number[]) => {
+  const b = new DataView(new ArrayBuffer(4 * v.length));
+  v.forEach((x, i) => b.setFloat32(4 * i, x, true));
+  return [...new Uint8Array(b.buffer)];
+};
+const f64 = (...v: number[]) => {
+  const b = new DataView(new ArrayBuffer(8 * v.length));
+  v.forEach((x, i) => b.setFloat64(8 * i, x, true));
+  return [...new Uint8Array(b.buffer)];
+};
 /** 16-bit codes, little-endian (low byte first). */
 const u16 = (...codes: number[]) => codes.flatMap((c) => [c & 0xff, c >> 8]);
 
@@ -42,7 +50,11 @@ const TRANS = [0.5, -0.25, 0.75, 1.5, -2, 0.0625, 3, -0.375, 0.875];
 
 async function expectWeights(crf: CRF, start: number[], end: number[], trans: number[], tol = 0) {
   expect(crf.numTags).toBe(start.length);
-  for (const [got, want] of [[crf.startTransitions, start], [crf.endTransitions, end], [crf.transitions, trans]] as const) {
+  for (const [got, want] of [
+    [crf.startTransitions, start],
+    [crf.endTransitions, end],
+    [crf.transitions, trans],
+  ] as const) {
     expect(got.length).toBe(want.length);
     want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(tol));
   }
@@ -88,15 +100,22 @@ describe('CRF.fromSafetensors reads files made to the specification', () => {
 
   it('BF16 under a prefix, inside a whole model with other dtypes', async () => {
     // BF16 is the top half of a float32: 0x3F80 = 1, 0xC020 = -2.5, 0x3E20 = 0.15625, 0x4049 = 3.140625.
-    const bytes = fileOf([
-      ['encoder.position_ids', 'I64', [1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]],
-      ['classifier.weight', 'F32', [2], f32(9, 9)],
-      ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
-      ['crf.end_transitions', 'BF16', [2], u16(0x3e20, 0x4049)],
-      ['crf.transitions', 'BF16', [2, 2], u16(0x3f80, 0x3f80, 0xc020, 0x3e20)],
-      ['flags', 'BOOL', [3], [1, 0, 1]],
-    ], { format: 'pt' });
-    const want: [number[], number[], number[]] = [[1, -2.5], [0.15625, 3.140625], [1, 1, -2.5, 0.15625]];
+    const bytes = fileOf(
+      [
+        ['encoder.position_ids', 'I64', [1, 2], [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]],
+        ['classifier.weight', 'F32', [2], f32(9, 9)],
+        ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
+        ['crf.end_transitions', 'BF16', [2], u16(0x3e20, 0x4049)],
+        ['crf.transitions', 'BF16', [2, 2], u16(0x3f80, 0x3f80, 0xc020, 0x3e20)],
+        ['flags', 'BOOL', [3], [1, 0, 1]],
+      ],
+      { format: 'pt' },
+    );
+    const want: [number[], number[], number[]] = [
+      [1, -2.5],
+      [0.15625, 3.140625],
+      [1, 1, -2.5, 0.15625],
+    ];
     await expectWeights(await CRF.fromSafetensors(bytes, { prefix: 'crf.' }), ...want);
     // Without a prefix the one complete set is found.
     await expectWeights(await CRF.fromSafetensors(bytes), ...want);
@@ -108,7 +127,19 @@ describe('CRF.fromSafetensors reads files made to the specification', () => {
 
   it('passes CRF options through (batchFirst, backend, constraints)', async () => {
     const crf = await CRF.create(3, { seed: 4 });
-    const back = await CRF.fromSafetensors(crf.toSafetensors(), { batchFirst: false, backend: 'js', constraints: { start: [1, 1, 0], end: [1, 1, 1], transitions: [[1, 1, 1], [1, 1, 1], [1, 1, 1]] } });
+    const back = await CRF.fromSafetensors(crf.toSafetensors(), {
+      batchFirst: false,
+      backend: 'js',
+      constraints: {
+        start: [1, 1, 0],
+        end: [1, 1, 1],
+        transitions: [
+          [1, 1, 1],
+          [1, 1, 1],
+          [1, 1, 1],
+        ],
+      },
+    });
     expect(back.batchFirst).toBe(false);
     expect((await back.decode([[[0, 0, 100]]]))[0][0]).not.toBe(2);
   });
@@ -150,7 +181,12 @@ describe('crf.toSafetensors', () => {
 
   it('writeSafetensors F64 and a tensor named __proto__ survive the trip', () => {
     // fromEntries defines an own key named __proto__ (an object literal would set the prototype).
-    const bytes = writeSafetensors(Object.fromEntries([['__proto__', { dtype: 'F64', shape: [2], data: [Math.PI, -0] }], ['e', { shape: [0, 3], data: [] }]]));
+    const bytes = writeSafetensors(
+      Object.fromEntries([
+        ['__proto__', { dtype: 'F64', shape: [2], data: [Math.PI, -0] }],
+        ['e', { shape: [0, 3], data: [] }],
+      ]),
+    );
     const file = parseSafetensors(bytes);
     expect(Array.from(tensorValues(file.tensors.get('__proto__')!))).toEqual([Math.PI, -0]);
     expect(file.tensors.get('e')!.shape).toEqual([0, 3]);
@@ -167,23 +203,67 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
     ['invalid JSON', () => assemble('{"a": {"dtype": "F32", ', []), /valid JSON header/],
     ['header not an object', () => assemble('[1, 2]', []), /header starting with '\{'/],
     ['content after the object', () => assemble('{} x', []), /extra content/],
-    ['duplicate keys', () => assemble('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32(1, 2)), /unique keys in the header, got the key "a" twice/],
+    [
+      'duplicate keys',
+      () => assemble('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', f32(1, 2)),
+      /unique keys in the header, got the key "a" twice/,
+    ],
     ['entry not an object', () => assemble(JSON.stringify({ a: [1] }), []), /tensor "a" to be an object/],
-    ['unknown field', () => assemble(JSON.stringify(ok({ b: { dtype: 'F32', shape: [0], data_offsets: [8, 8], extra: 1 } })), f32(1, 2)), /only dtype, shape, data_offsets.*"extra"/],
-    ['unknown dtype', () => assemble(JSON.stringify({ a: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }), new Array(16).fill(0)), /a dtype among .*got "F128"/],
-    ['shape with a fraction', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers, got \[2\.5\]/],
-    ['shape with a negative', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers/],
-    ['shape not an array', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: '2', data_offsets: [0, 8] } }), f32(1, 2)), /shape of non-negative integers, got "2"/],
-    ['byte length against dtype and shape', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), f32(1, 2)), /12 bytes for F32 \[3\], got data_offsets \[0, 8\] \(8 bytes\)/],
-    ['a shape whose product overflows', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }), f32(1, 2)), /bytes for F32/],
-    ['offsets past the data section', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), f32(1, 2)), /inside the data section of 8 bytes, got \[0, 16\]/],
+    [
+      'unknown field',
+      () => assemble(JSON.stringify(ok({ b: { dtype: 'F32', shape: [0], data_offsets: [8, 8], extra: 1 } })), f32(1, 2)),
+      /only dtype, shape, data_offsets.*"extra"/,
+    ],
+    [
+      'unknown dtype',
+      () => assemble(JSON.stringify({ a: { dtype: 'F128', shape: [1], data_offsets: [0, 16] } }), new Array(16).fill(0)),
+      /a dtype among .*got "F128"/,
+    ],
+    [
+      'shape with a fraction',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2.5], data_offsets: [0, 8] } }), f32(1, 2)),
+      /shape of non-negative integers, got \[2\.5\]/,
+    ],
+    [
+      'shape with a negative',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }), f32(1, 2)),
+      /shape of non-negative integers/,
+    ],
+    [
+      'shape not an array',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: '2', data_offsets: [0, 8] } }), f32(1, 2)),
+      /shape of non-negative integers, got "2"/,
+    ],
+    [
+      'byte length against dtype and shape',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }), f32(1, 2)),
+      /12 bytes for F32 \[3\], got data_offsets \[0, 8\] \(8 bytes\)/,
+    ],
+    [
+      'a shape whose product overflows',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }), f32(1, 2)),
+      /bytes for F32/,
+    ],
+    [
+      'offsets past the data section',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }), f32(1, 2)),
+      /inside the data section of 8 bytes, got \[0, 16\]/,
+    ],
     ['begin after end', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }), f32(1, 2)), /begin ≤ end/],
     ['offsets not a pair', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }), f32(1, 2)), /data_offsets \[begin, end\]/],
     ['overlapping tensors', () => assemble(JSON.stringify(ok({ b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } })), f32(1, 2)), /do not overlap/],
-    ['a hole in the data section', () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), f32(1, 2)), /no holes, got bytes \[0, 4\)/],
+    [
+      'a hole in the data section',
+      () => assemble(JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }), f32(1, 2)),
+      /no holes, got bytes \[0, 4\)/,
+    ],
     ['trailing bytes', () => assemble(JSON.stringify(ok()), f32(1, 2, 3)), /no holes, got bytes \[8, 12\) after the last tensor/],
     ['metadata not strings', () => assemble(JSON.stringify(ok({ __metadata__: { epoch: 3 } })), f32(1, 2)), /__metadata__ values to be strings/],
-    ['sub-byte dtype not filling a byte', () => assemble(JSON.stringify({ a: { dtype: 'F4', shape: [3], data_offsets: [0, 2] } }), [0, 0]), /whole number of bytes/],
+    [
+      'sub-byte dtype not filling a byte',
+      () => assemble(JSON.stringify({ a: { dtype: 'F4', shape: [3], data_offsets: [0, 2] } }), [0, 0]),
+      /whole number of bytes/,
+    ],
     ['nesting too deep', () => assemble('{"a":' + '['.repeat(100) + ']'.repeat(100) + '}', []), /nested at most 64 deep/],
   ];
   for (const [name, make, message] of cases) {
@@ -199,7 +279,11 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
   });
 
   const crfFile = (start: [string, number[], number[]], end: [string, number[], number[]], trans: [string, number[], number[]]) =>
-    fileOf([['start_transitions', ...start], ['end_transitions', ...end], ['transitions', ...trans]]);
+    fileOf([
+      ['start_transitions', ...start],
+      ['end_transitions', ...end],
+      ['transitions', ...trans],
+    ]);
 
   it('CRF weights of an integer dtype', async () => {
     const bytes = crfFile(['I32', [1], [1, 0, 0, 0]], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)]);
@@ -207,24 +291,29 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
   });
 
   it('CRF weights whose shapes disagree', async () => {
-    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [3], f32(0, 0, 0)], ['F32', [2, 2], f32(0, 0, 0, 0)])))
-      .rejects.toThrow(/end_transitions: expected shape \[2\] as start_transitions, got shape \[3\]/);
-    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [2], f32(0, 0)], ['F32', [4], f32(0, 0, 0, 0)])))
-      .rejects.toThrow(/transitions: expected shape \[2, 2\]/);
-    await expect(CRF.fromSafetensors(crfFile(['F32', [0], []], ['F32', [0], []], ['F32', [0, 0], []])))
-      .rejects.toThrow(/expected shape \[K\] with K ≥ 1/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [3], f32(0, 0, 0)], ['F32', [2, 2], f32(0, 0, 0, 0)]))).rejects.toThrow(
+      /end_transitions: expected shape \[2\] as start_transitions, got shape \[3\]/,
+    );
+    await expect(CRF.fromSafetensors(crfFile(['F32', [2], f32(0, 0)], ['F32', [2], f32(0, 0)], ['F32', [4], f32(0, 0, 0, 0)]))).rejects.toThrow(
+      /transitions: expected shape \[2, 2\]/,
+    );
+    await expect(CRF.fromSafetensors(crfFile(['F32', [0], []], ['F32', [0], []], ['F32', [0, 0], []]))).rejects.toThrow(/expected shape \[K\] with K ≥ 1/);
   });
 
   it('CRF weights outside float32 ±1e20 (−Infinity aside, which forbids) are refused as loadStateDict refuses them', async () => {
-    await expect(CRF.fromSafetensors(crfFile(['F16', [1], u16(0x7c00)], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/start_transitions: expected a finite number within ±1e20 in float32, or -Infinity \(forbidden\) at flat index 0, got Infinity/);
-    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(1e39)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/end_transitions: expected a finite number within ±1e20.*got 1e\+39/);
+    await expect(CRF.fromSafetensors(crfFile(['F16', [1], u16(0x7c00)], ['F32', [1], f32(0)], ['F32', [1, 1], f32(0)]))).rejects.toThrow(
+      /start_transitions: expected a finite number within ±1e20 in float32, or -Infinity \(forbidden\) at flat index 0, got Infinity/,
+    );
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(1e39)], ['F32', [1, 1], f32(0)]))).rejects.toThrow(
+      /end_transitions: expected a finite number within ±1e20.*got 1e\+39/,
+    );
     // -1e39 would round to -Infinity in float32: only an explicit -Infinity means forbidden.
-    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(-1e39)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/end_transitions: expected .*got -1e\+39/);
-    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F32', [1], f32(NaN)], ['F32', [1, 1], f32(0)])))
-      .rejects.toThrow(/end_transitions: .*got NaN/);
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F64', [1], f64(-1e39)], ['F32', [1, 1], f32(0)]))).rejects.toThrow(
+      /end_transitions: expected .*got -1e\+39/,
+    );
+    await expect(CRF.fromSafetensors(crfFile(['F32', [1], f32(0)], ['F32', [1], f32(NaN)], ['F32', [1, 1], f32(0)]))).rejects.toThrow(
+      /end_transitions: .*got NaN/,
+    );
     const ok = await CRF.fromSafetensors(crfFile(['F16', [1], u16(0xfc00)], ['F32', [1], f32(1e20)], ['F32', [1, 1], f32(-1e20)]));
     expect(ok.stateDict()).toEqual({ start_transitions: [-Infinity], end_transitions: [Math.fround(1e20)], transitions: [[Math.fround(-1e20)]] });
   });
@@ -232,10 +321,15 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
   it('no CRF weights, a partial set under a prefix, or several CRFs without a prefix', async () => {
     const other = fileOf([['encoder.weight', 'F32', [1], f32(1)]]);
     await expect(CRF.fromSafetensors(other)).rejects.toThrow(/CRF weights .* \(under any prefix\), got only "encoder.weight"/);
-    const partial = fileOf([['crf.start_transitions', 'F32', [1], f32(1)], ['crf.transitions', 'F32', [1, 1], f32(1)]]);
+    const partial = fileOf([
+      ['crf.start_transitions', 'F32', [1], f32(1)],
+      ['crf.transitions', 'F32', [1, 1], f32(1)],
+    ]);
     await expect(CRF.fromSafetensors(partial, { prefix: 'crf.' })).rejects.toThrow(/got no crf\.end_transitions/);
     const set = (p: string): [string, string, number[], number[]][] => [
-      [p + 'start_transitions', 'F32', [1], f32(1)], [p + 'end_transitions', 'F32', [1], f32(2)], [p + 'transitions', 'F32', [1, 1], f32(3)],
+      [p + 'start_transitions', 'F32', [1], f32(1)],
+      [p + 'end_transitions', 'F32', [1], f32(2)],
+      [p + 'transitions', 'F32', [1, 1], f32(3)],
     ];
     const two = fileOf([...set('a.crf.'), ...set('b.crf.')]);
     await expect(CRF.fromSafetensors(two)).rejects.toThrow(/prefix: expected one of "a\.crf\.", "b\.crf\."/);
@@ -245,30 +339,47 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
 
   it('a header string of 90 MB parses whole, in a child with a 1 GB heap (built a character at a time it took 3.3 GB)', async () => {
     const { execFileSync } = await import('node:child_process');
-    const out = execFileSync(process.execPath, ['--max-old-space-size=1024', '--input-type=module', '-e', `
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--max-old-space-size=1024',
+        '--input-type=module',
+        '-e',
+        `
       import { parseSafetensors, writeSafetensors } from 'webcrf';
       const big = 'x'.repeat(45e6) + '\\u00e9\\n' + 'y'.repeat(45e6);
       const file = writeSafetensors({ w: { shape: [1], data: [2] } }, { note: big });
       const f = parseSafetensors(file);
-      console.log(f.metadata.note.length, f.metadata.note.slice(45e6 - 1, 45e6 + 3) === 'x\\u00e9\\ny');`],
-    { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+      console.log(f.metadata.note.length, f.metadata.note.slice(45e6 - 1, 45e6 + 3) === 'x\\u00e9\\ny');`,
+      ],
+      { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 },
+    );
     expect(out.trim()).toBe(`${90e6 + 2} true`);
   }, 90_000);
 
   it('error messages stay short when the file is hostile (a 2M-entry shape)', () => {
     const shape = JSON.stringify(new Array(2_000_000).fill(-1));
-    const err = (() => { try { parseSafetensors(assemble(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,0]}}`, [])); } catch (e) { return e as Error; } })();
+    const err = (() => {
+      try {
+        parseSafetensors(assemble(`{"w":{"dtype":"F32","shape":${shape},"data_offsets":[0,0]}}`, []));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
     expect(err).toBeInstanceOf(CRFInputError);
     expect(err!.message).toMatch(/a shape of non-negative integers, got \[-1, -1, -1, -1, -1, -1, … \(2000000 dimensions\)\]/);
     expect(err!.message.length).toBeLessThan(300);
   });
 
   it('never reads out of bounds: any truncation or corruption parses or throws CRFInputError', async () => {
-    const good = fileOf([
-      ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
-      ['crf.end_transitions', 'F16', [2], u16(0x3800, 0x4000)],
-      ['crf.transitions', 'F32', [2, 2], f32(1, 2, 3, 4)],
-    ], { a: 'b' });
+    const good = fileOf(
+      [
+        ['crf.start_transitions', 'BF16', [2], u16(0x3f80, 0xc020)],
+        ['crf.end_transitions', 'F16', [2], u16(0x3800, 0x4000)],
+        ['crf.transitions', 'F32', [2, 2], f32(1, 2, 3, 4)],
+      ],
+      { a: 'b' },
+    );
     for (let cut = 0; cut < good.length; cut++) {
       expect(() => parseSafetensors(good.subarray(0, cut)), `cut at ${cut}`).toThrow(CRFInputError);
     }

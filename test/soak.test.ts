@@ -7,9 +7,13 @@ import { soak } from './suites/soak.js';
 
 const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);
 
-it.each(backends.map((b) => [b.name, b] as const))('%s: 1,000 mixed calls, no disagreement, no growth', async (_n, b) => {
-  const r = await soak({ lib, backend: b.name, options: b.options, calls: 1000, seed: 5 });
-  expect(r.disagreements).toEqual([]);
-  expect(r.end.wasmBytes).toBe(r.start.wasmBytes);
-  expect(r.end.gpuBytes).toBe(r.start.gpuBytes);
-}, 300_000);
+it.each(backends.map((b) => [b.name, b] as const))(
+  '%s: 1,000 mixed calls, no disagreement, no growth',
+  async (_n, b) => {
+    const r = await soak({ lib, backend: b.name, options: b.options, calls: 1000, seed: 5 });
+    expect(r.disagreements).toEqual([]);
+    expect(r.end.wasmBytes).toBe(r.start.wasmBytes);
+    expect(r.end.gpuBytes).toBe(r.start.gpuBytes);
+  },
+  300_000,
+);

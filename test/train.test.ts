@@ -27,11 +27,16 @@ describe('Adam', () => {
     // With g constant, m_t = (1−β1^t)g and v_t = (1−β2^t)g², so the bias-corrected step is lr·g/(|g|+eps).
     const theta = new Float64Array([1, -2, 0.5]);
     const g = [0.3, -4, 1e-3];
-    const lr = 0.01, eps = 1e-8;
+    const lr = 0.01,
+      eps = 1e-8;
     const adam = new Adam({ theta }, { lr, eps });
     for (let t = 1; t <= 5; t++) {
       adam.step({ theta: g });
-      expectClose(theta, [1, -2, 0.5].map((x0, i) => x0 - t * lr * g[i] / (Math.abs(g[i]) + eps)), 1e-12);
+      expectClose(
+        theta,
+        [1, -2, 0.5].map((x0, i) => x0 - (t * lr * g[i]) / (Math.abs(g[i]) + eps)),
+        1e-12,
+      );
     }
     expect(adam.stepCount).toBe(5);
   });
@@ -45,7 +50,7 @@ describe('Adam', () => {
     adam.step({ theta: [-1] });
     // g = −1 + 0.1·0.9 = −0.91; m = 0.9·0.06 + 0.1·(−0.91) = −0.037;
     // v = 0.999·0.00036 + 0.001·0.8281 = 0.00118774; bias corrections 0.19 and 0.001999.
-    const step2 = (0.1 / 0.19) * -0.037 / (Math.sqrt(0.00118774) / Math.sqrt(0.001999) + 1e-8);
+    const step2 = ((0.1 / 0.19) * -0.037) / (Math.sqrt(0.00118774) / Math.sqrt(0.001999) + 1e-8);
     expect(theta[0]).toBeCloseTo(0.9 - step2, 6);
     expect(theta[0]).toBeCloseTo(0.925262, 5);
   });
@@ -66,7 +71,10 @@ describe('Adam', () => {
 
   it('amsgrad divides by the running maximum of v', () => {
     // Gradients 1 then 0.1: v shrinks, so AMSGrad takes a smaller second step than Adam.
-    const lr = 0.1, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const lr = 0.1,
+      b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
     const x = new Float64Array([0]);
     const adam = new Adam({ x }, { lr, amsgrad: true });
     adam.step({ x: [1] });
@@ -77,7 +85,7 @@ describe('Adam', () => {
     const v2 = b2 * v1 + (1 - b2) * 0.01;
     const vMax = Math.max(v1, v2);
     expect(after1).toBeCloseTo(-lr / (1 + eps), 12);
-    expect(x[0]).toBeCloseTo(after1 - (lr / (1 - b1 ** 2)) * m / (Math.sqrt(vMax) / Math.sqrt(1 - b2 ** 2) + eps), 12);
+    expect(x[0]).toBeCloseTo(after1 - ((lr / (1 - b1 ** 2)) * m) / (Math.sqrt(vMax) / Math.sqrt(1 - b2 ** 2) + eps), 12);
   });
 
   it('minimises a quadratic and trains a CRF (the log-likelihood rises)', async () => {
@@ -89,7 +97,12 @@ describe('Adam', () => {
     const crf = await CRF.create(3, { seed: 7, backend: 'js' });
     const r = rng(11);
     const em = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => Array.from({ length: 3 }, () => r.normal())));
-    const tags = [[0, 1, 1, 2, 0], [2, 2, 1, 0, 0], [1, 0, 2, 2, 1], [0, 0, 0, 1, 2]];
+    const tags = [
+      [0, 1, 1, 2, 0],
+      [2, 2, 1, 0, 0],
+      [1, 0, 2, 2, 1],
+      [0, 0, 0, 1, 2],
+    ];
     const opt = new Adam(crf.parameters(), { lr: 0.05, maximize: true });
     const first = (await crf.forward(em, tags)) as number;
     for (let s = 0; s < 30; s++) opt.step((await crf.forwardBackward(em, tags)).grads);
@@ -128,7 +141,9 @@ describe('Adam', () => {
     const p = { x: new Float32Array([1]) };
     const adam = new Adam(p, { lr: 0.1 });
     for (const bad of [NaN, -1, Infinity, '0.1']) {
-      expect(() => { adam.lr = bad as number; }).toThrow(/lr: expected a finite number ≥ 0/);
+      expect(() => {
+        adam.lr = bad as number;
+      }).toThrow(/lr: expected a finite number ≥ 0/);
       expect(adam.lr).toBe(0.1);
     }
     adam.lr = 0.01;
@@ -159,7 +174,7 @@ describe('clipGradNorm', () => {
     expect(clipGradNorm(g, 10)).toBe(5);
     expect(g[0]).toEqual([3, 4]);
     expect(clipGradNorm(g, 5)).toBe(5);
-    expectClose(g[0], [3 * 5 / (5 + 1e-6), 4 * 5 / (5 + 1e-6)], 1e-15);
+    expectClose(g[0], [(3 * 5) / (5 + 1e-6), (4 * 5) / (5 + 1e-6)], 1e-15);
   });
 
   it('supports the max norm and p-norms', () => {
@@ -167,7 +182,11 @@ describe('clipGradNorm', () => {
     expect(clipGradNorm(g, 100, { normType: Infinity })).toBe(7);
     expect(clipGradNorm(g, 100, { normType: 1 })).toBe(10);
     expect(clipGradNorm(g, 1, { normType: 3 })).toBeCloseTo((1 + 343 + 8) ** (1 / 3), 12);
-    expectClose(g.flat(), [1, -7, 2].map((x) => x / ((352 ** (1 / 3)) + 1e-6)), 1e-12);
+    expectClose(
+      g.flat(),
+      [1, -7, 2].map((x) => x / (352 ** (1 / 3) + 1e-6)),
+      1e-12,
+    );
     expect(clipGradNorm([], 1)).toBe(0);
   });
 
@@ -192,7 +211,13 @@ describe('clipGradNorm', () => {
 
 describe('crossEntropy', () => {
   it('is log-sum-exp minus the label score, averaged over tokens not ignored', () => {
-    const logits = [[[1, 2, 3], [0, 0, 0], [2, -1, 0.5]]];
+    const logits = [
+      [
+        [1, 2, 3],
+        [0, 0, 0],
+        [2, -1, 0.5],
+      ],
+    ];
     const { loss, grad } = crossEntropy(logits, [[2, -100, 0]]);
     const l0 = Math.log(Math.E + Math.E ** 2 + Math.E ** 3) - 3;
     const l2 = Math.log(Math.exp(2) + Math.exp(-1) + Math.exp(0.5)) - 2;
@@ -206,7 +231,9 @@ describe('crossEntropy', () => {
 
   it('has the finite-difference gradient for every reduction', () => {
     const r = rng(5);
-    const B = 2, T = 3, C = 4;
+    const B = 2,
+      T = 3,
+      C = 4;
     const x = new Float64Array(B * T * C).map(() => 2 * r.normal());
     const labels = { data: [0, 3, -100, 1, 2, 2], shape: [B, T] };
     for (const reduction of ['mean', 'sum'] as const) {
@@ -228,9 +255,29 @@ describe('crossEntropy', () => {
   });
 
   it('takes nested or flat input, rank 3 or rank 2, and a custom ignoreIndex', () => {
-    const nested = [[[0.5, -1], [2, 0]], [[1, 1], [0, 3]]];
-    const a = crossEntropy(nested, [[1, -1], [0, 1]], { ignoreIndex: -1 });
-    const b = crossEntropy({ data: Float32Array.from(nested.flat(2)), shape: [2, 2, 2] }, { data: Int32Array.of(1, -1, 0, 1), shape: [2, 2] }, { ignoreIndex: -1 });
+    const nested = [
+      [
+        [0.5, -1],
+        [2, 0],
+      ],
+      [
+        [1, 1],
+        [0, 3],
+      ],
+    ];
+    const a = crossEntropy(
+      nested,
+      [
+        [1, -1],
+        [0, 1],
+      ],
+      { ignoreIndex: -1 },
+    );
+    const b = crossEntropy(
+      { data: Float32Array.from(nested.flat(2)), shape: [2, 2, 2] },
+      { data: Int32Array.of(1, -1, 0, 1), shape: [2, 2] },
+      { ignoreIndex: -1 },
+    );
     const c = crossEntropy(nested.flat(1), [1, -1, 0, 1], { ignoreIndex: -1 });
     expect(a.loss).toBeCloseTo(b.loss, 6);
     expect(a.loss).toBeCloseTo(c.loss, 12);
@@ -274,12 +321,24 @@ describe('AutomaticWeightedLoss', () => {
       for (let i = 0; i < 3; i++) s += (0.5 / pp[i] ** 2) * ll[i] + Math.log(1 + pp[i] ** 2);
       return s;
     };
-    expectClose(lossGrads, numericGrad((ll) => f(p, ll), L), 1e-7);
-    expectClose(grads.params, numericGrad((pp) => {
-      const other = new AutomaticWeightedLoss(3);
-      other.params.set(pp);
-      return other.forward(L).loss;
-    }, Float64Array.from(p), 1e-3), 1e-4);
+    expectClose(
+      lossGrads,
+      numericGrad((ll) => f(p, ll), L),
+      1e-7,
+    );
+    expectClose(
+      grads.params,
+      numericGrad(
+        (pp) => {
+          const other = new AutomaticWeightedLoss(3);
+          other.params.set(pp);
+          return other.forward(L).loss;
+        },
+        Float64Array.from(p),
+        1e-3,
+      ),
+      1e-4,
+    );
   });
 
   it('trained by Adam, p reaches the stationary point L(1 + p²) = 2p⁴', () => {

@@ -8,12 +8,16 @@ import { expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
 
-it.each(['nodenext', 'bundler'])('the consumer files type-check under %s resolution', (mode) => {
-  let out = '';
-  try {
-    out = execFileSync(process.execPath, [tsc, '-p', `test/types/tsconfig.${mode}.json`], { cwd: root, encoding: 'utf8' });
-  } catch (e) {
-    out = String((e as { stdout?: string }).stdout ?? e);
-  }
-  expect(out).toBe('');
-}, 60_000);
+it.each(['nodenext', 'bundler'])(
+  'the consumer files type-check under %s resolution',
+  (mode) => {
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [tsc, '-p', `test/types/tsconfig.${mode}.json`], { cwd: root, encoding: 'utf8' });
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e);
+    }
+    expect(out).toBe('');
+  },
+  60_000,
+);

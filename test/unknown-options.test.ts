@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { Adam, CRF, CRFInputError, clipGradNorm, crossEntropy } from '../src/index.js';
 import { inputError } from './helpers.js';
 
-const em = [[[0.1, 0.2], [0.3, -0.1]]];
+const em = [
+  [
+    [0.1, 0.2],
+    [0.3, -0.1],
+  ],
+];
 const tags = [[0, 1]];
 
 async function refused(call: () => unknown, key: string, hint?: string) {

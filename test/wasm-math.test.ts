@@ -27,7 +27,8 @@ describe.each(KINDS)('vectorised exp/log (%s build)', (kind) => {
 
   it('log: error ≤ 1.2e-7·max(1, |log x|) over the normal floats, dense on [0.5, 512]; log 0 = -Infinity', async () => {
     const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
-    const lo = Math.log(1.1754944e-38), hi = Math.log(3.4028e38);
+    const lo = Math.log(1.1754944e-38),
+      hi = Math.log(3.4028e38);
     const wide = new Float32Array(N).map((_, i) => Math.exp(lo + (hi - lo) * (i / (N - 1))));
     const dense = new Float32Array(N).map((_, i) => 0.5 + 511.5 * (i / (N - 1)));
     for (const x of [wide, dense]) {

@@ -21,15 +21,25 @@ describe('wasm memory', () => {
     const bytes = crf.memoryUsage().wasmBytes;
     expect(bytes).toBeGreaterThan(0);
     for (let i = 0; i < 10_000; i++) {
-      const B = 1 + (i % 7), T = 1 + (i % 13);
+      const B = 1 + (i % 7),
+        T = 1 + (i % 13);
       const em = { data: new Float32Array(B * T * 5).map(() => r.normal()), shape: [B, T, 5] };
       const tags = { data: new Int32Array(B * T).map(() => r.int(5)), shape: [B, T] };
       switch (i % 5) {
-        case 0: await crf.forward(em, tags); break;
-        case 1: await crf.decode(em); break;
-        case 2: await crf.marginals(em); break;
-        case 3: await crf.forwardBackward(em, tags); break;
-        default: await crf.decode(em, { topK: 1 + (i % 4) });
+        case 0:
+          await crf.forward(em, tags);
+          break;
+        case 1:
+          await crf.decode(em);
+          break;
+        case 2:
+          await crf.marginals(em);
+          break;
+        case 3:
+          await crf.forwardBackward(em, tags);
+          break;
+        default:
+          await crf.decode(em, { topK: 1 + (i % 4) });
       }
     }
     expect(crf.memoryUsage().wasmBytes).toBe(bytes);
@@ -39,10 +49,11 @@ describe('wasm memory', () => {
 
   it('grows once per call larger than any before, never for a smaller one', async () => {
     const be = await WasmBackend.create({ wasmModule: await kernels('simd') });
-    const call = (B: number, T: number, K: number) => be.logPartition(
-      { B, T, K, emissions: new Float32Array(B * T * K), lengths: new Int32Array(B).fill(T), positions: new Int32Array(B * T) },
-      { K, start: new Float64Array(K), end: new Float64Array(K), trans: new Float64Array(K * K) },
-    );
+    const call = (B: number, T: number, K: number) =>
+      be.logPartition(
+        { B, T, K, emissions: new Float32Array(B * T * K), lengths: new Int32Array(B).fill(T), positions: new Int32Array(B * T) },
+        { K, start: new Float64Array(K), end: new Float64Array(K), trans: new Float64Array(K * K) },
+      );
     await call(8, 1000, 16); // 512 KB of emissions
     const g = be.grows;
     expect(g).toBeLessThanOrEqual(1);
@@ -55,7 +66,9 @@ describe('wasm memory', () => {
   });
 
   it('a batch of B·T·K = 32M floats (256 × 2048 × 64): log Z and Viterbi equal the reference', async () => {
-    const B = 256, T = 2048, K = 64;
+    const B = 256,
+      T = 2048,
+      K = 64;
     const r = rng(11);
     const data = new Float32Array(B * T * K);
     for (let i = 0; i < data.length; i++) data[i] = r.next() * 6 - 3;
@@ -83,7 +96,11 @@ describe('wasm loading', () => {
   it('detects SIMD with a tiny module, and says no when validation fails or throws', () => {
     expect(simdSupported()).toBe(true); // Node ≥ 16.4
     expect(simdSupported(() => false)).toBe(false);
-    expect(simdSupported(() => { throw new Error('no wasm'); })).toBe(false);
+    expect(
+      simdSupported(() => {
+        throw new Error('no wasm');
+      }),
+    ).toBe(false);
   });
 
   it('the built-in source gives the build asked for; the backend reports which runs', async () => {

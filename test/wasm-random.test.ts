@@ -6,12 +6,23 @@ import { CRF } from '../src/index.js';
 import { KINDS, kernels } from './wasm-helpers.js';
 import { rng } from './suites/oracle.js';
 
-interface Shape { B: number; T: number; K: number }
+interface Shape {
+  B: number;
+  T: number;
+  K: number;
+}
 
 const FIXED: Shape[] = [
-  { B: 2, T: 3, K: 256 }, { B: 3, T: 2048, K: 1 }, { B: 4, T: 2048, K: 2 }, { B: 6, T: 1500, K: 5 },
-  { B: 512, T: 3, K: 4 }, { B: 3, T: 40, K: 100 }, { B: 2, T: 300, K: 37 }, { B: 1, T: 1, K: 1 },
-  { B: 7, T: 1, K: 9 }, { B: 64, T: 17, K: 13 },
+  { B: 2, T: 3, K: 256 },
+  { B: 3, T: 2048, K: 1 },
+  { B: 4, T: 2048, K: 2 },
+  { B: 6, T: 1500, K: 5 },
+  { B: 512, T: 3, K: 4 },
+  { B: 3, T: 40, K: 100 },
+  { B: 2, T: 300, K: 37 },
+  { B: 1, T: 1, K: 1 },
+  { B: 7, T: 1, K: 9 },
+  { B: 64, T: 17, K: 13 },
 ];
 const BUDGET = 1e6; // B·T·K² per case
 
@@ -19,7 +30,8 @@ function randomShapes(seed: number, n: number): Shape[] {
   const r = rng(seed);
   return Array.from({ length: n }, () => {
     const K = r.logInt(1, 256);
-    let T = r.logInt(1, 2048), B = r.logInt(1, 512);
+    let T = r.logInt(1, 2048),
+      B = r.logInt(1, 512);
     while (B * T * K * K > BUDGET) {
       if (B > 1 && (T === 1 || r.next() < 0.5)) B = Math.ceil(B / 2);
       else T = Math.ceil(T / 2);
@@ -31,7 +43,7 @@ function randomShapes(seed: number, n: number): Shape[] {
 /** score(y) in float64 over the on positions (a prefix of length y.length). */
 function score(em: Float32Array, b: number, T: number, K: number, sd: ReturnType<CRF['stateDict']>, y: number[]) {
   if (y.length === 0) return 0;
-  let s = sd.start_transitions[y[0]] + em[(b * T) * K + y[0]];
+  let s = sd.start_transitions[y[0]] + em[b * T * K + y[0]];
   for (let t = 1; t < y.length; t++) s += sd.transitions[y[t - 1]][y[t]] + em[(b * T + t) * K + y[t]];
   return s + sd.end_transitions[y[y.length - 1]];
 }
@@ -86,7 +98,7 @@ async function compare(kind: 'simd' | 'scalar', { B, T, K }: Shape, seed: number
   const mw = await wasm.marginals(em, { mask });
   let worst = 0;
   for (let i = 0; i < mj.length; i++) worst = Math.max(worst, Math.abs(mw[i] - mj[i]));
-  near(worst, 0, 5e-6, "max |Δ marginal|");
+  near(worst, 0, 5e-6, 'max |Δ marginal|');
 
   const hj = await js.entropy(em, { mask });
   const hw = await wasm.entropy(em, { mask });
@@ -96,12 +108,13 @@ async function compare(kind: 'simd' | 'scalar', { B, T, K }: Shape, seed: number
   const gw = await wasm.forwardBackward(em, tags, { mask, reduction: 'sum' });
   near(gw.logLikelihood as number, gj.logLikelihood as number, 1e-5 * (1 + Math.abs(gj.logLikelihood as number)) + 2e-7 * B * T, 'llh');
   for (const key of ['startTransitions', 'endTransitions', 'transitions'] as const) {
-    const a = gw.grads[key], c = gj.grads[key];
+    const a = gw.grads[key],
+      c = gj.grads[key];
     for (let i = 0; i < c.length; i++) near(a[i], c[i], 5e-6 * (1 + Math.abs(c[i])) + 2e-7 * B * T, `∂${key}[${i}]`);
   }
   worst = 0;
   for (let i = 0; i < gj.grads.emissions.length; i++) worst = Math.max(worst, Math.abs(gw.grads.emissions[i] - gj.grads.emissions[i]));
-  near(worst, 0, 5e-6, "max |Δ ∂emissions|");
+  near(worst, 0, 5e-6, 'max |Δ ∂emissions|');
   js.dispose();
   wasm.dispose();
 }

@@ -1,7 +1,7 @@
 // Cloudflare's workerd (through miniflare): a Worker imports the built package by its `workerd` export
 // condition, gets the kernels as CompiledWasm modules, and must agree with the js backend run here.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,14 +46,17 @@ describe('workerd (miniflare)', () => {
 
   it('a Worker scores and decodes a batch with the wasm kernels, equal to the js backend', async () => {
     const r = rng(41);
-    const K = 7, B = 6, T = 23;
+    const K = 7,
+      B = 6,
+      T = 23;
     const ref = await CRF.create(K, { backend: 'js', seed: 5 });
     const stateDict = ref.stateDict();
     const emissions = Array.from({ length: B * T * K }, () => r.normal() * 2);
     const tags = Array.from({ length: B * T }, () => r.int(K));
     // Prefix masks of varied lengths plus one with gaps and a masked first step.
     const mask = Array.from({ length: B * T }, (_, i) => {
-      const b = Math.floor(i / T), t = i % T;
+      const b = Math.floor(i / T),
+        t = i % T;
       return b === B - 1 ? Number(t % 3 !== 0) : Number(t < T - 3 * b);
     });
     const res = await mf.dispatchFetch('http://worker/', {
@@ -62,8 +65,13 @@ describe('workerd (miniflare)', () => {
     });
     expect(res.status).toBe(200);
     const got = (await res.json()) as {
-      backend: string; compileRefused: boolean; logPartition: number[]; llh: number[];
-      decode: number[][]; top3: { path: number[]; score: number }[][]; marginals: number[];
+      backend: string;
+      compileRefused: boolean;
+      logPartition: number[];
+      llh: number[];
+      decode: number[][];
+      top3: { path: number[]; score: number }[][];
+      marginals: number[];
     };
     expect(got.backend).toBe('wasm');
     expect(got.compileRefused).toBe(true);
@@ -86,6 +94,12 @@ describe('workerd (miniflare)', () => {
     close(got.marginals, want.marginals, 1e-5);
     expect(got.decode).toEqual(want.decode);
     expect(got.top3.map((l) => l.map((x) => x.path))).toEqual(want.top3.map((l) => l.map((x) => x.path)));
-    got.top3.forEach((l, b) => close(l.map((x) => x.score), want.top3[b].map((x) => x.score), 1e-5));
+    got.top3.forEach((l, b) =>
+      close(
+        l.map((x) => x.score),
+        want.top3[b].map((x) => x.score),
+        1e-5,
+      ),
+    );
   });
 });

@@ -5,8 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, pageResult, serveToChromium } from '../scripts/chromium.js';
 
-interface Check { name: string; ok: boolean; detail?: string; error?: string; ms?: number }
-interface PageResults { skipped?: string; adapter?: string; results?: Check[]; fatal?: string }
+interface Check {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  error?: string;
+  ms?: number;
+}
+interface PageResults {
+  skipped?: string;
+  adapter?: string;
+  results?: Check[];
+  fatal?: string;
+}
 
 const chromium = chromiumPath();
 if (!chromium) console.warn('webgpu browser checks skipped: no Chromium (install chromium or set PUPPETEER_EXECUTABLE_PATH)');

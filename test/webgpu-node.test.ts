@@ -34,7 +34,10 @@ describe('webgpu shaders', () => {
       // Plain WGSL: no directive survives, and the binding table is the code's declarations in order.
       expect(s.code, name).not.toMatch(/#if|#endif|\$\{/);
       const declared = [...s.code.matchAll(/@binding\((\d+)\) var(?:<[^>]+>)? (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
-      expect(declared.sort((a, b) => Number(a[0]) - Number(b[0])).map((d) => d[1]), name).toEqual(s.bindings);
+      expect(
+        declared.sort((a, b) => Number(a[0]) - Number(b[0])).map((d) => d[1]),
+        name,
+      ).toEqual(s.bindings);
       // Every part states its bindings and workgroup layout at its top.
       expect(s.code, name).toMatch(/Bindings \(group 0\)/);
       expect(s.code, name).toMatch(/Workgroup layout/);
@@ -52,15 +55,22 @@ describe.skipIf(!gpu.device || !software)('auto with a software adapter', () => 
 
 describe.skipIf(!gpu.device)('webgpu kernels', () => {
   const ctx = {
-    lib, WebGpuBackend, JsBackend, device: gpu.device!, // the describe skips without one
+    lib,
+    WebGpuBackend,
+    JsBackend,
+    device: gpu.device!, // the describe skips without one
     newDevice: async () => {
       const instance = (await import('webgpu')).create([]);
       instances.push(instance);
-      return (await (await instance.requestAdapter())!.requestDevice());
+      return await (await instance.requestAdapter())!.requestDevice();
     },
     log: () => {},
   };
-  it.each(Object.keys(checks))('%s', async (name) => {
-    await checks[name](ctx);
-  }, 120_000);
+  it.each(Object.keys(checks))(
+    '%s',
+    async (name) => {
+      await checks[name](ctx);
+    },
+    120_000,
+  );
 });

@@ -64,7 +64,9 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
     case 'webgpu': {
       const device = (opts.device as GPUDevice | undefined) ?? (await navigatorDevice());
       if (!device) {
-        throw new Error("webcrf: backend 'webgpu' needs a GPUDevice: pass { device }, or run where navigator.gpu gives an adapter (browsers with WebGPU, Deno, Node with the webgpu package installed as navigator.gpu)");
+        throw new Error(
+          "webcrf: backend 'webgpu' needs a GPUDevice: pass { device }, or run where navigator.gpu gives an adapter (browsers with WebGPU, Deno, Node with the webgpu package installed as navigator.gpu)",
+        );
       }
       const c = await cpu(opts);
       return { backend: new WebGpuBackend({ device, cpu: c.backend }), reason: `backend 'webgpu' was asked for (k-best and device loss run on ${c.what})` };
@@ -76,15 +78,21 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
         const device = opts.device as GPUDevice;
         // A software adapter (SwiftShader) is slower than the CPU kernels at every size.
         if (isSoftwareAdapter(device)) return { backend: c.backend, reason: `auto: the GPUDevice given is a software adapter, slower than the CPU: ${c.what}` };
-        return { backend: new WebGpuBackend({ device, cpu: c.backend, minWork }), reason: `auto: the GPUDevice given for calls of B·T·K² ≥ ${minWork}, ${c.what} below` };
+        return {
+          backend: new WebGpuBackend({ device, cpu: c.backend, minWork }),
+          reason: `auto: the GPUDevice given for calls of B·T·K² ≥ ${minWork}, ${c.what} below`,
+        };
       }
       if ((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-        return { backend: new LazyGpuBackend(c.backend, minWork), reason: `auto: ${c.what}; a GPU from navigator.gpu is requested the first time a call reaches B·T·K² ≥ ${minWork}` };
+        return {
+          backend: new LazyGpuBackend(c.backend, minWork),
+          reason: `auto: ${c.what}; a GPU from navigator.gpu is requested the first time a call reaches B·T·K² ≥ ${minWork}`,
+        };
       }
       return { backend: c.backend, reason: `auto: ${c.what} (no WebGPU here)` };
     }
     default:
-      throw new Error(`backend ${name} is not built yet`);
+      throw new Error(`backend ${String(name)} is not built yet`);
   }
 }
 
@@ -98,7 +106,10 @@ class LazyGpuBackend implements Backend {
   #gpu: WebGpuBackend | null | undefined;
   #probe: Promise<WebGpuBackend | null> | null = null;
 
-  constructor(private readonly cpu: Backend, private readonly minWork: number) {}
+  constructor(
+    private readonly cpu: Backend,
+    private readonly minWork: number,
+  ) {}
 
   get name(): BackendName {
     return this.#gpu ? this.#gpu.name : this.cpu.name;
@@ -106,16 +117,28 @@ class LazyGpuBackend implements Backend {
 
   async #pick(p: Packed): Promise<Backend> {
     if (this.#gpu !== undefined || p.B * p.T * p.K * p.K < this.minWork) return this.#gpu ?? this.cpu;
-    this.#probe ??= navigatorDevice().then((device) => (device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null));
+    this.#probe ??= navigatorDevice().then((device) =>
+      device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null,
+    );
     this.#gpu = await this.#probe;
     return this.#gpu ?? this.cpu;
   }
 
-  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> { return (await this.#pick(p)).logPartition(p, w); }
-  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> { return (await this.#pick(p)).posteriors(p, w); }
-  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> { return (await this.#pick(p)).entropy(p, w); }
-  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> { return (await this.#pick(p)).viterbi(p, w); }
-  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> { return this.cpu.kBest(p, w, k); }
+  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    return (await this.#pick(p)).logPartition(p, w);
+  }
+  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    return (await this.#pick(p)).posteriors(p, w);
+  }
+  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    return (await this.#pick(p)).entropy(p, w);
+  }
+  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+    return (await this.#pick(p)).viterbi(p, w);
+  }
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+    return this.cpu.kBest(p, w, k);
+  }
 
   memoryUsage(): MemoryUsage {
     return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };

@@ -16,7 +16,10 @@ export const LogSemiring: Semiring = {
   sum(v, n, out, o) {
     let m = -Infinity;
     for (let i = 0; i < n; i++) if (v[i] > m) m = v[i];
-    if (m === -Infinity) { out[o] = m; return; }
+    if (m === -Infinity) {
+      out[o] = m;
+      return;
+    }
     let s = 0;
     for (let i = 0; i < n; i++) s += Math.exp(v[i] - m);
     out[o] = m + Math.log(s);
@@ -28,7 +31,11 @@ export const MaxSemiring: Semiring = {
   sum(v, n, out, o, arg, at) {
     let m = -Infinity;
     let a = 0;
-    for (let i = 0; i < n; i++) if (v[i] > m) { m = v[i]; a = i; }
+    for (let i = 0; i < n; i++)
+      if (v[i] > m) {
+        m = v[i];
+        a = i;
+      }
     if (arg) arg[at] = a;
     out[o] = m;
   },
@@ -43,10 +50,20 @@ export const MaxSemiring: Semiring = {
 export const EntropySemiring: Semiring = {
   width: 2,
   sum(v, n, out, o) {
-    let m = -Infinity, a = -1;
-    for (let i = 0; i < n; i++) if (v[2 * i] > m) { m = v[2 * i]; a = i; }
-    if (m === -Infinity) { out[o] = m; out[o + 1] = 0; return; }
-    let rest = 0, h = 0;
+    let m = -Infinity,
+      a = -1;
+    for (let i = 0; i < n; i++)
+      if (v[2 * i] > m) {
+        m = v[2 * i];
+        a = i;
+      }
+    if (m === -Infinity) {
+      out[o] = m;
+      out[o + 1] = 0;
+      return;
+    }
+    let rest = 0,
+      h = 0;
     for (let i = 0; i < n; i++) {
       const x = v[2 * i];
       if (x === -Infinity) continue;
@@ -71,8 +88,16 @@ export const EntropySemiring: Semiring = {
  * (−∞ when some step has no reachable tag).
  */
 export function chain(
-  sr: Semiring, em: ArrayLike<number>, first: number, stride: number, len: number, K: number,
-  start: Float64Array, trans: Float64Array, transposed: boolean, back: Int32Array | null,
+  sr: Semiring,
+  em: ArrayLike<number>,
+  first: number,
+  stride: number,
+  len: number,
+  K: number,
+  start: Float64Array,
+  trans: Float64Array,
+  transposed: boolean,
+  back: Int32Array | null,
 ): { alpha: Float64Array; shift: number } {
   const w = sr.width;
   const alpha = new Float64Array(len * K * w);
@@ -124,9 +149,12 @@ function finalSum(sr: Semiring, c: { alpha: Float64Array; shift: number }, len: 
 function normalise(v: Float64Array, n: number, q: Float64Array): void {
   let m = -Infinity;
   for (let i = 0; i < n; i++) if (v[i] > m) m = v[i];
-  if (m === -Infinity) { q.fill(0, 0, n); return; }
+  if (m === -Infinity) {
+    q.fill(0, 0, n);
+    return;
+  }
   let s = 0;
-  for (let i = 0; i < n; i++) s += (q[i] = Math.exp(v[i] - m));
+  for (let i = 0; i < n; i++) s += q[i] = Math.exp(v[i] - m);
   for (let i = 0; i < n; i++) q[i] /= s;
 }
 
@@ -153,7 +181,10 @@ export class JsBackend implements Backend {
       const len = p.lengths[b];
       if (len === 0) continue;
       const c = chain(EntropySemiring, p.emissions, b * p.T * p.K, p.K, len, p.K, w.start, w.trans, false, null);
-      if (c.shift === -Infinity) { logZ[b] = -Infinity; continue; }
+      if (c.shift === -Infinity) {
+        logZ[b] = -Infinity;
+        continue;
+      }
       [logZ[b], entropy[b]] = finalSum(EntropySemiring, c, len, p.K, w.end, null);
     }
     return { logZ, entropy };
@@ -214,7 +245,10 @@ export class JsBackend implements Backend {
       const len = p.lengths[b];
       if (len === 0) continue;
       const c = chain(MaxSemiring, p.emissions, b * T * K, K, len, K, w.start, w.trans, false, back);
-      if (c.shift === -Infinity) { scores[b] = -Infinity; continue; }
+      if (c.shift === -Infinity) {
+        scores[b] = -Infinity;
+        continue;
+      }
       scores[b] = finalSum(MaxSemiring, c, len, K, w.end, last)[0];
       let y = last[0];
       for (let s = len - 1; s >= 0; s--) {
@@ -238,7 +272,10 @@ export class JsBackend implements Backend {
     const heads = new Int32Array(K);
     for (let b = 0; b < B; b++) {
       const len = p.lengths[b];
-      if (len === 0) { scores[b * k] = 0; continue; }
+      if (len === 0) {
+        scores[b * k] = 0;
+        continue;
+      }
       const em = p.emissions;
       const base = b * T * K;
       // cell (s, j) holds up to k entries: score, prev tag, prev rank.
@@ -250,11 +287,15 @@ export class JsBackend implements Backend {
       const merge = (s: number, add: (i: number) => number, emit: (r: number, v: number, i: number, h: number) => void) => {
         heads.fill(0);
         for (let r = 0; r < k; r++) {
-          let best = -Infinity, bi = -1;
+          let best = -Infinity,
+            bi = -1;
           for (let i = 0; i < K; i++) {
             if (heads[i] >= k) continue;
             const v = sc[(s * K + i) * k + heads[i]] + add(i);
-            if (v > best) { best = v; bi = i; }
+            if (v > best) {
+              best = v;
+              bi = i;
+            }
           }
           if (bi < 0) return;
           emit(r, best, bi, heads[bi]++);
@@ -263,24 +304,33 @@ export class JsBackend implements Backend {
       for (let s = 1; s < len; s++) {
         for (let j = 0; j < K; j++) {
           const e = em[base + s * K + j];
-          merge(s - 1, (i) => w.trans[i * K + j], (r, v, i, h) => {
-            const o = (s * K + j) * k + r;
-            sc[o] = v + e;
-            pt[o] = i;
-            pr[o] = h;
-          });
+          merge(
+            s - 1,
+            (i) => w.trans[i * K + j],
+            (r, v, i, h) => {
+              const o = (s * K + j) * k + r;
+              sc[o] = v + e;
+              pt[o] = i;
+              pr[o] = h;
+            },
+          );
         }
       }
-      merge(len - 1, (j) => w.end[j], (r, v, j0, rank0) => {
-        scores[b * k + r] = v;
-        let j = j0, rank = rank0;
-        for (let s = len - 1; s >= 0; s--) {
-          paths[(b * k + r) * T + s] = j;
-          const o = (s * K + j) * k + rank;
-          j = pt[o];
-          rank = pr[o];
-        }
-      });
+      merge(
+        len - 1,
+        (j) => w.end[j],
+        (r, v, j0, rank0) => {
+          scores[b * k + r] = v;
+          let j = j0,
+            rank = rank0;
+          for (let s = len - 1; s >= 0; s--) {
+            paths[(b * k + r) * T + s] = j;
+            const o = (s * K + j) * k + rank;
+            j = pt[o];
+            rank = pr[o];
+          }
+        },
+      );
     }
     return { paths, scores, k };
   }

@@ -41,20 +41,20 @@ export class WasmLoadError extends Error {
    * @param failures what each route said.
    */
   constructor(kind: 'simd' | 'scalar', failures: string[]) {
-    super(`webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. `
-      + 'Where WebAssembly may not be compiled from bytes, allow it (a Content-Security-Policy needs '
-      + "'wasm-unsafe-eval'), or on Cloudflare Workers import 'webcrf' with the workerd export condition "
-      + '(wrangler sets it), which imports the .wasm files as modules; or pass a compiled module as '
-      + 'CRF.create(K, { wasmModule }).');
+    super(
+      `webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. ` +
+        'Where WebAssembly may not be compiled from bytes, allow it (a Content-Security-Policy needs ' +
+        "'wasm-unsafe-eval'), or on Cloudflare Workers import 'webcrf' with the workerd export condition " +
+        '(wrangler sets it), which imports the .wasm files as modules; or pass a compiled module as ' +
+        'CRF.create(K, { wasmModule }).',
+    );
     this.name = 'WasmLoadError';
     this.failures = failures;
   }
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where SIMD does.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
 /** Whether this engine runs WebAssembly SIMD (checked on a tiny module, without compiling the kernels). */
 export function simdSupported(validate: (bytes: BufferSource) => boolean = (b) => WebAssembly.validate(b)): boolean {
@@ -75,7 +75,7 @@ function urlOf(kind: WasmKind): URL {
   try {
     return wasmUrl(kind);
   } catch (e) {
-    throw new Error(`no URL for the .wasm file (import.meta.url is ${String(import.meta.url)} in this bundle: ${messageOf(e)})`);
+    throw new Error(`no URL for the .wasm file (import.meta.url is ${String(import.meta.url)} in this bundle: ${messageOf(e)})`, { cause: e });
   }
 }
 
@@ -94,7 +94,7 @@ export const fetchRoute: WasmRoute = {
     try {
       res = await fetch(url);
     } catch (e) {
-      throw new Error(`fetch ${url.href} failed (${messageOf(e)})`);
+      throw new Error(`fetch ${url.href} failed (${messageOf(e)})`, { cause: e });
     }
     if (!res.ok) throw new Error(`fetch ${url.href} answered HTTP ${res.status}`);
     try {
@@ -103,7 +103,7 @@ export const fetchRoute: WasmRoute = {
       }
       return await WebAssembly.compile(await res.arrayBuffer());
     } catch (e) {
-      throw new Error(`${url.href} did not compile (${messageOf(e)})`);
+      throw new Error(`${url.href} did not compile (${messageOf(e)})`, { cause: e });
     }
   },
 };
@@ -123,7 +123,7 @@ export const inlineRoute: WasmRoute = {
     try {
       return await WebAssembly.compile(decodeBase64(src.default));
     } catch (e) {
-      throw new Error(`this runtime refused to compile WebAssembly from bytes (${messageOf(e)})`);
+      throw new Error(`this runtime refused to compile WebAssembly from bytes (${messageOf(e)})`, { cause: e });
     }
   },
 };

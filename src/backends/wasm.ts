@@ -109,7 +109,8 @@ export class WasmBackend implements Backend {
     const k = this.#kernels();
     const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
     new Float32Array(k.memory.buffer, src, x.length).set(x);
-    (fn === 'exp' ? k.mathExp : k.mathLog)(src, dst, x.length);
+    if (fn === 'exp') k.mathExp(src, dst, x.length);
+    else k.mathLog(src, dst, x.length);
     return new Float32Array(k.memory.buffer, dst, x.length).slice();
   }
 
@@ -154,9 +155,8 @@ export class WasmBackend implements Backend {
     }
     const have = k.memory.buffer.byteLength;
     if (at > have) {
-      const tooBig = (why: string) => new CRFInputError(
-        'emissions', `a call whose WebAssembly work area fits in memory (${why}); split the batch`, `one that needs ${at} bytes`,
-      );
+      const tooBig = (why: string) =>
+        new CRFInputError('emissions', `a call whose WebAssembly work area fits in memory (${why}); split the batch`, `one that needs ${at} bytes`);
       if (at > MAX_BYTES) throw tooBig('a wasm32 module addresses at most 4 GiB');
       try {
         k.memory.grow(Math.ceil((at - have) / PAGE));
@@ -177,7 +177,14 @@ export class WasmBackend implements Backend {
     const n = B * T * K;
     // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
     const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [
-      K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, k.workBytes(op.value, T, K, topK),
+      K * 4,
+      K * 4,
+      K * K * 4,
+      k.tableBytes(K),
+      n * 4 + 16,
+      B * 4,
+      ...outputs,
+      k.workBytes(op.value as number, T, K, topK),
     ]);
     const buf = k.memory.buffer;
     new Float32Array(buf, start, K).set(w.start);
@@ -196,9 +203,13 @@ export class WasmBackend implements Backend {
    * and hand memory beyond what is kept back.
    */
   async #call<R>(
-    p: Packed, w: Potentials, op: 'OP_LOG_PARTITION' | 'OP_VITERBI' | 'OP_POSTERIORS' | 'OP_KBEST' | 'OP_ENTROPY', outputs: number[],
+    p: Packed,
+    w: Potentials,
+    op: 'OP_LOG_PARTITION' | 'OP_VITERBI' | 'OP_POSTERIORS' | 'OP_KBEST' | 'OP_ENTROPY',
+    outputs: number[],
     run: (k: Kernels, l: { em: number; lens: number; out: number[]; work: number }) => void,
-    read: (buf: ArrayBuffer, out: number[]) => R, topK = 0,
+    read: (buf: ArrayBuffer, out: number[]) => R,
+    topK = 0,
   ): Promise<R> {
     const k = await this.#ready();
     try {
@@ -213,47 +224,73 @@ export class WasmBackend implements Backend {
   async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
     const { B, T } = p;
     if (B === 0) return new Float64Array(0);
-    return this.#call(p, w, 'OP_LOG_PARTITION', [B * 8],
+    return this.#call(
+      p,
+      w,
+      'OP_LOG_PARTITION',
+      [B * 8],
       (k, l) => k.logPartition(B, T, l.em, l.lens, l.out[0], l.work),
-      (buf, [z]) => new Float64Array(buf, z, B).slice());
+      (buf, [z]) => new Float64Array(buf, z, B).slice(),
+    );
   }
 
   async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
     const { B, T, K } = p;
     if (B === 0) return { logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) };
     const Kp = (K + 3) & ~3;
-    return this.#call(p, w, 'OP_POSTERIORS', [B * 8, B * T * K * 4, Kp * Kp * 8],
+    return this.#call(
+      p,
+      w,
+      'OP_POSTERIORS',
+      [B * 8, B * T * K * 4, Kp * Kp * 8],
       (k, l) => k.posteriors(B, T, l.em, l.lens, l.out[0], l.out[1], l.out[2], l.work),
       (buf, [z, unary, counts]) => {
         const padded = new Float64Array(buf, counts, Kp * Kp);
         const transCounts = new Float64Array(K * K);
         for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
         return { logZ: new Float64Array(buf, z, B).slice(), unary: new Float32Array(buf, unary, B * T * K).slice(), transCounts };
-      });
+      },
+    );
   }
 
   async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
     const { B, T } = p;
     if (B === 0) return { logZ: new Float64Array(0), entropy: new Float64Array(0) };
-    return this.#call(p, w, 'OP_ENTROPY', [B * 8, B * 8],
+    return this.#call(
+      p,
+      w,
+      'OP_ENTROPY',
+      [B * 8, B * 8],
       (k, l) => k.entropy(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [z, h]) => ({ logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() }));
+      (buf, [z, h]) => ({ logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() }),
+    );
   }
 
   async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
     const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0) };
-    return this.#call(p, w, 'OP_VITERBI', [B * T * 4, B * 8],
+    return this.#call(
+      p,
+      w,
+      'OP_VITERBI',
+      [B * T * 4, B * 8],
       (k, l) => k.viterbi(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() }));
+      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() }),
+    );
   }
 
   async kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
     const { B, T } = p;
     if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0), k: topK };
-    return this.#call(p, w, 'OP_KBEST', [B * topK * T * 4, B * topK * 8],
+    return this.#call(
+      p,
+      w,
+      'OP_KBEST',
+      [B * topK * T * 4, B * topK * 8],
       (k, l) => k.kbest(B, T, topK, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK }), topK);
+      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK }),
+      topK,
+    );
   }
 
   memoryUsage(): MemoryUsage {

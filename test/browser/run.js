@@ -66,6 +66,12 @@ async function main() {
 }
 
 main().then(
-  (r) => { window.__results = r; say('done'); },
-  (e) => { window.__results = { fatal: String(e?.stack ?? e) }; say(`fatal: ${e}`); },
+  (r) => {
+    window.__results = r;
+    say('done');
+  },
+  (e) => {
+    window.__results = { fatal: String(e?.stack ?? e) };
+    say(`fatal: ${e}`);
+  },
 );

@@ -3,7 +3,9 @@
 // both as JSON for the test to compare.
 import { CRF } from 'webcrf';
 
-const K = 5, B = 3, T = 7;
+const K = 5,
+  B = 3,
+  T = 7;
 let s = 9;
 const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 4 - 2;
 const data = Float32Array.from({ length: B * T * K }, rand);

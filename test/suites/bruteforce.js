@@ -19,7 +19,8 @@ export function randomCase(R, { K, T, B, batchFirst, scale = 1 }) {
   /** @type {number[][][]} */
   const em = [];
   /** @type {number[][]} */
-  const mask = [], tags = [];
+  const mask = [],
+    tags = [];
   for (let b = 0; b < B; b++) {
     em.push(Array.from({ length: T }, () => Array.from({ length: K }, () => scale * R.normal())));
     const all = R.next() < 0.15;
@@ -41,11 +42,16 @@ export function compact(c, b) {
   /** @type {number[][]} */
   const rows = [];
   /** @type {number[]} */
-  const tags = [], at = [];
-  for (let t = 0; t < c.T; t++) if (c.mask[b][t]) { rows.push(c.em[b][t]); tags.push(c.tags[b][t]); at.push(t); }
+  const tags = [],
+    at = [];
+  for (let t = 0; t < c.T; t++)
+    if (c.mask[b][t]) {
+      rows.push(c.em[b][t]);
+      tags.push(c.tags[b][t]);
+      at.push(t);
+    }
   return { rows, tags, at };
 }
-
 
 /**
  * @param {Ctx} ctx @param {Case} c
@@ -63,14 +69,26 @@ async function runCase(ctx, c, allowed, label) {
   const noPath = seqs.some((s) => s.rows.length > 0 && s.bf.paths.length === 0);
   if (noPath) {
     let threw = null;
-    try { await crf.logPartition(em, { mask }); } catch (e) { threw = e; }
-    check(threw instanceof ctx.lib.CRFInputError && threw.argument === 'constraints', `${label}: no allowed path should throw CRFInputError(constraints), got ${threw}`);
+    try {
+      await crf.logPartition(em, { mask });
+    } catch (e) {
+      threw = e;
+    }
+    check(
+      threw instanceof ctx.lib.CRFInputError && threw.argument === 'constraints',
+      `${label}: no allowed path should throw CRFInputError(constraints), got ${threw}`,
+    );
     crf.dispose();
     return;
   }
   const at = (/** @type {number} */ b, /** @type {number} */ t) => (batchFirst ? b * T + t : t * B + b) * K;
 
-  close(await crf.logPartition(em, { mask }), seqs.map((s) => s.bf.logZ), r, `${label} logZ`);
+  close(
+    await crf.logPartition(em, { mask }),
+    seqs.map((s) => s.bf.logZ),
+    r,
+    `${label} logZ`,
+  );
   const llh = seqs.map((s) => (s.rows.length ? s.bf.scoreOf(s.tags) - s.bf.logZ : 0));
   close(await crf.forward(em, tags, { mask, reduction: 'none' }), llh, r, `${label} llh`);
   const sum = llh.reduce((a, b) => a + b, 0);
@@ -79,18 +97,33 @@ async function runCase(ctx, c, allowed, label) {
   close([await crf.forward(em, tags, { mask, reduction: 'mean' })], [sum / B], r, `${label} mean`);
   close([await crf.forward(em, tags, { mask, reduction: 'token_mean' })], [n ? sum / n : 0], r, `${label} token_mean`);
 
-  equal(await crf.decode(em, { mask }), seqs.map((s) => s.bf.sorted[0].path), `${label} decode`);
+  equal(
+    await crf.decode(em, { mask }),
+    seqs.map((s) => s.bf.sorted[0].path),
+    `${label} decode`,
+  );
   const k = 1 + ((K * T) % 6);
   const top = await crf.decode(em, { mask, topK: k });
   top.forEach((list, b) => {
     const want = seqs[b].bf.sorted.slice(0, k);
-    equal(list.map((x) => x.path), want.map((x) => x.path), `${label} top-${k} paths of ${b}`);
-    close(list.map((x) => x.score), want.map((x) => x.score), r, `${label} top-${k} scores of ${b}`);
+    equal(
+      list.map((x) => x.path),
+      want.map((x) => x.path),
+      `${label} top-${k} paths of ${b}`,
+    );
+    close(
+      list.map((x) => x.score),
+      want.map((x) => x.score),
+      r,
+      `${label} top-${k} scores of ${b}`,
+    );
   });
 
   const marg = new Float64Array(B * T * K);
   const gradE = new Float64Array(B * T * K);
-  const gStart = new Float64Array(K), gEnd = new Float64Array(K), gTrans = new Float64Array(K * K);
+  const gStart = new Float64Array(K),
+    gEnd = new Float64Array(K),
+    gTrans = new Float64Array(K * K);
   seqs.forEach((s, b) => {
     const L = s.rows.length;
     s.at.forEach((t, i) => {
@@ -108,13 +141,38 @@ async function runCase(ctx, c, allowed, label) {
     for (let q = 0; q < K * K; q++) gTrans[q] -= s.bf.pairs[q];
   });
   close(await crf.marginals(em, { mask }), marg, r, `${label} marginals`);
-  close(await crf.entropy(em, { mask }), seqs.map((s) => s.bf.entropy), r * 10, `${label} entropy`);
+  close(
+    await crf.entropy(em, { mask }),
+    seqs.map((s) => s.bf.entropy),
+    r * 10,
+    `${label} entropy`,
+  );
   const g = await crf.forwardBackward(em, tags, { mask, reduction: 'mean' });
   close([g.logLikelihood], [sum / B], r, `${label} fb llh`);
-  close(g.grads.emissions, gradE.map((v) => v / B), r, `${label} grad emissions`);
-  close(g.grads.startTransitions, gStart.map((v) => v / B), r, `${label} grad start`);
-  close(g.grads.endTransitions, gEnd.map((v) => v / B), r, `${label} grad end`);
-  close(g.grads.transitions, gTrans.map((v) => v / B), r, `${label} grad transitions`);
+  close(
+    g.grads.emissions,
+    gradE.map((v) => v / B),
+    r,
+    `${label} grad emissions`,
+  );
+  close(
+    g.grads.startTransitions,
+    gStart.map((v) => v / B),
+    r,
+    `${label} grad start`,
+  );
+  close(
+    g.grads.endTransitions,
+    gEnd.map((v) => v / B),
+    r,
+    `${label} grad end`,
+  );
+  close(
+    g.grads.transitions,
+    gTrans.map((v) => v / B),
+    r,
+    `${label} grad transitions`,
+  );
   crf.dispose();
 }
 
@@ -142,7 +200,9 @@ function bits(c, K) {
 export async function bruteForceUnconstrained(ctx) {
   const R = rng(1234);
   for (let trial = 0; trial < 24; trial++) {
-    const K = 1 + (trial % 4), T = 1 + R.int(6), B = 1 + R.int(4);
+    const K = 1 + (trial % 4),
+      T = 1 + R.int(6),
+      B = 1 + R.int(4);
     const c = randomCase(R, { K, T, B, batchFirst: trial % 2 === 0 });
     await runCase(ctx, c, null, `trial ${trial} K=${K} T=${T} B=${B}`);
   }
@@ -155,16 +215,23 @@ export async function bruteForceConstrained(ctx) {
   for (const [scheme, labels] of SCHEMES) {
     const con = ctx.lib.allowedTransitions(scheme, labels);
     for (let rep = 0; rep < 3; rep++, trial++) {
-      const K = labels.length, T = 1 + R.int(K === 5 ? 4 : 5), B = 1 + R.int(3);
+      const K = labels.length,
+        T = 1 + R.int(K === 5 ? 4 : 5),
+        B = 1 + R.int(3);
       const c = randomCase(R, { K, T, B, batchFirst: rep % 2 === 0 });
       await runCase(ctx, c, { instance: con, bits: bits(con, K) }, `${scheme} trial ${trial}`);
     }
   }
   // Hand-made matrices, some of which leave a sequence with no allowed path.
   for (let rep = 0; rep < 10; rep++, trial++) {
-    const K = 2 + R.int(3), T = 1 + R.int(4), B = 1 + R.int(3);
-    const m = { transitions: Array.from({ length: K }, () => Array.from({ length: K }, () => R.next() < 0.6)),
-      start: Array.from({ length: K }, () => R.next() < 0.7), end: Array.from({ length: K }, () => R.next() < 0.7) };
+    const K = 2 + R.int(3),
+      T = 1 + R.int(4),
+      B = 1 + R.int(3);
+    const m = {
+      transitions: Array.from({ length: K }, () => Array.from({ length: K }, () => R.next() < 0.6)),
+      start: Array.from({ length: K }, () => R.next() < 0.7),
+      end: Array.from({ length: K }, () => R.next() < 0.7),
+    };
     const c = randomCase(R, { K, T, B, batchFirst: rep % 2 === 1 });
     await runCase(ctx, c, { instance: m, bits: bits(m, K) }, `hand-made trial ${trial}`);
   }
@@ -182,13 +249,20 @@ export async function perCallConstraints(ctx) {
     crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
     const w = { K, start: crf.startTransitions, end: crf.endTransitions, trans: crf.transitions, allowed: bits(con, K) };
     const want = Array.from({ length: c.B }, (_, b) => bruteForce(compact(c, b).rows, w).sorted);
-    equal(await crf.decode(c.input.em, { mask: c.input.mask, constraints: con }), want.map((s) => s[0].path), `per-call decode ${rep}`);
+    equal(
+      await crf.decode(c.input.em, { mask: c.input.mask, constraints: con }),
+      want.map((s) => s[0].path),
+      `per-call decode ${rep}`,
+    );
     const top = await crf.decode(c.input.em, { mask: c.input.mask, constraints: con, topK: 3 });
-    equal(top.map((l) => l.map((x) => x.path)), want.map((s) => s.slice(0, 3).map((x) => x.path)), `per-call top-3 ${rep}`);
+    equal(
+      top.map((l) => l.map((x) => x.path)),
+      want.map((s) => s.slice(0, 3).map((x) => x.path)),
+      `per-call top-3 ${rep}`,
+    );
     // The per-call constraints must not stick to the instance.
     const free = Array.from({ length: c.B }, (_, b) => bruteForce(compact(c, b).rows, { ...w, allowed: undefined }).sorted[0].path);
     equal(await crf.decode(c.input.em, { mask: c.input.mask }), free, `unconstrained after per-call ${rep}`);
     crf.dispose();
   }
 }
-

@@ -19,10 +19,12 @@ export async function conformance(ctx) {
       close(await crf.logPartition(em, { mask }), c.log_partition, r, `${tag} logZ`);
       equal(await crf.decode(em, { mask }), c.decode, `${tag} decode`);
       equal(await crf.viterbiDecode(em, mask), c.decode, `${tag} viterbiDecode`);
-      const K = c.num_tags, B = c.emissions.length, T = c.emissions[0].length;
+      const K = c.num_tags,
+        B = c.emissions.length,
+        T = c.emissions[0].length;
       const toLayout = (/** @type {number[][][]} */ x) => {
         const out = new Float64Array(B * T * K);
-        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < K; j++) out[((batchFirst ? b * T + t : t * B + b) * K) + j] = x[b][t][j];
+        for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let j = 0; j < K; j++) out[(batchFirst ? b * T + t : t * B + b) * K + j] = x[b][t][j];
         return out;
       };
       close(await crf.marginals(em, { mask }), toLayout(c.marginals), r, `${tag} marginals`);
@@ -37,8 +39,17 @@ export async function conformance(ctx) {
         const k = Math.max(...topK.map((l) => l.length));
         const got = await crf.decode(em, { mask, topK: k });
         got.forEach((list, b) => {
-          equal(list.map((x) => x.path), topK[b].map((x) => x.path), `${tag} top-${k} paths of ${b}`);
-          close(list.map((x) => x.score), topK[b].map((x) => x.score), r, `${tag} top-${k} scores of ${b}`);
+          equal(
+            list.map((x) => x.path),
+            topK[b].map((x) => x.path),
+            `${tag} top-${k} paths of ${b}`,
+          );
+          close(
+            list.map((x) => x.score),
+            topK[b].map((x) => x.score),
+            r,
+            `${tag} top-${k} scores of ${b}`,
+          );
         });
       }
       check(crf.backend === ctx.backend, `${tag}: ran on ${crf.backend}, not ${ctx.backend}`);

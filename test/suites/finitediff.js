@@ -15,15 +15,21 @@ const PARAM_STEP = 1 / 256;
  * @param {() => Promise<number>} f
  */
 export async function emissionDifferences(em, f) {
-  const d1 = em.length, d2 = em[0].length, K = em[0][0].length;
+  const d1 = em.length,
+    d2 = em[0].length,
+    K = em[0][0].length;
   const fd = new Float64Array(d1 * d2 * K);
-  for (let a = 0; a < d1; a++) for (let b = 0; b < d2; b++) for (let j = 0; j < K; j++) {
-    const v = em[a][b][j];
-    em[a][b][j] = v + H; const up = await f();
-    em[a][b][j] = v - H; const down = await f();
-    em[a][b][j] = v;
-    fd[(a * d2 + b) * K + j] = (up - down) / (2 * H);
-  }
+  for (let a = 0; a < d1; a++)
+    for (let b = 0; b < d2; b++)
+      for (let j = 0; j < K; j++) {
+        const v = em[a][b][j];
+        em[a][b][j] = v + H;
+        const up = await f();
+        em[a][b][j] = v - H;
+        const down = await f();
+        em[a][b][j] = v;
+        fd[(a * d2 + b) * K + j] = (up - down) / (2 * H);
+      }
   return fd;
 }
 
@@ -37,8 +43,12 @@ export async function parameterDifferences(arr, f) {
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i];
     // Parameters are float32: divide by the step actually stored, not the one asked for.
-    arr[i] = v + PARAM_STEP; const hi = arr[i]; const up = await f();
-    arr[i] = v - PARAM_STEP; const lo = arr[i]; const down = await f();
+    arr[i] = v + PARAM_STEP;
+    const hi = arr[i];
+    const up = await f();
+    arr[i] = v - PARAM_STEP;
+    const lo = arr[i];
+    const down = await f();
     arr[i] = v;
     fd[i] = (up - down) / (hi - lo);
   }
@@ -49,7 +59,9 @@ export async function parameterDifferences(arr, f) {
 export async function finiteDifferences(ctx) {
   const R = rng(31337);
   for (let trial = 0; trial < 3; trial++) {
-    const K = [3, 4, 6][trial], T = [4, 6, 5][trial], B = 2;
+    const K = [3, 4, 6][trial],
+      T = [4, 6, 5][trial],
+      B = 2;
     const c = randomCase(R, { K, T, B, batchFirst: trial !== 1 });
     const constraints = trial === 2 ? { transitions: Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => j !== (i + 1) % K)) } : undefined;
     if (constraints) {
@@ -66,7 +78,11 @@ export async function finiteDifferences(ctx) {
     const label = `fd trial ${trial}`;
     close(g.emissions, await emissionDifferences(em, f), 1e-3, `${label} emissions`);
     /** @type {[keyof import('webcrf').Gradients, Float32Array][]} */
-    const params = [['startTransitions', ref.startTransitions], ['endTransitions', ref.endTransitions], ['transitions', ref.transitions]];
+    const params = [
+      ['startTransitions', ref.startTransitions],
+      ['endTransitions', ref.endTransitions],
+      ['transitions', ref.transitions],
+    ];
     for (const [name, arr] of params) {
       close(g[name], await parameterDifferences(arr, f), 2e-3, `${label} ${name}`);
     }

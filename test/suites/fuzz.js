@@ -60,15 +60,22 @@ export function randomCase(R) {
   const mask = [];
   for (let b = 0; b < B; b++) {
     const len = 1 + R.int(T);
-    mask.push(Array.from({ length: T }, (_, t) => {
-      switch (maskKind) {
-        case 'prefix': return t < len ? 1 : 0;
-        case 'gaps': return R.next() < 0.6 ? 1 : 0;
-        case 'firstOff': return t > 0 && t < len + 1 ? 1 : 0;
-        case 'allOff': return b === 0 ? 0 : R.next() < 0.8 ? 1 : 0;
-        default: return 1;
-      }
-    }));
+    mask.push(
+      Array.from({ length: T }, (_, t) => {
+        switch (maskKind) {
+          case 'prefix':
+            return t < len ? 1 : 0;
+          case 'gaps':
+            return R.next() < 0.6 ? 1 : 0;
+          case 'firstOff':
+            return t > 0 && t < len + 1 ? 1 : 0;
+          case 'allOff':
+            return b === 0 ? 0 : R.next() < 0.8 ? 1 : 0;
+          default:
+            return 1;
+        }
+      }),
+    );
   }
   // Within the range the values stay within it (a clamp at the edge); beyond it they are left as drawn.
   const em = Array.from({ length: B * T * K }, () => f32(scale > LIMIT ? scale * R.normal() : Math.max(-LIMIT, Math.min(LIMIT, scale * R.normal()))));
@@ -77,8 +84,11 @@ export function randomCase(R) {
   const cKind = R.int(3);
   if (cKind === 1 && K >= 2) {
     // A banded structure that always admits a path (staying on one tag is allowed).
-    constraints = { transitions: Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => i === j || R.next() < 0.5)),
-      start: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5), end: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5) };
+    constraints = {
+      transitions: Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => i === j || R.next() < 0.5)),
+      start: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5),
+      end: Array.from({ length: K }, (_, j) => j === 0 || R.next() < 0.5),
+    };
   } else if (cKind === 2 && K === 5) {
     constraints = { scheme: 'BIOES', labels: ['O', 'B-X', 'I-X', 'E-X', 'S-X'] };
   } else if (cKind === 2 && K === 3) {
@@ -100,11 +110,18 @@ function container(kind, em) {
   const [d0, d1, K] = em.shape;
   const flat = Array.from(em.data);
   switch (kind) {
-    case 'array': return { data: flat, shape: em.shape };
-    case 'nested': return Array.from({ length: d0 }, (_, a) => Array.from({ length: d1 }, (_, b) => flat.slice((a * d1 + b) * K, (a * d1 + b + 1) * K)));
+    case 'array':
+      return { data: flat, shape: em.shape };
+    case 'nested':
+      return Array.from({ length: d0 }, (_, a) => Array.from({ length: d1 }, (_, b) => flat.slice((a * d1 + b) * K, (a * d1 + b + 1) * K)));
     case 'proxy': {
       const seen = new Set();
-      return { data: new Proxy(flat, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? (seen.has(k) ? NaN : (seen.add(k), Reflect.get(t, k))) : Reflect.get(t, k)) }), shape: em.shape };
+      return {
+        data: new Proxy(flat, {
+          get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? (seen.has(k) ? NaN : (seen.add(k), Reflect.get(t, k))) : Reflect.get(t, k)),
+        }),
+        shape: em.shape,
+      };
     }
     case 'getters': {
       const o = { length: flat.length };
@@ -113,12 +130,17 @@ function container(kind, em) {
       return { data: o, shape: em.shape };
     }
     case 'species': {
-      class Truncating extends Float32Array { static get [Symbol.species]() { return Int8Array; } }
+      class Truncating extends Float32Array {
+        static get [Symbol.species]() {
+          return Int8Array;
+        }
+      }
       const d = new Truncating(flat.length);
       Float32Array.prototype.set.call(d, em.data);
       return { data: d, shape: em.shape };
     }
-    default: return em;
+    default:
+      return em;
   }
 }
 
@@ -134,12 +156,13 @@ function inputs(c) {
   const data = new Float32Array(B * T * K);
   const mask = new Uint8Array(B * T);
   const tags = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    const i = batchFirst ? b * T + t : t * B + b;
-    for (let j = 0; j < K; j++) data[i * K + j] = c.em[(b * T + t) * K + j];
-    mask[i] = c.mask[b][t];
-    tags[i] = c.tags[b * T + t];
-  }
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const i = batchFirst ? b * T + t : t * B + b;
+      for (let j = 0; j < K; j++) data[i * K + j] = c.em[(b * T + t) * K + j];
+      mask[i] = c.mask[b][t];
+      tags[i] = c.tags[b * T + t];
+    }
   const shape2 = batchFirst ? [B, T] : [T, B];
   return { em: { data, shape: [...shape2, K] }, mask: { data: mask, shape: shape2 }, tags: { data: tags, shape: shape2 } };
 }
@@ -180,7 +203,11 @@ async function run(lib, backend, options, c) {
     const out = {};
     if (c.scale > LIMIT) {
       // Beyond the supported range: refused by every op, naming the emissions.
-      for (const call of [() => crf.forward(x.em, x.tags, { mask: x.mask }), () => crf.decode(x.em, { mask: x.mask }), () => crf.marginals(x.em, { mask: x.mask })]) {
+      for (const call of [
+        () => crf.forward(x.em, x.tags, { mask: x.mask }),
+        () => crf.decode(x.em, { mask: x.mask }),
+        () => crf.marginals(x.em, { mask: x.mask }),
+      ]) {
         try {
           await call();
           out.accepted = true;
@@ -204,7 +231,12 @@ async function run(lib, backend, options, c) {
     out.marginals = Array.from(await crf.marginals(x.em, { mask: x.mask }));
     out.entropy = Array.from(await crf.entropy(x.em, { mask: x.mask }));
     const fb = await crf.forwardBackward(x.em, x.tags, { mask: x.mask });
-    out.grads = { emissions: Array.from(fb.grads.emissions), transitions: Array.from(fb.grads.transitions), startTransitions: Array.from(fb.grads.startTransitions), endTransitions: Array.from(fb.grads.endTransitions) };
+    out.grads = {
+      emissions: Array.from(fb.grads.emissions),
+      transitions: Array.from(fb.grads.transitions),
+      startTransitions: Array.from(fb.grads.startTransitions),
+      endTransitions: Array.from(fb.grads.endTransitions),
+    };
     out.backend = crf.backend;
     const v = c.mutation?.value;
     if (v !== null && v !== undefined && v !== -Infinity) {
@@ -214,8 +246,17 @@ async function run(lib, backend, options, c) {
       const old = arr[i];
       arr[i] = v;
       out.mutationErrors = [];
-      for (const call of [() => crf.logPartition(x.em, { mask: x.mask }), () => crf.decode(x.em, { mask: x.mask, topK: 2 }), () => crf.forwardBackward(x.em, x.tags, { mask: x.mask })]) {
-        try { await call(); out.mutationErrors.push('accepted'); } catch (e) { out.mutationErrors.push(e instanceof lib.CRFInputError ? e.argument : String(e)); }
+      for (const call of [
+        () => crf.logPartition(x.em, { mask: x.mask }),
+        () => crf.decode(x.em, { mask: x.mask, topK: 2 }),
+        () => crf.forwardBackward(x.em, x.tags, { mask: x.mask }),
+      ]) {
+        try {
+          await call();
+          out.mutationErrors.push('accepted');
+        } catch (e) {
+          out.mutationErrors.push(e instanceof lib.CRFInputError ? e.argument : String(e));
+        }
       }
       arr[i] = old;
       out.llhAfter = Array.from(await crf.forward(x.em, x.tags, { mask: x.mask, reduction: 'none' }));
@@ -235,18 +276,25 @@ function invariants(c, out, backend) {
   /** @type {string[]} */
   const fail = [];
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
-  out.llh.forEach((v, b) => { if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`); });
-  out.entropy.forEach((v, b) => { if (!(v >= 0 && v <= lens[b] * Math.log(c.K) * (1 + 1e-6) + 1e-12)) fail.push(`${backend} entropy[${b}] = ${v} outside [0, ${lens[b]}·ln ${c.K}]`); });
+  out.llh.forEach((v, b) => {
+    if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`);
+  });
+  out.entropy.forEach((v, b) => {
+    if (!(v >= 0 && v <= lens[b] * Math.log(c.K) * (1 + 1e-6) + 1e-12)) fail.push(`${backend} entropy[${b}] = ${v} outside [0, ${lens[b]}·ln ${c.K}]`);
+  });
   const { B, T, K, batchFirst } = c;
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    const o = ((batchFirst ? b * T + t : t * B + b)) * K;
-    let s = 0;
-    for (let j = 0; j < K; j++) s += out.marginals[o + j];
-    if (!(Math.abs(s - c.mask[b][t]) <= 1e-4)) fail.push(`${backend} marginals at [${b}][${t}] sum to ${s}`);
-  }
-  if (out.typedLlh && JSON.stringify(out.typedLlh) !== JSON.stringify(out.llh)) fail.push(`${backend} ${c.container} input: llh ${out.llh}, typed ${out.typedLlh}`);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const o = (batchFirst ? b * T + t : t * B + b) * K;
+      let s = 0;
+      for (let j = 0; j < K; j++) s += out.marginals[o + j];
+      if (!(Math.abs(s - c.mask[b][t]) <= 1e-4)) fail.push(`${backend} marginals at [${b}][${t}] sum to ${s}`);
+    }
+  if (out.typedLlh && JSON.stringify(out.typedLlh) !== JSON.stringify(out.llh))
+    fail.push(`${backend} ${c.container} input: llh ${out.llh}, typed ${out.typedLlh}`);
   if (out.mutationErrors) {
-    if (out.mutationErrors.some((a) => a !== c.mutation.param)) fail.push(`${backend} ${c.mutation.param} = ${c.mutation.value}: ${out.mutationErrors.join(', ')}`);
+    if (out.mutationErrors.some((a) => a !== c.mutation.param))
+      fail.push(`${backend} ${c.mutation.param} = ${c.mutation.value}: ${out.mutationErrors.join(', ')}`);
     if (JSON.stringify(out.llhAfter) !== JSON.stringify(out.llh)) fail.push(`${backend}: results changed after a refused call`);
   }
   return fail;
@@ -282,7 +330,8 @@ export async function compareCase(lib, backend, options, c) {
     const best = pathScore(c, allowed, b, ref.decode[b]);
     const mine = pathScore(c, allowed, b, got.decode[b]);
     if (!(mine >= best - atol * (1 + Math.abs(best)))) fail.push(`decode[${b}]: path score ${mine} < best ${best}`);
-    const tk = got.topK[b], rk = ref.topK[b];
+    const tk = got.topK[b],
+      rk = ref.topK[b];
     if (tk.length !== rk.length) fail.push(`topK[${b}]: ${tk.length} paths, js ${rk.length}`);
     tk.forEach((p, r) => {
       const s = pathScore(c, allowed, b, p.path);
@@ -293,7 +342,11 @@ export async function compareCase(lib, backend, options, c) {
   const mtol = Math.min(1, atol);
   /** @type {(name: string, a: number[], r: number[], tol: number) => void} */
   const vec = (name, a, r, tol) => {
-    for (let i = 0; i < r.length; i++) if (!(Math.abs(a[i] - r[i]) <= tol)) { fail.push(`${name}[${i}]: ${backend} ${a[i]}, js ${r[i]}`); return; }
+    for (let i = 0; i < r.length; i++)
+      if (!(Math.abs(a[i] - r[i]) <= tol)) {
+        fail.push(`${name}[${i}]: ${backend} ${a[i]}, js ${r[i]}`);
+        return;
+      }
   };
   vec('marginals', got.marginals, ref.marginals, mtol);
   // float32 resolves path scores to ~6e-8 of their size: below that, paths are tied for it and the
@@ -328,7 +381,8 @@ export async function compareWithEnumeration(lib, c) {
     row.forEach((on, t) => on && rows.push(c.em.slice((b * c.T + t) * c.K, (b * c.T + t + 1) * c.K)));
     const bf = bruteForce(rows, w);
     if (ref.noPath) return;
-    if (Math.abs(bf.entropy - ref.entropy[b]) > 1e-6 * bf.entropy + 1e-12 * c.T * (c.scale + 1)) fail.push(`js entropy[${b}]: ${ref.entropy[b]} vs enumeration ${bf.entropy}`);
+    if (Math.abs(bf.entropy - ref.entropy[b]) > 1e-6 * bf.entropy + 1e-12 * c.T * (c.scale + 1))
+      fail.push(`js entropy[${b}]: ${ref.entropy[b]} vs enumeration ${bf.entropy}`);
     /** @type {number[]} */
     const tagsOn = [];
     row.forEach((on, t) => on && tagsOn.push(c.tags[b * c.T + t]));
@@ -351,9 +405,13 @@ export async function shrink(check, c) {
   let cur = c;
   /** @type {(x: Case, keepB: number[], keepT: number[]) => Case} */
   const sub = (x, keepB, keepT) => {
-    const B = keepB.length, T = keepT.length, K = x.K;
+    const B = keepB.length,
+      T = keepT.length,
+      K = x.K;
     return {
-      ...x, B, T,
+      ...x,
+      B,
+      T,
       mask: keepB.map((b) => keepT.map((t) => x.mask[b][t])),
       em: keepB.flatMap((b) => keepT.flatMap((t) => x.em.slice((b * x.T + t) * K, (b * x.T + t + 1) * K))),
       tags: keepB.flatMap((b) => keepT.map((t) => x.tags[b * x.T + t])),
@@ -362,13 +420,24 @@ export async function shrink(check, c) {
   const range = (/** @type {number} */ n) => Array.from({ length: n }, (_, i) => i);
   for (let b = 0; b < cur.B; b++) {
     const cand = sub(cur, [b], range(cur.T));
-    if ((await check(cand)).length) { cur = cand; break; }
+    if ((await check(cand)).length) {
+      cur = cand;
+      break;
+    }
   }
   for (let progress = true; progress && cur.T > 1;) {
     progress = false;
     for (let t = cur.T - 1; t >= 0; t--) {
-      const cand = sub(cur, range(cur.B), range(cur.T).filter((u) => u !== t));
-      if ((await check(cand)).length) { cur = cand; progress = true; break; }
+      const cand = sub(
+        cur,
+        range(cur.B),
+        range(cur.T).filter((u) => u !== t),
+      );
+      if ((await check(cand)).length) {
+        cur = cand;
+        progress = true;
+        break;
+      }
     }
   }
   return cur;

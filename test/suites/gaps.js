@@ -8,7 +8,9 @@ export async function gapMasks(ctx) {
   const R = rng(4242);
   const r = tolerance(ctx.backend);
   for (let trial = 0; trial < 6; trial++) {
-    const K = [2, 5, 9, 16, 3, 7][trial], T = 3 + R.int(14), B = 1 + R.int(5);
+    const K = [2, 5, 9, 16, 3, 7][trial],
+      T = 3 + R.int(14),
+      B = 1 + R.int(5);
     const c = randomCase(R, { K, T, B, batchFirst: trial % 2 === 0 });
     const crf = await create(ctx, K, { batchFirst: true, seed: trial });
     crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
@@ -31,10 +33,12 @@ export async function gapMasks(ctx) {
     // Scatter the compacted marginals and gradients back to the gapped positions.
     const scatter = (/** @type {ArrayLike<number>} */ src) => {
       const out = new Float64Array(B * T * K);
-      seqs.forEach((s, b) => s.at.forEach((t, i) => {
-        const dst = (c.batchFirst ? b * T + t : t * B + b) * K;
-        for (let j = 0; j < K; j++) out[dst + j] = src[(b * Tc + i) * K + j];
-      }));
+      seqs.forEach((s, b) =>
+        s.at.forEach((t, i) => {
+          const dst = (c.batchFirst ? b * T + t : t * B + b) * K;
+          for (let j = 0; j < K; j++) out[dst + j] = src[(b * Tc + i) * K + j];
+        }),
+      );
       return out;
     };
     close(await gapped.marginals(g.em, { mask: g.mask }), scatter(await crf.marginals(em, { mask })), r, `${label} marginals`);

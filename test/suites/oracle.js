@@ -19,7 +19,10 @@ export function enumerate(em, w) {
   for (let code = 0; code < total; code++) {
     const path = [];
     let c = code;
-    for (let t = 0; t < L; t++) { path.push(c % K); c = Math.floor(c / K); }
+    for (let t = 0; t < L; t++) {
+      path.push(c % K);
+      c = Math.floor(c / K);
+    }
     if (w.allowed) {
       let ok = !!w.allowed.start[path[0]] && !!w.allowed.end[path[L - 1]];
       for (let t = 1; t < L && ok; t++) ok = !!w.allowed.trans[path[t - 1] * K + path[t]];
@@ -37,13 +40,21 @@ export function bruteForce(em, w) {
   const paths = enumerate(em, w);
   const K = w.K;
   const L = em.length;
-  let m = -Infinity, top = -1;
-  paths.forEach((p, i) => { if (p.score > m) { m = p.score; top = i; } });
+  let m = -Infinity,
+    top = -1;
+  paths.forEach((p, i) => {
+    if (p.score > m) {
+      m = p.score;
+      top = i;
+    }
+  });
   // log Z = m + log1p(rest), rest the mass of every path but the best relative to it: −log p(y) =
   // (m − score) + log1p(rest) term by term, so the entropy keeps its digits when one path holds nearly
   // all the mass (−Σ p log p computed as log Z − score would cancel).
   let rest = 0;
-  paths.forEach((p, i) => { if (i !== top) rest += Math.exp(p.score - m); });
+  paths.forEach((p, i) => {
+    if (i !== top) rest += Math.exp(p.score - m);
+  });
   const logZ = L === 0 ? 0 : m + Math.log1p(rest);
   const marg = em.map(() => new Array(K).fill(0));
   const pairs = new Array(K * K).fill(0);
@@ -57,7 +68,15 @@ export function bruteForce(em, w) {
     if (q > 0) entropy += (Math.exp(p.score - m) / (1 + rest)) * (m - p.score + Math.log1p(rest));
   }
   const sorted = [...paths].sort((a, b) => b.score - a.score);
-  return { logZ: L === 0 ? 0 : logZ, paths, sorted, marginals: marg, pairs, entropy: L === 0 ? 0 : entropy, scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity };
+  return {
+    logZ: L === 0 ? 0 : logZ,
+    paths,
+    sorted,
+    marginals: marg,
+    pairs,
+    entropy: L === 0 ? 0 : entropy,
+    scoreOf: (/** @type {number[]} */ y) => paths.find((p) => p.path.join() === y.join())?.score ?? -Infinity,
+  };
 }
 
 /** A deterministic generator for test data (the examples' mulberry32), shared by the tests, test/webgpu/checks.js and bench/. */
@@ -69,7 +88,8 @@ export function rng(seed) {
     normal: () => Math.sqrt(-2 * Math.log(next() + 1e-300)) * Math.cos(2 * Math.PI * next()),
     int: (/** @type {number} */ n) => Math.floor(next() * n),
     /** Integer in [lo, hi], log-uniform so that small and large sizes both occur. */
-    logInt: (/** @type {number} */ lo, /** @type {number} */ hi) => Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
+    logInt: (/** @type {number} */ lo, /** @type {number} */ hi) =>
+      Math.min(hi, Math.floor(Math.exp(Math.log(lo) + next() * (Math.log(hi + 1) - Math.log(lo))))),
   };
 }
 

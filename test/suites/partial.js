@@ -15,17 +15,23 @@ import { emissionDifferences, parameterDifferences } from './finitediff.js';
  */
 function randomAllowed(R, c, { dead = false } = {}) {
   const { K, T, B } = c;
-  const dense = Array.from({ length: B }, (_, b) => Array.from({ length: T }, () => {
-    const kind = R.int(3);
-    if (kind === 0) return new Array(K).fill(true);
-    if (kind === 1) { const y = R.int(K); return Array.from({ length: K }, (_, j) => j === y); }
-    const set = Array.from({ length: K }, () => R.next() < 0.5);
-    set[R.int(K)] = true;
-    return set;
-  }));
+  const dense = Array.from({ length: B }, () =>
+    Array.from({ length: T }, () => {
+      const kind = R.int(3);
+      if (kind === 0) return new Array(K).fill(true);
+      if (kind === 1) {
+        const y = R.int(K);
+        return Array.from({ length: K }, (_, j) => j === y);
+      }
+      const set = Array.from({ length: K }, () => R.next() < 0.5);
+      set[R.int(K)] = true;
+      return set;
+    }),
+  );
   if (dead) {
     // One on position of the last sequence permits nothing.
-    const b = B - 1, t = c.mask[b].findIndex(Boolean);
+    const b = B - 1,
+      t = c.mask[b].findIndex(Boolean);
     if (t >= 0) dense[b][t] = new Array(K).fill(false);
   }
   return { dense, input: c.batchFirst ? dense : dense[0].map((_, t) => dense.map((row) => row[t])) };
@@ -57,7 +63,8 @@ function restrictedTruth(rows, allowedRows, w) {
   const all = bruteForce(rows, w);
   const ok = (/** @type {{ path: number[] }} */ p) => p.path.every((y, t) => allowedRows[t][y]);
   const kept = all.paths.filter(ok);
-  const K = w.K, L = rows.length;
+  const K = w.K,
+    L = rows.length;
   if (L === 0) return { logZ: 0, full: all, paths: kept, marginals: [], pairs: new Array(K * K).fill(0), entropy: 0, sorted: [{ path: [], score: 0 }] };
   // No permitted path: the marginals, pairs and entropy are never read.
   if (kept.length === 0) return /** @type {Truth} */ (/** @type {Partial<Truth>} */ ({ logZ: -Infinity, full: all, paths: kept, sorted: [] }));
@@ -69,7 +76,10 @@ function restrictedTruth(rows, allowedRows, w) {
   let entropy = 0;
   for (const p of kept) {
     const q = Math.exp(p.score - z);
-    p.path.forEach((y, t) => { marg[t][y] += q; if (t > 0) pairs[p.path[t - 1] * K + y] += q; });
+    p.path.forEach((y, t) => {
+      marg[t][y] += q;
+      if (t > 0) pairs[p.path[t - 1] * K + y] += q;
+    });
     if (q > 0) entropy -= q * (p.score - z);
   }
   return { logZ: z, full: all, paths: kept, marginals: marg, pairs, entropy, sorted: [...kept].sort((a, b) => b.score - a.score) };
@@ -92,27 +102,56 @@ async function checkCase(ctx, c, constraints, label) {
     const s = compact(c, b);
     return { ...s, truth: restrictedTruth(s.rows, compactAllowed(c, a.dense, b), w) };
   });
-  if (seqs.some((s) => s.rows.length && s.truth.full.paths.length === 0)) { crf.dispose(); return; } // no path at all: the constraints' own test
+  if (seqs.some((s) => s.rows.length && s.truth.full.paths.length === 0)) {
+    crf.dispose();
+    return;
+  } // no path at all: the constraints' own test
   const allowed = a.input;
   const llh = seqs.map((s) => (s.rows.length ? s.truth.logZ - s.truth.full.logZ : 0));
   close(await crf.forward(em, { allowed }, { mask, reduction: 'none' }), llh, r, `${label} llh`);
   for (const v of await crf.forward(em, { allowed }, { mask, reduction: 'none' })) check(v <= 0, `${label}: llh ${v} > 0`);
   const live = seqs.every((s) => !s.rows.length || s.truth.paths.length > 0);
   if (live) {
-    close(await crf.logPartition(em, { mask, allowed }), seqs.map((s) => s.truth.logZ), r, `${label} restricted logZ`);
-    close(await crf.entropy(em, { mask, allowed }), seqs.map((s) => s.truth.entropy), r * 10, `${label} restricted entropy`);
-    equal(await crf.decode(em, { mask, allowed }), seqs.map((s) => s.truth.sorted[0].path), `${label} decode`);
+    close(
+      await crf.logPartition(em, { mask, allowed }),
+      seqs.map((s) => s.truth.logZ),
+      r,
+      `${label} restricted logZ`,
+    );
+    close(
+      await crf.entropy(em, { mask, allowed }),
+      seqs.map((s) => s.truth.entropy),
+      r * 10,
+      `${label} restricted entropy`,
+    );
+    equal(
+      await crf.decode(em, { mask, allowed }),
+      seqs.map((s) => s.truth.sorted[0].path),
+      `${label} decode`,
+    );
     const top = await crf.decode(em, { mask, allowed, topK: 3 });
-    equal(top.map((l) => l.map((x) => x.path)), seqs.map((s) => s.truth.sorted.slice(0, 3).map((x) => x.path)), `${label} top-3`);
+    equal(
+      top.map((l) => l.map((x) => x.path)),
+      seqs.map((s) => s.truth.sorted.slice(0, 3).map((x) => x.path)),
+      `${label} top-3`,
+    );
   }
   // Marginals and gradients, scattered to the input layout.
   const at = (/** @type {number} */ b, /** @type {number} */ t) => (batchFirst ? b * T + t : t * B + b) * K;
-  const margR = new Float64Array(B * T * K), gradE = new Float64Array(B * T * K);
-  const gS = new Float64Array(K), gE = new Float64Array(K), gT = new Float64Array(K * K);
+  const margR = new Float64Array(B * T * K),
+    gradE = new Float64Array(B * T * K);
+  const gS = new Float64Array(K),
+    gE = new Float64Array(K),
+    gT = new Float64Array(K * K);
   seqs.forEach((s, b) => {
     const L = s.rows.length;
     if (!L || !s.truth.paths.length) return;
-    s.at.forEach((t, i) => { for (let j = 0; j < K; j++) { margR[at(b, t) + j] = s.truth.marginals[i][j]; gradE[at(b, t) + j] = s.truth.marginals[i][j] - s.truth.full.marginals[i][j]; } });
+    s.at.forEach((t, i) => {
+      for (let j = 0; j < K; j++) {
+        margR[at(b, t) + j] = s.truth.marginals[i][j];
+        gradE[at(b, t) + j] = s.truth.marginals[i][j] - s.truth.full.marginals[i][j];
+      }
+    });
     for (let j = 0; j < K; j++) {
       gS[j] += s.truth.marginals[0][j] - s.truth.full.marginals[0][j];
       gE[j] += s.truth.marginals[L - 1][j] - s.truth.full.marginals[L - 1][j];
@@ -135,7 +174,9 @@ async function checkCase(ctx, c, constraints, label) {
 export async function partialAnnotations(ctx) {
   const R = rng(2024);
   for (let trial = 0; trial < 12; trial++) {
-    const K = 2 + (trial % 3), T = 1 + R.int(5), B = 1 + R.int(3);
+    const K = 2 + (trial % 3),
+      T = 1 + R.int(5),
+      B = 1 + R.int(3);
     await checkCase(ctx, randomCase(R, { K, T, B, batchFirst: trial % 2 === 0 }), null, `partial trial ${trial} K=${K} T=${T} B=${B}`);
   }
   const labels = ['O', 'B-X', 'I-X'];
@@ -155,22 +196,37 @@ export async function partialIdentities(ctx) {
   const R = rng(77);
   const r = tolerance(ctx.backend);
   for (let trial = 0; trial < 4; trial++) {
-    const K = 3 + trial, T = 3 + R.int(5), B = 3;
+    const K = 3 + trial,
+      T = 3 + R.int(5),
+      B = 3;
     const c = randomCase(R, { K, T, B, batchFirst: trial % 2 === 0 });
     const crf = await create(ctx, K, { batchFirst: c.batchFirst, seed: trial });
     const { em, mask, tags } = c.input;
     // The tags as a one-hot annotation (off positions: anything).
     const oneHot = tags.map((row) => row.map((y) => Array.from({ length: K }, (_, j) => j === y)));
     const label = `identity trial ${trial}`;
-    close(await crf.forward(em, { allowed: oneHot }, { mask, reduction: 'none' }), await crf.forward(em, tags, { mask, reduction: 'none' }), r, `${label} one-hot llh`);
+    close(
+      await crf.forward(em, { allowed: oneHot }, { mask, reduction: 'none' }),
+      await crf.forward(em, tags, { mask, reduction: 'none' }),
+      r,
+      `${label} one-hot llh`,
+    );
     const a = await crf.forwardBackward(em, { allowed: oneHot }, { mask, reduction: 'mean' });
     const b = await crf.forwardBackward(em, tags, { mask, reduction: 'mean' });
     close(a.grads.emissions, b.grads.emissions, r, `${label} one-hot grad emissions`);
     close(a.grads.transitions, b.grads.transitions, r, `${label} one-hot grad transitions`);
     close(a.grads.startTransitions, b.grads.startTransitions, r, `${label} one-hot grad start`);
     // The helper builds the same annotation from tags with an unknown marker.
-    const fromHelper = ctx.lib.allowedFromTags(tags.map((row) => row.map((y) => (Number.isInteger(y) && y >= 0 && y < K ? y : -1))), K);
-    close(await crf.forward(em, { allowed: fromHelper }, { mask, reduction: 'none' }), await crf.forward(em, tags, { mask, reduction: 'none' }), r, `${label} allowedFromTags`);
+    const fromHelper = ctx.lib.allowedFromTags(
+      tags.map((row) => row.map((y) => (Number.isInteger(y) && y >= 0 && y < K ? y : -1))),
+      K,
+    );
+    close(
+      await crf.forward(em, { allowed: fromHelper }, { mask, reduction: 'none' }),
+      await crf.forward(em, tags, { mask, reduction: 'none' }),
+      r,
+      `${label} allowedFromTags`,
+    );
     const all = tags.map((row) => row.map(() => new Array(K).fill(true)));
     const z = await crf.forwardBackward(em, { allowed: all }, { mask, reduction: 'none' });
     for (const v of z.logLikelihood) check(Math.abs(v) <= r, `${label}: all-allowed llh ${v}`);
@@ -187,9 +243,17 @@ export async function partialIdentities(ctx) {
     const fb = await crf.forwardBackward(em, { allowed: dead }, { mask, reduction: 'none' });
     check(fb.logLikelihood[b0] === -Infinity, `${label}: dead annotation fb llh`);
     for (const v of fb.grads.emissions) check(Number.isFinite(v), `${label}: dead annotation grad ${v}`);
-    for (const call of [() => crf.decode(em, { mask, allowed: dead }), () => crf.marginals(em, { mask, allowed: dead }), () => crf.logPartition(em, { mask, allowed: dead })]) {
+    for (const call of [
+      () => crf.decode(em, { mask, allowed: dead }),
+      () => crf.marginals(em, { mask, allowed: dead }),
+      () => crf.logPartition(em, { mask, allowed: dead }),
+    ]) {
       let err = null;
-      try { await call(); } catch (e) { err = e; }
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
       check(err instanceof ctx.lib.CRFInputError && err.argument === 'allowed', `${label}: dead annotation gave ${err}`);
     }
     crf.dispose();
@@ -202,7 +266,9 @@ export async function partialIdentities(ctx) {
  */
 export async function partialFiniteDifferences(ctx) {
   const R = rng(4711);
-  const K = 3, T = 4, B = 2;
+  const K = 3,
+    T = 4,
+    B = 2;
   const c = randomCase(R, { K, T, B, batchFirst: true });
   const a = randomAllowed(R, c);
   const ref = await ctx.lib.CRF.create(K, { backend: 'js' });

@@ -8,7 +8,9 @@ import { rng } from './oracle.js';
 
 /** @param {import('./oracle.js').Rng} R */
 function randomCall(R) {
-  const K = [2, 3, 5, 9, 16][R.int(5)], T = 1 + R.int(24), B = 1 + R.int(6);
+  const K = [2, 3, 5, 9, 16][R.int(5)],
+    T = 1 + R.int(24),
+    B = 1 + R.int(6);
   const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => Math.fround(2 * R.normal()))));
   const mask = Array.from({ length: B }, () => Array.from({ length: T }, () => (R.next() < 0.85 ? 1 : 0)));
   const tags = Array.from({ length: B }, () => Array.from({ length: T }, () => R.int(K)));
@@ -18,9 +20,12 @@ function randomCall(R) {
 /** @param {CRF} crf @param {Call} c @returns {Promise<number[] | number[][]>} */
 async function apply(crf, c) {
   switch (c.op) {
-    case 'forward': return Array.from(await crf.forward(c.em, c.tags, { mask: c.mask, reduction: 'none' }));
-    case 'decode': return crf.decode(c.em, { mask: c.mask });
-    case 'marginals': return Array.from(await crf.marginals(c.em, { mask: c.mask }));
+    case 'forward':
+      return Array.from(await crf.forward(c.em, c.tags, { mask: c.mask, reduction: 'none' }));
+    case 'decode':
+      return crf.decode(c.em, { mask: c.mask });
+    case 'marginals':
+      return Array.from(await crf.marginals(c.em, { mask: c.mask }));
     default: {
       const r = await crf.forwardBackward(c.em, c.tags, { mask: c.mask });
       return [r.logLikelihood, ...r.grads.emissions, ...r.grads.transitions, ...r.grads.startTransitions, ...r.grads.endTransitions];
@@ -58,10 +63,16 @@ export async function soak({ lib, backend, options = {}, calls, seed = 1, memory
     }
     return /** @type {[CRF, CRF]} */ ([crfs.get(K), refs.get(K)]);
   };
-  const usage = () => ({ ...memory(), ...[...crfs.values()].reduce((acc, c) => {
-    const m = c.memoryUsage ? c.memoryUsage() : /** @type {Partial<import('webcrf').MemoryUsage>} */ ({});
-    return { wasmBytes: acc.wasmBytes + (m.wasmBytes ?? 0), gpuBytes: acc.gpuBytes + (m.gpuBytes ?? 0) };
-  }, { wasmBytes: 0, gpuBytes: 0 }) });
+  const usage = () => ({
+    ...memory(),
+    ...[...crfs.values()].reduce(
+      (acc, c) => {
+        const m = c.memoryUsage ? c.memoryUsage() : /** @type {Partial<import('webcrf').MemoryUsage>} */ ({});
+        return { wasmBytes: acc.wasmBytes + (m.wasmBytes ?? 0), gpuBytes: acc.gpuBytes + (m.gpuBytes ?? 0) };
+      },
+      { wasmBytes: 0, gpuBytes: 0 },
+    ),
+  });
   // Two passes over the same calls: the first finds every size class the mix needs (memory grows to
   // the largest call, pools fill), the second must reuse all of it. Start is read between them.
   const half = Math.ceil(calls / 2);

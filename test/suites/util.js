@@ -51,7 +51,8 @@ export function check(cond, msg) {
 export function close(a, b, tol, what) {
   check(a.length === b.length, `${what}: length ${a.length} vs ${b.length}`);
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
+    const x = a[i],
+      y = b[i];
     if (x === y) continue;
     check(Math.abs(x - y) <= tol * (1 + Math.abs(y)), `${what}[${i}]: got ${x}, expected ${y} (tol ${tol})`);
   }

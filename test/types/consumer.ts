@@ -1,16 +1,39 @@
 // Written as a user would write it (the README's snippets), checked by tsc in strict mode under
 // nodenext and bundler resolution (test/types.test.ts): it must compile with no casts.
 import {
-  Adam, AutomaticWeightedLoss, CRF, CRFInputError, WasmLoadError, allowedTransitions, clipGradNorm, crossEntropy, maskFromTags,
-  type Gradients, type ScoredPath, type StateDict,
+  Adam,
+  AutomaticWeightedLoss,
+  CRF,
+  CRFInputError,
+  WasmLoadError,
+  allowedTransitions,
+  clipGradNorm,
+  crossEntropy,
+  maskFromTags,
+  type Gradients,
+  type ScoredPath,
+  type StateDict,
 } from 'webcrf';
 import kernels from 'webcrf/webcrf.simd.wasm';
 
 const numTags = 5;
 const crf = await CRF.create(numTags, { batchFirst: true, seed: 100 });
-const emissions = [[[0.1, 0.4, -0.2, 0.0, 0.3], [1.0, -0.5, 0.2, 0.1, 0.0], [0.2, 0.2, 0.9, -1.0, 0.0]],
-                   [[0.0, 0.1, 0.2, 0.3, 0.4], [0.5, 0.4, 0.3, 0.2, 0.1], [0.0, 0.0, 0.0, 0.0, 0.0]]];
-const tags = [[1, 0, 2], [4, 3, -1]];
+const emissions = [
+  [
+    [0.1, 0.4, -0.2, 0.0, 0.3],
+    [1.0, -0.5, 0.2, 0.1, 0.0],
+    [0.2, 0.2, 0.9, -1.0, 0.0],
+  ],
+  [
+    [0.0, 0.1, 0.2, 0.3, 0.4],
+    [0.5, 0.4, 0.3, 0.2, 0.1],
+    [0.0, 0.0, 0.0, 0.0, 0.0],
+  ],
+];
+const tags = [
+  [1, 0, 2],
+  [4, 3, -1],
+];
 const mask = maskFromTags(tags);
 
 const llh = await crf.forward(emissions, tags, { mask });

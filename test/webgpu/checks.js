@@ -51,7 +51,9 @@ function batch(R, { B, T, K, scale = 2, forbid = 0.15, f64 = false }) {
   for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
   const pot = (/** @type {number} */ n, /** @type {number} */ p) => Float64Array.from({ length: n }, () => (R.next() < p ? -Infinity : R.normal()));
   // A forbidden row/column never makes every path impossible: tag 0 stays allowed everywhere.
-  const start = pot(K, forbid), end = pot(K, forbid), trans = pot(K * K, forbid);
+  const start = pot(K, forbid),
+    end = pot(K, forbid),
+    trans = pot(K * K, forbid);
   start[0] = end[0] = trans[0] = 0;
   return { p: { B, T, K, emissions, lengths, positions }, w: { K, start, end, trans } };
 }
@@ -113,7 +115,14 @@ export const checks = {
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(7);
     // K = 1 (one lane), 5 and 33 (several sequences per workgroup), 300 (two tags per lane), T = 1.
-    const shapes = [[3, 5, 1], [4, 6, 5], [7, 9, 33], [2, 4, 300], [5, 1, 3], [1, 12, 2]];
+    const shapes = [
+      [3, 5, 1],
+      [4, 6, 5],
+      [7, 9, 33],
+      [2, 4, 300],
+      [5, 1, 3],
+      [1, 12, 2],
+    ];
     for (const [B, T, K] of shapes) {
       await compareOps(ctx, gpu, js, batch(R, { B, T, K, f64: K === 5 }), `B=${B} T=${T} K=${K}`);
       if (gpu.name !== 'webgpu') fail(`B=${B} T=${T} K=${K}: ran on ${gpu.name}`);
@@ -136,7 +145,10 @@ export const checks = {
     const js = new ctx.JsBackend();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(13);
-    for (const [B, T, K] of [[3, 6, 7], [2, 5, 40]]) {
+    for (const [B, T, K] of [
+      [3, 6, 7],
+      [2, 5, 40],
+    ]) {
       // ±1e4: log Z is ~1e4·T, float32 keeps ~6e-8 relative; the per-row normalisers keep the
       // marginals exact to float32 rounding instead of ulps of log Z.
       await compareOps(ctx, gpu, js, batch(R, { B, T, K, scale: 1e4 }), `±1e4 B=${B} T=${T} K=${K}`, { lz: 1e-6, unary: 1e-4, counts: 1e-4, entropy: 1e-4 });
@@ -180,7 +192,8 @@ export const checks = {
     const constraints = ctx.lib.allowedTransitions('BIO', labels);
     const K = labels.length;
     const R = rng(19);
-    const B = 4, T = 7;
+    const B = 4,
+      T = 7;
     const em = Array.from({ length: B }, () => Array.from({ length: T }, () => Array.from({ length: K }, () => 3 * R.normal())));
     const mask = em.map((row, b) => row.map((_, t) => (t === 0 && b === 1 ? 0 : t === 3 && b === 2 ? 0 : t < T - b ? 1 : 0)));
     const tags = em.map((row) => row.map(() => 0));
@@ -210,8 +223,18 @@ export const checks = {
     const R = rng(23);
     const jobs = Array.from({ length: 24 }, (_, i) => ({ i, c: batch(R, { B: 1 + R.int(5), T: 1 + R.int(8), K: 2 + R.int(9) }) }));
     /** @typedef {(typeof jobs)[number]} Job */
-    const run = (/** @type {Job} */ j) => (j.i % 3 === 0 ? gpu.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores) : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary));
-    const ref = (/** @type {Job} */ j) => (j.i % 3 === 0 ? js.logPartition(j.c.p, j.c.w) : j.i % 3 === 1 ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores) : js.posteriors(j.c.p, j.c.w).then((x) => x.unary));
+    const run = (/** @type {Job} */ j) =>
+      j.i % 3 === 0
+        ? gpu.logPartition(j.c.p, j.c.w)
+        : j.i % 3 === 1
+          ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores)
+          : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary);
+    const ref = (/** @type {Job} */ j) =>
+      j.i % 3 === 0
+        ? js.logPartition(j.c.p, j.c.w)
+        : j.i % 3 === 1
+          ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores)
+          : js.posteriors(j.c.p, j.c.w).then((x) => x.unary);
     const got = await scoped(ctx.device, 'concurrent calls', () => Promise.all(jobs.map(run)));
     for (const j of jobs) close(got[j.i], await ref(j), 2e-4, `concurrent job ${j.i}`);
     gpu.dispose();
@@ -266,7 +289,12 @@ export const checks = {
     // Through the public API: crf.backend reports the fallback.
     const d2 = await ctx.newDevice();
     const crf = await ctx.lib.CRF.create(4, { backend: 'webgpu', device: d2, seed: 1 });
-    const em = [[[1, 2, 0, -1], [0, 1, 3, 2]]];
+    const em = [
+      [
+        [1, 2, 0, -1],
+        [0, 1, 3, 2],
+      ],
+    ];
     const before = await crf.logPartition(em);
     console.warn = () => {};
     try {

@@ -6,7 +6,9 @@ import { WebGpuBackend } from '../../dist/backends/webgpu/index.js';
 import { JsBackend } from '../../dist/backends/js.js';
 import { checks } from './checks.js';
 
-const log = (/** @type {string} */ s) => { /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`; };
+const log = (/** @type {string} */ s) => {
+  /** @type {HTMLElement} */ (document.getElementById('log')).textContent += `\n${s}`;
+};
 async function main() {
   const adapter = navigator.gpu ? await navigator.gpu.requestAdapter() : null;
   if (!adapter) return { skipped: navigator.gpu ? 'navigator.gpu gave no adapter' : 'no navigator.gpu' };
@@ -29,4 +31,13 @@ async function main() {
   }
   return { adapter: `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.trim(), results };
 }
-main().then((r) => { window.__webgpu = r; log('done'); }, (e) => { window.__webgpu = { fatal: String(e?.stack ?? e) }; log(`fatal: ${e}`); });
+main().then(
+  (r) => {
+    window.__webgpu = r;
+    log('done');
+  },
+  (e) => {
+    window.__webgpu = { fatal: String(e?.stack ?? e) };
+    log(`fatal: ${e}`);
+  },
+);

@@ -85,9 +85,7 @@ export class WebGpuBackend implements Backend {
     this.#limit = Math.min(d.limits.maxStorageBufferBindingSize, d.limits.maxBufferSize, opts.maxChunkBytes ?? Infinity);
     this.#pool = new BufferPool(d, this.#limit);
     this.#ctx = new GpuContext(d, this.#pool, d.limits.maxComputeWorkgroupsPerDimension);
-    this.#querySet = opts.profile && d.features.has('timestamp-query')
-      ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 })
-      : null;
+    this.#querySet = opts.profile && d.features.has('timestamp-query') ? d.createQuerySet({ label: 'webcrf timestamps', type: 'timestamp', count: 2 }) : null;
     void d.lost.then((info) => {
       if (this.#disposed) return;
       this.#markLost(`${info.reason}: ${info.message}`);

@@ -17,7 +17,10 @@ export class BufferPool {
   #disposed = false;
   /** Bytes of every buffer created and not yet destroyed, pooled or in use. */
   liveBytes = 0;
-  constructor(private readonly device: GPUDevice, private readonly maxBytes: number) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBytes: number,
+  ) {}
 
   /**
    * Power-of-two size classes: few enough that a varied call mix soon finds every class it needs in

@@ -9,14 +9,22 @@ export function deviceProblem(d: unknown): string | null {
   try {
     if (d === null || typeof d !== 'object') return 'not an object';
     const dev = d as Record<string, unknown>;
-    for (const f of ['createBuffer', 'createShaderModule', 'createComputePipeline', 'createBindGroup', 'createCommandEncoder', 'pushErrorScope', 'popErrorScope']) {
+    for (const f of [
+      'createBuffer',
+      'createShaderModule',
+      'createComputePipeline',
+      'createBindGroup',
+      'createCommandEncoder',
+      'pushErrorScope',
+      'popErrorScope',
+    ]) {
       if (typeof dev[f] !== 'function') return `no method ${f}`;
     }
     const q = dev.queue as Record<string, unknown> | null | undefined;
     if (!q || typeof q.writeBuffer !== 'function' || typeof q.submit !== 'function') return 'no queue with writeBuffer and submit';
     const lim = dev.limits as Record<string, unknown> | null | undefined;
     for (const l of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxComputeWorkgroupStorageSize']) {
-      if (!lim || typeof lim[l] !== 'number' || !((lim[l] as number) > 0)) return `no limits.${l}`;
+      if (!lim || typeof lim[l] !== 'number' || !(lim[l] > 0)) return `no limits.${l}`;
     }
     const features = dev.features as { has?: unknown } | null | undefined;
     if (!features || typeof features.has !== 'function') return 'no features set';

@@ -22,7 +22,13 @@ export interface Program {
  * A program binding its buffers by the names the shader declares (`@binding(n) var ... name`): the
  * build reads them from the WGSL, so no list here has to match a shader's comments.
  */
-export function program<S extends ShaderName>(name: string, shader: S, constants: Record<string, number>, dispatch: [number, number], bindings: Record<ShaderBindings[S], GPUBuffer>): Program {
+export function program<S extends ShaderName>(
+  name: string,
+  shader: S,
+  constants: Record<string, number>,
+  dispatch: [number, number],
+  bindings: Record<ShaderBindings[S], GPUBuffer>,
+): Program {
   const names: readonly string[] = SHADERS[shader].bindings;
   const given = bindings as Record<string, GPUBuffer | undefined>;
   const extra = Object.keys(given).filter((k) => !names.includes(k));
@@ -58,7 +64,15 @@ export interface Executed {
  * submits, hands `owned` back to the pool, and maps the staging buffer once. Everything up to the
  * submit is synchronous, so concurrent calls cannot interleave their error scopes.
  */
-export async function execute(device: GPUDevice, pool: BufferPool, querySet: GPUQuerySet | null, label: string, programs: Program[], rb: Readback, owned: GPUBuffer[]): Promise<Executed> {
+export async function execute(
+  device: GPUDevice,
+  pool: BufferPool,
+  querySet: GPUQuerySet | null,
+  label: string,
+  programs: Program[],
+  rb: Readback,
+  owned: GPUBuffer[],
+): Promise<Executed> {
   const pipelines = await Promise.all(programs.map((p) => pipelineFor(device, p.shader, p.constants)));
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');

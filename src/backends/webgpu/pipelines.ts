@@ -6,7 +6,9 @@ export class WebGpuValidationError extends Error {}
 
 /** Pipeline-overridable constants (the workgroup layout) as a cache key. */
 function keyOf(shader: ShaderName, constants: Record<string, number>): string {
-  return `${shader}|${Object.entries(constants).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  return `${shader}|${Object.entries(constants)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
 }
 
 const caches = new WeakMap<GPUDevice, { modules: Map<ShaderName, Promise<GPUShaderModule>>; pipelines: Map<string, Promise<GPUComputePipeline>> }>();
@@ -39,9 +41,13 @@ export function pipelineFor(device: GPUDevice, shader: ShaderName, constants: Re
   if (!pipe) {
     // createComputePipelineAsync never settles in Dawn's Node binding (0.6); the synchronous call after
     // the module compiled costs the same once and the result is cached.
-    pipe = moduleFor(device, cache.modules, shader).then((module) => device.createComputePipeline({
-      label: `webcrf ${key}`, layout: 'auto', compute: { module, entryPoint: 'main', constants },
-    }));
+    pipe = moduleFor(device, cache.modules, shader).then((module) =>
+      device.createComputePipeline({
+        label: `webcrf ${key}`,
+        layout: 'auto',
+        compute: { module, entryPoint: 'main', constants },
+      }),
+    );
     pipelines.set(key, pipe);
     pipe.catch(() => pipelines.delete(key));
   }

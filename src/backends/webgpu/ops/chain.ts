@@ -33,9 +33,20 @@ export function chainInputs(ctx: GpuContext, p: Packed, b0: number, b1: number, 
  * One chunk of a single-direction chain kernel: its common bindings plus the semiring's (`own`), the
  * scores and shifts read back into `scores` (log Z or the best score), and `takes` read back after.
  */
-export function chainChunk<S extends ChainShader>(ctx: GpuContext, p: Packed, plan: Plan, name: string, shader: S, b0: number, b1: number, scores: Float64Array,
-  own: Omit<Record<ShaderBindings[S], GPUBuffer>, keyof ReturnType<typeof chainInputs>> = {} as never, takes: Take[] = []): ChunkWork {
-  const B = b1 - b0, T = p.T;
+export function chainChunk<S extends ChainShader>(
+  ctx: GpuContext,
+  p: Packed,
+  plan: Plan,
+  name: string,
+  shader: S,
+  b0: number,
+  b1: number,
+  scores: Float64Array,
+  own: Omit<Record<ShaderBindings[S], GPUBuffer>, keyof ReturnType<typeof chainInputs>> = {} as never,
+  takes: Take[] = [],
+): ChunkWork {
+  const B = b1 - b0,
+    T = p.T;
   const common = chainInputs(ctx, p, b0, b1, plan.potentials);
   const bufs = { ...common, ...own } as Record<ShaderBindings[S], GPUBuffer>;
   const readback = new Readback();

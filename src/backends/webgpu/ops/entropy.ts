@@ -15,8 +15,9 @@ export const entropy: GpuOp<EntropyResult> = {
       chunk(b0, b1) {
         const B = b1 - b0;
         const h = ctx.scratch(4 * B, 'webcrf entropy', USAGE.COPY_SRC);
-        return chainChunk(ctx, p, plan, 'entropy', 'chain.entropy', b0, b1, logZ, { entropy: h },
-          [[h, 4 * B, (data, at) => entropy.set(new Float32Array(data, at, B), b0)]]);
+        return chainChunk(ctx, p, plan, 'entropy', 'chain.entropy', b0, b1, logZ, { entropy: h }, [
+          [h, 4 * B, (data, at) => entropy.set(new Float32Array(data, at, B), b0)],
+        ]);
       },
       result: () => ({ logZ, entropy }),
     };

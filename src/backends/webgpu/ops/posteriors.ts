@@ -54,11 +54,18 @@ export const posteriors: GpuOp<Posteriors> = {
           // In order: a, L = b - e and the row shifts of both directions; the marginals (in place over
           // a); pair counts (from the marginals, L, e and the backward shifts); the batch reduction.
           programs: [
-            program('forward-backward', 'chain.fb', constants, [Math.ceil(B / layout.SEQ), 2],
-              { dims, emissions, lengths, potentials, scores, norms, alpha, beta }),
+            program('forward-backward', 'chain.fb', constants, [Math.ceil(B / layout.SEQ), 2], {
+              dims,
+              emissions,
+              lengths,
+              potentials,
+              scores,
+              norms,
+              alpha,
+              beta,
+            }),
             program('marginals', 'unary', constants, ctx.grid(Math.ceil((B * T) / layout.SEQ)), { dims, lengths, alpha, beta }),
-            program('pairs', 'pairs', {}, [Math.ceil(KK / WGSL.WG), G],
-              { dims, lengths, potentials, unary: alpha, beta, emissions, norms, partialCounts }),
+            program('pairs', 'pairs', {}, [Math.ceil(KK / WGSL.WG), G], { dims, lengths, potentials, unary: alpha, beta, emissions, norms, partialCounts }),
             program('reduce', 'reduce', {}, ctx.grid(Math.ceil(KK / WGSL.WG)), { dims, partialCounts, counts }),
           ],
           readback,

@@ -18,11 +18,17 @@ export const viterbi: GpuOp<ViterbiResult> = {
         const B = b1 - b0;
         const back = ctx.scratch(4 * B * T * K, 'webcrf backpointers');
         const best = ctx.scratch(4 * B * T, 'webcrf paths', USAGE.COPY_SRC);
-        return chainChunk(ctx, p, plan, 'viterbi', 'chain.viterbi', b0, b1, scores, { back, paths: best }, [[best, 4 * B * T, (data, at) => {
-          const got = new Int32Array(data, at, B * T);
-          // Positions past a length were never written by the kernel: keep the zeros of `paths`.
-          for (let b = 0; b < B; b++) paths.set(got.subarray(b * T, b * T + p.lengths[b0 + b]), (b0 + b) * T);
-        }]]);
+        return chainChunk(ctx, p, plan, 'viterbi', 'chain.viterbi', b0, b1, scores, { back, paths: best }, [
+          [
+            best,
+            4 * B * T,
+            (data, at) => {
+              const got = new Int32Array(data, at, B * T);
+              // Positions past a length were never written by the kernel: keep the zeros of `paths`.
+              for (let b = 0; b < B; b++) paths.set(got.subarray(b * T, b * T + p.lengths[b0 + b]), (b0 + b) * T);
+            },
+          ],
+        ]);
       },
       result: () => ({ paths, scores }),
     };
