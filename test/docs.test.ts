@@ -28,6 +28,7 @@ it('every relative link in the README and the guides resolves, anchors included'
   const anchors = (file: string) => new Set([...readFileSync(file, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
   const files = [
     'README.md',
+    'ARCHITECTURE.md',
     ...readdirSync('docs')
       .filter((f) => f.endsWith('.md'))
       .map((f) => join('docs', f)),
