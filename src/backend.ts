@@ -38,15 +38,18 @@ export interface EntropyResult {
 }
 
 export interface ViterbiResult {
-  /** Best packed path per sequence, `[B, T]`. */
-  paths: Int32Array;
+  /**
+   * Best packed path per sequence, `[B, T]`. The WASM backend hands a plain array: a typed array's
+   * off-heap allocation costs a short call about as much as its kernel.
+   */
+  paths: Int32Array | number[];
   /** Its score (-Infinity where no path is allowed). */
   scores: Float64Array;
 }
 
 export interface KBestResult {
   /** `[B, k, T]` packed paths. */
-  paths: Int32Array;
+  paths: Int32Array | number[];
   /** `[B, k]` scores, best first; -Infinity marks a missing path. */
   scores: Float64Array;
   k: number;

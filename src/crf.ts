@@ -17,8 +17,9 @@ import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput,
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
-import { PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
+import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
 import { seededRandom } from './rng.js';
+import { type Arrays, Scratch } from './scratch.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './weights.js';
 
@@ -149,6 +150,15 @@ interface Call {
   p: Packed;
   T: number;
   w: Potentials;
+  /** Where the call's input copies live; handed back by #done when the call settles. */
+  arrays: Arrays;
+}
+
+/** A path as plain numbers: `len` tags from `paths[off]` (a loop: Array.from goes through the iterator protocol, which costs a short call more than its kernel). */
+function pathOf(paths: ArrayLike<number>, off: number, len: number): number[] {
+  const out = new Array<number>(len);
+  for (let t = 0; t < len; t++) out[t] = paths[off + t];
+  return out;
 }
 
 /**
@@ -170,6 +180,8 @@ export class CRF {
   /** `K × K`, row-major `[from * K + to]`: the score of tag `from` followed by tag `to`. Live. */
   readonly transitions: Float32Array;
   readonly #constraints: Allowed | null;
+  readonly #potentials: LivePotentials;
+  readonly #scratch = new Scratch();
   #impl: Backend;
   #disposed = false;
 
@@ -182,6 +194,7 @@ export class CRF {
     this.startTransitions = new Float32Array(numTags);
     this.endTransitions = new Float32Array(numTags);
     this.transitions = new Float32Array(numTags * numTags);
+    this.#potentials = new LivePotentials(this, numTags);
     // readonly at run time too: the arrays are updated in place, never replaced (a shorter array would
     // leave the kernels reading stale memory).
     for (const k of ['numTags', 'batchFirst', 'backendReason', ...PARAMETER_NAMES]) {
@@ -260,11 +273,22 @@ export class CRF {
    */
   #prepare(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null) {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
-    const w: Potentials = potentials(this, this.numTags, intersect(this.#constraints, extra));
-    const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision);
-    const m = readMask(mask, em.B, em.T, this.batchFirst);
-    const p = pack(em, m);
-    return { em, mask: m, call: { p, T: em.T, w } };
+    const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
+    const arrays = this.#scratch.acquire();
+    try {
+      const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
+      const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
+      const p = pack(em, m, arrays);
+      return { em, mask: m, call: { p, T: em.T, w, arrays } };
+    } catch (e) {
+      this.#scratch.release(arrays);
+      throw e;
+    }
+  }
+
+  /** Ends a call #prepare began: its input arrays go back to the scratch for the next call. */
+  #done(call: Call): void {
+    this.#scratch.release(call.arrays);
   }
 
   #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
@@ -313,21 +337,27 @@ export class CRF {
 
   /**
    * What logPartition, marginals and entropy share: the call read and restricted by its `allowed`, the
-   * backend's op run on it, and a sequence left with no path refused. Null for an empty batch.
+   * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`.
    */
   async #posterior<R>(
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
     run: (p: Packed, w: Potentials) => Promise<R>,
     logZOf: (r: R) => Float64Array,
-  ): Promise<{ r: R; p: Packed; T: number } | null> {
+    result: (r: R, p: Packed, T: number) => Float32Array,
+  ): Promise<Float32Array> {
     const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return null;
-    const r = await run(p, call.w);
-    this.#noPath(logZOf(r), p, p !== call.p);
-    return { r, p, T: call.T };
+    try {
+      const p = this.#restricted(o.allowed, mask, em, call);
+      if (p.B === 0) return new Float32Array(0);
+      const r = await run(p, call.w);
+      this.#noPath(logZOf(r), p, p !== call.p);
+      // Read while the call holds its input arrays (p's lengths and positions are among them).
+      return result(r, p, call.T);
+    } finally {
+      this.#done(call);
+    }
   }
 
   #reduction(r: unknown): Reduction {
@@ -413,25 +443,29 @@ export class CRF {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const partial = this.#partialOf(tags);
-    if (partial) {
-      const a = this.#annotation(partial.allowed, mask, em, call);
+    try {
+      const partial = this.#partialOf(tags);
+      if (partial) {
+        const a = this.#annotation(partial.allowed, mask, em, call);
+        if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
+        const logZ = await this.#impl.logPartition(call.p, call.w);
+        this.#noPath(logZ, call.p);
+        // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
+        const num = await this.#impl.logPartition(a.p, call.w);
+        a.dead.forEach((d, b) => {
+          if (d) num[b] = -Infinity;
+        });
+        return this.#reduce(num, logZ, call.p, reduction);
+      }
+      const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
       const logZ = await this.#impl.logPartition(call.p, call.w);
       this.#noPath(logZ, call.p);
-      // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
-      const num = await this.#impl.logPartition(a.p, call.w);
-      a.dead.forEach((d, b) => {
-        if (d) num[b] = -Infinity;
-      });
+      const num = pathScores(call.p, t, call.w);
       return this.#reduce(num, logZ, call.p, reduction);
+    } finally {
+      this.#done(call);
     }
-    const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
-    if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-    const logZ = await this.#impl.logPartition(call.p, call.w);
-    this.#noPath(logZ, call.p);
-    const num = pathScores(call.p, t, call.w);
-    return this.#reduce(num, logZ, call.p, reduction);
   }
 
   /**
@@ -484,45 +518,49 @@ export class CRF {
     const o = readOptions(options, 'options', REDUCTION_OPTIONS);
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
-    const annotation = this.#partialOf(tags);
-    const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
-    const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
-    const K = this.numTags;
-    if (call.p.B === 0) {
+    try {
+      const annotation = this.#partialOf(tags);
+      const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
+      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+      const K = this.numTags;
+      if (call.p.B === 0) {
+        return {
+          logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
+          grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
+        };
+      }
+      const post = await this.#impl.posteriors(call.p, call.w);
+      this.#noPath(post.logZ, call.p);
+      let gold: Int32Array | Posteriors;
+      let num: Float64Array;
+      if (partial) {
+        // The restricted posteriors. A sequence the annotation permits no path in (no tag at a position,
+        // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
+        // unrestricted in this pass, so its two expectations cancel.
+        const dead = partial.dead.slice();
+        let postR = await this.#impl.posteriors(partial.p, call.w);
+        let late = false;
+        postR.logZ.forEach((z, b) => {
+          if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
+        });
+        if (late) postR = await this.#impl.posteriors(restrict(call.p, partial.bits, dead), call.w);
+        num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
+        gold = postR;
+      } else {
+        num = pathScores(call.p, t!, call.w);
+        gold = t!;
+      }
+      const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
       return {
-        logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
-        grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
+        logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
+        grads: {
+          emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
+          ...perParameter((name) => Float32Array.from(g[name])),
+        },
       };
+    } finally {
+      this.#done(call);
     }
-    const post = await this.#impl.posteriors(call.p, call.w);
-    this.#noPath(post.logZ, call.p);
-    let gold: Int32Array | Posteriors;
-    let num: Float64Array;
-    if (partial) {
-      // The restricted posteriors. A sequence the annotation permits no path in (no tag at a position,
-      // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
-      // unrestricted in this pass, so its two expectations cancel.
-      const dead = partial.dead.slice();
-      let postR = await this.#impl.posteriors(partial.p, call.w);
-      let late = false;
-      postR.logZ.forEach((z, b) => {
-        if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
-      });
-      if (late) postR = await this.#impl.posteriors(restrict(call.p, partial.bits, dead), call.w);
-      num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
-      gold = postR;
-    } else {
-      num = pathScores(call.p, t!, call.w);
-      gold = t!;
-    }
-    const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
-    return {
-      logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
-      grads: {
-        emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
-        ...perParameter((name) => Float32Array.from(g[name])),
-      },
-    };
   }
 
   /**
@@ -563,35 +601,39 @@ export class CRF {
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
     const { em, mask, call } = this.#prepare(emissions, o.mask, extra);
-    const annotated = o.allowed !== undefined && o.allowed !== null;
-    const p = this.#restricted(o.allowed, mask, em, call);
-    if (p.B === 0) return [];
-    if (o.topK !== undefined) {
-      const k = this.#kBestSize(p, o.topK);
-      // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
-      const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
-      // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
-      this.#noPath(
-        Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
-        p,
-        annotated,
-      );
-      const out: ScoredPath[][] = [];
-      for (let b = 0; b < p.B; b++) {
-        const list: ScoredPath[] = [];
-        for (let r2 = 0; r2 < r.k && r.scores[b * r.k + r2] !== -Infinity; r2++) {
-          const off = (b * r.k + r2) * p.T;
-          list.push({ path: Array.from(r.paths.subarray(off, off + p.lengths[b])), score: r.scores[b * r.k + r2] });
+    try {
+      const annotated = o.allowed !== undefined && o.allowed !== null;
+      const p = this.#restricted(o.allowed, mask, em, call);
+      if (p.B === 0) return [];
+      if (o.topK !== undefined) {
+        const k = this.#kBestSize(p, o.topK);
+        // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
+        const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
+        // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
+        this.#noPath(
+          Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
+          p,
+          annotated,
+        );
+        const out: ScoredPath[][] = [];
+        for (let b = 0; b < p.B; b++) {
+          const list: ScoredPath[] = [];
+          for (let r2 = 0; r2 < r.k && r.scores[b * r.k + r2] !== -Infinity; r2++) {
+            const off = (b * r.k + r2) * p.T;
+            list.push({ path: pathOf(r.paths, off, p.lengths[b]), score: r.scores[b * r.k + r2] });
+          }
+          out.push(list);
         }
-        out.push(list);
+        return out;
       }
+      const r = await this.#impl.viterbi(p, call.w);
+      this.#noPath(r.scores, p, annotated);
+      const out: number[][] = [];
+      for (let b = 0; b < p.B; b++) out.push(pathOf(r.paths, b * p.T, p.lengths[b]));
       return out;
+    } finally {
+      this.#done(call);
     }
-    const r = await this.#impl.viterbi(p, call.w);
-    this.#noPath(r.scores, p, annotated);
-    const out: number[][] = [];
-    for (let b = 0; b < p.B; b++) out.push(Array.from(r.paths.subarray(b * p.T, b * p.T + p.lengths[b])));
-    return out;
   }
 
   /**
@@ -638,13 +680,13 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(
+    return this.#posterior(
       emissions,
       options,
       (p, w) => this.#impl.logPartition(p, w),
       (logZ) => logZ,
+      (logZ) => Float32Array.from(logZ),
     );
-    return got ? Float32Array.from(got.r) : new Float32Array(0);
   }
 
   /**
@@ -657,13 +699,13 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(
+    return this.#posterior(
       emissions,
       options,
       (p, w) => this.#impl.posteriors(p, w),
       (post) => post.logZ,
+      (post, p, T) => unpackToLayout(p, post.unary, T, this.batchFirst),
     );
-    return got ? unpackToLayout(got.p, got.r.unary, got.T, this.batchFirst) : new Float32Array(0);
   }
 
   /**
@@ -675,18 +717,18 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    const got = await this.#posterior(
+    return this.#posterior(
       emissions,
       options,
       (p, w) => this.#impl.entropy(p, w),
       (r) => r.logZ,
+      (r, p) => {
+        // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
+        const out = new Float32Array(p.B);
+        for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
+        return out;
+      },
     );
-    if (!got) return new Float32Array(0);
-    const { r, p } = got;
-    // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
-    const out = new Float32Array(p.B);
-    for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
-    return out;
   }
 
   /**

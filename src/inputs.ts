@@ -1,6 +1,7 @@
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
 import { typedArrayKind, typedLength } from './typed.js';
+import { type Arrays, FRESH } from './scratch.js';
 
 /**
  * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
@@ -269,7 +270,7 @@ function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
   return batchFirst ? r : (r % B) * T + Math.floor(r / B);
 }
 
-export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean, precision: Precision): DenseEmissions {
+export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean, precision: Precision, arrays: Arrays = FRESH): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
     T = 0;
@@ -290,12 +291,13 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
   }
   if (src.typed) {
     // One bulk copy (a memcpy for Float32Array), checked afterwards: the copy is what gets computed on.
-    data = kind === 'Float32Array' ? new Float32Array(n) : new Float64Array(n);
+    // A batch-first Float32Array copies straight into the call's reusable array (see scratch.ts).
+    data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
     data.set(src.typed as ArrayLike<number>);
     const bad = firstOutOfRange(data);
     if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
     if (!batchFirst) {
-      const t = new (data instanceof Float32Array ? Float32Array : Float64Array)(n);
+      const t = data instanceof Float32Array ? arrays.emissions32(n) : precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);
       for (let r = 0; r < B * T; r++) t.set(data.subarray(r * K, (r + 1) * K), rowOf(r, B, T, false) * K);
       data = t;
     }
@@ -307,11 +309,15 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
       if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) throw rangeError('emissions', v, indexPath(i, src.shape));
       read.push(v);
     });
-    data = new Float64Array(n);
+    data = precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);
     if (batchFirst) data.set(read);
     else for (let r = 0; r < B * T; r++) for (let j = 0; j < K; j++) data[rowOf(r, B, T, false) * K + j] = read[r * K + j];
   }
-  if (precision === 'float32' && data instanceof Float64Array) data = Float32Array.from(data);
+  if (precision === 'float32' && data instanceof Float64Array) {
+    const f = arrays.emissions32(n);
+    f.set(data);
+    data = f;
+  }
   return { B, T, K, data };
 }
 
@@ -324,8 +330,8 @@ function checkDims(arg: string, shape: number[], B: number, T: number, batchFirs
 }
 
 /** A batch-first `[B, T]` mask of 0/1; all ones when absent. */
-export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean): Uint8Array {
-  const out = new Uint8Array(B * T);
+export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean, arrays: Arrays = FRESH): Uint8Array {
+  const out = arrays.mask(B * T);
   if (x === undefined || x === null) return out.fill(1);
   const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst));
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Uint8Array') {

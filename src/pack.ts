@@ -1,4 +1,5 @@
 import type { DenseEmissions } from './inputs.js';
+import { type Arrays, FRESH } from './scratch.js';
 
 /**
  * What every backend computes on: sequences compacted to their on positions, batch-first, right-padded.
@@ -18,11 +19,11 @@ export interface Packed {
   forbidden?: boolean;
 }
 
-export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
+export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRESH): Packed {
   const { B, K, data } = em;
   // An empty batch may claim any length; nothing below may loop over it.
   const T = B === 0 ? 1 : em.T;
-  const lengths = new Int32Array(B);
+  const lengths = arrays.lengths(B);
   let prefix = true;
   let Tp = 0;
   for (let b = 0; b < B; b++) {
@@ -37,13 +38,13 @@ export function pack(em: DenseEmissions, mask: Uint8Array): Packed {
     if (n > Tp) Tp = n;
   }
   if (prefix) {
-    const positions = new Int32Array(B * T).fill(-1);
+    const positions = arrays.positions(B * T).fill(-1);
     for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
     return { B, T, K, emissions: data, lengths, positions };
   }
   Tp = Math.max(Tp, 1);
   const emissions = data instanceof Float32Array ? new Float32Array(B * Tp * K) : new Float64Array(B * Tp * K);
-  const positions = new Int32Array(B * Tp).fill(-1);
+  const positions = arrays.positions(B * Tp).fill(-1);
   for (let b = 0; b < B; b++) {
     let n = 0;
     for (let t = 0; t < T; t++) {

@@ -2,7 +2,7 @@ import type { Potentials } from './backend.js';
 import type { Allowed } from './constraints.js';
 import { CRFInputError, describe } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from './limits.js';
-import { typedArrayKind, typedLength } from './typed.js';
+import { typedArrayKind, typedLength, viewWords } from './typed.js';
 
 /**
  * The CRF's parameters: their names, what a value may be, and the potentials a call computes on. One
@@ -85,4 +85,49 @@ export function potentials(params: ParameterArrays, K: number, c: Allowed | null
     return out;
   });
   return { K, start, end, trans };
+}
+
+/**
+ * The potentials of a CRF's live parameters, recomputed only when a parameter's bits or the constraints
+ * changed since the last call. Optimizers and users write the arrays between calls, so every call still
+ * compares each value (2K + K² words, bit for bit: -0 and 0 differ); a call that finds them as they
+ * were skips three float64 copies and their checks, and hands the backend the same Potentials object,
+ * which lets the WASM backend keep the tables it built from it. Nothing may write into a Potentials.
+ */
+export class LivePotentials {
+  readonly #params: ParameterArrays;
+  readonly #K: number;
+  /** The live arrays' words and their values when `#last` was computed, per parameter. */
+  #words: (Uint32Array | null)[] = [];
+  #seen: Uint32Array[] = [];
+  #last: Potentials | null = null;
+  #constraints: Allowed | null = null;
+
+  constructor(params: ParameterArrays, K: number) {
+    this.#params = params;
+    this.#K = K;
+  }
+
+  /** The potentials now, with `c` folded in; throws as {@link potentials} for a bad value. */
+  get(c: Allowed | null): Potentials {
+    if (this.#last && c === this.#constraints && this.#unchanged()) return this.#last;
+    this.#last = null;
+    const w = potentials(this.#params, this.#K, c);
+    this.#words = PARAMETER_NAMES.map((name) => viewWords(this.#params[name]));
+    this.#seen = this.#words.map((v) => (v ? v.slice() : new Uint32Array(0)));
+    this.#last = w;
+    this.#constraints = c;
+    return w;
+  }
+
+  #unchanged(): boolean {
+    for (let n = 0; n < this.#seen.length; n++) {
+      const live = this.#words[n];
+      const seen = this.#seen[n];
+      // A transferred buffer leaves the view empty: recompute, and let potentials() say what is wrong.
+      if (!live || live.length !== seen.length) return false;
+      for (let i = 0; i < seen.length; i++) if (live[i] !== seen[i]) return false;
+    }
+    return true;
+  }
 }

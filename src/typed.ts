@@ -67,3 +67,15 @@ export function viewBytes(x: unknown): Uint8Array | 'detached' | null {
     return 'detached'; // constructing a view of a detached buffer throws
   }
 }
+
+/**
+ * The 32-bit words of a genuine Float32Array, over the same memory (read through the intrinsic getters,
+ * so an own `buffer` property cannot point it elsewhere); null once its buffer was transferred.
+ */
+export function viewWords(x: Float32Array): Uint32Array | null {
+  try {
+    return new Uint32Array(bufferGetter.call(x) as ArrayBuffer, offsetGetter.call(x) as number, lengthGetter.call(x) as number);
+  } catch {
+    return null;
+  }
+}

@@ -31,6 +31,21 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
 const MAX_BYTES = 65536 * PAGE;
 
+/** Views of a whole linear memory; an offset in bytes is `offset >>> 2` in f32/i32, `offset >>> 3` in f64 (every region is 16-byte aligned). */
+interface MemoryViews {
+  buf: ArrayBuffer;
+  f32: Float32Array;
+  i32: Int32Array;
+  f64: Float64Array;
+}
+
+/** n values from `from` as a plain array: JS-heap memory, which a short call allocates far faster than a typed array's. */
+function plain(src: Int32Array, from: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
+  return out;
+}
+
 const align = (n: number) => Math.ceil(n / 16) * 16;
 const STAGGER = 64 * 3;
 
@@ -54,6 +69,14 @@ export class WasmBackend implements Backend {
   grows = 0;
   /** How many times the kernels were instantiated afresh to hand a large call's memory back. */
   releases = 0;
+  /**
+   * The potentials the tables in `#tablesIn` were built from. The CRF hands over the same object while
+   * its parameters are unchanged (parameters.ts LivePotentials), so a call with them skips `setup`.
+   */
+  #tablesFor: Potentials | null = null;
+  #tablesIn: Kernels | null = null;
+  /** Views of the whole linear memory, remade when it grows (growing detaches the old buffer). */
+  #views: MemoryViews | null = null;
 
   private constructor(module: WebAssembly.Module, k: Kernels) {
     this.#module = module;
@@ -108,6 +131,8 @@ export class WasmBackend implements Backend {
   math(fn: 'exp' | 'log', x: Float32Array): Float32Array {
     const k = this.#kernels();
     const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
+    // The two regions overlay the potentials and tables.
+    this.#tablesFor = null;
     new Float32Array(k.memory.buffer, src, x.length).set(x);
     if (fn === 'exp') k.mathExp(src, dst, x.length);
     else k.mathLog(src, dst, x.length);
@@ -186,57 +211,73 @@ export class WasmBackend implements Backend {
       ...outputs,
       k.workBytes(op.value as number, T, K, topK),
     ]);
-    const buf = k.memory.buffer;
-    new Float32Array(buf, start, K).set(w.start);
-    new Float32Array(buf, end, K).set(w.end);
-    new Float32Array(buf, trans, K * K).set(w.trans);
-    const e = new Float32Array(buf, em, n + 4);
-    e.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n));
-    e.fill(0, n);
-    new Int32Array(buf, lens, B).set(p.lengths);
-    k.setup(K, start, end, trans, tables);
+    const { f32, i32 } = this.#viewsOf(k);
+    if (w !== this.#tablesFor || k !== this.#tablesIn) {
+      this.#tablesFor = null;
+      f32.set(w.start, start >>> 2);
+      f32.set(w.end, end >>> 2);
+      f32.set(w.trans, trans >>> 2);
+      k.setup(K, start, end, trans, tables);
+      this.#tablesFor = w;
+      this.#tablesIn = k;
+    }
+    f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
+    f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
+    i32.set(p.lengths, lens >>> 2);
     return { em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
+  }
+
+  #viewsOf(k: Kernels): MemoryViews {
+    const buf = k.memory.buffer;
+    if (this.#views?.buf !== buf) this.#views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
+    return this.#views;
   }
 
   /**
    * One kernel call: lay the call out, run `op`'s kernel, copy its outputs out of the linear memory,
    * and hand memory beyond what is kept back.
    */
-  async #call<R>(
+  #call<R>(
     p: Packed,
     w: Potentials,
     op: 'OP_LOG_PARTITION' | 'OP_VITERBI' | 'OP_POSTERIORS' | 'OP_KBEST' | 'OP_ENTROPY',
     outputs: number[],
     run: (k: Kernels, l: { em: number; lens: number; out: number[]; work: number }) => void,
-    read: (buf: ArrayBuffer, out: number[]) => R,
+    read: (v: MemoryViews, out: number[]) => R,
     topK = 0,
   ): Promise<R> {
-    const k = await this.#ready();
+    // The live instance runs the call at once, with no await before the kernel: a short call's time is
+    // mostly the JavaScript around the kernel, and every await is another turn of the microtask queue.
+    const k = this.#disposed ? null : this.#k;
+    if (!k) return this.#ready().then(() => this.#call(p, w, op, outputs, run, read, topK));
     try {
       const layout = this.#prepare(k, p, w, outputs, k[op], topK);
       run(k, layout);
-      return read(k.memory.buffer, layout.out);
+      return Promise.resolve(read(this.#viewsOf(k), layout.out));
+    } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
+      return Promise.reject(e);
     } finally {
       this.#afterCall(k);
     }
   }
 
-  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
     const { B, T } = p;
-    if (B === 0) return new Float64Array(0);
+    if (B === 0) return Promise.resolve(new Float64Array(0));
     return this.#call(
       p,
       w,
       'OP_LOG_PARTITION',
       [B * 8],
       (k, l) => k.logPartition(B, T, l.em, l.lens, l.out[0], l.work),
-      (buf, [z]) => new Float64Array(buf, z, B).slice(),
+      (v, [z]) => v.f64.slice(z >>> 3, (z >>> 3) + B),
     );
   }
 
-  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
     const { B, T, K } = p;
-    if (B === 0) return { logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) };
+    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) });
     const Kp = (K + 3) & ~3;
     return this.#call(
       p,
@@ -244,51 +285,55 @@ export class WasmBackend implements Backend {
       'OP_POSTERIORS',
       [B * 8, B * T * K * 4, Kp * Kp * 8],
       (k, l) => k.posteriors(B, T, l.em, l.lens, l.out[0], l.out[1], l.out[2], l.work),
-      (buf, [z, unary, counts]) => {
-        const padded = new Float64Array(buf, counts, Kp * Kp);
+      (v, [z, unary, counts]) => {
+        const padded = v.f64.subarray(counts >>> 3, (counts >>> 3) + Kp * Kp);
         const transCounts = new Float64Array(K * K);
         for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
-        return { logZ: new Float64Array(buf, z, B).slice(), unary: new Float32Array(buf, unary, B * T * K).slice(), transCounts };
+        return { logZ: v.f64.slice(z >>> 3, (z >>> 3) + B), unary: v.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K), transCounts };
       },
     );
   }
 
-  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
     const { B, T } = p;
-    if (B === 0) return { logZ: new Float64Array(0), entropy: new Float64Array(0) };
+    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), entropy: new Float64Array(0) });
     return this.#call(
       p,
       w,
       'OP_ENTROPY',
       [B * 8, B * 8],
       (k, l) => k.entropy(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [z, h]) => ({ logZ: new Float64Array(buf, z, B).slice(), entropy: new Float64Array(buf, h, B).slice() }),
+      (v, [z, h]) => ({ logZ: v.f64.slice(z >>> 3, (z >>> 3) + B), entropy: v.f64.slice(h >>> 3, (h >>> 3) + B) }),
     );
   }
 
-  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
     const { B, T } = p;
-    if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0) };
+    if (B === 0) return Promise.resolve({ paths: new Int32Array(0), scores: new Float64Array(0) });
     return this.#call(
       p,
       w,
       'OP_VITERBI',
       [B * T * 4, B * 8],
       (k, l) => k.viterbi(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * T).slice(), scores: new Float64Array(buf, scores, B).slice() }),
+      (v, [paths, scores]) => ({ paths: plain(v.i32, paths >>> 2, B * T), scores: v.f64.slice(scores >>> 3, (scores >>> 3) + B) }),
     );
   }
 
-  async kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
+  kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
     const { B, T } = p;
-    if (B === 0) return { paths: new Int32Array(0), scores: new Float64Array(0), k: topK };
+    if (B === 0) return Promise.resolve({ paths: new Int32Array(0), scores: new Float64Array(0), k: topK });
     return this.#call(
       p,
       w,
       'OP_KBEST',
       [B * topK * T * 4, B * topK * 8],
       (k, l) => k.kbest(B, T, topK, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (buf, [paths, scores]) => ({ paths: new Int32Array(buf, paths, B * topK * T).slice(), scores: new Float64Array(buf, scores, B * topK).slice(), k: topK }),
+      (v, [paths, scores]) => ({
+        paths: v.i32.slice(paths >>> 2, (paths >>> 2) + B * topK * T),
+        scores: v.f64.slice(scores >>> 3, (scores >>> 3) + B * topK),
+        k: topK,
+      }),
       topK,
     );
   }
