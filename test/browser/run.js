@@ -1,6 +1,6 @@
 // Runs every shared oracle suite (test/suites/) on every backend this page has and publishes the results
 // as window.__results for test/browser.test.ts (or a person reading the page).
-import * as lib from '../../dist/index.js';
+import * as lib from '../../dist/bundle/index.js';
 import { suites } from '../suites/index.js';
 
 const out = /** @type {HTMLElement} */ (document.getElementById('log'));
