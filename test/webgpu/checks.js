@@ -92,8 +92,12 @@ async function compareOps(ctx, gpu, js, c, what, tol = {}) {
   close(zg, zj, lz, `${what} logZ`);
   const [vg, vj] = [await scoped(ctx.device, `${what} viterbi`, () => gpu.viterbi(p, w)), await js.viterbi(p, w)];
   for (let b = 0; b < p.B; b++) {
-    const a = Array.from(vg.paths).slice(b * p.T, b * p.T + p.lengths[b]).join();
-    const e = Array.from(vj.paths).slice(b * p.T, b * p.T + p.lengths[b]).join();
+    const a = Array.from(vg.paths)
+      .slice(b * p.T, b * p.T + p.lengths[b])
+      .join();
+    const e = Array.from(vj.paths)
+      .slice(b * p.T, b * p.T + p.lengths[b])
+      .join();
     if (a !== e) fail(`${what} viterbi path ${b}: webgpu ${a}, js ${e}`);
   }
   close(vg.scores, vj.scores, lz, `${what} viterbi scores`);
