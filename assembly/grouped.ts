@@ -12,7 +12,7 @@
 
 import { vexp } from './lanes';
 import { THRESHOLD } from './semirings';
-import { endExp, endShift, numTags, paddedTags, startExp, startLog, startShift, transExp, transLog, transShift } from './tables';
+import { endExp, endLog, endShift, numTags, paddedTags, startExp, startLog, startShift, transExp, transLog, transLogT, transShift } from './tables';
 
 /** Largest K that takes the grouped path (above it the per-sequence rows are full enough). */
 export const GROUP_MAX_K = 16;
@@ -290,4 +290,73 @@ export function viterbiGroup(n: i32, p: usize, len: usize, H: usize, d: usize, e
   v128.store(d + 16, hi);
   const dm = i32x4.bitmask(dead);
   for (let l = 0; l < n; l++) if ((dm & (1 << l)) != 0) store<f64>(d + (<usize>l << 3), -Infinity);
+}
+
+/** Per-lane scratch of backtraceGroup: each lane's last step, then its final tag. */
+const BT_LANES = memory.data(32, 16);
+
+/**
+ * Closes and backtraces the four lanes of a viterbiGroup pass together: each lane's final tag and score
+ * as the per-sequence backtrace (viterbi.ts) finds them, then one backpointer per lane per step,
+ * recomputed as the first i maximising α_{s−1}[i] + trans[i][y_s] with the same f32 sums, four lanes at
+ * a time (trans[i][y] gathered per lane from transLogT's row y). Paths go to `paths + l·4T` (i32, only
+ * within each length; the caller zero-filled them), scores to f64 `scores[l]`.
+ */
+export function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: usize, T: i32, scores: usize): void {
+  const K = numTags, sb = <usize>K << 4, row = <usize>paddedTags << 2;
+  const lastStep = BT_LANES, yFinal = BT_LANES + 16;
+  v128.store(lastStep, i32x4.splat(-1));
+  v128.store(yFinal, i32x4.splat(0));
+  let top = -1;
+  for (let l = 0; l < n; l++) {
+    const ln = load<i32>(len + (<usize>l << 2));
+    const so = scores + (<usize>l << 3);
+    if (ln == 0) { store<f64>(so, 0); continue; }
+    const dl = load<f64>(d + (<usize>l << 3));
+    if (dl == -Infinity) { store<f64>(so, -Infinity); continue; }
+    const last = H + <usize>(ln - 1) * sb + (<usize>l << 2);
+    let best: f32 = -Infinity;
+    let y = 0;
+    for (let j = 0; j < K; j++) {
+      const v = load<f32>(last + (<usize>j << 4)) + load<f32>(endLog + (<usize>j << 2));
+      if (v > best) { best = v; y = j; }
+    }
+    if (best == -Infinity) { store<f64>(so, -Infinity); continue; }
+    store<f64>(so, dl + <f64>best);
+    store<i32>(lastStep + (<usize>l << 2), ln - 1);
+    store<i32>(yFinal + (<usize>l << 2), y);
+    if (ln - 1 > top) top = ln - 1;
+  }
+  const startV = v128.load(lastStep), yInit = v128.load(yFinal);
+  const s0 = load<i32>(lastStep), s1 = load<i32>(lastStep, 4), s2 = load<i32>(lastStep, 8), s3 = load<i32>(lastStep, 12);
+  const tb = <usize>T << 2;
+  const pb0 = paths, pb1 = paths + tb, pb2 = paths + 2 * tb, pb3 = paths + 3 * tb;
+  let y = yInit;
+  for (let s = top; s >= 0; s--) {
+    // A lane starts where its sequence ends; lanes past their end carry a valid tag that is never stored.
+    y = v128.bitselect(yInit, y, i32x4.eq(startV, i32x4.splat(s)));
+    const y0 = i32x4.extract_lane(y, 0), y1 = i32x4.extract_lane(y, 1), y2 = i32x4.extract_lane(y, 2), y3 = i32x4.extract_lane(y, 3);
+    const so = <usize>s << 2;
+    if (s <= s0) store<i32>(pb0 + so, y0);
+    if (s <= s1) store<i32>(pb1 + so, y1);
+    if (s <= s2) store<i32>(pb2 + so, y2);
+    if (s <= s3) store<i32>(pb3 + so, y3);
+    if (s == 0) break;
+    const a = H + <usize>(s - 1) * sb;
+    const t0 = transLogT + <usize>y0 * row, t1 = transLogT + <usize>y1 * row, t2 = transLogT + <usize>y2 * row, t3 = transLogT + <usize>y3 * row;
+    let m = f32x4.splat(-Infinity);
+    let arg = i32x4.splat(0);
+    for (let i = 0; i < K; i++) {
+      const o = <usize>i << 2;
+      let tv = v128.load32_zero(t0 + o);
+      tv = v128.load32_lane(t1 + o, tv, 1);
+      tv = v128.load32_lane(t2 + o, tv, 2);
+      tv = v128.load32_lane(t3 + o, tv, 3);
+      const v = f32x4.add(v128.load(a + (<usize>i << 4)), tv);
+      const gt = f32x4.gt(v, m);
+      m = v128.bitselect(v, m, gt);
+      arg = v128.bitselect(i32x4.splat(i), arg, gt);
+    }
+    y = arg;
+  }
 }

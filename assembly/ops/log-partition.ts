@@ -6,7 +6,7 @@ import { noteLogSpaceFallback } from '../diagnostics';
 import { GROUP_MAX_K, logZGroup } from '../grouped';
 import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import { numTags, startExp, startLog, supportCounts, transExp, transLog } from '../tables';
-import { forwardCounts, GROUP_MIN, groupArea, groupLanes, opArea, scratchRows, supportSets } from './work-area';
+import { forwardCounts, groupMin, groupArea, groupLanes, opArea, scratchRows, supportSets } from './work-area';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 
 /** log Z of one sequence in log space (−∞ when no path is allowed), counted as a fallback. */
@@ -33,7 +33,7 @@ function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, wo
   let b = 0;
   if (isVector<L>() && numTags <= GROUP_MAX_K) {
     const ptrs = groupLanes(work, T);
-    for (; B - b >= GROUP_MIN; b += 4) {
+    for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
       for (let l = 0; l < n; l++) store<usize>(ptrs + (<usize>l << 2), em + <usize>(b + l) * seq);
       const ls = lens + (<usize>b << 2), o = out + (<usize>b << 3);

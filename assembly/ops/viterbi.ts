@@ -2,10 +2,10 @@
 // small K the SIMD build runs the forward pass over groups of four sequences, one per lane (grouped.ts).
 
 import { chain } from '../chain';
-import { GROUP_MAX_K, viterbiGroup } from '../grouped';
+import { backtraceGroup, GROUP_MAX_K, viterbiGroup } from '../grouped';
 import { MAXPLUS, MaxPlus } from '../semirings';
 import { endLog, numTags, rowBytes, startLog, transLog, transLogT } from '../tables';
-import { GROUP_MIN, groupLanes, opArea, scratchRows } from './work-area';
+import { groupMin, groupLanes, opArea, scratchRows } from './work-area';
 
 /** Each lane's log offset from viterbiGroup. */
 const GROUP_D = memory.data(32, 16);
@@ -54,17 +54,12 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
     const ptrs = groupLanes(work, T);
     const sb = <usize>K << 4;
     const eb = AH + <usize>T * sb;
-    for (; B - b >= GROUP_MIN; b += 4) {
+    for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
       for (let l = 0; l < n; l++) store<usize>(ptrs + (<usize>l << 2), em + <usize>(b + l) * seq);
       const ls = lens + (<usize>b << 2);
       viterbiGroup(n, ptrs, ls, AH, GROUP_D, eb);
-      for (let l = 0; l < n; l++) {
-        const len = load<i32>(ls + (<usize>l << 2));
-        const so = scores + (<usize>(b + l) << 3);
-        if (len == 0) { store<f64>(so, 0); continue; }
-        backtrace(AH + (<usize>l << 2), sb, 16, len, load<f64>(GROUP_D + (<usize>l << 3)), paths + (<usize>(b + l) * <usize>T << 2), so);
-      }
+      backtraceGroup(n, ls, AH, GROUP_D, paths + (<usize>b * <usize>T << 2), T, scores + (<usize>b << 3));
     }
   }
   for (; b < B; b++) {

@@ -3,7 +3,7 @@
 // `workBytes(op, …)` bytes, whose sections every op finds with the helpers below.
 
 import { GROUP_MAX_K, groupLogZBytes, groupStateBytes } from '../grouped';
-import { padK, rowBytes } from '../tables';
+import { numTags, padK, rowBytes } from '../tables';
 
 export const OP_LOG_PARTITION = 0;
 export const OP_VITERBI = 1;
@@ -25,9 +25,10 @@ const SCRATCH_ROWS = 6;
 
 /**
  * Fewest sequences that make a group of the lanes-across-sequences path (grouped.ts, K ≤ GROUP_MAX_K,
- * SIMD build): a group of fewer fills too few lanes to beat the per-sequence kernel.
+ * SIMD build): a group of fewer fills too few lanes to beat the per-sequence kernel. Measured: two
+ * sequences pay up to K = 5, three from there to 16.
  */
-export const GROUP_MIN = 3;
+@inline export function groupMin(): i32 { return numTags <= 5 ? 2 : 3; }
 
 /**
  * Work-area bytes an op needs for sequences up to T steps (k: list size of the k-best op), in f64: the
