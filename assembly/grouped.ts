@@ -82,12 +82,14 @@ export const GROUP_MAX_K = 16;
 }
 
 /**
- * One linear-space step of the four lanes from state `A` (ignored when `first`: the start potentials)
- * into `Bs`. Returns the lanes that passed the support check; `*acc*` accumulate each lane's log factor
- * exactly as chain() does (in f64). `masked` lanes outside `active` keep A and add nothing.
+ * One linear-space step of the four lanes from state `A` (ignored when `first`: the row `init`) over
+ * the matrix `M` into `Bs`. Returns the lanes that passed the support check; `accs` accumulates each
+ * lane's log factor exactly as chain() does (in f64). `masked` lanes outside `active` add nothing, and
+ * keep A when `keepEnded`. When P ≠ 0 the product before the emissions (chain()'s `pre`) goes there.
  */
 @inline function linearStep(
   first: bool, masked: bool, A: usize, Bs: usize, eb: usize, me0: v128, expect: i32, active: v128, accs: usize,
+  M: usize, init: usize, keepEnded: bool, P: usize,
 ): v128 {
   const K = numTags;
   const thr = f32x4.splat(THRESHOLD);
@@ -97,12 +99,14 @@ export const GROUP_MAX_K = 16;
   let j = 0;
   if (first) {
     for (; j < K; j++) {
-      const v = emitLinearTag(v128.load32_splat(startExp + (<usize>j << 2)), eb, j, me, Bs);
+      const a = v128.load32_splat(init + (<usize>j << 2));
+      if (P != 0) v128.store(P + (<usize>j << 4), a);
+      const v = emitLinearTag(a, eb, j, me, Bs);
       cnt = i32x4.sub(cnt, f32x4.ge(v, thr));
       mx = f32x4.pmax(mx, v);
     }
   } else {
-    const M = transExp, row = <usize>paddedTags << 2;
+    const row = <usize>paddedTags << 2;
     for (; j + 4 <= K; j += 4) {
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       let r = M + (<usize>j << 2);
@@ -114,6 +118,10 @@ export const GROUP_MAX_K = 16;
         a3 = f32x4.add(a3, f32x4.mul(a, v128.load32_splat(r, 12)));
         r += row;
       }
+      if (P != 0) {
+        const q = P + (<usize>j << 4);
+        v128.store(q, a0); v128.store(q, a1, 16); v128.store(q, a2, 32); v128.store(q, a3, 48);
+      }
       const v0 = emitLinearTag(a0, eb, j, me, Bs);
       const v1 = emitLinearTag(a1, eb, j + 1, me, Bs);
       const v2 = emitLinearTag(a2, eb, j + 2, me, Bs);
@@ -123,7 +131,9 @@ export const GROUP_MAX_K = 16;
       mx = f32x4.pmax(f32x4.pmax(f32x4.pmax(f32x4.pmax(mx, v0), v1), v2), v3);
     }
     for (; j < K; j++) {
-      const v = emitLinearTag(sum1(A, M, j), eb, j, me, Bs);
+      const a = sum1(A, M, j);
+      if (P != 0) v128.store(P + (<usize>j << 4), a);
+      const v = emitLinearTag(a, eb, j, me, Bs);
       cnt = i32x4.sub(cnt, f32x4.ge(v, thr));
       mx = f32x4.pmax(mx, v);
     }
@@ -136,7 +146,7 @@ export const GROUP_MAX_K = 16;
   for (let q = 0; q < K; q++) {
     const o = <usize>q << 4;
     const v = f32x4.mul(v128.load(Bs + o), sc);
-    v128.store(Bs + o, masked ? v128.bitselect(v, v128.load(A + o), active) : v);
+    v128.store(Bs + o, masked && keepEnded ? v128.bitselect(v, v128.load(A + o), active) : v);
   }
   // log factor per lane: <f64>me + <f64>k·ln 2, added in f64 as chain() adds it.
   const mem = masked ? v128.and(me, active) : me;
@@ -175,14 +185,14 @@ export function logZGroup(n: i32, p: usize, len: usize, out: usize, cnt: usize, 
   for (; s < minLen; s++) {
     const o = <usize>s * step;
     const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    okAll = v128.and(okAll, linearStep(s == 0, false, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs));
+    okAll = v128.and(okAll, linearStep(s == 0, false, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs, transExp, startExp, true, 0));
     const t = A; A = Bs; Bs = t;
   }
   for (; s < maxLen; s++) {
     const o = <usize>s * step;
     const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
     const active = i32x4.gt_s(lens, i32x4.splat(s));
-    okAll = v128.and(okAll, linearStep(s == 0, true, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), active, accs));
+    okAll = v128.and(okAll, linearStep(s == 0, true, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), active, accs, transExp, startExp, true, 0));
     const t = A; A = Bs; Bs = t;
   }
   // A is the final state of every lane.
@@ -359,4 +369,54 @@ export function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: us
     }
     y = arg;
   }
+}
+
+// --- posteriors: keep-all linear passes -------------------------------------------------------------
+
+/**
+ * A linear-space pass of the four lanes that keeps every step, as chain() with `keepAll` (posteriors):
+ * lane l's rows start at `p[l]` and go `step` bytes per step (negative for a backward pass), for
+ * `len[l]` steps; step s's normalised state goes to `H + s·16K`, its product before the emissions to
+ * `PH + s·16K` when PH ≠ 0 (tag j of lane l at `+ 16j + 4l`), each lane's logScale to f64 `accs[l]`.
+ * Rows past a lane's length are not meaningful. Returns the bitmask of lanes whose pass passed its checks.
+ */
+export function linearPassGroup(
+  n: i32, p: usize, step: isize, len: usize, cnt: usize, M: usize, init: usize, H: usize, PH: usize, eb: usize, accs: usize,
+): i32 {
+  const K = numTags;
+  const sb = <usize>K << 4;
+  const p0 = load<usize>(p), p1 = n > 1 ? load<usize>(p, 4) : p0, p2 = n > 2 ? load<usize>(p, 8) : p0, p3 = n > 3 ? load<usize>(p, 12) : p0;
+  const l0 = load<i32>(len), l1 = n > 1 ? load<i32>(len, 4) : l0, l2 = n > 2 ? load<i32>(len, 8) : l0, l3 = n > 3 ? load<i32>(len, 12) : l0;
+  const lens = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(l0), 1, l1), 2, l2), 3, l3);
+  const minLen = min(min(l0, l1), min(l2, l3)), maxLen = max(max(l0, l1), max(l2, l3));
+  v128.store(accs, f64x2.splat(0));
+  v128.store(accs + 16, f64x2.splat(0));
+  const all = i32x4.splat(-1);
+  let okAll = all;
+  let s = 0;
+  for (; s < minLen; s++) {
+    const o = <usize>(<isize>s * step);
+    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
+    const Bs = H + <usize>s * sb;
+    const P = PH != 0 ? PH + <usize>s * sb : 0;
+    okAll = v128.and(okAll, linearStep(s == 0, false, Bs - sb, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs, M, init, false, P));
+  }
+  for (; s < maxLen; s++) {
+    const o = <usize>(<isize>s * step);
+    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
+    const Bs = H + <usize>s * sb;
+    const P = PH != 0 ? PH + <usize>s * sb : 0;
+    const active = i32x4.gt_s(lens, i32x4.splat(s));
+    okAll = v128.and(okAll, linearStep(s == 0, true, Bs - sb, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), active, accs, M, init, false, P));
+  }
+  return i32x4.bitmask(okAll);
+}
+
+/** Σ_j H[last][j]·endExp[j] for lane l in f64 (log-z.ts's sumEnd on a grouped state). */
+export function groupSumEnd(H: usize, last: i32, l: i32): f64 {
+  const K = numTags;
+  const r = H + <usize>last * (<usize>K << 4) + (<usize>l << 2);
+  let S: f64 = 0;
+  for (let j = 0; j < K; j++) S += <f64>load<f32>(r + (<usize>j << 4)) * <f64>load<f32>(endExp + (<usize>j << 2));
+  return S;
 }

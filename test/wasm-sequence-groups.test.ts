@@ -1,4 +1,4 @@
-// For K ≤ 16 the SIMD kernels run log Z and Viterbi over groups of four sequences, one per lane
+// For K ≤ 16 the SIMD kernels run log Z, Viterbi and forward–backward over groups of four sequences, one per lane
 // (assembly/grouped.ts). Every batch size 1..9 (so every remainder of a group), mixed lengths with 0 and
 // 1 among them, K on both sides of the limit, with and without forbidden transitions: the batched call
 // must agree with the float64 js backend and, bit for bit, with the same sequences run one per call
@@ -85,6 +85,9 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
             const zw = await be.logPartition(p, w);
             const vj = await js.viterbi(p, w);
             const vw = await be.viterbi(p, w);
+            const qj = await js.posteriors(p, w);
+            const qw = await be.posteriors(p, w);
+            const countsAlone = new Float64Array(K * K);
             for (let b = 0; b < B; b++) {
               const len = p.lengths[b];
               const tol = 2e-6 * (1 + Math.abs(zj[b])) + 5e-8 * len;
@@ -104,7 +107,21 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
               const v1 = await be.viterbi(one, w);
               expect(v1.scores[0], `${label} Viterbi score[${b}] batched vs alone`).toBe(vw.scores[b]);
               expect(Array.from(v1.paths), `${label} path[${b}] batched vs alone`).toEqual(Array.from(pw));
+              // Posteriors: log Z, marginals against js; alone, the same bits (counts summed in batch order).
+              expect(Math.abs(qw.logZ[b] - zj[b]), `${label} posteriors logZ[${b}]`).toBeLessThanOrEqual(tol);
+              for (let i = b * T * K; i < (b + 1) * T * K; i++) {
+                expect(Math.abs(qw.unary[i] - qj.unary[i]), `${label} unary[${i}]`).toBeLessThanOrEqual(5e-6);
+              }
+              const q1 = await be.posteriors(one, w);
+              expect(q1.logZ[0], `${label} posteriors logZ[${b}] batched vs alone`).toBe(qw.logZ[b]);
+              expect(Array.from(q1.unary), `${label} unary[${b}] batched vs alone`).toEqual(Array.from(qw.unary.subarray(b * T * K, (b + 1) * T * K)));
+              q1.transCounts.forEach((c, i) => (countsAlone[i] += c));
             }
+            for (let i = 0; i < K * K; i++) {
+              const c = qj.transCounts[i];
+              expect(Math.abs(qw.transCounts[i] - c), `${label} transCounts[${i}]`).toBeLessThanOrEqual(5e-6 * (1 + Math.abs(c)) + 2e-7 * B * T);
+            }
+            expect(Array.from(countsAlone), `${label} transCounts batched vs alone`).toEqual(Array.from(qw.transCounts));
           }
           expect(be.logSpaceFallbacks, 'ordinary scores stay in linear space').toBe(0);
           be.dispose();
@@ -128,6 +145,13 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
     const zw = await be.logPartition(p, w);
     expect(be.logSpaceFallbacks).toBe(extreme.size);
     for (let b = 0; b < B; b++) expect(Math.abs(zw[b] - zj[b]), `logZ[${b}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(zj[b])) + 5e-8 * T);
+    const qj = await js.posteriors(p, w);
+    const qw = await be.posteriors(p, w);
+    expect(be.logSpaceFallbacks).toBe(2 * extreme.size);
+    for (let b = 0; b < B; b++) expect(Math.abs(qw.logZ[b] - zj[b]), `posteriors logZ[${b}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(zj[b])) + 5e-8 * T);
+    let worst = 0;
+    for (let i = 0; i < qj.unary.length; i++) worst = Math.max(worst, Math.abs(qw.unary[i] - qj.unary[i]));
+    expect(worst, 'max |Δ marginal|').toBeLessThanOrEqual(2e-3);
     const vj = await js.viterbi(p, w);
     const vw = await be.viterbi(p, w);
     for (let b = 0; b < B; b++) {

@@ -44,7 +44,8 @@ export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
   if (op == OP_LOG_PARTITION) return head + 2 * row + (grouped ? groupLogZBytes(padK(K)) : 0);
   // Viterbi's per-sequence history (t rows) or the grouped one (t steps of K lane vectors) and its gather.
   if (op == OP_VITERBI) return head + (grouped ? Math.max(t * row, t * <f64>K * 16) + <f64>groupStateBytes(padK(K)) : t * row);
-  if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12;
+  // Per-sequence rows, then a group's three passes (t steps of K lane vectors each) and its gather.
+  if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12 + (grouped ? 3 * t * <f64>K * 16 + <f64>groupStateBytes(padK(K)) : 0);
   if (op == OP_ENTROPY) return head + 4 * row;
   return head + 3 * t * row * <f64>k;
 }
