@@ -1,11 +1,19 @@
 // logPartition: log Z per sequence, in scaled linear space with a per-sequence fallback to log space.
+// For small K the SIMD build runs groups of four sequences, one per lane (grouped.ts).
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
+import { GROUP_MAX_K, logZGroup } from '../grouped';
 import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import { numTags, startExp, startLog, supportCounts, transExp, transLog } from '../tables';
-import { forwardCounts, opArea, scratchRows, supportSets } from './work-area';
+import { forwardCounts, groupMin, groupArea, groupLanes, opArea, scratchRows, supportSets } from './work-area';
 import { linearLogZ, logSpaceLogZ } from './log-z';
+
+/** log Z of one sequence in log space (−∞ when no path is allowed), counted as a fallback. */
+@inline function logSpaceOne<L>(e: usize, len: i32, post: usize, scr: usize): f64 {
+  noteLogSpaceFallback();
+  return logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, <isize>numTags << 2, len, transLog, startLog, post, false, 0, 0, scr));
+}
 
 /**
  * log Z of one sequence: scaled linear space first; when a check fails (something would underflow),
@@ -15,16 +23,30 @@ import { linearLogZ, logSpaceLogZ } from './log-z';
   const K4 = <isize>numTags << 2;
   const z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr), len);
   if (!isNaN(z)) return z;
-  noteLogSpaceFallback();
-  return logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, post, false, 0, 0, scr));
+  return logSpaceOne<L>(e, len, post, scr);
 }
 
 function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
   supportCounts(T, forwardCounts(work, T), false, supportSets(work, T));
   const seq = <usize>T * <usize>numTags << 2;
-  for (let b = 0; b < B; b++) {
+  const post = opArea(work, T), scr = scratchRows(work, T);
+  let b = 0;
+  if (isVector<L>() && numTags <= GROUP_MAX_K) {
+    const ptrs = groupLanes(work, T);
+    for (; B - b >= groupMin(); b += 4) {
+      const n = min(4, B - b);
+      for (let l = 0; l < n; l++) store<usize>(ptrs + (<usize>l << 2), em + <usize>(b + l) * seq);
+      const ls = lens + (<usize>b << 2), o = out + (<usize>b << 3);
+      const failed = logZGroup(n, ptrs, ls, o, forwardCounts(work, T), groupArea(work, T));
+      for (let l = 0; l < n; l++) {
+        if ((failed & (1 << l)) == 0) continue;
+        store<f64>(o + (<usize>l << 3), logSpaceOne<L>(em + <usize>(b + l) * seq, load<i32>(ls + (<usize>l << 2)), post, scr));
+      }
+    }
+  }
+  for (; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
-    const z = len == 0 ? 0 : logZOne<L>(em + <usize>b * seq, len, forwardCounts(work, T), opArea(work, T), scratchRows(work, T));
+    const z = len == 0 ? 0 : logZOne<L>(em + <usize>b * seq, len, forwardCounts(work, T), post, scr);
     store<f64>(out + (<usize>b << 3), z);
   }
 }

@@ -10,9 +10,10 @@ const FLUSH = 256;
 
 /**
  * Linear space: G[i][j] += Σ_{s=1}^{len−1} AH[s−1][i]·V[s][j] (the pair marginals are then E ⊙ G, so
- * the exp(trans) factor is applied once per call, not per step), register tiled over j.
+ * the exp(trans) factor is applied once per call, not per step), register tiled over j. AH[s][i] is at
+ * `AH + s·rs + i·ts` (rows, or a group's lanes); V is in rows.
  */
-export function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
+export function pairGemm<L>(AH: usize, rs: usize, ts: usize, V: usize, len: i32, G: usize): void {
   const K = numTags, row = rowBytes;
   const nb = paddedTags / W<L>();
   const bb = <usize>W<L>() << 2;
@@ -20,7 +21,7 @@ export function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
     const s1 = min(len, s0 + FLUSH);
     for (let i = 0; i < K; i++) {
       const gi = G + (<usize>(i * paddedTags) << 3);
-      const pa0 = AH + <usize>(s0 - 1) * row + (<usize>i << 2);
+      const pa0 = AH + <usize>(s0 - 1) * rs + <usize>i * ts;
       const pv0 = V + <usize>s0 * row;
       let q = 0;
       for (; q + 2 <= nb; q += 2) {
@@ -30,7 +31,7 @@ export function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
           const a = splat<L>(load<f32>(pa));
           a0 = add<L>(a0, mul<L>(a, ld<L>(pv)));
           a1 = add<L>(a1, mul<L>(a, ld<L>(pv + bb)));
-          pa += row;
+          pa += rs;
           pv += row;
         }
         flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);
@@ -41,7 +42,7 @@ export function pairGemm<L>(AH: usize, V: usize, len: i32, G: usize): void {
         let pa = pa0, pv = pv0 + <usize>q * bb;
         for (let s = s0; s < s1; s++) {
           a0 = add<L>(a0, mul<L>(splat<L>(load<f32>(pa)), ld<L>(pv)));
-          pa += row;
+          pa += rs;
           pv += row;
         }
         flush<L>(gi + (<usize>(q * W<L>()) << 3), a0);

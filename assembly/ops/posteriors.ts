@@ -2,16 +2,113 @@
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
+import { GROUP_MAX_K, groupSumEnd, linearPassGroup } from '../grouped';
+import { LINEAR, Linear, LOGSUM, LogSum, THRESHOLD } from '../semirings';
 import {
-  endExp, endLog, numTags, paddedTags, rowBytes, startExp, startLog, supportCounts, transExp, transExpT, transLog, transLogT,
+  endExp, endLog, endShift, numTags, paddedTags, rowBytes, startExp, startLog, startShift, supportCounts, transExp, transExpT, transLog,
+  transLogT, transShift,
 } from '../tables';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
-import { backwardCounts, forwardCounts, opArea, scratchRows, supportSets } from './work-area';
+import { backwardCounts, forwardCounts, groupLanes, groupMin, opArea, scratchRows, supportSets } from './work-area';
 
 /**
  * Linear space with per-sequence fallback to log space, as logPartition.
+ *
+ * Per step s the forward pass keeps pre_s = ⊕_i α_{s−1}[i] ⊗ trans[i][·] (before the emission) and the
+ * backward pass β̃_s (including the emission), each with its own scale; p_s(j) ∝ pre_s[j] ⊗ β̃_s[j] is
+ * normalised per step, so the scales never need to meet. The pair marginals at step s are
+ * α_{s−1}[i] ⊗ trans[i][j] ⊗ β̃_s[j] with the same normaliser D_s = Σ_j pre_s[j] ⊗ β̃_s[j].
+ */
+/** Where one call's per-sequence and grouped rows live (set by posteriorsL). */
+let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, BT: usize = 0, V: usize = 0, G: usize = 0, ACC: usize = 0;
+
+/**
+ * Unary marginals of one sequence into `ub`, the per-step factors V, and its pair sums into `counts`,
+ * from the passes' rows: normalised forward states at `fa`, products before the emissions at `fp`,
+ * backward states at `fb`, step s's tag j at `+ s·rs + j·ts` (rows of Kp floats for the per-sequence
+ * passes, the lanes of a group for grouped ones, which are always linear).
+ */
+@inline function marginalsOne<L>(linear: bool, len: i32, fa: usize, fp: usize, fb: usize, rs: usize, ts: usize, ub: usize, counts: usize): void {
+  const K = numTags, Kp = paddedTags, row = rowBytes;
+  const K4 = <usize>K << 2;
+  for (let s = 0; s < len; s++) {
+    const a = fp + <usize>s * rs;
+    const bt = fb + <usize>(len - 1 - s) * rs;
+    const v = V + <usize>s * row;
+    const u = ub + <usize>s * K4;
+    if (linear) {
+      let D: f64 = 0;
+      for (let j = 0; j < K; j++) D += <f64>load<f32>(a + <usize>j * ts) * <f64>load<f32>(bt + <usize>j * ts);
+      const inv = 1 / D;
+      for (let j = 0; j < Kp; j++) {
+        const o = <usize>j << 2;
+        // Padded tags (j ≥ K) hold 0 in both passes.
+        const aj = j < K ? <f64>load<f32>(a + <usize>j * ts) : 0, bj = j < K ? <f64>load<f32>(bt + <usize>j * ts) : 0;
+        if (j < K) store<f32>(u + o, <f32>(aj * bj * inv));
+        // Where pre is exactly 0 (structurally unreachable) no pair ends here; 0 keeps inf·0 out.
+        store<f32>(v + o, aj > 0 ? <f32>(bj * inv) : 0);
+      }
+    } else {
+      let M: f64 = -Infinity;
+      for (let j = 0; j < K; j++) {
+        const x = <f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2));
+        if (x > M) M = x;
+      }
+      let D: f64 = 0;
+      for (let j = 0; j < K; j++) D += Math.exp(<f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2)) - M);
+      const lD = Math.log(D);
+      for (let j = 0; j < Kp; j++) {
+        const o = <usize>j << 2;
+        // V = log p(y_s = j), kept apart from pre_s[j]: the pair exponent is then
+        // (α_{s−1}[i] + trans[i][j] − pre_s[j]) + V[j], two terms that stay small for every pair
+        // that matters, where α + trans + (β̃ − M − lD) would cancel terms of 1e19 in float32.
+        const x = <f64>load<f32>(a + o) + <f64>load<f32>(bt + o) - M;
+        if (j < K) store<f32>(u + o, <f32>(Math.exp(x) / D));
+        store<f32>(v + o, j < K ? <f32>(x - lD) : -Infinity);
+      }
+    }
+  }
+
+  // Pair sums for this sequence, then into the batch counts.
+  memory.fill(G, 0, <usize>(Kp * Kp) << 3);
+  if (linear) pairGemm<L>(fa, rs, ts, V, len, G);
+  else if (len > 1) pairLog<L>(fa, fp, V, len, G, ACC);
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < K; j++) {
+      const o = <usize>(i * Kp + j);
+      let c = load<f64>(G + (o << 3));
+      if (linear) c *= <f64>load<f32>(transExp + (o << 2));
+      store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
+    }
+  }
+}
+
+/** Forward–backward of one sequence of `len` ≥ 1 steps from `e`, per-sequence passes: log Z into `zo`. */
+function posteriorOne<L>(e: usize, len: i32, zo: usize, ub: usize, counts: usize): void {
+  const K4 = <isize>numTags << 2;
+  const eLast = e + <usize>(len - 1) * <usize>K4;
+  let z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr), len);
+  const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale);
+  if (!linear) {
+    noteLogSpaceFallback();
+    z = logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr));
+    if (z == -Infinity) { store<f64>(zo, -Infinity); return; }
+    chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
+  }
+  store<f64>(zo, z);
+  marginalsOne<L>(linear, len, AH, AT, BT, rowBytes, 4, ub, counts);
+}
+
+/** Lane pointers of a group's backward passes (the forward ones are groupLanes). */
+const GROUP_BACK = memory.data(16, 16);
+/** The group's forward and backward logScales. */
+const GROUP_ACC = memory.data(64, 16);
+
+/**
+ * Linear space with per-sequence fallback to log space, as logPartition; for small K the SIMD build
+ * runs both passes over groups of four sequences (grouped.ts) and the marginals per sequence from the
+ * lanes, a sequence that fails a check going through the per-sequence passes (the same bits).
  *
  * Per step s the forward pass keeps pre_s = ⊕_i α_{s−1}[i] ⊗ trans[i][·] (before the emission) and the
  * backward pass β̃_s (including the emission), each with its own scale; p_s(j) ∝ pre_s[j] ⊗ β̃_s[j] is
@@ -22,86 +119,56 @@ function posteriorsL<L>(
   B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize,
 ): void {
   const K = numTags, Kp = paddedTags, row = rowBytes;
-  const K4 = <isize>K << 2;
-  const seq = <usize>T * <usize>K << 2;
-  const cf = forwardCounts(work, T), cb = backwardCounts(work, T), scr = scratchRows(work, T);
+  const K4 = <usize>K << 2;
+  const seq = <usize>T * K4;
+  cf = forwardCounts(work, T); cb = backwardCounts(work, T); scr = scratchRows(work, T);
   supportCounts(T, cf, false, supportSets(work, T));
   supportCounts(T, cb, true, supportSets(work, T));
-  const AH = opArea(work, T);
-  const AT = AH + <usize>T * row;
-  const BT = AT + <usize>T * row;
-  const V = BT + <usize>T * row;
-  const G = V + <usize>T * row;
-  const ACC = G + (<usize>(Kp * Kp) << 3);
+  AH = opArea(work, T);
+  AT = AH + <usize>T * row;
+  BT = AT + <usize>T * row;
+  V = BT + <usize>T * row;
+  G = V + <usize>T * row;
+  ACC = G + (<usize>(Kp * Kp) << 3);
   memory.fill(counts, 0, <usize>(Kp * Kp) << 3);
   memory.fill(unary, 0, <usize>B * seq);
-  for (let b = 0; b < B; b++) {
+  let b = 0;
+  if (isVector<L>() && K <= GROUP_MAX_K) {
+    const fptrs = groupLanes(work, T), bptrs = GROUP_BACK;
+    const sb = <usize>K << 4;
+    const GH = ACC + <usize>Kp * row, GP = GH + <usize>T * sb, GB = GP + <usize>T * sb, eb = GB + <usize>T * sb;
+    for (; B - b >= groupMin(); b += 4) {
+      const n = min(4, B - b);
+      const ls = lens + (<usize>b << 2);
+      for (let l = 0; l < n; l++) {
+        const e = em + <usize>(b + l) * seq;
+        const len = load<i32>(ls + (<usize>l << 2));
+        store<usize>(fptrs + (<usize>l << 2), e);
+        store<usize>(bptrs + (<usize>l << 2), len > 0 ? e + <usize>(len - 1) * K4 : e);
+      }
+      const okF = linearPassGroup(n, fptrs, <isize>K4, ls, cf, transExp, startExp, GH, GP, eb, GROUP_ACC);
+      const okB = linearPassGroup(n, bptrs, -<isize>K4, ls, cb, transExpT, endExp, GB, 0, eb, GROUP_ACC + 32);
+      for (let l = 0; l < n; l++) {
+        const len = load<i32>(ls + (<usize>l << 2));
+        const zo = logZ + (<usize>(b + l) << 3);
+        store<f64>(zo, 0);
+        if (len == 0) continue;
+        const e = em + <usize>(b + l) * seq, ub = unary + <usize>(b + l) * seq;
+        const S = groupSumEnd(GH, len - 1, l);
+        if ((okF & okB & (1 << l)) == 0 || !(S >= <f64>THRESHOLD)) { posteriorOne<L>(e, len, zo, ub, counts); continue; }
+        const d = load<f64>(GROUP_ACC + (<usize>l << 3));
+        store<f64>(zo, d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift);
+        const lo = <usize>l << 2;
+        marginalsOne<L>(true, len, GH + lo, GP + lo, GB + lo, sb, 16, ub, counts);
+      }
+    }
+  }
+  for (; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
-    store<f64>(logZ + (<usize>b << 3), 0);
+    const zo = logZ + (<usize>b << 3);
+    store<f64>(zo, 0);
     if (len == 0) continue;
-    const e = em + <usize>b * seq;
-    const eLast = e + <usize>(len - 1) * <usize>K4;
-    let z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr), len);
-    const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale);
-    if (!linear) {
-      noteLogSpaceFallback();
-      z = logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr));
-      if (z == -Infinity) { store<f64>(logZ + (<usize>b << 3), -Infinity); continue; }
-      chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
-    }
-    store<f64>(logZ + (<usize>b << 3), z);
-
-    // Unary marginals and the per-step factor V[s] for the pair sums.
-    const ub = unary + <usize>b * seq;
-    for (let s = 0; s < len; s++) {
-      const a = AT + <usize>s * row;
-      const bt = BT + <usize>(len - 1 - s) * row;
-      const v = V + <usize>s * row;
-      const u = ub + <usize>s * <usize>K4;
-      if (linear) {
-        let D: f64 = 0;
-        for (let j = 0; j < K; j++) D += <f64>load<f32>(a + (<usize>j << 2)) * <f64>load<f32>(bt + (<usize>j << 2));
-        const inv = 1 / D;
-        for (let j = 0; j < Kp; j++) {
-          const o = <usize>j << 2;
-          const aj = <f64>load<f32>(a + o), bj = <f64>load<f32>(bt + o);
-          if (j < K) store<f32>(u + o, <f32>(aj * bj * inv));
-          // Where pre is exactly 0 (structurally unreachable) no pair ends here; 0 keeps inf·0 out.
-          store<f32>(v + o, aj > 0 ? <f32>(bj * inv) : 0);
-        }
-      } else {
-        let M: f64 = -Infinity;
-        for (let j = 0; j < K; j++) {
-          const x = <f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2));
-          if (x > M) M = x;
-        }
-        let D: f64 = 0;
-        for (let j = 0; j < K; j++) D += Math.exp(<f64>load<f32>(a + (<usize>j << 2)) + <f64>load<f32>(bt + (<usize>j << 2)) - M);
-        const lD = Math.log(D);
-        for (let j = 0; j < Kp; j++) {
-          const o = <usize>j << 2;
-          // V = log p(y_s = j), kept apart from pre_s[j]: the pair exponent is then
-          // (α_{s−1}[i] + trans[i][j] − pre_s[j]) + V[j], two terms that stay small for every pair
-          // that matters, where α + trans + (β̃ − M − lD) would cancel terms of 1e19 in float32.
-          const x = <f64>load<f32>(a + o) + <f64>load<f32>(bt + o) - M;
-          if (j < K) store<f32>(u + o, <f32>(Math.exp(x) / D));
-          store<f32>(v + o, j < K ? <f32>(x - lD) : -Infinity);
-        }
-      }
-    }
-
-    // Pair sums for this sequence, then into the batch counts.
-    memory.fill(G, 0, <usize>(Kp * Kp) << 3);
-    if (linear) pairGemm<L>(AH, V, len, G);
-    else if (len > 1) pairLog<L>(AH, AT, V, len, G, ACC);
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j < K; j++) {
-        const o = <usize>(i * Kp + j);
-        let c = load<f64>(G + (o << 3));
-        if (linear) c *= <f64>load<f32>(transExp + (o << 2));
-        store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
-      }
-    }
+    posteriorOne<L>(em + <usize>b * seq, len, zo, unary + <usize>b * seq, counts);
   }
 }
 
