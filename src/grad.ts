@@ -48,17 +48,20 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
   const trans = new Float64Array(K * K);
   const tags = gold instanceof Int32Array ? gold : null;
   const restricted = tags ? null : (gold as Posteriors);
+  // Locals, not property reads in the loops: the engine cannot hoist a load past the stores into emissions.
+  const unary = post.unary;
+  const goldUnary = restricted ? restricted.unary : null;
   for (let b = 0; b < B; b++) {
     const len = p.lengths[b];
     if (len === 0) continue;
     for (let s = 0; s < len; s++) {
       const o = (b * T + s) * K;
-      for (let j = 0; j < K; j++) emissions[o + j] = -weight * post.unary[o + j];
+      for (let j = 0; j < K; j++) emissions[o + j] = -weight * unary[o + j];
       if (tags) {
         emissions[o + tags[b * T + s]] += weight;
         if (s > 0) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
       } else {
-        for (let j = 0; j < K; j++) emissions[o + j] += weight * restricted!.unary[o + j];
+        for (let j = 0; j < K; j++) emissions[o + j] += weight * goldUnary![o + j];
       }
     }
     const first = b * T * K,

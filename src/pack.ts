@@ -71,8 +71,15 @@ export function packTags(p: Packed, tags: Int32Array, denseT: number): Int32Arra
 export function unpackToLayout(p: Packed, src: ArrayLike<number>, denseT: number, batchFirst: boolean): Float32Array {
   const { B, K } = p;
   const out = new Float32Array(B * denseT * K);
+  // A batch-first sequence whose steps are its first positions (no gaps in its mask) is one block.
+  const blocks = batchFirst && p.T === denseT && ArrayBuffer.isView(src) ? (src as Float32Array | Float64Array) : null;
   for (let b = 0; b < B; b++) {
-    for (let s = 0; s < p.lengths[b]; s++) {
+    const len = p.lengths[b];
+    if (blocks && len > 0 && p.positions[b * p.T + len - 1] === len - 1) {
+      out.set(blocks.subarray(b * p.T * K, (b * p.T + len) * K), b * denseT * K);
+      continue;
+    }
+    for (let s = 0; s < len; s++) {
       const t = p.positions[b * p.T + s];
       const dst = (batchFirst ? b * denseT + t : t * B + b) * K;
       const from = (b * p.T + s) * K;
