@@ -3,12 +3,14 @@
 // first (npm run bench does).
 //   node bench/run.js [--backends=js,wasm,webgpu] [--ops=forward,decode,forwardBackward]
 //                     [--shapes=32x128x9,1x128x9] [--min-ms=400] [--threads=1,2]
-//                     [--peers=pytorch-crf,native-c|none] [--latency=yes|no]
+//                     [--peers=pytorch-crf,native-c|none] [--latency=yes|no] [--markdown=README.md,...]
 // Prints one JSON line per measurement (kind: throughput, latency, coldStart, skipped), then a Markdown
 // summary: tokens per second per op, the ratios to pytorch-crf and native C, and the latencies.
+// --markdown writes that summary into each named file, between <!-- bench:start --> and <!-- bench:end -->.
 // Backends default to every one this Node process can run (scripts/node-backends.js: webgpu where the
 // `webgpu` package finds an adapter). Each (backend, op, shape) is warmed for 300 ms before it is timed:
 // V8 runs new WebAssembly on its baseline tier and optimises it in the background.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as lib from 'webcrf';
 import { nodeBackends } from '../scripts/node-backends.js';
@@ -112,6 +114,9 @@ if (LATENCY && backends.some((b) => b.name === 'wasm')) {
   emit({ kind: 'coldStart', ...c });
 }
 
+/** @type {string[]} */
+const summary = [];
+const say = (/** @type {string} */ line) => summary.push(line);
 // The summary: M tokens/s per op, then each peer's ratio (webcrf's tokens/s over the peer's).
 const M = (/** @type {number} */ x) => (x >= 1e7 ? (x / 1e6).toFixed(1) : x >= 1e6 ? (x / 1e6).toFixed(2) : (x / 1e6).toFixed(3));
 const find = (/** @type {Partial<Row>} */ q) => rows.find((x) => Object.entries(q).every(([k, v]) => /** @type {Record<string, unknown>} */ (x)[k] === v));
@@ -119,16 +124,16 @@ const ours = [
   ...new Set(rows.filter((x) => x.backend !== 'pytorch-crf' && x.backend !== 'native-c').map((x) => `${x.backend}${x.threads ? `:${x.threads}` : ''}`)),
 ];
 const peersHere = ['pytorch-crf', 'native-c'].filter((p) => rows.some((x) => x.backend === p));
-console.log(
-  `\n## webcrf bench, ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.versions.node}\n`,
+say(
+  `Measured ${new Date().toISOString().slice(0, 10)} in one run of \`npm run bench\` on ${cpus()[0]?.model ?? 'an unknown CPU'} (${cpus().length} cores), Node ${process.versions.node}; steady state, each op warmed for ${WARM_MS} ms first.\n`,
 );
-console.log('M tokens/s per op (' + OPS.join(' / ') + '); × peer = webcrf over the peer, same op and shape.\n');
+say('M tokens/s per op (' + OPS.join(' / ') + '); × peer = webcrf over the peer, same op and shape.\n');
 const header = [
   'B, T, K',
   ...ours.map((o) => `${o.replace(/:1$/, '').replace(/:(\w+)$/, ' ×$1 threads')}`),
   ...peersHere.flatMap((p) => ours.filter((o) => o.startsWith('wasm')).map((o) => `${o.replace(/:1$/, '').replace(/:(\w+)$/, ' ×$1')} × ${p}`)),
 ];
-console.log(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
+say(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);
 for (const [B, T, K] of SHAPES) {
   const cells = [`${B}, ${T}, ${K}`];
   const get = (/** @type {string} */ o, /** @type {string} */ op) => {
@@ -147,11 +152,20 @@ for (const [B, T, K] of SHAPES) {
       );
     }
   }
-  console.log(`| ${cells.join(' | ')} |`);
+  say(`| ${cells.join(' | ')} |`);
 }
-for (const l of latencies)
-  console.log(`\n${l.op} (${l.B}, ${l.T}, ${l.K}) on wasm: ${l.backToBackUs} µs back to back, ${l.afterIdleUs} µs after 50 ms idle (median).`);
+for (const l of latencies) say(`\n${l.op} (${l.B}, ${l.T}, ${l.K}) on wasm: ${l.backToBackUs} µs back to back, ${l.afterIdleUs} µs after 50 ms idle (median).`);
 for (const c of colds)
-  console.log(
+  say(
     `\nCold start (${c.backend}, first decode of (${c.B}, ${c.T}, ${c.K}) in a fresh process): ${c.totalMs} ms (import ${c.importMs}, create ${c.createMs}, first call ${c.firstCallMs}).`,
   );
+
+console.log(summary.join('\n'));
+for (const file of list(args.markdown, '')) {
+  const text = readFileSync(file, 'utf8');
+  const [start, end] = ['<!-- bench:start -->', '<!-- bench:end -->'];
+  const a = text.indexOf(start),
+    b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`--markdown: ${file} has no ${start} … ${end} block`);
+  writeFileSync(file, `${text.slice(0, a + start.length)}\n${summary.join('\n').trim()}\n${text.slice(b)}`);
+}
