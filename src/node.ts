@@ -3,6 +3,8 @@
 // .wasm files beside this module (Node's fetch has no file: URLs), else taken from the inline copy
 // (Deno without --allow-read, a bundle that left the files behind).
 import { readFile } from 'node:fs/promises';
+import { nodeThreads } from './backends/node-spawn.js';
+import { setThreadRuntime } from './backends/spawn.js';
 import { inlineRoute, setWasmRoutes, wasmUrl } from './backends/wasm-source.js';
 import { messageOf } from './errors.js';
 
@@ -22,5 +24,10 @@ setWasmRoutes([
   },
   inlineRoute,
 ]);
+
+// Deno and Bun resolve this entry too, and have Web Workers; Node has worker_threads.
+if (typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+  setThreadRuntime(nodeThreads(new URL('./backends/node-worker.js', import.meta.url)));
+}
 
 export * from './index.js';
