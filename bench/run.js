@@ -1,7 +1,7 @@
 // Throughput of the BUILT package (dist/, through its `exports`, as a user imports it): one JSON line per
 // (backend, op, B, T, K) with tokens per second. Single-threaded; run `npm run build` first.
 //   node bench/run.js [--backends=js,wasm,webgpu] [--ops=forward,decode,forwardBackward]
-//                     [--shapes=32x128x9,1x128x9] [--min-ms=400]
+//                     [--shapes=32x128x9,1x128x9] [--min-ms=400] [--threads=1,2]
 // Backends default to every one this Node process can run (scripts/node-backends.js: webgpu where the
 // `webgpu` package finds an adapter).
 import * as lib from 'webcrf';
@@ -22,14 +22,14 @@ const RUN = {
   forwardBackward: (crf, em, tags) => crf.forwardBackward(em, tags),
 };
 
-const backends = (await nodeBackends(lib)).filter((b) => !wanted || wanted.includes(b.name));
+const backends = (await nodeBackends(lib)).filter((b) => !wanted || wanted.includes(b.name)).flatMap(threadRuns);
 for (const [B, T, K] of SHAPES) {
   const r = rng(B * 1_000_003 + T * 1009 + K).next;
   // Emissions of a trained tagger's scale (logits within a few units), f32 as a model hands them over.
   const data = new Float32Array(B * T * K).map(() => (r() * 2 - 1) * 4);
   const em = { data, shape: [B, T, K] };
   const tags = { data: Int32Array.from({ length: B * T }, () => Math.floor(r() * K)), shape: [B, T] };
-  for (const { name, options } of backends) {
+  for (const { name, options, threads } of backends) {
     const crf = await lib.CRF.create(K, { backend: name, seed: 7, ...options });
     for (const op of OPS) {
       await RUN[op](crf, em, tags); // warm-up: compile, grow memory, JIT
@@ -53,9 +53,24 @@ for (const [B, T, K] of SHAPES) {
           tokensPerSec: Math.round((B * T) / (msPerCall / 1000)),
           msPerCall: Number(msPerCall.toFixed(4)),
           calls,
+          ...(threads === undefined ? {} : { threads }),
         }),
       );
     }
     crf.dispose();
   }
+}
+
+// ---- --threads=1,2,auto: the wasm backend once per `threads` option, each JSON line with a 'threads'
+// field (kept apart from the reporting above; docs/performance.md says when threads pay) ----------------
+/**
+ * @param {{ name: lib.BackendName, options: lib.CRFOptions }} b
+ * @returns {{ name: lib.BackendName, options: lib.CRFOptions, threads?: number | 'auto' }[]}
+ */
+function threadRuns(b) {
+  if (!args.threads || b.name !== 'wasm') return [b];
+  return args.threads.split(',').map((t) => {
+    const threads = t === 'auto' ? t : Number(t);
+    return { ...b, options: { ...b.options, threads }, threads };
+  });
 }
