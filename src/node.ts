@@ -25,8 +25,10 @@ setWasmRoutes([
   inlineRoute,
 ]);
 
-// Deno and Bun resolve this entry too, and have Web Workers; Node has worker_threads.
-if (typeof (globalThis as { Worker?: unknown }).Worker !== 'function') {
+// Node has worker_threads, unref'd while idle so that a script that forgets dispose() still exits. Deno
+// has them too, and its Web Workers would keep the process alive; Bun's Web Workers unref (spawn.ts).
+const g = globalThis as { Worker?: unknown; Deno?: unknown };
+if (typeof g.Worker !== 'function' || g.Deno !== undefined) {
   setThreadRuntime(nodeThreads(new URL('./backends/node-worker.js', import.meta.url)));
 }
 
