@@ -13,18 +13,22 @@ import { rng } from './suites/oracle.js';
 const NODE_WORKER = new URL('../dist/backends/node-worker.js', import.meta.url);
 
 /** The Node runtime, recording every thread it starts and whether it was ended. */
-function recording(): ThreadRuntime & { handles: { h: ThreadHandle; ended: boolean }[] } {
+function recording(): ThreadRuntime & { handles: { h: ThreadHandle; ended: boolean; runs: number }[] } {
   const base = nodeThreads(NODE_WORKER);
-  const handles: { h: ThreadHandle; ended: boolean }[] = [];
+  const handles: { h: ThreadHandle; ended: boolean; runs: number }[] = [];
   return {
     handles,
     cores: base.cores,
     spawn() {
       const h = base.spawn();
-      const rec = { h, ended: false };
+      const rec = { h, ended: false, runs: 0 };
       handles.push(rec);
       return {
         ...h,
+        post(m, transfer) {
+          if (m.type === 'run') rec.runs++;
+          h.post(m, transfer);
+        },
         terminate() {
           rec.ended = true;
           h.terminate();
@@ -125,8 +129,10 @@ describe('threads give the bits of one thread', () => {
   }
 
   it('with batchFirst false, and with the default size threshold (large calls split, small ones stay)', async () => {
+    const rec = recording();
+    setThreadRuntime(rec);
     const K = 16;
-    const x = batch(9, 64, 64, K); // B·T·K² = 2^20, above the default threshold
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^21, the default threshold
     const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
       d: A,
       inner: number,
@@ -138,9 +144,9 @@ describe('threads give the bits of one thread', () => {
       return out;
     };
     const y = {
-      em: { data: seqFirst(x.em.data, K, 64, 64), shape: [64, 64, K] },
-      mask: { data: seqFirst(x.mask.data, 1, 64, 64), shape: [64, 64] },
-      tags: { data: seqFirst(x.tags.data, 1, 64, 64), shape: [64, 64] },
+      em: { data: seqFirst(x.em.data, K, 80, 128), shape: [128, 80, K] },
+      mask: { data: seqFirst(x.mask.data, 1, 80, 128), shape: [128, 80] },
+      tags: { data: seqFirst(x.tags.data, 1, 80, 128), shape: [128, 80] },
     };
     for (const batchFirst of [true, false]) {
       const input = batchFirst ? x : y;
@@ -150,6 +156,14 @@ describe('threads give the bits of one thread', () => {
       one.dispose();
       two.dispose();
     }
+    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBeGreaterThan(0);
+    // A small call stays on the calling thread.
+    const small = batch(1, 8, 16, K);
+    const crf = await CRF.create(K, { backend: 'wasm', threads: 2 });
+    const before = rec.handles.reduce((n, r) => n + r.runs, 0);
+    await crf.forwardBackward(small.em, small.tags, { mask: small.mask });
+    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBe(before);
+    crf.dispose();
   });
 
   it('several calls in flight at once each get their own results', async () => {

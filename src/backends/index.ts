@@ -38,7 +38,7 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
     const pool = await ThreadPool.start(threads - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),
-      what: `${what} on ${threads} threads (the calling thread and ${threads - 1} worker${threads > 2 ? 's' : ''}) for calls of B·T·K² ≥ ${threadsTuning.minWork}, on the calling thread below`,
+      what: `${what} on ${threads} threads (the calling thread and ${threads - 1} worker${threads > 2 ? 's' : ''}) for calls of B·T·max(K, 16)² ≥ ${threadsTuning.minWork}, on the calling thread below`,
     };
   } catch (e) {
     // Threads are a speed-up, not a different result: where none can start, one thread runs, and says so.

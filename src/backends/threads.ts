@@ -6,11 +6,16 @@ import type { SliceMessage, ThreadOp } from './thread-protocol.js';
 import type { WasmBackend } from './wasm.js';
 
 /**
- * Calls of B·T·K² below `minWork` run on the calling thread: handing slices to workers (copies,
- * messages, waking a thread: some 0.1–0.2 ms a call) costs more than it saves below it (measured with
- * bench/run.js --threads; docs/performance.md). Tests lower it to run small batches on the threads.
+ * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a
+ * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread), so threads pay once
+ * the kernels take a few tenths of a millisecond; the kernels cost about 0.1–0.2 ns per unit of
+ * B·T·K² for K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16):
+ * 2^21 units are 0.2–0.4 ms (docs/performance.md). Tests lower it to run small batches on the threads.
  */
-export const threadsTuning = { minWork: 2 ** 18 };
+export const threadsTuning = { minWork: 2 ** 21 };
+
+/** A call's work in the units of {@link threadsTuning}. */
+export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
 
 /**
  * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
@@ -39,7 +44,7 @@ export class ThreadedBackend implements Backend {
    */
   async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[] | null> {
     const live = this.pool.live();
-    if (live.length === 0 || p.B * p.T * p.K * p.K < threadsTuning.minWork) return null;
+    if (live.length === 0 || threadsWork(p.B, p.T, p.K) < threadsTuning.minWork) return null;
     const block = op === 'posteriorParts' ? countBlock(p.T, p.K) : 1;
     const cuts = splitBatch(p.lengths, live.length + 1, block);
     const seq = p.T * p.K;

@@ -71,7 +71,7 @@ async function main() {
  */
 async function threadsCheck() {
   const B = 64,
-    T = 64,
+    T = 128,
     K = 16;
   let s = 3;
   const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 6 - 3;
