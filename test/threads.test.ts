@@ -13,21 +13,30 @@ import { rng } from './suites/oracle.js';
 const NODE_WORKER = new URL('../dist/backends/node-worker.js', import.meta.url);
 
 /** The Node runtime, recording every thread it starts and whether it was ended. */
-function recording(): ThreadRuntime & { handles: { h: ThreadHandle; ended: boolean; runs: number }[] } {
+interface Recorded {
+  h: ThreadHandle;
+  ended: boolean;
+  runs: number;
+  /** Set: the next call sent to this thread ends it instead, as a crash in the middle of the call would. */
+  crashOnRun?: boolean;
+}
+
+function recording(): ThreadRuntime & { handles: Recorded[] } {
   const base = nodeThreads(NODE_WORKER);
-  const handles: { h: ThreadHandle; ended: boolean; runs: number }[] = [];
+  const handles: Recorded[] = [];
   return {
     handles,
     cores: base.cores,
     spawn() {
       const h = base.spawn();
-      const rec = { h, ended: false, runs: 0 };
+      const rec: Recorded = { h, ended: false, runs: 0 };
       handles.push(rec);
       return {
         ...h,
         post(m, transfer) {
           if (m.type === 'run') rec.runs++;
-          h.post(m, transfer);
+          if (m.type === 'run' && rec.crashOnRun) h.terminate();
+          else h.post(m, transfer);
         },
         terminate() {
           rec.ended = true;
@@ -224,6 +233,19 @@ describe('worker lifetime', () => {
     await expect(crf.decode([[[1, 2, 3, 4]]])).rejects.toThrow(/disposed/);
   });
 
+  it("memoryUsage counts the workers' WebAssembly memory too", async () => {
+    threadsTuning.minWork = 0;
+    const x = batch(3, 64, 400, 32); // 3 MiB of emissions: memory grows far beyond its first pages
+    const one = await CRF.create(32, { backend: 'wasm' });
+    const two = await CRF.create(32, { backend: 'wasm', threads: 2 });
+    await one.forward(x.em, x.tags, { mask: x.mask });
+    await two.forward(x.em, x.tags, { mask: x.mask });
+    // Each thread holds about half of one thread's memory: without the worker's, well under 3/4 of it.
+    expect(two.memoryUsage().wasmBytes).toBeGreaterThan(0.75 * one.memoryUsage().wasmBytes);
+    one.dispose();
+    two.dispose();
+  });
+
   it('a script that forgets dispose still exits', () => {
     const script = `
       import { CRF } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
@@ -249,9 +271,10 @@ describe('worker lifetime', () => {
     const one = await CRF.create(K, { backend: 'wasm', seed: 2 });
     const want = await one.forwardBackward(x.em, x.tags, { mask: x.mask });
     const crf = await CRF.create(K, { backend: 'wasm', seed: 2, threads: 3 });
-    const pending = crf.forwardBackward(x.em, x.tags, { mask: x.mask });
-    rec.handles[0].h.terminate(); // as a crash would: the thread is gone mid-call
-    await expect(pending).rejects.toThrow(/worker thread stopped \(it exited with code 1\) before finishing its part of the call/);
+    rec.handles[0].crashOnRun = true;
+    await expect(crf.forwardBackward(x.em, x.tags, { mask: x.mask })).rejects.toThrow(
+      /worker thread stopped \(it exited with code 1\) before finishing its part of the call/,
+    );
     const again = await crf.forwardBackward(x.em, x.tags, { mask: x.mask });
     sameBits([want.logLikelihood, Array.from(want.grads.transitions)], [again.logLikelihood, Array.from(again.grads.transitions)]);
     one.dispose();

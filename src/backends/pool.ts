@@ -17,6 +17,8 @@ interface Slot {
   pending: Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>;
   dead: string | null;
   fallbacks: number;
+  /** The thread's WebAssembly memory, as last reported. */
+  bytes: number;
 }
 
 function rebuild(e: ErrorMessage): Error {
@@ -48,7 +50,7 @@ export class ThreadPool {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       for (let i = 0; i < n; i++) {
-        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, fallbacks: 0 };
+        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, fallbacks: 0, bytes: 0 };
         slots.push(slot);
         started.push(
           new Promise<void>((resolve, reject) => {
@@ -99,6 +101,7 @@ export class ThreadPool {
     if (slot.pending.size === 0) slot.h.hold(false);
     if (m.type === 'done') {
       slot.fallbacks = m.fallbacks;
+      slot.bytes = m.bytes;
       req.resolve(m.result);
     } else req.reject(rebuild(m.error));
   }
@@ -121,6 +124,11 @@ export class ThreadPool {
   /** Sequences whose scaled pass fell back to log space, on every thread (as last reported). */
   get logSpaceFallbacks(): number {
     return this.#slots.reduce((n, s) => n + s.fallbacks, 0);
+  }
+
+  /** The live threads' WebAssembly memory, as last reported. */
+  get wasmBytes(): number {
+    return this.#slots.reduce((n, s) => n + (s.dead === null ? s.bytes : 0), 0);
   }
 
   /** Runs `op` on a slice in thread `i`; the slice's buffers are transferred (not usable afterwards). */

@@ -30,5 +30,5 @@ export interface ErrorMessage {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: ErrorMessage }
-  | { type: 'done'; id: number; result: Record<string, unknown>; fallbacks: number }
+  | { type: 'done'; id: number; result: Record<string, unknown>; fallbacks: number; bytes: number }
   | { type: 'error'; id: number; error: ErrorMessage };

@@ -97,8 +97,9 @@ export class ThreadedBackend implements Backend {
     return parts ? { paths: concat(parts, 'paths') as Int32Array, scores: concat(parts, 'scores') as Float64Array, k } : this.local.kBest(p, w, k);
   }
 
+  /** This thread's WebAssembly memory and the workers' (each holds its own). */
   memoryUsage(): MemoryUsage {
-    return this.local.memoryUsage();
+    return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
   }
 
   dispose(): void {

@@ -40,7 +40,7 @@ export function serve(send: Send): (m: ToWorker) => void {
         const p: Packed = { ...m.p, positions: new Int32Array(0) };
         const result = await run(be, m.op, p, m.w, m.k);
         const transfer = Object.values(result).flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
-        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, fallbacks: be.logSpaceFallbacks }, transfer);
+        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, fallbacks: be.logSpaceFallbacks, bytes: be.memoryBytes }, transfer);
       } catch (e) {
         send({ type: 'error', id: m.id, error: errorMessage(e) }, []);
       }
