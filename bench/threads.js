@@ -42,7 +42,7 @@ async function ceiling(/** @type {number} */ n) {
   await Promise.all(ws.map((w) => w.terminate()));
   return Number((one / split).toFixed(2));
 }
-const counts = THREADS.filter((t) => typeof t === 'number' && t > 1);
+const counts = THREADS.flatMap((t) => (typeof t === 'number' && t > 1 ? [t] : []));
 console.log(JSON.stringify({ ceiling: Object.fromEntries(await Promise.all(counts.map(async (n) => [n, await ceiling(n)]))) }));
 
 for (const [B, T, K] of SHAPES) {

@@ -724,7 +724,8 @@ export class CRF {
   }
 
   /**
-   * Bytes held outside the JavaScript heap: the WebAssembly memory and the GPU buffers. WebAssembly
+   * Bytes held outside the JavaScript heap: the WebAssembly memory (with `threads`, every worker's
+   * too, as they last reported it) and the GPU buffers. WebAssembly
    * memory grows to the largest call seen and is reused, up to 128 MiB: a call that needs more hands
    * its memory back when it finishes (0 until the next call). So these figures stay flat across
    * repeated calls.
