@@ -14,7 +14,7 @@ interface Result {
 interface PageResults {
   results?: Result[];
   skipped?: string[];
-  info?: { auto: string; threads: { same: boolean; reason: string } };
+  info?: { auto: string; threads: { same: boolean; reason: string; split: boolean } };
   fatal?: string;
 }
 
@@ -48,5 +48,6 @@ describe.skipIf(!chromium)('headless Chromium', () => {
     // threads: 2 started a Web Worker and gave the bits of one thread.
     expect(got.info!.threads.reason).toMatch(/on 2 threads/);
     expect(got.info!.threads.same).toBe(true);
+    expect(got.info!.threads.split).toBe(true);
   }, 300_000);
 });

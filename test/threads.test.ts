@@ -140,8 +140,8 @@ describe('threads give the bits of one thread', () => {
   it('with batchFirst false, and with the default size threshold (large calls split, small ones stay)', async () => {
     const rec = recording();
     setThreadRuntime(rec);
-    const K = 16;
-    const x = batch(9, 80, 128, K); // B·T·K² above 2^21, the default threshold
+    const K = 24;
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^22, the default threshold
     const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
       d: A,
       inner: number,

@@ -7,12 +7,13 @@ import type { WasmBackend } from './wasm.js';
 
 /**
  * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a
- * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread), so threads pay once
- * the kernels take a few tenths of a millisecond; the kernels cost about 0.1–0.2 ns per unit of
- * B·T·K² for K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16):
- * 2^21 units are 0.2–0.4 ms (docs/performance.md). Tests lower it to run small batches on the threads.
+ * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread) on free cores, and
+ * far more where the cores are shared; the kernels cost about 0.1–0.2 ns per unit of B·T·K² for
+ * K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16). 2^22 units are
+ * 0.4–0.8 ms of kernel work: below it the gain on free cores is small, and on a busy machine threads
+ * lose (docs/performance.md). Tests lower it to run small batches on the threads.
  */
-export const threadsTuning = { minWork: 2 ** 21 };
+export const threadsTuning = { minWork: 2 ** 22 };
 
 /** A call's work in the units of {@link threadsTuning}. */
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;

@@ -29,7 +29,7 @@ for (const backend of /** @type {const} */ (['auto', 'js'])) {
 // threads: 2 on a batch large enough to split gives the bits of one thread; the threaded CRF is not
 // disposed, and the process must still exit.
 {
-  const [B2, T2, K2] = [64, 128, 16];
+  const [B2, T2, K2] = [64, 128, 24];
   const em2 = { data: Float32Array.from({ length: B2 * T2 * K2 }, rand), shape: [B2, T2, K2] };
   const tags2 = { data: Int32Array.from({ length: B2 * T2 }, (_, i) => (i * 7) % K2), shape: [B2, T2] };
   /** @param {CRF} crf */
