@@ -25,7 +25,7 @@ const SHAPES = list(args.shapes, '1x32x9,32x128x9,32x128x32,32x128x128,1x128x9,2
 const OPS = list(args.ops, 'forward,decode,forwardBackward');
 const MIN_MS = Number(args['min-ms'] ?? 400);
 const WARM_MS = 300;
-const THREADS = list(args.threads, '1');
+const THREADS = list(args.threads, '1,auto');
 const PEERS = list(args.peers, 'pytorch-crf,native-c').filter((p) => p !== 'none');
 const LATENCY = (args.latency ?? 'yes') !== 'no';
 const wanted = args.backends ? args.backends.split(',') : null;

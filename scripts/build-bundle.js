@@ -7,10 +7,12 @@
 // still names dist/webcrf.simd.wasm, for the runtime and for the bundlers that follow that pattern.
 // The workerd entry is not bundled: it imports the .wasm files as modules, which wrangler bundles.
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+// Chunk names carry content hashes: last build's would stay behind and ship.
+rmSync(`${dist}bundle`, { recursive: true, force: true });
 /** @type {import('esbuild').BuildOptions} */
 const common = {
   bundle: true,
@@ -22,8 +24,19 @@ const common = {
   logLevel: 'warning',
   legalComments: 'none',
 };
-await build({ ...common, platform: 'node', entryPoints: { node: `${dist}node.js` } });
-await build({ ...common, platform: 'neutral', entryPoints: { index: `${dist}index.js` } });
+// One build per entry, so that nothing but the lazily imported kernels is split out: code shared
+// between two entries would move into a chunk under chunks/, and `new URL('../webcrf.simd.wasm',
+// import.meta.url)` there would name the wrong folder. The worker threads' entries sit where the bundled
+// code names them, relative to its own URL as in the unbundled tree: `new URL('./backends/node-worker.js',
+// …)` in node.ts, `new URL('./web-worker.js', …)` in backends/spawn.ts.
+for (const [name, from, platform] of [
+  ['node', 'node.js', 'node'],
+  ['backends/node-worker', 'backends/node-worker.js', 'node'],
+  ['index', 'index.js', 'neutral'],
+  ['web-worker', 'backends/web-worker.js', 'neutral'],
+]) {
+  await build({ ...common, platform: /** @type {'node' | 'neutral'} */ (platform), entryPoints: { [name]: `${dist}${from}` } });
+}
 // Their types are the declarations tsc wrote beside the unbundled entries (package.json's `types`
 // condition names dist/index.d.ts; these are for pages and tools that import a bundle by path).
 for (const name of ['node', 'index']) writeFileSync(`${dist}bundle/${name}.d.ts`, "export * from '../index.js';\n");

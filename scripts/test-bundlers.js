@@ -48,7 +48,11 @@ const compute = `
       marginals: Array.from(await crf.marginals(em, { mask })),
     };
     crf.dispose();
-  }`;
+  }
+  // threads: 2 where this bundle and runtime can start the worker, one thread (saying why) elsewhere.
+  const threaded = await CRF.create(K, { threads: 2, seed: 4 });
+  out.threads = { reason: threaded.backendReason, llh: Array.from(await threaded.forward(em, tags, { mask, reduction: 'none' })) };
+  threaded.dispose();`;
 writeFileSync(
   join(app, 'main.js'),
   `import { CRF } from 'webcrf';\n${compute}\nglobalThis.__result = out;\nif (typeof document === 'undefined') console.log(JSON.stringify(out));\n`,
@@ -66,8 +70,11 @@ const page = (/** @type {string} */ script, type = 'module') =>
 /**
  * What `compute` reports per backend, and for both (or the error that stopped it).
  * @typedef {{ backend: string, reason: string, llh: number[], decode: number[][], marginals: number[] }} Run
- * @typedef {{ auto: Run, js: Run, error?: string }} Result
+ * @typedef {{ auto: Run, js: Run, threads: { reason: string, llh: number[] }, error?: string }} Result
  */
+/** What threads: 2 did, in a few words: started its worker, or why it ran on one thread. */
+const threadsSaid = (/** @type {string} */ reason) =>
+  /on 2 threads/.test(reason) ? 'threads: 2 started its worker' : `threads: 2 on one thread (${reason.replace(/^.*asked for, but /, '').slice(0, 90)})`;
 /** @type {{ name: string, how: string, ok: boolean, skipped?: boolean, detail: string }[]} */
 const rows = [];
 /** @param {string} name @param {string} how @param {Result | undefined} out */
@@ -83,8 +90,17 @@ function verdict(name, how, out) {
     out.auto.marginals.forEach((v, i) => {
       if (!(Math.abs(v - out.js.marginals[i]) <= 1e-5)) problems.push(`marginal[${i}] ${v} vs js ${out.js.marginals[i]}`);
     });
+    // Threads change where the kernels run, never a bit of the result.
+    if (JSON.stringify(out.threads.llh) !== JSON.stringify(out.auto.llh)) problems.push(`threads: 2 gave llh ${out.threads.llh} vs ${out.auto.llh}`);
+    if (!/on 2 threads|on the calling thread only/.test(out.threads.reason)) problems.push(`threads: 2 reason: ${out.threads.reason}`);
   }
-  rows.push({ name, how, ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : /** @type {Result} */ (out).auto.reason });
+  const threads = problems.length ? '' : threadsSaid(/** @type {Result} */ (out).threads.reason);
+  rows.push({
+    name,
+    how,
+    ok: problems.length === 0,
+    detail: problems.length ? problems.slice(0, 3).join('; ') : `${/** @type {Result} */ (out).auto.reason}; ${threads}`,
+  });
 }
 const skip = (/** @type {string} */ name, /** @type {string} */ why) => rows.push({ name, how: 'skipped', ok: true, skipped: true, detail: why });
 /** @param {string} name @param {string} how @param {() => Promise<unknown>} fn */

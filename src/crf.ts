@@ -9,12 +9,13 @@ import {
   type ViterbiResult,
 } from './backend.js';
 import { createBackend, type BackendOptions } from './backends/index.js';
+import { threadRuntime } from './backends/spawn.js';
 import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
 import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
-import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS } from './limits.js';
+import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from './limits.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
 import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
@@ -56,6 +57,20 @@ export interface CRFOptions extends BackendOptions {
    * allowed paths only.
    */
   constraints?: ConstraintsInput;
+  /**
+   * Threads for the WebAssembly kernels (backend `'wasm'`, and the CPU side of `'auto'` and `'webgpu'`):
+   * an integer in [1, 256], or `'auto'` for the cores the runtime reports (`navigator.hardwareConcurrency`,
+   * `os.availableParallelism()`). Default 1: everything on the calling thread. With n > 1, each call's
+   * batch is split across the calling thread and n − 1 worker threads (Web Workers; worker_threads in
+   * Node) running the same kernels; results are bit-identical to one thread's. Calls too small to pay
+   * for the messages (B·T·max(K, 16)² below 2^22, e.g. B·T below 16384 tokens at K = 9) stay on the
+   * calling thread. Where no worker can start
+   * (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one thread and
+   * {@link CRF.backendReason} says why. `dispose()` ends the workers; idle ones never keep a Node
+   * process alive. Backend `'js'` (the float64 reference) runs on the calling thread only, and refuses
+   * a number above 1.
+   */
+  threads?: number | 'auto';
 }
 
 /** Options of the ops that take only a mask: {@link CRF.logPartition}, {@link CRF.marginals}, {@link CRF.entropy}. */
@@ -136,7 +151,7 @@ export interface Gradients {
 const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
 const BACKENDS = ['auto', ...BACKEND_NAMES] as const;
 /** The option names each public function accepts (anything else is a CRFInputError). */
-export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork'] as const;
+export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'constraints', 'wasmModule', 'webgpuMinWork', 'threads'] as const;
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
 const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
 const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
@@ -159,6 +174,23 @@ function pathOf(paths: ArrayLike<number>, off: number, len: number): number[] {
   const out = new Array<number>(len);
   for (let t = 0; t < len; t++) out[t] = paths[off + t];
   return out;
+}
+
+/** The `threads` option as a count: 1 when absent, the reported cores for `'auto'`. */
+function readThreads(threads: unknown, backend: BackendName | 'auto'): number {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') return Math.min(MAX_THREADS, Math.max(1, threadRuntime().cores()));
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new CRFInputError('threads', `an integer in [1, ${MAX_THREADS}] or 'auto'`, describe(threads));
+  }
+  if (backend === 'js' && threads > 1) {
+    throw new CRFInputError(
+      'threads',
+      "1 or 'auto' with backend 'js' (the float64 reference runs on the calling thread; threads are for the WebAssembly kernels)",
+      describe(threads),
+    );
+  }
+  return threads;
 }
 
 /**
@@ -207,7 +239,8 @@ export class CRF {
    * @param numTags K, a positive integer.
    * @param options layout, backend, seed, constraints; see {@link CRFOptions}.
    * @returns a promise of the CRF (backends load asynchronously: WebAssembly compiles, WebGPU requests a device).
-   * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], an options value that is not an
+   * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], a `threads` that is not an integer
+   *   in [1, 256] or `'auto'` (or above 1 with backend `'js'`), an options value that is not an
    *   object or has a key this function does not know (Python spellings such as `batch_first` say which
    *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a non-finite seed, a `device`
    *   that is not a GPUDevice, or constraints that are not K × K (or whose start/end are not length K)
@@ -239,8 +272,9 @@ export class CRF {
     if (webgpuMinWork !== undefined && (typeof webgpuMinWork !== 'number' || !(webgpuMinWork >= 0))) {
       throw new CRFInputError('webgpuMinWork', 'a number ≥ 0', describe(webgpuMinWork));
     }
+    const threads = readThreads(o.threads, backend);
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
-    const chosen = await createBackend(backend, o);
+    const chosen = await createBackend(backend, o, threads);
     const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
@@ -732,7 +766,8 @@ export class CRF {
   }
 
   /**
-   * Bytes held outside the JavaScript heap: the WebAssembly memory and the GPU buffers. WebAssembly
+   * Bytes held outside the JavaScript heap: the WebAssembly memory (with `threads`, every worker's
+   * too, as they last reported it) and the GPU buffers. WebAssembly
    * memory grows to the largest call seen and is reused, up to 128 MiB: a call that needs more hands
    * its memory back when it finishes (0 until the next call). So these figures stay flat across
    * repeated calls.

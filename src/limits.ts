@@ -39,3 +39,6 @@ export const WASM_RETAINED_BYTES = 128 * 2 ** 20;
 
 /** Largest number of losses {@link AutomaticWeightedLoss} combines. */
 export const MAX_LOSSES = 2 ** 16;
+
+/** Most threads a CRF's `threads` option may ask for: far beyond any machine's cores, short of a typo's 1e6 workers. */
+export const MAX_THREADS = 256;

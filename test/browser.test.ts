@@ -14,7 +14,7 @@ interface Result {
 interface PageResults {
   results?: Result[];
   skipped?: string[];
-  info?: { auto: string };
+  info?: { auto: string; threads: { same: boolean; reason: string; split: boolean } };
   fatal?: string;
 }
 
@@ -45,5 +45,9 @@ describe.skipIf(!chromium)('headless Chromium', () => {
       expect(got.results!.filter((r) => r.backend === b && r.ok).length, b).toBeGreaterThanOrEqual(5);
     }
     expect(['wasm', 'webgpu']).toContain(got.info!.auto);
+    // threads: 2 started a Web Worker and gave the bits of one thread.
+    expect(got.info!.threads.reason).toMatch(/on 2 threads/);
+    expect(got.info!.threads.same).toBe(true);
+    expect(got.info!.threads.split).toBe(true);
   }, 300_000);
 });

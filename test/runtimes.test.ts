@@ -16,7 +16,7 @@ for (const [name, rt] of Object.entries(runtimes)) {
   const present = existsSync(rt.bin);
   if (!present) console.warn(`${name} tests skipped: no ${name} binary in .runtimes/ (npm run setup:runtimes installs it)`);
   it.skipIf(!present)(
-    `${name} imports webcrf, picks wasm and agrees with js`,
+    `${name} imports webcrf, picks wasm and agrees with js; threads: 2 gives one thread's bits and exits undisposed`,
     () => {
       const out = JSON.parse(execFileSync(rt.bin, [...rt.args, 'test/runtimes/check.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
       expect(out.auto.backend).toBe('wasm');
@@ -25,6 +25,9 @@ for (const [name, rt] of Object.entries(runtimes)) {
       expect(out.auto.top3).toEqual(out.js.top3);
       out.auto.llh.forEach((v: number, i: number) => expect(Math.abs(v - out.js.llh[i])).toBeLessThan(1e-4 * (1 + Math.abs(out.js.llh[i]))));
       out.auto.marginals.forEach((v: number, i: number) => expect(Math.abs(v - out.js.marginals[i])).toBeLessThan(1e-5));
+      // threads: 2 started its worker, gave one thread's bits, and (left undisposed) let the process exit.
+      expect(out.threads.reason).toMatch(/on 2 threads/);
+      expect(out.threads.same).toBe(true);
     },
     120_000,
   );

@@ -2,6 +2,8 @@ import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Pos
 import { messageOf } from '../errors.js';
 import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
+import { ThreadPool } from './pool.js';
+import { ThreadedBackend, threadsTuning } from './threads.js';
 import { WasmBackend } from './wasm.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
@@ -28,9 +30,20 @@ export interface Chosen {
   reason: string;
 }
 
-async function wasm(opts: BackendOptions): Promise<{ backend: WasmBackend; what: string }> {
+async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: Backend; what: string }> {
   const backend = await WasmBackend.create(opts);
-  return { backend, what: `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})` };
+  const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
+  if (threads <= 1) return { backend, what };
+  try {
+    const pool = await ThreadPool.start(threads - 1, backend.module);
+    return {
+      backend: new ThreadedBackend(backend, pool),
+      what: `${what} on ${threads} threads (the calling thread and ${threads - 1} worker${threads > 2 ? 's' : ''}) for calls of B·T·max(K, 16)² ≥ ${threadsTuning.minWork}, on the calling thread below`,
+    };
+  } catch (e) {
+    // Threads are a speed-up, not a different result: where none can start, one thread runs, and says so.
+    return { backend, what: `${what} on the calling thread only: ${threads} threads were asked for, but ${messageOf(e).replace(/^webcrf: /, '')}` };
+  }
 }
 
 let warnedJs = false;
@@ -39,9 +52,9 @@ let warnedJs = false;
  * WASM wherever it loads; the float64 reference otherwise, with a warning (once) saying why and what to
  * do. Also the CPU side of the GPU backend: k-best, calls too small for the GPU, device loss.
  */
-async function cpu(opts: BackendOptions): Promise<{ backend: Backend; what: string }> {
+async function cpu(opts: BackendOptions, threads: number): Promise<{ backend: Backend; what: string }> {
   try {
-    return await wasm(opts);
+    return await wasm(opts, threads);
   } catch (err) {
     if (opts.wasmModule !== undefined) throw err;
     const what = `the float64 js backend (10 to 100 times slower), because ${messageOf(err).replace(/^webcrf: /, '')}`;
@@ -53,12 +66,16 @@ async function cpu(opts: BackendOptions): Promise<{ backend: Backend; what: stri
   }
 }
 
-export async function createBackend(name: BackendName | 'auto', opts: BackendOptions): Promise<Chosen> {
+/**
+ * @param threads how many threads the WebAssembly kernels may use (1: the calling thread only); the
+ *   float64 js backend always runs on the calling thread.
+ */
+export async function createBackend(name: BackendName | 'auto', opts: BackendOptions, threads = 1): Promise<Chosen> {
   switch (name) {
     case 'js':
       return { backend: new JsBackend(), reason: "backend 'js' was asked for: the float64 reference" };
     case 'wasm': {
-      const w = await wasm(opts);
+      const w = await wasm(opts, threads);
       return { backend: w.backend, reason: `backend 'wasm' was asked for: ${w.what}` };
     }
     case 'webgpu': {
@@ -68,11 +85,11 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
           "webcrf: backend 'webgpu' needs a GPUDevice: pass { device }, or run where navigator.gpu gives an adapter (browsers with WebGPU, Deno, Node with the webgpu package installed as navigator.gpu)",
         );
       }
-      const c = await cpu(opts);
+      const c = await cpu(opts, threads);
       return { backend: new WebGpuBackend({ device, cpu: c.backend }), reason: `backend 'webgpu' was asked for (k-best and device loss run on ${c.what})` };
     }
     case 'auto': {
-      const c = await cpu(opts);
+      const c = await cpu(opts, threads);
       const minWork = opts.webgpuMinWork ?? AUTO_MIN_WORK;
       if (opts.device !== undefined) {
         const device = opts.device as GPUDevice;

@@ -2,6 +2,7 @@ import { CRFInputError, messageOf } from '../errors.js';
 import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import { WASM_RETAINED_BYTES } from '../limits.js';
 import type { Packed } from '../pack.js';
+import { countBlock } from './batch-blocks.js';
 import { builtinWasmModule } from './wasm-source.js';
 
 /** The kernels' exports (assembly/index.ts). Every pointer is a byte offset into `memory`. */
@@ -111,6 +112,11 @@ export class WasmBackend implements Backend {
 
   /** How the kernels were obtained: 'fetch', 'file', 'inline', 'module import' or 'the wasmModule option'. */
   source = '';
+
+  /** The compiled kernels, which worker threads instantiate too. */
+  get module(): WebAssembly.Module {
+    return this.#module;
+  }
 
   /** Whether the instantiated kernels are the SIMD build. */
   get simd(): boolean {
@@ -275,22 +281,57 @@ export class WasmBackend implements Backend {
     );
   }
 
-  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    const { logZ, unary, transCounts } = await this.#posteriors(p, w, false);
+    return { logZ, unary, transCounts };
+  }
+
+  /**
+   * Posteriors with the transition counts of each block of {@link countBlock} sequences kept apart
+   * (`[blocks, K·K]`, in block order), for a thread that runs a slice of a larger batch: the caller
+   * adds them into the batch's sum in the order one thread would have.
+   */
+  async posteriorParts(p: Packed, w: Potentials): Promise<Posteriors & { parts: Float64Array }> {
+    const r = await this.#posteriors(p, w, true);
+    return { ...r, parts: r.parts! };
+  }
+
+  async #posteriors(p: Packed, w: Potentials, keepParts: boolean): Promise<Posteriors & { parts: Float64Array | null }> {
     const { B, T, K } = p;
-    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), unary: new Float32Array(0), transCounts: new Float64Array(K * K) });
+    const block = countBlock(T, K);
+    const nBlocks = Math.ceil(B / block);
+    const transCounts = new Float64Array(K * K);
+    const parts = keepParts ? new Float64Array(nBlocks * K * K) : null;
+    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), unary: new Float32Array(0), transCounts, parts });
     const Kp = (K + 3) & ~3;
+    const seq = T * K * 4;
     return this.#call(
       p,
       w,
       'OP_POSTERIORS',
       [B * 8, B * T * K * 4, Kp * Kp * 8],
-      (k, l) => k.posteriors(B, T, l.em, l.lens, l.out[0], l.out[1], l.out[2], l.work),
-      (v, [z, unary, counts]) => {
-        const padded = v.f64.subarray(counts >>> 3, (counts >>> 3) + Kp * Kp);
-        const transCounts = new Float64Array(K * K);
-        for (let i = 0; i < K; i++) transCounts.set(padded.subarray(i * Kp, i * Kp + K), i * K);
-        return { logZ: v.f64.slice(z >>> 3, (z >>> 3) + B), unary: v.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K), transCounts };
+      (k, l) => {
+        // One kernel call per block: the kernel sums its batch's counts from zero (see batch-blocks.ts).
+        for (let i = 0; i < nBlocks; i++) {
+          const b0 = i * block,
+            n = Math.min(block, B - b0);
+          k.posteriors(n, T, l.em + b0 * seq, l.lens + b0 * 4, l.out[0] + b0 * 8, l.out[1] + b0 * seq, l.out[2], l.work);
+          const padded = new Float64Array(k.memory.buffer, l.out[2], Kp * Kp);
+          for (let a = 0; a < K; a++) {
+            for (let c = 0; c < K; c++) {
+              const v = padded[a * Kp + c];
+              transCounts[a * K + c] += v;
+              if (parts) parts[(i * K + a) * K + c] = v;
+            }
+          }
+        }
       },
+      (v, [z, unary]) => ({
+        logZ: v.f64.slice(z >>> 3, (z >>> 3) + B),
+        unary: v.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K),
+        transCounts,
+        parts,
+      }),
     );
   }
 

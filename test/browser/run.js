@@ -42,7 +42,7 @@ async function main() {
   const skipped = [];
   const results = [];
   const auto = await lib.CRF.create(3);
-  const info = { userAgent: navigator.userAgent, auto: auto.backend };
+  const info = { userAgent: navigator.userAgent, auto: auto.backend, threads: await threadsCheck() };
   auto.dispose();
   for (const b of await backends(skipped)) {
     for (const [name, suite] of Object.entries(suites)) {
@@ -63,6 +63,48 @@ async function main() {
     }
   }
   return { results, skipped, info };
+}
+
+/**
+ * `threads: 2` in a page: the Web Worker starts from /dist/backends/web-worker.js, and a batch large
+ * enough to be split gives the bits of one thread for every op (strings compare the bits exactly).
+ */
+async function threadsCheck() {
+  // B·T·max(K, 16)² well above the 2^22 from which a call is split.
+  const B = 96,
+    T = 128,
+    K = 24;
+  let s = 3;
+  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 6 - 3;
+  const em = { data: Float32Array.from({ length: B * T * K }, rand), shape: [B, T, K] };
+  const mask = { data: Uint8Array.from({ length: B * T }, (_, i) => (i % T < T - (i % 7) * 5 ? 1 : 0)), shape: [B, T] };
+  const tags = { data: Int32Array.from({ length: B * T }, (_, i) => (i * 7) % K), shape: [B, T] };
+  /** @param {import('webcrf').CRF} crf */
+  const all = async (crf) => {
+    const fb = await crf.forwardBackward(em, tags, { mask });
+    return JSON.stringify(
+      [
+        await crf.forward(em, tags, { mask, reduction: 'none' }),
+        await crf.decode(em, { mask }),
+        await crf.decode(em, { mask, topK: 2 }),
+        fb.logLikelihood,
+        fb.grads.emissions,
+        fb.grads.transitions,
+        fb.grads.startTransitions,
+        await crf.marginals(em, { mask }),
+      ].map((x) => (ArrayBuffer.isView(x) ? Array.from(/** @type {Float32Array} */ (x)) : x)),
+    );
+  };
+  const one = await lib.CRF.create(K, { backend: 'wasm', seed: 2 });
+  const two = await lib.CRF.create(K, { backend: 'wasm', seed: 2, threads: 2 });
+  const same = (await all(one)) === (await all(two));
+  const reason = two.backendReason;
+  // The worker answered (it reports its memory with each answer): each thread holds about half of one
+  // thread's memory, so without the worker's the sum would be well under 3/4 of it.
+  const split = two.memoryUsage().wasmBytes > 0.75 * one.memoryUsage().wasmBytes;
+  one.dispose();
+  two.dispose();
+  return { same, reason, split };
 }
 
 main().then(

@@ -25,4 +25,25 @@ for (const backend of /** @type {const} */ (['auto', 'js'])) {
   };
   crf.dispose();
 }
+
+// threads: 2 on a batch large enough to split gives the bits of one thread; the threaded CRF is not
+// disposed, and the process must still exit.
+{
+  const [B2, T2, K2] = [64, 128, 24];
+  const em2 = { data: Float32Array.from({ length: B2 * T2 * K2 }, rand), shape: [B2, T2, K2] };
+  const tags2 = { data: Int32Array.from({ length: B2 * T2 }, (_, i) => (i * 7) % K2), shape: [B2, T2] };
+  /** @param {CRF} crf */
+  const all = async (crf) => {
+    const fb = await crf.forwardBackward(em2, tags2);
+    return JSON.stringify(
+      [await crf.forward(em2, tags2, { reduction: 'none' }), await crf.decode(em2), fb.logLikelihood, fb.grads.transitions, fb.grads.emissions].map((x) =>
+        ArrayBuffer.isView(x) ? Array.from(x) : x,
+      ),
+    );
+  };
+  const one = await CRF.create(K2, { backend: 'wasm', seed: 2 });
+  const two = await CRF.create(K2, { backend: 'wasm', seed: 2, threads: 2 });
+  out.threads = { same: (await all(one)) === (await all(two)), reason: two.backendReason };
+  one.dispose();
+}
 console.log(JSON.stringify(out));

@@ -1,0 +1,35 @@
+/// <reference types="node" />
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker } from './thread-protocol.js';
+import type { ThreadRuntime } from './spawn.js';
+
+/**
+ * Worker threads under Node (worker_threads), from the entry file `entry` (dist/backends/node-worker.js).
+ * A worker is unref'd while idle, so that a script that forgets `dispose()` still exits.
+ */
+export function nodeThreads(entry: URL): ThreadRuntime {
+  return {
+    spawn() {
+      // No inherited flags: the worker needs none, and some break it (`node --input-type=module -e …`
+      // would hand `--input-type` to a file-based worker, which refuses to start).
+      const w = new Worker(entry, { execArgv: [] });
+      w.unref();
+      return {
+        post: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[]),
+        listen(onMessage, onDeath) {
+          w.on('message', (m: FromWorker) => onMessage(m));
+          w.on('error', (e: unknown) => onDeath(`it threw: ${e instanceof Error ? e.message : String(e)}`));
+          w.on('messageerror', () => onDeath('a message from it could not be read'));
+          w.on('exit', (code: number) => onDeath(`it exited with code ${code}`));
+        },
+        hold(on) {
+          if (on) w.ref();
+          else w.unref();
+        },
+        terminate: () => void w.terminate(),
+      };
+    },
+    cores: () => availableParallelism(),
+  };
+}

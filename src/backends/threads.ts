@@ -1,0 +1,140 @@
+import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Packed } from '../pack.js';
+import { countBlock, foldCounts, splitBatch } from './batch-blocks.js';
+import type { ThreadPool } from './pool.js';
+import type { SliceMessage, ThreadOp } from './thread-protocol.js';
+import type { WasmBackend } from './wasm.js';
+
+/**
+ * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a
+ * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread) on free cores, and
+ * far more where the cores are shared; the kernels cost about 0.1–0.2 ns per unit of B·T·K² for
+ * K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16). 2^22 units are
+ * 0.4–0.8 ms of kernel work: below it the gain on free cores is small, and on a busy machine threads
+ * lose (docs/performance.md). Tests lower it to run small batches on the threads.
+ */
+export const threadsTuning = { minWork: 2 ** 22 };
+
+/** A call's work in the units of {@link threadsTuning}. */
+export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
+
+/**
+ * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
+ * the calling thread runs the first on its own kernels while the pool's threads run the others on
+ * theirs, and the outputs are put back together in batch order. Per-sequence results do not depend on
+ * the cut, and posteriors' batch sum is added in the same fixed blocks as on one thread, so every
+ * result is bit-identical to one thread's.
+ */
+export class ThreadedBackend implements Backend {
+  readonly name = 'wasm' as const;
+  readonly precision = 'float32' as const;
+
+  constructor(
+    private readonly local: WasmBackend,
+    private readonly pool: ThreadPool,
+  ) {}
+
+  /** Sequences so far whose scaled pass fell back to log space, on every thread. */
+  get logSpaceFallbacks(): number {
+    return this.local.logSpaceFallbacks + this.pool.logSpaceFallbacks;
+  }
+
+  /**
+   * Runs `op` over `p` cut into ranges, the first here (`here`), the rest on the pool's live threads;
+   * returns each range's outputs in batch order, or null when the call stays on this thread.
+   */
+  async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[] | null> {
+    const live = this.pool.live();
+    if (live.length === 0 || threadsWork(p.B, p.T, p.K) < threadsTuning.minWork) return null;
+    const block = op === 'posteriorParts' ? countBlock(p.T, p.K) : 1;
+    const cuts = splitBatch(p.lengths, live.length + 1, block);
+    const seq = p.T * p.K;
+    const away: Promise<Record<string, unknown>>[] = [];
+    for (let r = 1; r < cuts.length - 1; r++) {
+      const [b0, b1] = [cuts[r], cuts[r + 1]];
+      if (b0 === b1) continue;
+      const src = p.emissions.subarray(b0 * seq, b1 * seq);
+      const slice: SliceMessage = {
+        B: b1 - b0,
+        T: p.T,
+        K: p.K,
+        // Copies the thread can own (their buffers are transferred, not cloned again).
+        emissions: src instanceof Float32Array ? src.slice() : Float32Array.from(src),
+        lengths: p.lengths.slice(b0, b1),
+      };
+      away.push(this.pool.run(live[r - 1], op, slice, w, k));
+    }
+    // Posted first, so the threads work while this one runs its own range.
+    const mine = cuts[1] > 0 ? here(sliceOf(p, 0, cuts[1])) : null;
+    const all = await Promise.all([mine, ...away]);
+    return all.filter((x): x is Record<string, unknown> => x !== null);
+  }
+
+  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    const parts = await this.#spread(p, w, 'logPartition', async (s) => ({ logZ: await this.local.logPartition(s, w) }));
+    return parts ? (concat(parts, 'logZ') as Float64Array) : this.local.logPartition(p, w);
+  }
+
+  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    const parts = await this.#spread(p, w, 'posteriorParts', (s) => this.local.posteriorParts(s, w));
+    if (!parts) return this.local.posteriors(p, w);
+    const transCounts = new Float64Array(p.K * p.K);
+    for (const r of parts) foldCounts(transCounts, r.parts as Float64Array);
+    return { logZ: concat(parts, 'logZ') as Float64Array, unary: concat(parts, 'unary') as Float32Array, transCounts };
+  }
+
+  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    const parts = await this.#spread(p, w, 'entropy', (s) => this.local.entropy(s, w));
+    return parts ? { logZ: concat(parts, 'logZ') as Float64Array, entropy: concat(parts, 'entropy') as Float64Array } : this.local.entropy(p, w);
+  }
+
+  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+    const parts = await this.#spread(p, w, 'viterbi', (s) => this.local.viterbi(s, w));
+    return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array } : this.local.viterbi(p, w);
+  }
+
+  async kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+    const parts = await this.#spread(p, w, 'kBest', (s) => this.local.kBest(s, w, k), k);
+    return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array, k } : this.local.kBest(p, w, k);
+  }
+
+  /** This thread's WebAssembly memory and the workers' (each holds its own). */
+  memoryUsage(): MemoryUsage {
+    return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+    this.local.dispose();
+  }
+}
+
+/** Sequences [b0, b1) of a packed call, as views (the wasm backend copies them into its memory). */
+function sliceOf(p: Packed, b0: number, b1: number): Packed {
+  const seq = p.T * p.K;
+  return {
+    B: b1 - b0,
+    T: p.T,
+    K: p.K,
+    emissions: p.emissions.subarray(b0 * seq, b1 * seq),
+    lengths: p.lengths.subarray(b0, b1),
+    positions: p.positions.subarray(b0 * p.T, b1 * p.T),
+  };
+}
+
+type Typed = Float64Array | Float32Array | Int32Array;
+
+/** The ranges' `key` outputs, end to end, as the first range's kind (Viterbi paths are plain arrays). */
+function concat(parts: Record<string, unknown>[], key: string): Typed | number[] {
+  const arrays = parts.map((r) => r[key] as Typed | number[]);
+  const n = arrays.reduce((m, a) => m + a.length, 0);
+  const first = arrays[0];
+  const out = Array.isArray(first) ? new Array<number>(n) : new (first.constructor as new (n: number) => Typed)(n);
+  let at = 0;
+  for (const a of arrays) {
+    if (!Array.isArray(out) && !Array.isArray(a)) out.set(a, at);
+    else for (let i = 0; i < a.length; i++) out[at + i] = a[i];
+    at += a.length;
+  }
+  return out;
+}

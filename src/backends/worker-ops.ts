@@ -1,0 +1,65 @@
+import type { Potentials } from '../backend.js';
+import type { Packed } from '../pack.js';
+import type { ErrorMessage, FromWorker, ThreadOp, ToWorker } from './thread-protocol.js';
+import { WasmBackend } from './wasm.js';
+
+/**
+ * What a worker thread does, whatever runtime hosts it (web-worker.ts, node-worker.ts give it a way to
+ * receive and send): instantiate the kernels it is handed, then run each slice it is sent on them, one
+ * at a time, in arrival order, and send back the outputs (their buffers transferred).
+ */
+
+type Send = (m: FromWorker, transfer: ArrayBuffer[]) => void;
+
+function errorMessage(e: unknown): ErrorMessage {
+  if (e instanceof Error) {
+    const argument = (e as { argument?: unknown }).argument;
+    return { name: e.name, message: e.message, ...(typeof argument === 'string' ? { argument } : {}) };
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+/** Returns the handler for incoming messages. */
+export function serve(send: Send): (m: ToWorker) => void {
+  let backend: Promise<WasmBackend> | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  return (m) => {
+    if (m.type === 'init') {
+      backend = WasmBackend.create({ wasmModule: m.module });
+      backend.then(
+        () => send({ type: 'ready' }, []),
+        (e: unknown) => send({ type: 'failed', error: errorMessage(e) }, []),
+      );
+      return;
+    }
+    const ready = backend;
+    queue = queue.then(async () => {
+      try {
+        if (!ready) throw new Error('worker thread: run before init');
+        const be = await ready;
+        const p: Packed = { ...m.p, positions: new Int32Array(0) };
+        const result = await run(be, m.op, p, m.w, m.k);
+        const transfer = Object.values(result).flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
+        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, fallbacks: be.logSpaceFallbacks, bytes: be.memoryBytes }, transfer);
+      } catch (e) {
+        send({ type: 'error', id: m.id, error: errorMessage(e) }, []);
+      }
+    });
+  };
+}
+
+/** One op on one slice; every result is an object of typed arrays (and numbers), ready to transfer. */
+async function run(be: WasmBackend, op: ThreadOp, p: Packed, w: Potentials, k: number): Promise<object> {
+  switch (op) {
+    case 'logPartition':
+      return { logZ: await be.logPartition(p, w) };
+    case 'posteriorParts':
+      return be.posteriorParts(p, w);
+    case 'entropy':
+      return be.entropy(p, w);
+    case 'viterbi':
+      return be.viterbi(p, w);
+    case 'kBest':
+      return be.kBest(p, w, k);
+  }
+}
