@@ -19,6 +19,13 @@ export const threadsTuning = { minWork: 2 ** 22 };
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
 
 /**
+ * Kernel time per unit of work, relative to log Z's, measured on the kernels alone: Viterbi's max-plus
+ * pass runs about twice as fast as log Z's sum (no exp, no rescaling), forward–backward about three to
+ * four times slower (two passes, the marginals and the pair sums).
+ */
+const OP_COST: Readonly<Record<ThreadOp, number>> = { logPartition: 1, entropy: 1.5, viterbi: 0.5, kBest: 1, posteriorParts: 3 };
+
+/**
  * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
  * the calling thread runs the first on its own kernels while the pool's threads run the others on
  * theirs, and the outputs are put back together in batch order. Per-sequence results do not depend on
@@ -43,9 +50,17 @@ export class ThreadedBackend implements Backend {
    * Runs `op` over `p` cut into ranges, the first here (`here`), the rest on the pool's live threads;
    * returns each range's outputs in batch order, or null when the call stays on this thread.
    */
+  /**
+   * Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). Each op checks it
+   * before anything else, so a call that stays on this thread reaches the kernels with no await between.
+   */
+  #splits(p: Packed, op: ThreadOp): boolean {
+    return this.pool.live().length > 0 && threadsWork(p.B, p.T, p.K) * OP_COST[op] >= threadsTuning.minWork;
+  }
+
   async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[] | null> {
     const live = this.pool.live();
-    if (live.length === 0 || threadsWork(p.B, p.T, p.K) < threadsTuning.minWork) return null;
+    if (!this.#splits(p, op)) return null;
     const block = op === 'posteriorParts' ? countBlock(p.T, p.K) : 1;
     const cuts = splitBatch(p.lengths, live.length + 1, block);
     const seq = p.T * p.K;
@@ -70,12 +85,20 @@ export class ThreadedBackend implements Backend {
     return all.filter((x): x is Record<string, unknown> => x !== null);
   }
 
-  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
+    return this.#splits(p, 'logPartition') ? this.#logPartitionSpread(p, w) : this.local.logPartition(p, w);
+  }
+
+  async #logPartitionSpread(p: Packed, w: Potentials): Promise<Float64Array> {
     const parts = await this.#spread(p, w, 'logPartition', async (s) => ({ logZ: await this.local.logPartition(s, w) }));
     return parts ? (concat(parts, 'logZ') as Float64Array) : this.local.logPartition(p, w);
   }
 
-  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
+    return this.#splits(p, 'posteriorParts') ? this.#posteriorsSpread(p, w) : this.local.posteriors(p, w);
+  }
+
+  async #posteriorsSpread(p: Packed, w: Potentials): Promise<Posteriors> {
     const parts = await this.#spread(p, w, 'posteriorParts', (s) => this.local.posteriorParts(s, w));
     if (!parts) return this.local.posteriors(p, w);
     const transCounts = new Float64Array(p.K * p.K);
@@ -83,17 +106,29 @@ export class ThreadedBackend implements Backend {
     return { logZ: concat(parts, 'logZ') as Float64Array, unary: concat(parts, 'unary') as Float32Array, transCounts };
   }
 
-  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
+    return this.#splits(p, 'entropy') ? this.#entropySpread(p, w) : this.local.entropy(p, w);
+  }
+
+  async #entropySpread(p: Packed, w: Potentials): Promise<EntropyResult> {
     const parts = await this.#spread(p, w, 'entropy', (s) => this.local.entropy(s, w));
     return parts ? { logZ: concat(parts, 'logZ') as Float64Array, entropy: concat(parts, 'entropy') as Float64Array } : this.local.entropy(p, w);
   }
 
-  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
+    return this.#splits(p, 'viterbi') ? this.#viterbiSpread(p, w) : this.local.viterbi(p, w);
+  }
+
+  async #viterbiSpread(p: Packed, w: Potentials): Promise<ViterbiResult> {
     const parts = await this.#spread(p, w, 'viterbi', (s) => this.local.viterbi(s, w));
     return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array } : this.local.viterbi(p, w);
   }
 
-  async kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
+    return this.#splits(p, 'kBest') ? this.#kBestSpread(p, w, k) : this.local.kBest(p, w, k);
+  }
+
+  async #kBestSpread(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
     const parts = await this.#spread(p, w, 'kBest', (s) => this.local.kBest(s, w, k), k);
     return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array, k } : this.local.kBest(p, w, k);
   }
