@@ -2,7 +2,8 @@
 //   back-to-back   the best of several blocks of consecutive calls (the steady state)
 //   after idle     one call after 50 ms without calls, median of 31 (a page decodes after the user typed:
 //                  caches are cold again and every allocation the call makes costs more than when warm)
-//   cold start     a fresh Node process: import webcrf, CRF.create, the first decode (median of 5)
+//   cold start     a fresh Node process: import webcrf, CRF.create, the first decode (median of 5), from
+//                  after Node's module loader has started
 import { spawnSync } from 'node:child_process';
 
 /**
@@ -56,7 +57,10 @@ export async function callLatency(lib, options, [B, T, K]) {
  * @param {number} runs
  */
 export function coldStart(backend, [B, T, K], runs = 5) {
+  // The loader's own start (a first dynamic import costs Node 4–10 ms whatever it imports) is before
+  // t0: an application's entry module pays it before its first line, with or without webcrf.
   const script = `
+    await import('data:text/javascript,export default 0');
     const t0 = performance.now();
     const lib = await import('webcrf');
     const t1 = performance.now();

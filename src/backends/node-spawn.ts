@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker as NodeWorker } from 'node:worker_threads';
 import type { FromWorker } from './thread-protocol.js';
 import type { ThreadRuntime } from './spawn.js';
 
@@ -9,8 +9,15 @@ import type { ThreadRuntime } from './spawn.js';
  * A worker is unref'd while idle, so that a script that forgets `dispose()` still exits.
  */
 export function nodeThreads(entry: URL): ThreadRuntime {
+  // Imported by the first pool, not with the package: loading worker_threads (and the streams under
+  // it) was a fifth of a fresh process's import of webcrf, which most never start a thread in.
+  let Worker: typeof NodeWorker | null = null;
   return {
+    async ready() {
+      Worker ??= (await import('node:worker_threads')).Worker;
+    },
     spawn() {
+      if (!Worker) throw new Error('worker_threads is not loaded yet (ThreadRuntime.ready)');
       // No inherited flags: the worker needs none, and some break it (`node --input-type=module -e …`
       // would hand `--input-type` to a file-based worker, which refuses to start).
       const w = new Worker(entry, { execArgv: [] });

@@ -45,6 +45,7 @@ export class ThreadPool {
    */
   static async start(n: number, module: WebAssembly.Module): Promise<ThreadPool> {
     const rt = threadRuntime();
+    await rt.ready?.();
     const slots: Slot[] = [];
     const started: Promise<void>[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -19,6 +19,8 @@ export interface ThreadHandle {
 }
 
 export interface ThreadRuntime {
+  /** Loads what `spawn` needs, once, before the first thread starts. */
+  ready?(): Promise<void>;
   /** Starts one worker thread; throws, saying why, where none can be started. */
   spawn(): ThreadHandle;
   /** The cores the runtime reports (what `threads: 'auto'` uses). */
