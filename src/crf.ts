@@ -491,7 +491,7 @@ export class CRF {
         });
         return this.#reduce(num, logZ, call.p, reduction);
       }
-      const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+      const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
       const logZ = await this.#impl.logPartition(call.p, call.w);
       this.#noPath(logZ, call.p);
@@ -555,7 +555,7 @@ export class CRF {
     try {
       const annotation = this.#partialOf(tags);
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
-      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
+      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
       if (call.p.B === 0) {
         return {

@@ -352,9 +352,9 @@ export function readMask(x: MaskInput | undefined | null, B: number, T: number, 
 }
 
 /** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
-export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Int32Array {
+export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
   const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst));
-  const out = new Int32Array(B * T);
+  const out = arrays.tags(B * T);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
     out.set(src.typed as Int32Array);
@@ -366,6 +366,7 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
     }
     return out;
   }
+  out.fill(0);
   src.each((v, i) => {
     const at = rowOf(i, B, T, batchFirst);
     if (!mask[at]) return;

@@ -57,8 +57,14 @@ export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRES
   return { B, T: Tp, K, emissions, lengths, positions };
 }
 
-/** Gathers per-position values (`[B, Tdense]`) into packed order. */
+/**
+ * Gathers per-position values (`[B, Tdense]`, 0 where the mask is off) into packed order: `tags` itself
+ * when every sequence's steps are its first positions (no gaps), where the two orders are one.
+ */
 export function packTags(p: Packed, tags: Int32Array, denseT: number): Int32Array {
+  let gapFree = p.T === denseT;
+  for (let b = 0; b < p.B && gapFree; b++) gapFree = p.lengths[b] === 0 || p.positions[b * p.T + p.lengths[b] - 1] === p.lengths[b] - 1;
+  if (gapFree) return tags;
   const out = new Int32Array(p.B * p.T);
   for (let b = 0; b < p.B; b++) for (let s = 0; s < p.lengths[b]; s++) out[b * p.T + s] = tags[b * denseT + p.positions[b * p.T + s]];
   return out;

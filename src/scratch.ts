@@ -1,6 +1,6 @@
 /**
- * Where a call's copies of its inputs live: the emissions in the backend's precision, the mask, and the
- * packed lengths and positions. A CRF keeps one {@link Scratch} and reuses its arrays from call to
+ * Where a call's copies of its inputs live: the emissions in the backend's precision, the mask, the
+ * gold tags, and the packed lengths and positions. A CRF keeps one {@link Scratch} and reuses its arrays from call to
  * call, so that a steady stream of calls allocates only its results. Fresh typed-array memory is what
  * a short call pays for most, and most after idle: measured on Node 20, a `new Float32Array(288)` took
  * about 20 µs on the first call after 50 ms of idle, several times a whole (1, 32, 9) decode.
@@ -14,6 +14,7 @@ export interface Arrays {
   mask(n: number): Uint8Array;
   lengths(n: number): Int32Array;
   positions(n: number): Int32Array;
+  tags(n: number): Int32Array;
 }
 
 /** New arrays every time: for a call that finds the scratch held, and for callers without one. */
@@ -23,6 +24,7 @@ export const FRESH: Arrays = {
   mask: (n) => new Uint8Array(n),
   lengths: (n) => new Int32Array(n),
   positions: (n) => new Int32Array(n),
+  tags: (n) => new Int32Array(n),
 };
 
 /**
@@ -64,12 +66,14 @@ export class Scratch {
     const mask = new Slot(Uint8Array);
     const lengths = new Slot(Int32Array);
     const positions = new Slot(Int32Array);
+    const tags = new Slot(Int32Array);
     this.#arrays = {
       emissions32: (n) => e32.take(n),
       emissions64: (n) => e64.take(n),
       mask: (n) => mask.take(n),
       lengths: (n) => lengths.take(n),
       positions: (n) => positions.take(n),
+      tags: (n) => tags.take(n),
     };
   }
 

@@ -78,7 +78,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('call reuse on %s', (_n
     ref.dispose();
   });
 
-  it('overlapping calls of different shapes and masks each get their own inputs', async () => {
+  it('overlapping calls of different shapes, masks and tags each get their own inputs', async () => {
     const K = 6;
     const crf = await lib.CRF.create(K, { backend: backend.name, seed: 8, ...backend.options });
     const ref = await fresh(crf, backend);
@@ -87,11 +87,19 @@ describe.each(backends.map((b) => [b.name, b] as const))('call reuse on %s', (_n
         T = 2 + ((i * 7) % 9);
       const em = emissions(100 + i, B, T, K);
       const mask = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (t === 0 || (b + t + i) % 5 ? 1 : 0)));
-      return { em, mask };
+      // Tags where the mask is off are out of range: they must be ignored, never left over for a later call.
+      const tags = mask.map((row, b) => row.map((on, t) => (on ? (b * 3 + t + i) % K : 99)));
+      return { em, mask, tags };
     });
+    const run = async (c: lib.CRF, j: (typeof jobs)[number]) => [
+      await c.decode(j.em, { mask: j.mask }),
+      Array.from(await c.marginals(j.em, { mask: j.mask })),
+      Array.from((await c.forward(j.em, j.tags, { mask: j.mask, reduction: 'none' })) as Float32Array),
+      Array.from((await c.forwardBackward(j.em, j.tags, { mask: j.mask })).grads.transitions),
+    ];
     const want = [];
-    for (const j of jobs) want.push([await ref.decode(j.em, { mask: j.mask }), Array.from(await ref.marginals(j.em, { mask: j.mask }))]);
-    const got = await Promise.all(jobs.map(async (j) => [await crf.decode(j.em, { mask: j.mask }), Array.from(await crf.marginals(j.em, { mask: j.mask }))]));
+    for (const j of jobs) want.push(await run(ref, j));
+    const got = await Promise.all(jobs.map((j) => run(crf, j)));
     expect(got).toEqual(want);
     crf.dispose();
     ref.dispose();

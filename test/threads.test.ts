@@ -27,6 +27,7 @@ function recording(): ThreadRuntime & { handles: Recorded[] } {
   return {
     handles,
     cores: base.cores,
+    ready: base.ready,
     spawn() {
       const h = base.spawn();
       const rec: Recorded = { h, ended: false, runs: 0 };
