@@ -167,5 +167,8 @@ for (const file of list(args.markdown, '')) {
   const a = text.indexOf(start),
     b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`--markdown: ${file} has no ${start} … ${end} block`);
-  writeFileSync(file, `${text.slice(0, a + start.length)}\n${summary.join('\n').trim()}\n${text.slice(b)}`);
+  // Formatted as npm run lint checks it (Prettier aligns the table).
+  const prettier = await import('prettier');
+  const updated = `${text.slice(0, a + start.length)}\n${summary.join('\n').trim()}\n${text.slice(b)}`;
+  writeFileSync(file, await prettier.format(updated, { ...(await prettier.resolveConfig(file)), filepath: file }));
 }
