@@ -57,14 +57,21 @@ export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRES
   return { B, T: Tp, K, emissions, lengths, positions };
 }
 
+/** Whether sequence b's packed steps are its first dense positions (its mask has no gap). */
+function gapFree(p: Packed, b: number): boolean {
+  const len = p.lengths[b];
+  // Positions increase strictly from 0, so the last one is len − 1 exactly when all are 0 … len − 1.
+  return len === 0 || p.positions[b * p.T + len - 1] === len - 1;
+}
+
 /**
  * Gathers per-position values (`[B, Tdense]`, 0 where the mask is off) into packed order: `tags` itself
  * when every sequence's steps are its first positions (no gaps), where the two orders are one.
  */
 export function packTags(p: Packed, tags: Int32Array, denseT: number): Int32Array {
-  let gapFree = p.T === denseT;
-  for (let b = 0; b < p.B && gapFree; b++) gapFree = p.lengths[b] === 0 || p.positions[b * p.T + p.lengths[b] - 1] === p.lengths[b] - 1;
-  if (gapFree) return tags;
+  let same = p.T === denseT;
+  for (let b = 0; b < p.B && same; b++) same = gapFree(p, b);
+  if (same) return tags;
   const out = new Int32Array(p.B * p.T);
   for (let b = 0; b < p.B; b++) for (let s = 0; s < p.lengths[b]; s++) out[b * p.T + s] = tags[b * denseT + p.positions[b * p.T + s]];
   return out;
@@ -81,7 +88,7 @@ export function unpackToLayout(p: Packed, src: ArrayLike<number>, denseT: number
   const blocks = batchFirst && p.T === denseT && ArrayBuffer.isView(src) ? (src as Float32Array | Float64Array) : null;
   for (let b = 0; b < B; b++) {
     const len = p.lengths[b];
-    if (blocks && len > 0 && p.positions[b * p.T + len - 1] === len - 1) {
+    if (blocks && len > 0 && gapFree(p, b)) {
       out.set(blocks.subarray(b * p.T * K, (b * p.T + len) * K), b * denseT * K);
       continue;
     }

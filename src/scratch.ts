@@ -8,24 +8,28 @@
  * Calls overlap across awaits (a GPU call, a second call started before the first settled), so one call
  * holds the scratch at a time; a call that finds it held gets {@link FRESH}, which allocates as before.
  */
-export interface Arrays {
-  emissions32(n: number): Float32Array;
-  emissions64(n: number): Float64Array;
-  mask(n: number): Uint8Array;
-  lengths(n: number): Int32Array;
-  positions(n: number): Int32Array;
-  tags(n: number): Int32Array;
+
+/** Each kind of input copy and its array type: the one list {@link FRESH} and {@link Scratch} are made from. */
+const KINDS = {
+  emissions32: Float32Array,
+  emissions64: Float64Array,
+  mask: Uint8Array,
+  lengths: Int32Array,
+  positions: Int32Array,
+  tags: Int32Array,
+} as const;
+type Kind = keyof typeof KINDS;
+
+/** An array of n values for each kind of input copy. */
+export type Arrays = { readonly [K in Kind]: (n: number) => InstanceType<(typeof KINDS)[K]> };
+
+/** Makes one maker per kind. */
+function arraysOf(make: (kind: Kind) => (n: number) => Float32Array | Float64Array | Uint8Array | Int32Array): Arrays {
+  return Object.fromEntries(Object.keys(KINDS).map((k) => [k, make(k as Kind)])) as unknown as Arrays;
 }
 
 /** New arrays every time: for a call that finds the scratch held, and for callers without one. */
-export const FRESH: Arrays = {
-  emissions32: (n) => new Float32Array(n),
-  emissions64: (n) => new Float64Array(n),
-  mask: (n) => new Uint8Array(n),
-  lengths: (n) => new Int32Array(n),
-  positions: (n) => new Int32Array(n),
-  tags: (n) => new Int32Array(n),
-};
+export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n));
 
 /**
  * The largest array kept between calls, in bytes: beyond it a call allocates its own, which it then
@@ -61,20 +65,10 @@ export class Scratch {
   readonly #arrays: Arrays;
 
   constructor() {
-    const e32 = new Slot(Float32Array);
-    const e64 = new Slot(Float64Array);
-    const mask = new Slot(Uint8Array);
-    const lengths = new Slot(Int32Array);
-    const positions = new Slot(Int32Array);
-    const tags = new Slot(Int32Array);
-    this.#arrays = {
-      emissions32: (n) => e32.take(n),
-      emissions64: (n) => e64.take(n),
-      mask: (n) => mask.take(n),
-      lengths: (n) => lengths.take(n),
-      positions: (n) => positions.take(n),
-      tags: (n) => tags.take(n),
-    };
+    this.#arrays = arraysOf((kind) => {
+      const slot = new Slot<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
+      return (n) => slot.take(n);
+    });
   }
 
   /** The arrays for one call: this scratch's if free (until {@link Scratch.release}), else {@link FRESH}. */

@@ -69,13 +69,10 @@ export function viewBytes(x: unknown): Uint8Array | 'detached' | null {
 }
 
 /**
- * The 32-bit words of a genuine Float32Array, over the same memory (read through the intrinsic getters,
- * so an own `buffer` property cannot point it elsewhere); null once its buffer was transferred.
+ * The 32-bit words of a genuine Float32Array, over the same memory (through {@link viewBytes}, so an own
+ * `buffer` property cannot point it elsewhere); null once its buffer was transferred.
  */
 export function viewWords(x: Float32Array): Uint32Array | null {
-  try {
-    return new Uint32Array(bufferGetter.call(x) as ArrayBuffer, offsetGetter.call(x) as number, lengthGetter.call(x) as number);
-  } catch {
-    return null;
-  }
+  const bytes = viewBytes(x);
+  return bytes === null || bytes === 'detached' ? null : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
 }

@@ -1,6 +1,7 @@
 /// <reference types="node" />
 import { availableParallelism } from 'node:os';
 import type { Worker as NodeWorker } from 'node:worker_threads';
+import { messageOf } from '../errors.js';
 import type { FromWorker } from './thread-protocol.js';
 import type { ThreadRuntime } from './spawn.js';
 
@@ -26,7 +27,7 @@ export function nodeThreads(entry: URL): ThreadRuntime {
         post: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[]),
         listen(onMessage, onDeath) {
           w.on('message', (m: FromWorker) => onMessage(m));
-          w.on('error', (e: unknown) => onDeath(`it threw: ${e instanceof Error ? e.message : String(e)}`));
+          w.on('error', (e: unknown) => onDeath(`it threw: ${messageOf(e)}`));
           w.on('messageerror', () => onDeath('a message from it could not be read'));
           w.on('exit', (code: number) => onDeath(`it exited with code ${code}`));
         },

@@ -1,5 +1,5 @@
 import type { Potentials } from '../backend.js';
-import { CRFInputError } from '../errors.js';
+import { CRFInputError, messageOf } from '../errors.js';
 import type { ErrorMessage, FromWorker, SliceMessage, ThreadOp } from './thread-protocol.js';
 import { type ThreadHandle, threadRuntime } from './spawn.js';
 
@@ -146,7 +146,7 @@ export class ThreadPool {
       } catch (e) {
         slot.pending.delete(id);
         if (slot.pending.size === 0) slot.h.hold(false);
-        reject(new Error(`webcrf: could not send a call to a worker thread (${e instanceof Error ? e.message : String(e)})`, { cause: e }));
+        reject(new Error(`webcrf: could not send a call to a worker thread (${messageOf(e)})`, { cause: e }));
       }
     });
   }

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors.js';
 import type { FromWorker, ToWorker } from './thread-protocol.js';
 
 /**
@@ -46,7 +47,7 @@ export const webThreads: ThreadRuntime = {
     try {
       w = new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' });
     } catch (e) {
-      throw new Error(`new Worker(web-worker.js) threw (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      throw new Error(`new Worker(web-worker.js) threw (${messageOf(e)})`, { cause: e });
     }
     return {
       post: (m, transfer) => w.postMessage(m, transfer),

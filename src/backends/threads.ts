@@ -47,20 +47,20 @@ export class ThreadedBackend implements Backend {
   }
 
   /**
-   * Runs `op` over `p` cut into ranges, the first here (`here`), the rest on the pool's live threads;
-   * returns each range's outputs in batch order, or null when the call stays on this thread.
-   */
-  /**
    * Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). Each op checks it
    * before anything else, so a call that stays on this thread reaches the kernels with no await between.
    */
   #splits(p: Packed, op: ThreadOp): boolean {
-    return this.pool.live().length > 0 && threadsWork(p.B, p.T, p.K) * OP_COST[op] >= threadsTuning.minWork;
+    // The size first: live() lists the threads, and most calls of an interactive page are small.
+    return threadsWork(p.B, p.T, p.K) * OP_COST[op] >= threadsTuning.minWork && this.pool.live().length > 0;
   }
 
-  async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[] | null> {
+  /**
+   * Runs `op` over `p` cut into ranges, the first here (`here`), the rest on the pool's live threads;
+   * returns each range's outputs in batch order. Only for calls that `#splits` passed.
+   */
+  async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[]> {
     const live = this.pool.live();
-    if (!this.#splits(p, op)) return null;
     const block = op === 'posteriorParts' ? countBlock(p.T, p.K) : 1;
     const cuts = splitBatch(p.lengths, live.length + 1, block);
     const seq = p.T * p.K;
@@ -91,7 +91,7 @@ export class ThreadedBackend implements Backend {
 
   async #logPartitionSpread(p: Packed, w: Potentials): Promise<Float64Array> {
     const parts = await this.#spread(p, w, 'logPartition', async (s) => ({ logZ: await this.local.logPartition(s, w) }));
-    return parts ? (concat(parts, 'logZ') as Float64Array) : this.local.logPartition(p, w);
+    return concat(parts, 'logZ') as Float64Array;
   }
 
   posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
@@ -100,7 +100,6 @@ export class ThreadedBackend implements Backend {
 
   async #posteriorsSpread(p: Packed, w: Potentials): Promise<Posteriors> {
     const parts = await this.#spread(p, w, 'posteriorParts', (s) => this.local.posteriorParts(s, w));
-    if (!parts) return this.local.posteriors(p, w);
     const transCounts = new Float64Array(p.K * p.K);
     for (const r of parts) foldCounts(transCounts, r.parts as Float64Array);
     return { logZ: concat(parts, 'logZ') as Float64Array, unary: concat(parts, 'unary') as Float32Array, transCounts };
@@ -112,7 +111,7 @@ export class ThreadedBackend implements Backend {
 
   async #entropySpread(p: Packed, w: Potentials): Promise<EntropyResult> {
     const parts = await this.#spread(p, w, 'entropy', (s) => this.local.entropy(s, w));
-    return parts ? { logZ: concat(parts, 'logZ') as Float64Array, entropy: concat(parts, 'entropy') as Float64Array } : this.local.entropy(p, w);
+    return { logZ: concat(parts, 'logZ') as Float64Array, entropy: concat(parts, 'entropy') as Float64Array };
   }
 
   viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
@@ -121,7 +120,7 @@ export class ThreadedBackend implements Backend {
 
   async #viterbiSpread(p: Packed, w: Potentials): Promise<ViterbiResult> {
     const parts = await this.#spread(p, w, 'viterbi', (s) => this.local.viterbi(s, w));
-    return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array } : this.local.viterbi(p, w);
+    return { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array };
   }
 
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
@@ -130,7 +129,7 @@ export class ThreadedBackend implements Backend {
 
   async #kBestSpread(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
     const parts = await this.#spread(p, w, 'kBest', (s) => this.local.kBest(s, w, k), k);
-    return parts ? { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array, k } : this.local.kBest(p, w, k);
+    return { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array, k };
   }
 
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
