@@ -2,7 +2,7 @@
 // time (timestamp queries, where the adapter has them) and wall time with readback, beside the wasm
 // backend on the same page. Relative imports: from /bench/ they are /dist/... and /test/suites/....
 import { WebGpuBackend } from '../dist/backends/webgpu/index.js';
-import { WasmBackend } from '../dist/backends/wasm.js';
+import { WasmBackend } from '../dist/backends/wasm/backend.js';
 import { rng } from '../test/suites/oracle.js';
 
 const q = new URLSearchParams(location.search);

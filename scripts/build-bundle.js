@@ -27,13 +27,13 @@ const common = {
 // One build per entry, so that nothing but the lazily imported kernels is split out: code shared
 // between two entries would move into a chunk under chunks/, and `new URL('../webcrf.simd.wasm',
 // import.meta.url)` there would name the wrong folder. The worker threads' entries sit where the bundled
-// code names them, relative to its own URL as in the unbundled tree: `new URL('./backends/node-worker.js',
-// …)` in node.ts, `new URL('./web-worker.js', …)` in backends/spawn.ts.
+// code names them, relative to its own URL as in the unbundled tree: `new URL('./backends/wasm/threads/node-worker.js',
+// …)` in node.ts, `new URL('./web-worker.js', …)` in backends/wasm/threads/spawn.ts.
 for (const [name, from, platform] of [
   ['node', 'node.js', 'node'],
-  ['backends/node-worker', 'backends/node-worker.js', 'node'],
+  ['backends/wasm/threads/node-worker', 'backends/wasm/threads/node-worker.js', 'node'],
   ['index', 'index.js', 'neutral'],
-  ['web-worker', 'backends/web-worker.js', 'neutral'],
+  ['web-worker', 'backends/wasm/threads/web-worker.js', 'neutral'],
 ]) {
   await build({ ...common, platform: /** @type {'node' | 'neutral'} */ (platform), entryPoints: { [name]: `${dist}${from}` } });
 }

@@ -1,4 +1,4 @@
-import { typedArrayKind, typedLength } from './typed.js';
+import { typedArrayKind, typedLength } from './call/typed.js';
 
 /**
  * Thrown for every invalid argument. The message names the argument, what was expected and what

@@ -1,4 +1,4 @@
-export { CRF } from './crf.js';
+export { CRF } from './api/crf.js';
 export type {
   AnnotationOption,
   CRFOptions,
@@ -11,16 +11,16 @@ export type {
   Reduction,
   ReductionOptions,
   ScoredPath,
-} from './crf.js';
+} from './api/crf.js';
 export { WasmLoadError } from './backends/wasm-source.js';
-export type { BackendName, MemoryUsage } from './backend.js';
-export type { StateDict, StateDictInput } from './state-dict.js';
+export type { BackendName, MemoryUsage } from './backends/backend.js';
+export type { StateDict, StateDictInput } from './model/state-dict.js';
 export { CRFInputError } from './errors.js';
-export { allowedTransitions } from './constraints.js';
-export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './constraints.js';
-export { allowedFromTags, maskFromTags } from './inputs.js';
-export type { AllowedInput, EmissionsInput, MaskInput, TagsInput } from './inputs.js';
-export { Adam, AutomaticWeightedLoss, clipGradNorm, crossEntropy } from './train.js';
+export { allowedTransitions } from './model/constraints.js';
+export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './model/constraints.js';
+export { allowedFromTags, maskFromTags } from './call/inputs.js';
+export type { AllowedInput, EmissionsInput, MaskInput, TagsInput } from './call/inputs.js';
+export { Adam, AutomaticWeightedLoss, clipGradNorm, crossEntropy } from './train/train.js';
 export type {
   AdamOptions,
   ClipOptions,
@@ -32,7 +32,7 @@ export type {
   MutableNumbers,
   ParamRecord,
   WeightedLossResult,
-} from './train.js';
-export { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
-export type { SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite } from './safetensors.js';
-export type { FromSafetensorsOptions, ToSafetensorsOptions } from './weights.js';
+} from './train/train.js';
+export { parseSafetensors, tensorValues, writeSafetensors } from './interop/safetensors.js';
+export type { SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite } from './interop/safetensors.js';
+export type { FromSafetensorsOptions, ToSafetensorsOptions } from './interop/weights.js';

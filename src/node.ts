@@ -3,8 +3,8 @@
 // .wasm files beside this module (Node's fetch has no file: URLs), else taken from the inline copy
 // (Deno without --allow-read, a bundle that left the files behind).
 import { readFile } from 'node:fs/promises';
-import { nodeThreads } from './backends/node-spawn.js';
-import { setThreadRuntime } from './backends/spawn.js';
+import { nodeThreads } from './backends/wasm/threads/node-spawn.js';
+import { setThreadRuntime } from './backends/wasm/threads/spawn.js';
 import { inlineRoute, setWasmRoutes, wasmUrl } from './backends/wasm-source.js';
 import { messageOf } from './errors.js';
 
@@ -29,7 +29,7 @@ setWasmRoutes([
 // has them too, and its Web Workers would keep the process alive; Bun's Web Workers unref (spawn.ts).
 const g = globalThis as { Worker?: unknown; Deno?: unknown };
 if (typeof g.Worker !== 'function' || g.Deno !== undefined) {
-  setThreadRuntime(nodeThreads(new URL('./backends/node-worker.js', import.meta.url)));
+  setThreadRuntime(nodeThreads(new URL('./backends/wasm/threads/node-worker.js', import.meta.url)));
 }
 
 export * from './index.js';

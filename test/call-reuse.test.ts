@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { nodeBackends } from '../scripts/node-backends.js';
 import { rng } from './suites/oracle.js';
-import { WasmBackend } from '../src/backends/wasm.js';
+import { WasmBackend } from '../src/backends/wasm/backend.js';
 import './wasm-setup.js';
 
 const backends: { name: lib.BackendName; options: object }[] = await nodeBackends(lib);

@@ -2,7 +2,7 @@
 // (llh ≤ 0 where mixed precision gave +0.0079), and the float64 reference's entropy to 1e-9.
 import { describe, expect, it } from 'vitest';
 import { CRF } from '../src/index.js';
-import { JsBackend } from '../src/backends/js.js';
+import { JsBackend } from '../src/backends/js/backend.js';
 import { availableBackends } from './backends.js';
 import { bruteForce } from './suites/oracle.js';
 

@@ -4,13 +4,13 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
-import { nodeThreads } from '../src/backends/node-spawn.js';
-import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../src/backends/spawn.js';
-import { threadsTuning } from '../src/backends/threads.js';
+import { nodeThreads } from '../src/backends/wasm/threads/node-spawn.js';
+import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../src/backends/wasm/threads/spawn.js';
+import { threadsTuning } from '../src/backends/wasm/threads/backend.js';
 import { inputError } from './helpers.js';
 import { rng } from './suites/oracle.js';
 
-const NODE_WORKER = new URL('../dist/backends/node-worker.js', import.meta.url);
+const NODE_WORKER = new URL('../dist/backends/wasm/threads/node-worker.js', import.meta.url);
 
 /** The Node runtime, recording every thread it starts and whether it was ended. */
 interface Recorded {

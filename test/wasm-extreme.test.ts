@@ -4,8 +4,8 @@
 // scores they must stay in linear space.
 import { describe, expect, it } from 'vitest';
 import { CRF, allowedTransitions } from '../src/index.js';
-import type { Packed } from '../src/pack.js';
-import { WasmBackend } from '../src/backends/wasm.js';
+import type { Packed } from '../src/call/pack.js';
+import { WasmBackend } from '../src/backends/wasm/backend.js';
 import { KINDS, kernels } from './wasm-helpers.js';
 import { rng } from './suites/oracle.js';
 

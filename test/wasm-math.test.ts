@@ -1,7 +1,7 @@
 // The kernels' vectorised f32 exp and log (assembly/lanes.ts) against Math.exp / Math.log over the
 // whole range the kernels use them on, in both builds.
 import { describe, expect, it } from 'vitest';
-import { WasmBackend } from '../src/backends/wasm.js';
+import { WasmBackend } from '../src/backends/wasm/backend.js';
 import { KINDS, kernels } from './wasm-helpers.js';
 
 const N = 1 << 20;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
-import { WasmBackend } from '../src/backends/wasm.js';
+import { WasmBackend } from '../src/backends/wasm/backend.js';
 import { builtinWasmModule, simdSupported } from '../src/backends/wasm-source.js';
 import { kernels } from './wasm-helpers.js';
 import { rng } from './suites/oracle.js';

@@ -4,10 +4,10 @@
 // must agree with the float64 js backend and, bit for bit, with the same sequences run one per call
 // (the per-sequence kernel), paths and ties included. The scalar build runs the same checks.
 import { describe, expect, it } from 'vitest';
-import type { Packed } from '../src/pack.js';
-import type { Potentials } from '../src/backend.js';
-import { JsBackend } from '../src/backends/js.js';
-import { WasmBackend } from '../src/backends/wasm.js';
+import type { Packed } from '../src/call/pack.js';
+import type { Potentials } from '../src/backends/backend.js';
+import { JsBackend } from '../src/backends/js/backend.js';
+import { WasmBackend } from '../src/backends/wasm/backend.js';
 import { KINDS, kernels } from './wasm-helpers.js';
 import { rng } from './suites/oracle.js';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import './wasm-setup.js';
-import { JsBackend } from '../src/backends/js.js';
+import { JsBackend } from '../src/backends/js/backend.js';
 import { WebGpuBackend } from '../src/backends/webgpu/index.js';
 import { nodeGpuDevice } from '../scripts/node-backends.js';
 import { checks } from './webgpu/checks.js';

@@ -66,7 +66,7 @@ async function main() {
 }
 
 /**
- * `threads: 2` in a page: the Web Worker starts from /dist/backends/web-worker.js, and a batch large
+ * `threads: 2` in a page: the Web Worker starts from /dist/bundle/web-worker.js, and a batch large
  * enough to be split gives the bits of one thread for every op (strings compare the bits exactly).
  */
 async function threadsCheck() {

@@ -7,9 +7,9 @@
 import { rng } from '../suites/oracle.js';
 
 // Interfaces from src/ (structural, so the built dist/ classes the page hands in satisfy them too).
-/** @typedef {import('../../src/backend.js').Backend} Backend */
+/** @typedef {import('../../src/backends/backend.js').Backend} Backend */
 /** @typedef {Backend & { readonly lastChunks: number }} GpuBackend */
-/** @typedef {{ p: import('../../src/pack.js').Packed, w: import('../../src/backend.js').Potentials }} Batch */
+/** @typedef {{ p: import('../../src/call/pack.js').Packed, w: import('../../src/backends/backend.js').Potentials }} Batch */
 /**
  * @typedef {object} Ctx
  * @property {typeof import('webcrf')} lib the package (src/ in Node, dist/ on the page)

@@ -3,7 +3,7 @@
 // test/webgpu-browser.test.ts.
 import * as lib from '../../dist/index.js';
 import { WebGpuBackend } from '../../dist/backends/webgpu/index.js';
-import { JsBackend } from '../../dist/backends/js.js';
+import { JsBackend } from '../../dist/backends/js/backend.js';
 import { checks } from './checks.js';
 
 const log = (/** @type {string} */ s) => {

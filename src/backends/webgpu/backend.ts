@@ -1,8 +1,8 @@
 // The WebGPU backend's policy: which calls go to the GPU, the plan and the one chunk loop every op
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
+import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import { messageOf } from '../../errors.js';
-import type { Packed } from '../../pack.js';
+import type { Packed } from '../../call/pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
 import { BufferPool } from './buffers.js';
 import { GpuContext } from './context.js';

@@ -1,6 +1,6 @@
 // What an op needs from the device to build its programs: buffers from the pool (uploaded, scratch or
 // the uniform dims), the emissions as the kernels read them, and the dispatch grid's limits.
-import type { Packed } from '../../pack.js';
+import type { Packed } from '../../call/pack.js';
 import { WGSL } from '../../generated/shaders.js';
 import { type BufferPool, USAGE } from './buffers.js';
 

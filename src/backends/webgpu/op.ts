@@ -1,6 +1,6 @@
 // The shape of a GPU op: what it needs planned, and for each chunk of sequences the programs it runs,
 // what it reads back and how it takes the results. The backend runs every op through one chunk loop.
-import type { Packed } from '../../pack.js';
+import type { Packed } from '../../call/pack.js';
 import { type ShaderName, WGSL } from '../../generated/shaders.js';
 import type { GpuContext } from './context.js';
 import type { Program, Readback } from './execute.js';

@@ -1,6 +1,6 @@
 // What the ops built on the chain kernel share: its common bindings, and turning its relative scores
 // back into absolute ones.
-import type { Packed } from '../../../pack.js';
+import type { Packed } from '../../../call/pack.js';
 import { WGSL } from '../../../generated/shaders.js';
 import { type ShaderBindings, type ShaderName } from '../../../generated/shaders.js';
 import { USAGE } from '../buffers.js';

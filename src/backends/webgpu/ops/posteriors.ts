@@ -1,8 +1,8 @@
 // Marginals, expected transition counts and log Z: forward-backward (the chain kernel over the log
 // semiring, storing every step), then the marginals, the pair counts per group of sequences, and their
 // sum over the groups (and over earlier chunks).
-import type { Posteriors } from '../../../backend.js';
-import type { Packed } from '../../../pack.js';
+import type { Posteriors } from '../../backend.js';
+import type { Packed } from '../../../call/pack.js';
 import { WGSL } from '../../../generated/shaders.js';
 import { USAGE } from '../buffers.js';
 import { Readback, program } from '../execute.js';

@@ -1,7 +1,7 @@
-import type { Potentials } from '../backend.js';
-import type { Packed } from '../pack.js';
-import type { ErrorMessage, FromWorker, ThreadOp, ToWorker } from './thread-protocol.js';
-import { WasmBackend } from './wasm.js';
+import type { Potentials } from '../../backend.js';
+import type { Packed } from '../../../call/pack.js';
+import type { ErrorMessage, FromWorker, ThreadOp, ToWorker } from './protocol.js';
+import { WasmBackend } from '../backend.js';
 
 /**
  * What a worker thread does, whatever runtime hosts it (web-worker.ts, node-worker.ts give it a way to

@@ -1,10 +1,10 @@
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
 import { messageOf } from '../errors.js';
-import type { Packed } from '../pack.js';
-import { JsBackend } from './js.js';
-import { ThreadPool } from './pool.js';
-import { ThreadedBackend, threadsTuning } from './threads.js';
-import { WasmBackend } from './wasm.js';
+import type { Packed } from '../call/pack.js';
+import { JsBackend } from './js/backend.js';
+import { ThreadPool } from './wasm/threads/pool.js';
+import { ThreadedBackend, threadsTuning } from './wasm/threads/backend.js';
+import { WasmBackend } from './wasm/backend.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
 /**

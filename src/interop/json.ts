@@ -1,4 +1,4 @@
-import { describe } from './errors.js';
+import { describe } from '../errors.js';
 
 /**
  * A strict, bounded JSON parser for documents from untrusted sources (a safetensors header). It accepts

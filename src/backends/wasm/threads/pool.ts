@@ -1,6 +1,6 @@
-import type { Potentials } from '../backend.js';
-import { CRFInputError, messageOf } from '../errors.js';
-import type { ErrorMessage, FromWorker, SliceMessage, ThreadOp } from './thread-protocol.js';
+import type { Potentials } from '../../backend.js';
+import { CRFInputError, messageOf } from '../../../errors.js';
+import type { ErrorMessage, FromWorker, SliceMessage, ThreadOp } from './protocol.js';
 import { type ThreadHandle, threadRuntime } from './spawn.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Potentials } from '../backend.js';
+import type { Potentials } from '../../backend.js';
 
 /**
  * The messages between a CRF's thread pool (pool.ts) and its worker threads (worker-ops.ts). A call's

@@ -7,22 +7,22 @@ import {
   type Posteriors,
   type Potentials,
   type ViterbiResult,
-} from './backend.js';
-import { createBackend, type BackendOptions } from './backends/index.js';
-import { threadRuntime } from './backends/spawn.js';
-import { deviceProblem } from './backends/webgpu/index.js';
-import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
-import { CRFInputError, describe, reading } from './errors.js';
-import { llhGradients, pathScores } from './grad.js';
-import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
-import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from './limits.js';
-import { readOptions } from './options.js';
-import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
-import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
-import { seededRandom } from './rng.js';
-import { type Arrays, Scratch } from './scratch.js';
-import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
-import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from './weights.js';
+} from '../backends/backend.js';
+import { createBackend, type BackendOptions } from '../backends/choose.js';
+import { threadRuntime } from '../backends/wasm/threads/spawn.js';
+import { deviceProblem } from '../backends/webgpu/index.js';
+import { type Allowed, type ConstraintsInput, intersect, readConstraints } from '../model/constraints.js';
+import { CRFInputError, describe, reading } from '../errors.js';
+import { llhGradients, pathScores } from '../model/grad.js';
+import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from '../call/inputs.js';
+import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
+import { readOptions } from '../call/options.js';
+import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
+import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from '../model/parameters.js';
+import { seededRandom } from '../rng.js';
+import { type Arrays, Scratch } from '../call/call-arrays.js';
+import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
+import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from '../interop/weights.js';
 
 /**
  * How {@link CRF.forward} and {@link CRF.forwardBackward} reduce the per-sequence log-likelihoods, as

@@ -1,7 +1,7 @@
 // The type is imported for the doc links only.
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link CRF...} references
-import type { CRF } from './crf.js';
-import { CRFInputError, describe, reading } from './errors.js';
+import type { CRF } from '../api/crf.js';
+import { CRFInputError, describe, reading } from '../errors.js';
 import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterLength, parameterValue, perParameter, positionOf } from './parameters.js';
 
 /**

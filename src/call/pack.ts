@@ -1,5 +1,5 @@
 import type { DenseEmissions } from './inputs.js';
-import { type Arrays, FRESH } from './scratch.js';
+import { type Arrays, FRESH } from './call-arrays.js';
 
 /**
  * What every backend computes on: sequences compacted to their on positions, batch-first, right-padded.

@@ -1,5 +1,5 @@
-import { CRFInputError, describe, reading } from './errors.js';
-import { MAX_TAGS } from './limits.js';
+import { CRFInputError, describe, reading } from '../errors.js';
+import { MAX_TAGS } from '../limits.js';
 
 /** Which paths are allowed: pair transitions `[from][to]`, and the tags a path may start and end with. */
 export interface TransitionConstraints {

@@ -1,9 +1,9 @@
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
-import type { Packed } from '../pack.js';
-import { countBlock, foldCounts, splitBatch } from './batch-blocks.js';
+import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
+import type { Packed } from '../../../call/pack.js';
+import { countBlock, foldCounts, splitBatch } from './blocks.js';
 import type { ThreadPool } from './pool.js';
-import type { SliceMessage, ThreadOp } from './thread-protocol.js';
-import type { WasmBackend } from './wasm.js';
+import type { SliceMessage, ThreadOp } from './protocol.js';
+import type { WasmBackend } from '../backend.js';
 
 /**
  * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a

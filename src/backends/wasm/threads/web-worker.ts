@@ -1,7 +1,7 @@
 // Entry of a worker thread where workers are Web Workers (browsers, Deno, Bun): spawn.ts starts it as
 // `new Worker(new URL('./web-worker.js', import.meta.url), { type: 'module' })`.
-import type { ToWorker } from './thread-protocol.js';
-import { serve } from './worker-ops.js';
+import type { ToWorker } from './protocol.js';
+import { serve } from './worker.js';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;

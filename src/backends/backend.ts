@@ -1,5 +1,5 @@
-import type { Precision } from './inputs.js';
-import type { Packed } from './pack.js';
+import type { Precision } from '../call/inputs.js';
+import type { Packed } from '../call/pack.js';
 
 /** Every backend's name, once: the type below and the `backend` option's check are derived from it. */
 export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;

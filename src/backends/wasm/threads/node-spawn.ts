@@ -1,12 +1,12 @@
 /// <reference types="node" />
 import { availableParallelism } from 'node:os';
 import type { Worker as NodeWorker } from 'node:worker_threads';
-import { messageOf } from '../errors.js';
-import type { FromWorker } from './thread-protocol.js';
+import { messageOf } from '../../../errors.js';
+import type { FromWorker } from './protocol.js';
 import type { ThreadRuntime } from './spawn.js';
 
 /**
- * Worker threads under Node (worker_threads), from the entry file `entry` (dist/backends/node-worker.js).
+ * Worker threads under Node (worker_threads), from the entry file `entry` (dist/backends/wasm/threads/node-worker.js).
  * A worker is unref'd while idle, so that a script that forgets `dispose()` still exits.
  */
 export function nodeThreads(entry: URL): ThreadRuntime {

@@ -1,8 +1,8 @@
-import type { Potentials } from './backend.js';
+import type { Potentials } from '../backends/backend.js';
 import type { Allowed } from './constraints.js';
-import { CRFInputError, describe } from './errors.js';
-import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from './limits.js';
-import { typedArrayKind, typedLength, viewWords } from './typed.js';
+import { CRFInputError, describe } from '../errors.js';
+import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from '../limits.js';
+import { typedArrayKind, typedLength, viewWords } from '../call/typed.js';
 
 /**
  * The CRF's parameters: their names, what a value may be, and the potentials a call computes on. One

@@ -1,9 +1,9 @@
-import type { CRFOptions } from './crf.js';
-import { CRFInputError, describe, shapeStr } from './errors.js';
-import { readOptions } from './options.js';
-import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterValue, perParameter } from './parameters.js';
+import type { CRFOptions } from '../api/crf.js';
+import { CRFInputError, describe, shapeStr } from '../errors.js';
+import { readOptions } from '../call/options.js';
+import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterValue, perParameter } from '../model/parameters.js';
 import { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
-import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES } from './state-dict.js';
+import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES } from '../model/state-dict.js';
 
 /**
  * A CRF's weights in a safetensors file: where they are (pytorch-crf's or TorchCRF's names, bare or

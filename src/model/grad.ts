@@ -1,5 +1,5 @@
-import type { Posteriors, Potentials } from './backend.js';
-import type { Packed } from './pack.js';
+import type { Posteriors, Potentials } from '../backends/backend.js';
+import type { Packed } from '../call/pack.js';
 
 /**
  * Gradient and expectation math, written once for every backend on top of the posteriors it returns.

@@ -1,7 +1,7 @@
-import { CRFInputError, describe, reading, shapeStr } from './errors.js';
-import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
+import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
+import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from '../limits.js';
 import { typedArrayKind, typedLength } from './typed.js';
-import { type Arrays, FRESH } from './scratch.js';
+import { type Arrays, FRESH } from './call-arrays.js';
 
 /**
  * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is

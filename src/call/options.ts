@@ -1,4 +1,4 @@
-import { CRFInputError, describe, reading } from './errors.js';
+import { CRFInputError, describe, reading } from '../errors.js';
 
 /**
  * Options objects of every public function are checked here: an unknown key is an error rather than a

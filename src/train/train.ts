@@ -1,7 +1,7 @@
-import { CRFInputError, describe, reading, shapeStr } from './errors.js';
-import { claimedRank, isArrayLike, readEach, readFinite } from './inputs.js';
-import { MAX_LOSSES } from './limits.js';
-import { readOptions } from './options.js';
+import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
+import { claimedRank, isArrayLike, readEach, readFinite } from '../call/inputs.js';
+import { MAX_LOSSES } from '../limits.js';
+import { readOptions } from '../call/options.js';
 
 /**
  * Training utilities that mirror PyTorch's: an Adam optimizer, gradient-norm clipping, token-level

@@ -1,5 +1,5 @@
 import type { Backend, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
-import type { Packed } from '../pack.js';
+import type { Packed } from '../../call/pack.js';
 
 /**
  * A semiring whose values have `width` components, the first a log-weight. ⊗ by a potential adds it to

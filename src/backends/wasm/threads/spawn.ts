@@ -1,5 +1,5 @@
-import { messageOf } from '../errors.js';
-import type { FromWorker, ToWorker } from './thread-protocol.js';
+import { messageOf } from '../../../errors.js';
+import type { FromWorker, ToWorker } from './protocol.js';
 
 /**
  * How this runtime starts worker threads. The default is the Web Worker (browsers, Deno, Bun), written

@@ -1,7 +1,7 @@
-import { CRFInputError, describe, reading, shapeStr } from './errors.js';
+import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
 import { type Json, parseJson } from './json.js';
-import { MAX_VALUES } from './limits.js';
-import { viewBytes } from './typed.js';
+import { MAX_VALUES } from '../limits.js';
+import { viewBytes } from '../call/typed.js';
 
 /**
  * A reader and writer for Hugging Face's safetensors format, the way PyTorch weights travel:

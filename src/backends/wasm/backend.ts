@@ -1,9 +1,9 @@
-import { CRFInputError, messageOf } from '../errors.js';
+import { CRFInputError, messageOf } from '../../errors.js';
 import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
-import { WASM_RETAINED_BYTES } from '../limits.js';
-import type { Packed } from '../pack.js';
-import { countBlock } from './batch-blocks.js';
-import { builtinWasmModule } from './wasm-source.js';
+import { WASM_RETAINED_BYTES } from '../../limits.js';
+import type { Packed } from '../../call/pack.js';
+import { countBlock } from './threads/blocks.js';
+import { builtinWasmModule } from '../wasm-source.js';
 
 /** The kernels' exports (assembly/index.ts). Every pointer is a byte offset into `memory`. */
 interface Kernels {
