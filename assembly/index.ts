@@ -5,10 +5,10 @@
 // lanes) instantiation; one op per file under ops/.
 
 export { setup, tableBytes } from './tables';
-export { heapBase, OP_ENTROPY, OP_KBEST, OP_LOG_PARTITION, OP_POSTERIORS, OP_VITERBI, workBytes } from './ops/work-area';
-export { logPartition } from './ops/log-partition';
-export { viterbi } from './ops/viterbi';
-export { posteriors } from './ops/posteriors';
-export { entropy } from './ops/entropy';
-export { kbest } from './ops/kbest';
+export { heapBase } from './ops/work-area';
+export { logPartition, logPartitionWorkBytes } from './ops/log-partition';
+export { viterbi, viterbiWorkBytes } from './ops/viterbi';
+export { posteriors, posteriorsWorkBytes } from './ops/posteriors';
+export { entropy, entropyWorkBytes } from './ops/entropy';
+export { kBest, kBestWorkBytes } from './ops/k-best';
 export { logSpaceFallbacks, mathExp, mathLog, simd } from './diagnostics';

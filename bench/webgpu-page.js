@@ -32,17 +32,17 @@ async function main() {
     const f = (/** @type {number} */ n) => Float64Array.from({ length: n }, () => r() * 0.2 - 0.1);
     const w = { K, start: f(K), end: f(K), trans: f(K * K) };
     for (const op of OPS) {
-      for (const [name, be] of /** @type {[string, import('../dist/backend.js').Backend][]} */ ([
+      for (const [name, be] of /** @type {[string, import('../dist/backends/backend.js').Backend][]} */ ([
         ['webgpu', gpu],
         ['wasm', wasm],
       ])) {
-        await be[op](p, w);
+        await be.run(op, p, w);
         let calls = 0,
           kernel = 0;
         const t0 = performance.now();
         let dt = 0;
         while (dt < MIN_MS || calls < 3) {
-          await be[op](p, w);
+          await be.run(op, p, w);
           if (name === 'webgpu' && gpu.lastKernelMs !== null) kernel += gpu.lastKernelMs;
           calls++;
           dt = performance.now() - t0;

@@ -12,7 +12,7 @@ export type {
   ReductionOptions,
   ScoredPath,
 } from './api/crf.js';
-export { WasmLoadError } from './backends/wasm-source.js';
+export { WasmLoadError } from './backends/wasm/source.js';
 export type { BackendName, MemoryUsage } from './backends/backend.js';
 export type { StateDict, StateDictInput } from './model/state-dict.js';
 export { CRFInputError } from './errors.js';

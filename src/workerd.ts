@@ -3,7 +3,7 @@
 // (or wrangler's bundler) compiles at upload.
 import simd from './webcrf.simd.wasm';
 import scalar from './webcrf.scalar.wasm';
-import { setWasmRoutes } from './backends/wasm-source.js';
+import { setWasmRoutes } from './backends/wasm/source.js';
 
 setWasmRoutes([{ name: 'module import', load: (kind) => Promise.resolve(kind === 'simd' ? simd : scalar) }]);
 

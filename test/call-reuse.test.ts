@@ -122,12 +122,12 @@ describe('the WASM backend keeps its tables only while they hold', () => {
       trans: Float64Array.from({ length: K * K }, () => R.normal()),
     };
     const w2 = { ...w, trans: w.trans.map((x) => x * 2) };
-    const first = await be.logPartition(p, w);
+    const first = await be.run('logPartition', p, w);
     be.math('exp', new Float32Array(4096).fill(3));
-    expect(await be.logPartition(p, w)).toEqual(first);
-    const other = await be.logPartition(p, w2);
+    expect(await be.run('logPartition', p, w)).toEqual(first);
+    const other = await be.run('logPartition', p, w2);
     expect(other).not.toEqual(first);
-    expect(await be.logPartition(p, w)).toEqual(first);
+    expect(await be.run('logPartition', p, w)).toEqual(first);
     be.dispose();
   });
 });

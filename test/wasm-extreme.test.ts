@@ -213,16 +213,19 @@ describe.each(KINDS)('which space runs (%s build)', (kind) => {
     const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
     const r = rng(5);
     const w = pots(9, () => r.normal());
-    await be.logPartition(
+    await be.run(
+      'logPartition',
       packed(9, 16, 64, () => r.normal() * 4),
       w,
     );
-    await be.posteriors(
+    await be.run(
+      'posteriors',
       packed(9, 16, 64, () => r.normal() * 4),
       w,
     );
     expect(be.logSpaceFallbacks).toBe(0);
-    await be.logPartition(
+    await be.run(
+      'logPartition',
       packed(9, 16, 64, () => (r.next() * 2 - 1) * 1e4),
       w,
     );
@@ -232,7 +235,8 @@ describe.each(KINDS)('which space runs (%s build)', (kind) => {
       pad.trans[i * 9 + 8] = -1e4;
       pad.trans[8 * 9 + i] = -1e4;
     }
-    await be.posteriors(
+    await be.run(
+      'posteriors',
       packed(9, 4, 64, () => r.normal()),
       pad,
     );

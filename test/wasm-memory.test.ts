@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
 import { WasmBackend } from '../src/backends/wasm/backend.js';
-import { builtinWasmModule, simdSupported } from '../src/backends/wasm-source.js';
+import { builtinWasmModule, simdSupported } from '../src/backends/wasm/source.js';
 import { kernels } from './wasm-helpers.js';
 import { rng } from './suites/oracle.js';
 
@@ -50,7 +50,8 @@ describe('wasm memory', () => {
   it('grows once per call larger than any before, never for a smaller one', async () => {
     const be = await WasmBackend.create({ wasmModule: await kernels('simd') });
     const call = (B: number, T: number, K: number) =>
-      be.logPartition(
+      be.run(
+        'logPartition',
         { B, T, K, emissions: new Float32Array(B * T * K), lengths: new Int32Array(B).fill(T), positions: new Int32Array(B * T) },
         { K, start: new Float64Array(K), end: new Float64Array(K), trans: new Float64Array(K * K) },
       );

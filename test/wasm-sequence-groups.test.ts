@@ -5,7 +5,7 @@
 // (the per-sequence kernel), paths and ties included. The scalar build runs the same checks.
 import { describe, expect, it } from 'vitest';
 import type { Packed } from '../src/call/pack.js';
-import type { Potentials } from '../src/backends/backend.js';
+import type { Potentials } from '../src/model/parameters.js';
 import { JsBackend } from '../src/backends/js/backend.js';
 import { WasmBackend } from '../src/backends/wasm/backend.js';
 import { KINDS, kernels } from './wasm-helpers.js';
@@ -81,12 +81,12 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
           for (let B = 1; B <= 9; B++) {
             const p = packed(B, K, lengths(r, B), value);
             const label = `K=${K} B=${B}`;
-            const zj = await js.logPartition(p, w);
-            const zw = await be.logPartition(p, w);
-            const vj = await js.viterbi(p, w);
-            const vw = await be.viterbi(p, w);
-            const qj = await js.posteriors(p, w);
-            const qw = await be.posteriors(p, w);
+            const zj = await js.run('logPartition', p, w);
+            const zw = await be.run('logPartition', p, w);
+            const vj = await js.run('viterbi', p, w);
+            const vw = await be.run('viterbi', p, w);
+            const qj = await js.run('posteriors', p, w);
+            const qw = await be.run('posteriors', p, w);
             const countsAlone = new Float64Array(K * K);
             for (let b = 0; b < B; b++) {
               const len = p.lengths[b];
@@ -103,8 +103,8 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
               for (let t = len; t < T; t++) expect(pw[t], `${label} path[${b}][${t}] past the length`).toBe(0);
               // The batch of one runs the per-sequence kernel: the group must give the same bits.
               const one = single(p, b);
-              expect((await be.logPartition(one, w))[0], `${label} logZ[${b}] batched vs alone`).toBe(zw[b]);
-              const v1 = await be.viterbi(one, w);
+              expect((await be.run('logPartition', one, w))[0], `${label} logZ[${b}] batched vs alone`).toBe(zw[b]);
+              const v1 = await be.run('viterbi', one, w);
               expect(v1.scores[0], `${label} Viterbi score[${b}] batched vs alone`).toBe(vw.scores[b]);
               expect(Array.from(v1.paths), `${label} path[${b}] batched vs alone`).toEqual(Array.from(pw));
               // Posteriors: log Z, marginals against js; alone, the same bits (counts summed in batch order).
@@ -112,7 +112,7 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
               for (let i = b * T * K; i < (b + 1) * T * K; i++) {
                 expect(Math.abs(qw.unary[i] - qj.unary[i]), `${label} unary[${i}]`).toBeLessThanOrEqual(5e-6);
               }
-              const q1 = await be.posteriors(one, w);
+              const q1 = await be.run('posteriors', one, w);
               expect(q1.logZ[0], `${label} posteriors logZ[${b}] batched vs alone`).toBe(qw.logZ[b]);
               expect(Array.from(q1.unary), `${label} unary[${b}] batched vs alone`).toEqual(Array.from(qw.unary.subarray(b * T * K, (b + 1) * T * K)));
               q1.transCounts.forEach((c, i) => (countsAlone[i] += c));
@@ -141,19 +141,19 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < T * K; i++) p.emissions[b * T * K + i] = extreme.has(b) ? (r.next() * 2 - 1) * 1e4 : r.normal() * 3;
     }
-    const zj = await js.logPartition(p, w);
-    const zw = await be.logPartition(p, w);
+    const zj = await js.run('logPartition', p, w);
+    const zw = await be.run('logPartition', p, w);
     expect(be.logSpaceFallbacks).toBe(extreme.size);
     for (let b = 0; b < B; b++) expect(Math.abs(zw[b] - zj[b]), `logZ[${b}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(zj[b])) + 5e-8 * T);
-    const qj = await js.posteriors(p, w);
-    const qw = await be.posteriors(p, w);
+    const qj = await js.run('posteriors', p, w);
+    const qw = await be.run('posteriors', p, w);
     expect(be.logSpaceFallbacks).toBe(2 * extreme.size);
     for (let b = 0; b < B; b++) expect(Math.abs(qw.logZ[b] - zj[b]), `posteriors logZ[${b}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(zj[b])) + 5e-8 * T);
     let worst = 0;
     for (let i = 0; i < qj.unary.length; i++) worst = Math.max(worst, Math.abs(qw.unary[i] - qj.unary[i]));
     expect(worst, 'max |Δ marginal|').toBeLessThanOrEqual(2e-3);
-    const vj = await js.viterbi(p, w);
-    const vw = await be.viterbi(p, w);
+    const vj = await js.run('viterbi', p, w);
+    const vw = await be.run('viterbi', p, w);
     for (let b = 0; b < B; b++) {
       const best = score(p, w, b, vj.paths.slice(b * T), p.lengths[b]);
       expect(Math.abs(vw.scores[b] - best), `Viterbi score[${b}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(best)));

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { nodeThreads } from '../src/backends/wasm/threads/node-spawn.js';
 import { setThreadRuntime } from '../src/backends/wasm/threads/spawn.js';
-import { setWasmRoutes } from '../src/backends/wasm-source.js';
+import { setWasmRoutes } from '../src/backends/wasm/source.js';
 
 export const distWasm = (kind: 'simd' | 'scalar') => new URL(`../dist/webcrf.${kind}.wasm`, import.meta.url);
 

@@ -3,7 +3,7 @@
 import { chain } from '../chain';
 import { ENTROPY, Entropy } from '../semirings';
 import { endLog, entropyInit, numTags, rowBytes, transLog } from '../tables';
-import { opArea, scratchRows } from './work-area';
+import { OP_ENTROPY, opArea, scratchRows, workBytes } from './work-area';
 
 /**
  * Log space only: it is the robust form, and entropy is not on a training hot path. The closing sum
@@ -47,4 +47,9 @@ function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: u
 export function entropy(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: usize, work: usize): void {
   if (ASC_FEATURE_SIMD) entropyL<v128>(B, T, em, lens, logZ, ent, work);
   else entropyL<f32>(B, T, em, lens, logZ, ent, work);
+}
+
+/** Bytes of the work area entropy needs for sequences of up to T steps (k: the list size, else 0). */
+export function entropyWorkBytes(T: i32, K: i32, k: i32): f64 {
+  return workBytes(OP_ENTROPY, T, K, k);
 }

@@ -6,7 +6,7 @@ import { noteLogSpaceFallback } from '../diagnostics';
 import { GROUP_MAX_K, logZGroup } from '../grouped';
 import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import { numTags, startExp, startLog, supportCounts, transExp, transLog } from '../tables';
-import { forwardCounts, groupMin, groupArea, groupLanes, opArea, scratchRows, supportSets } from './work-area';
+import { forwardCounts, groupMin, groupArea, groupLanes, OP_LOG_PARTITION, opArea, scratchRows, supportSets, workBytes } from './work-area';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 
 /** log Z of one sequence in log space (−∞ when no path is allowed), counted as a fallback. */
@@ -55,4 +55,9 @@ function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, wo
 export function logPartition(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
   if (ASC_FEATURE_SIMD) logPartitionL<v128>(B, T, em, lens, out, work);
   else logPartitionL<f32>(B, T, em, lens, out, work);
+}
+
+/** Bytes of the work area logPartition needs for sequences of up to T steps (k: the list size, else 0). */
+export function logPartitionWorkBytes(T: i32, K: i32, k: i32): f64 {
+  return workBytes(OP_LOG_PARTITION, T, K, k);
 }

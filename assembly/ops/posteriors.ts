@@ -10,7 +10,7 @@ import {
 } from '../tables';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
-import { backwardCounts, forwardCounts, groupLanes, groupMin, opArea, scratchRows, supportSets } from './work-area';
+import { backwardCounts, forwardCounts, groupLanes, groupMin, OP_POSTERIORS, opArea, scratchRows, supportSets, workBytes } from './work-area';
 
 /**
  * Linear space with per-sequence fallback to log space, as logPartition.
@@ -179,4 +179,9 @@ function posteriorsL<L>(
 export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize): void {
   if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, work);
   else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, work);
+}
+
+/** Bytes of the work area posteriors needs for sequences of up to T steps (k: the list size, else 0). */
+export function posteriorsWorkBytes(T: i32, K: i32, k: i32): f64 {
+  return workBytes(OP_POSTERIORS, T, K, k);
 }

@@ -5,7 +5,7 @@ import { chain } from '../chain';
 import { backtraceGroup, GROUP_MAX_K, viterbiGroup } from '../grouped';
 import { MAXPLUS, MaxPlus } from '../semirings';
 import { endLog, numTags, rowBytes, startLog, transLog, transLogT } from '../tables';
-import { groupMin, groupLanes, opArea, scratchRows } from './work-area';
+import { groupMin, groupLanes, OP_VITERBI, opArea, scratchRows, workBytes } from './work-area';
 
 /** Each lane's log offset from viterbiGroup. */
 const GROUP_D = memory.data(32, 16);
@@ -75,4 +75,9 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
 export function viterbi(B: i32, T: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
   if (ASC_FEATURE_SIMD) viterbiL<v128>(B, T, em, lens, paths, scores, work);
   else viterbiL<f32>(B, T, em, lens, paths, scores, work);
+}
+
+/** Bytes of the work area viterbi needs for sequences of up to T steps (k: the list size, else 0). */
+export function viterbiWorkBytes(T: i32, K: i32, k: i32): f64 {
+  return workBytes(OP_VITERBI, T, K, k);
 }

@@ -1,13 +1,5 @@
-import {
-  BACKEND_NAMES,
-  type Backend,
-  type BackendName,
-  type KBestResult,
-  type MemoryUsage,
-  type Posteriors,
-  type Potentials,
-  type ViterbiResult,
-} from '../backends/backend.js';
+import { BACKEND_NAMES, type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
+import type { KBestResult, Posteriors, ViterbiResult } from '../ops/index.js';
 import { createBackend, type BackendOptions } from '../backends/choose.js';
 import { threadRuntime } from '../backends/wasm/threads/spawn.js';
 import { deviceProblem } from '../backends/webgpu/index.js';
@@ -18,7 +10,7 @@ import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput,
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
-import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from '../model/parameters.js';
+import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, type Potentials, parameterLength, perParameter, potentials } from '../model/parameters.js';
 import { seededRandom } from '../rng.js';
 import { type Arrays, Scratch } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
@@ -482,10 +474,10 @@ export class CRF {
       if (partial) {
         const a = this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-        const logZ = await this.#impl.logPartition(call.p, call.w);
+        const logZ = await this.#impl.run('logPartition', call.p, call.w);
         this.#noPath(logZ, call.p);
         // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
-        const num = await this.#impl.logPartition(a.p, call.w);
+        const num = await this.#impl.run('logPartition', a.p, call.w);
         a.dead.forEach((d, b) => {
           if (d) num[b] = -Infinity;
         });
@@ -493,7 +485,7 @@ export class CRF {
       }
       const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-      const logZ = await this.#impl.logPartition(call.p, call.w);
+      const logZ = await this.#impl.run('logPartition', call.p, call.w);
       this.#noPath(logZ, call.p);
       const num = pathScores(call.p, t, call.w);
       return this.#reduce(num, logZ, call.p, reduction);
@@ -563,7 +555,7 @@ export class CRF {
           grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
         };
       }
-      const post = await this.#impl.posteriors(call.p, call.w);
+      const post = await this.#impl.run('posteriors', call.p, call.w);
       this.#noPath(post.logZ, call.p);
       let gold: Int32Array | Posteriors;
       let num: Float64Array;
@@ -572,12 +564,12 @@ export class CRF {
         // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
         // unrestricted in this pass, so its two expectations cancel.
         const dead = partial.dead.slice();
-        let postR = await this.#impl.posteriors(partial.p, call.w);
+        let postR = await this.#impl.run('posteriors', partial.p, call.w);
         let late = false;
         postR.logZ.forEach((z, b) => {
           if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
         });
-        if (late) postR = await this.#impl.posteriors(restrict(call.p, partial.bits, dead), call.w);
+        if (late) postR = await this.#impl.run('posteriors', restrict(call.p, partial.bits, dead), call.w);
         num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
         gold = postR;
       } else {
@@ -642,7 +634,7 @@ export class CRF {
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);
         // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
-        const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
+        const r = k === 0 ? asKBest(await this.#impl.run('viterbi', p, call.w)) : await this.#impl.run('kBest', p, call.w, { k });
         // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
         this.#noPath(
           Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
@@ -660,7 +652,7 @@ export class CRF {
         }
         return out;
       }
-      const r = await this.#impl.viterbi(p, call.w);
+      const r = await this.#impl.run('viterbi', p, call.w);
       this.#noPath(r.scores, p, annotated);
       const out: number[][] = [];
       for (let b = 0; b < p.B; b++) out.push(pathOf(r.paths, b * p.T, p.lengths[b]));
@@ -717,7 +709,7 @@ export class CRF {
     return this.#posterior(
       emissions,
       options,
-      (p, w) => this.#impl.logPartition(p, w),
+      (p, w) => this.#impl.run('logPartition', p, w),
       (logZ) => logZ,
       (logZ) => Float32Array.from(logZ),
     );
@@ -736,7 +728,7 @@ export class CRF {
     return this.#posterior(
       emissions,
       options,
-      (p, w) => this.#impl.posteriors(p, w),
+      (p, w) => this.#impl.run('posteriors', p, w),
       (post) => post.logZ,
       (post, p, T) => unpackToLayout(p, post.unary, T, this.batchFirst),
     );
@@ -754,7 +746,7 @@ export class CRF {
     return this.#posterior(
       emissions,
       options,
-      (p, w) => this.#impl.entropy(p, w),
+      (p, w) => this.#impl.run('entropy', p, w),
       (r) => r.logZ,
       (r, p) => {
         // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.

@@ -1,5 +1,7 @@
 import type { Precision } from '../call/inputs.js';
 import type { Packed } from '../call/pack.js';
+import type { Potentials } from '../model/parameters.js';
+import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
 
 /** Every backend's name, once: the type below and the `backend` option's check are derived from it. */
 export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;
@@ -11,50 +13,6 @@ export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;
  */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-/** Parameters with constraints folded in: a forbidden start, end or transition is -Infinity. */
-export interface Potentials {
-  K: number;
-  start: Float64Array;
-  end: Float64Array;
-  /** Row-major `[from * K + to]`. */
-  trans: Float64Array;
-}
-
-/** What forward–backward gives the shared gradient code; everything else is derived from it. */
-export interface Posteriors {
-  /** log Z per sequence (-Infinity where no path is allowed). */
-  logZ: Float64Array;
-  /** p(y_s = j), packed `[B, T, K]`; 0 past each length. */
-  unary: Float32Array | Float64Array;
-  /** Σ_b Σ_s p(y_{s-1} = i, y_s = j), `[K * K]`. */
-  transCounts: Float64Array;
-}
-
-export interface EntropyResult {
-  /** log Z per sequence (-Infinity where no path is allowed). */
-  logZ: Float64Array;
-  /** H(y | x) per sequence, from the entropy semiring's own recursion. */
-  entropy: Float64Array;
-}
-
-export interface ViterbiResult {
-  /**
-   * Best packed path per sequence, `[B, T]`. The WASM backend hands a plain array: a typed array's
-   * off-heap allocation costs a short call about as much as its kernel.
-   */
-  paths: Int32Array | number[];
-  /** Its score (-Infinity where no path is allowed). */
-  scores: Float64Array;
-}
-
-export interface KBestResult {
-  /** `[B, k, T]` packed paths. */
-  paths: Int32Array | number[];
-  /** `[B, k]` scores, best first; -Infinity marks a missing path. */
-  scores: Float64Array;
-  k: number;
-}
-
 /** Bytes a CRF's backend holds outside the JavaScript heap. */
 export interface MemoryUsage {
   /** Size of the WebAssembly linear memory (0 where none is used). */
@@ -63,16 +21,13 @@ export interface MemoryUsage {
   gpuBytes: number;
 }
 
-/** The dynamic programs one backend runs; all inputs are packed (right-padded by lengths). */
+/** What runs the ops (ops/index.ts) on packed calls (right-padded by lengths). */
 export interface Backend {
   readonly name: BackendName;
   /** What the kernels compute in; a call's inputs are rounded to it before anyone reads them. */
   readonly precision: Precision;
-  logPartition(p: Packed, w: Potentials): Promise<Float64Array>;
-  posteriors(p: Packed, w: Potentials): Promise<Posteriors>;
-  entropy(p: Packed, w: Potentials): Promise<EntropyResult>;
-  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult>;
-  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult>;
+  /** Runs `op` over the call `p` with the potentials `w`. */
+  run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
   memoryUsage?(): MemoryUsage;
   dispose(): void;

@@ -1,7 +1,7 @@
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from './backend.js';
+import type { Backend, BackendName } from './backend.js';
 import { messageOf } from '../errors.js';
-import type { Packed } from '../call/pack.js';
 import { JsBackend } from './js/backend.js';
+import { LazyGpuBackend } from './lazy-gpu.js';
 import { ThreadPool } from './wasm/threads/pool.js';
 import { ThreadedBackend, threadsTuning } from './wasm/threads/backend.js';
 import { WasmBackend } from './wasm/backend.js';
@@ -108,61 +108,5 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
       }
       return { backend: c.backend, reason: `auto: ${c.what} (no WebGPU here)` };
     }
-    default:
-      throw new Error(`backend ${String(name)} is not built yet`);
-  }
-}
-
-/**
- * `auto` where navigator.gpu exists: the CPU kernels until a call is large enough to pay for a GPU
- * round trip; only then is an adapter requested (requesting one costs time, and in some runtimes prints
- * to the console), once. A software adapter is never used.
- */
-class LazyGpuBackend implements Backend {
-  readonly precision = 'float32' as const;
-  #gpu: WebGpuBackend | null | undefined;
-  #probe: Promise<WebGpuBackend | null> | null = null;
-
-  constructor(
-    private readonly cpu: Backend,
-    private readonly minWork: number,
-  ) {}
-
-  get name(): BackendName {
-    return this.#gpu ? this.#gpu.name : this.cpu.name;
-  }
-
-  async #pick(p: Packed): Promise<Backend> {
-    if (this.#gpu !== undefined || p.B * p.T * p.K * p.K < this.minWork) return this.#gpu ?? this.cpu;
-    this.#probe ??= navigatorDevice().then((device) =>
-      device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null,
-    );
-    this.#gpu = await this.#probe;
-    return this.#gpu ?? this.cpu;
-  }
-
-  async logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
-    return (await this.#pick(p)).logPartition(p, w);
-  }
-  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
-    return (await this.#pick(p)).posteriors(p, w);
-  }
-  async entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
-    return (await this.#pick(p)).entropy(p, w);
-  }
-  async viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    return (await this.#pick(p)).viterbi(p, w);
-  }
-  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
-    return this.cpu.kBest(p, w, k);
-  }
-
-  memoryUsage(): MemoryUsage {
-    return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
-  }
-
-  dispose(): void {
-    if (this.#gpu) this.#gpu.dispose();
-    else this.cpu.dispose();
   }
 }

@@ -1,4 +1,5 @@
-import type { Posteriors, Potentials } from '../backends/backend.js';
+import type { Potentials } from './parameters.js';
+import type { Posteriors } from '../ops/posteriors.js';
 import type { Packed } from '../call/pack.js';
 
 /**

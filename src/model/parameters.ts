@@ -1,4 +1,3 @@
-import type { Potentials } from '../backends/backend.js';
 import type { Allowed } from './constraints.js';
 import { CRFInputError, describe } from '../errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT } from '../limits.js';
@@ -57,6 +56,15 @@ export function parameterValue(x: unknown, arg: string, at: string): number {
 /** Named position of flat index i in a length-K vector or a K × K matrix. */
 export function positionOf(i: number, K: number, matrix: boolean): string {
   return matrix ? `[${Math.floor(i / K)}][${i % K}] (from tag ${Math.floor(i / K)} to tag ${i % K})` : `[${i}]`;
+}
+
+/** Parameters with constraints folded in, in float64: a forbidden start, end or transition is −∞. */
+export interface Potentials {
+  K: number;
+  start: Float64Array;
+  end: Float64Array;
+  /** Row-major `[from * K + to]`. */
+  trans: Float64Array;
 }
 
 /** The live parameter arrays, by name. */

@@ -9,7 +9,7 @@ import { rng } from '../suites/oracle.js';
 // Interfaces from src/ (structural, so the built dist/ classes the page hands in satisfy them too).
 /** @typedef {import('../../src/backends/backend.js').Backend} Backend */
 /** @typedef {Backend & { readonly lastChunks: number }} GpuBackend */
-/** @typedef {{ p: import('../../src/call/pack.js').Packed, w: import('../../src/backends/backend.js').Potentials }} Batch */
+/** @typedef {{ p: import('../../src/call/pack.js').Packed, w: import('../../src/model/parameters.js').Potentials }} Batch */
 /**
  * @typedef {object} Ctx
  * @property {typeof import('webcrf')} lib the package (src/ in Node, dist/ on the page)
@@ -88,9 +88,9 @@ async function scoped(device, what, fn) {
 async function compareOps(ctx, gpu, js, c, what, tol = {}) {
   const { lz = 2e-5, unary = 2e-4, counts = 5e-4, entropy = 5e-4 } = tol;
   const { p, w } = c;
-  const [zg, zj] = [await scoped(ctx.device, `${what} logPartition`, () => gpu.logPartition(p, w)), await js.logPartition(p, w)];
+  const [zg, zj] = [await scoped(ctx.device, `${what} logPartition`, () => gpu.run('logPartition', p, w)), await js.run('logPartition', p, w)];
   close(zg, zj, lz, `${what} logZ`);
-  const [vg, vj] = [await scoped(ctx.device, `${what} viterbi`, () => gpu.viterbi(p, w)), await js.viterbi(p, w)];
+  const [vg, vj] = [await scoped(ctx.device, `${what} viterbi`, () => gpu.run('viterbi', p, w)), await js.run('viterbi', p, w)];
   for (let b = 0; b < p.B; b++) {
     const a = Array.from(vg.paths)
       .slice(b * p.T, b * p.T + p.lengths[b])
@@ -101,13 +101,13 @@ async function compareOps(ctx, gpu, js, c, what, tol = {}) {
     if (a !== e) fail(`${what} viterbi path ${b}: webgpu ${a}, js ${e}`);
   }
   close(vg.scores, vj.scores, lz, `${what} viterbi scores`);
-  const [pg, pj] = [await scoped(ctx.device, `${what} posteriors`, () => gpu.posteriors(p, w)), await js.posteriors(p, w)];
+  const [pg, pj] = [await scoped(ctx.device, `${what} posteriors`, () => gpu.run('posteriors', p, w)), await js.run('posteriors', p, w)];
   close(pg.logZ, pj.logZ, lz, `${what} posteriors logZ`);
   for (let i = 0; i < pj.unary.length; i++) {
     if (!(Math.abs(pg.unary[i] - pj.unary[i]) <= unary)) fail(`${what} unary[${i}]: webgpu ${pg.unary[i]}, js ${pj.unary[i]}`);
   }
   close(pg.transCounts, pj.transCounts, counts, `${what} transition counts`);
-  const [hg, hj] = [await scoped(ctx.device, `${what} entropy`, () => gpu.entropy(p, w)), await js.entropy(p, w)];
+  const [hg, hj] = [await scoped(ctx.device, `${what} entropy`, () => gpu.run('entropy', p, w)), await js.run('entropy', p, w)];
   close(hg.logZ, hj.logZ, lz, `${what} entropy logZ`);
   close(hg.entropy, hj.entropy, entropy, `${what} entropy`);
 }
@@ -229,16 +229,16 @@ export const checks = {
     /** @typedef {(typeof jobs)[number]} Job */
     const run = (/** @type {Job} */ j) =>
       j.i % 3 === 0
-        ? gpu.logPartition(j.c.p, j.c.w)
+        ? gpu.run('logPartition', j.c.p, j.c.w)
         : j.i % 3 === 1
-          ? gpu.viterbi(j.c.p, j.c.w).then((v) => v.scores)
-          : gpu.posteriors(j.c.p, j.c.w).then((x) => x.unary);
+          ? gpu.run('viterbi', j.c.p, j.c.w).then((v) => v.scores)
+          : gpu.run('posteriors', j.c.p, j.c.w).then((x) => x.unary);
     const ref = (/** @type {Job} */ j) =>
       j.i % 3 === 0
-        ? js.logPartition(j.c.p, j.c.w)
+        ? js.run('logPartition', j.c.p, j.c.w)
         : j.i % 3 === 1
-          ? js.viterbi(j.c.p, j.c.w).then((v) => v.scores)
-          : js.posteriors(j.c.p, j.c.w).then((x) => x.unary);
+          ? js.run('viterbi', j.c.p, j.c.w).then((v) => v.scores)
+          : js.run('posteriors', j.c.p, j.c.w).then((x) => x.unary);
     const got = await scoped(ctx.device, 'concurrent calls', () => Promise.all(jobs.map(run)));
     for (const j of jobs) close(got[j.i], await ref(j), 2e-4, `concurrent job ${j.i}`);
     gpu.dispose();
@@ -252,9 +252,14 @@ export const checks = {
     const R = rng(31);
     const small = batch(R, { B: 2, T: 4, K: 5 }); // 200
     const large = batch(R, { B: 8, T: 10, K: 6 }); // 2880
-    close(await gpu.logPartition(small.p, small.w), await js.logPartition(small.p, small.w), 1e-12, 'small call (CPU)');
+    close(await gpu.run('logPartition', small.p, small.w), await js.run('logPartition', small.p, small.w), 1e-12, 'small call (CPU)');
     if (gpu.lastChunks !== 0) fail(`small call ran on the GPU (${gpu.lastChunks} chunks)`);
-    close(await scoped(ctx.device, 'large call', () => gpu.logPartition(large.p, large.w)), await js.logPartition(large.p, large.w), 2e-5, 'large call (GPU)');
+    close(
+      await scoped(ctx.device, 'large call', () => gpu.run('logPartition', large.p, large.w)),
+      await js.run('logPartition', large.p, large.w),
+      2e-5,
+      'large call (GPU)',
+    );
     if (gpu.lastChunks !== 1) fail(`large call did not run on the GPU (${gpu.lastChunks} chunks)`);
     if (gpu.name !== 'webgpu') fail(`auto backend reports ${gpu.name}`);
     gpu.dispose();
@@ -273,18 +278,18 @@ export const checks = {
     const warn = console.warn;
     console.warn = (...a) => warnings.push(a.join(' '));
     try {
-      close(await gpu.logPartition(c.p, c.w), await js.logPartition(c.p, c.w), 2e-5, 'before loss');
+      close(await gpu.run('logPartition', c.p, c.w), await js.run('logPartition', c.p, c.w), 2e-5, 'before loss');
       if (gpu.name !== 'webgpu') fail(`before loss: name ${gpu.name}`);
       // The call in flight when the device goes, and every later one, run on the CPU backend.
-      const inFlight = gpu.posteriors(c.p, c.w);
+      const inFlight = gpu.run('posteriors', c.p, c.w);
       device.destroy();
       const post = await inFlight;
-      const ref = await js.posteriors(c.p, c.w);
+      const ref = await js.run('posteriors', c.p, c.w);
       close(post.unary, ref.unary, 2e-4, 'in-flight posteriors after loss');
       close(post.logZ, ref.logZ, 2e-5, 'in-flight logZ after loss');
-      close(await gpu.logPartition(c.p, c.w), await js.logPartition(c.p, c.w), 1e-12, 'logZ after loss');
-      const v = await gpu.viterbi(c.p, c.w);
-      close(v.scores, (await js.viterbi(c.p, c.w)).scores, 1e-12, 'viterbi after loss');
+      close(await gpu.run('logPartition', c.p, c.w), await js.run('logPartition', c.p, c.w), 1e-12, 'logZ after loss');
+      const v = await gpu.run('viterbi', c.p, c.w);
+      close(v.scores, (await js.run('viterbi', c.p, c.w)).scores, 1e-12, 'viterbi after loss');
       if (gpu.name !== cpu.name) fail(`after loss: name ${gpu.name}, expected ${cpu.name}`);
       if (!warnings.some((w) => /device lost/.test(w))) fail(`after loss: no warning (got ${JSON.stringify(warnings)})`);
     } finally {

@@ -16,7 +16,9 @@ async function main() {
   const newDevice = async () => /** @type {GPUAdapter} */ (await navigator.gpu.requestAdapter()).requestDevice({ label: 'webcrf check' });
   const device = await adapter.requestDevice({ label: 'webcrf check' });
   const info = adapter.info ?? {};
-  const ctx = { lib, WebGpuBackend, JsBackend, device, newDevice, log };
+  // The classes are dist/'s, Ctx is typed from src/: the same code, but the op registry's generic types
+  // of two copies are not comparable structurally.
+  const ctx = /** @type {import('./checks.js').Ctx} */ (/** @type {unknown} */ ({ lib, WebGpuBackend, JsBackend, device, newDevice, log }));
   const results = [];
   for (const [name, check] of Object.entries(checks)) {
     const t0 = performance.now();

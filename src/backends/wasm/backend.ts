@@ -1,59 +1,28 @@
 import { CRFInputError, messageOf } from '../../errors.js';
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
-import { WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Packed } from '../../call/pack.js';
-import { countBlock } from './threads/blocks.js';
-import { builtinWasmModule } from '../wasm-source.js';
-
-/** The kernels' exports (assembly/index.ts). Every pointer is a byte offset into `memory`. */
-interface Kernels {
-  memory: WebAssembly.Memory;
-  OP_LOG_PARTITION: WebAssembly.Global;
-  OP_VITERBI: WebAssembly.Global;
-  OP_POSTERIORS: WebAssembly.Global;
-  OP_KBEST: WebAssembly.Global;
-  OP_ENTROPY: WebAssembly.Global;
-  heapBase(): number;
-  tableBytes(K: number): number;
-  workBytes(op: number, T: number, K: number, k: number): number;
-  setup(K: number, start: number, end: number, trans: number, tables: number): void;
-  logPartition(B: number, T: number, em: number, lens: number, out: number, work: number): void;
-  viterbi(B: number, T: number, em: number, lens: number, paths: number, scores: number, work: number): void;
-  posteriors(B: number, T: number, em: number, lens: number, logZ: number, unary: number, counts: number, work: number): void;
-  entropy(B: number, T: number, em: number, lens: number, logZ: number, ent: number, work: number): void;
-  kbest(B: number, T: number, k: number, em: number, lens: number, paths: number, scores: number, work: number): void;
-  mathExp(src: number, dst: number, n: number): void;
-  mathLog(src: number, dst: number, n: number): void;
-  simd(): number;
-  logSpaceFallbacks(): number;
-}
+import { WASM_RETAINED_BYTES } from '../../limits.js';
+import type { Potentials } from '../../model/parameters.js';
+import { type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
+import type { KernelCall } from '../../ops/op.js';
+import type { Backend, MemoryUsage } from '../backend.js';
+import { type Kernels, type MemoryViews, exportOf, kernelsOf } from './kernels.js';
+import { builtinWasmModule } from './source.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. */
 const MAX_BYTES = 65536 * PAGE;
 
-/** Views of a whole linear memory; an offset in bytes is `offset >>> 2` in f32/i32, `offset >>> 3` in f64 (every region is 16-byte aligned). */
-interface MemoryViews {
-  buf: ArrayBuffer;
-  f32: Float32Array;
-  i32: Int32Array;
-  f64: Float64Array;
-}
-
-/** n values from `from` as a plain array: JS-heap memory, which a short call allocates far faster than a typed array's. */
-function plain(src: Int32Array, from: number, n: number): number[] {
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = src[from + i];
-  return out;
-}
-
 const align = (n: number) => Math.ceil(n / 16) * 16;
+/**
+ * Bytes between regions: an odd number of cache lines, so that regions a power of two apart (the K²
+ * tables at K = 128 are 64 KiB) do not map the rows a step reads to the same cache sets.
+ */
 const STAGGER = 64 * 3;
 
 /**
  * The WebAssembly backend: AssemblyScript kernels (assembly/) on one linear memory whose layout this
  * class owns. Each call places, from the module's heap base: the raw potentials, the kernels' tables,
- * the emissions (f32), the lengths, the outputs and the op's work area. Memory grows for the largest
+ * the emissions (f32), the lengths, the op's outputs and its work area. Memory grows for the largest
  * call seen and is reused by every smaller one, up to WASM_RETAINED_BYTES: a call that needed more is
  * followed by a fresh instance (a wasm memory cannot shrink), so a one-off call's memory is not kept.
  */
@@ -68,11 +37,9 @@ export class WasmBackend implements Backend {
   #fallbacks = 0;
   /** How many times memory grew (tests check that repeated calls do not). */
   grows = 0;
-  /** How many times the kernels were instantiated afresh to hand a large call's memory back. */
-  releases = 0;
   /**
    * The potentials the tables in `#tablesIn` were built from. The CRF hands over the same object while
-   * its parameters are unchanged (parameters.ts LivePotentials), so a call with them skips `setup`.
+   * its parameters are unchanged (model/parameters.ts LivePotentials), so a call with them skips `setup`.
    */
   #tablesFor: Potentials | null = null;
   #tablesIn: Kernels | null = null;
@@ -86,12 +53,7 @@ export class WasmBackend implements Backend {
   }
 
   static async #instantiate(mod: WebAssembly.Module): Promise<Kernels> {
-    const inst = await WebAssembly.instantiate(mod, {});
-    const k = inst.exports as unknown as Kernels;
-    if (typeof k.entropy !== 'function' || !(k.memory instanceof WebAssembly.Memory)) {
-      throw new TypeError('wasmModule: not a webcrf kernels module (exports missing)');
-    }
-    return k;
+    return kernelsOf(await WebAssembly.instantiate(mod, {}));
   }
 
   /**
@@ -166,7 +128,6 @@ export class WasmBackend implements Backend {
     if (this.#k === k && k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
       this.#fallbacks += k.logSpaceFallbacks();
       this.#k = null;
-      this.releases++;
     }
   }
 
@@ -180,8 +141,6 @@ export class WasmBackend implements Backend {
     let at = align(k.heapBase());
     for (const s of sizes) {
       out.push(at);
-      // Regions a power of two apart (K² tables at K = 128 are 64 KiB) map the rows a step reads to the
-      // same cache sets; an odd number of cache lines between regions keeps them apart (6–9 % at K=128).
       at = align(at + s) + STAGGER;
     }
     const have = k.memory.buffer.byteLength;
@@ -199,40 +158,6 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  /**
-   * Lays out one call: potentials, tables, emissions and lengths, then `outputs` and the work area of
-   * `op`. Returns the offsets of the outputs and of the work area, after running `setup`.
-   */
-  #prepare(k: Kernels, p: Packed, w: Potentials, outputs: number[], op: WebAssembly.Global, topK = 0) {
-    const { B, T, K } = p;
-    const n = B * T * K;
-    // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
-    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [
-      K * 4,
-      K * 4,
-      K * K * 4,
-      k.tableBytes(K),
-      n * 4 + 16,
-      B * 4,
-      ...outputs,
-      k.workBytes(op.value as number, T, K, topK),
-    ]);
-    const { f32, i32 } = this.#viewsOf(k);
-    if (w !== this.#tablesFor || k !== this.#tablesIn) {
-      this.#tablesFor = null;
-      f32.set(w.start, start >>> 2);
-      f32.set(w.end, end >>> 2);
-      f32.set(w.trans, trans >>> 2);
-      k.setup(K, start, end, trans, tables);
-      this.#tablesFor = w;
-      this.#tablesIn = k;
-    }
-    f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
-    f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
-    i32.set(p.lengths, lens >>> 2);
-    return { em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
-  }
-
   #viewsOf(k: Kernels): MemoryViews {
     const buf = k.memory.buffer;
     if (this.#views?.buf !== buf) this.#views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
@@ -240,143 +165,70 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * One kernel call: lay the call out, run `op`'s kernel, copy its outputs out of the linear memory,
-   * and hand memory beyond what is kept back.
+   * Lays one call out — potentials, tables, emissions and lengths, then the op's outputs and work
+   * area — runs `setup` unless the tables are those of the same potentials, then the op's kernel, and
+   * reads its results out.
    */
-  #call<R>(
-    p: Packed,
-    w: Potentials,
-    op: 'OP_LOG_PARTITION' | 'OP_VITERBI' | 'OP_POSTERIORS' | 'OP_KBEST' | 'OP_ENTROPY',
-    outputs: number[],
-    run: (k: Kernels, l: { em: number; lens: number; out: number[]; work: number }) => void,
-    read: (v: MemoryViews, out: number[]) => R,
-    topK = 0,
-  ): Promise<R> {
-    // The live instance runs the call at once, with no await before the kernel: a short call's time is
-    // mostly the JavaScript around the kernel, and every await is another turn of the microtask queue.
+  #runIn<N extends OpName>(k: Kernels, op: N, p: Packed, w: Potentials, args: OpArgs<N>): PartOf<N> {
+    const { wasm } = specOf(op);
+    const a = args[0] as never;
+    const { B, T, K } = p;
+    const n = B * T * K;
+    const outputs = wasm.outputs(p, a);
+    const work = exportOf(k, `${wasm.kernel}WorkBytes`)(T, K, wasm.workArg?.(a) ?? 0) as unknown as number;
+    // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
+    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, work]);
+    const mem = this.#viewsOf(k);
+    if (w !== this.#tablesFor || k !== this.#tablesIn) {
+      this.#tablesFor = null;
+      mem.f32.set(w.start, start >>> 2);
+      mem.f32.set(w.end, end >>> 2);
+      mem.f32.set(w.trans, trans >>> 2);
+      k.setup(K, start, end, trans, tables);
+      this.#tablesFor = w;
+      this.#tablesIn = k;
+    }
+    mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
+    mem.f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
+    mem.i32.set(p.lengths, lens >>> 2);
+    const call: KernelCall = { kernel: exportOf(k, wasm.kernel), em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem };
+    return wasm.run(call, p, a);
+  }
+
+  /**
+   * `op` over the call as one range: what a thread contributes to a call cut across threads (the
+   * thread layer joins the ranges).
+   */
+  part<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<PartOf<N>> {
+    return this.#now((k) => this.#runIn(k, op, p, w, args), () => this.part(op, p, w, ...args));
+  }
+
+  run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
+    const spec = specOf(op);
+    const a = args[0] as never;
+    if (p.B === 0) return Promise.resolve(spec.reference(p, w, a));
+    return this.#now(
+      (k) => spec.threads.join([this.#runIn(k, op, p, w, args)], p, a),
+      () => this.run(op, p, w, ...args),
+    );
+  }
+
+  /**
+   * Runs `f` on the live instance at once, with no await before the kernel (a short call's time is
+   * mostly the JavaScript around the kernel, and every await is another turn of the microtask queue);
+   * without one, `again` once a fresh instance is ready.
+   */
+  #now<R>(f: (k: Kernels) => R, again: () => Promise<R>): Promise<R> {
     const k = this.#disposed ? null : this.#k;
-    if (!k) return this.#ready().then(() => this.#call(p, w, op, outputs, run, read, topK));
+    if (!k) return this.#ready().then(again);
     try {
-      const layout = this.#prepare(k, p, w, outputs, k[op], topK);
-      run(k, layout);
-      return Promise.resolve(read(this.#viewsOf(k), layout.out));
+      return Promise.resolve(f(k));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
       return Promise.reject(e);
     } finally {
       this.#afterCall(k);
     }
-  }
-
-  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
-    const { B, T } = p;
-    if (B === 0) return Promise.resolve(new Float64Array(0));
-    return this.#call(
-      p,
-      w,
-      'OP_LOG_PARTITION',
-      [B * 8],
-      (k, l) => k.logPartition(B, T, l.em, l.lens, l.out[0], l.work),
-      (v, [z]) => v.f64.slice(z >>> 3, (z >>> 3) + B),
-    );
-  }
-
-  async posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
-    const { logZ, unary, transCounts } = await this.#posteriors(p, w, false);
-    return { logZ, unary, transCounts };
-  }
-
-  /**
-   * Posteriors with the transition counts of each block of {@link countBlock} sequences kept apart
-   * (`[blocks, K·K]`, in block order), for a thread that runs a slice of a larger batch: the caller
-   * adds them into the batch's sum in the order one thread would have.
-   */
-  async posteriorParts(p: Packed, w: Potentials): Promise<Posteriors & { parts: Float64Array }> {
-    const r = await this.#posteriors(p, w, true);
-    return { ...r, parts: r.parts! };
-  }
-
-  async #posteriors(p: Packed, w: Potentials, keepParts: boolean): Promise<Posteriors & { parts: Float64Array | null }> {
-    const { B, T, K } = p;
-    const block = countBlock(T, K);
-    const nBlocks = Math.ceil(B / block);
-    const transCounts = new Float64Array(K * K);
-    const parts = keepParts ? new Float64Array(nBlocks * K * K) : null;
-    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), unary: new Float32Array(0), transCounts, parts });
-    const Kp = (K + 3) & ~3;
-    const seq = T * K * 4;
-    return this.#call(
-      p,
-      w,
-      'OP_POSTERIORS',
-      [B * 8, B * T * K * 4, Kp * Kp * 8],
-      (k, l) => {
-        // One kernel call per block: the kernel sums its batch's counts from zero (see batch-blocks.ts).
-        for (let i = 0; i < nBlocks; i++) {
-          const b0 = i * block,
-            n = Math.min(block, B - b0);
-          k.posteriors(n, T, l.em + b0 * seq, l.lens + b0 * 4, l.out[0] + b0 * 8, l.out[1] + b0 * seq, l.out[2], l.work);
-          const padded = new Float64Array(k.memory.buffer, l.out[2], Kp * Kp);
-          for (let a = 0; a < K; a++) {
-            for (let c = 0; c < K; c++) {
-              const v = padded[a * Kp + c];
-              transCounts[a * K + c] += v;
-              if (parts) parts[(i * K + a) * K + c] = v;
-            }
-          }
-        }
-      },
-      (v, [z, unary]) => ({
-        logZ: v.f64.slice(z >>> 3, (z >>> 3) + B),
-        unary: v.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K),
-        transCounts,
-        parts,
-      }),
-    );
-  }
-
-  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
-    const { B, T } = p;
-    if (B === 0) return Promise.resolve({ logZ: new Float64Array(0), entropy: new Float64Array(0) });
-    return this.#call(
-      p,
-      w,
-      'OP_ENTROPY',
-      [B * 8, B * 8],
-      (k, l) => k.entropy(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (v, [z, h]) => ({ logZ: v.f64.slice(z >>> 3, (z >>> 3) + B), entropy: v.f64.slice(h >>> 3, (h >>> 3) + B) }),
-    );
-  }
-
-  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    const { B, T } = p;
-    if (B === 0) return Promise.resolve({ paths: new Int32Array(0), scores: new Float64Array(0) });
-    return this.#call(
-      p,
-      w,
-      'OP_VITERBI',
-      [B * T * 4, B * 8],
-      (k, l) => k.viterbi(B, T, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (v, [paths, scores]) => ({ paths: plain(v.i32, paths >>> 2, B * T), scores: v.f64.slice(scores >>> 3, (scores >>> 3) + B) }),
-    );
-  }
-
-  kBest(p: Packed, w: Potentials, topK: number): Promise<KBestResult> {
-    const { B, T } = p;
-    if (B === 0) return Promise.resolve({ paths: new Int32Array(0), scores: new Float64Array(0), k: topK });
-    return this.#call(
-      p,
-      w,
-      'OP_KBEST',
-      [B * topK * T * 4, B * topK * 8],
-      (k, l) => k.kbest(B, T, topK, l.em, l.lens, l.out[0], l.out[1], l.work),
-      (v, [paths, scores]) => ({
-        paths: v.i32.slice(paths >>> 2, (paths >>> 2) + B * topK * T),
-        scores: v.f64.slice(scores >>> 3, (scores >>> 3) + B * topK),
-        k: topK,
-      }),
-      topK,
-    );
   }
 
   memoryUsage(): MemoryUsage {

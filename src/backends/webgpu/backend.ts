@@ -1,6 +1,8 @@
 // The WebGPU backend's policy: which calls go to the GPU, the plan and the one chunk loop every op
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Potentials } from '../../model/parameters.js';
+import { type OpArgs, type OpName, type ResultOf, specOf } from '../../ops/index.js';
+import type { Backend, BackendName, MemoryUsage } from '../backend.js';
 import { messageOf } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
@@ -8,10 +10,6 @@ import { BufferPool } from './buffers.js';
 import { GpuContext } from './context.js';
 import { WebGpuOutOfMemory, execute } from './execute.js';
 import { type GpuOp, type Plan, layoutFor } from './op.js';
-import { entropy } from './ops/entropy.js';
-import { logPartition } from './ops/log-partition.js';
-import { posteriors } from './ops/posteriors.js';
-import { viterbi } from './ops/viterbi.js';
 import { WebGpuValidationError } from './pipelines.js';
 
 /**
@@ -70,6 +68,8 @@ export class WebGpuBackend implements Backend {
   readonly #pool: BufferPool;
   readonly #ctx: GpuContext;
   readonly #querySet: GPUQuerySet | null;
+  /** Each op's GPU program, loaded on its first GPU call. */
+  readonly #programs = new Map<OpName, Promise<GpuOp<unknown>>>();
   #lost = false;
   #disposed = false;
   /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
@@ -110,42 +110,32 @@ export class WebGpuBackend implements Backend {
     return true;
   }
 
-  async #run<R>(op: GpuOp<R>, p: Packed, w: Potentials, cpu: () => Promise<R>): Promise<R> {
-    if (!this.#useGpu(p)) return cpu();
+  /**
+   * `op` on the GPU where its spec has a GPU program and the call is worth it; on the CPU backend
+   * otherwise (k-best, small calls under `auto`, after a device loss or out of memory).
+   */
+  run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
+    const { gpu } = specOf(op);
+    if (gpu === 'cpu' || !this.#useGpu(p)) return this.#cpu.run(op, p, w, ...args);
+    return this.#onGpu(op, gpu, p, w, args);
+  }
+
+  async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
+    let program = this.#programs.get(op) as Promise<GpuOp<ResultOf<N>>> | undefined;
+    if (!program) this.#programs.set(op, (program = load()));
     try {
-      const r = await this.#gpu(op, p, w);
-      return r === null ? cpu() : r;
+      const r = await this.#gpu(await program, p, w);
+      return r === null ? await this.#cpu.run(op, p, w, ...args) : r;
     } catch (e) {
       if (e instanceof WebGpuValidationError) throw e;
       if (e instanceof WebGpuOutOfMemory) {
         warnOnce(this, `webcrf: WebGPU out of memory (${e.message}); this call runs on ${this.#cpu.name}`);
-        return cpu();
+        return this.#cpu.run(op, p, w, ...args);
       }
       // Device lost under the call (mapAsync aborted, scopes rejected): never return its numbers.
       this.#markLost(messageOf(e));
-      return cpu();
+      return this.#cpu.run(op, p, w, ...args);
     }
-  }
-
-  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
-    return this.#run(logPartition, p, w, () => this.#cpu.logPartition(p, w));
-  }
-
-  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
-    return this.#run(posteriors, p, w, () => this.#cpu.posteriors(p, w));
-  }
-
-  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    return this.#run(viterbi, p, w, () => this.#cpu.viterbi(p, w));
-  }
-
-  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
-    return this.#run(entropy, p, w, () => this.#cpu.entropy(p, w));
-  }
-
-  /** k-best lists run on the CPU backend (wasm where it loads). */
-  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
-    return this.#cpu.kBest(p, w, k);
   }
 
   memoryUsage(): MemoryUsage {

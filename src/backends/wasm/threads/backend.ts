@@ -1,17 +1,16 @@
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
 import type { Packed } from '../../../call/pack.js';
-import { countBlock, foldCounts, splitBatch } from './blocks.js';
-import type { ThreadPool } from './pool.js';
-import type { SliceMessage, ThreadOp } from './protocol.js';
+import type { Potentials } from '../../../model/parameters.js';
+import { type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../../ops/index.js';
+import type { Backend, MemoryUsage } from '../../backend.js';
 import type { WasmBackend } from '../backend.js';
+import type { ThreadPool } from './pool.js';
+import { splitBatch } from './split.js';
 
 /**
- * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a
- * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread) on free cores, and
- * far more where the cores are shared; the kernels cost about 0.1–0.2 ns per unit of B·T·K² for
- * K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16). 2^22 units are
- * 0.4–0.8 ms of kernel work: below it the gain on free cores is small, and on a busy machine threads
- * lose (docs/performance.md). Tests lower it to run small batches on the threads.
+ * Calls whose work, B·T·max(K, 16)² times the op's cost (ops/op.ts ThreadSplit), is below `minWork`
+ * run on the calling thread: handing a slice to a worker and back has a fixed cost the kernel time
+ * must outweigh (docs/performance.md#threads has the measurements). Tests lower it to run small
+ * batches on the threads.
  */
 export const threadsTuning = { minWork: 2 ** 22 };
 
@@ -19,18 +18,11 @@ export const threadsTuning = { minWork: 2 ** 22 };
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
 
 /**
- * Kernel time per unit of work, relative to log Z's, measured on the kernels alone: Viterbi's max-plus
- * pass runs about twice as fast as log Z's sum (no exp, no rescaling), forward–backward about three to
- * four times slower (two passes, the marginals and the pair sums).
- */
-const OP_COST: Readonly<Record<ThreadOp, number>> = { logPartition: 1, entropy: 1.5, viterbi: 0.5, kBest: 1, posteriorParts: 3 };
-
-/**
- * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
- * the calling thread runs the first on its own kernels while the pool's threads run the others on
- * theirs, and the outputs are put back together in batch order. Per-sequence results do not depend on
- * the cut, and posteriors' batch sum is added in the same fixed blocks as on one thread, so every
- * result is bit-identical to one thread's.
+ * The wasm backend over several threads: a call's batch is cut into contiguous ranges (at the op's
+ * block boundaries), the calling thread runs the first on its own kernels while the pool's threads run
+ * the others on theirs, and the op joins the ranges' results in batch order. Results per sequence do
+ * not depend on the cut, and the op's join adds batch sums in the same fixed blocks as one thread, so
+ * every result is bit-identical to one thread's.
  */
 export class ThreadedBackend implements Backend {
   readonly name = 'wasm' as const;
@@ -46,30 +38,31 @@ export class ThreadedBackend implements Backend {
     return this.local.logSpaceFallbacks + this.pool.logSpaceFallbacks;
   }
 
-  /**
-   * Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). Each op checks it
-   * before anything else, so a call that stays on this thread reaches the kernels with no await between.
-   */
-  #splits(p: Packed, op: ThreadOp): boolean {
+  /** Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). */
+  #splits(p: Packed, op: OpName): boolean {
     // The size first: live() lists the threads, and most calls of an interactive page are small.
-    return threadsWork(p.B, p.T, p.K) * OP_COST[op] >= threadsTuning.minWork && this.pool.live().length > 0;
+    return threadsWork(p.B, p.T, p.K) * specOf(op).threads.cost >= threadsTuning.minWork && this.pool.live().length > 0;
   }
 
-  /**
-   * Runs `op` over `p` cut into ranges, the first here (`here`), the rest on the pool's live threads;
-   * returns each range's outputs in batch order. Only for calls that `#splits` passed.
-   */
-  async #spread(p: Packed, w: Potentials, op: ThreadOp, here: (slice: Packed) => Promise<object>, k = 0): Promise<Record<string, unknown>[]> {
+  /** A call that stays on the calling thread reaches the kernels with no await between. */
+  run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
+    return this.#splits(p, op) ? this.#spread(op, p, w, args) : this.local.run(op, p, w, ...args);
+  }
+
+  /** `op` over `p` cut into ranges, the first here, the rest on the pool's live threads, joined. */
+  async #spread<N extends OpName>(op: N, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
+    const { threads } = specOf(op);
+    const a = args[0] as never;
+    const argsAt = (b0: number) => (threads.slice ? ([threads.slice(a, b0)] as OpArgs<N>) : args);
     const live = this.pool.live();
-    const block = op === 'posteriorParts' ? countBlock(p.T, p.K) : 1;
-    const cuts = splitBatch(p.lengths, live.length + 1, block);
+    const cuts = splitBatch(p.lengths, live.length + 1, threads.block?.(p.T, p.K) ?? 1);
     const seq = p.T * p.K;
-    const away: Promise<Record<string, unknown>>[] = [];
+    const away: Promise<PartOf<N>>[] = [];
     for (let r = 1; r < cuts.length - 1; r++) {
       const [b0, b1] = [cuts[r], cuts[r + 1]];
       if (b0 === b1) continue;
       const src = p.emissions.subarray(b0 * seq, b1 * seq);
-      const slice: SliceMessage = {
+      const slice = {
         B: b1 - b0,
         T: p.T,
         K: p.K,
@@ -77,59 +70,16 @@ export class ThreadedBackend implements Backend {
         emissions: src instanceof Float32Array ? src.slice() : Float32Array.from(src),
         lengths: p.lengths.slice(b0, b1),
       };
-      away.push(this.pool.run(live[r - 1], op, slice, w, k));
+      away.push(this.pool.run(live[r - 1], op, slice, w, argsAt(b0)));
     }
     // Posted first, so the threads work while this one runs its own range.
-    const mine = cuts[1] > 0 ? here(sliceOf(p, 0, cuts[1])) : null;
-    const all = await Promise.all([mine, ...away]);
-    return all.filter((x): x is Record<string, unknown> => x !== null);
-  }
-
-  logPartition(p: Packed, w: Potentials): Promise<Float64Array> {
-    return this.#splits(p, 'logPartition') ? this.#logPartitionSpread(p, w) : this.local.logPartition(p, w);
-  }
-
-  async #logPartitionSpread(p: Packed, w: Potentials): Promise<Float64Array> {
-    const parts = await this.#spread(p, w, 'logPartition', async (s) => ({ logZ: await this.local.logPartition(s, w) }));
-    return concat(parts, 'logZ') as Float64Array;
-  }
-
-  posteriors(p: Packed, w: Potentials): Promise<Posteriors> {
-    return this.#splits(p, 'posteriorParts') ? this.#posteriorsSpread(p, w) : this.local.posteriors(p, w);
-  }
-
-  async #posteriorsSpread(p: Packed, w: Potentials): Promise<Posteriors> {
-    const parts = await this.#spread(p, w, 'posteriorParts', (s) => this.local.posteriorParts(s, w));
-    const transCounts = new Float64Array(p.K * p.K);
-    for (const r of parts) foldCounts(transCounts, r.parts as Float64Array);
-    return { logZ: concat(parts, 'logZ') as Float64Array, unary: concat(parts, 'unary') as Float32Array, transCounts };
-  }
-
-  entropy(p: Packed, w: Potentials): Promise<EntropyResult> {
-    return this.#splits(p, 'entropy') ? this.#entropySpread(p, w) : this.local.entropy(p, w);
-  }
-
-  async #entropySpread(p: Packed, w: Potentials): Promise<EntropyResult> {
-    const parts = await this.#spread(p, w, 'entropy', (s) => this.local.entropy(s, w));
-    return { logZ: concat(parts, 'logZ') as Float64Array, entropy: concat(parts, 'entropy') as Float64Array };
-  }
-
-  viterbi(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    return this.#splits(p, 'viterbi') ? this.#viterbiSpread(p, w) : this.local.viterbi(p, w);
-  }
-
-  async #viterbiSpread(p: Packed, w: Potentials): Promise<ViterbiResult> {
-    const parts = await this.#spread(p, w, 'viterbi', (s) => this.local.viterbi(s, w));
-    return { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array };
-  }
-
-  kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
-    return this.#splits(p, 'kBest') ? this.#kBestSpread(p, w, k) : this.local.kBest(p, w, k);
-  }
-
-  async #kBestSpread(p: Packed, w: Potentials, k: number): Promise<KBestResult> {
-    const parts = await this.#spread(p, w, 'kBest', (s) => this.local.kBest(s, w, k), k);
-    return { paths: concat(parts, 'paths') as Int32Array | number[], scores: concat(parts, 'scores') as Float64Array, k };
+    const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0)) : null;
+    const parts = await Promise.all([mine, ...away]);
+    return threads.join(
+      parts.filter((x): x is Awaited<PartOf<N>> => x !== null),
+      p,
+      a,
+    );
   }
 
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
@@ -154,21 +104,4 @@ function sliceOf(p: Packed, b0: number, b1: number): Packed {
     lengths: p.lengths.subarray(b0, b1),
     positions: p.positions.subarray(b0 * p.T, b1 * p.T),
   };
-}
-
-type Typed = Float64Array | Float32Array | Int32Array;
-
-/** The ranges' `key` outputs, end to end, as the first range's kind (Viterbi paths are plain arrays). */
-function concat(parts: Record<string, unknown>[], key: string): Typed | number[] {
-  const arrays = parts.map((r) => r[key] as Typed | number[]);
-  const n = arrays.reduce((m, a) => m + a.length, 0);
-  const first = arrays[0];
-  const out = Array.isArray(first) ? new Array<number>(n) : new (first.constructor as new (n: number) => Typed)(n);
-  let at = 0;
-  for (const a of arrays) {
-    if (!Array.isArray(out) && !Array.isArray(a)) out.set(a, at);
-    else for (let i = 0; i < a.length; i++) out[at + i] = a[i];
-    at += a.length;
-  }
-  return out;
 }

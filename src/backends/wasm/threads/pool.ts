@@ -1,6 +1,7 @@
-import type { Potentials } from '../../backend.js';
+import type { Potentials } from '../../../model/parameters.js';
+import type { OpArgs, OpName, PartOf } from '../../../ops/index.js';
 import { CRFInputError, messageOf } from '../../../errors.js';
-import type { ErrorMessage, FromWorker, SliceMessage, ThreadOp } from './protocol.js';
+import type { ErrorMessage, FromWorker, SliceMessage } from './protocol.js';
 import { type ThreadHandle, threadRuntime } from './spawn.js';
 
 /**
@@ -14,7 +15,7 @@ const START_TIMEOUT_MS = 20_000;
 
 interface Slot {
   h: ThreadHandle;
-  pending: Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>;
   dead: string | null;
   fallbacks: number;
   /** The thread's WebAssembly memory, as last reported. */
@@ -133,16 +134,16 @@ export class ThreadPool {
   }
 
   /** Runs `op` on a slice in thread `i`; the slice's buffers are transferred (not usable afterwards). */
-  run(i: number, op: ThreadOp, p: SliceMessage, w: Potentials, k = 0): Promise<Record<string, unknown>> {
+  run<N extends OpName>(i: number, op: N, p: SliceMessage, w: Potentials, args: OpArgs<N>): Promise<PartOf<N>> {
     const slot = this.#slots[i];
     if (this.#disposed) return Promise.reject(new Error('CRF: this instance was disposed'));
     if (slot.dead !== null) return Promise.reject(new Error(`webcrf: worker thread ${i} stopped earlier (${slot.dead})`));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       if (slot.pending.size === 0) slot.h.hold(true);
-      slot.pending.set(id, { resolve, reject });
+      slot.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       try {
-        slot.h.post({ type: 'run', id, op, p, w, k }, [p.emissions.buffer as ArrayBuffer, p.lengths.buffer as ArrayBuffer]);
+        slot.h.post({ type: 'run', id, op, p, w, args }, [p.emissions.buffer as ArrayBuffer, p.lengths.buffer as ArrayBuffer]);
       } catch (e) {
         slot.pending.delete(id);
         if (slot.pending.size === 0) slot.h.hold(false);

@@ -1,13 +1,11 @@
-import type { Potentials } from '../../backend.js';
+import type { Potentials } from '../../../model/parameters.js';
+import type { OpName } from '../../../ops/index.js';
 
 /**
- * The messages between a CRF's thread pool (pool.ts) and its worker threads (worker-ops.ts). A call's
+ * The messages between a CRF's thread pool (pool.ts) and its worker threads (worker.ts). A call's
  * slice travels as its own buffers (transferred, not copied twice); the kernels travel once, as the
  * compiled WebAssembly.Module, which every engine here can post to a worker.
  */
-
-/** The ops a worker runs: the Backend ops, with posteriors keeping its per-block counts apart. */
-export type ThreadOp = 'logPartition' | 'posteriorParts' | 'entropy' | 'viterbi' | 'kBest';
 
 /** A slice of a packed call: what the wasm backend reads of a Packed. */
 export interface SliceMessage {
@@ -18,7 +16,9 @@ export interface SliceMessage {
   lengths: Int32Array;
 }
 
-export type ToWorker = { type: 'init'; module: WebAssembly.Module } | { type: 'run'; id: number; op: ThreadOp; p: SliceMessage; w: Potentials; k: number };
+export type ToWorker =
+  | { type: 'init'; module: WebAssembly.Module }
+  | { type: 'run'; id: number; op: OpName; p: SliceMessage; w: Potentials; args: unknown[] };
 
 /** An error as it crosses threads: class name, message and (for CRFInputError) the argument. */
 export interface ErrorMessage {
@@ -30,5 +30,5 @@ export interface ErrorMessage {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: ErrorMessage }
-  | { type: 'done'; id: number; result: Record<string, unknown>; fallbacks: number; bytes: number }
+  | { type: 'done'; id: number; result: unknown; fallbacks: number; bytes: number }
   | { type: 'error'; id: number; error: ErrorMessage };

@@ -1,6 +1,6 @@
-import type { Potentials } from '../../backend.js';
 import type { Packed } from '../../../call/pack.js';
-import type { ErrorMessage, FromWorker, ThreadOp, ToWorker } from './protocol.js';
+import type { OpArgs, OpName } from '../../../ops/index.js';
+import type { ErrorMessage, FromWorker, ToWorker } from './protocol.js';
 import { WasmBackend } from '../backend.js';
 
 /**
@@ -38,9 +38,8 @@ export function serve(send: Send): (m: ToWorker) => void {
         if (!ready) throw new Error('worker thread: run before init');
         const be = await ready;
         const p: Packed = { ...m.p, positions: new Int32Array(0) };
-        const result = await run(be, m.op, p, m.w, m.k);
-        const transfer = Object.values(result).flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
-        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, fallbacks: be.logSpaceFallbacks, bytes: be.memoryBytes }, transfer);
+        const result = await be.part(m.op, p, m.w, ...(m.args as OpArgs<OpName>));
+        send({ type: 'done', id: m.id, result, fallbacks: be.logSpaceFallbacks, bytes: be.memoryBytes }, buffersOf(result));
       } catch (e) {
         send({ type: 'error', id: m.id, error: errorMessage(e) }, []);
       }
@@ -48,18 +47,8 @@ export function serve(send: Send): (m: ToWorker) => void {
   };
 }
 
-/** One op on one slice; every result is an object of typed arrays (and numbers), ready to transfer. */
-async function run(be: WasmBackend, op: ThreadOp, p: Packed, w: Potentials, k: number): Promise<object> {
-  switch (op) {
-    case 'logPartition':
-      return { logZ: await be.logPartition(p, w) };
-    case 'posteriorParts':
-      return be.posteriorParts(p, w);
-    case 'entropy':
-      return be.entropy(p, w);
-    case 'viterbi':
-      return be.viterbi(p, w);
-    case 'kBest':
-      return be.kBest(p, w, k);
-  }
+/** The buffers of a range's typed arrays, handed over rather than copied. */
+function buffersOf(result: unknown): ArrayBuffer[] {
+  const values = ArrayBuffer.isView(result) ? [result] : Object.values(result as object);
+  return values.flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
 }

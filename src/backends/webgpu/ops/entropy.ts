@@ -1,5 +1,5 @@
 // log Z and H(y | x) per sequence: the chain kernel over the entropy semiring.
-import type { EntropyResult } from '../../backend.js';
+import type { EntropyResult } from '../../../ops/entropy.js';
 import { USAGE } from '../buffers.js';
 import type { GpuOp } from '../op.js';
 import { chainChunk } from './chain.js';

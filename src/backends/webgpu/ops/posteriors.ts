@@ -1,7 +1,7 @@
 // Marginals, expected transition counts and log Z: forward-backward (the chain kernel over the log
 // semiring, storing every step), then the marginals, the pair counts per group of sequences, and their
 // sum over the groups (and over earlier chunks).
-import type { Posteriors } from '../../backend.js';
+import type { Posteriors } from '../../../ops/posteriors.js';
 import type { Packed } from '../../../call/pack.js';
 import { WGSL } from '../../../generated/shaders.js';
 import { USAGE } from '../buffers.js';

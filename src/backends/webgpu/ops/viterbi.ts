@@ -1,6 +1,6 @@
 // The best path and its score per sequence: the chain kernel over the max-plus semiring, with the
 // backtrace on the GPU.
-import type { ViterbiResult } from '../../backend.js';
+import type { ViterbiResult } from '../../../ops/viterbi.js';
 import { USAGE } from '../buffers.js';
 import type { GpuOp } from '../op.js';
 import { chainChunk } from './chain.js';

@@ -1,4 +1,4 @@
-import { messageOf } from '../errors.js';
+import { messageOf } from '../../errors.js';
 
 /**
  * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) registers
@@ -119,7 +119,7 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 export const inlineRoute: WasmRoute = {
   name: 'inline',
   async load(kind) {
-    const src = kind === 'simd' ? await import('../generated/kernels-simd.js') : await import('../generated/kernels-scalar.js');
+    const src = kind === 'simd' ? await import('../../generated/kernels-simd.js') : await import('../../generated/kernels-scalar.js');
     try {
       return await WebAssembly.compile(decodeBase64(src.default));
     } catch (e) {

@@ -1,7 +1,7 @@
-// kbest: the k best paths and their scores per sequence (k-best Viterbi).
+// kBest: the k best paths and their scores per sequence (k-best Viterbi).
 
 import { endLog, numTags, paddedTags, rowBytes, startLog, transLog } from '../tables';
-import { opArea, scratchRows } from './work-area';
+import { OP_KBEST, opArea, scratchRows, workBytes } from './work-area';
 
 // A k-way merge of K sorted lists of k f32 scores, list i at `lists + i·k` floats, each shifted by the
 // f32 at `shifts + i·stride`; heads[i] (K i32s) is how many of list i are taken. Taking the best head
@@ -40,7 +40,7 @@ import { opArea, scratchRows } from './work-area';
  * shifted by end[j]. Ties go to the smaller previous tag, then the smaller rank, as in the js backend.
  * Paths [B,k,T]; scores [B,k], −∞ for a missing path (fewer than k paths exist).
  */
-export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
+export function kBest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
   const K = numTags, Kp = paddedTags;
   const seq = <usize>T * <usize>K << 2;
   const cell = <usize>Kp * <usize>k; // entries per step
@@ -116,4 +116,9 @@ export function kbest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
       }
     }
   }
+}
+
+/** Bytes of the work area kBest needs for sequences of up to T steps (k: the list size, else 0). */
+export function kBestWorkBytes(T: i32, K: i32, k: i32): f64 {
+  return workBytes(OP_KBEST, T, K, k);
 }

@@ -1,0 +1,48 @@
+// What `auto` runs wherever navigator.gpu exists: the CPU backend until a call is large enough to pay
+// for a GPU round trip; only then is an adapter requested (requesting one costs time, and in some
+// runtimes prints to the console), once. A software adapter is never used.
+import type { Packed } from '../call/pack.js';
+import type { Potentials } from '../model/parameters.js';
+import { type OpArgs, type OpName, type ResultOf, specOf } from '../ops/index.js';
+import type { Backend, BackendName, MemoryUsage } from './backend.js';
+import { WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
+
+export class LazyGpuBackend implements Backend {
+  readonly precision = 'float32' as const;
+  /** The GPU backend once probed: null where there is none worth using. */
+  #gpu: WebGpuBackend | null | undefined;
+  #probe: Promise<WebGpuBackend | null> | null = null;
+
+  constructor(
+    private readonly cpu: Backend,
+    private readonly minWork: number,
+  ) {}
+
+  get name(): BackendName {
+    return this.#gpu ? this.#gpu.name : this.cpu.name;
+  }
+
+  /** A call below the GPU's size, or of an op with no GPU program, goes to the CPU backend with no await between. */
+  run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
+    if (this.#gpu) return this.#gpu.run(op, p, w, ...args);
+    if (this.#gpu === null || specOf(op).gpu === 'cpu' || p.B * p.T * p.K * p.K < this.minWork) return this.cpu.run(op, p, w, ...args);
+    return this.#probed().then((gpu) => (gpu ?? this.cpu).run(op, p, w, ...args));
+  }
+
+  #probed(): Promise<WebGpuBackend | null> {
+    this.#probe ??= navigatorDevice().then((device) => {
+      this.#gpu = device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null;
+      return this.#gpu;
+    });
+    return this.#probe;
+  }
+
+  memoryUsage(): MemoryUsage {
+    return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
+  }
+
+  dispose(): void {
+    if (this.#gpu) this.#gpu.dispose();
+    else this.cpu.dispose();
+  }
+}

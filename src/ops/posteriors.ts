@@ -1,0 +1,125 @@
+// Forward–backward: log Z, the marginals p(y_s = j) and the expected transition counts, everything the
+// gradients (model/grad.ts) and marginals are made of.
+import type { Packed } from '../call/pack.js';
+import type { Potentials } from '../model/parameters.js';
+import { LogSum, chain, finalSum, normalise } from '../backends/js/recursion.js';
+import { type OpSpec, joinField } from './op.js';
+
+export interface Posteriors {
+  /** log Z per sequence (−∞ where no path is allowed). */
+  logZ: Float64Array;
+  /** p(y_s = j), packed `[B, T, K]`; 0 past each length. */
+  unary: Float32Array | Float64Array;
+  /** Σ_b Σ_s p(y_{s−1} = i, y_s = j), `[K · K]`. */
+  transCounts: Float64Array;
+}
+
+/** A range's posteriors, with its transition counts summed per block of sequences (see {@link countBlock}). */
+export interface PosteriorsPart {
+  logZ: Float64Array;
+  unary: Float32Array | Float64Array;
+  /** `[blocks, K · K]`, in block order. */
+  blockCounts: Float64Array;
+}
+
+/**
+ * Sequences per block of the transition counts' sum. The counts are a sum over the batch, and float
+ * addition is not associative: summed in fixed blocks (boundaries that depend on the call's shape only,
+ * never on how many threads run it), each from zero, and the block sums then added in block order,
+ * one thread and n threads add the same numbers in the same order and give the same bits. 16, or more
+ * where one block's K² counts would outweigh its B·T·K marginals (short sequences, many tags), so that
+ * handing per-block sums between threads costs no more than the marginals themselves.
+ */
+export function countBlock(T: number, K: number): number {
+  return Math.max(16, Math.ceil((2 * K) / T));
+}
+
+/**
+ * Forward–backward on relative log-weights (see `chain`): each position's marginals are normalised
+ * by their own log-sum-exp and each step's pair marginals by theirs, so no absolute log Z (which
+ * carries ulps of T·|e|) enters a probability.
+ */
+function reference(p: Packed, w: Potentials): Posteriors {
+  const { B, T, K } = p;
+  const logZ = new Float64Array(B);
+  const unary = new Float64Array(B * T * K);
+  const transCounts = new Float64Array(K * K);
+  const v = new Float64Array(K * K);
+  const q = new Float64Array(K * K);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    const base = b * T * K;
+    const fwd = chain(LogSum, p.emissions, base, K, len, K, w.start, w.trans, false, null);
+    logZ[b] = fwd.shift === -Infinity ? -Infinity : finalSum(LogSum, fwd, len, K, w.end, null)[0];
+    if (logZ[b] === -Infinity) continue;
+    const { alpha } = fwd;
+    // beta (visited back to front: step s at row len-1-s) includes e_s; its relative part comes out.
+    const { alpha: beta } = chain(LogSum, p.emissions, base + (len - 1) * K, -K, len, K, w.end, w.trans, true, null);
+    for (let s = 0; s < len; s++) {
+      const row = base + s * K;
+      let me = -Infinity;
+      for (let j = 0; j < K; j++) me = Math.max(me, p.emissions[row + j]);
+      const bs = (len - 1 - s) * K;
+      // An emission of −∞ (a tag a partial annotation rules out) has marginal 0; subtracting it would be NaN.
+      for (let j = 0; j < K; j++) {
+        const e = p.emissions[row + j];
+        v[j] = e === -Infinity ? -Infinity : alpha[s * K + j] + beta[bs + j] - (e - me);
+      }
+      normalise(v, K, q);
+      unary.set(q.subarray(0, K), row);
+      if (s === 0) continue;
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) v[i * K + j] = alpha[(s - 1) * K + i] + w.trans[i * K + j] + beta[bs + j];
+      }
+      normalise(v, K * K, q);
+      for (let i = 0; i < K * K; i++) transCounts[i] += q[i];
+    }
+  }
+  return { logZ, unary, transCounts };
+}
+
+export const posteriors: OpSpec<void, Posteriors, PosteriorsPart> = {
+  name: 'posteriors',
+  reference,
+  wasm: {
+    kernel: 'posteriors',
+    outputs: (p) => {
+      const Kp = (p.K + 3) & ~3;
+      return [p.B * 8, p.B * p.T * p.K * 4, Kp * Kp * 8];
+    },
+    run(c, { B, T, K }) {
+      const block = countBlock(T, K);
+      const nBlocks = Math.ceil(B / block);
+      const Kp = (K + 3) & ~3;
+      const seq = T * K * 4;
+      const [z, unary, counts] = c.out;
+      const blockCounts = new Float64Array(nBlocks * K * K);
+      // One kernel call per block: the kernel sums its batch's counts from zero.
+      for (let i = 0; i < nBlocks; i++) {
+        const b0 = i * block,
+          n = Math.min(block, B - b0);
+        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, z + b0 * 8, unary + b0 * seq, counts, c.work);
+        const padded = c.mem.f64.subarray(counts >>> 3, (counts >>> 3) + Kp * Kp);
+        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = padded[a * Kp + d];
+      }
+      return {
+        logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
+        unary: c.mem.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K),
+        blockCounts,
+      };
+    },
+  },
+  gpu: () => import('../backends/webgpu/ops/posteriors.js').then((m) => m.posteriors),
+  // Two passes, the marginals and the pair sums: three to four times log Z's kernel time.
+  threads: {
+    cost: 3,
+    block: countBlock,
+    join(parts, p) {
+      const KK = p.K * p.K;
+      const transCounts = new Float64Array(KK);
+      for (const { blockCounts } of parts) for (let o = 0; o < blockCounts.length; o += KK) for (let i = 0; i < KK; i++) transCounts[i] += blockCounts[o + i];
+      return { logZ: joinField(parts, 'logZ'), unary: joinField(parts, 'unary'), transCounts };
+    },
+  },
+};
