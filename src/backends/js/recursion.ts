@@ -1,7 +1,6 @@
 // The float64 recursion every op's reference is written with (ops/*.ts): the semirings as objects with a
 // fold, and one chain over them. Slow and exact: the oracle the other backends are tested against.
 
-
 /**
  * A semiring whose values have `width` components, the first a log-weight. ⊗ by a potential adds it to
  * that component in every semiring here, so the recursion needs only ⊕: `sum` folds n values (at
@@ -132,7 +131,14 @@ export function chain(
 }
 
 /** ⊕_j α_last[j] ⊗ end[j] (plus the chain's shift): the whole sequence's value (`width` components). */
-export function finalSum(sr: Semiring, c: { alpha: Float64Array; shift: number }, len: number, K: number, end: Float64Array, arg: Int32Array | null): Float64Array {
+export function finalSum(
+  sr: Semiring,
+  c: { alpha: Float64Array; shift: number },
+  len: number,
+  K: number,
+  end: Float64Array,
+  arg: Int32Array | null,
+): Float64Array {
   const w = sr.width;
   const v = new Float64Array(K * w);
   const last = (len - 1) * K * w;

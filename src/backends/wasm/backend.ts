@@ -200,7 +200,10 @@ export class WasmBackend implements Backend {
    * thread layer joins the ranges).
    */
   part<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<PartOf<N>> {
-    return this.#now((k) => this.#runIn(k, op, p, w, args), () => this.part(op, p, w, ...args));
+    return this.#now(
+      (k) => this.#runIn(k, op, p, w, args),
+      () => this.part(op, p, w, ...args),
+    );
   }
 
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {

@@ -31,7 +31,9 @@ export function exportOf(k: Kernels, name: string): KernelFn {
 /** The exports of a kernels module, checked: every op's kernel and work-area size must be there. */
 export function kernelsOf(instance: WebAssembly.Instance): Kernels {
   const k = instance.exports as unknown as Kernels;
-  const missing = Object.values(OPS).flatMap(({ wasm }) => [wasm.kernel, `${wasm.kernel}WorkBytes`]).filter((n) => typeof exportOf(k, n) !== 'function');
+  const missing = Object.values(OPS)
+    .flatMap(({ wasm }) => [wasm.kernel, `${wasm.kernel}WorkBytes`])
+    .filter((n) => typeof exportOf(k, n) !== 'function');
   if (missing.length || !(k.memory instanceof WebAssembly.Memory)) {
     throw new TypeError(`wasmModule: not a webcrf kernels module (exports missing: ${missing.join(', ') || 'memory'})`);
   }

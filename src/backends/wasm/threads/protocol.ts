@@ -16,9 +16,7 @@ export interface SliceMessage {
   lengths: Int32Array;
 }
 
-export type ToWorker =
-  | { type: 'init'; module: WebAssembly.Module }
-  | { type: 'run'; id: number; op: OpName; p: SliceMessage; w: Potentials; args: unknown[] };
+export type ToWorker = { type: 'init'; module: WebAssembly.Module } | { type: 'run'; id: number; op: OpName; p: SliceMessage; w: Potentials; args: unknown[] };
 
 /** An error as it crosses threads: class name, message and (for CRFInputError) the argument. */
 export interface ErrorMessage {
