@@ -16,6 +16,7 @@ import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
 import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from './limits.js';
+import { markGradients } from './marks.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
 import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
@@ -138,7 +139,10 @@ export interface ScoredPath {
  * `maximize: true`). Keys match {@link CRF.parameters}, plus `emissions` for the tagger underneath.
  */
 export interface Gradients {
-  /** ∂llh/∂emissions, flat in the input layout (`[B, T, K]` or `[T, B, K]`); 0 at positions that are off. */
+  /**
+   * ∂llh/∂emissions, flat in the input layout (`[B, T, K]` or `[T, B, K]`); 0 at positions that are off.
+   * No parameter: `clipGradNorm(grads)` and `Adam.step(grads)` leave it out.
+   */
   emissions: Float32Array;
   /** Length K. */
   startTransitions: Float32Array;
@@ -560,7 +564,7 @@ export class CRF {
       if (call.p.B === 0) {
         return {
           logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
-          grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
+          grads: markGradients({ emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) }),
         };
       }
       const post = await this.#impl.posteriors(call.p, call.w);
@@ -587,10 +591,10 @@ export class CRF {
       const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
       return {
         logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
-        grads: {
+        grads: markGradients({
           emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
           ...perParameter((name) => Float32Array.from(g[name])),
-        },
+        }),
       };
     } finally {
       this.#done(call);

@@ -1,5 +1,6 @@
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
+import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './scratch.js';
 
@@ -181,17 +182,45 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
 }
 
 /**
- * Finite numbers of a tensor of the given rank (nested arrays or `{data, shape}`), each read once into
- * a Float64Array; `check` sees the shape before any value is read.
+ * Finite numbers of a tensor of the given rank (nested arrays or `{data, shape}`); `check` sees the shape
+ * before any value is read, and `bounded` also holds them within MAX_MAGNITUDE. A genuine typed array
+ * is checked and returned as it is, to be read in place: nothing can change it between the check and
+ * the reads, except another thread when its buffer is shared, so that one is copied first. Anything
+ * else is read once, value by value, into a Float64Array of the size the shape claims (at most
+ * MAX_VALUES, checked before it is allocated).
  */
-export function readFinite(x: unknown, rank: number, arg: string, check: (shape: number[]) => void = () => {}): { shape: number[]; data: Float64Array } {
+export function readFinite(
+  x: unknown,
+  rank: number,
+  arg: string,
+  check: (shape: number[]) => void = () => {},
+  bounded = false,
+): { shape: number[]; data: ArrayLike<number> } {
   const src = source(x, rank, arg, true, (shape) => check(shape));
-  const read: number[] = [];
+  const limit = bounded ? MAX_MAGNITUDE : Number.MAX_VALUE;
+  const bad = (v: unknown, i: number) =>
+    bounded ? rangeError(arg, v, indexPath(i, src.shape)) : new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
+  if (src.typed) {
+    const kind = typedArrayKind(src.typed);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new CRFInputError(arg, 'numbers (not BigInt values)', `a ${kind}`);
+    let data = src.typed as ArrayLike<number>;
+    if (spanOf(data)?.shared) {
+      const copy = new Float64Array(src.n);
+      copy.set(data);
+      data = copy;
+    }
+    for (let i = 0; i < src.n; i++) {
+      const v = data[i];
+      if (!(v <= limit && v >= -limit)) throw bad(v, i);
+    }
+    return { shape: src.shape, data };
+  }
+  const data = new Float64Array(src.n);
   src.each((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
-    read.push(v);
+    if (typeof v !== 'number' || !(v <= limit && v >= -limit)) throw bad(v, i);
+    data[i] = v;
   });
-  return { shape: src.shape, data: Float64Array.from(read) };
+  return { shape: src.shape, data };
 }
 
 /** Reads a tensor's values once (see {@link readFinite}); each passes through `put`. */

@@ -9,8 +9,10 @@
 export const MAX_TAGS = 4096;
 
 /**
- * Largest number of values in one input (emissions B·T·K, tags or mask B·T): 2^28, 1 GiB of float32.
- * A claimed shape beyond it is refused before any value is read; split larger batches.
+ * Largest number of values in one input (emissions B·T·K, tags or mask B·T, `crossEntropy`'s logits): 2^28,
+ * 1 GiB of float32. A claimed shape beyond it is refused before any value is read; split larger batches.
+ * The training helpers read typed arrays in place at any length, and any other array into a Float64Array
+ * allocated for its claimed length: that length is held to this bound first.
  */
 export const MAX_VALUES = 2 ** 28;
 

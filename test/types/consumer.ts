@@ -71,11 +71,12 @@ adam.step(grads);
 adam.lr = 0.01;
 const { emissions: _e, ...paramGrads } = grads;
 const norm: number = clipGradNorm(paramGrads, 5);
+const whole: number = clipGradNorm(grads, 5); // forwardBackward's grads as they are: emissions left out
 const ce = crossEntropy(emissions, tags, { ignoreIndex: -1 });
 const ceNone = crossEntropy(emissions, tags, { ignoreIndex: -1, reduction: 'none' });
 const awl = new AutomaticWeightedLoss(2);
 const combined = awl.forward([ce.loss, -llh]);
-console.log(norm, ceNone.loss[0], combined.loss, combined.grads.params[0]);
+console.log(norm, whole, ceNone.loss[0], combined.loss, combined.grads.params[0]);
 
 const bytes: Uint8Array = crf.toSafetensors({ prefix: 'crf.' });
 const again: CRF = await CRF.fromSafetensors(bytes, { prefix: 'crf.', backend: 'wasm' });
