@@ -240,16 +240,16 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
 
 function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string> | null): Uint8Array {
   if (tensors === null || typeof tensors !== 'object') throw new CRFInputError('tensors', 'a record of {dtype, shape, data}', describe(tensors));
-  // No prototype, so a tensor named __proto__ becomes a key rather than a prototype change.
-  const header = Object.create(null) as Record<string, unknown>;
+  // The header's entries as JSON text, in order (metadata keys such as __proto__ stay plain keys).
+  const entries: string[] = [];
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object') throw new CRFInputError('metadata', 'an object of strings', describe(metadata));
-    const copy: Record<string, string> = {};
+    const fields: string[] = [];
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new CRFInputError(`metadata.${k}`, 'a string', describe(v));
-      copy[k] = v;
+      fields.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     }
-    header.__metadata__ = copy;
+    entries.push(`"__metadata__":{${fields.join(',')}}`);
   }
   let offset = 0;
   // Every field and value is read once, into what is written (a getter cannot change a size after it
@@ -258,7 +258,12 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new CRFInputError('tensors', 'tensor names other than __metadata__ (reserved)', describe(name));
     if (t === null || typeof t !== 'object') throw new CRFInputError(`tensors.${name}`, '{dtype, shape, data}', describe(t));
-    const { dtype = 'F32', shape: rawShape, data } = t;
+    // Own fields only: a dtype inherited from a polluted Object.prototype is not this tensor's.
+    const field = (k: keyof TensorToWrite): unknown => (Object.hasOwn(t, k) ? t[k] : undefined);
+    const rawDtype = field('dtype');
+    const dtype = rawDtype === undefined ? 'F32' : rawDtype;
+    const rawShape = field('shape');
+    const data = field('data') as ArrayLike<unknown> | null;
     if (dtype !== 'F32' && dtype !== 'F64') throw new CRFInputError(`tensors.${name}.dtype`, "'F32' or 'F64'", describe(dtype));
     if (!Array.isArray(rawShape) && !ArrayBuffer.isView(rawShape))
       throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(rawShape));
@@ -276,12 +281,14 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
       values[i] = v;
     }
     const size = dtype === 'F32' ? 4 : 8;
-    header[name] = { dtype, shape, data_offsets: [offset, offset + n * size] };
+    entries.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${offset},${offset + n * size}]}`);
     parts.push({ dtype, values, begin: offset });
     offset += n * size;
   }
   if (offset > MAX_FILE_BYTES) throw new CRFInputError('tensors', `at most ${MAX_FILE_BYTES} bytes of data (2^31)`, `${offset} bytes`);
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Text, not JSON.stringify of objects: that would call a toJSON inherited from a polluted prototype
+  // (for a string it reads nothing but the string).
+  const json = new TextEncoder().encode(`{${entries.join(',')}}`);
   const padded = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + padded + offset);
   const dv = new DataView(out.buffer);

@@ -150,7 +150,10 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
   step(grads: GradRecord<P>): void {
     if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record of gradient arrays', describe(grads));
     // Each gradient value is read once, into a copy that is checked and then used.
-    const copies = this.#params.map(([k, p]) => readGradient((grads as Record<string, unknown>)[k], `grads.${k}`, p.length));
+    // Own keys only: a gradient inherited from a polluted Object.prototype is no gradient.
+    const copies = this.#params.map(([k, p]) =>
+      readGradient(Object.hasOwn(grads, k) ? (grads as Record<string, unknown>)[k] : undefined, `grads.${k}`, p.length),
+    );
     this.#t += 1;
     const [b1, b2] = this.betas;
     const bc1 = 1 - b1 ** this.#t;
