@@ -2,6 +2,7 @@ import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { claimedRank, isArrayLike, readEach, readFinite } from './inputs.js';
 import { MAX_LOSSES } from './limits.js';
 import { readOptions } from './options.js';
+import { typedLength, viewBytes } from './typed.js';
 
 /**
  * Training utilities that mirror PyTorch's: an Adam optimizer, gradient-norm clipping, token-level
@@ -97,6 +98,8 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
       if (!(a instanceof Float32Array) && !(a instanceof Float64Array)) {
         throw new CRFInputError(`params.${k}`, 'a Float32Array or Float64Array (updated in place)', describe(a));
       }
+      if (viewBytes(a) === 'detached')
+        throw new CRFInputError(`params.${k}`, 'an array to update in place', `${describe(a)} whose buffer was transferred away`);
     }
     const o = readOptions(options, 'options', ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize']);
     const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, amsgrad = false, maximize = false } = o;
@@ -149,6 +152,11 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
    */
   step(grads: GradRecord<P>): void {
     if (grads === null || typeof grads !== 'object') throw new CRFInputError('grads', 'a record of gradient arrays', describe(grads));
+    // A parameter whose buffer was transferred away is empty now: refused before anything is written.
+    for (const [k, p] of this.#params) {
+      const n = this.#m.get(k)!.length;
+      if (typedLength(p) !== n) throw new CRFInputError(`params.${k}`, `its ${n} values, updated in place`, `${describe(p)} (was its buffer transferred?)`);
+    }
     // Each gradient value is read once, into a copy that is checked and then used.
     // Own keys only: a gradient inherited from a polluted Object.prototype is no gradient.
     const copies = this.#params.map(([k, p]) =>
@@ -183,6 +191,8 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
 function readGradient(g: unknown, arg: string, n: number | null): Float64Array {
   return reading(arg, () => {
     if (!isArrayLike(g)) throw new CRFInputError(arg, n === null ? 'an array of numbers' : `an array of length ${n} (one per parameter)`, describe(g));
+    // Read as empty, it would be left out of a norm without a word.
+    if (viewBytes(g) === 'detached') throw new CRFInputError(arg, 'an array of numbers', `${describe(g)} whose buffer was transferred away`);
     const len = g.length;
     if (n !== null && len !== n) throw new CRFInputError(arg, `length ${n}`, `length ${describe(len)}`);
     // Gathered as read: a sparse array claiming 2^32 entries fails at its first hole, unallocated.

@@ -31,15 +31,19 @@ import { bruteForce, rng } from './oracle.js';
  * @property {Record<'emissions' | 'transitions' | 'startTransitions' | 'endTransitions', number[]>} grads
  * @property {BackendName} backend
  * @property {string[]} [mutationErrors] per call after a refused parameter value: the argument named
- * @property {number[]} [llhAfter] llh after the value was put back
+ * @property {number[]} [llhAfter] llh after the value was put back (after a transfer: llh when the
+ *   other parameters are unchanged)
  */
 
 /** Emission scales; 3e38 is beyond the supported ±1e20 and must be refused by every backend. */
 const SCALES = [1e-3, 1, 10, 1e4, 1e8, 1e15, 1e20, 3e38];
 const LIMIT = 1e20;
 const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species', 'arraylike'];
-/** What is written into a live parameter between calls: refused (NaN, +Infinity, beyond ±1e20) or forbidden. */
-const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity];
+/**
+ * What is done to a live parameter between calls: a value written that is refused (NaN, +Infinity,
+ * beyond ±1e20) or forbids (−Infinity), or its buffer transferred away.
+ */
+const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity, 'transfer'];
 /** @type {('transitions' | 'startTransitions' | 'endTransitions')[]} */
 const PARAMS = ['transitions', 'startTransitions', 'endTransitions'];
 
@@ -307,7 +311,33 @@ async function runClean(lib, backend, options, c) {
     };
     out.backend = crf.backend;
     const v = c.mutation?.value;
-    if (v !== null && v !== undefined && v !== -Infinity) {
+    if (v === 'transfer') {
+      // Transferred away, a parameter is empty: every reader and writer names it, and a refused load
+      // leaves the other two as they were (the load below would change them).
+      const others = PARAMS.filter((p) => p !== c.mutation.param);
+      const before = others.map((p) => Array.from(crf[p]).join());
+      const arr = crf[c.mutation.param];
+      structuredClone(arr.buffer, { transfer: [arr.buffer] });
+      const shifted = (/** @type {number[]} */ a) => a.map((x) => x + 1);
+      out.mutationErrors = [];
+      for (const call of [
+        () => crf.logPartition(x.em, { mask: x.mask }),
+        () => crf.decode(x.em, { mask: x.mask, topK: 2 }),
+        () => crf.forwardBackward(x.em, x.tags, { mask: x.mask }),
+        () => crf.loadStateDict({ start_transitions: shifted(c.start), end_transitions: shifted(c.end), transitions: shifted(c.trans) }),
+        () => crf.stateDict(),
+        () => crf.toSafetensors(),
+      ]) {
+        try {
+          await call();
+          out.mutationErrors.push('accepted');
+        } catch (e) {
+          out.mutationErrors.push(e instanceof lib.CRFInputError ? e.argument : String(e));
+        }
+      }
+      // Nothing to put back: the llh comparison stands for "the other parameters are unchanged".
+      out.llhAfter = others.every((p, n) => Array.from(crf[p]).join() === before[n]) ? out.llh : [];
+    } else if (typeof v === 'number' && v !== -Infinity) {
       // A refused value written between calls: every op says which parameter, and nothing changes.
       const arr = crf[c.mutation.param];
       const i = c.mutation.at % arr.length;
