@@ -19,7 +19,7 @@ import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS
 import { markGradients } from './marks.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
-import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
+import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, checkParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
 import { seededRandom } from './rng.js';
 import { type Arrays, Scratch } from './scratch.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
@@ -796,7 +796,10 @@ export class CRF {
     return perParameter((name) => this[name]);
   }
 
-  /** The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}. */
+  /**
+   * The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}.
+   * @throws {@link CRFInputError} naming a parameter whose buffer was transferred away.
+   */
   stateDict(): StateDict {
     return toStateDict(this, this.numTags);
   }
@@ -810,14 +813,15 @@ export class CRF {
    *   does (and does not survive JSON; {@link CRF.toSafetensors} keeps it).
    * @throws {@link CRFInputError} (argument `stateDict…`) for a missing or unexpected key, a wrong
    *   length or shape, or a value that is NaN, +Infinity or beyond ±1e20 in float32 (1e39 becomes
-   *   Infinity); the instance is then unchanged.
+   *   Infinity), or naming a parameter whose buffer was transferred away; the instance is then unchanged.
    */
   loadStateDict(sd: StateDictInput): void {
     this.#load(readStateDict(sd, this.numTags));
   }
 
-  /** Copies checked values into the live arrays (which are never replaced). */
+  /** Copies checked values into the live arrays (which are never replaced), once all three can take them. */
   #load(values: ParameterArrays): void {
+    checkParameterArrays(this, this.numTags);
     for (const name of PARAMETER_NAMES) this[name].set(values[name]);
   }
 

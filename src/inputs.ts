@@ -1,5 +1,6 @@
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
 import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
+import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './scratch.js';
@@ -57,8 +58,9 @@ interface Source {
   each(put: (v: unknown, i: number) => void): void;
 }
 
+/** `{ data, shape }` with both as own properties (inherited ones, as from a polluted Object.prototype, do not count). */
 export function isShaped(x: unknown): x is { data: unknown; shape: unknown } {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x;
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && Object.hasOwn(x, 'data') && Object.hasOwn(x, 'shape');
 }
 
 /** An object with a numeric length: what every reader here walks (arrays, typed arrays, array-likes). */
@@ -459,12 +461,7 @@ export function allowedFromTags(
   options: { unknown?: number } = {},
 ): boolean[][][] {
   if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
-  const unknown = reading('options', () => {
-    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an options object', describe(options));
-    for (const k of Object.keys(options))
-      if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
-    return options.unknown ?? -1;
-  });
+  const unknown = readOptions(options, 'options', ['unknown']).unknown ?? -1;
   if (typeof unknown !== 'number') throw new CRFInputError('unknown', 'a number', describe(unknown));
   const rows = reading('labels', () => {
     if (!isArrayLike(labels)) throw new CRFInputError('labels', 'a rank-2 nested array of labels', describe(labels));

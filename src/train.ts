@@ -4,7 +4,7 @@ import { MAX_LOSSES, MAX_VALUES } from './limits.js';
 import { isCRFGradients, isEmissionsGradient } from './marks.js';
 import { readOptions } from './options.js';
 import { type Span, overlaps, spanOf } from './spans.js';
-import { typedArrayKind, typedLength } from './typed.js';
+import { typedArrayKind, typedLength, viewBytes } from './typed.js';
 
 /**
  * Training utilities that mirror PyTorch's: an Adam optimizer, gradient-norm clipping, token-level
@@ -105,6 +105,9 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
       if (kind !== 'Float32Array' && kind !== 'Float64Array') {
         throw new CRFInputError(`params.${k}`, 'a Float32Array or Float64Array (updated in place; not a Proxy)', describe(a));
       }
+      if (viewBytes(a) === 'detached') {
+        throw new CRFInputError(`params.${k}`, 'an array to update in place', `${describe(a)} whose buffer was transferred away`);
+      }
       // Two names for the same memory would be stepped twice, each with its own moments.
       const span = spanOf(a);
       if (span) {
@@ -174,7 +177,8 @@ export class Adam<P extends ParamRecord<P> = Record<string, Float32Array | Float
     const spans = this.#params.map((q) => spanOf(q.p));
     const gs = this.#params.map((q) => {
       const arg = `grads.${q.key}`;
-      return reading(arg, () => numbersOf((grads as Record<string, unknown>)[q.key], arg, q.n, spans));
+      // Own keys only: a gradient inherited from a polluted Object.prototype is no gradient.
+      return reading(arg, () => numbersOf(Object.hasOwn(grads, q.key) ? (grads as Record<string, unknown>)[q.key] : undefined, arg, q.n, spans));
     });
     // Checked after the gradients were read (a getter among them could have transferred a buffer); no
     // code of the caller's runs from here on.
@@ -292,6 +296,8 @@ function numbersOf(g: unknown, arg: string, n: number, avoid: readonly (Span | n
   if (kind) {
     if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new CRFInputError(arg, 'numbers (not BigInt values)', `a ${kind}`);
     const typed = g as Float64Array;
+    // Read as empty, it would be taken for a length mismatch or left out of a norm without a word.
+    if (viewBytes(typed) === 'detached') throw new CRFInputError(arg, 'an array of numbers', `${describe(typed)} whose buffer was transferred away`);
     const len = typedLength(typed);
     if (len !== n) throw new CRFInputError(arg, `length ${n}`, `length ${len}`);
     const span = spanOf(typed);
@@ -448,6 +454,8 @@ function clipArray(arg: string, g: unknown, spans: [string, Span][], plain: Map<
   const kind = typedArrayKind(g);
   if (kind === 'Float32Array' || kind === 'Float64Array') {
     const typed = g as Float32Array | Float64Array;
+    // Read as empty, it would be left out of the norm without a word.
+    if (viewBytes(typed) === 'detached') throw new CRFInputError(arg, 'an array of numbers', `${describe(typed)} whose buffer was transferred away`);
     const span = spanOf(typed);
     if (span) {
       const other = spans.find(([, s]) => overlaps(s, span));
