@@ -21,12 +21,16 @@ interface Recorded {
   crashOnRun?: boolean;
 }
 
-function recording(): ThreadRuntime & { handles: Recorded[] } {
+/**
+ * @param cores what the runtime reports (threads never outnumber it); default, this machine's.
+ * @param spendAll answers as a thread that handed its kernels' memory back after every call.
+ */
+function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boolean } = {}): ThreadRuntime & { handles: Recorded[] } {
   const base = nodeThreads(NODE_WORKER);
   const handles: Recorded[] = [];
   return {
     handles,
-    cores: base.cores,
+    cores: cores === undefined ? base.cores : () => cores,
     ready: base.ready,
     spawn() {
       const h = base.spawn();
@@ -34,6 +38,9 @@ function recording(): ThreadRuntime & { handles: Recorded[] } {
       handles.push(rec);
       return {
         ...h,
+        listen(onMessage, onDeath) {
+          h.listen((m) => onMessage(spendAll && m.type === 'done' ? { ...m, spent: true } : m), onDeath);
+        },
         post(m, transfer) {
           if (m.type === 'run') rec.runs++;
           if (m.type === 'run' && rec.crashOnRun) h.terminate();
@@ -47,6 +54,8 @@ function recording(): ThreadRuntime & { handles: Recorded[] } {
     },
   };
 }
+
+const runsOf = (rec: { handles: Recorded[] }) => rec.handles.reduce((n, r) => n + r.runs, 0);
 
 /** A batch with masks that have gaps, a masked first step, an empty sequence and mixed lengths. */
 function batch(seed: number, B: number, T: number, K: number) {
@@ -121,7 +130,7 @@ describe('threads give the bits of one thread', () => {
     it(`B=${B}: forward (none, sum, mean), decode (and topK), forwardBackward, marginals, logPartition, entropy`, async () => {
       // Every call on the threads, however small (the default keeps small calls on the calling thread).
       threadsTuning.minWork = 0;
-      const rec = recording();
+      const rec = recording({ cores: 3 });
       setThreadRuntime(rec);
       const K = 7;
       const x = batch(B, B, 23, K);
@@ -134,7 +143,7 @@ describe('threads give the bits of one thread', () => {
         sameBits(want, await everything(crf, x), `threads ${threads}`);
         crf.dispose();
       }
-      expect(rec.handles.length).toBe(1 + 2 + (threadRuntime().cores() - 1));
+      expect(rec.handles.length).toBe(1 + 2 + 2);
     });
   }
 
@@ -166,18 +175,19 @@ describe('threads give the bits of one thread', () => {
       one.dispose();
       two.dispose();
     }
-    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBeGreaterThan(0);
+    expect(runsOf(rec)).toBeGreaterThan(0);
     // A small call stays on the calling thread.
     const small = batch(1, 8, 16, K);
     const crf = await CRF.create(K, { backend: 'wasm', threads: 2 });
-    const before = rec.handles.reduce((n, r) => n + r.runs, 0);
+    const before = runsOf(rec);
     await crf.forwardBackward(small.em, small.tags, { mask: small.mask });
-    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBe(before);
+    expect(runsOf(rec)).toBe(before);
     crf.dispose();
   });
 
   it('several calls in flight at once each get their own results', async () => {
     threadsTuning.minWork = 0;
+    setThreadRuntime(recording({ cores: 3 }));
     const K = 5;
     const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads: 3 });
     const jobs = Array.from({ length: 24 }, (_, i) => batch(100 + i, 3 + (i % 9), 4 + (i % 13), K));
@@ -212,6 +222,29 @@ describe('the threads option', () => {
     }
   });
 
+  it('never starts more threads than the cores the runtime reports, and backendReason says so', async () => {
+    for (const [cores, threads, workers] of [
+      [2, 8, 1],
+      [2, 256, 1],
+      [4, 3, 2],
+      [1, 2, 0],
+    ] as const) {
+      const rec = recording({ cores });
+      setThreadRuntime(rec);
+      const crf = await CRF.create(3, { backend: 'wasm', threads });
+      expect(rec.handles.length, `${threads} threads on ${cores} cores`).toBe(workers);
+      if (workers > 0) expect(crf.backendReason).toMatch(new RegExp(`on ${workers + 1} threads \\(the calling thread and ${workers} worker`));
+      else expect(crf.backendReason).toMatch(/on the calling thread only/);
+      if (threads > cores)
+        expect(crf.backendReason).toMatch(
+          new RegExp(`${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}$`),
+        );
+      else expect(crf.backendReason).not.toMatch(/were asked for/);
+      expect(await crf.decode([[[0, 1, 0]]])).toEqual([[1]]);
+      crf.dispose();
+    }
+  });
+
   it('is not started for 1 thread', async () => {
     const rec = recording();
     setThreadRuntime(rec);
@@ -224,7 +257,7 @@ describe('the threads option', () => {
 
 describe('worker lifetime', () => {
   it('dispose ends every worker; the ops then say the instance was disposed', async () => {
-    const rec = recording();
+    const rec = recording({ cores: 3 });
     setThreadRuntime(rec);
     const crf = await CRF.create(4, { backend: 'wasm', threads: 3 });
     expect(rec.handles.length).toBe(2);
@@ -247,6 +280,29 @@ describe('worker lifetime', () => {
     two.dispose();
   });
 
+  it('a worker that handed its memory back is replaced by a fresh one; calls go on, with the bits of one thread', async () => {
+    threadsTuning.minWork = 0;
+    const rec = recording({ cores: 2, spendAll: true });
+    setThreadRuntime(rec);
+    const K = 6;
+    const x = batch(5, 40, 12, K);
+    const one = await CRF.create(K, { backend: 'wasm', seed: 4 });
+    const want = await everything(one, x);
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 4, threads: 2 });
+    // Each answer says the memory was handed back: the thread is ended, and calls run here until its
+    // replacement has started; then they split again.
+    const deadline = Date.now() + 20_000;
+    for (let round = 0; rec.handles.filter((r) => r.runs > 0).length < 3 && Date.now() < deadline; round++) {
+      sameBits(want, await everything(crf, x), `round ${round}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rec.handles.filter((r) => r.runs > 0).length).toBe(3);
+    expect(rec.handles.slice(0, -1).every((r) => r.ended)).toBe(true);
+    crf.dispose();
+    one.dispose();
+    expect(rec.handles.every((r) => r.ended)).toBe(true);
+  });
+
   it('a script that forgets dispose still exits', () => {
     const script = `
       import { CRF } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
@@ -265,7 +321,7 @@ describe('worker lifetime', () => {
 
   it('a worker that dies rejects the call waiting on it with a clear message; later calls still run, with the same bits', async () => {
     threadsTuning.minWork = 0;
-    const rec = recording();
+    const rec = recording({ cores: 3 });
     setThreadRuntime(rec);
     const K = 32;
     const x = batch(7, 64, 200, K);
@@ -290,7 +346,7 @@ describe('where no worker can start', () => {
     const had = Object.hasOwn(g, 'Worker');
     const worker = g.Worker;
     delete g.Worker;
-    setThreadRuntime(webThreads);
+    setThreadRuntime({ ...webThreads, cores: () => 4 });
     try {
       const K = 5;
       const x = batch(4, 20, 9, K);

@@ -1,4 +1,4 @@
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendMemory, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { countBlock, foldCounts, splitBatch } from './batch-blocks.js';
 import type { ThreadPool } from './pool.js';
@@ -26,6 +26,13 @@ export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max
 const OP_COST: Readonly<Record<ThreadOp, number>> = { logPartition: 1, entropy: 1.5, viterbi: 0.5, kBest: 1, posteriorParts: 3 };
 
 /**
+ * Ends the worker threads of a backend collected without `dispose()`. The pool and its threads'
+ * listeners hold nothing that leads back to the backend, so a dropped CRF is collected, and its
+ * threads end with it instead of living as long as the process.
+ */
+const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ThreadPool>((pool) => pool.dispose()) : null;
+
+/**
  * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
  * the calling thread runs the first on its own kernels while the pool's threads run the others on
  * theirs, and the outputs are put back together in batch order. Per-sequence results do not depend on
@@ -39,7 +46,9 @@ export class ThreadedBackend implements Backend {
   constructor(
     private readonly local: WasmBackend,
     private readonly pool: ThreadPool,
-  ) {}
+  ) {
+    collected?.register(this, pool, pool);
+  }
 
   /** Sequences so far whose scaled pass fell back to log space, on every thread. */
   get logSpaceFallbacks(): number {
@@ -133,11 +142,12 @@ export class ThreadedBackend implements Backend {
   }
 
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
   }
 
   dispose(): void {
+    collected?.unregister(this.pool);
     this.pool.dispose();
     this.local.dispose();
   }
