@@ -63,10 +63,10 @@ export interface CRFOptions extends BackendOptions {
    * `os.availableParallelism()`); never more threads run than those cores (then
    * {@link CRF.backendReason} says so). Default 1: everything on the calling thread. With n > 1, each
    * call's batch is split across the calling thread and n − 1 worker threads (Web Workers;
-   * worker_threads in Node) running the same kernels; results are bit-identical to one thread's. Calls
-   * too small to pay for the messages (for a forward pass, B·T·max(K, 16)² below 2^22, e.g. B·T below
-   * 16384 tokens at K = 9; decoding from twice that, forward–backward from a third) stay on the calling
-   * thread. Where no worker can start (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one
+   * worker_threads in Node) running the same kernels; results are bit-identical to one thread's. Only
+   * calls large enough for a split to pay are split (K ≥ 32 and B·T·K² from 2^23 to 2^25, by op; see
+   * the performance guide's Threads section); the others stay on the calling thread. Where no worker
+   * can start (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one
    * thread and {@link CRF.backendReason} says why. `dispose()` ends the workers, and so does the CRF
    * being garbage-collected; idle ones never keep a Node process alive. Backend `'js'` (the float64
    * reference) runs on the calling thread only, and refuses a number above 1.

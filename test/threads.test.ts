@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
 import { nodeThreads } from '../src/backends/node-spawn.js';
 import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../src/backends/spawn.js';
-import { threadsTuning } from '../src/backends/threads.js';
+import { SPLIT_TABLE, threadsTuning } from '../src/backends/threads.js';
 import { inputError } from './helpers.js';
 import { rng } from './suites/oracle.js';
 
@@ -115,21 +115,21 @@ function sameBits(a: unknown, b: unknown, at = ''): void {
 }
 
 let saved: ThreadRuntime;
-let savedMinWork: number;
+let savedTuning: typeof threadsTuning;
 beforeEach(() => {
   saved = threadRuntime();
-  savedMinWork = threadsTuning.minWork;
+  savedTuning = { ...threadsTuning };
 });
 afterEach(() => {
   setThreadRuntime(saved);
-  threadsTuning.minWork = savedMinWork;
+  Object.assign(threadsTuning, savedTuning);
 });
 
 describe('threads give the bits of one thread', () => {
   for (const B of [1, 5, 64, 130]) {
     it(`B=${B}: forward (none, sum, mean), decode (and topK), forwardBackward, marginals, logPartition, entropy`, async () => {
       // Every call on the threads, however small (the default keeps small calls on the calling thread).
-      threadsTuning.minWork = 0;
+      threadsTuning.force = 'split';
       const rec = recording({ cores: 3 });
       setThreadRuntime(rec);
       const K = 7;
@@ -147,11 +147,11 @@ describe('threads give the bits of one thread', () => {
     });
   }
 
-  it('with batchFirst false, and with the default size threshold (large calls split, small ones stay)', async () => {
+  it('with batchFirst false, and with the default split table (large calls split, small ones stay)', async () => {
     const rec = recording();
     setThreadRuntime(rec);
-    const K = 24;
-    const x = batch(9, 80, 128, K); // B·T·K² above 2^22, the default threshold
+    const K = 32;
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^23 (packed): forwardBackward and marginals split
     const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
       d: A,
       inner: number,
@@ -186,7 +186,7 @@ describe('threads give the bits of one thread', () => {
   });
 
   it('several calls in flight at once each get their own results', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     setThreadRuntime(recording({ cores: 3 }));
     const K = 5;
     const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads: 3 });
@@ -200,6 +200,56 @@ describe('threads give the bits of one thread', () => {
     const sequential = [];
     for (const [i, j] of jobs.entries()) sequential.push(await call(j, i));
     sameBits(sequential, await Promise.all(jobs.map(call)));
+    crf.dispose();
+  });
+});
+
+/** Each op of the API, the thread op it runs (as the split table names them), and a call of it. */
+const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof batch>) => Promise<unknown>][] = [
+  ['forward', 'logPartition', (crf, x) => crf.forward(x.em, x.tags)],
+  ['logPartition', 'logPartition', (crf, x) => crf.logPartition(x.em)],
+  ['decode', 'viterbi', (crf, x) => crf.decode(x.em)],
+  ['decode topK', 'kBest', (crf, x) => crf.decode(x.em, { topK: 2 })],
+  ['forwardBackward', 'posteriorParts', (crf, x) => crf.forwardBackward(x.em, x.tags)],
+  ['marginals', 'posteriorParts', (crf, x) => crf.marginals(x.em)],
+  ['entropy', 'entropy', (crf, x) => crf.entropy(x.em)],
+];
+
+describe('which calls split', () => {
+  it('every op splits only where the split table says a split pays: never below its minK, from its minWork at and above it', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    // One op at a time given a table of small sizes; the others never split.
+    const never = { minK: Infinity, minWork: Infinity };
+    const crfs = new Map<number, CRF>();
+    const crfOf = async (K: number) => crfs.get(K) ?? crfs.set(K, await CRF.create(K, { backend: 'wasm', seed: 1, threads: 2 })).get(K)!;
+    for (const [name, op, call] of OPS) {
+      threadsTuning.table = {
+        ...Object.fromEntries(Object.keys(SPLIT_TABLE).map((o) => [o, never])),
+        [op]: { minK: 6, minWork: 20 * 16 * 16 ** 2 },
+      } as typeof SPLIT_TABLE;
+      const splits = async (B: number, K: number) => {
+        const before = runsOf(rec);
+        await call(await crfOf(K), batch(B, B, 16, K));
+        return runsOf(rec) > before;
+      };
+      expect(await splits(19, 6), `${name} just below minWork`).toBe(false);
+      expect(await splits(20, 6), `${name} at minWork`).toBe(true);
+      expect(await splits(40, 9), `${name} above minWork`).toBe(true);
+      expect(await splits(200, 5), `${name} below minK, however large`).toBe(false);
+    }
+    for (const crf of crfs.values()) crf.dispose();
+  });
+
+  it('by default, calls whose split was measured not to pay stay on the calling thread: (256, 128, 9) forward, decode and forwardBackward', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(9, { backend: 'wasm', threads: 2 });
+    const x = batch(1, 256, 128, 9);
+    await crf.forward(x.em, x.tags);
+    await crf.decode(x.em);
+    await crf.forwardBackward(x.em, x.tags);
+    expect(runsOf(rec)).toBe(0);
     crf.dispose();
   });
 });
@@ -268,7 +318,7 @@ describe('worker lifetime', () => {
   });
 
   it("memoryUsage counts the workers' WebAssembly memory too", async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const x = batch(3, 64, 400, 32); // 3 MiB of emissions: memory grows far beyond its first pages
     const one = await CRF.create(32, { backend: 'wasm' });
     const two = await CRF.create(32, { backend: 'wasm', threads: 2 });
@@ -281,7 +331,7 @@ describe('worker lifetime', () => {
   });
 
   it('a worker that handed its memory back is replaced by a fresh one; calls go on, with the bits of one thread', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const rec = recording({ cores: 2, spendAll: true });
     setThreadRuntime(rec);
     const K = 6;
@@ -320,7 +370,7 @@ describe('worker lifetime', () => {
   });
 
   it('a worker that dies rejects the call waiting on it with a clear message; later calls still run, with the same bits', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const rec = recording({ cores: 3 });
     setThreadRuntime(rec);
     const K = 32;
@@ -341,7 +391,7 @@ describe('worker lifetime', () => {
 
 describe('where no worker can start', () => {
   it('threads run quietly on one thread, and backendReason says why (no Worker constructor, as on Cloudflare Workers)', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const g = globalThis as { Worker?: unknown };
     const had = Object.hasOwn(g, 'Worker');
     const worker = g.Worker;

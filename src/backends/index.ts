@@ -4,7 +4,7 @@ import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
 import { ThreadPool } from './pool.js';
 import { threadRuntime } from './spawn.js';
-import { ThreadedBackend, threadsTuning } from './threads.js';
+import { ThreadedBackend, splitSummary } from './threads.js';
 import { WasmBackend } from './wasm.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
@@ -44,7 +44,7 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
     const pool = await ThreadPool.start(n - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),
-      what: `${what} on ${n} threads (the calling thread and ${n - 1} worker${n > 2 ? 's' : ''}) for calls of B·T·max(K, 16)² ≥ ${threadsTuning.minWork}, on the calling thread below${n < threads ? `; ${capped}` : ''}`,
+      what: `${what} on ${n} threads (the calling thread and ${n - 1} worker${n > 2 ? 's' : ''}) for ${splitSummary()}, on the calling thread below${n < threads ? `; ${capped}` : ''}`,
     };
   } catch (e) {
     // Threads are a speed-up, not a different result: where none can start, one thread runs, and says so.
