@@ -772,12 +772,12 @@ export class CRF {
    * thread's and (with `threads`) every worker's as it reported after its last call; it grows to the
    * largest call seen and is reused, up to 128 MiB per thread. A call that needs more hands its memory
    * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
-   * and a worker that held it is ended and replaced by a fresh one. `gpuBytes`: the GPU buffers,
-   * pooled ones included. `cacheBytes`: typed arrays kept to be reused, the input copies' arrays (up to
-   * 1 MiB for each kind of input) and the potentials computed from the parameters. Not counted: the
-   * parameters, the results handed back, and each worker's own runtime. These figures stay flat across
-   * repeated calls; after {@link CRF.dispose} all are 0 and the memory is freed at the next collection,
-   * whether or not the instance is still referenced.
+   * and a worker that held it is replaced by a fresh one once it has been idle for a second.
+   * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
+   * the input copies' arrays (up to 1 MiB for each kind of input) and the potentials computed from the
+   * parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
+   * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
+   * is freed at the next collection, whether or not the instance is still referenced.
    */
   memoryUsage(): MemoryUsage {
     const m = this.#impl.memoryUsage?.();

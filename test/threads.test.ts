@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
 import { nodeThreads } from '../src/backends/node-spawn.js';
+import { poolTuning } from '../src/backends/pool.js';
 import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../src/backends/spawn.js';
 import { SPLIT_TABLE, threadsTuning } from '../src/backends/threads.js';
 import { inputError } from './helpers.js';
@@ -123,6 +124,7 @@ beforeEach(() => {
 afterEach(() => {
   setThreadRuntime(saved);
   Object.assign(threadsTuning, savedTuning);
+  poolTuning.spentIdleMs = 1000;
 });
 
 describe('threads give the bits of one thread', () => {
@@ -330,7 +332,7 @@ describe('worker lifetime', () => {
     two.dispose();
   });
 
-  it('a worker that handed its memory back is replaced by a fresh one; calls go on, with the bits of one thread', async () => {
+  it('a worker that handed its memory back is replaced by a fresh one once idle, not while busy; calls go on, with the bits of one thread', async () => {
     threadsTuning.force = 'split';
     const rec = recording({ cores: 2, spendAll: true });
     setThreadRuntime(rec);
@@ -339,8 +341,14 @@ describe('worker lifetime', () => {
     const one = await CRF.create(K, { backend: 'wasm', seed: 4 });
     const want = await everything(one, x);
     const crf = await CRF.create(K, { backend: 'wasm', seed: 4, threads: 2 });
-    // Each answer says the memory was handed back: the thread is ended, and calls run here until its
-    // replacement has started; then they split again.
+    // Busy: calls back to back keep the thread, and every call splits.
+    poolTuning.spentIdleMs = 60_000;
+    for (let round = 0; round < 2; round++) sameBits(want, await everything(crf, x), `busy round ${round}`);
+    expect(rec.handles.length).toBe(1);
+    expect(rec.handles[0].runs).toBeGreaterThanOrEqual(2 * 14);
+    // Idle: each answer says the memory was handed back, so the thread is ended at once, and calls run
+    // here until its replacement has started; then they split again.
+    poolTuning.spentIdleMs = 0;
     const deadline = Date.now() + 20_000;
     for (let round = 0; rec.handles.filter((r) => r.runs > 0).length < 3 && Date.now() < deadline; round++) {
       sameBits(want, await everything(crf, x), `round ${round}`);

@@ -7,9 +7,10 @@ import { type ThreadHandle, type ThreadRuntime, threadRuntime } from './spawn.js
  * A CRF's worker threads: started together, each handed the compiled kernels, then sent slices of
  * calls. Every request is answered, rejected when its thread dies (never left hanging), or rejected
  * on dispose. A dead thread is dropped; the others go on. A thread that handed a kernels instance back
- * (a call larger than the memory kept between calls) is ended once its calls are answered, and a fresh
- * one takes its place: ending it is the one sure way to give that memory back, since an idle worker
- * may never collect its garbage.
+ * (a call larger than the memory kept between calls) is ended once it has been idle for
+ * {@link poolTuning}'s `spentIdleMs`, and a fresh one takes its place: ending it is the one sure way to
+ * give that memory back, since an idle worker may never collect its garbage (a busy one does, so a run
+ * of large calls keeps its threads).
  *
  * Nothing here refers to the backend or the CRF that owns the pool, so that they can be collected
  * while the threads run (threads.ts then ends them).
@@ -17,6 +18,12 @@ import { type ThreadHandle, type ThreadRuntime, threadRuntime } from './spawn.js
 
 /** How long the threads may take to start and instantiate the kernels before the CRF gives up on them. */
 const START_TIMEOUT_MS = 20_000;
+
+/**
+ * `spentIdleMs`: how long a thread that handed memory back may sit idle before it is replaced. Starting
+ * a thread costs tens of ms, so one busy with a run of large calls is left alone; tests shorten it.
+ */
+export const poolTuning = { spentIdleMs: 1000 };
 
 interface Slot {
   h: ThreadHandle;
@@ -27,8 +34,9 @@ interface Slot {
   /** Its log-space fallbacks and WebAssembly memory, as last reported. */
   fallbacks: number;
   bytes: number;
-  /** It handed a kernels instance back: it is replaced once its calls are answered. */
+  /** It handed a kernels instance back: it is replaced once idle (`idle` runs out). */
   spent: boolean;
+  idle: ReturnType<typeof setTimeout> | null;
 }
 
 function rebuild(e: ErrorMessage): Error {
@@ -68,7 +76,7 @@ export class ThreadPool {
     try {
       const started: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
-        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, up: false, fallbacks: 0, bytes: 0, spent: false };
+        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, up: false, fallbacks: 0, bytes: 0, spent: false, idle: null };
         pool.#slots.push(slot);
         // Held until it answers: an unref'd thread would let Node exit in the middle of `await create`.
         slot.h.hold(true);
@@ -138,13 +146,25 @@ export class ThreadPool {
     else req.reject(rebuild(m.error));
     if (slot.pending.size === 0) {
       slot.h.hold(false);
-      if (slot.spent) this.#replace(slot);
+      if (slot.spent) {
+        slot.idle = setTimeout(() => {
+          slot.idle = null;
+          if (slot.pending.size === 0) this.#replace(slot);
+        }, poolTuning.spentIdleMs);
+        // The timer must not keep a Node process alive, any more than an idle thread does.
+        (slot.idle as { unref?: () => void }).unref?.();
+      }
     }
+  }
+
+  static #busy(slot: Slot): void {
+    if (slot.idle !== null) clearTimeout(slot.idle);
+    slot.idle = null;
   }
 
   /** Ends a spent thread (its memory goes with it) and starts a fresh one in its slot. */
   #replace(slot: Slot): void {
-    if (this.#disposed || slot.dead !== null) return;
+    if (this.#disposed || slot.dead !== null || !slot.spent) return;
     this.replaced++;
     this.#fallbacksGone += slot.fallbacks;
     Object.assign(slot, { up: false, fallbacks: 0, bytes: 0, spent: false });
@@ -161,6 +181,7 @@ export class ThreadPool {
 
   #die(slot: Slot, why: string): void {
     if (slot.dead !== null) return;
+    ThreadPool.#busy(slot);
     slot.dead = why;
     slot.up = false;
     slot.h.terminate();
@@ -192,6 +213,7 @@ export class ThreadPool {
     if (slot.dead !== null) return Promise.reject(new Error(`webcrf: worker thread ${i} stopped earlier (${slot.dead})`));
     if (!slot.up) return Promise.reject(new Error(`webcrf: worker thread ${i} is starting`));
     const id = this.#next++;
+    ThreadPool.#busy(slot);
     return new Promise((resolve, reject) => {
       if (slot.pending.size === 0) slot.h.hold(true);
       slot.pending.set(id, { resolve, reject });
@@ -216,6 +238,7 @@ export class ThreadPool {
     this.#disposed = true;
     const err = new Error('CRF: this instance was disposed while a call ran on its worker threads');
     for (const s of this.#slots) {
+      ThreadPool.#busy(s);
       s.dead ??= 'disposed';
       s.up = false;
       s.h.terminate();
