@@ -62,8 +62,13 @@ interface Live {
    * CRF keeps its own alive, and a worker thread's arrive as a fresh copy with every call, which must
    * not outlive it.
    */
-  tablesFor: WeakRef<Potentials> | null;
+  tablesFor: Held<Potentials> | null;
 }
+
+type Held<T> = { deref(): T | undefined };
+
+/** A WeakRef where the engine has one; workerd has none, and no worker threads either: a plain reference there. */
+const weakly: <T extends object>(x: T) => Held<T> = typeof WeakRef === 'function' ? (x) => new WeakRef(x) : (x) => ({ deref: () => x });
 
 function viewsOf(live: Live): MemoryViews {
   const buf = live.k.memory.buffer;
@@ -238,7 +243,7 @@ export class WasmBackend implements Backend {
       f32.set(w.end, end >>> 2);
       f32.set(w.trans, trans >>> 2);
       k.setup(K, start, end, trans, tables);
-      live.tablesFor = new WeakRef(w);
+      live.tablesFor = weakly(w);
     }
     f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
     f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
