@@ -51,9 +51,9 @@ export function splitPays(op: ThreadOp, B: number, T: number, K: number): boolea
 export function splitSummary(): string {
   const rows = Object.values(threadsTuning.table).filter((r) => r.minWork !== Infinity);
   if (rows.length === 0) return 'no call (no split has been measured to pay)';
-  const minK = Math.min(...rows.map((r) => r.minK));
-  const works = rows.map((r) => Math.log2(r.minWork));
-  const [lo, hi] = [Math.min(...works), Math.max(...works)];
+  const minK = rows.reduce((m, r) => Math.min(m, r.minK), Infinity);
+  const lo = rows.reduce((m, r) => Math.min(m, Math.log2(r.minWork)), Infinity);
+  const hi = rows.reduce((m, r) => Math.max(m, Math.log2(r.minWork)), -Infinity);
   return `calls with K ≥ ${minK} and B·T·max(K, 16)² ≥ 2^${lo}${hi > lo ? ` to 2^${hi} by op` : ''}`;
 }
 
