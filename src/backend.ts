@@ -55,13 +55,22 @@ export interface KBestResult {
   k: number;
 }
 
-/** Bytes a CRF's backend holds outside the JavaScript heap. */
+/**
+ * Bytes a CRF holds between calls outside the JavaScript heap: what stays allocated, once its calls
+ * have settled and garbage has been collected, because the instance or its worker threads keep it.
+ * The parameters themselves and the results handed to the caller are not counted.
+ */
 export interface MemoryUsage {
-  /** Size of the WebAssembly linear memory (0 where none is used). */
+  /** WebAssembly linear memory: the calling thread's and, with `threads`, every worker's (0 where none is used). */
   wasmBytes: number;
   /** Total size of the GPU buffers held, pooled ones included (0 where none are). */
   gpuBytes: number;
+  /** Typed arrays kept from call to call to be reused: the arrays of the input copies, and the potentials computed from the parameters. */
+  cacheBytes: number;
 }
+
+/** What a backend reports of it; the CRF adds its own arrays. */
+export type BackendMemory = Pick<MemoryUsage, 'wasmBytes' | 'gpuBytes'>;
 
 /** The dynamic programs one backend runs; all inputs are packed (right-padded by lengths). */
 export interface Backend {
@@ -74,6 +83,6 @@ export interface Backend {
   viterbi(p: Packed, w: Potentials): Promise<ViterbiResult>;
   kBest(p: Packed, w: Potentials, k: number): Promise<KBestResult>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
-  memoryUsage?(): MemoryUsage;
+  memoryUsage?(): BackendMemory;
   dispose(): void;
 }

@@ -61,15 +61,16 @@ export interface CRFOptions extends BackendOptions {
   /**
    * Threads for the WebAssembly kernels (backend `'wasm'`, and the CPU side of `'auto'` and `'webgpu'`):
    * an integer in [1, 256], or `'auto'` for the cores the runtime reports (`navigator.hardwareConcurrency`,
-   * `os.availableParallelism()`). Default 1: everything on the calling thread. With n > 1, each call's
-   * batch is split across the calling thread and n − 1 worker threads (Web Workers; worker_threads in
-   * Node) running the same kernels; results are bit-identical to one thread's. Calls too small to pay
-   * for the messages (for a forward pass, B·T·max(K, 16)² below 2^22, e.g. B·T below 16384 tokens at
-   * K = 9; decoding from twice that, forward–backward from a third) stay on the calling thread. Where no worker can start
-   * (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one thread and
-   * {@link CRF.backendReason} says why. `dispose()` ends the workers; idle ones never keep a Node
-   * process alive. Backend `'js'` (the float64 reference) runs on the calling thread only, and refuses
-   * a number above 1.
+   * `os.availableParallelism()`); never more threads run than those cores (then
+   * {@link CRF.backendReason} says so). Default 1: everything on the calling thread. With n > 1, each
+   * call's batch is split across the calling thread and n − 1 worker threads (Web Workers;
+   * worker_threads in Node) running the same kernels; results are bit-identical to one thread's. Only
+   * calls large enough for a split to pay are split (K ≥ 32 and B·T·K² from 2^23 to 2^25, by op; see
+   * the performance guide's Threads section); the others stay on the calling thread. Where no worker
+   * can start (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one
+   * thread and {@link CRF.backendReason} says why. `dispose()` ends the workers, and so does the CRF
+   * being garbage-collected; idle ones never keep a Node process alive. Backend `'js'` (the float64
+   * reference) runs on the calling thread only, and refuses a number above 1.
    */
   threads?: number | 'auto';
 }
@@ -770,15 +771,21 @@ export class CRF {
   }
 
   /**
-   * Bytes held outside the JavaScript heap: the WebAssembly memory (with `threads`, every worker's
-   * too, as they last reported it) and the GPU buffers. WebAssembly
-   * memory grows to the largest call seen and is reused, up to 128 MiB: a call that needs more hands
-   * its memory back when it finishes (0 until the next call). So these figures stay flat across
-   * repeated calls.
+   * Bytes this instance holds between calls outside the JavaScript heap: what stays allocated after its
+   * calls have settled and garbage has been collected. `wasmBytes`: the WebAssembly memory, the calling
+   * thread's and (with `threads`) every worker's as it reported after its last call; it grows to the
+   * largest call seen and is reused, up to 128 MiB per thread. A call that needs more hands its memory
+   * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
+   * and a worker that held it is replaced by a fresh one once it has been idle for a second.
+   * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
+   * the input copies' arrays (up to 1 MiB for each kind of input) and the potentials computed from the
+   * parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
+   * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
+   * is freed at the next collection, whether or not the instance is still referenced.
    */
   memoryUsage(): MemoryUsage {
     const m = this.#impl.memoryUsage?.();
-    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0 };
+    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: this.#scratch.bytes + this.#potentials.bytes };
   }
 
   /**
@@ -854,12 +861,16 @@ export class CRF {
   }
 
   /**
-   * Frees the backend's resources (GPU buffers, WebAssembly memory); afterwards the ops (forward,
-   * decode, …) throw. Calling it again does nothing.
+   * Frees what the instance holds (GPU buffers, WebAssembly memory, worker threads, the arrays it
+   * reuses; see {@link CRF.memoryUsage}); afterwards the ops (forward, decode, …) throw. Calling it
+   * again does nothing. An instance dropped without it is freed when it is garbage-collected, its
+   * worker threads included.
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#impl.dispose();
+    this.#scratch.clear();
+    this.#potentials.clear();
   }
 }

@@ -34,13 +34,16 @@ export const MAX_KBEST_PATHS = 2 ** 20;
 export const MAX_KBEST_TAGS = 2 ** 24;
 
 /**
- * WebAssembly memory a CRF keeps between calls. A call that needs more grows the memory for itself and
- * hands it back when it finishes (the kernels are instantiated afresh for the next call).
+ * WebAssembly memory a CRF keeps between calls, per thread. A call that needs more grows the memory for
+ * itself and hands it back when it finishes (the kernels are instantiated afresh for the next call).
  */
 export const WASM_RETAINED_BYTES = 128 * 2 ** 20;
 
 /** Largest number of losses {@link AutomaticWeightedLoss} combines. */
 export const MAX_LOSSES = 2 ** 16;
 
-/** Most threads a CRF's `threads` option may ask for: far beyond any machine's cores, short of a typo's 1e6 workers. */
+/**
+ * Most threads a CRF's `threads` option may ask for: far beyond most machines' cores, short of a typo's
+ * 1e6 workers. Of those asked for, no more are started than the cores the runtime reports.
+ */
 export const MAX_THREADS = 256;

@@ -132,6 +132,20 @@ export class LivePotentials {
     return w;
   }
 
+  /** Bytes kept between calls: the potentials and the copy of the parameters' bits they were made from. */
+  get bytes(): number {
+    const w = this.#last;
+    const arrays = w ? [w.start, w.end, w.trans, ...this.#seen] : this.#seen;
+    return arrays.reduce((n, a) => n + a.byteLength, 0);
+  }
+
+  /** Lets go of them; the next call computes them afresh. */
+  clear(): void {
+    this.#last = null;
+    this.#words = [];
+    this.#seen = [];
+  }
+
   #unchanged(): boolean {
     for (let n = 0; n < this.#seen.length; n++) {
       const live = this.#words[n];

@@ -298,14 +298,14 @@ describe('a polluted Object.prototype changes no result', async () => {
   const wasm = backends.find((b) => b.name === 'wasm');
   const all = [...backends.map((b) => ({ label: b.name as string, options: { backend: b.name, ...b.options } as CRFOptions }))];
   if (wasm) all.push({ label: 'wasm with threads', options: { backend: 'wasm', threads: 2 } });
-  let savedMinWork = 0;
+  let savedForce: typeof threadsTuning.force = null;
   beforeAll(() => {
-    savedMinWork = threadsTuning.minWork;
+    savedForce = threadsTuning.force;
     // Every call of the threaded instance is split across both threads, however small.
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
   });
   afterAll(() => {
-    threadsTuning.minWork = savedMinWork;
+    threadsTuning.force = savedForce;
   });
 
   it('the source has option lists to pollute with', () => {

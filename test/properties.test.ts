@@ -36,7 +36,7 @@ async function make(backend: { name: lib.BackendName; options: object }, c: Case
 }
 
 describe.each(backends.map((b) => [b.name, b] as const))('properties on %s', (_name, backend) => {
-  const run = (prop: (c: Case) => Promise<void>) => fc.assert(fc.asyncProperty(caseArb, prop), { numRuns: 40, seed: 2026 });
+  const run = (prop: (c: Case) => Promise<void>, numRuns = 40) => fc.assert(fc.asyncProperty(caseArb, prop), { numRuns, seed: 2026 });
 
   it('marginals sum to 1 at every on position and are 0 elsewhere', () =>
     run(async (c) => {
@@ -102,4 +102,22 @@ describe.each(backends.map((b) => [b.name, b] as const))('properties on %s', (_n
       a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 4));
       crf.dispose();
     }));
+
+  it('memoryUsage() counts what the calls keep: the same after the same calls again, and 0 once disposed', () =>
+    run(async (c) => {
+      const crf = await make(backend, c);
+      const em = nested(c);
+      const calls = async () => {
+        await crf.forwardBackward(em, c.samples[0], { mask: c.mask });
+        await crf.decode(em, { mask: c.mask, topK: 2 });
+        await crf.entropy(em, { mask: c.mask });
+        return crf.memoryUsage();
+      };
+      const first = await calls();
+      // What a call keeps (at least its potentials and input arrays) is counted.
+      expect(first.cacheBytes).toBeGreaterThan(0);
+      expect(await calls()).toEqual(first);
+      crf.dispose();
+      expect(crf.memoryUsage()).toEqual({ wasmBytes: 0, gpuBytes: 0, cacheBytes: 0 });
+    }, 12));
 });

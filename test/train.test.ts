@@ -526,12 +526,12 @@ describe.each(fbBackends.map((b) => [b.label, b.options] as const))("forwardBack
   const r = rng(21);
   const em = { data: Float32Array.from({ length: B * T * K }, () => 3 * r.normal()), shape: [B, T, K] };
   const tags = { data: Int32Array.from({ length: B * T }, () => r.int(K)), shape: [B, T] };
-  const keep = threadsTuning.minWork;
+  const keep = threadsTuning.force;
   beforeAll(() => {
-    threadsTuning.minWork = 0; // every call split across the threads, however small
+    threadsTuning.force = 'split'; // every call split across the threads, however small
   });
   afterAll(() => {
-    threadsTuning.minWork = keep;
+    threadsTuning.force = keep;
   });
 
   async function gradsOf() {

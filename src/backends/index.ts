@@ -1,9 +1,10 @@
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendMemory, BackendName, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import { messageOf } from '../errors.js';
 import type { Packed } from '../pack.js';
 import { JsBackend } from './js.js';
 import { ThreadPool } from './pool.js';
-import { ThreadedBackend, threadsTuning } from './threads.js';
+import { threadRuntime } from './spawn.js';
+import { ThreadedBackend, splitSummary } from './threads.js';
 import { WasmBackend } from './wasm.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
@@ -34,11 +35,16 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const backend = await WasmBackend.create(opts);
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };
+  // Threads beyond the cores only take turns, each with its own memory: never more than the cores.
+  const cores = Math.max(1, threadRuntime().cores());
+  const n = Math.min(threads, cores);
+  const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
+  if (n <= 1) return { backend, what: `${what} on the calling thread only: ${capped}` };
   try {
-    const pool = await ThreadPool.start(threads - 1, backend.module);
+    const pool = await ThreadPool.start(n - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),
-      what: `${what} on ${threads} threads (the calling thread and ${threads - 1} worker${threads > 2 ? 's' : ''}) for calls of B·T·max(K, 16)² ≥ ${threadsTuning.minWork}, on the calling thread below`,
+      what: `${what} on ${n} threads (the calling thread and ${n - 1} worker${n > 2 ? 's' : ''}) for ${splitSummary()}, on the calling thread below${n < threads ? `; ${capped}` : ''}`,
     };
   } catch (e) {
     // Threads are a speed-up, not a different result: where none can start, one thread runs, and says so.
@@ -157,7 +163,7 @@ class LazyGpuBackend implements Backend {
     return this.cpu.kBest(p, w, k);
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
   }
 

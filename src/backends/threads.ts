@@ -1,29 +1,68 @@
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendMemory, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import type { Packed } from '../pack.js';
 import { countBlock, foldCounts, splitBatch } from './batch-blocks.js';
 import type { ThreadPool } from './pool.js';
 import type { SliceMessage, ThreadOp } from './thread-protocol.js';
 import type { WasmBackend } from './wasm.js';
 
-/**
- * Calls whose work, B·T·max(K, 16)², is below `minWork` run on the calling thread. Handing a slice to a
- * worker and back costs some 0.05–0.1 ms (copies, two messages, waking a thread) on free cores, and
- * far more where the cores are shared; the kernels cost about 0.1–0.2 ns per unit of B·T·K² for
- * K ≥ 32, and about 30–50 ns per token below K = 16 (whatever K), hence max(K, 16). 2^22 units are
- * 0.4–0.8 ms of kernel work: below it the gain on free cores is small, and on a busy machine threads
- * lose (docs/performance.md). Tests lower it to run small batches on the threads.
- */
-export const threadsTuning = { minWork: 2 ** 22 };
+/** From which K and which work B·T·max(K, 16)² an op's calls are cut across threads. */
+export type SplitRule = Readonly<{ minK: number; minWork: number }>;
 
-/** A call's work in the units of {@link threadsTuning}. */
+/**
+ * When cutting a call across threads pays, per op: never below K = `minK` (the kernels cost too little
+ * per token there for the round trip and the copies to be won back), and from `minK` on, for calls
+ * whose work, B·T·max(K, 16)², is at least `minWork`. Only the kernels run on the workers: the
+ * JavaScript around them (checks, packing, gradients, results) stays on the calling thread, so a split
+ * saves part of the kernels' time and costs a copy of the slice, two messages and waking a thread.
+ * `node bench/threads.js --table` measures these values on two free cores and prints them in this
+ * form: per op, the least K and work from which two threads were faster than one, `Infinity` where no
+ * split paid (docs/performance.md#threads says what the present ones rest on). Where a figure is
+ * missing or noisy they err toward one thread: a split that does not pay makes the call slower, a
+ * missed one only leaves a core idle.
+ */
+export const SPLIT_TABLE: Readonly<Record<ThreadOp, SplitRule>> = {
+  logPartition: { minK: 32, minWork: 2 ** 25 },
+  entropy: { minK: 32, minWork: 2 ** 25 },
+  viterbi: { minK: 32, minWork: 2 ** 24 },
+  kBest: { minK: 32, minWork: 2 ** 25 },
+  posteriorParts: { minK: 32, minWork: 2 ** 23 },
+};
+
+/**
+ * The split decision's inputs, replaceable for tests and for the bench that measures them: `table`
+ * (default {@link SPLIT_TABLE}), or `force` to split every call (`'split'`) or none (`'local'`).
+ */
+export const threadsTuning: { table: Readonly<Record<ThreadOp, SplitRule>>; force: 'split' | 'local' | null } = {
+  table: SPLIT_TABLE,
+  force: null,
+};
+
+/** A call's work in the units of {@link SPLIT_TABLE}. */
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
 
+/** Whether `op` over a (B, T, K) call is cut across threads, by {@link threadsTuning}. */
+export function splitPays(op: ThreadOp, B: number, T: number, K: number): boolean {
+  if (threadsTuning.force !== null) return threadsTuning.force === 'split';
+  const at = threadsTuning.table[op];
+  return K >= at.minK && threadsWork(B, T, K) >= at.minWork;
+}
+
+/** The table in a few words, for `crf.backendReason`. */
+export function splitSummary(): string {
+  const rows = Object.values(threadsTuning.table).filter((r) => r.minWork !== Infinity);
+  if (rows.length === 0) return 'no call (no split has been measured to pay)';
+  const minK = rows.reduce((m, r) => Math.min(m, r.minK), Infinity);
+  const lo = rows.reduce((m, r) => Math.min(m, Math.log2(r.minWork)), Infinity);
+  const hi = rows.reduce((m, r) => Math.max(m, Math.log2(r.minWork)), -Infinity);
+  return `calls with K ≥ ${minK} and B·T·max(K, 16)² ≥ 2^${lo}${hi > lo ? ` to 2^${hi} by op` : ''}`;
+}
+
 /**
- * Kernel time per unit of work, relative to log Z's, measured on the kernels alone: Viterbi's max-plus
- * pass runs about twice as fast as log Z's sum (no exp, no rescaling), forward–backward about three to
- * four times slower (two passes, the marginals and the pair sums).
+ * Ends the worker threads of a backend collected without `dispose()`. The pool and its threads'
+ * listeners hold nothing that leads back to the backend, so a dropped CRF is collected, and its
+ * threads end with it instead of living as long as the process.
  */
-const OP_COST: Readonly<Record<ThreadOp, number>> = { logPartition: 1, entropy: 1.5, viterbi: 0.5, kBest: 1, posteriorParts: 3 };
+const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ThreadPool>((pool) => pool.dispose()) : null;
 
 /**
  * The wasm backend over several threads: a call's batch is cut into contiguous ranges (batch-blocks.ts),
@@ -39,7 +78,9 @@ export class ThreadedBackend implements Backend {
   constructor(
     private readonly local: WasmBackend,
     private readonly pool: ThreadPool,
-  ) {}
+  ) {
+    collected?.register(this, pool, pool);
+  }
 
   /** Sequences so far whose scaled pass fell back to log space, on every thread. */
   get logSpaceFallbacks(): number {
@@ -47,12 +88,12 @@ export class ThreadedBackend implements Backend {
   }
 
   /**
-   * Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). Each op checks it
+   * Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). Each op checks it
    * before anything else, so a call that stays on this thread reaches the kernels with no await between.
    */
   #splits(p: Packed, op: ThreadOp): boolean {
     // The size first: live() lists the threads, and most calls of an interactive page are small.
-    return threadsWork(p.B, p.T, p.K) * OP_COST[op] >= threadsTuning.minWork && this.pool.live().length > 0;
+    return splitPays(op, p.B, p.T, p.K) && this.pool.live().length > 0;
   }
 
   /**
@@ -133,11 +174,12 @@ export class ThreadedBackend implements Backend {
   }
 
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
   }
 
   dispose(): void {
+    collected?.unregister(this.pool);
     this.pool.dispose();
     this.local.dispose();
   }

@@ -1,5 +1,5 @@
 import { CRFInputError, messageOf } from '../errors.js';
-import type { Backend, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../backend.js';
+import type { Backend, BackendMemory, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../backend.js';
 import { WASM_RETAINED_BYTES } from '../limits.js';
 import type { Packed } from '../pack.js';
 import { countBlock } from './batch-blocks.js';
@@ -47,6 +47,35 @@ function plain(src: Int32Array, from: number, n: number): number[] {
   return out;
 }
 
+/**
+ * One instance of the kernels and everything derived from it. Whatever refers to an instance's linear
+ * memory (views of it, the record of which potentials its tables hold) lives here and nowhere else:
+ * dropping the instance then drops every reference to its memory, which a view kept elsewhere would pin.
+ */
+interface Live {
+  k: Kernels;
+  /** Views of the whole linear memory, remade when it grows (growing detaches the old buffer). */
+  views: MemoryViews | null;
+  /**
+   * The potentials the tables were built from. The CRF hands over the same object while its parameters
+   * are unchanged (parameters.ts LivePotentials), so a call with them skips `setup`. Held weakly: the
+   * CRF keeps its own alive, and a worker thread's arrive as a fresh copy with every call, which must
+   * not outlive it.
+   */
+  tablesFor: Held<Potentials> | null;
+}
+
+type Held<T> = { deref(): T | undefined };
+
+/** A WeakRef where the engine has one; workerd has none, and no worker threads either: a plain reference there. */
+const weakly: <T extends object>(x: T) => Held<T> = typeof WeakRef === 'function' ? (x) => new WeakRef(x) : (x) => ({ deref: () => x });
+
+function viewsOf(live: Live): MemoryViews {
+  const buf = live.k.memory.buffer;
+  if (live.views?.buf !== buf) live.views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
+  return live.views;
+}
+
 const align = (n: number) => Math.ceil(n / 16) * 16;
 const STAGGER = 64 * 3;
 
@@ -61,7 +90,7 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly precision = 'float32' as const;
   readonly #module: WebAssembly.Module;
-  #k: Kernels | null;
+  #live: Live | null;
   #disposed = false;
   readonly #simd: boolean;
   /** Log-space fallbacks counted by instances already handed back. */
@@ -70,18 +99,10 @@ export class WasmBackend implements Backend {
   grows = 0;
   /** How many times the kernels were instantiated afresh to hand a large call's memory back. */
   releases = 0;
-  /**
-   * The potentials the tables in `#tablesIn` were built from. The CRF hands over the same object while
-   * its parameters are unchanged (parameters.ts LivePotentials), so a call with them skips `setup`.
-   */
-  #tablesFor: Potentials | null = null;
-  #tablesIn: Kernels | null = null;
-  /** Views of the whole linear memory, remade when it grows (growing detaches the old buffer). */
-  #views: MemoryViews | null = null;
 
   private constructor(module: WebAssembly.Module, k: Kernels) {
     this.#module = module;
-    this.#k = k;
+    this.#live = { k, views: null, tablesFor: null };
     this.#simd = k.simd() === 1;
   }
 
@@ -125,47 +146,44 @@ export class WasmBackend implements Backend {
 
   /** Sequences so far whose scaled linear-space pass could lose precision and ran in log space instead. */
   get logSpaceFallbacks(): number {
-    return this.#fallbacks + (this.#k ? this.#k.logSpaceFallbacks() : 0);
+    return this.#fallbacks + (this.#live ? this.#live.k.logSpaceFallbacks() : 0);
   }
 
-  /** Current size of the linear memory in bytes. */
+  /** Current size of the linear memory in bytes: what this backend holds (0 once handed back or disposed). */
   get memoryBytes(): number {
-    return this.#k ? this.#k.memory.buffer.byteLength : 0;
+    return this.#live ? this.#live.k.memory.buffer.byteLength : 0;
   }
 
   /** Runs the vectorised exp or log over `x` (length a multiple of 4): for the accuracy tests. */
   math(fn: 'exp' | 'log', x: Float32Array): Float32Array {
-    const k = this.#kernels();
+    if (this.#disposed || !this.#live) throw new Error('wasm backend: disposed');
+    const live = this.#live;
+    const { k } = live;
     const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
     // The two regions overlay the potentials and tables.
-    this.#tablesFor = null;
+    live.tablesFor = null;
     new Float32Array(k.memory.buffer, src, x.length).set(x);
     if (fn === 'exp') k.mathExp(src, dst, x.length);
     else k.mathLog(src, dst, x.length);
     return new Float32Array(k.memory.buffer, dst, x.length).slice();
   }
 
-  #kernels(): Kernels {
-    if (this.#disposed || !this.#k) throw new Error('wasm backend: disposed');
-    return this.#k;
-  }
-
-  /** The kernels for the next call: the live instance, or a fresh one after a large call gave its memory back. */
-  async #ready(): Promise<Kernels> {
+  /** The instance for the next call: the live one, or a fresh one after a large call gave its memory back. */
+  async #ready(): Promise<void> {
     if (this.#disposed) throw new Error('wasm backend: disposed');
-    if (!this.#k) {
+    if (!this.#live) {
       const k = await WasmBackend.#instantiate(this.#module);
       // Another call may have instantiated meanwhile; keep one.
-      if (!this.#k && !this.#disposed) this.#k = k;
+      if (!this.#live && !this.#disposed) this.#live = { k, views: null, tablesFor: null };
     }
-    return this.#kernels();
+    if (this.#disposed) throw new Error('wasm backend: disposed');
   }
 
   /** After a call: memory beyond what is kept between calls goes back to the engine with the instance. */
-  #afterCall(k: Kernels): void {
-    if (this.#k === k && k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
-      this.#fallbacks += k.logSpaceFallbacks();
-      this.#k = null;
+  #afterCall(live: Live): void {
+    if (this.#live === live && live.k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
+      this.#fallbacks += live.k.logSpaceFallbacks();
+      this.#live = null;
       this.releases++;
     }
   }
@@ -203,7 +221,8 @@ export class WasmBackend implements Backend {
    * Lays out one call: potentials, tables, emissions and lengths, then `outputs` and the work area of
    * `op`. Returns the offsets of the outputs and of the work area, after running `setup`.
    */
-  #prepare(k: Kernels, p: Packed, w: Potentials, outputs: number[], op: WebAssembly.Global, topK = 0) {
+  #prepare(live: Live, p: Packed, w: Potentials, outputs: number[], op: WebAssembly.Global, topK = 0) {
+    const { k } = live;
     const { B, T, K } = p;
     const n = B * T * K;
     // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
@@ -217,26 +236,19 @@ export class WasmBackend implements Backend {
       ...outputs,
       k.workBytes(op.value as number, T, K, topK),
     ]);
-    const { f32, i32 } = this.#viewsOf(k);
-    if (w !== this.#tablesFor || k !== this.#tablesIn) {
-      this.#tablesFor = null;
+    const { f32, i32 } = viewsOf(live);
+    if (live.tablesFor?.deref() !== w) {
+      live.tablesFor = null;
       f32.set(w.start, start >>> 2);
       f32.set(w.end, end >>> 2);
       f32.set(w.trans, trans >>> 2);
       k.setup(K, start, end, trans, tables);
-      this.#tablesFor = w;
-      this.#tablesIn = k;
+      live.tablesFor = weakly(w);
     }
     f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
     f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
     i32.set(p.lengths, lens >>> 2);
     return { em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length] };
-  }
-
-  #viewsOf(k: Kernels): MemoryViews {
-    const buf = k.memory.buffer;
-    if (this.#views?.buf !== buf) this.#views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
-    return this.#views;
   }
 
   /**
@@ -254,17 +266,17 @@ export class WasmBackend implements Backend {
   ): Promise<R> {
     // The live instance runs the call at once, with no await before the kernel: a short call's time is
     // mostly the JavaScript around the kernel, and every await is another turn of the microtask queue.
-    const k = this.#disposed ? null : this.#k;
-    if (!k) return this.#ready().then(() => this.#call(p, w, op, outputs, run, read, topK));
+    const live = this.#disposed ? null : this.#live;
+    if (!live) return this.#ready().then(() => this.#call(p, w, op, outputs, run, read, topK));
     try {
-      const layout = this.#prepare(k, p, w, outputs, k[op], topK);
-      run(k, layout);
-      return Promise.resolve(read(this.#viewsOf(k), layout.out));
+      const layout = this.#prepare(live, p, w, outputs, live.k[op], topK);
+      run(live.k, layout);
+      return Promise.resolve(read(viewsOf(live), layout.out));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
       return Promise.reject(e);
     } finally {
-      this.#afterCall(k);
+      this.#afterCall(live);
     }
   }
 
@@ -379,13 +391,13 @@ export class WasmBackend implements Backend {
     );
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.memoryBytes, gpuBytes: 0 };
   }
 
-  /** Drops the instance, and with it the linear memory (the engine frees it once unreferenced). */
+  /** Drops the instance, and with it every reference to its linear memory (the engine frees it at its next collection). */
   dispose(): void {
     this.#disposed = true;
-    this.#k = null;
+    this.#live = null;
   }
 }

@@ -1,12 +1,14 @@
 import type { Potentials } from '../backend.js';
 import type { Packed } from '../pack.js';
-import type { ErrorMessage, FromWorker, ThreadOp, ToWorker } from './thread-protocol.js';
+import type { ErrorMessage, FromWorker, ThreadOp, ThreadState, ToWorker } from './thread-protocol.js';
 import { WasmBackend } from './wasm.js';
 
 /**
  * What a worker thread does, whatever runtime hosts it (web-worker.ts, node-worker.ts give it a way to
  * receive and send): instantiate the kernels it is handed, then run each slice it is sent on them, one
- * at a time, in arrival order, and send back the outputs (their buffers transferred).
+ * at a time, in arrival order, and send back the outputs (their buffers transferred). The slice's own
+ * buffers go back too: an idle worker may not collect garbage for a long time, so it keeps nothing of a
+ * call but its kernels' memory, which it reports (thread-protocol.ts ThreadState).
  */
 
 type Send = (m: FromWorker, transfer: ArrayBuffer[]) => void;
@@ -27,25 +29,34 @@ export function serve(send: Send): (m: ToWorker) => void {
     if (m.type === 'init') {
       backend = WasmBackend.create({ wasmModule: m.module });
       backend.then(
-        () => send({ type: 'ready' }, []),
+        (be) => send({ type: 'ready', ...stateOf(be, 0) }, []),
         (e: unknown) => send({ type: 'failed', error: errorMessage(e) }, []),
       );
       return;
     }
     const ready = backend;
     queue = queue.then(async () => {
+      const inputs = [m.p.emissions.buffer as ArrayBuffer, m.p.lengths.buffer as ArrayBuffer];
+      let be: WasmBackend | null = null;
+      let releases = 0;
       try {
         if (!ready) throw new Error('worker thread: run before init');
-        const be = await ready;
+        be = await ready;
+        releases = be.releases;
         const p: Packed = { ...m.p, positions: new Int32Array(0) };
         const result = await run(be, m.op, p, m.w, m.k);
         const transfer = Object.values(result).flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
-        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, fallbacks: be.logSpaceFallbacks, bytes: be.memoryBytes }, transfer);
+        send({ type: 'done', id: m.id, result: result as Record<string, unknown>, inputs, ...stateOf(be, releases) }, [...transfer, ...inputs]);
       } catch (e) {
-        send({ type: 'error', id: m.id, error: errorMessage(e) }, []);
+        send({ type: 'error', id: m.id, error: errorMessage(e), inputs, ...(be ? stateOf(be, releases) : { bytes: 0, fallbacks: 0, spent: false }) }, inputs);
       }
     });
   };
+}
+
+/** The thread's state after a call that found the backend at `releases` instances handed back. */
+function stateOf(be: WasmBackend, releases: number): ThreadState {
+  return { bytes: be.memoryBytes, fallbacks: be.logSpaceFallbacks, spent: be.releases > releases };
 }
 
 /** One op on one slice; every result is an object of typed arrays (and numbers), ready to transfer. */

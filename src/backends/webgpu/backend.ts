@@ -1,6 +1,6 @@
 // The WebGPU backend's policy: which calls go to the GPU, the plan and the one chunk loop every op
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
-import type { Backend, BackendName, EntropyResult, KBestResult, MemoryUsage, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
+import type { Backend, BackendMemory, BackendName, EntropyResult, KBestResult, Posteriors, Potentials, ViterbiResult } from '../../backend.js';
 import { messageOf } from '../../errors.js';
 import type { Packed } from '../../pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
@@ -148,7 +148,7 @@ export class WebGpuBackend implements Backend {
     return this.#cpu.kBest(p, w, k);
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.#cpu.memoryUsage?.().wasmBytes ?? 0, gpuBytes: this.#pool.liveBytes };
   }
 
