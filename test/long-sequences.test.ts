@@ -148,7 +148,14 @@ describe('entropy on long chains', () => {
       const T = v.name === 'webgpu' ? 2048 : v.label === 'wasm threads' ? 200_000 : 1_000_000;
       const B = v.label === 'wasm threads' ? 3 : 1;
       const em = chain(41, B, T, 2, 1e-6);
-      const sd = { start_transitions: [0.1, -0.05], end_transitions: [0, 0.02], transitions: [[0.01, -0.02], [0.03, 0]] };
+      const sd = {
+        start_transitions: [0.1, -0.05],
+        end_transitions: [0, 0.02],
+        transitions: [
+          [0.01, -0.02],
+          [0.03, 0],
+        ],
+      };
       const crf = await lib.CRF.create(2, { backend: v.name, ...v.options });
       crf.loadStateDict(sd);
       const [h, want] = [await crf.entropy(em), await reference(em, sd, 2)];
@@ -187,7 +194,14 @@ describe('entropy on long chains', () => {
       const T = 100_000;
       expect(T).toBeGreaterThan(ENTROPY_MAX_T);
       const em = chain(45, 1, T, 2, 1e-6);
-      const sd = { start_transitions: [0, 0], end_transitions: [0, 0], transitions: [[0.01, 0], [0, 0.02]] };
+      const sd = {
+        start_transitions: [0, 0],
+        end_transitions: [0, 0],
+        transitions: [
+          [0.01, 0],
+          [0, 0.02],
+        ],
+      };
       const crf = await lib.CRF.create(2, { backend: v.name, ...v.options });
       crf.loadStateDict(sd);
       const [h, want] = [await crf.entropy(em), await reference(em, sd, 2)];

@@ -77,7 +77,18 @@ describe('the float64 reference entropy', () => {
 
 describe.each(variants.map((v) => [v.label, v] as const))('%s: probabilities from decode', (_label, v) => {
   it('top-k lists: each exp(logProb) ≤ 1 and each list sums to ≤ 1, at emission scales 1e-3 to 1e20 (K = 3, T = 40, 50 sequences, with and without BIO constraints)', async () => {
-    for (const constraints of [undefined, { transitions: [[true, true, false], [true, true, true], [true, true, true]], start: [true, true, false], end: [true, true, true] }]) {
+    for (const constraints of [
+      undefined,
+      {
+        transitions: [
+          [true, true, false],
+          [true, true, true],
+          [true, true, true],
+        ],
+        start: [true, true, false],
+        end: [true, true, true],
+      },
+    ]) {
       const crf = await CRF.create(3, { backend: v.name, ...v.options, seed: 1, constraints });
       for (const scale of [1e-3, 1, 1e3, 1e6, 1e12, 1e20]) {
         const em = emissionsAt(7, 50, 40, 3, scale);
@@ -107,7 +118,11 @@ describe.each(variants.map((v) => [v.label, v] as const))('%s: probabilities fro
       lists.forEach((list, b) => {
         const rows = Array.from({ length: 6 }, (_, t) => Array.from(em.data.subarray((b * 6 + t) * 3, (b * 6 + t + 1) * 3)));
         const bf = bruteForce(rows, w);
-        list.forEach((p, r) => expect(Math.abs(Math.exp(p.logProb) - Math.exp(bf.sorted[r].score - bf.logZ)), `scale ${scale} [${b}][${r}]`).toBeLessThan(v.name === 'js' ? 1e-12 : 1e-5));
+        list.forEach((p, r) =>
+          expect(Math.abs(Math.exp(p.logProb) - Math.exp(bf.sorted[r].score - bf.logZ)), `scale ${scale} [${b}][${r}]`).toBeLessThan(
+            v.name === 'js' ? 1e-12 : 1e-5,
+          ),
+        );
       });
     }
     crf.dispose();
