@@ -28,7 +28,8 @@ export function listLogProbs(scores: ArrayLike<number>, from: number, n: number,
   for (let step = 2 ** -52; ; step *= 2) {
     let sum = 0;
     for (let r = 0; r < n; r++) sum += Math.exp(out[r]);
-    if (sum <= most) return;
+    // (A NaN sum, which finite scores cannot give, ends the loop too.)
+    if (!(sum > most)) return;
     // exp(x − d) ≈ exp(x)·(1 − d): lowering every term by the excess (at least `step`, doubling in case
     // the subtraction rounds away on a term of large magnitude) brings the sum under the bound.
     const d = Math.max(sum - most, step);

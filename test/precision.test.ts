@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRF } from '../src/index.js';
 import { JsBackend } from '../src/backends/js.js';
+import { listLogProbs } from '../src/probabilities.js';
 import { availableBackends, backendVariants, splitEveryCall } from './backends.js';
 import { bruteForce, rng } from './suites/oracle.js';
 
@@ -140,5 +141,28 @@ describe.each(variants.map((v) => [v.label, v] as const))('%s: probabilities fro
       expect(Math.abs(got - want), `sequence ${b}: ${got} vs ${want}`).toBeLessThanOrEqual(1e-10 * Math.abs(want));
     });
     crf.dispose();
+  });
+});
+
+describe('top-k log-probabilities from scores and log Z', () => {
+  it("sum to ≤ 1 in float64 in any order, and stay within 1e-12 of score − max(log Z, the log of the list's mass), for lists of near-ties that hold nearly all the mass", () => {
+    const R = rng(5);
+    for (let trial = 0; trial < 2000; trial++) {
+      const n = 1 + R.int(60);
+      const base = [0, 1, 1e3, 1e6, -1e9][trial % 5];
+      const scores = Array.from({ length: n }, () => base - (R.next() < 0.5 ? 0 : R.next() * [1e-12, 1e-3, 1, 30][R.int(4)])).sort((a, b) => b - a);
+      let lse = 0;
+      for (const s of scores) lse += Math.exp(s - scores[0]);
+      // log Z as a backend may round it: the list's exact mass, a hair below or above it.
+      const logZ = scores[0] + Math.log(lse) + [0, -1e-15, 1e-15, -1e-9, 1e-9][R.int(5)] * (1 + Math.abs(base));
+      const out = new Float64Array(n);
+      listLogProbs(Float64Array.from(scores), 0, n, logZ, out);
+      const p = Array.from(out, Math.exp);
+      for (const sum of [p.reduce((a, v) => a + v, 0), p.reduceRight((a, v) => a + v, 0), [...p].sort((a, b) => a - b).reduce((a, v) => a + v, 0)]) {
+        expect(sum, `trial ${trial}`).toBeLessThanOrEqual(1);
+      }
+      const norm = Math.max(logZ - scores[0], Math.log(lse));
+      out.forEach((lp, r) => expect(Math.abs(lp - (scores[r] - scores[0] - norm)), `trial ${trial} [${r}]`).toBeLessThanOrEqual(1e-12));
+    }
   });
 });
