@@ -20,6 +20,7 @@ import { markGradients } from './marks.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
 import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, checkParameterArrays, parameterLength, perParameter, potentials } from './parameters.js';
+import { listLogProbs } from './probabilities.js';
 import { seededRandom } from './rng.js';
 import { type Arrays, Scratch } from './scratch.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from './state-dict.js';
@@ -131,8 +132,19 @@ export interface ForwardBackwardResult<L extends number | Float32Array> {
 export interface ScoredPath {
   /** The tags of the sequence's on positions, in order (its length is the number of on positions). */
   path: number[];
-  /** Unnormalised score(y) of the path; p(y) = exp(score − log Z), log Z from {@link CRF.logPartition}. */
+  /**
+   * Unnormalised score(y) of the path: start, emissions, transitions and end added up. For its
+   * probability use `logProb`: `score − log Z` from a separate {@link CRF.logPartition} call is right only
+   * to the two results' rounding, and can put exp(score − log Z) slightly above 1.
+   */
   score: number;
+  /**
+   * log p(y | x), the path's log-probability under the CRF (over the paths its constraints allow, as
+   * {@link CRF.logPartition}'s log Z), computed in the same call: `Math.exp(logProb)` is at most 1, and
+   * the list's probabilities sum to at most 1, on every backend. With `allowed` or per-call
+   * `constraints` it is still p(y | x), not p(y | x, the restriction).
+   */
+  logProb: number;
 }
 
 /**
@@ -376,20 +388,22 @@ export class CRF {
 
   /**
    * What logPartition, marginals and entropy share: the call read and restricted by its `allowed`, the
-   * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`.
+   * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`
+   * (`empty` when the batch has no sequence).
    */
-  async #posterior<R>(
+  async #posterior<R, O extends Float32Array | Float64Array>(
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
     run: (p: Packed, w: Potentials) => Promise<R>,
     logZOf: (r: R) => Float64Array,
-    result: (r: R, p: Packed, T: number) => Float32Array,
-  ): Promise<Float32Array> {
+    result: (r: R, p: Packed, T: number) => O,
+    empty: () => O,
+  ): Promise<O> {
     const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
-      if (p.B === 0) return new Float32Array(0);
+      if (p.B === 0) return empty();
       const r = await run(p, call.w);
       this.#noPath(logZOf(r), p, p !== call.p);
       // Read while the call holds its input arrays (p's lengths and positions are among them).
@@ -418,8 +432,8 @@ export class CRF {
 
   /**
    * Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. llh is a log
-   * probability, ≤ 0; a float32 log Z may round below the gold path's score (by its rounding, about
-   * 1e-7 of the scores' size), so the difference is capped at 0.
+   * probability, ≤ 0; log Z from the float32 kernels may come out below the gold path's score (by their
+   * rounding, about 1e-7 of the scores' size), so the difference is capped at 0.
    */
   #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
     const llh = new Float64Array(p.B);
@@ -616,8 +630,9 @@ export class CRF {
    * The k best paths per sequence (AllenNLP's `viterbi_tags(top_k=k)`), best first, with their scores.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
    * @param options `topK` (an integer ≥ 1), `mask`, `constraints`; see {@link DecodeOptions}.
-   * @returns per sequence up to k {@link ScoredPath}s, best first; fewer when the sequence has fewer
-   *   allowed paths.
+   * @returns per sequence up to k {@link ScoredPath}s, best first, each with its score and log-probability
+   *   (the call runs the forward algorithm for log Z besides the k-best search); fewer when the sequence
+   *   has fewer allowed paths.
    * @throws {@link CRFInputError} as the one-best form, and for a `topK` that is not an integer ≥ 1 or
    *   whose k-best table (T·K·k cells, 2^24 at most) or result (2^20 paths, 2^24 tags) would exceed the
    *   bounds; the message gives the largest k allowed.
@@ -646,8 +661,14 @@ export class CRF {
       if (p.B === 0) return [];
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);
-        // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
-        const r = k === 0 ? asKBest(await this.#impl.viterbi(p, call.w)) : await this.#impl.kBest(p, call.w, k);
+        // log p(y | x) needs log Z over the paths the instance's constraints allow, whatever this call
+        // restricts (the restricted paths are some of those).
+        const model = extra ? this.#potentials.get(this.#constraints) : call.w;
+        const [r, logZ] = await Promise.all([
+          // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
+          k === 0 ? this.#impl.viterbi(p, call.w).then(asKBest) : this.#impl.kBest(p, call.w, k),
+          this.#impl.logPartition(call.p, model),
+        ]);
         // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
         this.#noPath(
           Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
@@ -655,11 +676,15 @@ export class CRF {
           annotated,
         );
         const out: ScoredPath[][] = [];
+        const logProbs = new Float64Array(r.k);
         for (let b = 0; b < p.B; b++) {
+          let n = 0;
+          while (n < r.k && r.scores[b * r.k + n] !== -Infinity) n++;
+          listLogProbs(r.scores, b * r.k, n, logZ[b], logProbs);
           const list: ScoredPath[] = [];
-          for (let r2 = 0; r2 < r.k && r.scores[b * r.k + r2] !== -Infinity; r2++) {
+          for (let r2 = 0; r2 < n; r2++) {
             const off = (b * r.k + r2) * p.T;
-            list.push({ path: pathOf(r.paths, off, p.lengths[b]), score: r.scores[b * r.k + r2] });
+            list.push({ path: pathOf(r.paths, off, p.lengths[b]), score: r.scores[b * r.k + r2], logProb: logProbs[r2] });
           }
           out.push(list);
         }
@@ -713,18 +738,20 @@ export class CRF {
    * forward algorithm).
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
    * @param options `mask`; see {@link MaskOption}.
-   * @returns `Float32Array(B)`; 0 for a sequence with no position on.
+   * @returns `Float64Array(B)`, log Z as the backend summed it (float64: at scores of 1e7 a float32 would
+   *   round it by up to a nat); 0 for a sequence with no position on.
    * @throws {@link CRFInputError} for bad emissions or mask, or constraints that leave a sequence no
    *   allowed path.
    * @throws Error when the instance was disposed.
    */
-  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
     return this.#posterior(
       emissions,
       options,
       (p, w) => this.#impl.logPartition(p, w),
       (logZ) => logZ,
-      (logZ) => Float32Array.from(logZ),
+      (logZ) => logZ,
+      () => new Float64Array(0),
     );
   }
 
@@ -744,6 +771,7 @@ export class CRF {
       (p, w) => this.#impl.posteriors(p, w),
       (post) => post.logZ,
       (post, p, T) => unpackToLayout(p, post.unary, T, this.batchFirst),
+      () => new Float32Array(0),
     );
   }
 
@@ -767,6 +795,7 @@ export class CRF {
         for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
         return out;
       },
+      () => new Float32Array(0),
     );
   }
 

@@ -2,8 +2,10 @@
 // supported ±1e20; inputs handed over as typed arrays, plain arrays, nested arrays, Proxies that answer
 // NaN on a second read, getters, array-likes that are no Array, and typed-array subclasses with a
 // truncating species; parameters written between calls; Object.prototype polluted with the keys the
-// package reads (`mask`, `reduction`, `data`, ...), which must change nothing. Every backend against the float64 js backend (and js against enumeration where
-// that is small), plus the invariants: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1.
+// package reads (`mask`, `reduction`, `data`, ...), which must change nothing. Every backend against the
+// float64 js backend (and js against enumeration where that is small), plus the invariants: llh ≤ 0,
+// entropy in [0, L·ln K], marginals summing to 1, and the probabilities of decode's top-k lists
+// (exp(logProb)) each ≤ 1 and summing to ≤ 1.
 // Seeded: a run is reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
 import { bruteForce, rng } from './oracle.js';
 
@@ -367,12 +369,18 @@ async function runClean(lib, backend, options, c) {
 }
 
 /**
- * Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0.
+ * Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0,
+ * top-k probabilities each ≤ 1 and a list's sum ≤ 1 (added in either order).
  * @param {Case} c @param {Results} out @param {string} backend
  */
 function invariants(c, out, backend) {
   /** @type {string[]} */
   const fail = [];
+  out.topK.forEach((list, b) => {
+    const p = list.map((x) => Math.exp(x.logProb));
+    const sums = [p.reduce((a, v) => a + v, 0), p.reduceRight((a, v) => a + v, 0)];
+    if (!p.every((v) => v <= 1) || !sums.every((s) => s <= 1)) fail.push(`${backend} topK[${b}] probabilities ${p.join(', ')} (sum ${sums[0]})`);
+  });
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
   out.llh.forEach((v, b) => {
     if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`);
@@ -437,6 +445,17 @@ export async function compareCase(lib, backend, options, c) {
       if (!near(s, p.score, atol)) fail.push(`topK[${b}][${r}]: reported score ${p.score}, path scores ${s}`);
       if (rk[r] && !near(p.score, rk[r].score, atol)) fail.push(`topK[${b}][${r}]: score ${p.score}, js ${rk[r].score}`);
     });
+    // The same path's probability as the reference's, where float32 resolves the scores to well
+    // under a nat (near-ties may order the two lists apart, so paths are matched, not ranks).
+    const resolved = 1e-6 * c.T * (c.scale + maxParam);
+    if (resolved < 0.1) {
+      const ref = new Map(rk.map((x) => [x.path.join(), Math.exp(x.logProb)]));
+      tk.forEach((p, r) => {
+        const want = ref.get(p.path.join());
+        if (want !== undefined && !(Math.abs(Math.exp(p.logProb) - want) <= resolved + 1e-6))
+          fail.push(`topK[${b}][${r}]: probability ${Math.exp(p.logProb)}, js ${want}`);
+      });
+    }
   });
   const mtol = Math.min(1, atol);
   /** @type {(name: string, a: number[], r: number[], tol: number) => void} */
@@ -492,6 +511,13 @@ export async function compareWithEnumeration(lib, c) {
     const best = bf.sorted[0];
     const mine = pathScore(c, allowed, b, ref.decode[b]);
     if (Math.abs(mine - best.score) > 1e-6 * (1 + Math.abs(best.score)) + abs) fail.push(`js decode[${b}]: ${mine} vs enumeration ${best.score}`);
+    // log p(y | x) = score − log Z, where float64 resolves it.
+    if (abs < 1e-3)
+      ref.topK[b].forEach((x, r) => {
+        const want = rows.length ? Math.exp(bf.scoreOf(x.path) - bf.logZ) : 1;
+        if (!(Math.abs(Math.exp(x.logProb) - want) <= 1e-9 + 10 * abs))
+          fail.push(`js topK[${b}][${r}] probability ${Math.exp(x.logProb)} vs enumeration ${want}`);
+      });
   });
   return fail;
 }
