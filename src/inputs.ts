@@ -1,5 +1,5 @@
 import { CRFInputError, describe, reading, shapeStr } from './errors.js';
-import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from './limits.js';
+import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_TAGS, MAX_VALUES } from './limits.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './scratch.js';
 
@@ -418,37 +418,56 @@ export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: num
  * of tags: each label is a tag id (that tag only), the `unknown` marker or `null` (any tag), or an array
  * of tag ids (any of them). Positions past a sequence's end can hold anything the mask turns off.
  * @param labels `[d0][d1]` labels in the emissions' layout (nested arrays).
- * @param numTags K.
- * @param options `unknown`: the label that means "any tag" (default -1).
+ * @param numTags K, an integer in [1, 4096] (as for `CRF.create`).
+ * @param options `unknown`: the label that means "any tag" (default -1), an integer outside [0, K).
  * @returns `boolean[][][]`, `[d0][d1][K]`, for `forward(emissions, { allowed })`, `decode(…, { allowed })`.
- * @throws {@link CRFInputError} for labels that are not a rectangular rank-2 array, a tag outside
- *   [0, K), an empty tag set, or a bad option.
+ *   Its size is bounded: d0·d1·(K + 8) + 8·d0 ≤ 2^24 array slots (about 130 MB of nested arrays); pass
+ *   larger annotations as `{ data: Uint8Array, shape }`.
+ * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], labels that are not a rectangular
+ *   rank-2 array or whose result would exceed the bound (checked before anything is built), a tag
+ *   outside [0, K), an empty tag set, or a bad option.
  */
 export function allowedFromTags(
   labels: ArrayLike<ArrayLike<number | readonly number[] | null>>,
   numTags: number,
-  options: { unknown?: number } = {},
+  options: { unknown?: number | undefined } = {},
 ): boolean[][][] {
-  if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
+  if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
+    throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
+  }
   const unknown = reading('options', () => {
     if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an options object', describe(options));
     for (const k of Object.keys(options))
       if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
     return options.unknown ?? -1;
   });
-  if (typeof unknown !== 'number') throw new CRFInputError('unknown', 'a number', describe(unknown));
+  // A tag id as the marker would make that tag impossible to state; NaN would match nothing.
+  if (typeof unknown !== 'number' || !Number.isInteger(unknown) || (unknown >= 0 && unknown < numTags)) {
+    throw new CRFInputError('unknown', `an integer outside [0, ${numTags - 1}] (the tag ids)`, describe(unknown));
+  }
   const rows = reading('labels', () => {
     if (!isArrayLike(labels)) throw new CRFInputError('labels', 'a rank-2 nested array of labels', describe(labels));
+    const d0 = labels.length;
+    if (!Number.isSafeInteger(d0) || d0 < 0) throw new CRFInputError('labels', 'an array', `one of length ${describe(d0)}`);
+    const first = d0 > 0 ? labels[0] : [];
+    if (!isArrayLike(first)) throw new CRFInputError('labels', 'an array at [0]', describe(first));
+    const width = first.length;
+    if (!Number.isSafeInteger(width) || width < 0) throw new CRFInputError('labels', 'an array at [0]', `one of length ${describe(width)}`);
+    // The result's size from the claimed shape, before a row is read or an array built; later rows must match it.
+    if (d0 * (width * (numTags + 8) + 8) > MAX_ANNOTATION_SLOTS) {
+      throw new CRFInputError(
+        'labels',
+        'a result of at most 2^24 array slots, d0·d1·(K + 8) + 8·d0 (about 130 MB of nested arrays; pass larger annotations as { data: Uint8Array, shape })',
+        `shape ${shapeStr([d0, width])} with numTags ${numTags}`,
+      );
+    }
     const out: boolean[][][] = [];
-    let width = -1;
-    for (let a = 0; a < labels.length; a++) {
-      const row = labels[a];
+    for (let a = 0; a < d0; a++) {
+      const row = a === 0 ? first : labels[a];
       if (!isArrayLike(row)) throw new CRFInputError('labels', `an array at [${a}]`, describe(row));
-      if (width >= 0 && row.length !== width)
-        throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${row.length} (ragged)`);
-      width = row.length;
+      if (row.length !== width) throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${describe(row.length)} (ragged)`);
       const r: boolean[][] = [];
-      for (let b = 0; b < row.length; b++) {
+      for (let b = 0; b < width; b++) {
         const v = row[b];
         const at = `[${a}][${b}]`;
         if (v === null || v === unknown) {
@@ -456,11 +475,15 @@ export function allowedFromTags(
         } else if (typeof v === 'number') {
           if (!Number.isInteger(v) || v < 0 || v >= numTags)
             throw new CRFInputError('labels', `a tag in [0, ${numTags - 1}], ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
-          r.push(Array.from({ length: numTags }, (_, j) => j === v));
+          const one = new Array<boolean>(numTags).fill(false);
+          one[v] = true;
+          r.push(one);
         } else if (isArrayLike(v)) {
+          const n = v.length;
+          if (n === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
+          if (!Number.isSafeInteger(n) || n > numTags) throw new CRFInputError('labels', `a set of at most ${numTags} tags at ${at}`, `length ${describe(n)}`);
           const set = new Array<boolean>(numTags).fill(false);
-          if (v.length === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
-          for (let k = 0; k < v.length; k++) {
+          for (let k = 0; k < n; k++) {
             const y = v[k];
             if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= numTags)
               throw new CRFInputError('labels', `tags in [0, ${numTags - 1}] in the set at ${at}`, describe(y));

@@ -1,8 +1,10 @@
 // Fuzzing the input normalisers: random mutations of valid inputs either give the result an
 // independent validator predicts or throw CRFInputError; never another exception, never a wrong number.
+// allowedFromTags against an independent builder, likewise.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
+import { CRF, CRFInputError, allowedFromTags, allowedTransitions, maskFromTags } from '../src/index.js';
+import { MAX_ANNOTATION_SLOTS, MAX_TAGS } from '../src/limits.js';
 
 const K = 3,
   B = 2,
@@ -156,3 +158,59 @@ it('loadStateDict, allowedTransitions and maskFromTags throw only CRFInputError 
     { numRuns: 300, seed: 79 },
   );
 });
+
+it('allowedFromTags: random labels, numTags and markers give what an independent builder predicts, or CRFInputError before anything is built', async () => {
+  const label = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constant(null), fc.array(fc.integer({ min: -1, max: 6 }), { maxLength: 3 }), junk);
+  const numTags = fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constantFrom(0, MAX_TAGS, MAX_TAGS + 1, 1e8, 2 ** 32, 2.5, NaN, '3'));
+  const grid = fc.oneof(
+    fc.array(fc.array(label, { maxLength: 4 }), { maxLength: 4 }),
+    // Shapes whose result is past the bound: refused by the claimed shape, before a row is read.
+    fc
+      .record({ d0: fc.integer({ min: 1, max: 2 ** 40 }), d1: fc.integer({ min: 1, max: 4096 }) })
+      .map(({ d0, d1 }) => ({ length: d0, 0: new Array(d1).fill(-1) })),
+  );
+  await fc.assert(
+    fc.asyncProperty(grid, numTags, fc.option(fc.oneof(fc.integer({ min: -3, max: 8 }), junk), { nil: undefined }), async (labels, K, unknown) => {
+      const options = unknown === undefined ? undefined : { unknown: unknown as number };
+      // An absent or null marker is the default, -1.
+      const predicted = predictAllowed(labels, K, unknown ?? -1);
+      let got: boolean[][][];
+      try {
+        got = allowedFromTags(labels as never, K as number, options);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        expect(predicted).toBeInstanceOf(Error);
+        expect((e as CRFInputError).argument).toBe((predicted as Error).message);
+        return;
+      }
+      expect(got).toEqual(predicted);
+    }),
+    { numRuns: 400, seed: 80 },
+  );
+});
+
+/** What allowedFromTags must give, built independently: the result, or an Error whose message is the argument at fault. */
+function predictAllowed(labels: unknown, K: unknown, unknown: unknown): boolean[][][] | Error {
+  if (typeof K !== 'number' || !Number.isInteger(K) || K < 1 || K > MAX_TAGS) return new Error('numTags');
+  if (typeof unknown !== 'number' || !Number.isInteger(unknown) || (unknown >= 0 && unknown < K)) return new Error('unknown');
+  const rows = labels as ArrayLike<unknown>;
+  const d0 = rows.length;
+  const d1 = d0 > 0 && Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : 0;
+  if (d0 > 0 && !Array.isArray(rows[0])) return new Error('labels');
+  if (d0 * d1 * (K + 8) + 8 * d0 > MAX_ANNOTATION_SLOTS) return new Error('labels');
+  const out: boolean[][][] = [];
+  for (let a = 0; a < d0; a++) {
+    const row = rows[a];
+    if (!Array.isArray(row) || row.length !== d1) return new Error('labels');
+    out.push(
+      row.map((v: unknown) => {
+        const set = Array.isArray(v) ? v : v === null || v === unknown ? null : [v];
+        if (set === null) return new Array<boolean>(K).fill(true);
+        if (set.length === 0 || set.some((y) => typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= K)) return null as unknown as boolean[];
+        return Array.from({ length: K }, (_, j) => set.includes(j));
+      }),
+    );
+    if (out[a].some((r) => r === null)) return new Error('labels');
+  }
+  return out;
+}
