@@ -156,6 +156,9 @@ const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
 const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
 const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
 
+/** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
+const CREATE = Symbol('CRF.create');
+
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
   return { paths: v.paths, scores: v.scores, k: 1 };
@@ -217,7 +220,17 @@ export class CRF {
   #impl: Backend;
   #disposed = false;
 
-  private constructor(numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+  private constructor(token: unknown, numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+    // TypeScript's `private` does not reach plain JavaScript, where `new CRF(K)` (pytorch-crf's `CRF(K)`)
+    // would build an object with no backend that fails later with an unrelated TypeError.
+    if (token !== CREATE) {
+      const more = arguments.length > 1 ? ', …' : '';
+      throw new CRFInputError(
+        'new CRF',
+        'await CRF.create(numTags, options) (a CRF is made asynchronously: its kernels load first)',
+        `new CRF(${arguments.length ? describe(token) : ''}${more})`,
+      );
+    }
     this.backendReason = reason;
     this.numTags = numTags;
     this.batchFirst = batchFirst;
@@ -275,7 +288,7 @@ export class CRF {
     const threads = readThreads(o.threads, backend);
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
-    const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
+    const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
       const a = crf[name];
