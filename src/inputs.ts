@@ -502,21 +502,30 @@ export function allowedFromTags(
 }
 
 /**
- * Builds a mask from padded labels: on where the label differs from `padValue`.
- * @param tags `[d0][d1]` labels, padded with `padValue` (nested arrays; rows of equal length).
- * @param padValue the padding label, -1 by default (-100 is PyTorch's ignore index).
- * @returns `boolean[][]` of the same shape.
- * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array, or a non-number `padValue`.
+ * Builds a mask from padded labels. By default every negative label is padding: -1 and -100 (PyTorch's
+ * and Hugging Face's ignore index) alike. With `padValue`, exactly that label is padding and every other
+ * one is on: pass it when a negative label means something else, such as the -1 ("unknown") of a
+ * partial annotation for {@link allowedFromTags}.
+ * @param tags `[d0][d1]` integer labels (nested arrays, or `{ data, shape }`; rows of equal length).
+ * @param padValue the one padding label; when absent, every negative label.
+ * @returns `boolean[][]` of the same shape: true where the label is not padding.
+ * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array of integers, or a
+ *   `padValue` that is not an integer.
  */
-export function maskFromTags(tags: ArrayLike<ArrayLike<number>>, padValue = -1): boolean[][] {
-  if (typeof padValue !== 'number') throw new CRFInputError('padValue', 'a number', describe(padValue));
+export function maskFromTags(tags: TagsInput, padValue?: number): boolean[][] {
+  if (padValue !== undefined && (typeof padValue !== 'number' || !Number.isSafeInteger(padValue))) {
+    throw new CRFInputError('padValue', 'an integer (the padding label), or nothing for every negative label', describe(padValue));
+  }
   const src = source(tags, 2, 'tags', true, (shape) => {
     if (shape[1] === 0 && shape[0] > 0) throw new CRFInputError('tags', 'rows of at least one label', `shape ${shapeStr(shape)}`);
   });
   const [d0, d1] = src.shape;
   const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
   src.each((v, i) => {
-    out[Math.floor(i / d1)][i % d1] = v !== padValue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      throw new CRFInputError('tags', `an integer label (negative or padValue for padding) at ${indexPath(i, src.shape)}`, describe(v));
+    }
+    out[Math.floor(i / d1)][i % d1] = padValue === undefined ? v >= 0 : v !== padValue;
   });
   return out;
 }

@@ -1,6 +1,6 @@
 // Fuzzing the input normalisers: random mutations of valid inputs either give the result an
 // independent validator predicts or throw CRFInputError; never another exception, never a wrong number.
-// allowedFromTags against an independent builder, likewise.
+// The builders (allowedFromTags, maskFromTags) against independent ones, likewise.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { CRF, CRFInputError, allowedFromTags, allowedTransitions, maskFromTags } from '../src/index.js';
@@ -214,3 +214,30 @@ function predictAllowed(labels: unknown, K: unknown, unknown: unknown): boolean[
   }
   return out;
 }
+
+it('maskFromTags: random labels and pad values give "negative or padValue is off", or CRFInputError', async () => {
+  const label = fc.oneof(fc.integer({ min: -101, max: 5 }), fc.constantFrom(-100, -1), junk);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(label, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.option(fc.oneof(fc.integer({ min: -101, max: 5 }), junk), { nil: undefined }),
+      async (rows, pad) => {
+        const width = rows[0].length;
+        const padOk = pad === undefined || (typeof pad === 'number' && Number.isSafeInteger(pad));
+        const labelsOk = rows.every((r) => r.length === width && r.every((v) => typeof v === 'number' && Number.isInteger(v)));
+        let got: boolean[][];
+        try {
+          got = maskFromTags(rows as number[][], pad as number | undefined);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CRFInputError);
+          expect(padOk && labelsOk).toBe(false);
+          expect((e as CRFInputError).argument).toBe(padOk ? 'tags' : 'padValue');
+          return;
+        }
+        expect(padOk && labelsOk).toBe(true);
+        expect(got).toEqual(rows.map((r) => r.map((v) => (pad === undefined ? (v as number) >= 0 : v !== pad))));
+      },
+    ),
+    { numRuns: 400, seed: 81 },
+  );
+});
