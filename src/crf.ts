@@ -39,24 +39,24 @@ export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
  */
 export interface CRFOptions extends BackendOptions {
   /** `[batch, seq, tags]` when true (the default), `[seq, batch, tags]` when false. */
-  batchFirst?: boolean;
+  batchFirst?: boolean | undefined;
   /**
    * `'auto'` (default), `'webgpu'`, `'wasm'` or `'js'`. `'auto'` takes WebGPU when a device is available
    * and the work is large enough to pay for the dispatch, else WebAssembly, else JS; {@link CRF.backend}
    * tells which one it took.
    */
-  backend?: BackendName | 'auto';
+  backend?: BackendName | 'auto' | undefined;
   /**
    * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic; without
    * it `Math.random` is used.
    */
-  seed?: number;
+  seed?: number | undefined;
   /**
    * Allowed transitions, e.g. `allowedTransitions('BIO', labels)` or a `K × K` boolean matrix. They apply
    * to every op: log Z, the log-likelihood and its gradients, marginals, entropy and decoding range over
    * allowed paths only.
    */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
   /**
    * Threads for the WebAssembly kernels (backend `'wasm'`, and the CPU side of `'auto'` and `'webgpu'`):
    * an integer in [1, 256], or `'auto'` for the cores the runtime reports (`navigator.hardwareConcurrency`,
@@ -70,7 +70,7 @@ export interface CRFOptions extends BackendOptions {
    * process alive. Backend `'js'` (the float64 reference) runs on the calling thread only, and refuses
    * a number above 1.
    */
-  threads?: number | 'auto';
+  threads?: number | 'auto' | undefined;
 }
 
 /** Options of the ops that take only a mask: {@link CRF.logPartition}, {@link CRF.marginals}, {@link CRF.entropy}. */
@@ -80,7 +80,7 @@ export interface MaskOption {
    * Any pattern works, gaps and a masked first step included: the positions that are off are skipped and
    * the chain links the ones that are on, in order.
    */
-  mask?: MaskInput | null;
+  mask?: MaskInput | null | undefined;
 }
 /** Options of the ops that range over the paths a partial annotation permits. */
 export interface AnnotationOption {
@@ -89,7 +89,7 @@ export interface AnnotationOption {
    * 0/1, or `{ data: Uint8Array, shape }`; see {@link allowedFromTags}): the op ranges over the paths
    * with every y_t allowed. Positions the mask turns off ignore it.
    */
-  allowed?: AllowedInput | null;
+  allowed?: AllowedInput | null | undefined;
 }
 /** Options of {@link CRF.logPartition}, {@link CRF.marginals} and {@link CRF.entropy}. */
 export interface PosteriorOptions extends MaskOption, AnnotationOption {}
@@ -104,7 +104,7 @@ export interface PartialAnnotation {
 /** Options of {@link CRF.forward} and {@link CRF.forwardBackward}. */
 export interface ReductionOptions extends MaskOption {
   /** `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`; see {@link Reduction}. */
-  reduction?: Reduction;
+  reduction?: Reduction | undefined;
 }
 /** Options of {@link CRF.decode}. */
 export interface DecodeOptions extends MaskOption, AnnotationOption {
@@ -112,9 +112,9 @@ export interface DecodeOptions extends MaskOption, AnnotationOption {
    * Return the k best paths with their scores instead of the best path: an integer ≥ 1. A sequence with
    * fewer than k (allowed) paths gets them all.
    */
-  topK?: number;
+  topK?: number | undefined;
   /** Extra constraints for this call only (on top of the instance's). */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
 }
 
 /** What {@link CRF.forwardBackward} returns: the log-likelihood and its gradients. */
@@ -466,7 +466,7 @@ export class CRF {
   forward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<number>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
@@ -529,7 +529,7 @@ export class CRF {
   forwardBackward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<ForwardBackwardResult<number>>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
