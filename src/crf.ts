@@ -14,7 +14,19 @@ import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
-import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
+import {
+  type AllowedInput,
+  type EmissionsInput,
+  type MaskInput,
+  type TagsInput,
+  foreignAdvice,
+  isShaped,
+  pendingAdvice,
+  readAllowed,
+  readEmissions,
+  readMask,
+  readTags,
+} from './inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from './limits.js';
 import { readOptions } from './options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from './pack.js';
@@ -159,6 +171,37 @@ const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
 /** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
 const CREATE = Symbol('CRF.create');
 
+/**
+ * An op's options, read by readOptions. What a pytorch-crf habit puts there instead (a mask by
+ * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`.
+ */
+function opOptions<T extends object>(o: T | undefined, known: readonly string[], usage: string): Partial<T> {
+  const instead = reading('options', () => misplaced(o, known));
+  if (instead) throw new CRFInputError('options', `an options object, as in ${usage}`, instead);
+  return readOptions(o, 'options', known);
+}
+
+/** Bare values a pytorch-crf user passes where the options go, and the option each one meant. */
+const BARE: readonly { option: string; takes: (v: unknown) => boolean }[] = [
+  { option: 'reduction', takes: (v) => (REDUCTIONS as readonly unknown[]).includes(v) },
+  { option: 'backend', takes: (v) => (BACKENDS as readonly unknown[]).includes(v) },
+  { option: 'batchFirst', takes: (v) => typeof v === 'boolean' },
+  { option: 'topK', takes: (v) => typeof v === 'number' },
+];
+
+/** What to write instead of `o` in an op's options slot, or '' when `o` is no such habit. */
+function misplaced(o: unknown, known: readonly string[]): string {
+  // A Promise has no keys of its own: read as options, it would silently be none.
+  const pending = pendingAdvice(o);
+  if (pending) return `${describe(o)}${pending}`;
+  const tensor = known.includes('mask') ? foreignAdvice(o, 2, true, 'mask') : '';
+  if (tensor) return tensor;
+  const shaped = o !== null && typeof o === 'object' && Object.hasOwn(o, 'data') && Object.hasOwn(o, 'shape');
+  if (known.includes('mask') && (Array.isArray(o) || ArrayBuffer.isView(o) || shaped)) return `${describe(o)} (a mask goes by name: { mask })`;
+  const meant = BARE.find((b) => known.includes(b.option) && b.takes(o));
+  return meant ? `${describe(o)} (options go by name: { ${meant.option}: ${typeof o === 'string' ? `'${o}'` : String(o)} })` : '';
+}
+
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
   return { paths: v.paths, scores: v.scores, k: 1 };
@@ -265,7 +308,7 @@ export class CRF {
     if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
       throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
     }
-    const o = readOptions(options, 'options', CREATE_OPTIONS);
+    const o = opOptions(options, CREATE_OPTIONS, 'await CRF.create(numTags, { batchFirst, backend, seed, constraints, threads })');
     const { batchFirst = true, backend = 'auto', seed, constraints } = o;
     if (typeof batchFirst !== 'boolean') throw new CRFInputError('batchFirst', 'a boolean', describe(batchFirst));
     if (!BACKENDS.includes(backend)) {
@@ -353,15 +396,24 @@ export class CRF {
   }
 
   /**
-   * `{ allowed }` when `labels` is a partial annotation, else null (tags). Read once, under the
-   * argument's name: a revoked Proxy or a throwing getter is bad input.
+   * `{ allowed }` when `labels` is a partial annotation, else null (tags); an options object there is
+   * refused with the call `op` wants. Read once, under the argument's name: a revoked Proxy or a
+   * throwing getter is bad input.
    */
-  #partialOf(labels: TagsInput | PartialAnnotation): { allowed: AllowedInput } | null {
-    return reading('tags', () =>
-      labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed')
-        ? { allowed: (labels as PartialAnnotation).allowed }
-        : null,
-    );
+  #partialOf(labels: TagsInput | PartialAnnotation, op: string): { allowed: AllowedInput } | null {
+    return reading('tags', () => {
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || ArrayBuffer.isView(labels)) return null;
+      if (Object.hasOwn(labels, 'allowed')) return { allowed: (labels as PartialAnnotation).allowed };
+      // The options where the tags go: decode's `(emissions, { mask })` carried over to forward.
+      if (!isShaped(labels) && (Object.hasOwn(labels, 'mask') || Object.hasOwn(labels, 'reduction'))) {
+        throw new CRFInputError(
+          'tags',
+          `gold tags before the options: crf.${op}(emissions, tags, { mask, reduction }), or { allowed } for a partial annotation`,
+          'an options object',
+        );
+      }
+      return null;
+    });
   }
 
   /**
@@ -387,13 +439,14 @@ export class CRF {
    * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`.
    */
   async #posterior<R>(
+    op: string,
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
     run: (p: Packed, w: Potentials) => Promise<R>,
     logZOf: (r: R) => Float64Array,
     result: (r: R, p: Packed, T: number) => Float32Array,
   ): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
@@ -487,11 +540,11 @@ export class CRF {
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const partial = this.#partialOf(tags);
+      const partial = this.#partialOf(tags, 'forward');
       if (partial) {
         const a = this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
@@ -562,11 +615,11 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const annotation = this.#partialOf(tags);
+      const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
@@ -642,7 +695,7 @@ export class CRF {
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    const o = readOptions(options, 'options', DECODE_OPTIONS);
+    const o = opOptions(options, DECODE_OPTIONS, 'crf.decode(emissions, { mask, topK, constraints, allowed })');
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
@@ -728,6 +781,7 @@ export class CRF {
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'logPartition',
       emissions,
       options,
       (p, w) => this.#impl.logPartition(p, w),
@@ -747,6 +801,7 @@ export class CRF {
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'marginals',
       emissions,
       options,
       (p, w) => this.#impl.posteriors(p, w),
@@ -765,6 +820,7 @@ export class CRF {
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'entropy',
       emissions,
       options,
       (p, w) => this.#impl.entropy(p, w),

@@ -84,22 +84,92 @@ function count(shape: readonly number[]): number {
   return n;
 }
 
+/** The layout a reader knows its argument to be in (its `batchFirst`); advice about batches needs it. */
+type Layout = boolean | undefined;
+
+/**
+ * A tensor of another library, recognised by duck typing (nothing is imported): TensorFlow.js keeps
+ * `shape` and `dtype` and hands its values out through methods (`data()`, `dataSync()`); onnxruntime-web
+ * keeps `dims`, `type` and `data`, and transformers.js wraps one of those (`ort_tensor`). Only what the
+ * readers would refuse anyway is recognised: a `{ data, shape }` that carries more fields still reads.
+ */
+function foreignTensor(x: unknown): { name: string; dims: unknown; type: string; data: string; shape: string } | null {
+  if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return null;
+  const t = x as Record<string, unknown>;
+  if (typeof t.dtype === 'string' && isArrayLike(t.shape) && ('dataId' in t || typeof t.dataSync === 'function') && !isArrayLike(t.data)) {
+    return { name: 'a tf.Tensor', dims: t.shape, type: t.dtype, data: 'await t.data()', shape: 't.shape' };
+  }
+  if (typeof t.type === 'string' && isArrayLike(t.dims) && 'data' in t && !('shape' in t)) {
+    // int64 values arrive as a BigInt64Array, which no reader takes: numbers they must become. Values
+    // on a GPU come through getData().
+    const onCpu = t.location === undefined || t.location === 'cpu';
+    const values = onCpu ? 't.data' : '(await t.getData())';
+    const data = t.type === 'int64' || t.type === 'uint64' ? `Int32Array.from(${values}, Number)` : values;
+    return { name: 'ort_tensor' in t ? 'a transformers.js Tensor' : 'an onnxruntime Tensor', dims: t.dims, type: t.type, data, shape: 't.dims' };
+  }
+  return null;
+}
+
+/**
+ * What to pass instead of another library's tensor (given as the error's "got"), or ''; under the
+ * option name `option` where the tensor was handed over in place of an options object.
+ */
+export function foreignAdvice(x: unknown, rank: number, layout: Layout, option?: string): string {
+  const t = foreignTensor(x);
+  if (!t) return '';
+  const dims = t.dims as ArrayLike<unknown>;
+  const n = lengthOf(dims);
+  // One sequence of a batch-first argument lacks its leading batch dimension; time-major, the second.
+  const shape = n !== rank - 1 || layout === undefined ? t.shape : layout ? `[1, ...${t.shape}]` : `[${t.shape}[0], 1, ...${t.shape}.slice(1)]`;
+  const half = t.type === 'float16' ? ' (float16 values converted to float32 first)' : '';
+  const rewrite = `{ data: ${t.data}, shape: ${shape} }`;
+  return `${t.name} (type ${t.type.slice(0, 20)}, dims ${shapeStr(dims)}): pass ${option ? `{ ${option}: ${rewrite} }` : rewrite}${half}`;
+}
+
+/** Advice for a value that is still to come: a Promise not awaited, or a method not called. */
+export function pendingAdvice(v: unknown): string {
+  if (typeof v === 'function') return ' (a method not called? call it and pass what it returns, e.g. { data: await t.data(), shape: t.shape } for a tf.Tensor)';
+  if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') return ' (a Promise: await it and pass what it resolves to)';
+  return '';
+}
+
+/** Advice for nested arrays of too low a rank: one sequence without its batch, or flat values without a shape. */
+function rankAdvice(arg: string, rank: number, got: number, layout: Layout): string {
+  if (layout === undefined) return '';
+  const dims = layout ? '[batch, seq, tags]' : '[seq, batch, tags]';
+  if (got === rank - 1) {
+    return layout ? `; one sequence? pass a batch of one: [${arg}]` : `; one sequence? with batchFirst: false a batch of one is ${arg}.map((step) => [step])`;
+  }
+  if (got === 1 && rank === 3) return `; flat values? pass { data, shape: ${dims} }`;
+  return '';
+}
+
+/** Advice for a `{data, shape}` one dimension short: the shape of one sequence as a batch of one. */
+function oneSequenceShape(shape: ArrayLike<unknown>, rank: number, layout: Layout): string {
+  if (layout === undefined || lengthOf(shape) !== rank - 1) return '';
+  const dims = Array.from({ length: rank - 1 }, (_, i) => shape[i]);
+  const one = layout ? [1, ...dims] : [dims[0], 1, ...dims.slice(1)];
+  return `; one sequence? pass { data, shape: ${shapeStr(one)} }`;
+}
+
 /**
  * Reads the shape of nested arrays or `{data, shape}` of the given rank, lets `check` reject it, and
  * bounds the values to read by MAX_VALUES, all before a single value is read: the work of a call is
  * bounded by the data given, never by a claimed dimension.
  */
-function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
-  const src = reading(arg, () => sourceOf(x, rank, arg, allowEmptyOuter, check));
+function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
+  const src = reading(arg, () => sourceOf(x, rank, arg, allowEmptyOuter, check, layout));
   return { ...src, each: (put) => reading(arg, () => src.each(put)) };
 }
 
-function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
+function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
+  const foreign = foreignAdvice(x, rank, layout);
+  if (foreign) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, foreign);
   if (isShaped(x)) {
     const { data, shape: rawShape } = x;
     if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
     const len = lengthOf(rawShape);
-    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}`);
+    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}${oneSequenceShape(rawShape, rank, layout)}`);
     const shape: number[] = [];
     for (let d = 0; d < rank; d++) {
       const s = rawShape[d];
@@ -125,7 +195,7 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
         },
       };
     }
-    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
+    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', `${describe(data)}${pendingAdvice(data)}`);
     const got = data.length;
     if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
     return {
@@ -137,11 +207,11 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
       },
     };
   }
-  if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, describe(x));
+  if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, `${describe(x)}${pendingAdvice(x)}`);
   const shape: number[] = [];
   let probe: unknown = x;
   for (let d = 0; d < rank; d++) {
-    if (!isArrayLike(probe)) throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}`);
+    if (!isArrayLike(probe)) throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}${rankAdvice(arg, rank, d, layout)}`);
     const len = lengthOf(probe);
     shape.push(len);
     if (len === 0) {
@@ -274,15 +344,22 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
     T = 0;
-  const src = source(x, 3, 'emissions', batchFirst, (shape, shaped) => {
-    const [d0, d1, k] = shape;
-    B = batchFirst ? d0 : d1;
-    T = batchFirst ? d1 : d0;
-    if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
-    if (k !== K && !(B === 0 && !shaped)) {
-      throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
-    }
-  });
+  const src = source(
+    x,
+    3,
+    'emissions',
+    batchFirst,
+    (shape, shaped) => {
+      const [d0, d1, k] = shape;
+      B = batchFirst ? d0 : d1;
+      T = batchFirst ? d1 : d0;
+      if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
+      if (k !== K && !(B === 0 && !shaped)) {
+        throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
+      }
+    },
+    batchFirst,
+  );
   const n = B * T * K;
   let data: Float32Array | Float64Array;
   const kind = src.typed ? typedArrayKind(src.typed) : null;
@@ -333,7 +410,7 @@ function checkDims(arg: string, shape: number[], B: number, T: number, batchFirs
 export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean, arrays: Arrays = FRESH): Uint8Array {
   const out = arrays.mask(B * T);
   if (x === undefined || x === null) return out.fill(1);
-  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst));
+  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst), batchFirst);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Uint8Array') {
     out.set(src.typed as Uint8Array);
     for (let i = 0; i < out.length; i++) {
@@ -351,9 +428,16 @@ export function readMask(x: MaskInput | undefined | null, B: number, T: number, 
   return out;
 }
 
+/** A label for an error, with what to do about the two kinds a tensor library hands over by mistake. */
+function describeLabel(v: unknown): string {
+  if (typeof v === 'bigint') return `${describe(v)} (int64 labels must be numbers: Int32Array.from(data, Number))`;
+  if (typeof v === 'boolean') return `${v} (a mask? it goes after the tags, by name: forward(emissions, tags, { mask }))`;
+  return describe(v);
+}
+
 /** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
 export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
-  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst));
+  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst), batchFirst);
   const out = arrays.tags(B * T);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
@@ -371,7 +455,7 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
     const at = rowOf(i, B, T, batchFirst);
     if (!mask[at]) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= K) {
-      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(v));
+      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describeLabel(v));
     }
     out[at] = v;
   });
@@ -393,13 +477,20 @@ export type AllowedInput =
 
 /** Batch-first `[B, T, K]` 0/1 of what `allowed` permits; positions the mask turns off permit every tag. */
 export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Uint8Array {
-  const src = source(x, 3, 'allowed', true, (shape) => {
-    if (B === 0 && shape[0] === 0) return;
-    const want = batchFirst ? [B, T, K] : [T, B, K];
-    if (shape[0] !== want[0] || shape[1] !== want[1] || shape[2] !== want[2]) {
-      throw new CRFInputError('allowed', `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
-    }
-  });
+  const src = source(
+    x,
+    3,
+    'allowed',
+    true,
+    (shape) => {
+      if (B === 0 && shape[0] === 0) return;
+      const want = batchFirst ? [B, T, K] : [T, B, K];
+      if (shape[0] !== want[0] || shape[1] !== want[1] || shape[2] !== want[2]) {
+        throw new CRFInputError('allowed', `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
+      }
+    },
+    batchFirst,
+  );
   const out = new Uint8Array(B * T * K).fill(1);
   src.each((v, i) => {
     const at = rowOf(Math.floor(i / K), B, T, batchFirst);
@@ -523,7 +614,8 @@ export function maskFromTags(tags: TagsInput, padValue?: number): boolean[][] {
   const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
   src.each((v, i) => {
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      throw new CRFInputError('tags', `an integer label (negative or padValue for padding) at ${indexPath(i, src.shape)}`, describe(v));
+      const given = typeof v === 'boolean' ? `${v} (a mask already?)` : describeLabel(v);
+      throw new CRFInputError('tags', `an integer label (negative or padValue for padding) at ${indexPath(i, src.shape)}`, given);
     }
     out[Math.floor(i / d1)][i % d1] = padValue === undefined ? v >= 0 : v !== padValue;
   });

@@ -1,6 +1,7 @@
 // Fuzzing the input normalisers: random mutations of valid inputs either give the result an
 // independent validator predicts or throw CRFInputError; never another exception, never a wrong number.
-// The builders (allowedFromTags, maskFromTags) against independent ones, likewise.
+// The builders (allowedFromTags, maskFromTags) against independent ones, and the habits of new users
+// in every argument slot, likewise.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { CRF, CRFInputError, allowedFromTags, allowedTransitions, maskFromTags } from '../src/index.js';
@@ -239,5 +240,69 @@ it('maskFromTags: random labels and pad values give "negative or padValue is off
       },
     ),
     { numRuns: 400, seed: 81 },
+  );
+});
+
+/**
+ * The habits of a new user in any argument slot: another library's tensor, a Promise, a method, a mask
+ * or a bare value where the options go, one sequence without its batch. Each call gives a result or a
+ * CRFInputError naming an argument it was handed, with "expected …, got …"; never another exception,
+ * and the instance unchanged.
+ */
+it('habits from PyTorch and other tensor libraries, in any argument of any op, give a result or a CRFInputError naming it', async () => {
+  const crf = await CRF.create(K, { seed: 3, backend: 'js' });
+  const before = JSON.stringify([crf.stateDict(), await crf.decode(em0)]);
+  const flat = Float32Array.from(em0.flat(2));
+  const habit = fc.constantFrom(
+    { type: 'float32', dims: [B, T, K], data: flat, location: 'cpu' },
+    { type: 'int64', dims: [B, T], data: BigInt64Array.of(0n, 1n, 2n, 2n, 2n, 0n) },
+    { type: 'float32', dims: [T, K], data: flat.subarray(0, T * K), ort_tensor: {} },
+    Object.assign(Object.create({ data: () => Promise.resolve(flat), dataSync: () => flat }), { shape: [B, T, K], dtype: 'float32', dataId: {} }),
+    Promise.resolve(em0),
+    () => em0,
+    mask0,
+    Uint8Array.of(1, 1, 0, 1, 0, 1),
+    { data: Uint8Array.of(1, 1, 0, 1, 0, 1), shape: [B, T] },
+    em0[0],
+    tags0[0],
+    flat,
+    { mask: mask0 },
+    'mean',
+    'none',
+    3,
+    true,
+    null,
+  );
+  const ops: [string, (x: unknown[]) => Promise<unknown>, number, string[]][] = [
+    ['forward', (a) => crf.forward(a[0] as never, a[1] as never, a[2] as never), 3, ['emissions', 'tags', 'options']],
+    ['forwardBackward', (a) => crf.forwardBackward(a[0] as never, a[1] as never, a[2] as never), 3, ['emissions', 'tags', 'options']],
+    ['decode', (a) => crf.decode(a[0] as never, a[1] as never), 2, ['emissions', 'options']],
+    ['logPartition', (a) => crf.logPartition(a[0] as never, a[1] as never), 2, ['emissions', 'options']],
+    ['marginals', (a) => crf.marginals(a[0] as never, { mask: a[1] as never }), 2, ['emissions', 'mask']],
+    ['entropy', (a) => crf.entropy(a[0] as never, { allowed: a[1] as never }), 2, ['emissions', 'allowed']],
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.nat(ops.length - 1), fc.nat(2), habit, async (o, slot, value) => {
+      const [, call, n, names] = ops[o];
+      const at = slot % n;
+      const args: unknown[] = [em0, tags0, { mask: mask0 }].slice(0, n);
+      if (n === 2) args[1] = names[1] === 'options' ? { mask: mask0 } : names[1] === 'mask' ? mask0 : undefined;
+      args[at] = value;
+      try {
+        await call(args);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        const err = e as CRFInputError;
+        // A value in one slot can make another mismatch it (a one-sentence batch against two-sentence tags).
+        expect([...names, 'mask', 'allowed', 'reduction', 'topK']).toContain(err.argument);
+        expect(err.message).toMatch(/^[\w ]+: expected .+, got .+/);
+        // Another library's tensor, a Promise or a method, refused where it was put, says what to write.
+        const foreign =
+          typeof value === 'function' || value instanceof Promise || (value !== null && typeof value === 'object' && ('dims' in value || 'dtype' in value));
+        if (foreign && err.argument === names[at]) expect(err.message).toMatch(/pass \{ (mask: \{ )?data: |await it|call it/);
+      }
+      expect(JSON.stringify([crf.stateDict(), await crf.decode(em0)])).toBe(before);
+    }),
+    { numRuns: 300, seed: 82 },
   );
 });
