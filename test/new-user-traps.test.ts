@@ -38,11 +38,11 @@ const mask = [
 ];
 
 /** onnxruntime-web's Tensor: `dims`, `type`, and the values behind a getter (they may live on a GPU). */
-class OrtTensor {
-  readonly #data: Float32Array | Int32Array | Uint8Array | BigInt64Array;
+class OrtTensor<D extends Float32Array | Int32Array | Uint8Array | BigInt64Array> {
+  readonly #data: D;
   constructor(
     readonly type: string,
-    data: Float32Array | Int32Array | Uint8Array | BigInt64Array,
+    data: D,
     readonly dims: readonly number[],
   ) {
     this.#data = data;
