@@ -173,12 +173,28 @@ const CREATE = Symbol('CRF.create');
 
 /**
  * An op's options, read by readOptions. What a pytorch-crf habit puts there instead (a mask by
- * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`.
+ * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`. The
+ * habits are looked for once readOptions has refused the value, so that options that read cost nothing
+ * more; but for a Promise, which has no keys of its own and would read as no options at all.
  */
 function opOptions<T extends object>(o: T | undefined, known: readonly string[], usage: string): Partial<T> {
-  const instead = reading('options', () => misplaced(o, known));
-  if (instead) throw new CRFInputError('options', `an options object, as in ${usage}`, instead);
-  return readOptions(o, 'options', known);
+  let read: Partial<T>;
+  try {
+    read = readOptions(o, 'options', known);
+  } catch (e) {
+    const instead = e instanceof CRFInputError ? reading('options', () => misplaced(o, known)) : '';
+    throw instead ? new CRFInputError('options', `an options object, as in ${usage}`, instead) : e;
+  }
+  if (o !== undefined && o !== null && isEmpty(read)) {
+    const pending = reading('options', () => pendingAdvice(o));
+    if (pending) throw new CRFInputError('options', `an options object, as in ${usage}`, `${describe(o)}${pending}`);
+  }
+  return read;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
 }
 
 /** Bare values a pytorch-crf user passes where the options go, and the option each one meant. */
@@ -405,7 +421,7 @@ export class CRF {
       if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || ArrayBuffer.isView(labels)) return null;
       if (Object.hasOwn(labels, 'allowed')) return { allowed: (labels as PartialAnnotation).allowed };
       // The options where the tags go: decode's `(emissions, { mask })` carried over to forward.
-      if (!isShaped(labels) && (Object.hasOwn(labels, 'mask') || Object.hasOwn(labels, 'reduction'))) {
+      if ((Object.hasOwn(labels, 'mask') || Object.hasOwn(labels, 'reduction')) && !isShaped(labels)) {
         throw new CRFInputError(
           'tags',
           `gold tags before the options: crf.${op}(emissions, tags, { mask, reduction }), or { allowed } for a partial annotation`,

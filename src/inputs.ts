@@ -90,8 +90,8 @@ type Layout = boolean | undefined;
 /**
  * A tensor of another library, recognised by duck typing (nothing is imported): TensorFlow.js keeps
  * `shape` and `dtype` and hands its values out through methods (`data()`, `dataSync()`); onnxruntime-web
- * keeps `dims`, `type` and `data`, and transformers.js wraps one of those (`ort_tensor`). Only what the
- * readers would refuse anyway is recognised: a `{ data, shape }` that carries more fields still reads.
+ * keeps `dims`, `type` and `data`, and transformers.js wraps one of those (`ort_tensor`). Asked only
+ * about what a reader refused, and never matching a `{ data, shape }` that reads (one with more fields).
  */
 function foreignTensor(x: unknown): { name: string; dims: unknown; type: string; data: string; shape: string } | null {
   if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return null;
@@ -158,13 +158,20 @@ function oneSequenceShape(shape: ArrayLike<unknown>, rank: number, layout: Layou
  * bounded by the data given, never by a claimed dimension.
  */
 function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
-  const src = reading(arg, () => sourceOf(x, rank, arg, allowEmptyOuter, check, layout));
+  const src = reading(arg, () => {
+    try {
+      return sourceOf(x, rank, arg, allowEmptyOuter, check, layout);
+    } catch (e) {
+      // Another library's tensor is refused by whichever check meets it first; what to pass instead
+      // says more. Looked for only here, so that an input that reads costs nothing more.
+      const advice = e instanceof CRFInputError ? foreignAdvice(x, rank, layout) : '';
+      throw advice ? new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, advice) : e;
+    }
+  });
   return { ...src, each: (put) => reading(arg, () => src.each(put)) };
 }
 
 function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
-  const foreign = foreignAdvice(x, rank, layout);
-  if (foreign) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, foreign);
   if (isShaped(x)) {
     const { data, shape: rawShape } = x;
     if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
