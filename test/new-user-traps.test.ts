@@ -275,6 +275,12 @@ describe('errors that say what to write instead', () => {
       ['a tf.Tensor', (crf) => crf.decode(new TfTensor(flat, [2, 3, 3]) as never), 'emissions', /tf\.Tensor.*\{ data: await t\.data\(\), shape: t\.shape \}/],
       ['a tf.Tensor of one sentence', (crf) => crf.decode(new TfTensor(flat.subarray(0, 9), [3, 3]) as never), 'emissions', /shape: \[1, \.\.\.t\.shape\]/],
       [
+        'a tf.Tensor that typeof calls a function',
+        (crf) => crf.decode(Object.assign(() => nested, { shape: [2, 3, 3], dtype: 'float32', dataId: {}, dataSync: () => flat }) as never),
+        'emissions',
+        /tf\.Tensor.*\{ data: await t\.data\(\), shape: t\.shape \}/,
+      ],
+      [
         'a tf.Tensor data method not called',
         (crf) => crf.decode({ data: new TfTensor(flat, [2, 3, 3]).data, shape: [2, 3, 3] } as never),
         'emissions',
