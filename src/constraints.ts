@@ -6,9 +6,9 @@ export interface TransitionConstraints {
   /** `K × K`: `transitions[i][j]` is true when tag j may follow tag i. */
   transitions: ArrayLike<ArrayLike<boolean | number>>;
   /** Length K: tags a path may start with (all when absent). */
-  start?: ArrayLike<boolean | number>;
+  start?: ArrayLike<boolean | number> | undefined;
   /** Length K: tags a path may end with (all when absent). */
-  end?: ArrayLike<boolean | number>;
+  end?: ArrayLike<boolean | number> | undefined;
 }
 
 /** Constraints as given to `CRF.create` or `decode`: the object above or a bare `K × K` matrix. */

@@ -14,7 +14,19 @@ import { deviceProblem } from './backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from './constraints.js';
 import { CRFInputError, describe, reading } from './errors.js';
 import { llhGradients, pathScores } from './grad.js';
-import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from './inputs.js';
+import {
+  type AllowedInput,
+  type EmissionsInput,
+  type MaskInput,
+  type TagsInput,
+  foreignAdvice,
+  isShaped,
+  pendingAdvice,
+  readAllowed,
+  readEmissions,
+  readMask,
+  readTags,
+} from './inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from './limits.js';
 import { markGradients } from './marks.js';
 import { readOptions } from './options.js';
@@ -41,24 +53,24 @@ export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
  */
 export interface CRFOptions extends BackendOptions {
   /** `[batch, seq, tags]` when true (the default), `[seq, batch, tags]` when false. */
-  batchFirst?: boolean;
+  batchFirst?: boolean | undefined;
   /**
    * `'auto'` (default), `'webgpu'`, `'wasm'` or `'js'`. `'auto'` takes WebGPU when a device is available
    * and the work is large enough to pay for the dispatch, else WebAssembly, else JS; {@link CRF.backend}
    * tells which one it took.
    */
-  backend?: BackendName | 'auto';
+  backend?: BackendName | 'auto' | undefined;
   /**
    * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic; without
    * it `Math.random` is used.
    */
-  seed?: number;
+  seed?: number | undefined;
   /**
    * Allowed transitions, e.g. `allowedTransitions('BIO', labels)` or a `K × K` boolean matrix. They apply
    * to every op: log Z, the log-likelihood and its gradients, marginals, entropy and decoding range over
    * allowed paths only.
    */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
   /**
    * Threads for the WebAssembly kernels (backend `'wasm'`, and the CPU side of `'auto'` and `'webgpu'`):
    * an integer in [1, 256], or `'auto'` for the cores the runtime reports (`navigator.hardwareConcurrency`,
@@ -73,7 +85,7 @@ export interface CRFOptions extends BackendOptions {
    * being garbage-collected; idle ones never keep a Node process alive. Backend `'js'` (the float64
    * reference) runs on the calling thread only, and refuses a number above 1.
    */
-  threads?: number | 'auto';
+  threads?: number | 'auto' | undefined;
 }
 
 /** Options of the ops that take only a mask: {@link CRF.logPartition}, {@link CRF.marginals}, {@link CRF.entropy}. */
@@ -83,7 +95,7 @@ export interface MaskOption {
    * Any pattern works, gaps and a masked first step included: the positions that are off are skipped and
    * the chain links the ones that are on, in order.
    */
-  mask?: MaskInput | null;
+  mask?: MaskInput | null | undefined;
 }
 /** Options of the ops that range over the paths a partial annotation permits. */
 export interface AnnotationOption {
@@ -92,7 +104,7 @@ export interface AnnotationOption {
    * 0/1, or `{ data: Uint8Array, shape }`; see {@link allowedFromTags}): the op ranges over the paths
    * with every y_t allowed. Positions the mask turns off ignore it.
    */
-  allowed?: AllowedInput | null;
+  allowed?: AllowedInput | null | undefined;
 }
 /** Options of {@link CRF.logPartition}, {@link CRF.marginals} and {@link CRF.entropy}. */
 export interface PosteriorOptions extends MaskOption, AnnotationOption {}
@@ -107,7 +119,7 @@ export interface PartialAnnotation {
 /** Options of {@link CRF.forward} and {@link CRF.forwardBackward}. */
 export interface ReductionOptions extends MaskOption {
   /** `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`; see {@link Reduction}. */
-  reduction?: Reduction;
+  reduction?: Reduction | undefined;
 }
 /** Options of {@link CRF.decode}. */
 export interface DecodeOptions extends MaskOption, AnnotationOption {
@@ -115,9 +127,9 @@ export interface DecodeOptions extends MaskOption, AnnotationOption {
    * Return the k best paths with their scores instead of the best path: an integer ≥ 1. A sequence with
    * fewer than k (allowed) paths gets them all.
    */
-  topK?: number;
+  topK?: number | undefined;
   /** Extra constraints for this call only (on top of the instance's). */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
 }
 
 /** What {@link CRF.forwardBackward} returns: the log-likelihood and its gradients. */
@@ -172,6 +184,56 @@ export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'const
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
 const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
 const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
+
+/** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
+const CREATE = Symbol('CRF.create');
+
+/**
+ * An op's options, read by readOptions. What a pytorch-crf habit puts there instead (a mask by
+ * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`. The
+ * habits are looked for once readOptions has refused the value, so that options that read cost nothing
+ * more; but for a Promise, which has no keys of its own and would read as no options at all.
+ */
+function opOptions<T extends object>(o: T | undefined, known: readonly string[], usage: string): Partial<T> {
+  let read: Partial<T>;
+  try {
+    read = readOptions(o, 'options', known);
+  } catch (e) {
+    const instead = e instanceof CRFInputError ? reading('options', () => misplaced(o, known)) : '';
+    throw instead ? new CRFInputError('options', `an options object, as in ${usage}`, instead) : e;
+  }
+  if (o !== undefined && o !== null && isEmpty(read)) {
+    const pending = reading('options', () => pendingAdvice(o));
+    if (pending) throw new CRFInputError('options', `an options object, as in ${usage}`, `${describe(o)}${pending}`);
+  }
+  return read;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** Bare values a pytorch-crf user passes where the options go, and the option each one meant. */
+const BARE: readonly { option: string; takes: (v: unknown) => boolean }[] = [
+  { option: 'reduction', takes: (v) => (REDUCTIONS as readonly unknown[]).includes(v) },
+  { option: 'backend', takes: (v) => (BACKENDS as readonly unknown[]).includes(v) },
+  { option: 'batchFirst', takes: (v) => typeof v === 'boolean' },
+  { option: 'topK', takes: (v) => typeof v === 'number' },
+];
+
+/** What to write instead of `o` in an op's options slot, or '' when `o` is no such habit. */
+function misplaced(o: unknown, known: readonly string[]): string {
+  // A Promise has no keys of its own: read as options, it would silently be none.
+  const pending = pendingAdvice(o);
+  if (pending) return `${describe(o)}${pending}`;
+  const tensor = known.includes('mask') ? foreignAdvice(o, 2, true, 'mask') : '';
+  if (tensor) return tensor;
+  const shaped = o !== null && typeof o === 'object' && Object.hasOwn(o, 'data') && Object.hasOwn(o, 'shape');
+  if (known.includes('mask') && (Array.isArray(o) || ArrayBuffer.isView(o) || shaped)) return `${describe(o)} (a mask goes by name: { mask })`;
+  const meant = BARE.find((b) => known.includes(b.option) && b.takes(o));
+  return meant ? `${describe(o)} (options go by name: { ${meant.option}: ${typeof o === 'string' ? `'${o}'` : String(o)} })` : '';
+}
 
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
@@ -234,7 +296,17 @@ export class CRF {
   #impl: Backend;
   #disposed = false;
 
-  private constructor(numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+  private constructor(token: unknown, numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+    // TypeScript's `private` does not reach plain JavaScript, where `new CRF(K)` (pytorch-crf's `CRF(K)`)
+    // would build an object with no backend that fails later with an unrelated TypeError.
+    if (token !== CREATE) {
+      const more = arguments.length > 1 ? ', …' : '';
+      throw new CRFInputError(
+        'new CRF',
+        'await CRF.create(numTags, options) (a CRF is made asynchronously: its kernels load first)',
+        `new CRF(${arguments.length ? describe(token) : ''}${more})`,
+      );
+    }
     this.backendReason = reason;
     this.numTags = numTags;
     this.batchFirst = batchFirst;
@@ -269,7 +341,7 @@ export class CRF {
     if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
       throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
     }
-    const o = readOptions(options, 'options', CREATE_OPTIONS);
+    const o = opOptions(options, CREATE_OPTIONS, 'await CRF.create(numTags, { batchFirst, backend, seed, constraints, threads })');
     const { batchFirst = true, backend = 'auto', seed, constraints } = o;
     if (typeof batchFirst !== 'boolean') throw new CRFInputError('batchFirst', 'a boolean', describe(batchFirst));
     if (!BACKENDS.includes(backend)) {
@@ -292,7 +364,7 @@ export class CRF {
     const threads = readThreads(o.threads, backend);
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
-    const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
+    const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
       const a = crf[name];
@@ -357,15 +429,24 @@ export class CRF {
   }
 
   /**
-   * `{ allowed }` when `labels` is a partial annotation, else null (tags). Read once, under the
-   * argument's name: a revoked Proxy or a throwing getter is bad input.
+   * `{ allowed }` when `labels` is a partial annotation, else null (tags); an options object there is
+   * refused with the call `op` wants. Read once, under the argument's name: a revoked Proxy or a
+   * throwing getter is bad input.
    */
-  #partialOf(labels: TagsInput | PartialAnnotation): { allowed: AllowedInput } | null {
-    return reading('tags', () =>
-      labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed')
-        ? { allowed: (labels as PartialAnnotation).allowed }
-        : null,
-    );
+  #partialOf(labels: TagsInput | PartialAnnotation, op: string): { allowed: AllowedInput } | null {
+    return reading('tags', () => {
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || ArrayBuffer.isView(labels)) return null;
+      if (Object.hasOwn(labels, 'allowed')) return { allowed: (labels as PartialAnnotation).allowed };
+      // The options where the tags go: decode's `(emissions, { mask })` carried over to forward.
+      if ((Object.hasOwn(labels, 'mask') || Object.hasOwn(labels, 'reduction')) && !isShaped(labels)) {
+        throw new CRFInputError(
+          'tags',
+          `gold tags before the options: crf.${op}(emissions, tags, { mask, reduction }), or { allowed } for a partial annotation`,
+          'an options object',
+        );
+      }
+      return null;
+    });
   }
 
   /**
@@ -392,6 +473,7 @@ export class CRF {
    * (`empty` when the batch has no sequence).
    */
   async #posterior<R, O extends Float32Array | Float64Array>(
+    op: string,
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
     run: (p: Packed, w: Potentials) => Promise<R>,
@@ -399,7 +481,7 @@ export class CRF {
     result: (r: R, p: Packed, T: number) => O,
     empty: () => O,
   ): Promise<O> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
@@ -472,7 +554,7 @@ export class CRF {
   forward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<number>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
@@ -493,11 +575,11 @@ export class CRF {
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const partial = this.#partialOf(tags);
+      const partial = this.#partialOf(tags, 'forward');
       if (partial) {
         const a = this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
@@ -535,7 +617,7 @@ export class CRF {
   forwardBackward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<ForwardBackwardResult<number>>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
@@ -568,11 +650,11 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const annotation = this.#partialOf(tags);
+      const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
@@ -649,7 +731,7 @@ export class CRF {
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    const o = readOptions(options, 'options', DECODE_OPTIONS);
+    const o = opOptions(options, DECODE_OPTIONS, 'crf.decode(emissions, { mask, topK, constraints, allowed })');
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
@@ -746,6 +828,7 @@ export class CRF {
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
     return this.#posterior(
+      'logPartition',
       emissions,
       options,
       (p, w) => this.#impl.logPartition(p, w),
@@ -766,6 +849,7 @@ export class CRF {
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'marginals',
       emissions,
       options,
       (p, w) => this.#impl.posteriors(p, w),
@@ -785,6 +869,7 @@ export class CRF {
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'entropy',
       emissions,
       options,
       (p, w) => this.#impl.entropy(p, w),

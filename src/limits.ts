@@ -26,6 +26,14 @@ export const MAX_MAGNITUDE = Math.fround(1e20);
 /** How the bound reads in messages. */
 export const MAX_MAGNITUDE_TEXT = '±1e20';
 
+/**
+ * Largest nested `boolean[][][]` `allowedFromTags` builds, in array slots: d0·d1·(K + 8) + 8·d0.
+ * A position's array of K booleans costs V8 about K + 8 slots of 8 bytes, so 2^24 slots stay near
+ * 130 MB of JavaScript heap at every K (docs/correctness.md). Larger annotations go to the ops as
+ * `{ data: Uint8Array, shape }`, one byte a value.
+ */
+export const MAX_ANNOTATION_SLOTS = 2 ** 24;
+
 /** Largest k-best table, T · K · k cells (12 bytes each in the wasm kernels: 192 MiB). */
 export const MAX_KBEST_CELLS = 2 ** 24;
 

@@ -270,7 +270,7 @@ export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Arra
 /** A tensor to write: flat row-major values with their shape. */
 export interface TensorToWrite {
   /** `'F32'` (default) or `'F64'`. */
-  dtype?: 'F32' | 'F64';
+  dtype?: 'F32' | 'F64' | undefined;
   /** Dimensions, outermost first; their product is `data.length`. */
   shape: readonly number[];
   /** The values in row-major order. */

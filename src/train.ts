@@ -31,21 +31,21 @@ function finiteNumber(v: unknown, arg: string, expected: string, ok: (x: number)
 /** Options of {@link Adam}; defaults are `torch.optim.Adam`'s. */
 export interface AdamOptions {
   /** Learning rate, ≥ 0. Default 1e-3. */
-  lr?: number;
+  lr?: number | undefined;
   /** Decay rates of the first and second moment estimates, each in [0, 1). Default [0.9, 0.999]. */
-  betas?: readonly [number, number];
+  betas?: readonly [number, number] | undefined;
   /** Added to the denominator for stability, ≥ 0. Default 1e-8. */
-  eps?: number;
+  eps?: number | undefined;
   /** L2 penalty added to the gradient (`g + weightDecay · θ`, as torch's Adam, not AdamW), ≥ 0. Default 0. */
-  weightDecay?: number;
+  weightDecay?: number | undefined;
   /** Use the running maximum of the second moment (AMSGrad). Default false. */
-  amsgrad?: boolean;
+  amsgrad?: boolean | undefined;
   /**
    * Ascend instead of descend, as torch's `maximize`: `step` then takes the gradients of an objective
    * to maximise, such as the log-likelihood gradients a CRF's `forwardBackward` returns, unchanged.
    * Default false (the gradients are of a loss).
    */
-  maximize?: boolean;
+  maximize?: boolean | undefined;
 }
 
 /**
@@ -340,7 +340,7 @@ function copyFinite(g: ArrayLike<unknown>, arg: string, len: number): Float64Arr
 /** Options of {@link clipGradNorm}. */
 export interface ClipOptions {
   /** The p of the p-norm, > 0, or `Infinity` for the max norm. Default 2. */
-  normType?: number;
+  normType?: number | undefined;
 }
 
 /**
@@ -500,9 +500,9 @@ export type LabelsInput =
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   /** Labels equal to this contribute neither loss nor gradient. Default -100 (torch's). */
-  ignoreIndex?: number;
+  ignoreIndex?: number | undefined;
   /** `'mean'` (default: over the tokens not ignored), `'sum'` or `'none'` (per token). */
-  reduction?: 'mean' | 'sum' | 'none';
+  reduction?: 'mean' | 'sum' | 'none' | undefined;
 }
 
 /** What {@link crossEntropy} returns. */
@@ -533,7 +533,7 @@ export interface CrossEntropyResult<L> {
 export function crossEntropy(
   logits: LogitsInput,
   labels: LabelsInput,
-  options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' },
+  options?: CrossEntropyOptions & { reduction?: 'mean' | 'sum' | undefined },
 ): CrossEntropyResult<number>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions & { reduction: 'none' }): CrossEntropyResult<Float32Array>;
 export function crossEntropy(logits: LogitsInput, labels: LabelsInput, options: CrossEntropyOptions = {}): CrossEntropyResult<number | Float32Array> {

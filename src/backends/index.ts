@@ -22,7 +22,7 @@ export interface BackendOptions {
    * With `backend: 'auto'` and a GPU: calls whose batch × length × numTags² is below this run on the
    * CPU kernels (default 2^23, where the wasm kernels take about as long as a GPU round trip).
    */
-  webgpuMinWork?: number;
+  webgpuMinWork?: number | undefined;
 }
 
 /** A backend and why it was chosen. */
