@@ -7,8 +7,8 @@
 //  - MaxPlus: Viterbi (max, +), values kept relative to the step's max for precision.
 //  - LogSum: log-space (logsumexp, +): a max pass, then Σ exp(v − max) with vectorised exp. The robust
 //    fallback for scores where linear space would underflow (±1e4 emissions, −1e4 transitions).
-//  - Entropy: torch-struct's entropy semiring, values (log-weight, H) in two rows per state; its ⊕ is
-//    written so that every term is ≥ 0 (see Entropy.propagate), so confident sequences lose nothing.
+//  - Entropy: torch-struct's entropy semiring, values (log-weight, H) in three rows per state (H in f64);
+//    its ⊕ is written so that every term is ≥ 0 (see Entropy), so confident sequences lose nothing.
 //
 // Log-space emissions are applied relative to the row's largest emission and to the previous row's
 // largest value, so values of 1e20 keep the transitions' digits (the shifts go to f64).
@@ -76,58 +76,103 @@ export const THRESHOLD: f32 = 1e-28;
 }
 
 /**
- * The entropy semiring over (x, H): a state is two rows, log-weights then entropies. For one column j
- * with terms v_i = x_i + M[i][j], m = max v_i and r = Σ_{i ≠ first argmax} exp(v_i − m):
+ * The entropy semiring over (x, H): a state is three rows, the log-weights x (f32), then the entropies H
+ * (Kp f64, two rows). For one column j with terms v_i = x_i + M[i][j], m = max v_i and
+ * r = Σ_{i ≠ first argmax} exp(v_i − m):
  *   x' = m + log1p(r),   H' = Σ_i exp(v_i − m)·(H_i + m − v_i) / (1 + r) + log1p(r),
  * i.e. Σ_i p_i (H_i − log p_i) with −log p_i = (m − v_i) + log1p(r): no term is negative and none is a
  * difference of the result's size, so H of 1e-6 survives scores of 100.
+ *
+ * H grows by up to ln K a step, so it is kept in f64: in f32 each step rounded it at 6e-8 of its size,
+ * and a chain of 10^6 steps lost 1e-3 of it (x stays f32: it is kept relative, as log Z's is). The
+ * weights exp(v_i − m) are f32 (vectorised exp), but their sum 1 + r and the weighted sum of the H_i are
+ * both taken in f64 from the same f32 weights, so H' is a convex combination of the H_i to f64
+ * precision: an f32 sum of the weights would scale every H by its own rounding at every step.
  */
 @final @unmanaged export class Entropy {
-  /** Two padded rows per state: log-weights x, then entropies H. */
-  @inline stateRows(): i32 { return 2; }
-  /** `pre` gets two rows (x', H'); `scratch` needs three. Not a matvec: each column needs m, r and H together. */
+  /** Three padded rows per state: log-weights x (f32), then entropies H (f64). */
+  @inline stateRows(): i32 { return 3; }
+  /** `pre` gets a state (x', H'); `scratch` needs one row. Not a matvec: each column needs m, r and H together. */
   @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
-    const K = numTags, row = rowBytes;
-    const b = <usize>W<L>() << 2;
     const n = <usize>paddedTags << 2;
-    const mx = scratch, restRow = scratch + row, hRow = scratch + <usize>2 * row;
-    columnMax<L>(inp, M, mx);
-    for (let o: usize = 0; o < n; o += b) {
-      const m = ld<L>(mx + o);
-      let rest = splat<L>(0), ties = splat<L>(0), h = splat<L>(0);
-      let r = M + o;
-      for (let i = 0; i < K; i++) {
-        const v = add<L>(splat<L>(load<f32>(inp + (<usize>i << 2))), ld<L>(r));
-        const e = vexp<L>(sub<L>(v, m));
-        rest = add<L>(rest, whereLtV<L>(v, m, e));
-        ties = add<L>(ties, eqOnes<L>(v, m));
-        // e is 0 exactly where v is −∞ (or negligible); there H_i + m − v would be ∞ and 0·∞ NaN.
-        h = add<L>(h, positive<L>(e, mul<L>(e, add<L>(splat<L>(load<f32>(inp + row + (<usize>i << 2))), sub<L>(m, v)))));
-        r += row;
-      }
-      st<L>(restRow + o, add<L>(rest, sub<L>(ties, splat<L>(1))));
-      st<L>(hRow + o, h);
-    }
-    // A live column has at least one term equal to its max (the same f32 sums columnMax took), so
-    // rest ≥ 0 there; −1 (no tie) marks a column no tag reaches.
-    for (let j = 0; j < paddedTags; j++) {
-      const o = <usize>j << 2;
-      const rest = <f64>load<f32>(restRow + o);
-      if (j >= K || rest < 0) {
-        store<f32>(pre + o, -Infinity);
-        store<f32>(pre + row + o, 0);
-        continue;
-      }
-      const l = Math.log1p(rest);
-      store<f32>(pre + o, <f32>(<f64>load<f32>(mx + o) + l));
-      store<f32>(pre + row + o, <f32>(<f64>load<f32>(hRow + o) / (1 + rest) + l));
-    }
+    columnMax<L>(inp, M, scratch);
+    if (isVector<L>()) for (let o: usize = 0; o < n; o += 16) entropyColumns4(inp, M + o, scratch + o, pre, o);
+    else for (let o: usize = 0; o < n; o += 4) entropyColumn1(inp, M + o, scratch + o, pre, o);
   }
   /** x as a log-space emit; H carries over (an emission adds the same score to every path through j). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted {
-    memory.copy(out + rowBytes, pre + rowBytes, rowBytes);
+    memory.copy(out + rowBytes, pre + rowBytes, rowBytes << 1);
     return emitLog<L>(pre, em, out, prevMax);
   }
+}
+
+/**
+ * Columns o/4 … o/4 + 3 of an entropy step, SIMD: the weights e = exp(v_i − m) four columns at a time
+ * in f32, their sums in f64 (two f64x2 halves). `Mo` is the matrix at the columns, `mo` their max.
+ */
+@inline function entropyColumns4(inp: usize, Mo: usize, mo: usize, pre: usize, o: usize): void {
+  const row = rowBytes, hIn = inp + row;
+  const m = v128.load(mo);
+  let ties = f32x4.splat(0);
+  let below = f64x2.splat(0), belowHi = f64x2.splat(0), h = f64x2.splat(0), hHi = f64x2.splat(0);
+  let r = Mo;
+  for (let i = 0; i < numTags; i++) {
+    const v = f32x4.add(f32x4.splat(load<f32>(inp + (<usize>i << 2))), v128.load(r));
+    const e = vexp<v128>(f32x4.sub(v, m));
+    const under = whereLtV<v128>(v, m, e);
+    ties = f32x4.add(ties, eqOnes<v128>(v, m));
+    // e is 0 exactly where v is −∞ (or negligible); there m − v would be ∞ and 0·∞ NaN.
+    const gap = positive<v128>(e, f32x4.sub(m, v));
+    const Hi = f64x2.splat(load<f64>(hIn + (<usize>i << 3)));
+    below = f64x2.add(below, f64x2.promote_low_f32x4(under));
+    belowHi = f64x2.add(belowHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(under, under, 2, 3, 2, 3)));
+    h = f64x2.add(h, f64x2.mul(f64x2.promote_low_f32x4(e), f64x2.add(Hi, f64x2.promote_low_f32x4(gap))));
+    const eHi = v128.shuffle<f32>(e, e, 2, 3, 2, 3), gapHi = v128.shuffle<f32>(gap, gap, 2, 3, 2, 3);
+    hHi = f64x2.add(hHi, f64x2.mul(f64x2.promote_low_f32x4(eHi), f64x2.add(Hi, f64x2.promote_low_f32x4(gapHi))));
+    r += row;
+  }
+  entropyColumn(pre, o, f32x4.extract_lane(m, 0), f64x2.extract_lane(below, 0), f32x4.extract_lane(ties, 0), f64x2.extract_lane(h, 0));
+  entropyColumn(pre, o + 4, f32x4.extract_lane(m, 1), f64x2.extract_lane(below, 1), f32x4.extract_lane(ties, 1), f64x2.extract_lane(h, 1));
+  entropyColumn(pre, o + 8, f32x4.extract_lane(m, 2), f64x2.extract_lane(belowHi, 0), f32x4.extract_lane(ties, 2), f64x2.extract_lane(hHi, 0));
+  entropyColumn(pre, o + 12, f32x4.extract_lane(m, 3), f64x2.extract_lane(belowHi, 1), f32x4.extract_lane(ties, 3), f64x2.extract_lane(hHi, 1));
+}
+
+/** Column o/4 of an entropy step, scalar: as entropyColumns4, one column. */
+@inline function entropyColumn1(inp: usize, Mo: usize, mo: usize, pre: usize, o: usize): void {
+  const row = rowBytes, hIn = inp + row;
+  const m = load<f32>(mo);
+  let ties: f32 = 0;
+  let below: f64 = 0, h: f64 = 0;
+  let r = Mo;
+  for (let i = 0; i < numTags; i++) {
+    const v = load<f32>(inp + (<usize>i << 2)) + load<f32>(r);
+    const e = vexp<f32>(v - m);
+    below += <f64>whereLtV<f32>(v, m, e);
+    ties += eqOnes<f32>(v, m);
+    const gap = positive<f32>(e, m - v);
+    h += <f64>e * (load<f64>(hIn + (<usize>i << 3)) + <f64>gap);
+    r += row;
+  }
+  entropyColumn(pre, o, m, below, ties, h);
+}
+
+/**
+ * Column j's x' and H' (j = o / 4) into the state at `pre`, from its max m, the f64 sum `below` of its
+ * weights under the max, its count of terms at the max and the f64 sum `h` of weight·(H_i + m − v_i).
+ * A live column has at least one term equal to its max (the same f32 sums columnMax took), so
+ * rest ≥ 0 there; −1 (no tie) marks a column no tag reaches, as does the padding.
+ */
+@inline function entropyColumn(pre: usize, o: usize, m: f32, below: f64, ties: f32, h: f64): void {
+  const rest = below + (<f64>ties - 1);
+  const hOut = pre + rowBytes + (o << 1);
+  if (<i32>(o >>> 2) >= numTags || rest < 0) {
+    store<f32>(pre + o, -Infinity);
+    store<f64>(hOut, 0);
+    return;
+  }
+  const l = Math.log1p(rest);
+  store<f32>(pre + o, <f32>(<f64>m + l));
+  store<f64>(hOut, h / (1 + rest) + l);
 }
 
 export const LINEAR = changetype<Linear>(0);

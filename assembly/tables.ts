@@ -32,7 +32,7 @@ export let startExp: usize = 0;
 export let endExp: usize = 0;
 /** One row of i32 lane masks, all ones for j < K and 0 in the padding: emission rows are only K wide. */
 export let tagLanes: usize = 0;
-/** The entropy semiring's step-0 state (two rows): start in log space, then zero entropies. */
+/** The entropy semiring's step-0 state (three rows): start in log space, then Kp zero entropies in f64. */
 export let entropyInit: usize = 0;
 /** The largest finite transition, taken out of transExp so that exp cannot overflow: log Z adds it back once per step. */
 export let transShift: f64 = 0;
@@ -54,7 +54,7 @@ export function padK(K: i32): i32 {
 /** Bytes of the tables, in f64 so that the JS side can check a call's size before anything wraps. */
 export function tableBytes(K: i32): f64 {
   const Kp = <f64>padK(K);
-  return (4 * Kp * Kp + 7 * Kp) * 4;
+  return (4 * Kp * Kp + 8 * Kp) * 4;
 }
 
 /** The largest of n f32s other than −∞: the shift that keeps exp of the potentials in range. */
@@ -120,7 +120,7 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
     store<f32>(endExp + o, expShift(e, endShift));
     store<i32>(tagLanes + o, j < K ? -1 : 0);
     store<f32>(entropyInit + o, s);
-    store<f32>(entropyInit + rowBytes + o, 0);
+    store<f64>(entropyInit + rowBytes + (<usize>j << 3), 0);
   }
   hasForbidden = neg;
 }

@@ -195,8 +195,8 @@ async function train() {
 /**
  * The lattice of held-out sentence b. `fixed` (time → tag) holds the tags the user clicked: the
  * marginals, the Viterbi path and the top 5 are then those of the paths through every fixed tag
- * (`allowed`, a partial annotation), and p(fixed) = exp(log Z_allowed − log Z) says how likely the
- * model finds them.
+ * (`allowed`, a partial annotation), and p(fixed), the exp of `forward`'s log-likelihood of that
+ * annotation, says how likely the model finds them.
  * @param {Pick<Awaited<ReturnType<typeof train>>, 'crf' | 'tagger' | 'heldOut'>} model
  * @param {number} b @param {Map<number, number>} [fixed]
  */
@@ -206,12 +206,11 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   const em = tagger.emissions(enc);
   const K = LABELS.length;
   const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? /** @type {number} */ (fixed.get(t)) : -1))], K) : null;
-  const [marg, [path], [top], logZ, logZFixed] = await Promise.all([
+  const [marg, [path], [top], [logPFixed]] = await Promise.all([
     crf.marginals(em, { allowed }),
     crf.decode(em, { allowed }),
     crf.decode(em, { topK: 5, allowed }),
-    crf.logPartition(em),
-    crf.logPartition(em, { allowed }),
+    allowed ? crf.forward(em, { allowed }, { reduction: 'none' }) : [0],
   ]);
   const lattice = drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path, fixed });
   $('heatmap').onclick = (ev) => {
@@ -227,17 +226,17 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
     ? `fixed: ${[...fixed]
         .sort((x, y) => x[0] - y[0])
         .map(([t, j]) => `${s.words[t]} = ${LABELS[j]}`)
-        .join(', ')} · p(fixed tags) = ${Math.exp(logZFixed[0] - logZ[0]).toFixed(4)}`
+        .join(', ')} · p(fixed tags) = ${Math.exp(logPFixed).toFixed(4)}`
     : "no tag fixed: click a cell to fix that token's tag";
   $('lattice-clear').disabled = fixed.size === 0;
   $('lattice-clear').onclick = () => showLattice({ crf, tagger, heldOut }, b).catch(fail);
   $('topk').replaceChildren(
-    ...top.map(({ path: p, score: sc }) =>
+    ...top.map(({ path: p, score: sc, logProb }) =>
       el(
         'li',
         {},
         el('span', { className: 'tags' }, ...p.map((y, t) => tagChip(y, y !== s.tags[t]))),
-        el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(sc - logZ[0]).toFixed(4)}` }),
+        el('span', { className: 'num', textContent: `score ${sc.toFixed(3)} · p ${Math.exp(logProb).toFixed(4)}` }),
       ),
     ),
   );

@@ -1,5 +1,6 @@
 // npm run soak [-- --calls 100000 --backends wasm,webgpu]: mixed calls on one instance per backend against the float64
-// reference; prints heap, WASM memory and GPU buffer totals at the start and the end.
+// reference; prints the process's heap and external memory and the instances' memoryUsage() totals at
+// the start and the end.
 import * as lib from 'webcrf'; // the package's own exports: Node's condition loads the .wasm from disk
 import { soak } from '../test/suites/soak.js';
 import { nodeBackends } from './node-backends.js';
@@ -10,7 +11,8 @@ const j = process.argv.indexOf('--backends');
 const only = j >= 0 ? process.argv[j + 1].split(',') : null;
 const heap = () => {
   globalThis.gc?.();
-  return { heapBytes: process.memoryUsage().heapUsed };
+  const m = process.memoryUsage();
+  return { heapBytes: m.heapUsed, externalBytes: m.external };
 };
 let failed = false;
 for (const b of (await nodeBackends(lib)).filter((x) => !only || only.includes(x.name))) {

@@ -13,6 +13,11 @@
 // norms: the host adds them to the (relative) scores in float64, and the pair kernel rebuilds the
 // backward scores with the same float32 operations the recursion used.
 //
+// The entropy semiring carries a second running value per tag, the entropy H of the paths ending there,
+// which grows by up to ln K a step; it is kept relative too: each step takes the previous row's value at
+// its best tag (extraRef) out of every tag's, and the semiring writes what it took out per row
+// (extraNorm) for the host to add in float64.
+//
 // Variants (composed at build time by scripts/build-shaders.js):
 //   chain.partition  semiring-log      store-none   log Z per sequence
 //   chain.fb         semiring-log      store-steps  a and L = b - e for every step (both directions) + log Z
@@ -31,7 +36,7 @@
 //                                              NEG = no allowed path
 //   5 norms       storage, read_write   f32 [directions, B, T, 2]  E and c of each visited row
 //   6, 7          the semiring's or the store's own (semiring-max.wgsl: backpointers and paths;
-//                 semiring-entropy.wgsl: H; store-steps.wgsl: a and L)
+//                 semiring-entropy.wgsl: H and its per-row shifts; store-steps.wgsl: a and L)
 //
 // Workgroup layout: WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
 // Lane l of a sequence owns tags l, l + TPS, ... (TILE = ceil(K / TPS) of them), so K up to
@@ -105,6 +110,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (lane == 0u) {
       norms[(normBase + row) * 2u] = E;
       norms[(normBase + row) * 2u + 1u] = 0.0;
+      extraNorm(b, row, 0.0);
     }
   }
   workgroupBarrier();
@@ -120,6 +126,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         c = max(c, run[prev + i]);
       }
       c = select(c, 0.0, c <= THRESH);
+      let h = extraRef(prev, K, c);
       let E = rowMax(o, K);
       for (var k = 0u; k < TILE; k++) {
         let j = lane + k * TPS;
@@ -130,7 +137,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
             // keeps every digit of the transition, whatever the scores' size.
             let v = (run[prev + i] - c) + transition(i, j, K, dir);
             if (v > THRESH) {
-              accAdd(&acc, v, i, extraLoad(prev + i));
+              accAdd(&acc, v, i, extraLoad(prev + i) - h);
             }
           }
           recordArg(o + j, acc);
@@ -144,6 +151,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (lane == 0u) {
         norms[(normBase + row) * 2u] = E;
         norms[(normBase + row) * 2u + 1u] = c;
+        extraNorm(b, row, h);
       }
     }
     workgroupBarrier();

@@ -6,10 +6,19 @@
 // log Z - E[score] would. Acc is (m, r, h = sum_i exp(v_i - m)(H_i + m - v_i)), built one term at a time.
 // The interface is semiring-log.wgsl's.
 //
+// H grows by up to ln K a step: in float32 its rounding grew with it (1e-4 of H at T = 1e4). So the
+// running H are relative: each step takes the previous row's H at its first best tag out of every H
+// it reads, and hshift keeps what it took, for the host to add in float64 (as it adds the shifts of the
+// scores). Where every tag's paths mix, the relative values stay within a few nats; where sets of tags
+// never exchange paths, they grow apart (the backend bounds the chains it runs here for that).
+//
 // Bindings it adds (group 0):
-//   6 entropy     storage, read_write   f32 [B]  H(y | x) per sequence (scores gets log Z)
+//   6 entropy     storage, read_write   f32 [B]     H(y | x) per sequence less the shifts in hshift
+//                                                   (scores gets log Z)
+//   7 hshift      storage, read_write   f32 [B, T]  what each visited row took out of H
 
 @group(0) @binding(6) var<storage, read_write> entropy: array<f32>;
+@group(0) @binding(7) var<storage, read_write> hshift: array<f32>;
 
 var<workgroup> runH: array<f32, MEM>;
 
@@ -77,6 +86,19 @@ fn extraLoad(o: u32) -> f32 {
 
 fn extraStore(o: u32, h: f32) {
   runH[o] = h;
+}
+
+fn extraRef(prev: u32, K: u32, c: f32) -> f32 {
+  for (var i = 0u; i < K; i++) {
+    if (run[prev + i] == c) {
+      return runH[prev + i];
+    }
+  }
+  return 0.0;
+}
+
+fn extraNorm(b: u32, row: u32, h: f32) {
+  hshift[b * dims.T + row] = h;
 }
 
 fn recordArg(o: u32, a: Acc) {}

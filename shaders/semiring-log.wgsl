@@ -7,6 +7,9 @@
 //   accMerge(a, b)              two partial sums of one column into one (cross-lane reduction)
 //   accValue(acc)               the sum (NEG when empty);  accExtra(acc): the extra state it carries
 //   extraLoad(o), extraStore(o, h)   the extra state of the running scores (none here)
+//   extraRef(prev, K, c)        what a step takes out of every extra state of the previous row (whose
+//                               largest score is c), passed to accAdd less it; 0 here
+//   extraNorm(b, row, h)        keeps that amount for the host (nothing here)
 //   recordArg(o, acc)           what Viterbi stores per step (nothing here)
 //   finish(ok, b, len, root)    writes sequence b's results, relative to its shifts (all invocations call it)
 
@@ -42,6 +45,12 @@ fn extraLoad(o: u32) -> f32 {
 }
 
 fn extraStore(o: u32, h: f32) {}
+
+fn extraRef(prev: u32, K: u32, c: f32) -> f32 {
+  return 0.0;
+}
+
+fn extraNorm(b: u32, row: u32, h: f32) {}
 
 fn recordArg(o: u32, a: Acc) {}
 

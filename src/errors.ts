@@ -35,7 +35,9 @@ function describeValue(v: unknown): string {
   if (v === undefined) return 'undefined';
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v);
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return String(v);
+  // 1n, not 1: "expected an integer, got 1" would name no fault.
+  if (typeof v === 'bigint') return `${v}n`;
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   const kind = typedArrayKind(v);
   if (kind) return `a ${kind} of length ${typedLength(v as ArrayBufferView)}`;

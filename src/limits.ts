@@ -9,8 +9,10 @@
 export const MAX_TAGS = 4096;
 
 /**
- * Largest number of values in one input (emissions B·T·K, tags or mask B·T): 2^28, 1 GiB of float32.
- * A claimed shape beyond it is refused before any value is read; split larger batches.
+ * Largest number of values in one input (emissions B·T·K, tags or mask B·T, `crossEntropy`'s logits): 2^28,
+ * 1 GiB of float32. A claimed shape beyond it is refused before any value is read; split larger batches.
+ * The training helpers read typed arrays in place at any length, and any other array into a Float64Array
+ * allocated for its claimed length: that length is held to this bound first.
  */
 export const MAX_VALUES = 2 ** 28;
 
@@ -24,6 +26,14 @@ export const MAX_MAGNITUDE = Math.fround(1e20);
 /** How the bound reads in messages. */
 export const MAX_MAGNITUDE_TEXT = '±1e20';
 
+/**
+ * Largest nested `boolean[][][]` `allowedFromTags` builds, in array slots: d0·d1·(K + 8) + 8·d0.
+ * A position's array of K booleans costs V8 about K + 8 slots of 8 bytes, so 2^24 slots stay near
+ * 130 MB of JavaScript heap at every K (docs/correctness.md). Larger annotations go to the ops as
+ * `{ data: Uint8Array, shape }`, one byte a value.
+ */
+export const MAX_ANNOTATION_SLOTS = 2 ** 24;
+
 /** Largest k-best table, T · K · k cells (12 bytes each in the wasm kernels: 192 MiB). */
 export const MAX_KBEST_CELLS = 2 ** 24;
 
@@ -32,13 +42,16 @@ export const MAX_KBEST_PATHS = 2 ** 20;
 export const MAX_KBEST_TAGS = 2 ** 24;
 
 /**
- * WebAssembly memory a CRF keeps between calls. A call that needs more grows the memory for itself and
- * hands it back when it finishes (the kernels are instantiated afresh for the next call).
+ * WebAssembly memory a CRF keeps between calls, per thread. A call that needs more grows the memory for
+ * itself and hands it back when it finishes (the kernels are instantiated afresh for the next call).
  */
 export const WASM_RETAINED_BYTES = 128 * 2 ** 20;
 
 /** Largest number of losses {@link AutomaticWeightedLoss} combines. */
 export const MAX_LOSSES = 2 ** 16;
 
-/** Most threads a CRF's `threads` option may ask for: far beyond any machine's cores, short of a typo's 1e6 workers. */
+/**
+ * Most threads a CRF's `threads` option may ask for: far beyond most machines' cores, short of a typo's
+ * 1e6 workers. Of those asked for, no more are started than the cores the runtime reports.
+ */
 export const MAX_THREADS = 256;

@@ -80,7 +80,7 @@ describe('CRF', () => {
     expect((await crf.decode(em, { mask }))[0]).toEqual([]);
     expect((await crf.logPartition(em, { mask }))[0]).toBe(0);
     expect(Array.from((await crf.marginals(em, { mask })).subarray(0, 4))).toEqual([0, 0, 0, 0]);
-    expect((await crf.decode(em, { mask, topK: 2 }))[0]).toEqual([{ path: [], score: 0 }]);
+    expect((await crf.decode(em, { mask, topK: 2 }))[0]).toEqual([{ path: [], score: 0, logProb: 0 }]);
   });
 
   it('reads typed inputs in both layouts alike', async () => {
@@ -145,7 +145,7 @@ describe('k-best list sizes', () => {
     for (const b of await availableBackends()) {
       const crf = await CRF.create(1, { backend: b.name, ...b.options });
       expect(await crf.decode({ data: new Float32Array(100).fill(0.5), shape: [1, 100, 1] }, { topK: 900000 })).toEqual([
-        [{ path: new Array(100).fill(0), score: expect.any(Number) }],
+        [{ path: new Array(100).fill(0), score: expect.any(Number), logProb: 0 }],
       ]);
       const three = await CRF.create(3, { backend: b.name, seed: 1, ...b.options });
       const all = await three.decode(

@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CRF, CRFInputError } from '../src/index.js';
-import { MAX_KBEST_CELLS } from '../src/limits.js';
+import { CRF, CRFInputError, allowedFromTags } from '../src/index.js';
+import { MAX_ANNOTATION_SLOTS, MAX_KBEST_CELLS, MAX_TAGS } from '../src/limits.js';
 import { availableBackends } from './backends.js';
+import { inputError } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const backends = await availableBackends();
@@ -63,6 +64,60 @@ describe('claimed dimensions never drive work', () => {
     const fake = { length: 3 * 2 ** 40 };
     await expect(crf.decode({ data: fake as unknown as number[], shape: [2 ** 20, 2 ** 20, 3] })).rejects.toThrow(/at most 268435456 values/);
     await expect(crf.forward([[[0, 0, 0]]], { data: fake as unknown as number[], shape: [2 ** 40, 3] })).rejects.toThrow(CRFInputError);
+  });
+});
+
+describe('allowedFromTags: its nested result is bounded before anything is allocated', () => {
+  it('numTags 1e8, a 300 × 300 grid of unknowns at 4096 tags, numTags 2^32 and a claimed 2^40 rows are refused at once, naming the argument', () => {
+    const out = child(
+      `import { allowedFromTags } from 'webcrf';
+      const grid = Array.from({ length: 300 }, () => new Array(300).fill(-1));
+      const r = [];
+      for (const [labels, K] of [[[[-1, -1, -1, -1]], 1e8], [grid, 4096], [[[0]], 5000], [[[0]], 2 ** 32], [{ length: 2 ** 40, 0: [-1, -1] }, 3]]) {
+        try { allowedFromTags(labels, K); r.push('accepted'); } catch (e) { r.push(e.name + ' ' + e.argument); }
+      }
+      console.log(r.join('|'));`,
+      { timeout: 10_000, heapMb: 256 },
+    );
+    expect(out).toBe('CRFInputError numTags|CRFInputError labels|CRFInputError numTags|CRFInputError numTags|CRFInputError labels');
+  });
+
+  it('numTags is bounded as CRF.create bounds it', async () => {
+    expect(allowedFromTags([[0, -1]], MAX_TAGS)[0][1].length).toBe(MAX_TAGS);
+    for (const K of [MAX_TAGS + 1, 0, 2.5, NaN]) {
+      const e = await inputError(() => allowedFromTags([[0]], K));
+      expect(e.argument).toBe('numTags');
+      expect(e.message).toContain(`an integer in [1, ${MAX_TAGS}]`);
+    }
+  });
+
+  it('the largest result allowed is built, right; one position more is refused, quoting the bound', async () => {
+    // d0 · d1 · (K + 8) + 8 · d0 array slots: each position's array costs about 8 slots besides its K values.
+    const K = MAX_TAGS,
+      d0 = 4;
+    const d1 = Math.floor((MAX_ANNOTATION_SLOTS / d0 - 8) / (K + 8));
+    const labels = Array.from({ length: d0 }, (_, a) =>
+      Array.from({ length: d1 }, (_, b) => ((a + b) % 3 === 0 ? -1 : (a * 7 + b) % 5 === 0 ? [b % K, (b + 1) % K] : (a + b) % K)),
+    );
+    const got = allowedFromTags(labels, K);
+    expect(got.length).toBe(d0);
+    let wrong = 0;
+    for (let a = 0; a < d0; a++) {
+      expect(got[a].length).toBe(d1);
+      for (let b = 0; b < d1; b++) {
+        const l = labels[a][b];
+        const row = got[a][b];
+        if (row.length !== K) wrong++;
+        for (let j = 0; j < K; j++) if (row[j] !== (l === -1 ? true : Array.isArray(l) ? l.includes(j) : l === j)) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+    labels[0].push(0);
+    for (const row of labels) if (row.length === d1) row.push(0);
+    const e = await inputError(() => allowedFromTags(labels, K));
+    expect(e.argument).toBe('labels');
+    expect(e.message).toContain('2^24');
+    expect(e.message).toContain(`shape [${d0}, ${d1 + 1}] with numTags ${K}`);
   });
 });
 

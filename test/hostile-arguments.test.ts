@@ -8,6 +8,7 @@ import {
   AutomaticWeightedLoss,
   CRF,
   CRFInputError,
+  allowedFromTags,
   allowedTransitions,
   clipGradNorm,
   crossEntropy,
@@ -21,6 +22,18 @@ function revoked(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();
   return proxy;
+}
+
+/** An object every property read of which throws (what a broken getter or Proxy trap does). */
+function throwingReads(): object {
+  return new Proxy(
+    {},
+    {
+      get() {
+        throw new Error('boom');
+      },
+    },
+  );
 }
 
 async function refused(call: () => unknown, argument: string, text?: RegExp) {
@@ -85,6 +98,12 @@ describe('revoked Proxies and throwing getters give CRFInputError, not TypeError
     ['AutomaticWeightedLoss.forward', () => new AutomaticWeightedLoss(2).forward(revoked() as number[]), 'losses'],
     ['allowedTransitions labels', () => allowedTransitions('BIO', revoked() as string[]), 'labels'],
     ['writeSafetensors', () => writeSafetensors(revoked() as never), 'tensors'],
+    // The advice for new users reads fields the readers did not (then, dtype, dims): under the argument's name too.
+    ['options whose every read throws', () => crf.decode(em, throwingReads() as never), 'options', /reading threw Error: boom/],
+    ['emissions whose every read throws', () => crf.decode(throwingReads() as never), 'emissions', /reading threw Error: boom/],
+    ['tags whose every read throws', () => crf.forward(em, throwingReads() as never), 'tags', /reading threw Error: boom/],
+    ['allowedFromTags labels', () => allowedFromTags(revoked() as number[][], 2), 'labels'],
+    ['allowedFromTags labels whose every read throws', () => allowedFromTags(throwingReads() as number[][], 2), 'labels', /reading threw Error: boom/],
   ] as const)('%s', async (_n, call, argument, text?: RegExp) => {
     const before = JSON.stringify(crf.stateDict());
     await refused(call, argument, text);
@@ -135,7 +154,8 @@ describe('claimed sizes with nothing behind them', () => {
       'emissions',
       /at \[0\]\[0\]\[1\], got undefined/,
     );
-    await refused(() => clipGradNorm([new Array(2 ** 32 - 1)], 1), 'grads[0]', /at \[0\], got undefined/);
+    await refused(() => clipGradNorm([new Array(2 ** 32 - 1)], 1), 'grads[0]', /at most 268435456 values \(2\^28\)/);
+    await refused(() => clipGradNorm([new Array(2 ** 20)], 1), 'grads[0]', /at \[0\], got undefined/);
     await refused(() => clipGradNorm(new Array(2 ** 32 - 1) as number[][], 1), 'grads[0]');
     expect(performance.now() - t0).toBeLessThan(5_000);
   });

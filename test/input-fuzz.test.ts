@@ -1,8 +1,11 @@
 // Fuzzing the input normalisers: random mutations of valid inputs either give the result an
 // independent validator predicts or throw CRFInputError; never another exception, never a wrong number.
+// The builders (allowedFromTags, maskFromTags) against independent ones, and the habits of new users
+// in every argument slot, likewise.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { CRF, CRFInputError, allowedTransitions, maskFromTags } from '../src/index.js';
+import { CRF, CRFInputError, allowedFromTags, allowedTransitions, maskFromTags } from '../src/index.js';
+import { MAX_ANNOTATION_SLOTS, MAX_TAGS } from '../src/limits.js';
 
 const K = 3,
   B = 2,
@@ -154,5 +157,152 @@ it('loadStateDict, allowedTransitions and maskFromTags throw only CRFInputError 
       }
     }),
     { numRuns: 300, seed: 79 },
+  );
+});
+
+it('allowedFromTags: random labels, numTags and markers give what an independent builder predicts, or CRFInputError before anything is built', async () => {
+  const label = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constant(null), fc.array(fc.integer({ min: -1, max: 6 }), { maxLength: 3 }), junk);
+  const numTags = fc.oneof(fc.integer({ min: 1, max: 6 }), fc.constantFrom(0, MAX_TAGS, MAX_TAGS + 1, 1e8, 2 ** 32, 2.5, NaN, '3'));
+  const grid = fc.oneof(
+    fc.array(fc.array(label, { maxLength: 4 }), { maxLength: 4 }),
+    // Shapes whose result is past the bound: refused by the claimed shape, before a row is read.
+    fc
+      .record({ d0: fc.integer({ min: 1, max: 2 ** 40 }), d1: fc.integer({ min: 1, max: 4096 }) })
+      .map(({ d0, d1 }) => ({ length: d0, 0: new Array(d1).fill(-1) })),
+  );
+  await fc.assert(
+    fc.asyncProperty(grid, numTags, fc.option(fc.oneof(fc.integer({ min: -3, max: 8 }), junk), { nil: undefined }), async (labels, K, unknown) => {
+      const options = unknown === undefined ? undefined : { unknown: unknown as number };
+      // An absent or null marker is the default, -1.
+      const predicted = predictAllowed(labels, K, unknown ?? -1);
+      let got: boolean[][][];
+      try {
+        got = allowedFromTags(labels as never, K as number, options);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        expect(predicted).toBeInstanceOf(Error);
+        expect((e as CRFInputError).argument).toBe((predicted as Error).message);
+        return;
+      }
+      expect(got).toEqual(predicted);
+    }),
+    { numRuns: 400, seed: 80 },
+  );
+});
+
+/** What allowedFromTags must give, built independently: the result, or an Error whose message is the argument at fault. */
+function predictAllowed(labels: unknown, K: unknown, unknown: unknown): boolean[][][] | Error {
+  if (typeof K !== 'number' || !Number.isInteger(K) || K < 1 || K > MAX_TAGS) return new Error('numTags');
+  if (typeof unknown !== 'number' || !Number.isInteger(unknown) || (unknown >= 0 && unknown < K)) return new Error('unknown');
+  const rows = labels as ArrayLike<unknown>;
+  const d0 = rows.length;
+  const d1 = d0 > 0 && Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : 0;
+  if (d0 > 0 && !Array.isArray(rows[0])) return new Error('labels');
+  if (d0 * d1 * (K + 8) + 8 * d0 > MAX_ANNOTATION_SLOTS) return new Error('labels');
+  const out: boolean[][][] = [];
+  for (let a = 0; a < d0; a++) {
+    const row = rows[a];
+    if (!Array.isArray(row) || row.length !== d1) return new Error('labels');
+    out.push(
+      row.map((v: unknown) => {
+        const set = Array.isArray(v) ? v : v === null || v === unknown ? null : [v];
+        if (set === null) return new Array<boolean>(K).fill(true);
+        if (set.length === 0 || set.some((y) => typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= K)) return null as unknown as boolean[];
+        return Array.from({ length: K }, (_, j) => set.includes(j));
+      }),
+    );
+    if (out[a].some((r) => r === null)) return new Error('labels');
+  }
+  return out;
+}
+
+it('maskFromTags: random labels and pad values give "negative or padValue is off", or CRFInputError', async () => {
+  const label = fc.oneof(fc.integer({ min: -101, max: 5 }), fc.constantFrom(-100, -1), junk);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(label, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.option(fc.oneof(fc.integer({ min: -101, max: 5 }), junk), { nil: undefined }),
+      async (rows, pad) => {
+        const width = rows[0].length;
+        const padOk = pad === undefined || (typeof pad === 'number' && Number.isSafeInteger(pad));
+        const labelsOk = rows.every((r) => r.length === width && r.every((v) => typeof v === 'number' && Number.isInteger(v)));
+        let got: boolean[][];
+        try {
+          got = maskFromTags(rows as number[][], pad as number | undefined);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CRFInputError);
+          expect(padOk && labelsOk).toBe(false);
+          expect((e as CRFInputError).argument).toBe(padOk ? 'tags' : 'padValue');
+          return;
+        }
+        expect(padOk && labelsOk).toBe(true);
+        expect(got).toEqual(rows.map((r) => r.map((v) => (pad === undefined ? (v as number) >= 0 : v !== pad))));
+      },
+    ),
+    { numRuns: 400, seed: 81 },
+  );
+});
+
+/**
+ * The habits of a new user in any argument slot: another library's tensor, a Promise, a method, a mask
+ * or a bare value where the options go, one sequence without its batch. Each call gives a result or a
+ * CRFInputError naming an argument it was handed, with "expected …, got …"; never another exception,
+ * and the instance unchanged.
+ */
+it('habits from PyTorch and other tensor libraries, in any argument of any op, give a result or a CRFInputError naming it', async () => {
+  const crf = await CRF.create(K, { seed: 3, backend: 'js' });
+  const before = JSON.stringify([crf.stateDict(), await crf.decode(em0)]);
+  const flat = Float32Array.from(em0.flat(2));
+  const habit = fc.constantFrom(
+    { type: 'float32', dims: [B, T, K], data: flat, location: 'cpu' },
+    { type: 'int64', dims: [B, T], data: BigInt64Array.of(0n, 1n, 2n, 2n, 2n, 0n) },
+    { type: 'float32', dims: [T, K], data: flat.subarray(0, T * K), ort_tensor: {} },
+    Object.assign(Object.create({ data: () => Promise.resolve(flat), dataSync: () => flat }), { shape: [B, T, K], dtype: 'float32', dataId: {} }),
+    Promise.resolve(em0),
+    () => em0,
+    mask0,
+    Uint8Array.of(1, 1, 0, 1, 0, 1),
+    { data: Uint8Array.of(1, 1, 0, 1, 0, 1), shape: [B, T] },
+    em0[0],
+    tags0[0],
+    flat,
+    { mask: mask0 },
+    'mean',
+    'none',
+    3,
+    true,
+    null,
+  );
+  const ops: [string, (x: unknown[]) => Promise<unknown>, number, string[]][] = [
+    ['forward', (a) => crf.forward(a[0] as never, a[1] as never, a[2] as never), 3, ['emissions', 'tags', 'options']],
+    ['forwardBackward', (a) => crf.forwardBackward(a[0] as never, a[1] as never, a[2] as never), 3, ['emissions', 'tags', 'options']],
+    ['decode', (a) => crf.decode(a[0] as never, a[1] as never), 2, ['emissions', 'options']],
+    ['logPartition', (a) => crf.logPartition(a[0] as never, a[1] as never), 2, ['emissions', 'options']],
+    ['marginals', (a) => crf.marginals(a[0] as never, { mask: a[1] as never }), 2, ['emissions', 'mask']],
+    ['entropy', (a) => crf.entropy(a[0] as never, { allowed: a[1] as never }), 2, ['emissions', 'allowed']],
+  ];
+  await fc.assert(
+    fc.asyncProperty(fc.nat(ops.length - 1), fc.nat(2), habit, async (o, slot, value) => {
+      const [, call, n, names] = ops[o];
+      const at = slot % n;
+      const args: unknown[] = [em0, tags0, { mask: mask0 }].slice(0, n);
+      if (n === 2) args[1] = names[1] === 'options' ? { mask: mask0 } : names[1] === 'mask' ? mask0 : undefined;
+      args[at] = value;
+      try {
+        await call(args);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        const err = e as CRFInputError;
+        // A value in one slot can make another mismatch it (a one-sentence batch against two-sentence tags).
+        expect([...names, 'mask', 'allowed', 'reduction', 'topK']).toContain(err.argument);
+        expect(err.message).toMatch(/^[\w ]+: expected .+, got .+/);
+        // Another library's tensor, a Promise or a method, refused where it was put, says what to write.
+        const foreign =
+          typeof value === 'function' || value instanceof Promise || (value !== null && typeof value === 'object' && ('dims' in value || 'dtype' in value));
+        if (foreign && err.argument === names[at]) expect(err.message).toMatch(/pass \{ (mask: \{ )?data: |await it|call it/);
+      }
+      expect(JSON.stringify([crf.stateDict(), await crf.decode(em0)])).toBe(before);
+    }),
+    { numRuns: 300, seed: 82 },
   );
 });

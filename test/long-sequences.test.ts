@@ -1,11 +1,13 @@
 // Long chains and larger K on every backend against the float64 reference: the GPU's time loop and
-// the WASM scaling across thousands of steps.
-import { expect, it } from 'vitest';
+// the WASM scaling across thousands of steps, and an entropy whose error does not grow with T.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
-import { availableBackends } from './backends.js';
+import { ENTROPY_MAX_T } from '../src/backends/webgpu/ops/entropy.js';
+import { availableBackends, backendVariants, splitEveryCall } from './backends.js';
 import { rng } from './suites/oracle.js';
 
 const backends = (await availableBackends()).filter((b) => b.name !== 'js');
+const variants = (await backendVariants()).filter((v) => v.name !== 'js');
 
 it.each(
   backends.flatMap(
@@ -117,3 +119,95 @@ it.each(backends.map((b) => [b.name, b.options] as const))(
     ref.dispose();
   },
 );
+
+describe('entropy on long chains', () => {
+  let restoreSplit = () => {};
+  beforeAll(async () => {
+    restoreSplit = await splitEveryCall();
+  });
+  afterAll(() => restoreSplit());
+
+  /** B sequences of T steps, K = `K`, emissions uniform in ±`scale` (float32). */
+  const chain = (seed: number, B: number, T: number, K: number, scale: number) => {
+    const R = rng(seed);
+    return { data: Float32Array.from({ length: B * T * K }, () => scale * (2 * R.next() - 1)), shape: [B, T, K] };
+  };
+  const reference = async (em: { data: Float32Array; shape: number[] }, sd: lib.StateDictInput, K: number) => {
+    const ref = await lib.CRF.create(K, { backend: 'js' });
+    ref.loadStateDict(sd);
+    const h = await ref.entropy(em);
+    ref.dispose();
+    return h;
+  };
+
+  // Nearly uniform: the entropy is nearly T·ln 2 and every step adds ln 2 to it. On the GPU (SwiftShader
+  // here) a chain is one sequence's serial loop: checked at a quarter of the longest it takes (ENTROPY_MAX_T).
+  it.each(variants.map((v) => [v.label, v] as const))(
+    '%s: K = 2, emissions within ±1e-6, within 1e-6 relative of the float64 reference at the longest T tested',
+    async (_label, v) => {
+      const T = v.name === 'webgpu' ? 2048 : v.label === 'wasm threads' ? 200_000 : 1_000_000;
+      const B = v.label === 'wasm threads' ? 3 : 1;
+      const em = chain(41, B, T, 2, 1e-6);
+      const sd = {
+        start_transitions: [0.1, -0.05],
+        end_transitions: [0, 0.02],
+        transitions: [
+          [0.01, -0.02],
+          [0.03, 0],
+        ],
+      };
+      const crf = await lib.CRF.create(2, { backend: v.name, ...v.options });
+      crf.loadStateDict(sd);
+      const [h, want] = [await crf.entropy(em), await reference(em, sd, 2)];
+      h.forEach((x, b) => expect(Math.abs(x - want[b]) / want[b], `sequence ${b}: ${x} vs ${want[b]}`).toBeLessThanOrEqual(1e-6));
+      crf.dispose();
+    },
+    60_000,
+  );
+
+  // Five tags under BIO-style constraints (I-X only after B-X or I-X), transitions and emissions of
+  // scale 1: the paths mix, and H grows by about 1.2 nats a step.
+  it.each(variants.map((v) => [v.label, v] as const))(
+    '%s: K = 5 under constraints, emissions of scale 1, within 1e-6 relative of the float64 reference at the longest T tested',
+    async (_label, v) => {
+      const T = v.name === 'webgpu' ? 2048 : v.label === 'wasm threads' ? 50_000 : 100_000;
+      const B = v.label === 'wasm threads' ? 3 : 1;
+      const em = chain(43, B, T, 5, 1);
+      const R = rng(44);
+      const NO = -Infinity;
+      const transitions = Array.from({ length: 5 }, (_, i) =>
+        Array.from({ length: 5 }, (_, j) => ((j === 2 && i !== 1 && i !== 2) || (j === 4 && i !== 3 && i !== 4) ? NO : R.next() - 0.5)),
+      );
+      const sd = { start_transitions: [0, 0, NO, 0.1, NO], end_transitions: [0, 0.2, 0, 0, -0.1], transitions };
+      const crf = await lib.CRF.create(5, { backend: v.name, ...v.options });
+      crf.loadStateDict(sd);
+      const [h, want] = [await crf.entropy(em), await reference(em, sd, 5)];
+      h.forEach((x, b) => expect(Math.abs(x - want[b]) / want[b], `sequence ${b}: ${x} vs ${want[b]}`).toBeLessThanOrEqual(1e-6));
+      crf.dispose();
+    },
+    60_000,
+  );
+
+  it.each(variants.filter((v) => v.name === 'webgpu').map((v) => [v.label, v] as const))(
+    '%s: chains longer than the GPU takes for entropy (ENTROPY_MAX_T) run on the CPU kernels, within 1e-6 relative at T = 1e5',
+    async (_label, v) => {
+      const T = 100_000;
+      expect(T).toBeGreaterThan(ENTROPY_MAX_T);
+      const em = chain(45, 1, T, 2, 1e-6);
+      const sd = {
+        start_transitions: [0, 0],
+        end_transitions: [0, 0],
+        transitions: [
+          [0.01, 0],
+          [0, 0.02],
+        ],
+      };
+      const crf = await lib.CRF.create(2, { backend: v.name, ...v.options });
+      crf.loadStateDict(sd);
+      const [h, want] = [await crf.entropy(em), await reference(em, sd, 2)];
+      expect(Math.abs(h[0] - want[0]) / want[0], `${h[0]} vs ${want[0]}`).toBeLessThanOrEqual(1e-6);
+      crf.dispose();
+    },
+    60_000,
+  );
+});

@@ -397,3 +397,115 @@ describe('malformed files throw CRFInputError saying what is wrong', () => {
     );
   });
 });
+
+describe('tensorValues checks the tensor object it is given', () => {
+  const ok = { dtype: 'F32', shape: [2], bytes: Uint8Array.from(f32(1.5, -2)) };
+
+  it.each([
+    ['null', null, /expected a tensor \{dtype, shape, bytes\}.*got null/],
+    ['a number', 5, /got 5/],
+    ['an array', [1, 2], /got an array of length 2/],
+    ['no dtype', { shape: [2], bytes: ok.bytes }, /a dtype among .*F32.*got undefined/],
+    ['an unknown dtype', { ...ok, dtype: 'F33' }, /a dtype among .*got "F33"/],
+    ['no shape', { dtype: 'F32', bytes: ok.bytes }, /a shape of non-negative integers, got undefined/],
+    ['a negative dimension', { ...ok, shape: [-2] }, /a shape of non-negative integers, got \[-2\]/],
+    ['a fractional dimension', { ...ok, shape: [1.5] }, /a shape of non-negative integers, got \[1.5\]/],
+    ['a shape [5] over 4 bytes', { dtype: 'F32', shape: [5], bytes: new Uint8Array(4) }, /20 bytes for F32 \[5\], got 4 bytes/],
+    ['6 bytes of F32', { dtype: 'F32', shape: [1], bytes: new Uint8Array(6) }, /4 bytes for F32 \[1\], got 6 bytes/],
+    ['3 bytes of F16', { dtype: 'F16', shape: [1], bytes: new Uint8Array(3) }, /2 bytes for F16 \[1\], got 3 bytes/],
+    ['a shape past 2^53 elements', { dtype: 'F64', shape: [2 ** 40, 2 ** 40], bytes: new Uint8Array(8) }, /more than 8 bytes for F64/],
+    ['no bytes', { dtype: 'F32', shape: [2] }, /bytes: a Uint8Array .*got undefined/],
+    ['bytes as numbers', { ...ok, bytes: f32(1.5, -2) }, /bytes: a Uint8Array .*got an array of length 8/],
+    ['bytes as a Float32Array', { ...ok, bytes: Float32Array.of(1.5, -2) }, /bytes: a Uint8Array .*got a Float32Array/],
+  ])('%s is refused naming the tensor', (_n, t, message) => {
+    expect(() => tensorValues(t as never, 'w')).toThrow(CRFInputError);
+    expect(() => tensorValues(t as never, 'w')).toThrow(message);
+    try {
+      tensorValues(t as never, 'w');
+    } catch (e) {
+      expect((e as CRFInputError).argument).toBe('w');
+    }
+  });
+
+  it('bytes whose buffer was transferred away are refused', () => {
+    const bytes = Uint8Array.from(f32(1.5, -2));
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+    expect(() => tensorValues({ dtype: 'F32', shape: [2], bytes })).toThrow(/bytes whose buffer is still readable, got .*transferred/);
+  });
+
+  it('an integer dtype is named as before', () => {
+    expect(() => tensorValues({ dtype: 'I32', shape: [1], bytes: new Uint8Array(4) }, 'w')).toThrow(
+      /w: expected a floating-point tensor \(F32, F64, F16 or BF16\), got dtype I32/,
+    );
+  });
+
+  it('a well-formed tensor decodes, also one of a Node Buffer and one of a scalar', () => {
+    expect(Array.from(tensorValues(ok))).toEqual([1.5, -2]);
+    expect(Array.from(tensorValues({ ...ok, bytes: Buffer.from(ok.bytes) }))).toEqual([1.5, -2]);
+    expect(Array.from(tensorValues({ dtype: 'F64', shape: [], bytes: Uint8Array.from(f64(0.25)) }))).toEqual([0.25]);
+    expect(Array.from(tensorValues({ dtype: 'BF16', shape: [0, 7], bytes: new Uint8Array(0) }))).toEqual([]);
+  });
+
+  it('random tensor objects decode to product(shape) values or throw CRFInputError, as an independent check predicts', () => {
+    const dtypes = ['F32', 'F64', 'F16', 'BF16', 'I32', 'U8', 'F4', 'f32', '', 7, null];
+    const size: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...dtypes),
+        fc.array(fc.oneof(fc.integer({ min: -1, max: 4 }), fc.constantFrom(0.5, NaN, '2', null)), { maxLength: 3 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.constantFrom('Uint8Array', 'Buffer', 'array', 'Int8Array', 'absent'),
+        (dtype, shape, n, kind) => {
+          const raw = Uint8Array.from({ length: n }, (_, i) => (i * 37) & 0xff);
+          const bytes =
+            kind === 'Uint8Array'
+              ? raw
+              : kind === 'Buffer'
+                ? Buffer.from(raw)
+                : kind === 'array'
+                  ? Array.from(raw)
+                  : kind === 'Int8Array'
+                    ? new Int8Array(raw)
+                    : undefined;
+          const t = { dtype, shape, ...(bytes === undefined ? {} : { bytes }) };
+          const dims = shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0);
+          const count = dims ? (shape as number[]).reduce((a, b) => a * b, 1) : -1;
+          const valid = typeof dtype === 'string' && dtype in size && dims && (kind === 'Uint8Array' || kind === 'Buffer') && count * size[dtype] === n;
+          let out: Float64Array;
+          try {
+            out = tensorValues(t as never);
+          } catch (e) {
+            expect(e).toBeInstanceOf(CRFInputError);
+            expect(valid).toBe(false);
+            return;
+          }
+          expect(valid).toBe(true);
+          expect(out.length).toBe(count);
+        },
+      ),
+      { seed: 2027, numRuns: 1000 },
+    );
+  });
+});
+
+describe('writeSafetensors writes what it is given or refuses it', () => {
+  it('an F32 tensor refuses a finite value that F32 cannot hold (it became Infinity)', () => {
+    for (const v of [1e39, -3.5e38]) {
+      let err: unknown = null;
+      try {
+        writeSafetensors({ w: { shape: [2], data: [0, v] } });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CRFInputError);
+      expect((err as CRFInputError).argument).toBe('tensors.w.data');
+      expect((err as Error).message).toMatch(/within F32's range .* at \[1\]/);
+    }
+    // Rounding within the range, the infinities and NaN are written as given; F64 holds 1e39.
+    const back = parseSafetensors(
+      writeSafetensors({ w: { shape: [4], data: [0.1, Infinity, -Infinity, NaN] }, d: { dtype: 'F64', shape: [1], data: [1e39] } }),
+    );
+    expect(Array.from(tensorValues(back.tensors.get('w')!))).toEqual([Math.fround(0.1), Infinity, -Infinity, NaN]);
+    expect(Array.from(tensorValues(back.tensors.get('d')!))).toEqual([1e39]);
+  });
+});

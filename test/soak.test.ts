@@ -1,5 +1,5 @@
 // A short soak (npm run soak runs 100,000 calls): mixed calls agree with the reference, and the
-// backend's WASM memory and GPU buffers do not grow once warm.
+// instances' WASM memory, GPU buffers and reused arrays do not grow once warm.
 import { expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { nodeBackends } from '../scripts/node-backends.js';
@@ -14,6 +14,7 @@ it.each(backends.map((b) => [b.name, b] as const))(
     expect(r.disagreements).toEqual([]);
     expect(r.end.wasmBytes).toBe(r.start.wasmBytes);
     expect(r.end.gpuBytes).toBe(r.start.gpuBytes);
+    expect(r.end.cacheBytes).toBe(r.start.cacheBytes);
   },
   300_000,
 );

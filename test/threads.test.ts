@@ -5,8 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CRF, CRFInputError } from '../src/index.js';
 import { nodeThreads } from '../src/backends/wasm/threads/node-spawn.js';
+import { poolTuning } from '../src/backends/wasm/threads/pool.js';
 import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../src/backends/wasm/threads/spawn.js';
-import { threadsTuning } from '../src/backends/wasm/threads/backend.js';
+import { SPLIT_TABLE, threadsTuning } from '../src/backends/wasm/threads/backend.js';
 import { inputError } from './helpers.js';
 import { rng } from './suites/oracle.js';
 
@@ -21,12 +22,16 @@ interface Recorded {
   crashOnRun?: boolean;
 }
 
-function recording(): ThreadRuntime & { handles: Recorded[] } {
+/**
+ * @param cores what the runtime reports (threads never outnumber it); default, this machine's.
+ * @param spendAll answers as a thread that handed its kernels' memory back after every call.
+ */
+function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boolean } = {}): ThreadRuntime & { handles: Recorded[] } {
   const base = nodeThreads(NODE_WORKER);
   const handles: Recorded[] = [];
   return {
     handles,
-    cores: base.cores,
+    cores: cores === undefined ? base.cores : () => cores,
     ready: base.ready,
     spawn() {
       const h = base.spawn();
@@ -34,6 +39,9 @@ function recording(): ThreadRuntime & { handles: Recorded[] } {
       handles.push(rec);
       return {
         ...h,
+        listen(onMessage, onDeath) {
+          h.listen((m) => onMessage(spendAll && m.type === 'done' ? { ...m, spent: true } : m), onDeath);
+        },
         post(m, transfer) {
           if (m.type === 'run') rec.runs++;
           if (m.type === 'run' && rec.crashOnRun) h.terminate();
@@ -47,6 +55,8 @@ function recording(): ThreadRuntime & { handles: Recorded[] } {
     },
   };
 }
+
+const runsOf = (rec: { handles: Recorded[] }) => rec.handles.reduce((n, r) => n + r.runs, 0);
 
 /** A batch with masks that have gaps, a masked first step, an empty sequence and mixed lengths. */
 function batch(seed: number, B: number, T: number, K: number) {
@@ -106,22 +116,23 @@ function sameBits(a: unknown, b: unknown, at = ''): void {
 }
 
 let saved: ThreadRuntime;
-let savedMinWork: number;
+let savedTuning: typeof threadsTuning;
 beforeEach(() => {
   saved = threadRuntime();
-  savedMinWork = threadsTuning.minWork;
+  savedTuning = { ...threadsTuning };
 });
 afterEach(() => {
   setThreadRuntime(saved);
-  threadsTuning.minWork = savedMinWork;
+  Object.assign(threadsTuning, savedTuning);
+  poolTuning.spentIdleMs = 1000;
 });
 
 describe('threads give the bits of one thread', () => {
   for (const B of [1, 5, 64, 130]) {
     it(`B=${B}: forward (none, sum, mean), decode (and topK), forwardBackward, marginals, logPartition, entropy`, async () => {
       // Every call on the threads, however small (the default keeps small calls on the calling thread).
-      threadsTuning.minWork = 0;
-      const rec = recording();
+      threadsTuning.force = 'split';
+      const rec = recording({ cores: 3 });
       setThreadRuntime(rec);
       const K = 7;
       const x = batch(B, B, 23, K);
@@ -134,15 +145,15 @@ describe('threads give the bits of one thread', () => {
         sameBits(want, await everything(crf, x), `threads ${threads}`);
         crf.dispose();
       }
-      expect(rec.handles.length).toBe(1 + 2 + (threadRuntime().cores() - 1));
+      expect(rec.handles.length).toBe(1 + 2 + 2);
     });
   }
 
-  it('with batchFirst false, and with the default size threshold (large calls split, small ones stay)', async () => {
+  it('with batchFirst false, and with the default split table (large calls split, small ones stay)', async () => {
     const rec = recording();
     setThreadRuntime(rec);
-    const K = 24;
-    const x = batch(9, 80, 128, K); // B·T·K² above 2^22, the default threshold
+    const K = 32;
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^23 (packed): forwardBackward and marginals split
     const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
       d: A,
       inner: number,
@@ -166,18 +177,19 @@ describe('threads give the bits of one thread', () => {
       one.dispose();
       two.dispose();
     }
-    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBeGreaterThan(0);
+    expect(runsOf(rec)).toBeGreaterThan(0);
     // A small call stays on the calling thread.
     const small = batch(1, 8, 16, K);
     const crf = await CRF.create(K, { backend: 'wasm', threads: 2 });
-    const before = rec.handles.reduce((n, r) => n + r.runs, 0);
+    const before = runsOf(rec);
     await crf.forwardBackward(small.em, small.tags, { mask: small.mask });
-    expect(rec.handles.reduce((n, r) => n + r.runs, 0)).toBe(before);
+    expect(runsOf(rec)).toBe(before);
     crf.dispose();
   });
 
   it('several calls in flight at once each get their own results', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
+    setThreadRuntime(recording({ cores: 3 }));
     const K = 5;
     const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads: 3 });
     const jobs = Array.from({ length: 24 }, (_, i) => batch(100 + i, 3 + (i % 9), 4 + (i % 13), K));
@@ -190,6 +202,56 @@ describe('threads give the bits of one thread', () => {
     const sequential = [];
     for (const [i, j] of jobs.entries()) sequential.push(await call(j, i));
     sameBits(sequential, await Promise.all(jobs.map(call)));
+    crf.dispose();
+  });
+});
+
+/** Each op of the API, the thread op it runs (as the split table names them), and a call of it. */
+const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof batch>) => Promise<unknown>][] = [
+  ['forward', 'logPartition', (crf, x) => crf.forward(x.em, x.tags)],
+  ['logPartition', 'logPartition', (crf, x) => crf.logPartition(x.em)],
+  ['decode', 'viterbi', (crf, x) => crf.decode(x.em)],
+  ['decode topK', 'kBest', (crf, x) => crf.decode(x.em, { topK: 2 })],
+  ['forwardBackward', 'posteriors', (crf, x) => crf.forwardBackward(x.em, x.tags)],
+  ['marginals', 'posteriors', (crf, x) => crf.marginals(x.em)],
+  ['entropy', 'entropy', (crf, x) => crf.entropy(x.em)],
+];
+
+describe('which calls split', () => {
+  it('every op splits only where the split table says a split pays: never below its minK, from its minWork at and above it', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    // One op at a time given a table of small sizes; the others never split.
+    const never = { minK: Infinity, minWork: Infinity };
+    const crfs = new Map<number, CRF>();
+    const crfOf = async (K: number) => crfs.get(K) ?? crfs.set(K, await CRF.create(K, { backend: 'wasm', seed: 1, threads: 2 })).get(K)!;
+    for (const [name, op, call] of OPS) {
+      threadsTuning.table = {
+        ...Object.fromEntries(Object.keys(SPLIT_TABLE).map((o) => [o, never])),
+        [op]: { minK: 6, minWork: 20 * 16 * 16 ** 2 },
+      } as typeof SPLIT_TABLE;
+      const splits = async (B: number, K: number) => {
+        const before = runsOf(rec);
+        await call(await crfOf(K), batch(B, B, 16, K));
+        return runsOf(rec) > before;
+      };
+      expect(await splits(19, 6), `${name} just below minWork`).toBe(false);
+      expect(await splits(20, 6), `${name} at minWork`).toBe(true);
+      expect(await splits(40, 9), `${name} above minWork`).toBe(true);
+      expect(await splits(200, 5), `${name} below minK, however large`).toBe(false);
+    }
+    for (const crf of crfs.values()) crf.dispose();
+  });
+
+  it('by default, calls whose split was measured not to pay stay on the calling thread: (256, 128, 9) forward, decode and forwardBackward', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(9, { backend: 'wasm', threads: 2 });
+    const x = batch(1, 256, 128, 9);
+    await crf.forward(x.em, x.tags);
+    await crf.decode(x.em);
+    await crf.forwardBackward(x.em, x.tags);
+    expect(runsOf(rec)).toBe(0);
     crf.dispose();
   });
 });
@@ -212,6 +274,29 @@ describe('the threads option', () => {
     }
   });
 
+  it('never starts more threads than the cores the runtime reports, and backendReason says so', async () => {
+    for (const [cores, threads, workers] of [
+      [2, 8, 1],
+      [2, 256, 1],
+      [4, 3, 2],
+      [1, 2, 0],
+    ] as const) {
+      const rec = recording({ cores });
+      setThreadRuntime(rec);
+      const crf = await CRF.create(3, { backend: 'wasm', threads });
+      expect(rec.handles.length, `${threads} threads on ${cores} cores`).toBe(workers);
+      if (workers > 0) expect(crf.backendReason).toMatch(new RegExp(`on ${workers + 1} threads \\(the calling thread and ${workers} worker`));
+      else expect(crf.backendReason).toMatch(/on the calling thread only/);
+      if (threads > cores)
+        expect(crf.backendReason).toMatch(
+          new RegExp(`${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}$`),
+        );
+      else expect(crf.backendReason).not.toMatch(/were asked for/);
+      expect(await crf.decode([[[0, 1, 0]]])).toEqual([[1]]);
+      crf.dispose();
+    }
+  });
+
   it('is not started for 1 thread', async () => {
     const rec = recording();
     setThreadRuntime(rec);
@@ -224,7 +309,7 @@ describe('the threads option', () => {
 
 describe('worker lifetime', () => {
   it('dispose ends every worker; the ops then say the instance was disposed', async () => {
-    const rec = recording();
+    const rec = recording({ cores: 3 });
     setThreadRuntime(rec);
     const crf = await CRF.create(4, { backend: 'wasm', threads: 3 });
     expect(rec.handles.length).toBe(2);
@@ -235,7 +320,7 @@ describe('worker lifetime', () => {
   });
 
   it("memoryUsage counts the workers' WebAssembly memory too", async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const x = batch(3, 64, 400, 32); // 3 MiB of emissions: memory grows far beyond its first pages
     const one = await CRF.create(32, { backend: 'wasm' });
     const two = await CRF.create(32, { backend: 'wasm', threads: 2 });
@@ -245,6 +330,35 @@ describe('worker lifetime', () => {
     expect(two.memoryUsage().wasmBytes).toBeGreaterThan(0.75 * one.memoryUsage().wasmBytes);
     one.dispose();
     two.dispose();
+  });
+
+  it('a worker that handed its memory back is replaced by a fresh one once idle, not while busy; calls go on, with the bits of one thread', async () => {
+    threadsTuning.force = 'split';
+    const rec = recording({ cores: 2, spendAll: true });
+    setThreadRuntime(rec);
+    const K = 6;
+    const x = batch(5, 40, 12, K);
+    const one = await CRF.create(K, { backend: 'wasm', seed: 4 });
+    const want = await everything(one, x);
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 4, threads: 2 });
+    // Busy: calls back to back keep the thread, and every call splits.
+    poolTuning.spentIdleMs = 60_000;
+    for (let round = 0; round < 2; round++) sameBits(want, await everything(crf, x), `busy round ${round}`);
+    expect(rec.handles.length).toBe(1);
+    expect(rec.handles[0].runs).toBeGreaterThanOrEqual(2 * 14);
+    // Idle: each answer says the memory was handed back, so the thread is ended at once, and calls run
+    // here until its replacement has started; then they split again.
+    poolTuning.spentIdleMs = 0;
+    const deadline = Date.now() + 20_000;
+    for (let round = 0; rec.handles.filter((r) => r.runs > 0).length < 3 && Date.now() < deadline; round++) {
+      sameBits(want, await everything(crf, x), `round ${round}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rec.handles.filter((r) => r.runs > 0).length).toBe(3);
+    expect(rec.handles.slice(0, -1).every((r) => r.ended)).toBe(true);
+    crf.dispose();
+    one.dispose();
+    expect(rec.handles.every((r) => r.ended)).toBe(true);
   });
 
   it('a script that forgets dispose still exits', () => {
@@ -264,8 +378,8 @@ describe('worker lifetime', () => {
   });
 
   it('a worker that dies rejects the call waiting on it with a clear message; later calls still run, with the same bits', async () => {
-    threadsTuning.minWork = 0;
-    const rec = recording();
+    threadsTuning.force = 'split';
+    const rec = recording({ cores: 3 });
     setThreadRuntime(rec);
     const K = 32;
     const x = batch(7, 64, 200, K);
@@ -285,12 +399,12 @@ describe('worker lifetime', () => {
 
 describe('where no worker can start', () => {
   it('threads run quietly on one thread, and backendReason says why (no Worker constructor, as on Cloudflare Workers)', async () => {
-    threadsTuning.minWork = 0;
+    threadsTuning.force = 'split';
     const g = globalThis as { Worker?: unknown };
     const had = Object.hasOwn(g, 'Worker');
     const worker = g.Worker;
     delete g.Worker;
-    setThreadRuntime(webThreads);
+    setThreadRuntime({ ...webThreads, cores: () => 4 });
     try {
       const K = 5;
       const x = batch(4, 20, 9, K);

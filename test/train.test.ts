@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { Adam, AutomaticWeightedLoss, CRF, CRFInputError, clipGradNorm, crossEntropy } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Adam, AutomaticWeightedLoss, CRF, CRFInputError, type CRFOptions, clipGradNorm, crossEntropy } from '../src/index.js';
+import { threadsTuning } from '../src/backends/wasm/threads/backend.js';
+import { availableBackends } from './backends.js';
+import { inputError } from './helpers.js';
 import { rng } from './suites/oracle.js';
 
 /** Central finite differences of f at x (float64), one coordinate at a time. */
@@ -358,5 +361,278 @@ describe('AutomaticWeightedLoss', () => {
     const awl = new AutomaticWeightedLoss(2);
     expect(() => awl.forward([1])).toThrow(/losses: expected 2 numbers/);
     expect(() => awl.forward([1, NaN])).toThrow(/losses: expected a finite number at \[1\], got NaN/);
+  });
+});
+
+/** Two optimizers over equal copies of `init`, so that one can be compared with the other after a refusal. */
+function twins(init: Record<string, Float32Array | Float64Array>, options: ConstructorParameters<typeof Adam>[1]) {
+  const copy = () => Object.fromEntries(Object.entries(init).map(([k, a]) => [k, a.slice()]));
+  const pa = copy(),
+    pb = copy();
+  return { pa, pb, a: new Adam(pa, options), b: new Adam(pb, options) };
+}
+
+/** After `a` refused a step that `b` never saw, both must take the next step alike: the same parameters, moments and count. */
+function expectUnchangedTwin(t: ReturnType<typeof twins>, next: Record<string, number[]>) {
+  for (const k of Object.keys(t.pa)) expect(Array.from(t.pa[k])).toEqual(Array.from(t.pb[k]));
+  expect(t.a.stepCount).toBe(t.b.stepCount);
+  t.a.step(next);
+  t.b.step(next);
+  for (const k of Object.keys(t.pa)) expect(Array.from(t.pa[k])).toEqual(Array.from(t.pb[k]));
+}
+
+describe('Adam never writes a non-finite value: a step that would is refused before anything changes', () => {
+  it('lr 1e39 would write ±Infinity into float32 parameters (−Infinity would forbid a transition): refused, naming lr', async () => {
+    const t = twins({ x: Float32Array.of(1, -1, 0.5) }, { lr: 0.1 });
+    t.a.step({ x: [0.3, -0.2, 0.1] });
+    t.b.step({ x: [0.3, -0.2, 0.1] });
+    t.a.lr = 1e39;
+    const err = await inputError(() => t.a.step({ x: [1, -1, 0] }));
+    expect(err.argument).toBe('lr');
+    expect(err.message).toMatch(/params\.x\[0\]/);
+    t.a.lr = 0.1;
+    expectUnchangedTwin(t, { x: [0.5, 0.5, 0.5] });
+  });
+
+  it('the step is checked as the parameter stores it: 1e39 is finite in a Float64Array, so there it is taken', () => {
+    const p = { x: Float64Array.of(1) };
+    new Adam(p, { lr: 1e39 }).step({ x: [1] });
+    expect(p.x[0] / -1e39).toBeCloseTo(1, 6);
+  });
+
+  it('weightDecay 1e300 on a parameter of 1e30 would write NaN: refused, naming weightDecay; later parameters untouched too', async () => {
+    const t = twins({ a: Float32Array.of(0, 0), x: Float32Array.of(1e30, 1) }, { weightDecay: 1e300 });
+    const err = await inputError(() => t.a.step({ a: [0.1, 0.2], x: [0, 0] }));
+    expect(err.argument).toBe('weightDecay');
+    expect(err.message).toMatch(/params\.x\[0\]/);
+    expect(err.message).toMatch(/e\+30/);
+    expect(Array.from(t.pa.a)).toEqual([0, 0]);
+    expect(t.a.stepCount).toBe(0);
+  });
+
+  it('a gradient whose square overflows the second moment is refused, naming the gradient', async () => {
+    const t = twins({ x: Float64Array.of(1, 2) }, {});
+    const err = await inputError(() => t.a.step({ x: [1, 1e200] }));
+    expect(err.argument).toBe('grads.x');
+    expect(err.message).toMatch(/\[1\]/);
+    expectUnchangedTwin(t, { x: [1, 1] });
+  });
+
+  it('a NaN or +Infinity already in a parameter is refused (only −Infinity, a forbidden transition, is kept as it is)', async () => {
+    for (const bad of [NaN, Infinity]) {
+      const t = twins({ x: Float32Array.of(-Infinity, 1, bad) }, { lr: 0.1 });
+      const err = await inputError(() => t.a.step({ x: [0, 1, 1] }));
+      expect(err.argument).toBe('params.x');
+      expect(err.message).toMatch(/at \[2\]/);
+      expect(Array.from(t.pa.x)).toEqual([-Infinity, 1, bad]);
+      expect(t.a.stepCount).toBe(0);
+    }
+  });
+
+  it('eps 0: a zero gradient moves nothing (torch writes 0/0 = NaN); a second moment that underflows to 0 is refused, naming eps', async () => {
+    const p = { x: Float32Array.of(1, 2) };
+    const adam = new Adam(p, { lr: 0.1, eps: 0 });
+    adam.step({ x: [0, 1] });
+    expect(p.x[0]).toBe(1);
+    expect(p.x[1]).toBeCloseTo(2 - 0.1, 6);
+    const t = twins({ x: Float64Array.of(1) }, { eps: 0 });
+    const err = await inputError(() => t.a.step({ x: [1e-170] }));
+    expect(err.argument).toBe('eps');
+    expectUnchangedTwin(t, { x: [1] });
+  });
+});
+
+describe('AutomaticWeightedLoss refuses a p at which its results are not finite', () => {
+  it('p = 1e-30 gives ∂loss/∂p = −L/p³ beyond float32: refused, naming params[0], its value and why', async () => {
+    const awl = new AutomaticWeightedLoss(2);
+    awl.params[0] = 1e-30;
+    const err = await inputError(() => awl.forward([2, 1]));
+    expect(err.argument).toBe('params[0]');
+    expect(err.message).toMatch(/1\.0\d*e-30/);
+    expect(err.message).toMatch(/float32/);
+  });
+
+  it('p = 0 and NaN are CRFInputError too, and a p far from 0 with the same losses is fine', async () => {
+    for (const p of [0, NaN, Infinity]) {
+      const awl = new AutomaticWeightedLoss(2);
+      awl.params[1] = p;
+      expect((await inputError(() => awl.forward([2, 1]))).argument).toBe('params[1]');
+    }
+    const awl = new AutomaticWeightedLoss(2);
+    awl.params[0] = 1e-10;
+    const r = awl.forward([2, 1]);
+    expect(Number.isFinite(r.loss) && r.lossGrads.every(Number.isFinite) && r.grads.params.every(Number.isFinite)).toBe(true);
+  });
+
+  it('a finite loss whose results overflow is refused, naming losses where |p| ≥ 1 (the weighting only shrinks it), else p', async () => {
+    const awl = new AutomaticWeightedLoss(3);
+    const err = await inputError(() => awl.forward([1, 1e39, 1]));
+    expect(err.argument).toBe('losses');
+    expect(err.message).toMatch(/at \[1\].*1e\+39/);
+    const one = new AutomaticWeightedLoss(1);
+    one.params[0] = 0.5;
+    expect((await inputError(() => one.forward([1e308]))).argument).toBe('params[0]');
+  });
+});
+
+describe('clipGradNorm near the largest double', () => {
+  it('the norm of one gradient of 1.7e308 is 1.7e308 (it was NaN), and it is clipped', () => {
+    const g = [Float64Array.of(1.7e308)];
+    expect(clipGradNorm(g, 1)).toBe(1.7e308);
+    expect(g[0][0]).toBeCloseTo(1, 12);
+    expect(clipGradNorm([[1.7e308, 0]], 1, { normType: 1 })).toBe(1.7e308);
+    expect(clipGradNorm([[-1.7e308]], 1, { normType: 100 })).toBe(1.7e308);
+  });
+
+  it('a total norm beyond the largest double is refused and nothing is scaled', async () => {
+    for (const normType of [1, 2, 3, 100]) {
+      const g = [Float64Array.of(1.79e308, -1.79e308)];
+      const err = await inputError(() => clipGradNorm(g, 1, { normType }));
+      expect(err.argument).toBe('grads');
+      expect(Array.from(g[0])).toEqual([1.79e308, -1.79e308]);
+    }
+    expect(clipGradNorm([Float64Array.of(1.79e308, -1.79e308)], 1, { normType: Infinity })).toBe(1.79e308);
+  });
+});
+
+describe('crossEntropy takes logits within ±1e20, where every result is finite', () => {
+  it('logits of ±1e308 (a loss of +Infinity) and 3e38 (per-token losses beyond float32) are refused, naming the value', async () => {
+    let err = await inputError(() => crossEntropy([[1e308, -1e308]], [1]));
+    expect(err.argument).toBe('logits');
+    expect(err.message).toMatch(/within ±1e20.* at \[0\]\[0\], got 1e\+308/);
+    err = await inputError(() => crossEntropy({ data: Float32Array.of(3e38, -3e38), shape: [1, 2] }, [1], { reduction: 'none' }));
+    expect(err.message).toMatch(/at \[0\]\[0\]/);
+  });
+
+  it('at ±1e20 the loss and the per-token losses are finite and equal float64 arithmetic', () => {
+    const { loss } = crossEntropy([[1e20, -1e20]], [1]);
+    expect(loss).toBe(2e20);
+    const none = crossEntropy({ data: Float64Array.of(1e20, -1e20, -1e20, 1e20), shape: [2, 2] }, [1, 0], { reduction: 'none' });
+    expect(Array.from(none.loss)).toEqual([Math.fround(2e20), Math.fround(2e20)]);
+  });
+});
+
+// clip_grad_norm_(crf.parameters(), 5) clips the CRF's three parameters: forwardBackward's grads, handed
+// over whole, must give the same, and leave the emissions' gradient (no parameter) alone.
+const fbBackends = [
+  ...(await availableBackends()).map((b) => ({ label: b.name, options: { backend: b.name, ...b.options } as CRFOptions })),
+  { label: 'wasm, threads: 2', options: { backend: 'wasm', threads: 2 } as CRFOptions },
+];
+
+describe.each(fbBackends.map((b) => [b.label, b.options] as const))("forwardBackward's grads in the training helpers on %s", (_label, options) => {
+  const K = 4,
+    B = 6,
+    T = 5;
+  const r = rng(21);
+  const em = { data: Float32Array.from({ length: B * T * K }, () => 3 * r.normal()), shape: [B, T, K] };
+  const tags = { data: Int32Array.from({ length: B * T }, () => r.int(K)), shape: [B, T] };
+  const keep = threadsTuning.force;
+  beforeAll(() => {
+    threadsTuning.force = 'split'; // every call split across the threads, however small
+  });
+  afterAll(() => {
+    threadsTuning.force = keep;
+  });
+
+  async function gradsOf() {
+    const crf = await CRF.create(K, { seed: 4, ...options });
+    const { grads } = await crf.forwardBackward(em, tags);
+    crf.dispose();
+    return grads;
+  }
+
+  it('clipGradNorm(grads, maxNorm) clips startTransitions, endTransitions and transitions only, as torch clips crf.parameters()', async () => {
+    const grads = await gradsOf();
+    const params = { startTransitions: grads.startTransitions.slice(), endTransitions: grads.endTransitions.slice(), transitions: grads.transitions.slice() };
+    const emissions = grads.emissions.slice();
+    let sq = 0;
+    for (const a of Object.values(params)) for (const v of a) sq += v * v;
+    expect(sq).toBeGreaterThan(1); // so that maxNorm 0.5 clips
+    const norm = clipGradNorm(grads, 0.5);
+    expect(norm).toBe(clipGradNorm(params, 0.5));
+    expect(Math.abs(norm - Math.sqrt(sq))).toBeLessThan(1e-12 * norm);
+    for (const k of Object.keys(params) as (keyof typeof params)[]) expect(Array.from(grads[k])).toEqual(Array.from(params[k]));
+    expect(Array.from(grads.emissions)).toEqual(Array.from(emissions));
+  });
+
+  it("the emissions' gradient handed over in another record or list is refused with what to pass instead", async () => {
+    const grads = await gradsOf();
+    const before = grads.transitions.slice();
+    for (const call of [() => clipGradNorm({ ...grads, W: new Float32Array(3) }, 1), () => clipGradNorm(Object.values(grads), 1)]) {
+      const err = await inputError(call);
+      expect(err.argument).toMatch(/^grads(\.emissions|\[0\])$/);
+      expect(err.message).toMatch(/const \{ emissions, \.\.\.params \} = grads/);
+    }
+    expect(Array.from(grads.transitions)).toEqual(Array.from(before));
+  });
+
+  it('Adam.step(grads) ignores grads.emissions: the same step as with the parameter gradients alone', async () => {
+    const grads = await gradsOf();
+    const mk = () => ({
+      startTransitions: new Float32Array(K).fill(0.1),
+      endTransitions: new Float32Array(K).fill(-0.1),
+      transitions: new Float32Array(K * K).fill(0.2),
+    });
+    const [p1, p2] = [mk(), mk()];
+    new Adam(p1, { lr: 0.1, maximize: true }).step(grads);
+    const { emissions: _e, ...paramGrads } = grads;
+    new Adam(p2, { lr: 0.1, maximize: true }).step(paramGrads);
+    expect(p1).toEqual(p2);
+    expect(Array.from(p1.transitions)).not.toEqual(Array.from(mk().transitions));
+  });
+});
+
+describe('arrays read in place: no value changes between its check and its use, and no memory is counted twice', () => {
+  it('Adam refuses two parameters that share memory, a Proxy for a parameter, and a parameter whose buffer was transferred', async () => {
+    const buf = new Float32Array(6);
+    expect((await inputError(() => new Adam({ a: buf.subarray(0, 4), b: buf.subarray(3) }))).message).toMatch(/params\.b: expected an array of its own/);
+    new Adam({ a: buf.subarray(0, 3), b: buf.subarray(3) }); // side by side is fine
+    const proxy = new Proxy(new Float32Array(2), {});
+    expect((await inputError(() => new Adam({ x: proxy }))).argument).toBe('params.x');
+    const x = new Float32Array(3);
+    const adam = new Adam({ x });
+    structuredClone(x.buffer, { transfer: [x.buffer] });
+    const err = await inputError(() => adam.step({ x: [1, 1, 1] }));
+    expect(err.argument).toBe('params.x');
+    expect(adam.stepCount).toBe(0);
+  });
+
+  it('a gradient that shares memory with a parameter is read before the step writes it: the step equals that of a copy', () => {
+    const buf = Float64Array.of(1, 2, 3, 4, 5);
+    const twin = Float64Array.of(2, 3, 4, 5);
+    const x = buf.subarray(1);
+    const g = buf.subarray(0, 4); // g[i + 1] is x[i]: a write to x[i] would change the next gradient read in place
+    const want = Float64Array.from(g);
+    new Adam({ x }, { lr: 0.5 }).step({ x: g });
+    new Adam({ x: twin }, { lr: 0.5 }).step({ x: want });
+    expect(Array.from(x)).toEqual(Array.from(twin));
+  });
+
+  it('clipGradNorm refuses arrays that share memory (or one array twice), which would be counted and scaled twice', async () => {
+    const buf = new Float32Array(4).fill(1);
+    for (const grads of [[buf.subarray(0, 3), buf.subarray(2)], { a: buf, b: buf }, [[1, 2], [3]].map((a, _, all) => all[0])]) {
+      const err = await inputError(() => clipGradNorm(grads as number[][], 0.1));
+      expect(err.message).toMatch(/expected an array of its own/);
+    }
+    expect(Array.from(buf)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('crossEntropy reads the labels before it checks logits read in place: a label getter cannot slip a NaN past the check', () => {
+    const logits = Float32Array.of(1, 2, 3, 4);
+    const labels = new Proxy([0, 1], {
+      get(t, k) {
+        if (k === '1') logits[2] = NaN;
+        return Reflect.get(t, k) as unknown;
+      },
+    });
+    let loss: number;
+    try {
+      loss = crossEntropy({ data: logits, shape: [2, 2] }, labels).loss;
+    } catch (e) {
+      expect(e).toBeInstanceOf(CRFInputError);
+      expect((e as CRFInputError).argument).toBe('logits');
+      return;
+    }
+    expect(Number.isFinite(loss)).toBe(true);
   });
 });

@@ -47,7 +47,9 @@ describe('unknown option keys', async () => {
   });
 
   it('an options argument that is not an object is refused', async () => {
-    await expect(crf.decode(em, [] as unknown as object)).rejects.toThrow(/options: expected an options object, got an array of length 0/);
+    await expect(crf.decode(em, [] as unknown as object)).rejects.toThrow(
+      /options: expected an options object, as in crf.decode\(emissions, { mask, topK, constraints, allowed }\), got an array of length 0 \(a mask goes by name: { mask }\)/,
+    );
     await expect(CRF.create(2, 'js' as unknown as object)).rejects.toThrow(CRFInputError);
   });
 });

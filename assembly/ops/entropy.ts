@@ -35,7 +35,7 @@ function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: u
       if (v == -Infinity) continue;
       const e = Math.exp(v - m);
       if (j != arg) rest += e;
-      hs += e * (<f64>load<f32>(h + (<usize>j << 2)) + (m - v));
+      hs += e * (load<f64>(h + (<usize>j << 3)) + (m - v));
     }
     const l = Math.log1p(rest);
     store<f64>(zo, d + m + l);

@@ -20,7 +20,10 @@ export function heapBase(): usize {
   return (n + 15) & ~<usize>15;
 }
 
-/** Rows of scratch every op gets: a chain needs a two-row state and the entropy semiring's three more. */
+/**
+ * Rows of scratch every op gets: a chain's ⊕⊗ result (a state: three rows for the entropy semiring) and
+ * its semiring's own row, with room to spare.
+ */
 const SCRATCH_ROWS = 6;
 
 /**
@@ -46,7 +49,8 @@ export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
   if (op == OP_VITERBI) return head + (grouped ? Math.max(t * row, t * <f64>K * 16) + <f64>groupStateBytes(padK(K)) : t * row);
   // Per-sequence rows, then a group's three passes (t steps of K lane vectors each) and its gather.
   if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12 + (grouped ? 3 * t * <f64>K * 16 + <f64>groupStateBytes(padK(K)) : 0);
-  if (op == OP_ENTROPY) return head + 4 * row;
+  // Two states of three rows (the entropy semiring's).
+  if (op == OP_ENTROPY) return head + 6 * row;
   return head + 3 * t * row * <f64>k;
 }
 

@@ -6,11 +6,34 @@ import { deviceProblem } from '../backends/webgpu/index.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
 import { llhGradients, pathScores } from '../model/grad.js';
-import { type AllowedInput, type EmissionsInput, type MaskInput, type TagsInput, readAllowed, readEmissions, readMask, readTags } from '../call/inputs.js';
+import {
+  type AllowedInput,
+  type EmissionsInput,
+  type MaskInput,
+  type TagsInput,
+  foreignAdvice,
+  isShaped,
+  pendingAdvice,
+  readAllowed,
+  readEmissions,
+  readMask,
+  readTags,
+} from '../call/inputs.js';
 import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
+import { markGradients } from './marks.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
-import { LivePotentials, PARAMETER_NAMES, type ParameterArrays, type Potentials, parameterLength, perParameter, potentials } from '../model/parameters.js';
+import {
+  LivePotentials,
+  PARAMETER_NAMES,
+  type ParameterArrays,
+  type Potentials,
+  checkParameterArrays,
+  parameterLength,
+  perParameter,
+  potentials,
+} from '../model/parameters.js';
+import { listLogProbs } from '../model/probabilities.js';
 import { seededRandom } from '../rng.js';
 import { type Arrays, Scratch } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
@@ -31,38 +54,39 @@ export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
  */
 export interface CRFOptions extends BackendOptions {
   /** `[batch, seq, tags]` when true (the default), `[seq, batch, tags]` when false. */
-  batchFirst?: boolean;
+  batchFirst?: boolean | undefined;
   /**
    * `'auto'` (default), `'webgpu'`, `'wasm'` or `'js'`. `'auto'` takes WebGPU when a device is available
    * and the work is large enough to pay for the dispatch, else WebAssembly, else JS; {@link CRF.backend}
    * tells which one it took.
    */
-  backend?: BackendName | 'auto';
+  backend?: BackendName | 'auto' | undefined;
   /**
    * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic; without
    * it `Math.random` is used.
    */
-  seed?: number;
+  seed?: number | undefined;
   /**
    * Allowed transitions, e.g. `allowedTransitions('BIO', labels)` or a `K × K` boolean matrix. They apply
    * to every op: log Z, the log-likelihood and its gradients, marginals, entropy and decoding range over
    * allowed paths only.
    */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
   /**
    * Threads for the WebAssembly kernels (backend `'wasm'`, and the CPU side of `'auto'` and `'webgpu'`):
    * an integer in [1, 256], or `'auto'` for the cores the runtime reports (`navigator.hardwareConcurrency`,
-   * `os.availableParallelism()`). Default 1: everything on the calling thread. With n > 1, each call's
-   * batch is split across the calling thread and n − 1 worker threads (Web Workers; worker_threads in
-   * Node) running the same kernels; results are bit-identical to one thread's. Calls too small to pay
-   * for the messages (for a forward pass, B·T·max(K, 16)² below 2^22, e.g. B·T below 16384 tokens at
-   * K = 9; decoding from twice that, forward–backward from a third) stay on the calling thread. Where no worker can start
-   * (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one thread and
-   * {@link CRF.backendReason} says why. `dispose()` ends the workers; idle ones never keep a Node
-   * process alive. Backend `'js'` (the float64 reference) runs on the calling thread only, and refuses
-   * a number above 1.
+   * `os.availableParallelism()`); never more threads run than those cores (then
+   * {@link CRF.backendReason} says so). Default 1: everything on the calling thread. With n > 1, each
+   * call's batch is split across the calling thread and n − 1 worker threads (Web Workers;
+   * worker_threads in Node) running the same kernels; results are bit-identical to one thread's. Only
+   * calls large enough for a split to pay are split (K ≥ 32 and B·T·K² from 2^23 to 2^25, by op; see
+   * the performance guide's Threads section); the others stay on the calling thread. Where no worker
+   * can start (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one
+   * thread and {@link CRF.backendReason} says why. `dispose()` ends the workers, and so does the CRF
+   * being garbage-collected; idle ones never keep a Node process alive. Backend `'js'` (the float64
+   * reference) runs on the calling thread only, and refuses a number above 1.
    */
-  threads?: number | 'auto';
+  threads?: number | 'auto' | undefined;
 }
 
 /** Options of the ops that take only a mask: {@link CRF.logPartition}, {@link CRF.marginals}, {@link CRF.entropy}. */
@@ -72,7 +96,7 @@ export interface MaskOption {
    * Any pattern works, gaps and a masked first step included: the positions that are off are skipped and
    * the chain links the ones that are on, in order.
    */
-  mask?: MaskInput | null;
+  mask?: MaskInput | null | undefined;
 }
 /** Options of the ops that range over the paths a partial annotation permits. */
 export interface AnnotationOption {
@@ -81,7 +105,7 @@ export interface AnnotationOption {
    * 0/1, or `{ data: Uint8Array, shape }`; see {@link allowedFromTags}): the op ranges over the paths
    * with every y_t allowed. Positions the mask turns off ignore it.
    */
-  allowed?: AllowedInput | null;
+  allowed?: AllowedInput | null | undefined;
 }
 /** Options of {@link CRF.logPartition}, {@link CRF.marginals} and {@link CRF.entropy}. */
 export interface PosteriorOptions extends MaskOption, AnnotationOption {}
@@ -96,7 +120,7 @@ export interface PartialAnnotation {
 /** Options of {@link CRF.forward} and {@link CRF.forwardBackward}. */
 export interface ReductionOptions extends MaskOption {
   /** `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`; see {@link Reduction}. */
-  reduction?: Reduction;
+  reduction?: Reduction | undefined;
 }
 /** Options of {@link CRF.decode}. */
 export interface DecodeOptions extends MaskOption, AnnotationOption {
@@ -104,9 +128,9 @@ export interface DecodeOptions extends MaskOption, AnnotationOption {
    * Return the k best paths with their scores instead of the best path: an integer ≥ 1. A sequence with
    * fewer than k (allowed) paths gets them all.
    */
-  topK?: number;
+  topK?: number | undefined;
   /** Extra constraints for this call only (on top of the instance's). */
-  constraints?: ConstraintsInput;
+  constraints?: ConstraintsInput | undefined;
 }
 
 /** What {@link CRF.forwardBackward} returns: the log-likelihood and its gradients. */
@@ -121,8 +145,19 @@ export interface ForwardBackwardResult<L extends number | Float32Array> {
 export interface ScoredPath {
   /** The tags of the sequence's on positions, in order (its length is the number of on positions). */
   path: number[];
-  /** Unnormalised score(y) of the path; p(y) = exp(score − log Z), log Z from {@link CRF.logPartition}. */
+  /**
+   * Unnormalised score(y) of the path: start, emissions, transitions and end added up. For its
+   * probability use `logProb`: `score − log Z` from a separate {@link CRF.logPartition} call is right only
+   * to the two results' rounding, and can put exp(score − log Z) slightly above 1.
+   */
   score: number;
+  /**
+   * log p(y | x), the path's log-probability under the CRF (over the paths its constraints allow, as
+   * {@link CRF.logPartition}'s log Z), computed in the same call: `Math.exp(logProb)` is at most 1, and
+   * the list's probabilities sum to at most 1, on every backend. With `allowed` or per-call
+   * `constraints` it is still p(y | x), not p(y | x, the restriction).
+   */
+  logProb: number;
 }
 
 /**
@@ -130,7 +165,10 @@ export interface ScoredPath {
  * `maximize: true`). Keys match {@link CRF.parameters}, plus `emissions` for the tagger underneath.
  */
 export interface Gradients {
-  /** ∂llh/∂emissions, flat in the input layout (`[B, T, K]` or `[T, B, K]`); 0 at positions that are off. */
+  /**
+   * ∂llh/∂emissions, flat in the input layout (`[B, T, K]` or `[T, B, K]`); 0 at positions that are off.
+   * No parameter: `clipGradNorm(grads)` and `Adam.step(grads)` leave it out.
+   */
   emissions: Float32Array;
   /** Length K. */
   startTransitions: Float32Array;
@@ -147,6 +185,56 @@ export const CREATE_OPTIONS = ['batchFirst', 'backend', 'device', 'seed', 'const
 const REDUCTION_OPTIONS = ['mask', 'reduction'] as const;
 const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
 const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
+
+/** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
+const CREATE = Symbol('CRF.create');
+
+/**
+ * An op's options, read by readOptions. What a pytorch-crf habit puts there instead (a mask by
+ * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`. The
+ * habits are looked for once readOptions has refused the value, so that options that read cost nothing
+ * more; but for a Promise, which has no keys of its own and would read as no options at all.
+ */
+function opOptions<T extends object>(o: T | undefined, known: readonly string[], usage: string): Partial<T> {
+  let read: Partial<T>;
+  try {
+    read = readOptions(o, 'options', known);
+  } catch (e) {
+    const instead = e instanceof CRFInputError ? reading('options', () => misplaced(o, known)) : '';
+    throw instead ? new CRFInputError('options', `an options object, as in ${usage}`, instead) : e;
+  }
+  if (o !== undefined && o !== null && isEmpty(read)) {
+    const pending = reading('options', () => pendingAdvice(o));
+    if (pending) throw new CRFInputError('options', `an options object, as in ${usage}`, `${describe(o)}${pending}`);
+  }
+  return read;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** Bare values a pytorch-crf user passes where the options go, and the option each one meant. */
+const BARE: readonly { option: string; takes: (v: unknown) => boolean }[] = [
+  { option: 'reduction', takes: (v) => (REDUCTIONS as readonly unknown[]).includes(v) },
+  { option: 'backend', takes: (v) => (BACKENDS as readonly unknown[]).includes(v) },
+  { option: 'batchFirst', takes: (v) => typeof v === 'boolean' },
+  { option: 'topK', takes: (v) => typeof v === 'number' },
+];
+
+/** What to write instead of `o` in an op's options slot, or '' when `o` is no such habit. */
+function misplaced(o: unknown, known: readonly string[]): string {
+  // A Promise has no keys of its own: read as options, it would silently be none.
+  const pending = pendingAdvice(o);
+  if (pending) return `${describe(o)}${pending}`;
+  const tensor = known.includes('mask') ? foreignAdvice(o, 2, true, 'mask') : '';
+  if (tensor) return tensor;
+  const shaped = o !== null && typeof o === 'object' && Object.hasOwn(o, 'data') && Object.hasOwn(o, 'shape');
+  if (known.includes('mask') && (Array.isArray(o) || ArrayBuffer.isView(o) || shaped)) return `${describe(o)} (a mask goes by name: { mask })`;
+  const meant = BARE.find((b) => known.includes(b.option) && b.takes(o));
+  return meant ? `${describe(o)} (options go by name: { ${meant.option}: ${typeof o === 'string' ? `'${o}'` : String(o)} })` : '';
+}
 
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
@@ -209,7 +297,17 @@ export class CRF {
   #impl: Backend;
   #disposed = false;
 
-  private constructor(numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+  private constructor(token: unknown, numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
+    // TypeScript's `private` does not reach plain JavaScript, where `new CRF(K)` (pytorch-crf's `CRF(K)`)
+    // would build an object with no backend that fails later with an unrelated TypeError.
+    if (token !== CREATE) {
+      const more = arguments.length > 1 ? ', …' : '';
+      throw new CRFInputError(
+        'new CRF',
+        'await CRF.create(numTags, options) (a CRF is made asynchronously: its kernels load first)',
+        `new CRF(${arguments.length ? describe(token) : ''}${more})`,
+      );
+    }
     this.backendReason = reason;
     this.numTags = numTags;
     this.batchFirst = batchFirst;
@@ -244,7 +342,7 @@ export class CRF {
     if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
       throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
     }
-    const o = readOptions(options, 'options', CREATE_OPTIONS);
+    const o = opOptions(options, CREATE_OPTIONS, 'await CRF.create(numTags, { batchFirst, backend, seed, constraints, threads })');
     const { batchFirst = true, backend = 'auto', seed, constraints } = o;
     if (typeof batchFirst !== 'boolean') throw new CRFInputError('batchFirst', 'a boolean', describe(batchFirst));
     if (!BACKENDS.includes(backend)) {
@@ -267,7 +365,7 @@ export class CRF {
     const threads = readThreads(o.threads, backend);
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
-    const crf = new CRF(numTags, batchFirst, allowed, chosen.backend, chosen.reason);
+    const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
       const a = crf[name];
@@ -332,15 +430,24 @@ export class CRF {
   }
 
   /**
-   * `{ allowed }` when `labels` is a partial annotation, else null (tags). Read once, under the
-   * argument's name: a revoked Proxy or a throwing getter is bad input.
+   * `{ allowed }` when `labels` is a partial annotation, else null (tags); an options object there is
+   * refused with the call `op` wants. Read once, under the argument's name: a revoked Proxy or a
+   * throwing getter is bad input.
    */
-  #partialOf(labels: TagsInput | PartialAnnotation): { allowed: AllowedInput } | null {
-    return reading('tags', () =>
-      labels !== null && typeof labels === 'object' && !Array.isArray(labels) && !ArrayBuffer.isView(labels) && Object.hasOwn(labels, 'allowed')
-        ? { allowed: (labels as PartialAnnotation).allowed }
-        : null,
-    );
+  #partialOf(labels: TagsInput | PartialAnnotation, op: string): { allowed: AllowedInput } | null {
+    return reading('tags', () => {
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels) || ArrayBuffer.isView(labels)) return null;
+      if (Object.hasOwn(labels, 'allowed')) return { allowed: (labels as PartialAnnotation).allowed };
+      // The options where the tags go: decode's `(emissions, { mask })` carried over to forward.
+      if ((Object.hasOwn(labels, 'mask') || Object.hasOwn(labels, 'reduction')) && !isShaped(labels)) {
+        throw new CRFInputError(
+          'tags',
+          `gold tags before the options: crf.${op}(emissions, tags, { mask, reduction }), or { allowed } for a partial annotation`,
+          'an options object',
+        );
+      }
+      return null;
+    });
   }
 
   /**
@@ -363,20 +470,23 @@ export class CRF {
 
   /**
    * What logPartition, marginals and entropy share: the call read and restricted by its `allowed`, the
-   * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`.
+   * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`
+   * (`empty` when the batch has no sequence).
    */
-  async #posterior<R>(
+  async #posterior<R, O extends Float32Array | Float64Array>(
+    op: string,
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
     run: (p: Packed, w: Potentials) => Promise<R>,
     logZOf: (r: R) => Float64Array,
-    result: (r: R, p: Packed, T: number) => Float32Array,
-  ): Promise<Float32Array> {
-    const o = readOptions(options, 'options', POSTERIOR_OPTIONS);
+    result: (r: R, p: Packed, T: number) => O,
+    empty: () => O,
+  ): Promise<O> {
+    const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
-      if (p.B === 0) return new Float32Array(0);
+      if (p.B === 0) return empty();
       const r = await run(p, call.w);
       this.#noPath(logZOf(r), p, p !== call.p);
       // Read while the call holds its input arrays (p's lengths and positions are among them).
@@ -405,8 +515,8 @@ export class CRF {
 
   /**
    * Per-sequence llh (score − log Z; 0 for a sequence with no position on), reduced. llh is a log
-   * probability, ≤ 0; a float32 log Z may round below the gold path's score (by its rounding, about
-   * 1e-7 of the scores' size), so the difference is capped at 0.
+   * probability, ≤ 0; log Z from the float32 kernels may come out below the gold path's score (by their
+   * rounding, about 1e-7 of the scores' size), so the difference is capped at 0.
    */
   #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
     const llh = new Float64Array(p.B);
@@ -445,7 +555,7 @@ export class CRF {
   forward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<number>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`), as pytorch-crf's `reduction='none'`.
@@ -466,11 +576,11 @@ export class CRF {
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const partial = this.#partialOf(tags);
+      const partial = this.#partialOf(tags, 'forward');
       if (partial) {
         const a = this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
@@ -508,7 +618,7 @@ export class CRF {
   forwardBackward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
-    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' },
+    options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): Promise<ForwardBackwardResult<number>>;
   /**
    * Per-sequence log-likelihoods (`reduction: 'none'`) and the gradients of their sum.
@@ -541,18 +651,18 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
-    const o = readOptions(options, 'options', REDUCTION_OPTIONS);
+    const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#prepare(emissions, o.mask);
     try {
-      const annotation = this.#partialOf(tags);
+      const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
       if (call.p.B === 0) {
         return {
           logLikelihood: this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction),
-          grads: { emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) },
+          grads: markGradients({ emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) }),
         };
       }
       const post = await this.#impl.run('posteriors', call.p, call.w);
@@ -579,10 +689,10 @@ export class CRF {
       const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
       return {
         logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
-        grads: {
+        grads: markGradients({
           emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
           ...perParameter((name) => Float32Array.from(g[name])),
-        },
+        }),
       };
     } finally {
       this.#done(call);
@@ -603,8 +713,9 @@ export class CRF {
    * The k best paths per sequence (AllenNLP's `viterbi_tags(top_k=k)`), best first, with their scores.
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
    * @param options `topK` (an integer ≥ 1), `mask`, `constraints`; see {@link DecodeOptions}.
-   * @returns per sequence up to k {@link ScoredPath}s, best first; fewer when the sequence has fewer
-   *   allowed paths.
+   * @returns per sequence up to k {@link ScoredPath}s, best first, each with its score and log-probability
+   *   (the call runs the forward algorithm for log Z besides the k-best search); fewer when the sequence
+   *   has fewer allowed paths.
    * @throws {@link CRFInputError} as the one-best form, and for a `topK` that is not an integer ≥ 1 or
    *   whose k-best table (T·K·k cells, 2^24 at most) or result (2^20 paths, 2^24 tags) would exceed the
    *   bounds; the message gives the largest k allowed.
@@ -621,7 +732,7 @@ export class CRF {
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    const o = readOptions(options, 'options', DECODE_OPTIONS);
+    const o = opOptions(options, DECODE_OPTIONS, 'crf.decode(emissions, { mask, topK, constraints, allowed })');
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
@@ -633,8 +744,14 @@ export class CRF {
       if (p.B === 0) return [];
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);
-        // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
-        const r = k === 0 ? asKBest(await this.#impl.run('viterbi', p, call.w)) : await this.#impl.run('kBest', p, call.w, { k });
+        // log p(y | x) needs log Z over the paths the instance's constraints allow, whatever this call
+        // restricts (the restricted paths are some of those).
+        const model = extra ? this.#potentials.get(this.#constraints) : call.w;
+        const [r, logZ] = await Promise.all([
+          // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
+          k === 0 ? this.#impl.run('viterbi', p, call.w).then(asKBest) : this.#impl.run('kBest', p, call.w, { k }),
+          this.#impl.run('logPartition', call.p, model),
+        ]);
         // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
         this.#noPath(
           Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
@@ -642,11 +759,15 @@ export class CRF {
           annotated,
         );
         const out: ScoredPath[][] = [];
+        const logProbs = new Float64Array(r.k);
         for (let b = 0; b < p.B; b++) {
+          let n = 0;
+          while (n < r.k && r.scores[b * r.k + n] !== -Infinity) n++;
+          listLogProbs(r.scores, b * r.k, n, logZ[b], logProbs);
           const list: ScoredPath[] = [];
-          for (let r2 = 0; r2 < r.k && r.scores[b * r.k + r2] !== -Infinity; r2++) {
+          for (let r2 = 0; r2 < n; r2++) {
             const off = (b * r.k + r2) * p.T;
-            list.push({ path: pathOf(r.paths, off, p.lengths[b]), score: r.scores[b * r.k + r2] });
+            list.push({ path: pathOf(r.paths, off, p.lengths[b]), score: r.scores[b * r.k + r2], logProb: logProbs[r2] });
           }
           out.push(list);
         }
@@ -700,18 +821,21 @@ export class CRF {
    * forward algorithm).
    * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
    * @param options `mask`; see {@link MaskOption}.
-   * @returns `Float32Array(B)`; 0 for a sequence with no position on.
+   * @returns `Float64Array(B)`, log Z as the backend summed it (float64: at scores of 1e7 a float32 would
+   *   round it by up to a nat); 0 for a sequence with no position on.
    * @throws {@link CRFInputError} for bad emissions or mask, or constraints that leave a sequence no
    *   allowed path.
    * @throws Error when the instance was disposed.
    */
-  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
     return this.#posterior(
+      'logPartition',
       emissions,
       options,
       (p, w) => this.#impl.run('logPartition', p, w),
       (logZ) => logZ,
-      (logZ) => Float32Array.from(logZ),
+      (logZ) => logZ,
+      () => new Float64Array(0),
     );
   }
 
@@ -726,11 +850,13 @@ export class CRF {
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'marginals',
       emissions,
       options,
       (p, w) => this.#impl.run('posteriors', p, w),
       (post) => post.logZ,
       (post, p, T) => unpackToLayout(p, post.unary, T, this.batchFirst),
+      () => new Float32Array(0),
     );
   }
 
@@ -744,6 +870,7 @@ export class CRF {
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
     return this.#posterior(
+      'entropy',
       emissions,
       options,
       (p, w) => this.#impl.run('entropy', p, w),
@@ -754,19 +881,26 @@ export class CRF {
         for (let b = 0; b < p.B; b++) out[b] = Math.min(Math.max(0, r.entropy[b]), p.lengths[b] * Math.log(this.numTags));
         return out;
       },
+      () => new Float32Array(0),
     );
   }
 
   /**
-   * Bytes held outside the JavaScript heap: the WebAssembly memory (with `threads`, every worker's
-   * too, as they last reported it) and the GPU buffers. WebAssembly
-   * memory grows to the largest call seen and is reused, up to 128 MiB: a call that needs more hands
-   * its memory back when it finishes (0 until the next call). So these figures stay flat across
-   * repeated calls.
+   * Bytes this instance holds between calls outside the JavaScript heap: what stays allocated after its
+   * calls have settled and garbage has been collected. `wasmBytes`: the WebAssembly memory, the calling
+   * thread's and (with `threads`) every worker's as it reported after its last call; it grows to the
+   * largest call seen and is reused, up to 128 MiB per thread. A call that needs more hands its memory
+   * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
+   * and a worker that held it is replaced by a fresh one once it has been idle for a second.
+   * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
+   * the input copies' arrays (up to 1 MiB for each kind of input) and the potentials computed from the
+   * parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
+   * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
+   * is freed at the next collection, whether or not the instance is still referenced.
    */
   memoryUsage(): MemoryUsage {
     const m = this.#impl.memoryUsage?.();
-    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0 };
+    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: this.#scratch.bytes + this.#potentials.bytes };
   }
 
   /**
@@ -784,7 +918,10 @@ export class CRF {
     return perParameter((name) => this[name]);
   }
 
-  /** The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}. */
+  /**
+   * The parameters under pytorch-crf's names, copied into plain arrays; see {@link StateDict}.
+   * @throws {@link CRFInputError} naming a parameter whose buffer was transferred away.
+   */
   stateDict(): StateDict {
     return toStateDict(this, this.numTags);
   }
@@ -798,14 +935,15 @@ export class CRF {
    *   does (and does not survive JSON; {@link CRF.toSafetensors} keeps it).
    * @throws {@link CRFInputError} (argument `stateDict…`) for a missing or unexpected key, a wrong
    *   length or shape, or a value that is NaN, +Infinity or beyond ±1e20 in float32 (1e39 becomes
-   *   Infinity); the instance is then unchanged.
+   *   Infinity), or naming a parameter whose buffer was transferred away; the instance is then unchanged.
    */
   loadStateDict(sd: StateDictInput): void {
     this.#load(readStateDict(sd, this.numTags));
   }
 
-  /** Copies checked values into the live arrays (which are never replaced). */
+  /** Copies checked values into the live arrays (which are never replaced), once all three can take them. */
   #load(values: ParameterArrays): void {
+    checkParameterArrays(this, this.numTags);
     for (const name of PARAMETER_NAMES) this[name].set(values[name]);
   }
 
@@ -838,12 +976,16 @@ export class CRF {
   }
 
   /**
-   * Frees the backend's resources (GPU buffers, WebAssembly memory); afterwards the ops (forward,
-   * decode, …) throw. Calling it again does nothing.
+   * Frees what the instance holds (GPU buffers, WebAssembly memory, worker threads, the arrays it
+   * reuses; see {@link CRF.memoryUsage}); afterwards the ops (forward, decode, …) throw. Calling it
+   * again does nothing. An instance dropped without it is freed when it is garbage-collected, its
+   * worker threads included.
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#impl.dispose();
+    this.#scratch.clear();
+    this.#potentials.clear();
   }
 }

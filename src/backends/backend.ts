@@ -13,13 +13,22 @@ export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;
  */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-/** Bytes a CRF's backend holds outside the JavaScript heap. */
+/**
+ * Bytes a CRF holds between calls outside the JavaScript heap: what stays allocated, once its calls
+ * have settled and garbage has been collected, because the instance or its worker threads keep it.
+ * The parameters themselves and the results handed to the caller are not counted.
+ */
 export interface MemoryUsage {
-  /** Size of the WebAssembly linear memory (0 where none is used). */
+  /** WebAssembly linear memory: the calling thread's and, with `threads`, every worker's (0 where none is used). */
   wasmBytes: number;
   /** Total size of the GPU buffers held, pooled ones included (0 where none are). */
   gpuBytes: number;
+  /** Typed arrays kept from call to call to be reused: the arrays of the input copies, and the potentials computed from the parameters. */
+  cacheBytes: number;
 }
+
+/** What a backend reports of it; the CRF adds its own arrays. */
+export type BackendMemory = Pick<MemoryUsage, 'wasmBytes' | 'gpuBytes'>;
 
 /** What runs the ops (ops/index.ts) on packed calls (right-padded by lengths). */
 export interface Backend {
@@ -29,6 +38,6 @@ export interface Backend {
   /** Runs `op` over the call `p` with the potentials `w`. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
-  memoryUsage?(): MemoryUsage;
+  memoryUsage?(): BackendMemory;
   dispose(): void;
 }

@@ -3,7 +3,8 @@ import { messageOf } from '../errors.js';
 import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
 import { ThreadPool } from './wasm/threads/pool.js';
-import { ThreadedBackend, threadsTuning } from './wasm/threads/backend.js';
+import { threadRuntime } from './wasm/threads/spawn.js';
+import { ThreadedBackend, splitSummary } from './wasm/threads/backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
@@ -21,7 +22,7 @@ export interface BackendOptions {
    * With `backend: 'auto'` and a GPU: calls whose batch × length × numTags² is below this run on the
    * CPU kernels (default 2^23, where the wasm kernels take about as long as a GPU round trip).
    */
-  webgpuMinWork?: number;
+  webgpuMinWork?: number | undefined;
 }
 
 /** A backend and why it was chosen. */
@@ -34,11 +35,16 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const backend = await WasmBackend.create(opts);
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };
+  // Threads beyond the cores only take turns, each with its own memory: never more than the cores.
+  const cores = Math.max(1, threadRuntime().cores());
+  const n = Math.min(threads, cores);
+  const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
+  if (n <= 1) return { backend, what: `${what} on the calling thread only: ${capped}` };
   try {
-    const pool = await ThreadPool.start(threads - 1, backend.module);
+    const pool = await ThreadPool.start(n - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),
-      what: `${what} on ${threads} threads (the calling thread and ${threads - 1} worker${threads > 2 ? 's' : ''}) for calls of B·T·max(K, 16)² ≥ ${threadsTuning.minWork}, on the calling thread below`,
+      what: `${what} on ${n} threads (the calling thread and ${n - 1} worker${n > 2 ? 's' : ''}) for ${splitSummary()}, on the calling thread below${n < threads ? `; ${capped}` : ''}`,
     };
   } catch (e) {
     // Threads are a speed-up, not a different result: where none can start, one thread runs, and says so.

@@ -4,7 +4,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../ops/index.js';
-import type { Backend, BackendName, MemoryUsage } from './backend.js';
+import type { Backend, BackendMemory, BackendName } from './backend.js';
 import { WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
 
 export class LazyGpuBackend implements Backend {
@@ -37,7 +37,7 @@ export class LazyGpuBackend implements Backend {
     return this.#probe;
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
   }
 

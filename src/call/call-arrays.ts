@@ -52,10 +52,21 @@ class Slot<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
 
   take(n: number): A {
     if (this.#view?.length === n) return this.#view;
-    if (n * this.#make.BYTES_PER_ELEMENT > KEEP_BYTES) return new this.#make(n);
-    if (!this.#all || this.#all.length < n) this.#all = new this.#make(Math.max(n, 2 * (this.#all?.length ?? 0), 16));
+    const most = KEEP_BYTES / this.#make.BYTES_PER_ELEMENT;
+    if (n > most) return new this.#make(n);
+    if (!this.#all || this.#all.length < n) this.#all = new this.#make(Math.min(most, Math.max(n, 2 * (this.#all?.length ?? 0), 16)));
     this.#view = this.#all.subarray(0, n) as A;
     return this.#view;
+  }
+
+  /** Bytes kept. */
+  get bytes(): number {
+    return this.#all ? this.#all.byteLength : 0;
+  }
+
+  /** Lets go of the array kept. */
+  clear(): void {
+    this.#all = this.#view = null;
   }
 }
 
@@ -63,12 +74,24 @@ class Slot<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
 export class Scratch {
   #held = false;
   readonly #arrays: Arrays;
+  readonly #slots: Slot<Float32Array | Float64Array | Uint8Array | Int32Array>[] = [];
 
   constructor() {
     this.#arrays = arraysOf((kind) => {
       const slot = new Slot<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
+      this.#slots.push(slot);
       return (n) => slot.take(n);
     });
+  }
+
+  /** Bytes kept between calls: at most {@link KEEP_BYTES} per kind of array. */
+  get bytes(): number {
+    return this.#slots.reduce((n, s) => n + s.bytes, 0);
+  }
+
+  /** Lets go of every array kept (a call holding them keeps its own until it ends). */
+  clear(): void {
+    for (const s of this.#slots) s.clear();
   }
 
   /** The arrays for one call: this scratch's if free (until {@link Scratch.release}), else {@link FRESH}. */

@@ -1,5 +1,7 @@
 import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
-import { MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_VALUES } from '../limits.js';
+import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_TAGS, MAX_VALUES } from '../limits.js';
+import { readOptions } from './options.js';
+import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
 
@@ -56,8 +58,9 @@ interface Source {
   each(put: (v: unknown, i: number) => void): void;
 }
 
+/** `{ data, shape }` with both as own properties (inherited ones, as from a polluted Object.prototype, do not count). */
 export function isShaped(x: unknown): x is { data: unknown; shape: unknown } {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && 'data' in x && 'shape' in x;
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && Object.hasOwn(x, 'data') && Object.hasOwn(x, 'shape');
 }
 
 /** An object with a numeric length: what every reader here walks (arrays, typed arrays, array-likes). */
@@ -84,22 +87,99 @@ function count(shape: readonly number[]): number {
   return n;
 }
 
+/** The layout a reader knows its argument to be in (its `batchFirst`); advice about batches needs it. */
+type Layout = boolean | undefined;
+
+/**
+ * A tensor of another library, recognised by duck typing (nothing is imported): TensorFlow.js keeps
+ * `shape` and `dtype` and hands its values out through methods (`data()`, `dataSync()`); onnxruntime-web
+ * keeps `dims`, `type` and `data`, and transformers.js wraps one of those (`ort_tensor`). Asked only
+ * about what a reader refused, and never matching a `{ data, shape }` that reads (one with more fields).
+ */
+function foreignTensor(x: unknown): { name: string; dims: unknown; type: string; data: string; shape: string } | null {
+  if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return null;
+  const t = x as Record<string, unknown>;
+  if (typeof t.dtype === 'string' && isArrayLike(t.shape) && ('dataId' in t || typeof t.dataSync === 'function') && !isArrayLike(t.data)) {
+    return { name: 'a tf.Tensor', dims: t.shape, type: t.dtype, data: 'await t.data()', shape: 't.shape' };
+  }
+  if (typeof t.type === 'string' && isArrayLike(t.dims) && 'data' in t && !('shape' in t)) {
+    // int64 values arrive as a BigInt64Array, which no reader takes: numbers they must become. Values
+    // on a GPU come through getData().
+    const onCpu = t.location === undefined || t.location === 'cpu';
+    const values = onCpu ? 't.data' : '(await t.getData())';
+    const data = t.type === 'int64' || t.type === 'uint64' ? `Int32Array.from(${values}, Number)` : values;
+    return { name: 'ort_tensor' in t ? 'a transformers.js Tensor' : 'an onnxruntime Tensor', dims: t.dims, type: t.type, data, shape: 't.dims' };
+  }
+  return null;
+}
+
+/**
+ * What to pass instead of another library's tensor (given as the error's "got"), or ''; under the
+ * option name `option` where the tensor was handed over in place of an options object.
+ */
+export function foreignAdvice(x: unknown, rank: number, layout: Layout, option?: string): string {
+  const t = foreignTensor(x);
+  if (!t) return '';
+  const dims = t.dims as ArrayLike<unknown>;
+  const n = lengthOf(dims);
+  // One sequence of a batch-first argument lacks its leading batch dimension; time-major, the second.
+  const shape = n !== rank - 1 || layout === undefined ? t.shape : layout ? `[1, ...${t.shape}]` : `[${t.shape}[0], 1, ...${t.shape}.slice(1)]`;
+  const half = t.type === 'float16' ? ' (float16 values converted to float32 first)' : '';
+  const rewrite = `{ data: ${t.data}, shape: ${shape} }`;
+  return `${t.name} (type ${t.type.slice(0, 20)}, dims ${shapeStr(dims)}): pass ${option ? `{ ${option}: ${rewrite} }` : rewrite}${half}`;
+}
+
+/** Advice for a value that is still to come: a Promise not awaited, or a method not called. */
+export function pendingAdvice(v: unknown): string {
+  if (typeof v === 'function') return ' (a method not called? call it and pass what it returns, e.g. { data: await t.data(), shape: t.shape } for a tf.Tensor)';
+  if (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function') return ' (a Promise: await it and pass what it resolves to)';
+  return '';
+}
+
+/** Advice for nested arrays of too low a rank: one sequence without its batch, or flat values without a shape. */
+function rankAdvice(arg: string, rank: number, got: number, layout: Layout): string {
+  if (layout === undefined) return '';
+  const dims = layout ? '[batch, seq, tags]' : '[seq, batch, tags]';
+  if (got === rank - 1) {
+    return layout ? `; one sequence? pass a batch of one: [${arg}]` : `; one sequence? with batchFirst: false a batch of one is ${arg}.map((step) => [step])`;
+  }
+  if (got === 1 && rank === 3) return `; flat values? pass { data, shape: ${dims} }`;
+  return '';
+}
+
+/** Advice for a `{data, shape}` one dimension short: the shape of one sequence as a batch of one. */
+function oneSequenceShape(shape: ArrayLike<unknown>, rank: number, layout: Layout): string {
+  if (layout === undefined || lengthOf(shape) !== rank - 1) return '';
+  const dims = Array.from({ length: rank - 1 }, (_, i) => shape[i]);
+  const one = layout ? [1, ...dims] : [dims[0], 1, ...dims.slice(1)];
+  return `; one sequence? pass { data, shape: ${shapeStr(one)} }`;
+}
+
 /**
  * Reads the shape of nested arrays or `{data, shape}` of the given rank, lets `check` reject it, and
  * bounds the values to read by MAX_VALUES, all before a single value is read: the work of a call is
  * bounded by the data given, never by a claimed dimension.
  */
-function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
-  const src = reading(arg, () => sourceOf(x, rank, arg, allowEmptyOuter, check));
+function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
+  const src = reading(arg, () => {
+    try {
+      return sourceOf(x, rank, arg, allowEmptyOuter, check, layout);
+    } catch (e) {
+      // Another library's tensor is refused by whichever check meets it first; what to pass instead
+      // says more. Looked for only here, so that an input that reads costs nothing more.
+      const advice = e instanceof CRFInputError ? foreignAdvice(x, rank, layout) : '';
+      throw advice ? new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, advice) : e;
+    }
+  });
   return { ...src, each: (put) => reading(arg, () => src.each(put)) };
 }
 
-function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void): Source {
+function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
   if (isShaped(x)) {
     const { data, shape: rawShape } = x;
     if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
     const len = lengthOf(rawShape);
-    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}`);
+    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}${oneSequenceShape(rawShape, rank, layout)}`);
     const shape: number[] = [];
     for (let d = 0; d < rank; d++) {
       const s = rawShape[d];
@@ -125,7 +205,7 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
         },
       };
     }
-    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', describe(data));
+    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', `${describe(data)}${pendingAdvice(data)}`);
     const got = data.length;
     if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
     return {
@@ -137,11 +217,11 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
       },
     };
   }
-  if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, describe(x));
+  if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, `${describe(x)}${pendingAdvice(x)}`);
   const shape: number[] = [];
   let probe: unknown = x;
   for (let d = 0; d < rank; d++) {
-    if (!isArrayLike(probe)) throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}`);
+    if (!isArrayLike(probe)) throw new CRFInputError(arg, `a rank-${rank} nested array`, `rank ${d}${rankAdvice(arg, rank, d, layout)}`);
     const len = lengthOf(probe);
     shape.push(len);
     if (len === 0) {
@@ -181,17 +261,45 @@ function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolea
 }
 
 /**
- * Finite numbers of a tensor of the given rank (nested arrays or `{data, shape}`), each read once into
- * a Float64Array; `check` sees the shape before any value is read.
+ * Finite numbers of a tensor of the given rank (nested arrays or `{data, shape}`); `check` sees the shape
+ * before any value is read, and `bounded` also holds them within MAX_MAGNITUDE. A genuine typed array
+ * is checked and returned as it is, to be read in place: nothing can change it between the check and
+ * the reads, except another thread when its buffer is shared, so that one is copied first. Anything
+ * else is read once, value by value, into a Float64Array of the size the shape claims (at most
+ * MAX_VALUES, checked before it is allocated).
  */
-export function readFinite(x: unknown, rank: number, arg: string, check: (shape: number[]) => void = () => {}): { shape: number[]; data: Float64Array } {
+export function readFinite(
+  x: unknown,
+  rank: number,
+  arg: string,
+  check: (shape: number[]) => void = () => {},
+  bounded = false,
+): { shape: number[]; data: ArrayLike<number> } {
   const src = source(x, rank, arg, true, (shape) => check(shape));
-  const read: number[] = [];
+  const limit = bounded ? MAX_MAGNITUDE : Number.MAX_VALUE;
+  const bad = (v: unknown, i: number) =>
+    bounded ? rangeError(arg, v, indexPath(i, src.shape)) : new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
+  if (src.typed) {
+    const kind = typedArrayKind(src.typed);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new CRFInputError(arg, 'numbers (not BigInt values)', `a ${kind}`);
+    let data = src.typed as ArrayLike<number>;
+    if (spanOf(data)?.shared) {
+      const copy = new Float64Array(src.n);
+      copy.set(data);
+      data = copy;
+    }
+    for (let i = 0; i < src.n; i++) {
+      const v = data[i];
+      if (!(v <= limit && v >= -limit)) throw bad(v, i);
+    }
+    return { shape: src.shape, data };
+  }
+  const data = new Float64Array(src.n);
   src.each((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
-    read.push(v);
+    if (typeof v !== 'number' || !(v <= limit && v >= -limit)) throw bad(v, i);
+    data[i] = v;
   });
-  return { shape: src.shape, data: Float64Array.from(read) };
+  return { shape: src.shape, data };
 }
 
 /** Reads a tensor's values once (see {@link readFinite}); each passes through `put`. */
@@ -274,15 +382,22 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
     T = 0;
-  const src = source(x, 3, 'emissions', batchFirst, (shape, shaped) => {
-    const [d0, d1, k] = shape;
-    B = batchFirst ? d0 : d1;
-    T = batchFirst ? d1 : d0;
-    if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
-    if (k !== K && !(B === 0 && !shaped)) {
-      throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
-    }
-  });
+  const src = source(
+    x,
+    3,
+    'emissions',
+    batchFirst,
+    (shape, shaped) => {
+      const [d0, d1, k] = shape;
+      B = batchFirst ? d0 : d1;
+      T = batchFirst ? d1 : d0;
+      if (T === 0 && B > 0) throw new CRFInputError('emissions', `at least one timestep (${layout})`, `shape ${shapeStr(shape)}`);
+      if (k !== K && !(B === 0 && !shaped)) {
+        throw new CRFInputError('emissions', `last dimension ${K} (numTags) in ${layout}`, `shape ${shapeStr(shape)}`);
+      }
+    },
+    batchFirst,
+  );
   const n = B * T * K;
   let data: Float32Array | Float64Array;
   const kind = src.typed ? typedArrayKind(src.typed) : null;
@@ -333,7 +448,7 @@ function checkDims(arg: string, shape: number[], B: number, T: number, batchFirs
 export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean, arrays: Arrays = FRESH): Uint8Array {
   const out = arrays.mask(B * T);
   if (x === undefined || x === null) return out.fill(1);
-  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst));
+  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst), batchFirst);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Uint8Array') {
     out.set(src.typed as Uint8Array);
     for (let i = 0; i < out.length; i++) {
@@ -351,9 +466,16 @@ export function readMask(x: MaskInput | undefined | null, B: number, T: number, 
   return out;
 }
 
+/** A label for an error, with what to do about the two kinds a tensor library hands over by mistake. */
+function describeLabel(v: unknown): string {
+  if (typeof v === 'bigint') return `${describe(v)} (int64 labels must be numbers: Int32Array.from(data, Number))`;
+  if (typeof v === 'boolean') return `${v} (a mask? it goes after the tags, by name: forward(emissions, tags, { mask }))`;
+  return describe(v);
+}
+
 /** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
 export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
-  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst));
+  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst), batchFirst);
   const out = arrays.tags(B * T);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
@@ -371,7 +493,7 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
     const at = rowOf(i, B, T, batchFirst);
     if (!mask[at]) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= K) {
-      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(v));
+      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describeLabel(v));
     }
     out[at] = v;
   });
@@ -393,13 +515,20 @@ export type AllowedInput =
 
 /** Batch-first `[B, T, K]` 0/1 of what `allowed` permits; positions the mask turns off permit every tag. */
 export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean): Uint8Array {
-  const src = source(x, 3, 'allowed', true, (shape) => {
-    if (B === 0 && shape[0] === 0) return;
-    const want = batchFirst ? [B, T, K] : [T, B, K];
-    if (shape[0] !== want[0] || shape[1] !== want[1] || shape[2] !== want[2]) {
-      throw new CRFInputError('allowed', `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
-    }
-  });
+  const src = source(
+    x,
+    3,
+    'allowed',
+    true,
+    (shape) => {
+      if (B === 0 && shape[0] === 0) return;
+      const want = batchFirst ? [B, T, K] : [T, B, K];
+      if (shape[0] !== want[0] || shape[1] !== want[1] || shape[2] !== want[2]) {
+        throw new CRFInputError('allowed', `shape ${shapeStr(want)} to match emissions`, `shape ${shapeStr(shape)}`);
+      }
+    },
+    batchFirst,
+  );
   const out = new Uint8Array(B * T * K).fill(1);
   src.each((v, i) => {
     const at = rowOf(Math.floor(i / K), B, T, batchFirst);
@@ -418,37 +547,51 @@ export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: num
  * of tags: each label is a tag id (that tag only), the `unknown` marker or `null` (any tag), or an array
  * of tag ids (any of them). Positions past a sequence's end can hold anything the mask turns off.
  * @param labels `[d0][d1]` labels in the emissions' layout (nested arrays).
- * @param numTags K.
- * @param options `unknown`: the label that means "any tag" (default -1).
+ * @param numTags K, an integer in [1, 4096] (as for `CRF.create`).
+ * @param options `unknown`: the label that means "any tag" (default -1), an integer outside [0, K).
  * @returns `boolean[][][]`, `[d0][d1][K]`, for `forward(emissions, { allowed })`, `decode(…, { allowed })`.
- * @throws {@link CRFInputError} for labels that are not a rectangular rank-2 array, a tag outside
- *   [0, K), an empty tag set, or a bad option.
+ *   Its size is bounded: d0·d1·(K + 8) + 8·d0 ≤ 2^24 array slots (about 130 MB of nested arrays); pass
+ *   larger annotations as `{ data: Uint8Array, shape }`.
+ * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], labels that are not a rectangular
+ *   rank-2 array or whose result would exceed the bound (checked before anything is built), a tag
+ *   outside [0, K), an empty tag set, or a bad option.
  */
 export function allowedFromTags(
   labels: ArrayLike<ArrayLike<number | readonly number[] | null>>,
   numTags: number,
-  options: { unknown?: number } = {},
+  options: { unknown?: number | undefined } = {},
 ): boolean[][][] {
-  if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1) throw new CRFInputError('numTags', 'a positive integer', describe(numTags));
-  const unknown = reading('options', () => {
-    if (options === null || typeof options !== 'object') throw new CRFInputError('options', 'an options object', describe(options));
-    for (const k of Object.keys(options))
-      if (k !== 'unknown') throw new CRFInputError('options', 'only the option unknown', `an unknown option ${describe(k)}`);
-    return options.unknown ?? -1;
-  });
-  if (typeof unknown !== 'number') throw new CRFInputError('unknown', 'a number', describe(unknown));
+  if (typeof numTags !== 'number' || !Number.isInteger(numTags) || numTags < 1 || numTags > MAX_TAGS) {
+    throw new CRFInputError('numTags', `an integer in [1, ${MAX_TAGS}]`, describe(numTags));
+  }
+  const unknown = readOptions(options, 'options', ['unknown']).unknown ?? -1;
+  // A tag id as the marker would make that tag impossible to state; NaN would match nothing.
+  if (typeof unknown !== 'number' || !Number.isInteger(unknown) || (unknown >= 0 && unknown < numTags)) {
+    throw new CRFInputError('unknown', `an integer outside [0, ${numTags - 1}] (the tag ids)`, describe(unknown));
+  }
   const rows = reading('labels', () => {
     if (!isArrayLike(labels)) throw new CRFInputError('labels', 'a rank-2 nested array of labels', describe(labels));
+    const d0 = labels.length;
+    if (!Number.isSafeInteger(d0) || d0 < 0) throw new CRFInputError('labels', 'an array', `one of length ${describe(d0)}`);
+    const first = d0 > 0 ? labels[0] : [];
+    if (!isArrayLike(first)) throw new CRFInputError('labels', 'an array at [0]', describe(first));
+    const width = first.length;
+    if (!Number.isSafeInteger(width) || width < 0) throw new CRFInputError('labels', 'an array at [0]', `one of length ${describe(width)}`);
+    // The result's size from the claimed shape, before a row is read or an array built; later rows must match it.
+    if (d0 * (width * (numTags + 8) + 8) > MAX_ANNOTATION_SLOTS) {
+      throw new CRFInputError(
+        'labels',
+        'a result of at most 2^24 array slots, d0·d1·(K + 8) + 8·d0 (about 130 MB of nested arrays; pass larger annotations as { data: Uint8Array, shape })',
+        `shape ${shapeStr([d0, width])} with numTags ${numTags}`,
+      );
+    }
     const out: boolean[][][] = [];
-    let width = -1;
-    for (let a = 0; a < labels.length; a++) {
-      const row = labels[a];
+    for (let a = 0; a < d0; a++) {
+      const row = a === 0 ? first : labels[a];
       if (!isArrayLike(row)) throw new CRFInputError('labels', `an array at [${a}]`, describe(row));
-      if (width >= 0 && row.length !== width)
-        throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${row.length} (ragged)`);
-      width = row.length;
+      if (row.length !== width) throw new CRFInputError('labels', `a rectangular array: length ${width} at [${a}]`, `length ${describe(row.length)} (ragged)`);
       const r: boolean[][] = [];
-      for (let b = 0; b < row.length; b++) {
+      for (let b = 0; b < width; b++) {
         const v = row[b];
         const at = `[${a}][${b}]`;
         if (v === null || v === unknown) {
@@ -456,11 +599,15 @@ export function allowedFromTags(
         } else if (typeof v === 'number') {
           if (!Number.isInteger(v) || v < 0 || v >= numTags)
             throw new CRFInputError('labels', `a tag in [0, ${numTags - 1}], ${unknown} (unknown), null or a set of tags at ${at}`, describe(v));
-          r.push(Array.from({ length: numTags }, (_, j) => j === v));
+          const one = new Array<boolean>(numTags).fill(false);
+          one[v] = true;
+          r.push(one);
         } else if (isArrayLike(v)) {
+          const n = v.length;
+          if (n === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
+          if (!Number.isSafeInteger(n) || n > numTags) throw new CRFInputError('labels', `a set of at most ${numTags} tags at ${at}`, `length ${describe(n)}`);
           const set = new Array<boolean>(numTags).fill(false);
-          if (v.length === 0) throw new CRFInputError('labels', `a non-empty set of tags at ${at}`, 'an empty array');
-          for (let k = 0; k < v.length; k++) {
+          for (let k = 0; k < n; k++) {
             const y = v[k];
             if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= numTags)
               throw new CRFInputError('labels', `tags in [0, ${numTags - 1}] in the set at ${at}`, describe(y));
@@ -479,21 +626,31 @@ export function allowedFromTags(
 }
 
 /**
- * Builds a mask from padded labels: on where the label differs from `padValue`.
- * @param tags `[d0][d1]` labels, padded with `padValue` (nested arrays; rows of equal length).
- * @param padValue the padding label, -1 by default (-100 is PyTorch's ignore index).
- * @returns `boolean[][]` of the same shape.
- * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array, or a non-number `padValue`.
+ * Builds a mask from padded labels. By default every negative label is padding: -1 and -100 (PyTorch's
+ * and Hugging Face's ignore index) alike. With `padValue`, exactly that label is padding and every other
+ * one is on: pass it when a negative label means something else, such as the -1 ("unknown") of a
+ * partial annotation for {@link allowedFromTags}.
+ * @param tags `[d0][d1]` integer labels (nested arrays, or `{ data, shape }`; rows of equal length).
+ * @param padValue the one padding label; when absent, every negative label.
+ * @returns `boolean[][]` of the same shape: true where the label is not padding.
+ * @throws {@link CRFInputError} for tags that are not a rectangular rank-2 array of integers, or a
+ *   `padValue` that is not an integer.
  */
-export function maskFromTags(tags: ArrayLike<ArrayLike<number>>, padValue = -1): boolean[][] {
-  if (typeof padValue !== 'number') throw new CRFInputError('padValue', 'a number', describe(padValue));
+export function maskFromTags(tags: TagsInput, padValue?: number): boolean[][] {
+  if (padValue !== undefined && (typeof padValue !== 'number' || !Number.isSafeInteger(padValue))) {
+    throw new CRFInputError('padValue', 'an integer (the padding label), or nothing for every negative label', describe(padValue));
+  }
   const src = source(tags, 2, 'tags', true, (shape) => {
     if (shape[1] === 0 && shape[0] > 0) throw new CRFInputError('tags', 'rows of at least one label', `shape ${shapeStr(shape)}`);
   });
   const [d0, d1] = src.shape;
   const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
   src.each((v, i) => {
-    out[Math.floor(i / d1)][i % d1] = v !== padValue;
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      const given = typeof v === 'boolean' ? `${v} (a mask already?)` : describeLabel(v);
+      throw new CRFInputError('tags', `an integer label (negative or padValue for padding) at ${indexPath(i, src.shape)}`, given);
+    }
+    out[Math.floor(i / d1)][i % d1] = padValue === undefined ? v >= 0 : v !== padValue;
   });
   return out;
 }

@@ -33,16 +33,17 @@ function near(a: string, b: string): boolean {
 /**
  * Reads an options argument: undefined gives `{}`; anything but an object (arrays and functions
  * included), or an object with an own key outside `known`, throws CRFInputError naming `arg`. The
- * values are read once, into a copy.
+ * values are read once, into a copy with no prototype: an option the caller left out reads as
+ * undefined even when Object.prototype carries a property of that name.
  */
 export function readOptions<T extends object>(o: T | undefined | null, arg: string, known: readonly string[], allowNull = false): Partial<T> {
   return reading(arg, () => readOwn(o, arg, known, allowNull));
 }
 
 function readOwn<T extends object>(o: T | undefined | null, arg: string, known: readonly string[], allowNull: boolean): Partial<T> {
-  if (o === undefined || (allowNull && o === null)) return {};
+  const out = Object.create(null) as Record<string, unknown>;
+  if (o === undefined || (allowNull && o === null)) return out as Partial<T>;
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new CRFInputError(arg, 'an options object', describe(o));
-  const out: Record<string, unknown> = {};
   for (const key of Object.keys(o)) {
     if (!known.includes(key)) {
       const meant = Object.hasOwn(PYTHON_NAMES, key) && known.includes(PYTHON_NAMES[key]) ? PYTHON_NAMES[key] : known.find((k) => near(key, k));

@@ -1,7 +1,7 @@
 import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
 import { type Json, parseJson } from './json.js';
 import { MAX_VALUES } from '../limits.js';
-import { viewBytes } from '../call/typed.js';
+import { typedArrayKind, viewBytes } from '../call/typed.js';
 
 /**
  * A reader and writer for Hugging Face's safetensors format, the way PyTorch weights travel:
@@ -42,6 +42,27 @@ const DTYPE_BITS: Readonly<Record<string, number>> = {
 
 /** The floating-point dtypes whose values this package decodes. */
 export type SafetensorsFloatDtype = 'F32' | 'F64' | 'F16' | 'BF16';
+const FLOAT_DTYPES: readonly string[] = ['F32', 'F64', 'F16', 'BF16'] satisfies SafetensorsFloatDtype[];
+
+/**
+ * The bits a tensor of `shape` and `dtype` takes, exact; Infinity once the product passes 2^53 (a
+ * hostile shape's would, and a BigInt product over 40,000 dimensions is slow).
+ */
+function tensorBits(shape: readonly number[], dtype: string): number {
+  if (shape.includes(0)) return 0;
+  const bits = DTYPE_BITS[dtype];
+  let count = 1;
+  for (const d of shape) {
+    count *= d;
+    if (count * bits > Number.MAX_SAFE_INTEGER) return Infinity;
+  }
+  return count * bits;
+}
+
+/** What a tensor of `bits` needs, for messages: the bytes, or more than the `have` there are. */
+function bytesWanted(bits: number, have: number): string {
+  return Number.isFinite(bits) ? `${bits / 8}` : `more than ${have}`;
+}
 
 /** One tensor of a parsed file: its header entry and a view of its bytes (no copy). */
 export interface SafetensorsTensor {
@@ -63,6 +84,8 @@ export interface SafetensorsFile {
 
 /** Header sizes beyond this are refused, as the reference implementation does (100 MB). */
 const MAX_HEADER = 100_000_000;
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
 /** Largest data section {@link writeSafetensors} builds in one Uint8Array. */
 const MAX_FILE_BYTES = 2 ** 31;
 
@@ -144,24 +167,13 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer | ArrayBufferVi
     const [begin, end] = offs as number[];
     if (end < begin) throw bad(`${at}: data_offsets with begin ≤ end`, `[${begin}, ${end}]`);
     if (end > dataLen) throw bad(`${at}: data_offsets inside the data section of ${dataLen} bytes`, `[${begin}, ${end}]`);
-    // The element count in float64 while it is exact, stopping as soon as it passes what the offsets
-    // hold (a hostile shape's product would pass 2^53; a BigInt product over 40k dimensions is slow).
     const have = end - begin;
-    let count = (shape as number[]).includes(0) ? 0 : 1;
-    let exact = true;
-    for (const d of shape as number[]) {
-      if (count * DTYPE_BITS[dtype] > have * 8) {
-        exact = false;
-        break;
-      }
-      count *= d;
+    const bits = tensorBits(shape as number[], dtype);
+    if (bits <= have * 8 && bits % 8 !== 0) {
+      throw bad(`${at}: a whole number of bytes`, `${bits / DTYPE_BITS[dtype]} elements of ${dtype} (${bits} bits)`);
     }
-    const bits = count * DTYPE_BITS[dtype];
-    if (bits <= have * 8 && bits % 8 !== 0) throw bad(`${at}: a whole number of bytes`, `${count} elements of ${dtype} (${bits} bits)`);
-    if (bits !== have * 8) {
-      const want = exact && Number.isSafeInteger(bits) ? `${bits / 8}` : `more than ${have}`;
-      throw bad(`${at}: ${want} bytes for ${dtype} ${shapeStr(shape)}`, `data_offsets [${begin}, ${end}] (${have} bytes)`);
-    }
+    if (bits !== have * 8)
+      throw bad(`${at}: ${bytesWanted(bits, have)} bytes for ${dtype} ${shapeStr(shape)}`, `data_offsets [${begin}, ${end}] (${have} bytes)`);
     entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -190,15 +202,53 @@ function halfToNumber(h: number): number {
 }
 
 /**
+ * A tensor handed to {@link tensorValues}, checked whole through its own properties: a dtype the
+ * format defines and this package decodes, a shape of non-negative integers, and bytes (a Uint8Array
+ * still readable) of exactly the length they give.
+ */
+function readTensor(t: unknown, name: string): { dtype: string; bytes: Uint8Array } {
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) {
+    throw new CRFInputError(name, 'a tensor {dtype, shape, bytes} as parseSafetensors gives', describe(t));
+  }
+  const field = (k: keyof SafetensorsTensor): unknown => (Object.hasOwn(t, k) ? (t as SafetensorsTensor)[k] : undefined);
+  const dtype = field('dtype');
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BITS, dtype)) {
+    throw new CRFInputError(name, `a dtype among ${Object.keys(DTYPE_BITS).join(', ')}`, describe(dtype));
+  }
+  if (!FLOAT_DTYPES.includes(dtype)) throw new CRFInputError(name, 'a floating-point tensor (F32, F64, F16 or BF16)', `dtype ${dtype}`);
+  const rawShape = field('shape');
+  if (!Array.isArray(rawShape)) throw new CRFInputError(name, 'a shape of non-negative integers', describe(rawShape));
+  const shape: number[] = [];
+  for (let i = 0; i < rawShape.length; i++) {
+    const d: unknown = rawShape[i];
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new CRFInputError(name, 'a shape of non-negative integers', shapeStr(rawShape));
+    shape.push(d);
+  }
+  const raw = field('bytes');
+  // Through the intrinsic getters: the bytes decoded are the view's, whatever its own properties say.
+  const bytes = typedArrayKind(raw) === 'Uint8Array' ? viewBytes(raw) : null;
+  if (bytes === 'detached') throw new CRFInputError(name, 'bytes whose buffer is still readable', 'a Uint8Array whose buffer was transferred away');
+  if (!bytes) throw new CRFInputError(name, "bytes: a Uint8Array of the tensor's data", describe(raw));
+  const bits = tensorBits(shape, dtype);
+  if (bits !== bytes.length * 8)
+    throw new CRFInputError(name, `${bytesWanted(bits, bytes.length)} bytes for ${dtype} ${shapeStr(shape)}`, `${bytes.length} bytes`);
+  return { dtype, bytes };
+}
+
+/**
  * The values of a floating-point tensor, decoded from little-endian F32, F64, F16 (IEEE half) or BF16
  * (the top 16 bits of a float32), flat in row-major order.
+ * @param t a tensor of {@link parseSafetensors}, or one built alike: `bytes` a Uint8Array of exactly
+ *   the shape's elements times the dtype's size.
  * @param name used in error messages.
- * @throws CRFInputError for any other dtype.
+ * @throws CRFInputError naming `name` for any other dtype, or a tensor that is not such an object (a
+ *   shape that is not non-negative integers, bytes that are not a readable Uint8Array or not as many
+ *   as the shape and dtype take).
  */
 export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Array {
-  const { bytes } = t;
+  const { dtype, bytes } = reading(name, () => readTensor(t, name));
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (t.dtype) {
+  switch (dtype) {
     case 'F32':
       return Float64Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
     case 'F64':
@@ -213,14 +263,14 @@ export function tensorValues(t: SafetensorsTensor, name = 'tensor'): Float64Arra
       });
     }
     default:
-      throw new CRFInputError(name, 'a floating-point tensor (F32, F64, F16 or BF16)', `dtype ${t.dtype}`);
+      throw new CRFInputError(name, 'a floating-point tensor (F32, F64, F16 or BF16)', `dtype ${dtype}`);
   }
 }
 
 /** A tensor to write: flat row-major values with their shape. */
 export interface TensorToWrite {
   /** `'F32'` (default) or `'F64'`. */
-  dtype?: 'F32' | 'F64';
+  dtype?: 'F32' | 'F64' | undefined;
   /** Dimensions, outermost first; their product is `data.length`. */
   shape: readonly number[];
   /** The values in row-major order. */
@@ -240,16 +290,16 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite>, metadat
 
 function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string, string> | null): Uint8Array {
   if (tensors === null || typeof tensors !== 'object') throw new CRFInputError('tensors', 'a record of {dtype, shape, data}', describe(tensors));
-  // No prototype, so a tensor named __proto__ becomes a key rather than a prototype change.
-  const header = Object.create(null) as Record<string, unknown>;
+  // The header's entries as JSON text, in order (metadata keys such as __proto__ stay plain keys).
+  const entries: string[] = [];
   if (metadata !== undefined && metadata !== null) {
     if (typeof metadata !== 'object') throw new CRFInputError('metadata', 'an object of strings', describe(metadata));
-    const copy: Record<string, string> = {};
+    const fields: string[] = [];
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new CRFInputError(`metadata.${k}`, 'a string', describe(v));
-      copy[k] = v;
+      fields.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     }
-    header.__metadata__ = copy;
+    entries.push(`"__metadata__":{${fields.join(',')}}`);
   }
   let offset = 0;
   // Every field and value is read once, into what is written (a getter cannot change a size after it
@@ -258,7 +308,12 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') throw new CRFInputError('tensors', 'tensor names other than __metadata__ (reserved)', describe(name));
     if (t === null || typeof t !== 'object') throw new CRFInputError(`tensors.${name}`, '{dtype, shape, data}', describe(t));
-    const { dtype = 'F32', shape: rawShape, data } = t;
+    // Own fields only: a dtype inherited from a polluted Object.prototype is not this tensor's.
+    const field = (k: keyof TensorToWrite): unknown => (Object.hasOwn(t, k) ? t[k] : undefined);
+    const rawDtype = field('dtype');
+    const dtype = rawDtype === undefined ? 'F32' : rawDtype;
+    const rawShape = field('shape');
+    const data = field('data') as ArrayLike<unknown> | null;
     if (dtype !== 'F32' && dtype !== 'F64') throw new CRFInputError(`tensors.${name}.dtype`, "'F32' or 'F64'", describe(dtype));
     if (!Array.isArray(rawShape) && !ArrayBuffer.isView(rawShape))
       throw new CRFInputError(`tensors.${name}.shape`, 'an array of dimensions', describe(rawShape));
@@ -273,15 +328,21 @@ function write(tensors: Record<string, TensorToWrite>, metadata?: Record<string,
     for (let i = 0; i < n; i++) {
       const v = data[i];
       if (typeof v !== 'number') throw new CRFInputError(`tensors.${name}.data`, 'numbers', `${describe(v)} at [${i}]`);
+      // Rounding is F32's; a finite value it cannot hold would be written as an infinity.
+      if (dtype === 'F32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+        throw new CRFInputError(`tensors.${name}.data`, `numbers within F32's range (±${F32_MAX}) at [${i}]`, describe(v));
+      }
       values[i] = v;
     }
     const size = dtype === 'F32' ? 4 : 8;
-    header[name] = { dtype, shape, data_offsets: [offset, offset + n * size] };
+    entries.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${offset},${offset + n * size}]}`);
     parts.push({ dtype, values, begin: offset });
     offset += n * size;
   }
   if (offset > MAX_FILE_BYTES) throw new CRFInputError('tensors', `at most ${MAX_FILE_BYTES} bytes of data (2^31)`, `${offset} bytes`);
-  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Text, not JSON.stringify of objects: that would call a toJSON inherited from a polluted prototype
+  // (for a string it reads nothing but the string).
+  const json = new TextEncoder().encode(`{${entries.join(',')}}`);
   const padded = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + padded + offset);
   const dv = new DataView(out.buffer);

@@ -18,15 +18,15 @@ export interface FromSafetensorsOptions extends CRFOptions {
    * When absent, the names are looked up bare and, failing that, under the one prefix (ending in `.`)
    * that holds a complete set; several such prefixes are an error asking for this option.
    */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 /** Options of `crf.toSafetensors`. */
 export interface ToSafetensorsOptions {
   /** Prepended to each name, e.g. `'crf.'` to match a model whose CRF is `model.crf`. Default `''`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /** Stored as the file's `__metadata__` (string values only). */
-  metadata?: Record<string, string>;
+  metadata?: Record<string, string> | undefined;
 }
 
 /** The CRF weights found in a safetensors file, checked as loadStateDict checks them. */

@@ -6,9 +6,9 @@ export interface TransitionConstraints {
   /** `K × K`: `transitions[i][j]` is true when tag j may follow tag i. */
   transitions: ArrayLike<ArrayLike<boolean | number>>;
   /** Length K: tags a path may start with (all when absent). */
-  start?: ArrayLike<boolean | number>;
+  start?: ArrayLike<boolean | number> | undefined;
   /** Length K: tags a path may end with (all when absent). */
-  end?: ArrayLike<boolean | number>;
+  end?: ArrayLike<boolean | number> | undefined;
 }
 
 /** Constraints as given to `CRF.create` or `decode`: the object above or a bare `K × K` matrix. */
@@ -47,15 +47,16 @@ export function readConstraints(c: unknown, K: number, arg = 'constraints'): All
 
 function read(c: unknown, K: number, arg: string): Allowed {
   if (c === null || typeof c !== 'object') throw new CRFInputError(arg, `a ${K}×${K} boolean matrix or {transitions, start, end}`, describe(c));
-  const isObject = !Array.isArray(c) && !ArrayBuffer.isView(c) && 'transitions' in c;
+  // Own keys only: an inherited `transitions` or `start` (a polluted Object.prototype) is no constraint.
+  const isObject = !Array.isArray(c) && !ArrayBuffer.isView(c) && Object.hasOwn(c, 'transitions');
   if (isObject) {
     for (const k of Object.keys(c)) {
       if (k !== 'transitions' && k !== 'start' && k !== 'end')
         throw new CRFInputError(arg, 'only the keys transitions, start, end', `an unknown key ${describe(k)}`);
     }
   }
-  const obj: TransitionConstraints = isObject ? (c as TransitionConstraints) : { transitions: c as ArrayLike<ArrayLike<boolean | number>> };
-  const m = obj.transitions as ArrayLike<ArrayLike<unknown>>;
+  const own = (k: keyof TransitionConstraints) => (isObject && Object.hasOwn(c, k) ? (c as TransitionConstraints)[k] : undefined);
+  const m = (isObject ? own('transitions') : c) as ArrayLike<ArrayLike<unknown>>;
   if (m === null || typeof m !== 'object' || m.length !== K) {
     throw new CRFInputError(`${arg}.transitions`, `a ${K}×${K} boolean matrix`, describe(m));
   }
@@ -67,7 +68,7 @@ function read(c: unknown, K: number, arg: string): Allowed {
     }
     for (let j = 0; j < K; j++) trans[i * K + j] = bit(row[j], `${arg}.transitions`, `[${i}][${j}]`);
   }
-  return { trans, start: vector(obj.start, K, `${arg}.start`), end: vector(obj.end, K, `${arg}.end`) };
+  return { trans, start: vector(own('start'), K, `${arg}.start`), end: vector(own('end'), K, `${arg}.end`) };
 }
 
 /** Both sets of constraints at once: a path must satisfy each. */

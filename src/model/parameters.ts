@@ -71,19 +71,31 @@ export interface Potentials {
 export type ParameterArrays = Record<ParameterName, Float32Array>;
 
 /**
+ * Throws naming the first live array that no longer holds its K or K² values. The arrays cannot be
+ * replaced, but their buffer can be transferred away (detached: length 0), so every reader and writer
+ * of them checks all three first: a load must not write start and end and then fail on transitions.
+ */
+export function checkParameterArrays(params: ParameterArrays, K: number): void {
+  for (const name of PARAMETER_NAMES) {
+    const src = params[name];
+    const len = parameterLength(name, K);
+    if (typedArrayKind(src) !== 'Float32Array' || typedLength(src) !== len) {
+      throw new CRFInputError(name, `a Float32Array of ${len} values`, `${describe(src)} (was its buffer transferred?)`);
+    }
+  }
+}
+
+/**
  * The potentials of one call: the live parameters (checked now, since optimizers and users write them
  * between calls) with the constraints folded in as −Infinity.
  */
 export function potentials(params: ParameterArrays, K: number, c: Allowed | null): Potentials {
+  checkParameterArrays(params, K);
   const allowed = [c?.start, c?.end, c?.trans];
   const [start, end, trans] = PARAMETER_NAMES.map((name, n) => {
     const src = params[name];
     const ok = allowed[n];
     const len = parameterLength(name, K);
-    // The arrays cannot be replaced, but their buffer can be transferred away (detached: length 0).
-    if (typedArrayKind(src) !== 'Float32Array' || typedLength(src) !== len) {
-      throw new CRFInputError(name, `a Float32Array of ${len} values`, `${describe(src)} (was its buffer transferred?)`);
-    }
     const out = new Float64Array(len);
     for (let i = 0; i < len; i++) {
       const v = src[i];
@@ -126,6 +138,20 @@ export class LivePotentials {
     this.#last = w;
     this.#constraints = c;
     return w;
+  }
+
+  /** Bytes kept between calls: the potentials and the copy of the parameters' bits they were made from. */
+  get bytes(): number {
+    const w = this.#last;
+    const arrays = w ? [w.start, w.end, w.trans, ...this.#seen] : this.#seen;
+    return arrays.reduce((n, a) => n + a.byteLength, 0);
+  }
+
+  /** Lets go of them; the next call computes them afresh. */
+  clear(): void {
+    this.#last = null;
+    this.#words = [];
+    this.#seen = [];
   }
 
   #unchanged(): boolean {

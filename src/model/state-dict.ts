@@ -2,7 +2,16 @@
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link CRF...} references
 import type { CRF } from '../api/crf.js';
 import { CRFInputError, describe, reading } from '../errors.js';
-import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterLength, parameterValue, perParameter, positionOf } from './parameters.js';
+import {
+  PARAMETER_NAMES,
+  type ParameterArrays,
+  checkParameterArrays,
+  isMatrix,
+  parameterLength,
+  parameterValue,
+  perParameter,
+  positionOf,
+} from './parameters.js';
 
 /**
  * The parameters under PyTorch's names: pytorch-crf's (what a state dict here is written with, so that
@@ -48,8 +57,12 @@ export type StateDictInput =
       trans_matrix: ArrayLike<ArrayLike<number>> | ArrayLike<number>;
     };
 
-/** The parameters as {@link StateDict}: copies in plain arrays, the matrix as K rows of K. */
+/**
+ * The parameters as {@link StateDict}: copies in plain arrays, the matrix as K rows of K.
+ * @throws CRFInputError naming a parameter whose buffer was transferred.
+ */
 export function toStateDict(params: ParameterArrays, K: number): StateDict {
+  checkParameterArrays(params, K);
   return Object.fromEntries(
     PARAMETER_NAMES.map((name, n) => {
       const a = params[name];

@@ -41,5 +41,5 @@ export const entropy: OpSpec<void, EntropyResult> = {
     },
   },
   gpu: () => import('../backends/webgpu/ops/entropy.js').then((m) => m.entropy),
-  threads: { cost: 1.5, join: (parts) => ({ logZ: joinField(parts, 'logZ'), entropy: joinField(parts, 'entropy') }) },
+  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ logZ: joinField(parts, 'logZ'), entropy: joinField(parts, 'entropy') }) },
 };

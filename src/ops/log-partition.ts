@@ -30,5 +30,5 @@ export const logPartition: OpSpec<void, LogPartitionResult> = {
     },
   },
   gpu: () => import('../backends/webgpu/ops/log-partition.js').then((m) => m.logPartition),
-  threads: { cost: 1, join: concat },
+  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: concat },
 };

@@ -57,10 +57,10 @@ export interface WasmBinding<A, P> {
 /** How a batch is cut across threads, and how the ranges' results become the call's. */
 export interface ThreadSplit<A, R, P> {
   /**
-   * Kernel time per unit of work (B·T·max(K, 16)²) relative to log Z's: the threads' size threshold is
-   * scaled by it, so that an op splits only where its own kernel time pays for the messages.
+   * From which K and which work B·T·max(K, 16)² a call is cut across threads: measured (`node
+   * bench/threads.js --table`), `Infinity` where no split paid (backends/wasm/threads/backend.ts).
    */
-  readonly cost: number;
+  readonly split: Readonly<{ minK: number; minWork: number }>;
   /** Sequences per block: a batch is cut only at multiples of it (1 when absent). */
   block?(T: number, K: number): number;
   /** The args of the range of sequences starting at b0 (the call's own when absent). */

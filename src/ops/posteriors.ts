@@ -111,9 +111,8 @@ export const posteriors: OpSpec<void, Posteriors, PosteriorsPart> = {
     },
   },
   gpu: () => import('../backends/webgpu/ops/posteriors.js').then((m) => m.posteriors),
-  // Two passes, the marginals and the pair sums: three to four times log Z's kernel time.
   threads: {
-    cost: 3,
+    split: { minK: 32, minWork: 2 ** 23 },
     block: countBlock,
     join(parts, p) {
       const KK = p.K * p.K;

@@ -70,10 +70,10 @@ async function main() {
  * enough to be split gives the bits of one thread for every op (strings compare the bits exactly).
  */
 async function threadsCheck() {
-  // B·T·max(K, 16)² well above the 2^22 from which a call is split.
+  // K ≥ 32 and B·T·K² above 2^23, from which forwardBackward and marginals split by default.
   const B = 96,
     T = 128,
-    K = 24;
+    K = 32;
   let s = 3;
   const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 6 - 3;
   const em = { data: Float32Array.from({ length: B * T * K }, rand), shape: [B, T, K] };

@@ -117,6 +117,13 @@ async function runCase(ctx, c, allowed, label) {
       r,
       `${label} top-${k} scores of ${b}`,
     );
+    // log p(y | x) = score − log Z over every allowed path, as probabilities (tiny ones are all alike).
+    close(
+      list.map((x) => Math.exp(x.logProb)),
+      want.map((x) => (seqs[b].rows.length ? Math.exp(x.score - seqs[b].bf.logZ) : 1)),
+      r,
+      `${label} top-${k} probabilities of ${b}`,
+    );
   });
 
   const marg = new Float64Array(B * T * K);
@@ -261,8 +268,18 @@ export async function perCallConstraints(ctx) {
       `per-call top-3 ${rep}`,
     );
     // The per-call constraints must not stick to the instance.
-    const free = Array.from({ length: c.B }, (_, b) => bruteForce(compact(c, b).rows, { ...w, allowed: undefined }).sorted[0].path);
+    const unconstrained = Array.from({ length: c.B }, (_, b) => bruteForce(compact(c, b).rows, { ...w, allowed: undefined }));
+    const free = unconstrained.map((bf) => bf.sorted[0].path);
     equal(await crf.decode(c.input.em, { mask: c.input.mask }), free, `unconstrained after per-call ${rep}`);
+    // Their probabilities are the model's, p(y | x) over every path the instance allows.
+    top.forEach((list, b) =>
+      close(
+        list.map((x) => Math.exp(x.logProb)),
+        list.map((x) => (unconstrained[b].paths.length && compact(c, b).rows.length ? Math.exp(x.score - unconstrained[b].logZ) : 1)),
+        tolerance(ctx.backend),
+        `per-call top-3 probabilities ${rep} of ${b}`,
+      ),
+    );
     crf.dispose();
   }
 }

@@ -76,7 +76,7 @@ export async function scoresAtEveryScale(ctx) {
       });
       const mag = magnitudes(c);
       // float32 kernels round each step at its own magnitude: the error allowed grows with it.
-      /** @type {(a: Float32Array, b: Float32Array, what: string) => void} */
+      /** @type {(a: Float32Array | Float64Array, b: Float32Array | Float64Array, what: string) => void} */
       const within = (a, b, what) =>
         a.forEach((v, i) =>
           check(

@@ -1,8 +1,11 @@
 // Differential fuzzing: random shapes, layouts, masks, constraints and scales from 1e-3 to beyond the
 // supported ±1e20; inputs handed over as typed arrays, plain arrays, nested arrays, Proxies that answer
-// NaN on a second read, getters, and typed-array subclasses with a truncating species; parameters
-// written between calls. Every backend against the float64 js backend (and js against enumeration where
-// that is small), plus the invariants: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1.
+// NaN on a second read, getters, array-likes that are no Array, and typed-array subclasses with a
+// truncating species; parameters written between calls; Object.prototype polluted with the keys the
+// package reads (`mask`, `reduction`, `data`, ...), which must change nothing. Every backend against the
+// float64 js backend (and js against enumeration where that is small), plus the invariants: llh ≤ 0,
+// entropy in [0, L·ln K], marginals summing to 1, and the probabilities of decode's top-k lists
+// (exp(logProb)) each ≤ 1 and summing to ≤ 1.
 // Seeded: a run is reproduced by its printed seed, and a failure is shrunk to a minimal case printed as JSON.
 import { bruteForce, rng } from './oracle.js';
 
@@ -30,15 +33,19 @@ import { bruteForce, rng } from './oracle.js';
  * @property {Record<'emissions' | 'transitions' | 'startTransitions' | 'endTransitions', number[]>} grads
  * @property {BackendName} backend
  * @property {string[]} [mutationErrors] per call after a refused parameter value: the argument named
- * @property {number[]} [llhAfter] llh after the value was put back
+ * @property {number[]} [llhAfter] llh after the value was put back (after a transfer: llh when the
+ *   other parameters are unchanged)
  */
 
 /** Emission scales; 3e38 is beyond the supported ±1e20 and must be refused by every backend. */
 const SCALES = [1e-3, 1, 10, 1e4, 1e8, 1e15, 1e20, 3e38];
 const LIMIT = 1e20;
-const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species'];
-/** What is written into a live parameter between calls: refused (NaN, +Infinity, beyond ±1e20) or forbidden. */
-const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity];
+const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species', 'arraylike'];
+/**
+ * What is done to a live parameter between calls: a value written that is refused (NaN, +Infinity,
+ * beyond ±1e20) or forbids (−Infinity), or its buffer transferred away.
+ */
+const MUTATIONS = [null, null, NaN, Infinity, 2e20, -Infinity, 'transfer'];
 /** @type {('transitions' | 'startTransitions' | 'endTransitions')[]} */
 const PARAMS = ['transitions', 'startTransitions', 'endTransitions'];
 
@@ -97,7 +104,57 @@ export function randomCase(R) {
   const tags = Array.from({ length: B * T }, () => R.int(K));
   const container = CONTAINERS[R.int(CONTAINERS.length)];
   const mutation = { value: MUTATIONS[R.int(MUTATIONS.length)], param: PARAMS[R.int(3)], at: R.int(K) };
-  return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4), container, mutation };
+  const pollute = R.next() < 0.25;
+  return { K, T, B, batchFirst: R.next() < 0.5, scale, start, end, trans, mask, em, tags, constraints, topK: 1 + R.int(4), container, mutation, pollute };
+}
+
+/**
+ * What Object.prototype is polluted with in a case that asks for it: the option names and input keys
+ * the package reads, each with a value that a read would show (a different mask, reduction, layout,
+ * constraint or result), shaped for the case so that it would be taken rather than refused.
+ * @param {Case} c
+ */
+function pollution(c) {
+  const { B, T, K, batchFirst } = c;
+  const [d0, d1] = batchFirst ? [B, T] : [T, B];
+  const diagonal = () => Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, j) => i === j));
+  const first = () => Array.from({ length: K }, (_, j) => j === 0);
+  return {
+    mask: Array.from({ length: d0 }, () => new Array(d1).fill(0)),
+    reduction: 'mean',
+    batchFirst: !batchFirst,
+    topK: c.topK + 1,
+    allowed: Array.from({ length: d0 }, () => Array.from({ length: d1 }, first)),
+    constraints: diagonal(),
+    transitions: diagonal(),
+    start: first(),
+    end: first(),
+    data: new Float32Array(B * T * K).fill(1),
+    shape: [d0, d1, K],
+    start_transitions: new Array(K).fill(5),
+    end_transitions: new Array(K).fill(5),
+    seed: 1,
+  };
+}
+
+/**
+ * `body` run with Object.prototype carrying `values`; the prototype is restored whatever happens.
+ * @template R @param {Record<string, unknown>} values @param {() => Promise<R>} body @returns {Promise<R>}
+ */
+export async function withPollutedPrototype(values, body) {
+  const proto = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (Object.prototype));
+  const keys = Object.keys(values);
+  const saved = keys.map((k) => Object.getOwnPropertyDescriptor(proto, k));
+  try {
+    for (const k of keys) proto[k] = values[k];
+    return await body();
+  } finally {
+    keys.forEach((k, i) => {
+      const d = saved[i];
+      if (d) Object.defineProperty(proto, k, d);
+      else delete proto[k];
+    });
+  }
 }
 
 /**
@@ -128,6 +185,14 @@ function container(kind, em) {
       const read = new Uint8Array(flat.length);
       flat.forEach((v, i) => Object.defineProperty(o, i, { get: () => (read[i]++ ? NaN : v) }));
       return { data: o, shape: em.shape };
+    }
+    case 'arraylike': {
+      // Nested array-likes that are no Array (an inherited `data` and `shape` must not make them `{ data, shape }`).
+      /** @type {(rows: unknown[]) => ArrayLike<unknown>} */
+      const like = (rows) => Object.assign({ length: rows.length }, rows);
+      return /** @type {import('webcrf').EmissionsInput} */ (
+        like(Array.from({ length: d0 }, (_, a) => like(Array.from({ length: d1 }, (_, b) => flat.slice((a * d1 + b) * K, (a * d1 + b + 1) * K)))))
+      );
     }
     case 'species': {
       class Truncating extends Float32Array {
@@ -191,10 +256,19 @@ function pathScore(c, allowed, b, path) {
 }
 
 /**
+ * One backend's results on a case; with `pollute`, every call runs with Object.prototype polluted.
+ * @param {Lib} lib @param {BackendName} backend @param {CRFOptions} options @param {Case} c @param {boolean} [pollute]
+ * @returns {Promise<Results>}
+ */
+async function run(lib, backend, options, c, pollute = false) {
+  return pollute ? withPollutedPrototype(pollution(c), () => runClean(lib, backend, options, c)) : runClean(lib, backend, options, c);
+}
+
+/**
  * @param {Lib} lib @param {BackendName} backend @param {CRFOptions} options @param {Case} c
  * @returns {Promise<Results>}
  */
-async function run(lib, backend, options, c) {
+async function runClean(lib, backend, options, c) {
   const crf = await lib.CRF.create(c.K, { backend, batchFirst: c.batchFirst, constraints: constraintsOf(lib, c), ...options });
   try {
     crf.loadStateDict({ start_transitions: c.start, end_transitions: c.end, transitions: c.trans });
@@ -239,7 +313,33 @@ async function run(lib, backend, options, c) {
     };
     out.backend = crf.backend;
     const v = c.mutation?.value;
-    if (v !== null && v !== undefined && v !== -Infinity) {
+    if (v === 'transfer') {
+      // Transferred away, a parameter is empty: every reader and writer names it, and a refused load
+      // leaves the other two as they were (the load below would change them).
+      const others = PARAMS.filter((p) => p !== c.mutation.param);
+      const before = others.map((p) => Array.from(crf[p]).join());
+      const arr = crf[c.mutation.param];
+      structuredClone(arr.buffer, { transfer: [arr.buffer] });
+      const shifted = (/** @type {number[]} */ a) => a.map((x) => x + 1);
+      out.mutationErrors = [];
+      for (const call of [
+        () => crf.logPartition(x.em, { mask: x.mask }),
+        () => crf.decode(x.em, { mask: x.mask, topK: 2 }),
+        () => crf.forwardBackward(x.em, x.tags, { mask: x.mask }),
+        () => crf.loadStateDict({ start_transitions: shifted(c.start), end_transitions: shifted(c.end), transitions: shifted(c.trans) }),
+        () => crf.stateDict(),
+        () => crf.toSafetensors(),
+      ]) {
+        try {
+          await call();
+          out.mutationErrors.push('accepted');
+        } catch (e) {
+          out.mutationErrors.push(e instanceof lib.CRFInputError ? e.argument : String(e));
+        }
+      }
+      // Nothing to put back: the llh comparison stands for "the other parameters are unchanged".
+      out.llhAfter = others.every((p, n) => Array.from(crf[p]).join() === before[n]) ? out.llh : [];
+    } else if (typeof v === 'number' && v !== -Infinity) {
       // A refused value written between calls: every op says which parameter, and nothing changes.
       const arr = crf[c.mutation.param];
       const i = c.mutation.at % arr.length;
@@ -269,12 +369,18 @@ async function run(lib, backend, options, c) {
 }
 
 /**
- * Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0.
+ * Invariants of one backend's results: llh ≤ 0, entropy in [0, L·ln K], marginals summing to 1 or 0,
+ * top-k probabilities each ≤ 1 and a list's sum ≤ 1 (added in either order).
  * @param {Case} c @param {Results} out @param {string} backend
  */
 function invariants(c, out, backend) {
   /** @type {string[]} */
   const fail = [];
+  out.topK.forEach((list, b) => {
+    const p = list.map((x) => Math.exp(x.logProb));
+    const sums = [p.reduce((a, v) => a + v, 0), p.reduceRight((a, v) => a + v, 0)];
+    if (!p.every((v) => v <= 1) || !sums.every((s) => s <= 1)) fail.push(`${backend} topK[${b}] probabilities ${p.join(', ')} (sum ${sums[0]})`);
+  });
   const lens = c.mask.map((row) => row.reduce((a, v) => a + v, 0));
   out.llh.forEach((v, b) => {
     if (!(v <= 0)) fail.push(`${backend} llh[${b}] = ${v} > 0`);
@@ -306,7 +412,8 @@ function invariants(c, out, backend) {
  */
 export async function compareCase(lib, backend, options, c) {
   const ref = await run(lib, 'js', {}, c);
-  const got = await run(lib, backend, options, c);
+  // A polluted prototype on the backend's side only: the clean float64 run is the reference.
+  const got = await run(lib, backend, options, c, !!c.pollute);
   /** @type {string[]} */
   const fail = [];
   if (ref.outOfRange || got.outOfRange) {
@@ -338,6 +445,17 @@ export async function compareCase(lib, backend, options, c) {
       if (!near(s, p.score, atol)) fail.push(`topK[${b}][${r}]: reported score ${p.score}, path scores ${s}`);
       if (rk[r] && !near(p.score, rk[r].score, atol)) fail.push(`topK[${b}][${r}]: score ${p.score}, js ${rk[r].score}`);
     });
+    // The same path's probability as the reference's, where float32 resolves the scores to well
+    // under a nat (near-ties may order the two lists apart, so paths are matched, not ranks).
+    const resolved = 1e-6 * c.T * (c.scale + maxParam);
+    if (resolved < 0.1) {
+      const ref = new Map(rk.map((x) => [x.path.join(), Math.exp(x.logProb)]));
+      tk.forEach((p, r) => {
+        const want = ref.get(p.path.join());
+        if (want !== undefined && !(Math.abs(Math.exp(p.logProb) - want) <= resolved + 1e-6))
+          fail.push(`topK[${b}][${r}]: probability ${Math.exp(p.logProb)}, js ${want}`);
+      });
+    }
   });
   const mtol = Math.min(1, atol);
   /** @type {(name: string, a: number[], r: number[], tol: number) => void} */
@@ -371,7 +489,7 @@ export async function compareWithEnumeration(lib, c) {
   if (c.K ** lens.reduce((a, l) => Math.max(a, l), 0) > 4096) return [];
   const allowed = constraintsOf(lib, c);
   const bits = allowed && { trans: allowed.transitions.flat(), start: allowed.start, end: allowed.end };
-  const ref = await run(lib, 'js', {}, c);
+  const ref = await run(lib, 'js', {}, c, !!c.pollute);
   /** @type {string[]} */
   const fail = [];
   const w = { K: c.K, start: c.start, end: c.end, trans: c.trans, allowed: bits };
@@ -393,6 +511,13 @@ export async function compareWithEnumeration(lib, c) {
     const best = bf.sorted[0];
     const mine = pathScore(c, allowed, b, ref.decode[b]);
     if (Math.abs(mine - best.score) > 1e-6 * (1 + Math.abs(best.score)) + abs) fail.push(`js decode[${b}]: ${mine} vs enumeration ${best.score}`);
+    // log p(y | x) = score − log Z, where float64 resolves it.
+    if (abs < 1e-3)
+      ref.topK[b].forEach((x, r) => {
+        const want = rows.length ? Math.exp(bf.scoreOf(x.path) - bf.logZ) : 1;
+        if (!(Math.abs(Math.exp(x.logProb) - want) <= 1e-9 + 10 * abs))
+          fail.push(`js topK[${b}][${r}] probability ${Math.exp(x.logProb)} vs enumeration ${want}`);
+      });
   });
   return fail;
 }

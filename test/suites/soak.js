@@ -1,5 +1,5 @@
 // Soak: many mixed calls on one instance, each checked against the float64 reference, with the memory
-// the process and the backend hold read at the start and the end.
+// the process and the instances hold (memoryUsage()) read at the start and the end.
 import { rng } from './oracle.js';
 
 /** @typedef {import('webcrf').CRF} CRF */
@@ -68,9 +68,9 @@ export async function soak({ lib, backend, options = {}, calls, seed = 1, memory
     ...[...crfs.values()].reduce(
       (acc, c) => {
         const m = c.memoryUsage ? c.memoryUsage() : /** @type {Partial<import('webcrf').MemoryUsage>} */ ({});
-        return { wasmBytes: acc.wasmBytes + (m.wasmBytes ?? 0), gpuBytes: acc.gpuBytes + (m.gpuBytes ?? 0) };
+        return { wasmBytes: acc.wasmBytes + (m.wasmBytes ?? 0), gpuBytes: acc.gpuBytes + (m.gpuBytes ?? 0), cacheBytes: acc.cacheBytes + (m.cacheBytes ?? 0) };
       },
-      { wasmBytes: 0, gpuBytes: 0 },
+      { wasmBytes: 0, gpuBytes: 0, cacheBytes: 0 },
     ),
   });
   // Two passes over the same calls: the first finds every size class the mix needs (memory grows to

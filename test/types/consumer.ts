@@ -51,13 +51,13 @@ console.log(perSeq.logLikelihood[1].toFixed(2), g.emissions.length);
 
 const best: number[][] = await crf.decode(emissions, { mask });
 const top3: ScoredPath[][] = await crf.decode(emissions, { mask, topK: 3 });
-console.log(best[0].join(' '), top3[0][0].score.toFixed(2), top3[0][0].path.length);
+console.log(best[0].join(' '), top3[0][0].score.toFixed(2), Math.exp(top3[0][0].logProb).toFixed(3), top3[0][0].path.length);
 
 const sd: StateDict = crf.stateDict();
 crf.loadStateDict(sd);
 crf.loadStateDict(crf.stateDict());
 crf.loadStateDict({ start_trans: new Float32Array(numTags), end_trans: [0, 0, 0, 0, 0], trans_matrix: new Float32Array(numTags * numTags) });
-const z: Float32Array = await crf.logPartition(emissions, { mask });
+const z: Float64Array = await crf.logPartition(emissions, { mask });
 const m: Float32Array = await crf.marginals({ data: new Float32Array(2 * 3 * numTags), shape: [2, 3, numTags] });
 const h: Float32Array = await crf.entropy(emissions);
 console.log(z[0], m[0], h[0], crf.backend, crf.backendReason);
@@ -71,11 +71,12 @@ adam.step(grads);
 adam.lr = 0.01;
 const { emissions: _e, ...paramGrads } = grads;
 const norm: number = clipGradNorm(paramGrads, 5);
+const whole: number = clipGradNorm(grads, 5); // forwardBackward's grads as they are: emissions left out
 const ce = crossEntropy(emissions, tags, { ignoreIndex: -1 });
 const ceNone = crossEntropy(emissions, tags, { ignoreIndex: -1, reduction: 'none' });
 const awl = new AutomaticWeightedLoss(2);
 const combined = awl.forward([ce.loss, -llh]);
-console.log(norm, ceNone.loss[0], combined.loss, combined.grads.params[0]);
+console.log(norm, whole, ceNone.loss[0], combined.loss, combined.grads.params[0]);
 
 const bytes: Uint8Array = crf.toSafetensors({ prefix: 'crf.' });
 const again: CRF = await CRF.fromSafetensors(bytes, { prefix: 'crf.', backend: 'wasm' });

@@ -4,7 +4,7 @@ import { WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
 import { type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
 import type { KernelCall } from '../../ops/op.js';
-import type { Backend, MemoryUsage } from '../backend.js';
+import type { Backend, BackendMemory } from '../backend.js';
 import { type Kernels, type MemoryViews, exportOf, kernelsOf } from './kernels.js';
 import { builtinWasmModule } from './source.js';
 
@@ -20,6 +20,35 @@ const align = (n: number) => Math.ceil(n / 16) * 16;
 const STAGGER = 64 * 3;
 
 /**
+ * One instance of the kernels and everything derived from it. Whatever refers to an instance's linear
+ * memory (views of it, the record of which potentials its tables hold) lives here and nowhere else:
+ * dropping the instance then drops every reference to its memory, which a view kept elsewhere would pin.
+ */
+interface Live {
+  k: Kernels;
+  /** Views of the whole linear memory, remade when it grows (growing detaches the old buffer). */
+  views: MemoryViews | null;
+  /**
+   * The potentials the tables were built from. The CRF hands over the same object while its parameters
+   * are unchanged (model/parameters.ts LivePotentials), so a call with them skips `setup`. Held weakly:
+   * the CRF keeps its own alive, and a worker thread's arrive as a fresh copy with every call, which
+   * must not outlive it.
+   */
+  tablesFor: Held<Potentials> | null;
+}
+
+type Held<T> = { deref(): T | undefined };
+
+/** A WeakRef where the engine has one; workerd has none, and no worker threads either: a plain reference there. */
+const weakly: <T extends object>(x: T) => Held<T> = typeof WeakRef === 'function' ? (x) => new WeakRef(x) : (x) => ({ deref: () => x });
+
+function viewsOf(live: Live): MemoryViews {
+  const buf = live.k.memory.buffer;
+  if (live.views?.buf !== buf) live.views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
+  return live.views;
+}
+
+/**
  * The WebAssembly backend: AssemblyScript kernels (assembly/) on one linear memory whose layout this
  * class owns. Each call places, from the module's heap base: the raw potentials, the kernels' tables,
  * the emissions (f32), the lengths, the op's outputs and its work area. Memory grows for the largest
@@ -30,25 +59,18 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly precision = 'float32' as const;
   readonly #module: WebAssembly.Module;
-  #k: Kernels | null;
+  #live: Live | null;
   #disposed = false;
   readonly #simd: boolean;
   /** Log-space fallbacks counted by instances already handed back. */
   #fallbacks = 0;
   /** How many times memory grew (tests check that repeated calls do not). */
   grows = 0;
-  /**
-   * The potentials the tables in `#tablesIn` were built from. The CRF hands over the same object while
-   * its parameters are unchanged (model/parameters.ts LivePotentials), so a call with them skips `setup`.
-   */
-  #tablesFor: Potentials | null = null;
-  #tablesIn: Kernels | null = null;
-  /** Views of the whole linear memory, remade when it grows (growing detaches the old buffer). */
-  #views: MemoryViews | null = null;
-
+  /** How many times a large call's instance was handed back (a worker thread reports it: threads/protocol.ts ThreadState). */
+  releases = 0;
   private constructor(module: WebAssembly.Module, k: Kernels) {
     this.#module = module;
-    this.#k = k;
+    this.#live = { k, views: null, tablesFor: null };
     this.#simd = k.simd() === 1;
   }
 
@@ -87,47 +109,45 @@ export class WasmBackend implements Backend {
 
   /** Sequences so far whose scaled linear-space pass could lose precision and ran in log space instead. */
   get logSpaceFallbacks(): number {
-    return this.#fallbacks + (this.#k ? this.#k.logSpaceFallbacks() : 0);
+    return this.#fallbacks + (this.#live ? this.#live.k.logSpaceFallbacks() : 0);
   }
 
-  /** Current size of the linear memory in bytes. */
+  /** Current size of the linear memory in bytes: what this backend holds (0 once handed back or disposed). */
   get memoryBytes(): number {
-    return this.#k ? this.#k.memory.buffer.byteLength : 0;
+    return this.#live ? this.#live.k.memory.buffer.byteLength : 0;
   }
 
   /** Runs the vectorised exp or log over `x` (length a multiple of 4): for the accuracy tests. */
   math(fn: 'exp' | 'log', x: Float32Array): Float32Array {
-    const k = this.#kernels();
+    if (this.#disposed || !this.#live) throw new Error('wasm backend: disposed');
+    const live = this.#live;
+    const { k } = live;
     const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
     // The two regions overlay the potentials and tables.
-    this.#tablesFor = null;
+    live.tablesFor = null;
     new Float32Array(k.memory.buffer, src, x.length).set(x);
     if (fn === 'exp') k.mathExp(src, dst, x.length);
     else k.mathLog(src, dst, x.length);
     return new Float32Array(k.memory.buffer, dst, x.length).slice();
   }
 
-  #kernels(): Kernels {
-    if (this.#disposed || !this.#k) throw new Error('wasm backend: disposed');
-    return this.#k;
-  }
-
-  /** The kernels for the next call: the live instance, or a fresh one after a large call gave its memory back. */
-  async #ready(): Promise<Kernels> {
+  /** The instance for the next call: the live one, or a fresh one after a large call gave its memory back. */
+  async #ready(): Promise<void> {
     if (this.#disposed) throw new Error('wasm backend: disposed');
-    if (!this.#k) {
+    if (!this.#live) {
       const k = await WasmBackend.#instantiate(this.#module);
       // Another call may have instantiated meanwhile; keep one.
-      if (!this.#k && !this.#disposed) this.#k = k;
+      if (!this.#live && !this.#disposed) this.#live = { k, views: null, tablesFor: null };
     }
-    return this.#kernels();
+    if (this.#disposed) throw new Error('wasm backend: disposed');
   }
 
   /** After a call: memory beyond what is kept between calls goes back to the engine with the instance. */
-  #afterCall(k: Kernels): void {
-    if (this.#k === k && k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
-      this.#fallbacks += k.logSpaceFallbacks();
-      this.#k = null;
+  #afterCall(live: Live): void {
+    if (this.#live === live && live.k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
+      this.#fallbacks += live.k.logSpaceFallbacks();
+      this.#live = null;
+      this.releases++;
     }
   }
 
@@ -158,19 +178,14 @@ export class WasmBackend implements Backend {
     return out;
   }
 
-  #viewsOf(k: Kernels): MemoryViews {
-    const buf = k.memory.buffer;
-    if (this.#views?.buf !== buf) this.#views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
-    return this.#views;
-  }
-
   /**
    * Lays one call out — potentials, tables, emissions and lengths, then the op's outputs and work
    * area — runs `setup` unless the tables are those of the same potentials, then the op's kernel, and
    * reads its results out.
    */
-  #runIn<N extends OpName>(k: Kernels, op: N, p: Packed, w: Potentials, args: OpArgs<N>): PartOf<N> {
+  #runIn<N extends OpName>(live: Live, op: N, p: Packed, w: Potentials, args: OpArgs<N>): PartOf<N> {
     const { wasm } = specOf(op);
+    const { k } = live;
     const a = args[0] as never;
     const { B, T, K } = p;
     const n = B * T * K;
@@ -178,15 +193,14 @@ export class WasmBackend implements Backend {
     const work = exportOf(k, `${wasm.kernel}WorkBytes`)(T, K, wasm.workArg?.(a) ?? 0) as unknown as number;
     // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
     const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, work]);
-    const mem = this.#viewsOf(k);
-    if (w !== this.#tablesFor || k !== this.#tablesIn) {
-      this.#tablesFor = null;
+    const mem = viewsOf(live);
+    if (live.tablesFor?.deref() !== w) {
+      live.tablesFor = null;
       mem.f32.set(w.start, start >>> 2);
       mem.f32.set(w.end, end >>> 2);
       mem.f32.set(w.trans, trans >>> 2);
       k.setup(K, start, end, trans, tables);
-      this.#tablesFor = w;
-      this.#tablesIn = k;
+      live.tablesFor = weakly(w);
     }
     mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
     mem.f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
@@ -201,7 +215,7 @@ export class WasmBackend implements Backend {
    */
   part<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<PartOf<N>> {
     return this.#now(
-      (k) => this.#runIn(k, op, p, w, args),
+      (live) => this.#runIn(live, op, p, w, args),
       () => this.part(op, p, w, ...args),
     );
   }
@@ -211,7 +225,7 @@ export class WasmBackend implements Backend {
     const a = args[0] as never;
     if (p.B === 0) return Promise.resolve(spec.reference(p, w, a));
     return this.#now(
-      (k) => spec.threads.join([this.#runIn(k, op, p, w, args)], p, a),
+      (live) => spec.threads.join([this.#runIn(live, op, p, w, args)], p, a),
       () => this.run(op, p, w, ...args),
     );
   }
@@ -221,26 +235,26 @@ export class WasmBackend implements Backend {
    * mostly the JavaScript around the kernel, and every await is another turn of the microtask queue);
    * without one, `again` once a fresh instance is ready.
    */
-  #now<R>(f: (k: Kernels) => R, again: () => Promise<R>): Promise<R> {
-    const k = this.#disposed ? null : this.#k;
-    if (!k) return this.#ready().then(again);
+  #now<R>(f: (live: Live) => R, again: () => Promise<R>): Promise<R> {
+    const live = this.#disposed ? null : this.#live;
+    if (!live) return this.#ready().then(again);
     try {
-      return Promise.resolve(f(k));
+      return Promise.resolve(f(live));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
       return Promise.reject(e);
     } finally {
-      this.#afterCall(k);
+      this.#afterCall(live);
     }
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.memoryBytes, gpuBytes: 0 };
   }
 
-  /** Drops the instance, and with it the linear memory (the engine frees it once unreferenced). */
+  /** Drops the instance, and with it every reference to its linear memory (the engine frees it at its next collection). */
   dispose(): void {
     this.#disposed = true;
-    this.#k = null;
+    this.#live = null;
   }
 }

@@ -2,7 +2,7 @@
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
 import type { Potentials } from '../../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../../ops/index.js';
-import type { Backend, BackendName, MemoryUsage } from '../backend.js';
+import type { Backend, BackendMemory, BackendName } from '../backend.js';
 import { messageOf } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
@@ -138,7 +138,7 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.#cpu.memoryUsage?.().wasmBytes ?? 0, gpuBytes: this.#pool.liveBytes };
   }
 
@@ -154,9 +154,11 @@ export class WebGpuBackend implements Backend {
    * The float32 potentials, the kernel layout for K, and the sequences per chunk, so that every buffer
    * and the readback stay within the device's limits. Null, so the call runs on the CPU, where the
    * chain kernel's workgroup memory would exceed the device's limit (K > 1792 for the log and max
-   * semirings, K > 768 for entropy, at the default 16 KiB) or not one sequence fits.
+   * semirings, K > 768 for entropy, at the default 16 KiB), the chains are longer than the op runs on
+   * the GPU (`maxT`: entropy's) or not one sequence fits.
    */
   #plan<R>(op: GpuOp<R>, p: Packed, w: Potentials): Plan | null {
+    if (op.maxT !== undefined && p.T > op.maxT) return null;
     const layout = layoutFor(p.K);
     const mem = SHADERS[op.chain].memory;
     if (mem.perTile * layout.TILE + mem.fixed > this.#device.limits.maxComputeWorkgroupStorageSize) return null;

@@ -50,6 +50,8 @@ export interface GpuOp<R> {
   name: string;
   /** The chain kernel it runs: its workgroup memory decides whether K fits the device. */
   chain: ShaderName;
+  /** The longest chain (packed T) it runs on the GPU; longer calls run on the CPU backend. */
+  maxT?: number;
   /**
    * Floats each sequence adds to the largest of the op's buffers and to its readback, and floats the
    * op needs once beyond the potentials: the chunk size keeps both within the device's limits.

@@ -1,21 +1,62 @@
 import type { Packed } from '../../../call/pack.js';
 import type { Potentials } from '../../../model/parameters.js';
-import { type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../../ops/index.js';
-import type { Backend, MemoryUsage } from '../../backend.js';
+import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../../ops/index.js';
+import type { Backend, BackendMemory } from '../../backend.js';
 import type { WasmBackend } from '../backend.js';
 import type { ThreadPool } from './pool.js';
 import { splitBatch } from './split.js';
 
-/**
- * Calls whose work, B·T·max(K, 16)² times the op's cost (ops/op.ts ThreadSplit), is below `minWork`
- * run on the calling thread: handing a slice to a worker and back has a fixed cost the kernel time
- * must outweigh (docs/performance.md#threads has the measurements). Tests lower it to run small
- * batches on the threads.
- */
-export const threadsTuning = { minWork: 2 ** 22 };
+/** From which K and which work B·T·max(K, 16)² an op's calls are cut across threads. */
+export type SplitRule = Readonly<{ minK: number; minWork: number }>;
 
-/** A call's work in the units of {@link threadsTuning}. */
+/**
+ * When cutting a call across threads pays, per op (each op's spec, ops/op.ts ThreadSplit `split`):
+ * never below K = `minK` (the kernels cost too little per token there for the round trip and the copies
+ * to be won back), and from `minK` on, for calls whose work, B·T·max(K, 16)², is at least `minWork`.
+ * Only the kernels run on the workers: the JavaScript around them (checks, packing, gradients, results)
+ * stays on the calling thread, so a split saves part of the kernels' time and costs a copy of the slice,
+ * two messages and waking a thread. `node bench/threads.js --table` measures the rules on two free
+ * cores and prints them per op (docs/performance.md#threads says what the present ones rest on).
+ */
+export const SPLIT_TABLE: Readonly<Record<OpName, SplitRule>> = Object.fromEntries(
+  Object.entries(OPS).map(([name, spec]) => [name, spec.threads.split]),
+) as Record<OpName, SplitRule>;
+
+/**
+ * The split decision's inputs, replaceable for tests and for the bench that measures them: `table`
+ * (default {@link SPLIT_TABLE}), or `force` to split every call (`'split'`) or none (`'local'`).
+ */
+export const threadsTuning: { table: Readonly<Record<OpName, SplitRule>>; force: 'split' | 'local' | null } = {
+  table: SPLIT_TABLE,
+  force: null,
+};
+
+/** A call's work in the units of {@link SPLIT_TABLE}. */
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
+
+/** Whether `op` over a (B, T, K) call is cut across threads, by {@link threadsTuning}. */
+export function splitPays(op: OpName, B: number, T: number, K: number): boolean {
+  if (threadsTuning.force !== null) return threadsTuning.force === 'split';
+  const at = threadsTuning.table[op];
+  return K >= at.minK && threadsWork(B, T, K) >= at.minWork;
+}
+
+/** The table in a few words, for `crf.backendReason`. */
+export function splitSummary(): string {
+  const rows = Object.values(threadsTuning.table).filter((r) => r.minWork !== Infinity);
+  if (rows.length === 0) return 'no call (no split has been measured to pay)';
+  const minK = rows.reduce((m, r) => Math.min(m, r.minK), Infinity);
+  const lo = rows.reduce((m, r) => Math.min(m, Math.log2(r.minWork)), Infinity);
+  const hi = rows.reduce((m, r) => Math.max(m, Math.log2(r.minWork)), -Infinity);
+  return `calls with K ≥ ${minK} and B·T·max(K, 16)² ≥ 2^${lo}${hi > lo ? ` to 2^${hi} by op` : ''}`;
+}
+
+/**
+ * Ends the worker threads of a backend collected without `dispose()`. The pool and its threads'
+ * listeners hold nothing that leads back to the backend, so a dropped CRF is collected, and its
+ * threads end with it instead of living as long as the process.
+ */
+const collected = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<ThreadPool>((pool) => pool.dispose()) : null;
 
 /**
  * The wasm backend over several threads: a call's batch is cut into contiguous ranges (at the op's
@@ -31,17 +72,19 @@ export class ThreadedBackend implements Backend {
   constructor(
     private readonly local: WasmBackend,
     private readonly pool: ThreadPool,
-  ) {}
+  ) {
+    collected?.register(this, pool, pool);
+  }
 
   /** Sequences so far whose scaled pass fell back to log space, on every thread. */
   get logSpaceFallbacks(): number {
     return this.local.logSpaceFallbacks + this.pool.logSpaceFallbacks;
   }
 
-  /** Whether `op` over `p` is worth cutting across threads (see {@link threadsTuning}). */
+  /** Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). */
   #splits(p: Packed, op: OpName): boolean {
     // The size first: live() lists the threads, and most calls of an interactive page are small.
-    return threadsWork(p.B, p.T, p.K) * specOf(op).threads.cost >= threadsTuning.minWork && this.pool.live().length > 0;
+    return splitPays(op, p.B, p.T, p.K) && this.pool.live().length > 0;
   }
 
   /** A call that stays on the calling thread reaches the kernels with no await between. */
@@ -83,11 +126,12 @@ export class ThreadedBackend implements Backend {
   }
 
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
-  memoryUsage(): MemoryUsage {
+  memoryUsage(): BackendMemory {
     return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
   }
 
   dispose(): void {
+    collected?.unregister(this.pool);
     this.pool.dispose();
     this.local.dispose();
   }

@@ -25,8 +25,20 @@ export interface ErrorMessage {
   argument?: string;
 }
 
+/**
+ * What a thread says about itself with every answer: its WebAssembly memory now (`bytes`), its log-space
+ * fallbacks so far, and whether a call made it hand a kernels instance back (`spent`). A worker that is
+ * idle may never collect garbage, so what it dropped would stay in memory: the pool ends a spent thread
+ * and starts a fresh one in its place.
+ */
+export interface ThreadState {
+  bytes: number;
+  fallbacks: number;
+  spent: boolean;
+}
+
 export type FromWorker =
-  | { type: 'ready' }
+  | ({ type: 'ready' } & ThreadState)
   | { type: 'failed'; error: ErrorMessage }
-  | { type: 'done'; id: number; result: unknown; fallbacks: number; bytes: number }
-  | { type: 'error'; id: number; error: ErrorMessage };
+  | ({ type: 'done'; id: number; result: unknown; inputs: ArrayBuffer[] } & ThreadState)
+  | ({ type: 'error'; id: number; error: ErrorMessage; inputs: ArrayBuffer[] } & ThreadState);
