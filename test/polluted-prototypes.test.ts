@@ -101,14 +101,40 @@ const POLLUTION: Record<string, unknown> = {
 
 const KEYS = [...new Set([...optionNames(), ...Object.keys(POLLUTION)])];
 
+/**
+ * Members of the package's own objects that some of them leave out: an op's spec (`block`, `slice`,
+ * `workArg`), a GPU program (`fixed`, `maxT`, `release`), a thread runtime (`ready`), a backend
+ * (`memoryUsage`). Object.prototype only (Array.prototype.slice is the language's). Each value changes
+ * a result or throws when read through the prototype.
+ */
+const INTERNAL: Record<string, unknown> = {
+  block: () => 3,
+  slice: () => ({ polluted: 'slice' }),
+  workArg: () => 2 ** 30,
+  fixed: () => 2 ** 40,
+  maxT: 0,
+  release() {
+    throw new Error('an inherited release was called');
+  },
+  ready: () => Promise.reject(new Error('an inherited ready was called')),
+  memoryUsage: () => ({ wasmBytes: -1, gpuBytes: -1 }),
+};
+
 /** Runs `body` with both prototypes polluted with every key, restoring them whatever happens. */
 async function polluted<R>(body: () => Promise<R>): Promise<R> {
   const protos = [Object.prototype, Array.prototype] as Record<string, unknown>[];
   const saved = protos.map((p) => KEYS.map((k) => Object.getOwnPropertyDescriptor(p, k)));
+  const internal = Object.keys(INTERNAL).map((k) => Object.getOwnPropertyDescriptor(Object.prototype, k));
   try {
     for (const p of protos) for (const k of KEYS) p[k] = Object.hasOwn(POLLUTION, k) ? POLLUTION[k] : { polluted: k };
+    for (const [k, v] of Object.entries(INTERNAL)) (Object.prototype as Record<string, unknown>)[k] = v;
     return await body();
   } finally {
+    Object.keys(INTERNAL).forEach((k, i) => {
+      const d = internal[i];
+      if (d) Object.defineProperty(Object.prototype, k, d);
+      else delete (Object.prototype as Record<string, unknown>)[k];
+    });
     protos.forEach((p, n) =>
       KEYS.forEach((k, i) => {
         const d = saved[n][i];

@@ -38,6 +38,6 @@ export interface Backend {
   /** Runs `op` over the call `p` with the potentials `w`. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
-  memoryUsage?(): BackendMemory;
+  memoryUsage(): BackendMemory;
   dispose(): void;
 }

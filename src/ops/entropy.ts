@@ -3,7 +3,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { Entropy, chain, finalSum } from '../backends/js/recursion.js';
-import { type OpSpec, joinField } from './op.js';
+import { defineOp, joinField } from './op.js';
 
 export interface EntropyResult {
   /** log Z per sequence (−∞ where no path is allowed). */
@@ -28,7 +28,7 @@ function reference(p: Packed, w: Potentials): EntropyResult {
   return { logZ, entropy };
 }
 
-export const entropy: OpSpec<void, EntropyResult> = {
+export const entropy = defineOp<void, EntropyResult>({
   name: 'entropy',
   reference,
   wasm: {
@@ -42,4 +42,4 @@ export const entropy: OpSpec<void, EntropyResult> = {
   },
   gpu: () => import('../backends/webgpu/ops/entropy.js').then((m) => m.entropy),
   threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ logZ: joinField(parts, 'logZ'), entropy: joinField(parts, 'entropy') }) },
-};
+});

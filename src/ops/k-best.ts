@@ -2,7 +2,7 @@
 // lifted to sorted lists of k).
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
-import { type OpSpec, joinField } from './op.js';
+import { defineOp, joinField } from './op.js';
 
 /** The list size. */
 export interface KBestArgs {
@@ -93,7 +93,7 @@ function reference(p: Packed, w: Potentials, { k }: KBestArgs): KBestResult {
   return { paths, scores, k };
 }
 
-export const kBest: OpSpec<KBestArgs, KBestResult> = {
+export const kBest = defineOp<KBestArgs, KBestResult>({
   name: 'kBest',
   reference,
   wasm: {
@@ -109,4 +109,4 @@ export const kBest: OpSpec<KBestArgs, KBestResult> = {
   // The lists' merges have no GPU kernel.
   gpu: 'cpu',
   threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts, _p, { k }) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores'), k }) },
-};
+});

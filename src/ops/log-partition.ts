@@ -2,7 +2,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { LogSum, chain, finalSum } from '../backends/js/recursion.js';
-import { type OpSpec, concat } from './op.js';
+import { defineOp, concat } from './op.js';
 
 /** log Z per sequence: −∞ where no path is allowed, 0 for a sequence of length 0. */
 export type LogPartitionResult = Float64Array;
@@ -18,7 +18,7 @@ function reference(p: Packed, w: Potentials): Float64Array {
   return out;
 }
 
-export const logPartition: OpSpec<void, LogPartitionResult> = {
+export const logPartition = defineOp<void, LogPartitionResult>({
   name: 'logPartition',
   reference,
   wasm: {
@@ -31,4 +31,4 @@ export const logPartition: OpSpec<void, LogPartitionResult> = {
   },
   gpu: () => import('../backends/webgpu/ops/log-partition.js').then((m) => m.logPartition),
   threads: { split: { minK: 32, minWork: 2 ** 25 }, join: concat },
-};
+});

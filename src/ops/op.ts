@@ -108,3 +108,12 @@ export function plainInts(src: Int32Array, from: number, n: number): number[] {
   for (let i = 0; i < n; i++) out[i] = src[from + i];
   return out;
 }
+
+/**
+ * An op's spec as the registry keeps it: frozen, its objects without a prototype, so that a member an
+ * op leaves out (`block`, `slice`, `workArg`) is absent whatever Object.prototype has been given.
+ */
+export function defineOp<A, R, P = R>(spec: OpSpec<A, R, P>): OpSpec<A, R, P> {
+  const own = <T extends object>(o: T): T => Object.freeze(Object.assign(Object.create(null) as T, o));
+  return own({ ...spec, wasm: own(spec.wasm), threads: own({ ...spec.threads, split: own(spec.threads.split) }) });
+}

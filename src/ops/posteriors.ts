@@ -3,7 +3,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { LogSum, chain, finalSum, normalise } from '../backends/js/recursion.js';
-import { type OpSpec, joinField } from './op.js';
+import { defineOp, joinField } from './op.js';
 
 export interface Posteriors {
   /** log Z per sequence (−∞ where no path is allowed). */
@@ -79,7 +79,7 @@ function reference(p: Packed, w: Potentials): Posteriors {
   return { logZ, unary, transCounts };
 }
 
-export const posteriors: OpSpec<void, Posteriors, PosteriorsPart> = {
+export const posteriors = defineOp<void, Posteriors, PosteriorsPart>({
   name: 'posteriors',
   reference,
   wasm: {
@@ -121,4 +121,4 @@ export const posteriors: OpSpec<void, Posteriors, PosteriorsPart> = {
       return { logZ: joinField(parts, 'logZ'), unary: joinField(parts, 'unary'), transCounts };
     },
   },
-};
+});

@@ -3,7 +3,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { MaxPlus, chain, finalSum } from '../backends/js/recursion.js';
-import { type OpSpec, joinField, plainInts } from './op.js';
+import { defineOp, joinField, plainInts } from './op.js';
 
 export interface ViterbiResult {
   /**
@@ -39,7 +39,7 @@ function reference(p: Packed, w: Potentials): ViterbiResult {
   return { paths, scores };
 }
 
-export const viterbi: OpSpec<void, ViterbiResult> = {
+export const viterbi = defineOp<void, ViterbiResult>({
   name: 'viterbi',
   reference,
   wasm: {
@@ -53,4 +53,4 @@ export const viterbi: OpSpec<void, ViterbiResult> = {
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
   threads: { split: { minK: 32, minWork: 2 ** 24 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
-};
+});

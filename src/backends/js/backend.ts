@@ -2,7 +2,7 @@
 import type { Packed } from '../../call/pack.js';
 import type { Potentials } from '../../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../../ops/index.js';
-import type { Backend } from '../backend.js';
+import type { Backend, BackendMemory } from '../backend.js';
 
 export class JsBackend implements Backend {
   readonly name = 'js' as const;
@@ -20,6 +20,11 @@ export class JsBackend implements Backend {
   /** The op, now. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return specOf(op).reference(p, w, args[0] as never);
+  }
+
+  /** Nothing: the reference computes on the JS heap. */
+  memoryUsage(): BackendMemory {
+    return { wasmBytes: 0, gpuBytes: 0 };
   }
 
   dispose(): void {}

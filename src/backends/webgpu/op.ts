@@ -42,21 +42,21 @@ export interface ChunkWork {
 export interface OpRun<R> {
   chunk(b0: number, b1: number): ChunkWork;
   result(): R;
-  /** Gives back buffers shared by every chunk. */
-  release?(): void;
+  /** Gives back buffers shared by every chunk (none for most ops). */
+  release(): void;
 }
 
 export interface GpuOp<R> {
   name: string;
   /** The chain kernel it runs: its workgroup memory decides whether K fits the device. */
   chain: ShaderName;
-  /** The longest chain (packed T) it runs on the GPU; longer calls run on the CPU backend. */
-  maxT?: number;
+  /** The longest chain (packed T) it runs on the GPU (Infinity: any); longer calls run on the CPU backend. */
+  maxT: number;
   /**
    * Floats each sequence adds to the largest of the op's buffers and to its readback, and floats the
    * op needs once beyond the potentials: the chunk size keeps both within the device's limits.
    */
   perSequence(T: number, K: number): number;
-  fixed?(K: number): number;
+  fixed(K: number): number;
   begin(ctx: GpuContext, p: Packed, plan: Plan): OpRun<R>;
 }

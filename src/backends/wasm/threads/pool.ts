@@ -71,7 +71,7 @@ export class ThreadPool {
    */
   static async start(n: number, module: WebAssembly.Module): Promise<ThreadPool> {
     const rt = threadRuntime();
-    await rt.ready?.();
+    await rt.ready();
     const pool = new ThreadPool(rt, module);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

@@ -21,7 +21,7 @@ export interface ThreadHandle {
 
 export interface ThreadRuntime {
   /** Loads what `spawn` needs, once, before the first thread starts. */
-  ready?(): Promise<void>;
+  ready(): Promise<void>;
   /** Starts one worker thread; throws, saying why, where none can be started. */
   spawn(): ThreadHandle;
   /** The cores the runtime reports (what `threads: 'auto'` uses). */
@@ -41,6 +41,7 @@ interface WebWorker {
 
 /** Web Workers, from the worker file beside this module. */
 export const webThreads: ThreadRuntime = {
+  ready: () => Promise.resolve(),
   spawn() {
     if (typeof Worker !== 'function') throw new Error('this runtime has no Worker constructor');
     let w: WebWorker;

@@ -18,6 +18,7 @@ export const entropy: GpuOp<EntropyResult> = {
   chain: 'chain.entropy',
   maxT: ENTROPY_MAX_T,
   perSequence: (T, K) => T * K + 3 * T + 3,
+  fixed: () => 0,
   begin(ctx, p, plan) {
     const logZ = new Float64Array(p.B);
     const entropy = new Float64Array(p.B);
@@ -46,6 +47,7 @@ export const entropy: GpuOp<EntropyResult> = {
         ]);
       },
       result: () => ({ logZ, entropy }),
+      release: () => {},
     };
   },
 };

@@ -15,6 +15,7 @@ const PARTIAL_FLOATS = 1 << 20;
 export const posteriors: GpuOp<Posteriors> = {
   name: 'posteriors',
   chain: 'chain.fb',
+  maxT: Infinity,
   perSequence: (T, K) => T * K + 4 * T + 2,
   fixed: (K) => K * K * 2,
   begin(ctx, p: Packed, plan) {

@@ -8,7 +8,9 @@ import { chainChunk } from './chain.js';
 export const viterbi: GpuOp<ViterbiResult> = {
   name: 'viterbi',
   chain: 'chain.viterbi',
+  maxT: Infinity,
   perSequence: (T, K) => T * K + 3 * T + 2,
+  fixed: () => 0,
   begin(ctx, p, plan) {
     const { T, K } = p;
     const paths = new Int32Array(p.B * T);
@@ -31,6 +33,7 @@ export const viterbi: GpuOp<ViterbiResult> = {
         ]);
       },
       result: () => ({ paths, scores }),
+      release: () => {},
     };
   },
 };
