@@ -2,7 +2,7 @@ import { BACKEND_NAMES, type Backend, type BackendName, type MemoryUsage } from 
 import type { KBestResult, Posteriors, ViterbiResult } from '../ops/index.js';
 import { createBackend, type BackendOptions } from '../backends/choose.js';
 import { threadRuntime } from '../backends/wasm/threads/spawn.js';
-import { deviceProblem } from '../backends/webgpu/index.js';
+import { deviceProblem } from '../backends/webgpu/device.js';
 import { type Allowed, type ConstraintsInput, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
 import { llhGradients, pathScores } from '../model/grad.js';
@@ -35,7 +35,7 @@ import {
 } from '../model/parameters.js';
 import { listLogProbs } from '../model/probabilities.js';
 import { seededRandom } from '../rng.js';
-import { type Arrays, Scratch } from '../call/call-arrays.js';
+import { type Arrays, CallArrays } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
 import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from '../interop/weights.js';
 
@@ -293,7 +293,7 @@ export class CRF {
   readonly transitions: Float32Array;
   readonly #constraints: Allowed | null;
   readonly #potentials: LivePotentials;
-  readonly #scratch = new Scratch();
+  readonly #arrays = new CallArrays();
   #impl: Backend;
   #disposed = false;
 
@@ -395,24 +395,24 @@ export class CRF {
    * Reads a call's inputs into arrays this instance owns, in the precision its backend computes in, so
    * that the kernels, the gold path's score and every later step see the same values.
    */
-  #prepare(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null) {
+  #readCall(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null) {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
-    const arrays = this.#scratch.acquire();
+    const arrays = this.#arrays.acquire();
     try {
       const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
       const p = pack(em, m, arrays);
       return { em, mask: m, call: { p, T: em.T, w, arrays } };
     } catch (e) {
-      this.#scratch.release(arrays);
+      this.#arrays.release(arrays);
       throw e;
     }
   }
 
-  /** Ends a call #prepare began: its input arrays go back to the scratch for the next call. */
+  /** Ends a call #readCall began: its input arrays go back to the CRF for the next call. */
   #done(call: Call): void {
-    this.#scratch.release(call.arrays);
+    this.#arrays.release(call.arrays);
   }
 
   #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
@@ -483,7 +483,7 @@ export class CRF {
     empty: () => O,
   ): Promise<O> {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
@@ -578,7 +578,7 @@ export class CRF {
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
@@ -653,7 +653,7 @@ export class CRF {
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    const { em, mask, call } = this.#prepare(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
@@ -737,7 +737,7 @@ export class CRF {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
-    const { em, mask, call } = this.#prepare(emissions, o.mask, extra);
+    const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
       const p = this.#restricted(o.allowed, mask, em, call);
@@ -899,8 +899,8 @@ export class CRF {
    * is freed at the next collection, whether or not the instance is still referenced.
    */
   memoryUsage(): MemoryUsage {
-    const m = this.#impl.memoryUsage?.();
-    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: this.#scratch.bytes + this.#potentials.bytes };
+    const m = this.#impl.memoryUsage();
+    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: this.#arrays.bytes + this.#potentials.bytes };
   }
 
   /**
@@ -985,7 +985,7 @@ export class CRF {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#impl.dispose();
-    this.#scratch.clear();
+    this.#arrays.clear();
     this.#potentials.clear();
   }
 }

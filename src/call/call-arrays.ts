@@ -1,15 +1,14 @@
 /**
  * Where a call's copies of its inputs live: the emissions in the backend's precision, the mask, the
- * gold tags, and the packed lengths and positions. A CRF keeps one {@link Scratch} and reuses its arrays from call to
- * call, so that a steady stream of calls allocates only its results. Fresh typed-array memory is what
- * a short call pays for most, and most after idle: measured on Node 20, a `new Float32Array(288)` took
- * about 20 µs on the first call after 50 ms of idle, several times a whole (1, 32, 9) decode.
+ * gold tags, and the packed lengths and positions. A CRF keeps one {@link CallArrays} and reuses its
+ * arrays from call to call, so that a steady stream of calls allocates only its results: fresh
+ * typed-array memory is what a short call pays for most (docs/performance.md#kernel-and-call-notes).
  *
  * Calls overlap across awaits (a GPU call, a second call started before the first settled), so one call
- * holds the scratch at a time; a call that finds it held gets {@link FRESH}, which allocates as before.
+ * holds the arrays at a time; a call that finds them held gets {@link FRESH}, which allocates as before.
  */
 
-/** Each kind of input copy and its array type: the one list {@link FRESH} and {@link Scratch} are made from. */
+/** Each kind of input copy and its array type: the one list {@link FRESH} and {@link CallArrays} are made from. */
 const KINDS = {
   emissions32: Float32Array,
   emissions64: Float64Array,
@@ -28,7 +27,7 @@ function arraysOf(make: (kind: Kind) => (n: number) => Float32Array | Float64Arr
   return Object.fromEntries(Object.keys(KINDS).map((k) => [k, make(k as Kind)])) as unknown as Arrays;
 }
 
-/** New arrays every time: for a call that finds the scratch held, and for callers without one. */
+/** New arrays every time: for a call that finds the CRF's arrays held, and for callers without one. */
 export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n));
 
 /**
@@ -41,7 +40,7 @@ const KEEP_BYTES = 1 << 20;
 type Ctor<A> = { new (n: number): A; readonly BYTES_PER_ELEMENT: number };
 
 /** One reusable array: a view of exactly n values over the largest buffer needed so far. */
-class Slot<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
+class ReusedArray<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
   #all: A | null = null;
   #view: A | null = null;
   readonly #make: Ctor<A>;
@@ -71,30 +70,30 @@ class Slot<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
 }
 
 /** A CRF's reusable input arrays (see the file's header). */
-export class Scratch {
+export class CallArrays {
   #held = false;
   readonly #arrays: Arrays;
-  readonly #slots: Slot<Float32Array | Float64Array | Uint8Array | Int32Array>[] = [];
+  readonly #kept: ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>[] = [];
 
   constructor() {
     this.#arrays = arraysOf((kind) => {
-      const slot = new Slot<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
-      this.#slots.push(slot);
-      return (n) => slot.take(n);
+      const kept = new ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
+      this.#kept.push(kept);
+      return (n) => kept.take(n);
     });
   }
 
   /** Bytes kept between calls: at most {@link KEEP_BYTES} per kind of array. */
   get bytes(): number {
-    return this.#slots.reduce((n, s) => n + s.bytes, 0);
+    return this.#kept.reduce((n, s) => n + s.bytes, 0);
   }
 
   /** Lets go of every array kept (a call holding them keeps its own until it ends). */
   clear(): void {
-    for (const s of this.#slots) s.clear();
+    for (const s of this.#kept) s.clear();
   }
 
-  /** The arrays for one call: this scratch's if free (until {@link Scratch.release}), else {@link FRESH}. */
+  /** The arrays for one call: these if free (until {@link CallArrays.release}), else {@link FRESH}. */
   acquire(): Arrays {
     if (this.#held) return FRESH;
     this.#held = true;

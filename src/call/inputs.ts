@@ -343,8 +343,8 @@ const MAX_BITS = new Int32Array(Float32Array.of(MAX_MAGNITUDE).buffer)[0];
 
 /**
  * Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or
- * -1. Float32 data is checked on its bits, four at a time with no branch (V8 runs this about 2.5× as
- * fast as a compare per value, which cost as much as the rest of a small call); only a hit is searched.
+ * -1. Float32 data is checked on its bits, four at a time with no branch (faster than a compare per
+ * value: docs/performance.md#kernel-and-call-notes); only a hit is searched.
  */
 function firstOutOfRange(a: Float32Array | Float64Array): number {
   const n = a.length;
@@ -406,7 +406,7 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
   }
   if (src.typed) {
     // One bulk copy (a memcpy for Float32Array), checked afterwards: the copy is what gets computed on.
-    // A batch-first Float32Array copies straight into the call's reusable array (see scratch.ts).
+    // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).
     data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
     data.set(src.typed as ArrayLike<number>);
     const bad = firstOutOfRange(data);

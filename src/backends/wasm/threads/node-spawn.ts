@@ -6,12 +6,12 @@ import type { FromWorker } from './protocol.js';
 import type { ThreadRuntime } from './spawn.js';
 
 /**
- * Worker threads under Node (worker_threads), from the entry file `entry` (dist/backends/wasm/threads/node-worker.js).
+ * Worker threads under Node (worker_threads), from the entry file `entry` (dist/node-worker.js).
  * A worker is unref'd while idle, so that a script that forgets `dispose()` still exits.
  */
 export function nodeThreads(entry: URL): ThreadRuntime {
-  // Imported by the first pool, not with the package: loading worker_threads (and the streams under
-  // it) was a fifth of a fresh process's import of webcrf, which most never start a thread in.
+  // Imported by the first pool, not with the package: worker_threads and the streams under it are a
+  // large part of a fresh process's import, and most processes never start a thread.
   let Worker: typeof NodeWorker | null = null;
   return {
     async ready() {
