@@ -19,8 +19,7 @@
 // (`minK`), and the least size from which it was at every K from there (`minWork`, rounded up to a
 // power of two); `minK: Infinity` where no split paid.
 import { Worker } from 'node:worker_threads';
-import * as lib from '../dist/node.js';
-import { threadsTuning, threadsWork } from '../dist/backends/wasm/threads/backend.js';
+import * as lib from '../build/node-internals.js';
 import { rng } from '../test/suites/oracle.js';
 
 /** @type {Record<string, string>} */
@@ -132,16 +131,16 @@ async function table() {
     for (const K of KS) {
       const crf = await lib.CRF.create(K, { backend: 'wasm', seed: 7, threads: 2 });
       let from_ = Infinity;
-      for (let B = Math.max(1, Math.ceil(from / threadsWork(1, T, K))); threadsWork(B, T, K) <= to; B *= 2) {
+      for (let B = Math.max(1, Math.ceil(from / lib.threadsWork(1, T, K))); lib.threadsWork(B, T, K) <= to; B *= 2) {
         const { em, tags } = inputs(B, T, K);
         const run = (/** @type {'local' | 'split'} */ how) => () => {
-          threadsTuning.force = how;
+          lib.threadsTuning.force = how;
           return RUN[op](crf, em, tags);
         };
         const [local, split] = await interleaved([run('local'), run('split')]);
-        threadsTuning.force = null;
+        lib.threadsTuning.force = null;
         const ratio = local / split;
-        const work = threadsWork(B, T, K);
+        const work = lib.threadsWork(B, T, K);
         if (ratio < pays) from_ = Infinity;
         else if (from_ === Infinity) from_ = work;
         console.log(

@@ -1,8 +1,7 @@
 // bench/webgpu.html's script, driven by bench/webgpu.js. Per shape and op: the webgpu backend's kernel
 // time (timestamp queries, where the adapter has them) and wall time with readback, beside the wasm
 // backend on the same page. Relative imports: from /bench/ they are /dist/... and /test/suites/....
-import { WebGpuBackend } from '../dist/backends/webgpu/index.js';
-import { WasmBackend } from '../dist/backends/wasm/backend.js';
+import { WasmBackend, WebGpuBackend } from '../build/internals.js';
 import { rng } from '../test/suites/oracle.js';
 
 const q = new URLSearchParams(location.search);
@@ -20,7 +19,8 @@ async function main() {
   const device = await adapter.requestDevice({ requiredFeatures: ts ? ['timestamp-query'] : [] });
   const info = adapter.info ?? {};
   const software = info.architecture === 'swiftshader';
-  const wasm = await WasmBackend.create();
+  // The page's bundle sits in build/, the kernels in dist/.
+  const wasm = await WasmBackend.create({ wasmModule: await WebAssembly.compileStreaming(fetch('/dist/webcrf.simd.wasm')) });
   const gpu = new WebGpuBackend({ device, cpu: wasm, profile: true });
   const lines = [];
   for (const [B, T, K] of SHAPES) {
@@ -32,7 +32,7 @@ async function main() {
     const f = (/** @type {number} */ n) => Float64Array.from({ length: n }, () => r() * 0.2 - 0.1);
     const w = { K, start: f(K), end: f(K), trans: f(K * K) };
     for (const op of OPS) {
-      for (const [name, be] of /** @type {[string, import('../dist/backends/backend.js').Backend][]} */ ([
+      for (const [name, be] of /** @type {[string, import('../dist/types/backends/backend.js').Backend][]} */ ([
         ['webgpu', gpu],
         ['wasm', wasm],
       ])) {

@@ -2,7 +2,7 @@
 // which backends work here, trains a CRF with a linear tagger under it, shows the decode, the lattice
 // of one sentence and, on request, a benchmark. <body data-state> tells scripts where it is:
 // loading → training → trained (or error); <body data-bench> does the same for the benchmark.
-import * as lib from '../dist/bundle/index.js';
+import * as lib from '../dist/index.js';
 import { LABELS, LinearTagger, UNK, makeSentences, rng, score, vocabulary } from './task.js';
 import { drawBars, drawLattice, drawLoss } from './plot.js';
 import { SIZES, benchmark } from './bench.js';

@@ -1,42 +1,74 @@
-// Bundles the package's `node` and `browser`/`default` entries (what tsc wrote to dist/) into one module
-// each, dist/bundle/node.js and dist/bundle/index.js, which package.json's `exports` point at. Loading
-// some forty modules one by one was most of a fresh process's time to its first decode (an ES module
-// costs its own resolve, read and link); one file is one. The inlined kernels stay separate chunks,
-// loaded only where the .wasm files cannot be (splitting keeps the dynamic import). The bundles sit one
-// folder below dist/, as dist/backends/ does, so `new URL('../webcrf.simd.wasm', import.meta.url)`
-// still names dist/webcrf.simd.wasm, for the runtime and for the bundlers that follow that pattern.
-// The workerd entry is not bundled: it imports the .wasm files as modules, which wrangler bundles.
+// Builds what the package ships, with esbuild from the TypeScript sources: one module per entry in
+// dist/, which package.json's `exports` point at, beside the two .wasm builds. A fresh process loading
+// forty modules one by one spent most of its time to a first decode resolving and linking them. What a
+// call may never need is split into chunks imported only then: the inlined kernels (loaded only where
+// the .wasm files cannot be) and the WebGPU backend with its shaders (loaded only when a GPU is asked
+// for or found). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
+// import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
+// `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
+// to emit them. tsc writes the declarations (dist/types/).
+//
+// Besides, in build/ (git-ignored, not shipped): internals.js, the backends' classes for the pages of
+// the repository's own tests and benches, which check them one by one; node-internals.js, the node
+// entry with the threads' split decision, for bench/threads.js.
 import { build } from 'esbuild';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = `${root}dist/`;
 // Chunk names carry content hashes: last build's would stay behind and ship.
-rmSync(`${dist}bundle`, { recursive: true, force: true });
-/** @type {import('esbuild').BuildOptions} */
-const common = {
+for (const f of readdirSync(dist)) if (/^chunk-|-[A-Z0-9]{8}\.js$/.test(f)) rmSync(`${dist}${f}`);
+// One build of every entry, so that code they share is one chunk, shipped once. Chunks sit in dist/
+// beside the entries, so that a `new URL('./…', import.meta.url)` in one names the same folder. Node's
+// modules stay imports (the node entry and its worker run only where they exist); so do the .wasm
+// files the workerd entry imports as modules (workerd compiles them at upload).
+await build({
   bundle: true,
   format: 'esm',
   splitting: true,
   target: 'es2022',
-  outdir: `${dist}bundle`,
-  chunkNames: 'chunks/[name]-[hash]',
+  platform: 'neutral',
+  outdir: dist,
+  chunkNames: '[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'none',
-};
-// One build per entry, so that nothing but the lazily imported kernels is split out: code shared
-// between two entries would move into a chunk under chunks/, and `new URL('../webcrf.simd.wasm',
-// import.meta.url)` there would name the wrong folder. The worker threads' entries sit where the bundled
-// code names them, relative to its own URL as in the unbundled tree: `new URL('./backends/wasm/threads/node-worker.js',
-// …)` in node.ts, `new URL('./web-worker.js', …)` in backends/wasm/threads/spawn.ts.
-for (const [name, from, platform] of [
-  ['node', 'node.js', 'node'],
-  ['backends/wasm/threads/node-worker', 'backends/wasm/threads/node-worker.js', 'node'],
-  ['index', 'index.js', 'neutral'],
-  ['web-worker', 'backends/wasm/threads/web-worker.js', 'neutral'],
-]) {
-  await build({ ...common, platform: /** @type {'node' | 'neutral'} */ (platform), entryPoints: { [name]: `${dist}${from}` } });
-}
-// Their types are the declarations tsc wrote beside the unbundled entries (package.json's `types`
-// condition names dist/index.d.ts; these are for pages and tools that import a bundle by path).
-for (const name of ['node', 'index']) writeFileSync(`${dist}bundle/${name}.d.ts`, "export * from '../index.js';\n");
+  external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
+  entryPoints: {
+    index: `${root}src/index.ts`,
+    node: `${root}src/node.ts`,
+    workerd: `${root}src/workerd.ts`,
+    'web-worker': `${root}src/backends/wasm/threads/web-worker.ts`,
+    'node-worker': `${root}src/backends/wasm/threads/node-worker.ts`,
+  },
+});
+// Declarations beside the entries, for what imports a built file by path (pages, tools); package.json
+// names dist/types/ for the package.
+for (const name of ['index', 'node', 'workerd']) writeFileSync(`${dist}${name}.d.ts`, `export * from './types/${name}.js';\n`);
+rmSync(`${root}build`, { recursive: true, force: true });
+await build({
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  target: 'es2022',
+  platform: 'neutral',
+  outdir: `${root}build`,
+  chunkNames: '[name]-[hash]',
+  logLevel: 'warning',
+  external: ['node:*'],
+  entryPoints: { internals: `${root}test/internals.ts`, 'node-internals': `${root}test/node-internals.ts` },
+});
+// Their types: the declarations tsc wrote for src/ (dist/types/).
+writeFileSync(
+  `${root}build/internals.d.ts`,
+  [
+    "export { JsBackend } from '../dist/types/backends/js/backend.js';",
+    "export { WasmBackend } from '../dist/types/backends/wasm/backend.js';",
+    "export { WebGpuBackend } from '../dist/types/backends/webgpu/index.js';",
+    '',
+  ].join('\n'),
+);
+writeFileSync(
+  `${root}build/node-internals.d.ts`,
+  ["export * from '../dist/types/node.js';", "export { threadsTuning, threadsWork } from '../dist/types/backends/wasm/threads/backend.js';", ''].join('\n'),
+);

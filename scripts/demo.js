@@ -1,4 +1,4 @@
-// `npm run demo`: serves the repository root (the page imports ../dist/bundle/index.js, so dist/ must be
+// `npm run demo`: serves the repository root (the page imports ../dist/index.js, so dist/ must be
 // reachable beside demo/) and prints the page's address. PORT from the environment, else 8080.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -216,9 +216,9 @@ if (want('plain')) {
   const dir = outDir('plain');
   mkdirSync(dir, { recursive: true });
   cpSync(join(app, 'node_modules', 'webcrf', 'dist'), join(dir, 'webcrf'), { recursive: true });
-  writeFileSync(join(dir, 'main.js'), readFileSync(join(app, 'main.js'), 'utf8').replace("from 'webcrf'", "from './webcrf/bundle/index.js'"));
+  writeFileSync(join(dir, 'main.js'), readFileSync(join(app, 'main.js'), 'utf8').replace("from 'webcrf'", "from './webcrf/index.js'"));
   writeFileSync(join(dir, 'index.html'), page('./main.js'));
-  bundles.push({ name: 'plain ESM', how: '<script type="module"> from dist/bundle/', dir, html: 'index.html' });
+  bundles.push({ name: 'plain ESM', how: '<script type="module"> from dist/', dir, html: 'index.html' });
 }
 
 if (bundles.length) {
@@ -273,7 +273,7 @@ if (want('workerd')) {
   /** @type {[string, string, boolean][]} */
   const entries = [
     ['workerd', 'dist/workerd.js', true],
-    ['workerd, default entry', 'dist/bundle/index.js', false],
+    ['workerd, default entry', 'dist/index.js', false],
   ];
   for (const [name, entry, expectWasm] of entries) {
     await attempt(name, `miniflare, ${entry}`, async () => {

@@ -4,7 +4,7 @@
 //   tsconfig.check.json          what runs outside a page: vitest, scripts, examples, bench/run.js, the
 //                                Deno/Bun and workerd checks ('webcrf' is src/index.ts)
 //   tsconfig.check-browser.json  the pages' scripts and what they import, with the DOM and no Node
-//                                globals ('webcrf' is dist/index.d.ts, the package the pages load)
+//                                globals ('webcrf' is dist/types/index.d.ts, the package the pages load)
 // It checks the tree as npm run build leaves it: src/ imports src/generated/ (the kernels inlined from
 // the .wasm build) and the pages import dist/, whose declarations only the build writes, so
 // npm run typecheck builds first; run directly without those files, this says so instead of listing
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const built = ['src/generated/kernels-simd.ts', 'src/generated/kernels-scalar.ts', 'dist/index.d.ts'];
+const built = ['src/generated/kernels-simd.ts', 'src/generated/kernels-scalar.ts', 'dist/types/index.d.ts', 'build/internals.d.ts'];
 const missing = built.filter((f) => !existsSync(join(root, f)));
 if (missing.length) {
   console.error(`typecheck: ${missing.join(', ')} missing: run npm run build first`);

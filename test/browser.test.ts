@@ -1,4 +1,4 @@
-// Headless Chromium: test/browser/index.html loads the built package (/dist/bundle/index.js, no bundler, the
+// Headless Chromium: test/browser/index.html loads the built package (/dist/index.js, no bundler, the
 // .wasm fetched beside it) and runs every shared oracle suite on every backend the page has. Fails, not
 // skips, when Chromium is present and anything in the page fails; skips only where there is no Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

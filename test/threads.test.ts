@@ -11,7 +11,7 @@ import { SPLIT_TABLE, threadsTuning } from '../src/backends/wasm/threads/backend
 import { inputError } from './helpers.js';
 import { rng } from './suites/oracle.js';
 
-const NODE_WORKER = new URL('../dist/backends/wasm/threads/node-worker.js', import.meta.url);
+const NODE_WORKER = new URL('../dist/node-worker.js', import.meta.url);
 
 /** The Node runtime, recording every thread it starts and whether it was ended. */
 interface Recorded {

@@ -133,7 +133,7 @@ describe('wasm loading', () => {
       console.log(JSON.stringify({ backend: crf.backend, import: import.meta.resolve('webcrf'), z: z[0] }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' }));
     expect(out.backend).toBe('wasm');
-    expect(out.import).toMatch(/\/dist\/bundle\/node\.js$/);
+    expect(out.import).toMatch(/\/dist\/node\.js$/);
     expect(Number.isFinite(out.z)).toBe(true);
   });
 });

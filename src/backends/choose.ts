@@ -6,7 +6,7 @@ import { ThreadPool } from './wasm/threads/pool.js';
 import { threadRuntime } from './wasm/threads/spawn.js';
 import { ThreadedBackend, splitSummary } from './wasm/threads/backend.js';
 import { WasmBackend } from './wasm/backend.js';
-import { AUTO_MIN_WORK, WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
+import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 /**
  * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
@@ -24,6 +24,14 @@ export interface BackendOptions {
    */
   webgpuMinWork?: number | undefined;
 }
+
+/**
+ * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or
+ * above this: the size at which the wasm kernels' time reaches a GPU call's fixed cost (the figures it
+ * rests on are in docs/performance.md#kernel-and-call-notes). Override per instance with the
+ * `webgpuMinWork` option.
+ */
+const AUTO_MIN_WORK = 1 << 23;
 
 /** A backend and why it was chosen. */
 export interface Chosen {
@@ -92,6 +100,7 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
         );
       }
       const c = await cpu(opts, threads);
+      const { WebGpuBackend } = await import('./webgpu/backend.js');
       return { backend: new WebGpuBackend({ device, cpu: c.backend }), reason: `backend 'webgpu' was asked for (k-best and device loss run on ${c.what})` };
     }
     case 'auto': {
@@ -101,6 +110,7 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
         const device = opts.device as GPUDevice;
         // A software adapter (SwiftShader) is slower than the CPU kernels at every size.
         if (isSoftwareAdapter(device)) return { backend: c.backend, reason: `auto: the GPUDevice given is a software adapter, slower than the CPU: ${c.what}` };
+        const { WebGpuBackend } = await import('./webgpu/backend.js');
         return {
           backend: new WebGpuBackend({ device, cpu: c.backend, minWork }),
           reason: `auto: the GPUDevice given for calls of B·T·K² ≥ ${minWork}, ${c.what} below`,

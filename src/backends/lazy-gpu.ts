@@ -5,7 +5,8 @@ import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../ops/index.js';
 import type { Backend, BackendMemory, BackendName } from './backend.js';
-import { WebGpuBackend, isSoftwareAdapter, navigatorDevice } from './webgpu/index.js';
+import type { WebGpuBackend } from './webgpu/backend.js';
+import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 export class LazyGpuBackend implements Backend {
   readonly precision = 'float32' as const;
@@ -30,15 +31,17 @@ export class LazyGpuBackend implements Backend {
   }
 
   #probed(): Promise<WebGpuBackend | null> {
-    this.#probe ??= navigatorDevice().then((device) => {
-      this.#gpu = device && !isSoftwareAdapter(device) ? new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }) : null;
-      return this.#gpu;
+    // The WebGPU backend and its shaders are loaded only once a device worth using is there.
+    this.#probe ??= navigatorDevice().then(async (device) => {
+      if (!device || isSoftwareAdapter(device)) return (this.#gpu = null);
+      const { WebGpuBackend } = await import('./webgpu/backend.js');
+      return (this.#gpu = new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }));
     });
     return this.#probe;
   }
 
   memoryUsage(): BackendMemory {
-    return this.#gpu?.memoryUsage() ?? this.cpu.memoryUsage?.() ?? { wasmBytes: 0, gpuBytes: 0 };
+    return (this.#gpu ?? this.cpu).memoryUsage();
   }
 
   dispose(): void {

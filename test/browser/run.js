@@ -1,6 +1,6 @@
 // Runs every shared oracle suite (test/suites/) on every backend this page has and publishes the results
 // as window.__results for test/browser.test.ts (or a person reading the page).
-import * as lib from '../../dist/bundle/index.js';
+import * as lib from '../../dist/index.js';
 import { suites } from '../suites/index.js';
 
 const out = /** @type {HTMLElement} */ (document.getElementById('log'));
@@ -66,7 +66,7 @@ async function main() {
 }
 
 /**
- * `threads: 2` in a page: the Web Worker starts from /dist/bundle/web-worker.js, and a batch large
+ * `threads: 2` in a page: the Web Worker starts from /dist/web-worker.js, and a batch large
  * enough to be split gives the bits of one thread for every op (strings compare the bits exactly).
  */
 async function threadsCheck() {

@@ -2,8 +2,7 @@
 // runs test/webgpu/checks.js on this page's navigator.gpu. Results land in window.__webgpu for
 // test/webgpu-browser.test.ts.
 import * as lib from '../../dist/index.js';
-import { WebGpuBackend } from '../../dist/backends/webgpu/index.js';
-import { JsBackend } from '../../dist/backends/js/backend.js';
+import { JsBackend, WebGpuBackend } from '../../build/internals.js';
 import { checks } from './checks.js';
 
 const log = (/** @type {string} */ s) => {

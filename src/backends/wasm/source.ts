@@ -6,7 +6,7 @@ import { messageOf } from '../../errors.js';
  *  - `node` (Node, Deno, Bun): read the `.wasm` beside the JS, then the inline copy;
  *  - `workerd`: the `.wasm` files imported as modules (workerd compiles them at upload and refuses
  *    to compile bytes at run time);
- *  - `browser`/`default`: fetch `new URL('../webcrf.<kind>.wasm', import.meta.url)` (the pattern Vite,
+ *  - `browser`/`default`: fetch `new URL('./webcrf.<kind>.wasm', import.meta.url)` (the pattern Vite,
  *    webpack and Rollup rewrite to an emitted asset), then the inline copy.
  * The inline copy is the kernels' bytes in a JS module (src/generated/, made at build time), loaded
  * only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build), IIFE bundles
@@ -65,9 +65,9 @@ export function simdSupported(validate: (bytes: BufferSource) => boolean = (b) =
   }
 }
 
-/** The built kernels' location relative to this module (dist/backends/ → dist/). Literal URLs so bundlers see them. */
+/** The built kernels' location relative to the built module this code is bundled into (dist/*.js → dist/). Literal URLs so bundlers see them. */
 export function wasmUrl(kind: WasmKind): URL {
-  return kind === 'simd' ? new URL('../webcrf.simd.wasm', import.meta.url) : new URL('../webcrf.scalar.wasm', import.meta.url);
+  return kind === 'simd' ? new URL('./webcrf.simd.wasm', import.meta.url) : new URL('./webcrf.scalar.wasm', import.meta.url);
 }
 
 /** The module's own URL, or a reason it has none (an IIFE or CommonJS bundle turns import.meta into {}). */
@@ -85,7 +85,7 @@ export const fetchRoute: WasmRoute = {
   async load(kind) {
     const url = urlOf(kind);
     // Node's fetch does not read file: URLs (Deno's and Bun's do); failing here saves starting its HTTP
-    // client, some 25 ms, before the inline copy.
+    // client before the inline copy.
     const g = globalThis as { process?: { versions?: Record<string, string> }; Deno?: unknown };
     if (url.protocol === 'file:' && g.process?.versions?.node && !g.process.versions.bun && !g.Deno) {
       throw new Error(`Node's fetch cannot read ${url.href} (import webcrf through its node export condition to read the file)`);

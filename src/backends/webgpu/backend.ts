@@ -12,16 +12,6 @@ import { WebGpuOutOfMemory, execute } from './execute.js';
 import { type GpuOp, type Plan, layoutFor } from './op.js';
 import { WebGpuValidationError } from './pipelines.js';
 
-/**
- * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or
- * above this. Chosen as the size at which the wasm kernels' time reaches a GPU call's fixed cost:
- * bench/webgpu.js measured wasm logPartition at 0.75 ms for 2^22 and 0.87 ms for 2^23 pair operations
- * (posteriors about 3x that), and a WebGPU submit + mapAsync round trip costs about 1 ms in Chrome (the
- * SwiftShader lines show 1.8 ms of wall time beyond the kernel; a hardware GPU's round trip was not
- * measurable here, there is none). Override per instance with the `webgpuMinWork` option.
- */
-export const AUTO_MIN_WORK = 1 << 23;
-
 export interface WebGpuBackendOptions {
   device: GPUDevice;
   /** The CPU backend that runs k-best, the calls below `minWork`, and everything after a device loss. */
@@ -139,7 +129,7 @@ export class WebGpuBackend implements Backend {
   }
 
   memoryUsage(): BackendMemory {
-    return { wasmBytes: this.#cpu.memoryUsage?.().wasmBytes ?? 0, gpuBytes: this.#pool.liveBytes };
+    return { wasmBytes: this.#cpu.memoryUsage().wasmBytes, gpuBytes: this.#pool.liveBytes };
   }
 
   dispose(): void {
@@ -158,12 +148,12 @@ export class WebGpuBackend implements Backend {
    * the GPU (`maxT`: entropy's) or not one sequence fits.
    */
   #plan<R>(op: GpuOp<R>, p: Packed, w: Potentials): Plan | null {
-    if (op.maxT !== undefined && p.T > op.maxT) return null;
+    if (p.T > op.maxT) return null;
     const layout = layoutFor(p.K);
     const mem = SHADERS[op.chain].memory;
     if (mem.perTile * layout.TILE + mem.fixed > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
     const potentials = potentialsOf(w);
-    const fixedFloats = potentials.length + (op.fixed?.(p.K) ?? 0);
+    const fixedFloats = potentials.length + op.fixed(p.K);
     const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * op.perSequence(p.T, p.K)));
     const chunk = Math.max(0, Math.min(p.B, room, this.#ctx.rowsX * layout.SEQ));
     if (chunk < 1) return null;
@@ -186,7 +176,7 @@ export class WebGpuBackend implements Backend {
       }
       return run.result();
     } finally {
-      run.release?.();
+      run.release();
     }
   }
 }
