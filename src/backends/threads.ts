@@ -21,11 +21,11 @@ export type SplitRule = Readonly<{ minK: number; minWork: number }>;
  * missed one only leaves a core idle.
  */
 export const SPLIT_TABLE: Readonly<Record<ThreadOp, SplitRule>> = {
-  logPartition: { minK: 32, minWork: 2 ** 25 },
-  entropy: { minK: 32, minWork: 2 ** 25 },
-  viterbi: { minK: 32, minWork: 2 ** 24 },
-  kBest: { minK: 32, minWork: 2 ** 25 },
-  posteriorParts: { minK: 32, minWork: 2 ** 23 },
+  logPartition: { minK: Infinity, minWork: Infinity },
+  entropy: { minK: 9, minWork: 2 ** 22 },
+  viterbi: { minK: 64, minWork: 2 ** 26 },
+  kBest: { minK: 9, minWork: 2 ** 22 },
+  posteriorParts: { minK: 9, minWork: 2 ** 26 },
 };
 
 /**
