@@ -144,8 +144,9 @@ describe('k-best list sizes', () => {
     const { availableBackends } = await import('./backends.js');
     for (const b of await availableBackends()) {
       const crf = await CRF.create(1, { backend: b.name, ...b.options });
+      // The one path has probability 1, up to the float32 log Z of the kernels it is normalised by.
       expect(await crf.decode({ data: new Float32Array(100).fill(0.5), shape: [1, 100, 1] }, { topK: 900000 })).toEqual([
-        [{ path: new Array(100).fill(0), score: expect.any(Number), logProb: 0 }],
+        [{ path: new Array(100).fill(0), score: expect.any(Number), logProb: expect.closeTo(0, 6) }],
       ]);
       const three = await CRF.create(3, { backend: b.name, seed: 1, ...b.options });
       const all = await three.decode(

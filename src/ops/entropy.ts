@@ -41,5 +41,5 @@ export const entropy = defineOp<void, EntropyResult>({
     },
   },
   gpu: () => import('../backends/webgpu/ops/entropy.js').then((m) => m.entropy),
-  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ logZ: joinField(parts, 'logZ'), entropy: joinField(parts, 'entropy') }) },
+  threads: { split: { minK: 9, minWork: 2 ** 22 }, join: (parts) => ({ logZ: joinField(parts, 'logZ'), entropy: joinField(parts, 'entropy') }) },
 });

@@ -108,5 +108,5 @@ export const kBest = defineOp<KBestArgs, KBestResult>({
   },
   // The lists' merges have no GPU kernel.
   gpu: 'cpu',
-  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts, _p, { k }) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores'), k }) },
+  threads: { split: { minK: 9, minWork: 2 ** 22 }, join: (parts, _p, { k }) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores'), k }) },
 });

@@ -30,5 +30,5 @@ export const logPartition = defineOp<void, LogPartitionResult>({
     },
   },
   gpu: () => import('../backends/webgpu/ops/log-partition.js').then((m) => m.logPartition),
-  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: concat },
+  threads: { split: { minK: Infinity, minWork: Infinity }, join: concat },
 });

@@ -112,7 +112,7 @@ export const posteriors = defineOp<void, Posteriors, PosteriorsPart>({
   },
   gpu: () => import('../backends/webgpu/ops/posteriors.js').then((m) => m.posteriors),
   threads: {
-    split: { minK: 32, minWork: 2 ** 23 },
+    split: { minK: 9, minWork: 2 ** 26 },
     block: countBlock,
     join(parts, p) {
       const KK = p.K * p.K;

@@ -52,5 +52,5 @@ export const viterbi = defineOp<void, ViterbiResult>({
     },
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
-  threads: { split: { minK: 32, minWork: 2 ** 24 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
+  threads: { split: { minK: 64, minWork: 2 ** 26 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
 });

@@ -53,7 +53,7 @@ const fb = await crf.forwardBackward(emissions, tags, { mask, reduction: maybe('
 const fbNumber: number = fb.logLikelihood;
 const best: number[][] = await crf.decode(emissions, { mask, allowed, constraints: undefined });
 const either = await crf.decode(emissions, decodeOptions);
-const z: Float32Array = await crf.logPartition(emissions, { mask, allowed });
+const z: Float64Array = await crf.logPartition(emissions, { mask, allowed });
 const m: Float32Array = await crf.marginals(emissions, posterior);
 const h: Float32Array = await crf.entropy(emissions, { mask: undefined, allowed: undefined });
 console.log(llh, llhAll, fbNumber, best, either, z, m, h);
