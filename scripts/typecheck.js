@@ -10,7 +10,7 @@
 // npm run typecheck builds first; run directly without those files, this says so instead of listing
 // every module it cannot find. Every program runs even when one fails, so one run shows every error.
 // Left out on purpose: test/types/ (consumers of the published declarations, compiled by
-// test/types.test.ts under their own configs).
+// test/api/types.test.ts under their own configs).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

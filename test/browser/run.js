@@ -1,5 +1,5 @@
 // Runs every shared oracle suite (test/suites/) on every backend this page has and publishes the results
-// as window.__results for test/browser.test.ts (or a person reading the page).
+// as window.__results for test/backends/browser.test.ts (or a person reading the page).
 import * as lib from '../../dist/index.js';
 import { suites } from '../suites/index.js';
 

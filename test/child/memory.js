@@ -1,4 +1,4 @@
-// Run by test/memory-held.test.ts in its own `node --expose-gc` process, so that what the process holds
+// Run by test/backends/wasm/memory-held.test.ts in its own `node --expose-gc` process, so that what the process holds
 // is the CRF's alone: `node --expose-gc test/child/memory.js <package entry URL> <scenario> [seed]`.
 // Prints one JSON line. "held" is what the process holds beyond its state before the scenario, after
 // garbage collection: `external` (ArrayBuffers and this thread's WebAssembly memory) and `rss` (worker

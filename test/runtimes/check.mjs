@@ -1,4 +1,4 @@
-// Run by Bun and Deno (test/runtimes.test.ts): the package imported by its name, as in a user's
+// Run by Bun and Deno (test/backends/runtimes.test.ts): the package imported by its name, as in a user's
 // project, scores, decodes and marginalises a batch on the backend `auto` picks and on js, and prints
 // both as JSON for the test to compare.
 import { CRF } from 'webcrf';

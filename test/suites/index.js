@@ -1,4 +1,4 @@
-// Every oracle suite, run per backend by test/oracles.test.ts in Node and by test/browser/ in a page.
+// Every oracle suite, run per backend by test/ops/oracles.test.ts in Node and by test/browser/ in a page.
 import { bruteForceConstrained, bruteForceUnconstrained, perCallConstraints } from './bruteforce.js';
 import { conformance } from './conformance.js';
 import { entropyEdges, hostileContainers, parametersBetweenCalls, scoresAtEveryScale } from './extremes.js';

@@ -1,5 +1,5 @@
 // Written as a user would write it (the README's snippets), checked by tsc in strict mode under
-// nodenext and bundler resolution (test/types.test.ts): it must compile with no casts.
+// nodenext and bundler resolution (test/api/types.test.ts): it must compile with no casts.
 import {
   Adam,
   AutomaticWeightedLoss,

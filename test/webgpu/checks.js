@@ -1,6 +1,6 @@
 // WebGPU kernel checks against the float64 js backend, shared by headless Chromium
-// (test/webgpu/page.html via test/webgpu-browser.test.ts) and Node on a hardware adapter
-// (test/webgpu-node.test.ts). Every GPU call sits in a validation error scope; any error fails.
+// (test/webgpu/page.html via test/backends/webgpu/browser.test.ts) and Node on a hardware adapter
+// (test/backends/webgpu/node.test.ts). Every GPU call sits in a validation error scope; any error fails.
 // ctx = { WebGpuBackend, JsBackend, lib, device, newDevice: () => Promise<GPUDevice>, log }.
 
 // A relative import, so it resolves both from the file in Node and from /test/webgpu/checks.js on the page.

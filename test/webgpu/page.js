@@ -1,6 +1,6 @@
 // test/webgpu/page.html's script: loads the built package with no bundler (npm run build first) and
 // runs test/webgpu/checks.js on this page's navigator.gpu. Results land in window.__webgpu for
-// test/webgpu-browser.test.ts.
+// test/backends/webgpu/browser.test.ts.
 import * as lib from '../../dist/index.js';
 import { JsBackend, WebGpuBackend } from '../../build/internals.js';
 import { checks } from './checks.js';

@@ -1,0 +1,24 @@
+// A user's TypeScript, strict, with no casts (test/types/consumer.ts and consumer.cts), compiles against
+// the built declarations under nodenext and bundler resolution: overloads keyed on reduction and topK,
+// loadStateDict(stateDict()), the .wasm subpath, and an ESM-only package required from CommonJS. Under
+// exactOptionalPropertyTypes (tsconfig.exact.json), every options type takes an explicit undefined.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
+
+it.each(['nodenext', 'bundler', 'exact'])(
+  'the consumer files type-check under the %s configuration',
+  (mode) => {
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [tsc, '-p', `test/types/tsconfig.${mode}.json`], { cwd: root, encoding: 'utf8' });
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e);
+    }
+    expect(out).toBe('');
+  },
+  60_000,
+);

@@ -1,0 +1,430 @@
+// `threads: n`: a call's batch split across worker threads gives the same bits as one thread, for every
+// op; bad values are refused; workers end with dispose (and never keep Node alive); where no worker can
+// start, one thread runs and says so; a worker that dies rejects its call, and the CRF goes on.
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CRF, CRFInputError } from '../../../src/index.js';
+import { nodeThreads } from '../../../src/backends/wasm/threads/node-spawn.js';
+import { poolTuning } from '../../../src/backends/wasm/threads/pool.js';
+import { type ThreadHandle, type ThreadRuntime, setThreadRuntime, threadRuntime, webThreads } from '../../../src/backends/wasm/threads/spawn.js';
+import { SPLIT_TABLE, threadsTuning } from '../../../src/backends/wasm/threads/backend.js';
+import { inputError } from '../../helpers.js';
+import { rng } from '../../suites/oracle.js';
+
+const NODE_WORKER = new URL('../../../dist/node-worker.js', import.meta.url);
+
+/** The Node runtime, recording every thread it starts and whether it was ended. */
+interface Recorded {
+  h: ThreadHandle;
+  ended: boolean;
+  runs: number;
+  /** Set: the next call sent to this thread ends it instead, as a crash in the middle of the call would. */
+  crashOnRun?: boolean;
+}
+
+/**
+ * @param cores what the runtime reports (threads never outnumber it); default, this machine's.
+ * @param spendAll answers as a thread that handed its kernels' memory back after every call.
+ */
+function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boolean } = {}): ThreadRuntime & { handles: Recorded[] } {
+  const base = nodeThreads(NODE_WORKER);
+  const handles: Recorded[] = [];
+  return {
+    handles,
+    cores: cores === undefined ? base.cores : () => cores,
+    ready: base.ready,
+    spawn() {
+      const h = base.spawn();
+      const rec: Recorded = { h, ended: false, runs: 0 };
+      handles.push(rec);
+      return {
+        ...h,
+        listen(onMessage, onDeath) {
+          h.listen((m) => onMessage(spendAll && m.type === 'done' ? { ...m, spent: true } : m), onDeath);
+        },
+        post(m, transfer) {
+          if (m.type === 'run') rec.runs++;
+          if (m.type === 'run' && rec.crashOnRun) h.terminate();
+          else h.post(m, transfer);
+        },
+        terminate() {
+          rec.ended = true;
+          h.terminate();
+        },
+      };
+    },
+  };
+}
+
+const runsOf = (rec: { handles: Recorded[] }) => rec.handles.reduce((n, r) => n + r.runs, 0);
+
+/** A batch with masks that have gaps, a masked first step, an empty sequence and mixed lengths. */
+function batch(seed: number, B: number, T: number, K: number) {
+  const R = rng(seed);
+  const data = Float32Array.from({ length: B * T * K }, () => R.normal() * 3);
+  const len = Array.from({ length: B }, (_, b) => (b === 2 ? 0 : 1 + R.int(T)));
+  const mask = Uint8Array.from({ length: B * T }, (_, i) => {
+    const b = Math.floor(i / T),
+      t = i % T;
+    return t < len[b] && (b % 4 !== 1 || R.next() < 0.7) ? 1 : 0;
+  });
+  const tags = Int32Array.from({ length: B * T }, () => R.int(K));
+  return { em: { data, shape: [B, T, K] }, mask: { data: mask, shape: [B, T] }, tags: { data: tags, shape: [B, T] } };
+}
+
+/** Every op's outputs, as arrays of numbers (compared with Object.is, so -0 and NaN count). */
+async function everything(crf: CRF, x: ReturnType<typeof batch>) {
+  const { em, mask, tags } = x;
+  const fb = await crf.forwardBackward(em, tags, { mask, reduction: 'mean' });
+  const fbNone = await crf.forwardBackward(em, tags, { mask, reduction: 'none' });
+  const allowed = { data: Uint8Array.from({ length: em.data.length }, (_, i) => (i % 3 === 0 ? 0 : 1)), shape: em.shape };
+  const fbPartial = await crf.forwardBackward(em, { allowed }, { mask });
+  const grads = (g: typeof fb.grads) => [g.emissions, g.startTransitions, g.endTransitions, g.transitions].map((a) => Array.from(a));
+  return {
+    none: Array.from(await crf.forward(em, tags, { mask, reduction: 'none' })),
+    sum: await crf.forward(em, tags, { mask }),
+    mean: await crf.forward(em, tags, { mask, reduction: 'mean' }),
+    tokenMean: await crf.forward(em, tags, { mask, reduction: 'token_mean' }),
+    partial: await crf.forward(em, { allowed }, { mask }),
+    decode: await crf.decode(em, { mask }),
+    topK: await crf.decode(em, { mask, topK: 3 }),
+    fbLlh: fb.logLikelihood,
+    fbGrads: grads(fb.grads),
+    fbNone: [Array.from(fbNone.logLikelihood), ...grads(fbNone.grads)],
+    fbPartial: [fbPartial.logLikelihood, ...grads(fbPartial.grads)],
+    marginals: Array.from(await crf.marginals(em, { mask })),
+    logZ: Array.from(await crf.logPartition(em, { mask })),
+    entropy: Array.from(await crf.entropy(em, { mask })),
+  };
+}
+
+function sameBits(a: unknown, b: unknown, at = ''): void {
+  if (typeof a === 'number') {
+    if (!Object.is(a, b)) throw new Error(`differs at ${at}: ${a} vs ${String(b)}`);
+    return;
+  }
+  if (Array.isArray(a)) {
+    expect((b as unknown[]).length, at).toBe(a.length);
+    a.forEach((v, i) => sameBits(v, (b as unknown[])[i], `${at}[${i}]`));
+    return;
+  }
+  if (a && typeof a === 'object') {
+    for (const k of Object.keys(a)) sameBits((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
+    return;
+  }
+  expect(b, at).toBe(a);
+}
+
+let saved: ThreadRuntime;
+let savedTuning: typeof threadsTuning;
+beforeEach(() => {
+  saved = threadRuntime();
+  savedTuning = { ...threadsTuning };
+});
+afterEach(() => {
+  setThreadRuntime(saved);
+  Object.assign(threadsTuning, savedTuning);
+  poolTuning.spentIdleMs = 1000;
+});
+
+describe('threads give the bits of one thread', () => {
+  for (const B of [1, 5, 64, 130]) {
+    it(`B=${B}: forward (none, sum, mean), decode (and topK), forwardBackward, marginals, logPartition, entropy`, async () => {
+      // Every call on the threads, however small (the default keeps small calls on the calling thread).
+      threadsTuning.force = 'split';
+      const rec = recording({ cores: 3 });
+      setThreadRuntime(rec);
+      const K = 7;
+      const x = batch(B, B, 23, K);
+      const one = await CRF.create(K, { backend: 'wasm', seed: 3 });
+      const want = await everything(one, x);
+      one.dispose();
+      for (const threads of [2, 3, 'auto'] as const) {
+        const crf = await CRF.create(K, { backend: 'wasm', seed: 3, threads });
+        expect(crf.backendReason).toMatch(/threads \(the calling thread and \d+ workers?\)/);
+        sameBits(want, await everything(crf, x), `threads ${threads}`);
+        crf.dispose();
+      }
+      expect(rec.handles.length).toBe(1 + 2 + 2);
+    });
+  }
+
+  it('with batchFirst false, and with the default split table (large calls split, small ones stay)', async () => {
+    const rec = recording();
+    setThreadRuntime(rec);
+    const K = 32;
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^23 (packed): forwardBackward and marginals split
+    const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
+      d: A,
+      inner: number,
+      B: number,
+      T: number,
+    ): A => {
+      const out = new (d.constructor as new (n: number) => A)(d.length);
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let k = 0; k < inner; k++) out[(t * B + b) * inner + k] = d[(b * T + t) * inner + k];
+      return out;
+    };
+    const y = {
+      em: { data: seqFirst(x.em.data, K, 80, 128), shape: [128, 80, K] },
+      mask: { data: seqFirst(x.mask.data, 1, 80, 128), shape: [128, 80] },
+      tags: { data: seqFirst(x.tags.data, 1, 80, 128), shape: [128, 80] },
+    };
+    for (const batchFirst of [true, false]) {
+      const input = batchFirst ? x : y;
+      const one = await CRF.create(K, { backend: 'wasm', seed: 5, batchFirst });
+      const two = await CRF.create(K, { backend: 'wasm', seed: 5, batchFirst, threads: 2 });
+      sameBits(await everything(one, input), await everything(two, input), `batchFirst ${batchFirst}`);
+      one.dispose();
+      two.dispose();
+    }
+    expect(runsOf(rec)).toBeGreaterThan(0);
+    // A small call stays on the calling thread.
+    const small = batch(1, 8, 16, K);
+    const crf = await CRF.create(K, { backend: 'wasm', threads: 2 });
+    const before = runsOf(rec);
+    await crf.forwardBackward(small.em, small.tags, { mask: small.mask });
+    expect(runsOf(rec)).toBe(before);
+    crf.dispose();
+  });
+
+  it('several calls in flight at once each get their own results', async () => {
+    threadsTuning.force = 'split';
+    setThreadRuntime(recording({ cores: 3 }));
+    const K = 5;
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads: 3 });
+    const jobs = Array.from({ length: 24 }, (_, i) => batch(100 + i, 3 + (i % 9), 4 + (i % 13), K));
+    const call = (j: (typeof jobs)[number], i: number) =>
+      i % 3 === 0
+        ? crf.decode(j.em, { mask: j.mask })
+        : i % 3 === 1
+          ? crf.forward(j.em, j.tags, { mask: j.mask, reduction: 'none' }).then((r) => Array.from(r))
+          : crf.forwardBackward(j.em, j.tags, { mask: j.mask }).then((r) => Array.from(r.grads.transitions));
+    const sequential = [];
+    for (const [i, j] of jobs.entries()) sequential.push(await call(j, i));
+    sameBits(sequential, await Promise.all(jobs.map(call)));
+    crf.dispose();
+  });
+});
+
+/** Each op of the API, the thread op it runs (as the split table names them), and a call of it. */
+const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof batch>) => Promise<unknown>][] = [
+  ['forward', 'logPartition', (crf, x) => crf.forward(x.em, x.tags)],
+  ['logPartition', 'logPartition', (crf, x) => crf.logPartition(x.em)],
+  ['decode', 'viterbi', (crf, x) => crf.decode(x.em)],
+  ['decode topK', 'kBest', (crf, x) => crf.decode(x.em, { topK: 2 })],
+  ['forwardBackward', 'posteriors', (crf, x) => crf.forwardBackward(x.em, x.tags)],
+  ['marginals', 'posteriors', (crf, x) => crf.marginals(x.em)],
+  ['entropy', 'entropy', (crf, x) => crf.entropy(x.em)],
+];
+
+describe('which calls split', () => {
+  it('every op splits only where the split table says a split pays: never below its minK, from its minWork at and above it', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    // One op at a time given a table of small sizes; the others never split.
+    const never = { minK: Infinity, minWork: Infinity };
+    const crfs = new Map<number, CRF>();
+    const crfOf = async (K: number) => crfs.get(K) ?? crfs.set(K, await CRF.create(K, { backend: 'wasm', seed: 1, threads: 2 })).get(K)!;
+    for (const [name, op, call] of OPS) {
+      threadsTuning.table = {
+        ...Object.fromEntries(Object.keys(SPLIT_TABLE).map((o) => [o, never])),
+        [op]: { minK: 6, minWork: 20 * 16 * 16 ** 2 },
+      } as typeof SPLIT_TABLE;
+      const splits = async (B: number, K: number) => {
+        const before = runsOf(rec);
+        await call(await crfOf(K), batch(B, B, 16, K));
+        return runsOf(rec) > before;
+      };
+      expect(await splits(19, 6), `${name} just below minWork`).toBe(false);
+      expect(await splits(20, 6), `${name} at minWork`).toBe(true);
+      expect(await splits(40, 9), `${name} above minWork`).toBe(true);
+      expect(await splits(200, 5), `${name} below minK, however large`).toBe(false);
+    }
+    for (const crf of crfs.values()) crf.dispose();
+  });
+
+  it('by default, calls whose split was measured not to pay stay on the calling thread: (256, 128, 9) forward, decode and forwardBackward', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(9, { backend: 'wasm', threads: 2 });
+    const x = batch(1, 256, 128, 9);
+    await crf.forward(x.em, x.tags);
+    await crf.decode(x.em);
+    await crf.forwardBackward(x.em, x.tags);
+    expect(runsOf(rec)).toBe(0);
+    crf.dispose();
+  });
+});
+
+describe('the threads option', () => {
+  it.each([0, -1, 1.5, 'many', NaN, {}, 257, Infinity, null, true, '2'])('refuses %s, naming threads, what it expects and what it got', async (v) => {
+    const e = await inputError(CRF.create(3, { threads: v as never }));
+    expect(e.argument).toBe('threads');
+    expect(e.message).toMatch(/^threads: expected an integer in \[1, 256\] or 'auto', got /);
+  });
+
+  it("refuses more than one thread with backend 'js', and takes 1 or 'auto' there (one thread)", async () => {
+    const e = await inputError(CRF.create(3, { backend: 'js', threads: 2 }));
+    expect(e).toBeInstanceOf(CRFInputError);
+    expect(e.message).toMatch(/^threads: expected 1 or 'auto' with backend 'js'.*got 2$/);
+    for (const threads of [1, 'auto'] as const) {
+      const crf = await CRF.create(3, { backend: 'js', threads });
+      expect(crf.backend).toBe('js');
+      crf.dispose();
+    }
+  });
+
+  it('never starts more threads than the cores the runtime reports, and backendReason says so', async () => {
+    for (const [cores, threads, workers] of [
+      [2, 8, 1],
+      [2, 256, 1],
+      [4, 3, 2],
+      [1, 2, 0],
+    ] as const) {
+      const rec = recording({ cores });
+      setThreadRuntime(rec);
+      const crf = await CRF.create(3, { backend: 'wasm', threads });
+      expect(rec.handles.length, `${threads} threads on ${cores} cores`).toBe(workers);
+      if (workers > 0) expect(crf.backendReason).toMatch(new RegExp(`on ${workers + 1} threads \\(the calling thread and ${workers} worker`));
+      else expect(crf.backendReason).toMatch(/on the calling thread only/);
+      if (threads > cores)
+        expect(crf.backendReason).toMatch(
+          new RegExp(`${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}$`),
+        );
+      else expect(crf.backendReason).not.toMatch(/were asked for/);
+      expect(await crf.decode([[[0, 1, 0]]])).toEqual([[1]]);
+      crf.dispose();
+    }
+  });
+
+  it('is not started for 1 thread', async () => {
+    const rec = recording();
+    setThreadRuntime(rec);
+    const crf = await CRF.create(3, { backend: 'wasm', threads: 1 });
+    expect(crf.backendReason).not.toMatch(/thread/);
+    crf.dispose();
+    expect(rec.handles).toEqual([]);
+  });
+});
+
+describe('worker lifetime', () => {
+  it('dispose ends every worker; the ops then say the instance was disposed', async () => {
+    const rec = recording({ cores: 3 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(4, { backend: 'wasm', threads: 3 });
+    expect(rec.handles.length).toBe(2);
+    expect(rec.handles.every((r) => !r.ended)).toBe(true);
+    crf.dispose();
+    expect(rec.handles.every((r) => r.ended)).toBe(true);
+    await expect(crf.decode([[[1, 2, 3, 4]]])).rejects.toThrow(/disposed/);
+  });
+
+  it("memoryUsage counts the workers' WebAssembly memory too", async () => {
+    threadsTuning.force = 'split';
+    const x = batch(3, 64, 400, 32); // 3 MiB of emissions: memory grows far beyond its first pages
+    const one = await CRF.create(32, { backend: 'wasm' });
+    const two = await CRF.create(32, { backend: 'wasm', threads: 2 });
+    await one.forward(x.em, x.tags, { mask: x.mask });
+    await two.forward(x.em, x.tags, { mask: x.mask });
+    // Each thread holds about half of one thread's memory: without the worker's, well under 3/4 of it.
+    expect(two.memoryUsage().wasmBytes).toBeGreaterThan(0.75 * one.memoryUsage().wasmBytes);
+    one.dispose();
+    two.dispose();
+  });
+
+  it('a worker that handed its memory back is replaced by a fresh one once idle, not while busy; calls go on, with the bits of one thread', async () => {
+    threadsTuning.force = 'split';
+    const rec = recording({ cores: 2, spendAll: true });
+    setThreadRuntime(rec);
+    const K = 6;
+    const x = batch(5, 40, 12, K);
+    const one = await CRF.create(K, { backend: 'wasm', seed: 4 });
+    const want = await everything(one, x);
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 4, threads: 2 });
+    // Busy: calls back to back keep the thread, and every call splits.
+    poolTuning.spentIdleMs = 60_000;
+    for (let round = 0; round < 2; round++) sameBits(want, await everything(crf, x), `busy round ${round}`);
+    expect(rec.handles.length).toBe(1);
+    expect(rec.handles[0].runs).toBeGreaterThanOrEqual(2 * 14);
+    // Idle: each answer says the memory was handed back, so the thread is ended at once, and calls run
+    // here until its replacement has started; then they split again.
+    poolTuning.spentIdleMs = 0;
+    const deadline = Date.now() + 20_000;
+    for (let round = 0; rec.handles.filter((r) => r.runs > 0).length < 3 && Date.now() < deadline; round++) {
+      sameBits(want, await everything(crf, x), `round ${round}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(rec.handles.filter((r) => r.runs > 0).length).toBe(3);
+    expect(rec.handles.slice(0, -1).every((r) => r.ended)).toBe(true);
+    crf.dispose();
+    one.dispose();
+    expect(rec.handles.every((r) => r.ended)).toBe(true);
+  });
+
+  it('a script that forgets dispose still exits', () => {
+    const script = `
+      import { CRF } from ${JSON.stringify(new URL('../../../dist/node.js', import.meta.url).href)};
+      const crf = await CRF.create(9, { backend: 'wasm', threads: 2 });
+      const B = 64, T = 128, K = 9;
+      const em = { data: new Float32Array(B * T * K).map((_, i) => Math.sin(i)), shape: [B, T, K] };
+      const paths = await crf.decode(em);
+      console.log(JSON.stringify({ reason: crf.backendReason, n: paths.length }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.n).toBe(64);
+    expect(out.reason).toMatch(/on 2 threads/);
+  });
+
+  it('a worker that dies rejects the call waiting on it with a clear message; later calls still run, with the same bits', async () => {
+    threadsTuning.force = 'split';
+    const rec = recording({ cores: 3 });
+    setThreadRuntime(rec);
+    const K = 32;
+    const x = batch(7, 64, 200, K);
+    const one = await CRF.create(K, { backend: 'wasm', seed: 2 });
+    const want = await one.forwardBackward(x.em, x.tags, { mask: x.mask });
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 2, threads: 3 });
+    rec.handles[0].crashOnRun = true;
+    await expect(crf.forwardBackward(x.em, x.tags, { mask: x.mask })).rejects.toThrow(
+      /worker thread stopped \(it exited with code 1\) before finishing its part of the call/,
+    );
+    const again = await crf.forwardBackward(x.em, x.tags, { mask: x.mask });
+    sameBits([want.logLikelihood, Array.from(want.grads.transitions)], [again.logLikelihood, Array.from(again.grads.transitions)]);
+    one.dispose();
+    crf.dispose();
+  });
+});
+
+describe('where no worker can start', () => {
+  it('threads run quietly on one thread, and backendReason says why (no Worker constructor, as on Cloudflare Workers)', async () => {
+    threadsTuning.force = 'split';
+    const g = globalThis as { Worker?: unknown };
+    const had = Object.hasOwn(g, 'Worker');
+    const worker = g.Worker;
+    delete g.Worker;
+    setThreadRuntime({ ...webThreads, cores: () => 4 });
+    try {
+      const K = 5;
+      const x = batch(4, 20, 9, K);
+      const crf = await CRF.create(K, { backend: 'wasm', seed: 8, threads: 4 });
+      expect(crf.backend).toBe('wasm');
+      expect(crf.backendReason).toMatch(/on the calling thread only: 4 threads were asked for, but this runtime has no Worker constructor/);
+      const one = await CRF.create(K, { backend: 'wasm', seed: 8 });
+      sameBits(await everything(one, x), await everything(crf, x));
+      crf.dispose();
+      one.dispose();
+    } finally {
+      if (had) g.Worker = worker;
+    }
+  });
+
+  it('a worker file that cannot be loaded (a bundle that left it behind) falls back the same way', async () => {
+    setThreadRuntime(nodeThreads(new URL('./no-such-worker.js', NODE_WORKER)));
+    const crf = await CRF.create(3, { backend: 'wasm', threads: 2 });
+    expect(crf.backendReason).toMatch(/on the calling thread only: 2 threads were asked for, but a worker thread stopped while starting/);
+    expect(await crf.decode([[[0, 1, 0]]])).toEqual([[1]]);
+    crf.dispose();
+  });
+});
