@@ -1,17 +1,6 @@
 export { CRF } from './api/crf.js';
-export type {
-  AnnotationOption,
-  CRFOptions,
-  DecodeOptions,
-  ForwardBackwardResult,
-  Gradients,
-  MaskOption,
-  PartialAnnotation,
-  PosteriorOptions,
-  Reduction,
-  ReductionOptions,
-  ScoredPath,
-} from './api/crf.js';
+// The option and result types of the CRF's methods: every one the API names.
+export type * from './api/types.js';
 export { WasmLoadError } from './backends/wasm/source.js';
 export type { BackendName, MemoryUsage } from './backends/backend.js';
 export type { StateDict, StateDictInput } from './model/state-dict.js';
@@ -20,19 +9,12 @@ export { allowedTransitions } from './model/constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './model/constraints.js';
 export { allowedFromTags, maskFromTags } from './call/inputs.js';
 export type { AllowedInput, EmissionsInput, MaskInput, TagsInput } from './call/inputs.js';
-export { Adam, AutomaticWeightedLoss, clipGradNorm, crossEntropy } from './train/train.js';
-export type {
-  AdamOptions,
-  ClipOptions,
-  CrossEntropyOptions,
-  CrossEntropyResult,
-  GradRecord,
-  LabelsInput,
-  LogitsInput,
-  MutableNumbers,
-  ParamRecord,
-  WeightedLossResult,
-} from './train/train.js';
+// Training helpers that mirror PyTorch's.
+export { Adam, type AdamOptions, type GradRecord, type ParamRecord } from './train/adam.js';
+export { type ClipOptions, clipGradNorm } from './train/clip.js';
+export { type CrossEntropyOptions, type CrossEntropyResult, type LabelsInput, type LogitsInput, crossEntropy } from './train/cross-entropy.js';
+export type { MutableNumbers } from './train/numbers.js';
+export { AutomaticWeightedLoss, type WeightedLossResult } from './train/weighted-loss.js';
 export { parseSafetensors, tensorValues, writeSafetensors } from './interop/safetensors.js';
 export type { SafetensorsFile, SafetensorsFloatDtype, SafetensorsTensor, TensorToWrite } from './interop/safetensors.js';
 export type { FromSafetensorsOptions, ToSafetensorsOptions } from './interop/weights.js';

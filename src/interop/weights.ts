@@ -1,4 +1,4 @@
-import type { CRFOptions } from '../api/crf.js';
+import type { CRFOptions } from '../api/types.js';
 import { CRFInputError, describe, shapeStr } from '../errors.js';
 import { readOptions } from '../call/options.js';
 import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterValue, perParameter } from '../model/parameters.js';
