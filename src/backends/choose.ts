@@ -34,7 +34,7 @@ export interface BackendOptions {
 const AUTO_MIN_WORK = 1 << 23;
 
 /** A backend and why it was chosen. */
-export interface Chosen {
+interface Chosen {
   backend: Backend;
   reason: string;
 }

@@ -14,7 +14,7 @@ export type Json = null | boolean | number | string | Json[] | Map<string, Json>
  * Builds the error a malformed document throws, from what was expected and what was found (the
  * caller decides which argument is at fault).
  */
-export type JsonFailure = (expected: string, given: string) => Error;
+type JsonFailure = (expected: string, given: string) => Error;
 
 /** Deepest nesting accepted by default (each level is a frame of the recursive descent). */
 const MAX_DEPTH = 64;

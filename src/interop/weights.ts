@@ -30,7 +30,7 @@ export interface ToSafetensorsOptions {
 }
 
 /** The CRF weights found in a safetensors file, checked as loadStateDict checks them. */
-export interface CRFWeights {
+interface CRFWeights {
   numTags: number;
   parameters: ParameterArrays;
 }

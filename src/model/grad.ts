@@ -27,7 +27,7 @@ export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64A
   return out;
 }
 
-export interface ParamGrads {
+interface ParamGrads {
   /** Packed `[B, T, K]`. */
   emissions: Float64Array;
   startTransitions: Float64Array;

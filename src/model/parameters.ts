@@ -16,7 +16,7 @@ import { typedArrayKind, typedLength, viewWords } from '../call/typed.js';
  * position.
  */
 export const PARAMETER_NAMES = ['startTransitions', 'endTransitions', 'transitions'] as const;
-export type ParameterName = (typeof PARAMETER_NAMES)[number];
+type ParameterName = (typeof PARAMETER_NAMES)[number];
 
 /** The one K × K parameter; the others are length K. */
 export function isMatrix(name: ParameterName): boolean {

@@ -13,7 +13,7 @@ type Ops = typeof OPS;
 /** An op's name. */
 export type OpName = keyof Ops;
 /** Its arguments beyond the call (void: none). */
-export type ArgsOf<N extends OpName> = Ops[N] extends OpSpec<infer A, infer _R, infer _P> ? A : never;
+type ArgsOf<N extends OpName> = Ops[N] extends OpSpec<infer A, infer _R, infer _P> ? A : never;
 /** Its result. */
 export type ResultOf<N extends OpName> = Ops[N] extends OpSpec<infer _A, infer R, infer _P> ? R : never;
 /** A range's result (what a thread hands back). */

@@ -5,7 +5,7 @@ import { LogSum, chain, finalSum } from '../backends/js/recursion.js';
 import { defineOp, concat } from './op.js';
 
 /** log Z per sequence: −∞ where no path is allowed, 0 for a sequence of length 0. */
-export type LogPartitionResult = Float64Array;
+type LogPartitionResult = Float64Array;
 
 function reference(p: Packed, w: Potentials): Float64Array {
   const out = new Float64Array(p.B);

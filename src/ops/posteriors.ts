@@ -30,7 +30,7 @@ export interface PosteriorsPart {
  * where one block's K² counts would outweigh its B·T·K marginals (short sequences, many tags), so that
  * handing per-block sums between threads costs no more than the marginals themselves.
  */
-export function countBlock(T: number, K: number): number {
+function countBlock(T: number, K: number): number {
   return Math.max(16, Math.ceil((2 * K) / T));
 }
 

@@ -6,7 +6,7 @@
  * that component in every semiring here, so the recursion needs only ⊕: `sum` folds n values (at
  * v[i·width]) into out[o…]; `arg` receives the index that attains a max (Viterbi's backpointer).
  */
-export interface Semiring {
+interface Semiring {
   width: number;
   sum(v: Float64Array, n: number, out: Float64Array, o: number, arg: Int32Array | null, at: number): void;
 }

@@ -14,17 +14,17 @@ import { messageOf } from '../../errors.js';
  * A `wasmModule` option bypasses all of this.
  */
 
-export type WasmKind = 'simd' | 'scalar';
+type WasmKind = 'simd' | 'scalar';
 
 /** One way to obtain the compiled kernels; it throws, saying what failed, when it cannot. */
-export interface WasmRoute {
+interface WasmRoute {
   /** Short name for messages: 'file', 'fetch', 'inline', 'module import'. */
   name: string;
   load(kind: WasmKind): Promise<WebAssembly.Module>;
 }
 
 /** The compiled kernels and how they were obtained. */
-export interface LoadedKernels {
+interface LoadedKernels {
   module: WebAssembly.Module;
   kind: WasmKind;
   /** The route that worked, e.g. `fetch http://…/webcrf.simd.wasm` or `inline`. */
@@ -80,7 +80,7 @@ function urlOf(kind: WasmKind): URL {
 }
 
 /** The `browser`/`default` file route: fetch beside the module, streaming compile when served as application/wasm. */
-export const fetchRoute: WasmRoute = {
+const fetchRoute: WasmRoute = {
   name: 'fetch',
   async load(kind) {
     const url = urlOf(kind);

@@ -53,7 +53,7 @@ export class Readback {
   }
 }
 
-export interface Executed {
+interface Executed {
   data: ArrayBuffer;
   /** GPU time of the pass in ms, with a timestamp query set (else null). */
   kernelMs: number | null;

@@ -39,7 +39,7 @@ export interface ChunkWork {
   read(data: ArrayBuffer): void;
 }
 
-export interface OpRun<R> {
+interface OpRun<R> {
   chunk(b0: number, b1: number): ChunkWork;
   result(): R;
   /** Gives back buffers shared by every chunk (none for most ops). */

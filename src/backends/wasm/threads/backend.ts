@@ -7,7 +7,7 @@ import type { ThreadPool } from './pool.js';
 import { splitBatch } from './split.js';
 
 /** From which K and which work B·T·max(K, 16)² an op's calls are cut across threads. */
-export type SplitRule = Readonly<{ minK: number; minWork: number }>;
+type SplitRule = Readonly<{ minK: number; minWork: number }>;
 
 /**
  * When cutting a call across threads pays, per op (each op's spec, ops/op.ts ThreadSplit `split`):
@@ -35,7 +35,7 @@ export const threadsTuning: { table: Readonly<Record<OpName, SplitRule>>; force:
 export const threadsWork = (B: number, T: number, K: number) => B * T * Math.max(K, 16) ** 2;
 
 /** Whether `op` over a (B, T, K) call is cut across threads, by {@link threadsTuning}. */
-export function splitPays(op: OpName, B: number, T: number, K: number): boolean {
+function splitPays(op: OpName, B: number, T: number, K: number): boolean {
   if (threadsTuning.force !== null) return threadsTuning.force === 'split';
   const at = threadsTuning.table[op];
   return K >= at.minK && threadsWork(B, T, K) >= at.minWork;

@@ -11,13 +11,13 @@ import type { ChunkWork, Plan } from '../op.js';
 type ChainShader = Extract<ShaderName, `chain.${string}`>;
 
 /** A buffer an op reads back beyond the scores and shifts, and what it does with the data. */
-export type Take = [buffer: GPUBuffer, bytes: number, take: (data: ArrayBuffer, at: number) => void];
+type Take = [buffer: GPUBuffer, bytes: number, take: (data: ArrayBuffer, at: number) => void];
 
 /**
  * The buffers every chain kernel binds for sequences [b0, b1): dims, emissions, lengths, potentials,
  * the scores it writes and the per-row shifts (E, c) it took out of them.
  */
-export function chainInputs(ctx: GpuContext, p: Packed, b0: number, b1: number, potentials: Float32Array) {
+function chainInputs(ctx: GpuContext, p: Packed, b0: number, b1: number, potentials: Float32Array) {
   const B = b1 - b0;
   return {
     dims: ctx.dims(B, p.T, p.K),
