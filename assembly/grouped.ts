@@ -402,8 +402,11 @@ export function linearPassGroup(
     okAll = v128.and(okAll, linearStep(s == 0, false, Bs - sb, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs, M, init, false, P));
   }
   for (; s < maxLen; s++) {
-    const o = <usize>(<isize>s * step);
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
+    // A lane whose sequence has ended re-reads its last row (its results are masked): stepping on, a
+    // backward pass would read before the first sequence's rows, past the start of memory.
+    const o0 = <usize>(<isize>max(min(s, l0 - 1), 0) * step), o1 = <usize>(<isize>max(min(s, l1 - 1), 0) * step);
+    const o2 = <usize>(<isize>max(min(s, l2 - 1), 0) * step), o3 = <usize>(<isize>max(min(s, l3 - 1), 0) * step);
+    const me = gather(eb, p0 + o0, p1 + o1, p2 + o2, p3 + o3);
     const Bs = H + <usize>s * sb;
     const P = PH != 0 ? PH + <usize>s * sb : 0;
     const active = i32x4.gt_s(lens, i32x4.splat(s));
