@@ -5,9 +5,10 @@
 // compare each build against its saved copy after every step. Exits 1 on any difference.
 //
 // The cases: K 1..40, 64, 128, 129; B 0..9 and 37; lengths from 0 to T, mixed within a batch (the
-// lanes-across-sequences groups mask ended lanes); four kinds of potentials: plain, constrained (−∞
-// transitions, starts and ends), extreme (±1e4 emissions and −1e4 transitions: the log-space fallback)
-// and ties (integer values: Viterbi's and k-best's tie breaking); k-best with k 1..5; a few sequences
+// lanes-across-sequences groups mask ended lanes); five kinds of inputs: plain, constrained (−∞
+// transitions, starts and ends), extreme (±1e4 emissions and −1e4 transitions: the log-space fallback),
+// ties (integer values: Viterbi's and k-best's tie breaking) and restricted (−∞ emissions, as a partial
+// annotation leaves them); k-best with k 1..5; a few sequences
 // longer than the pair sums' flush interval. Every output region and work area is filled with 0xff
 // bytes before a call (a kernel must write every output byte), and 256 bytes after the work area must
 // come back unchanged (an op writes only within its `<op>WorkBytes`). Where OLD traps, NEW must give
@@ -91,6 +92,16 @@ function makeCase(/** @type {number} */ K, /** @type {number} */ B, /** @type {n
   const lens = Int32Array.from({ length: B }, () => (R.next() < 0.3 ? T : R.int(T + 1)));
   if (B >= 2) lens[R.int(B)] = 0;
   if (B >= 3) lens[R.int(B)] = T;
+  if (kind === 'restricted') {
+    // A partial annotation's −∞ emissions (call/pack.ts restrict), within the lengths; now and then a whole row.
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < lens[b]; t++) {
+        const row = (b * T + t) * K;
+        if (R.next() < 0.05) em.fill(-Infinity, row, row + K);
+        else for (let j = 0; j < K; j++) if (R.next() < 0.3) em[row + j] = -Infinity;
+      }
+    }
+  }
   return { K, B, T, kind, start, end, trans, em, lens };
 }
 
@@ -231,7 +242,7 @@ function firstDiff(/** @type {Uint8Array} */ a, /** @type {Uint8Array} */ b) {
 
 const KS = flag('quick') ? [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 33, 129] : [...Array.from({ length: 40 }, (_, i) => i + 1), 64, 128, 129];
 const BS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 37];
-const KINDS = ['plain', 'constrained', 'extreme', 'ties'];
+const KINDS = ['plain', 'constrained', 'extreme', 'ties', 'restricted'];
 const TS = [1, 2, 3, 5, 8, 13];
 
 /** @type {Case[]} */
