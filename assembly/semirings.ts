@@ -34,6 +34,29 @@ export const THRESHOLD: f32 = 1e-28;
   @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
   /** Multiplies by exp(e − max e), checks for underflow and rescales by a power of two (emitLinear). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitted(emitLinear<L>(pre, em, out, expect), 0); }
+
+  // Lanes across sequences (grouped.ts): emitLinear, one lane per sequence.
+  /** exp(e − me)·pre. */
+  @inline groupEmit(pre: v128, e: v128, me: v128, prevMax: v128): v128 { return f32x4.mul(vexp<v128>(f32x4.sub(e, me)), pre); }
+  /** Counts the tags at or above THRESHOLD. */
+  @inline groupCount(cnt: v128, v: v128): v128 { return i32x4.sub(cnt, f32x4.ge(v, f32x4.splat(THRESHOLD))); }
+  /** Fewer tags passed than can carry mass. */
+  @inline groupFailed(rowMax: v128, cnt: v128, expect: i32): v128 { return v128.not(i32x4.eq(cnt, i32x4.splat(expect))); }
+  /** NaN: the caller redoes the sequence in log space. */
+  @inline groupFailure(): f64 { return NaN; }
+  /** k (i32 lanes) with 2^k ≤ rowMax < 2^(k+1), from the exponent field (rowMax passed the check, so it is normal). */
+  @inline groupShift(rowMax: v128, prevMax: v128): v128 { return i32x4.sub(i32x4.shr_u(rowMax, 23), i32x4.splat(127)); }
+  /** k·ln 2. */
+  @inline groupShiftLog(k: v128): v128 { return f64x2.mul(f64x2.convert_low_i32x4_s(k), f64x2.splat(Math.LN2)); }
+  /** Multiplies the state by 2^−k, exactly. */
+  @inline groupNormalise(out: usize, prev: usize, k: v128, active: v128, keep: bool): void {
+    const sc = i32x4.shl(i32x4.sub(i32x4.splat(127), k), 23);
+    for (let q = 0; q < numTags; q++) {
+      const o = <usize>q << 4;
+      const v = f32x4.mul(v128.load(out + o), sc);
+      v128.store(out + o, keep ? v128.bitselect(v, v128.load(prev + o), active) : v);
+    }
+  }
 }
 
 @final @unmanaged export class MaxPlus {
@@ -49,6 +72,23 @@ export const THRESHOLD: f32 = 1e-28;
   @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
   /** Adds the emissions in log space, kept relative (emitLog). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitLog<L>(pre, em, out, prevMax); }
+
+  // Lanes across sequences (grouped.ts): emitLog, one lane per sequence.
+  /** (e − me) + (pre − prevMax). */
+  @inline groupEmit(pre: v128, e: v128, me: v128, prevMax: v128): v128 { return f32x4.add(f32x4.sub(e, me), f32x4.sub(pre, prevMax)); }
+  /** Nothing to count. */
+  @inline groupCount(cnt: v128, v: v128): v128 { return cnt; }
+  /** A row of −∞: no tag is reachable. */
+  @inline groupFailed(rowMax: v128, cnt: v128, expect: i32): v128 { return f32x4.eq(rowMax, f32x4.splat(-Infinity)); }
+  /** −∞: no path. */
+  @inline groupFailure(): f64 { return -Infinity; }
+  /** prevMax, which the emission took out. */
+  @inline groupShift(rowMax: v128, prevMax: v128): v128 { return prevMax; }
+  @inline groupShiftLog(prevMax: v128): v128 { return f64x2.promote_low_f32x4(prevMax); }
+  /** The row stays relative; lanes outside `active` keep `prev` when asked. */
+  @inline groupNormalise(out: usize, prev: usize, x: v128, active: v128, keep: bool): void {
+    if (keep) for (let q = 0; q < numTags; q++) v128.store(out + (<usize>q << 4), v128.bitselect(v128.load(out + (<usize>q << 4)), v128.load(prev + (<usize>q << 4)), active));
+  }
 }
 
 @final @unmanaged export class LogSum {

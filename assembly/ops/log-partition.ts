@@ -3,10 +3,10 @@
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { GROUP_MAX_K, logZGroup } from '../grouped';
+import { groupMin, groupPass, groupRowsBytes, groupsFor, groupStateBytes } from '../grouped';
 import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import { numTags, startExp, startLog, supportCounts, transExp, transLog } from '../tables';
-import { forwardCounts, groupMin, groupArea, groupLanes, OP_LOG_PARTITION, opArea, scratchRows, supportSets, workBytes } from './work-area';
+import { forwardCounts, groupArea, OP_LOG_PARTITION, opArea, scratchRows, supportSets, workBytes } from './work-area';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 
 /** log Z of one sequence in log space (−∞ when no path is allowed), counted as a fallback. */
@@ -20,27 +20,29 @@ import { linearLogZ, logSpaceLogZ } from './log-z';
  * log space. Returns −∞ when no path is allowed. `post` needs two rows.
  */
 @inline function logZOne<L>(e: usize, len: i32, cnt: usize, post: usize, scr: usize): f64 {
-  const K4 = <isize>numTags << 2;
-  const z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, post, false, 0, cnt, scr), len);
+  const r = chain<L, Linear>(LINEAR, e, <isize>numTags << 2, len, transExp, startExp, post, false, 0, cnt, scr);
+  const z = linearLogZ(r.logScale, r.last, 4, len);
   if (!isNaN(z)) return z;
   return logSpaceOne<L>(e, len, post, scr);
 }
 
 function logPartitionL<L>(B: i32, T: i32, em: usize, lens: usize, out: usize, work: usize): void {
+  const K = numTags;
   supportCounts(T, forwardCounts(work, T), false, supportSets(work, T));
-  const seq = <usize>T * <usize>numTags << 2;
+  const seq = <usize>T * <usize>K << 2;
   const post = opArea(work, T), scr = scratchRows(work, T);
   let b = 0;
-  if (isVector<L>() && numTags <= GROUP_MAX_K) {
-    const ptrs = groupLanes(work, T);
+  if (isVector<L>() && groupsFor(K)) {
+    const rows = groupArea(work, T), states = rows + groupRowsBytes(K), scales = states + 2 * groupStateBytes(K);
     for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
-      for (let l = 0; l < n; l++) store<usize>(ptrs + (<usize>l << 2), em + <usize>(b + l) * seq);
-      const ls = lens + (<usize>b << 2), o = out + (<usize>b << 3);
-      const failed = logZGroup(n, ptrs, ls, o, forwardCounts(work, T), groupArea(work, T));
+      const e = em + <usize>b * seq, ls = lens + (<usize>b << 2);
+      const last = groupPass<Linear>(LINEAR, n, e, seq, ls, <isize>K << 2, transExp, startExp, forwardCounts(work, T), states, false, 0, rows, scales);
       for (let l = 0; l < n; l++) {
-        if ((failed & (1 << l)) == 0) continue;
-        store<f64>(o + (<usize>l << 3), logSpaceOne<L>(em + <usize>(b + l) * seq, load<i32>(ls + (<usize>l << 2)), post, scr));
+        const len = load<i32>(ls + (<usize>l << 2));
+        let z = len == 0 ? 0 : linearLogZ(load<f64>(scales + (<usize>l << 3)), last + (<usize>l << 2), 16, len);
+        if (isNaN(z)) z = logSpaceOne<L>(e + <usize>l * seq, len, post, scr);
+        store<f64>(out + (<usize>(b + l) << 3), z);
       }
     }
   }

@@ -2,15 +2,12 @@
 
 import { chain } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { GROUP_MAX_K, groupSumEnd, linearPassGroup } from '../grouped';
-import { LINEAR, Linear, LOGSUM, LogSum, THRESHOLD } from '../semirings';
-import {
-  endExp, endLog, endShift, numTags, paddedTags, rowBytes, startExp, startLog, startShift, supportCounts, transExp, transExpT, transLog,
-  transLogT, transShift,
-} from '../tables';
+import { groupMin, groupPass, groupsFor, groupStateBytes } from '../grouped';
+import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
+import { endExp, endLog, numTags, paddedTags, rowBytes, startExp, startLog, supportCounts, transExp, transExpT, transLog, transLogT } from '../tables';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
-import { backwardCounts, forwardCounts, groupLanes, groupMin, OP_POSTERIORS, opArea, scratchRows, supportSets, workBytes } from './work-area';
+import { backwardCounts, forwardCounts, OP_POSTERIORS, opArea, scratchRows, supportSets, workBytes } from './work-area';
 
 /**
  * Linear space with per-sequence fallback to log space, as logPartition.
@@ -88,7 +85,8 @@ let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, 
 function posteriorOne<L>(e: usize, len: i32, zo: usize, ub: usize, counts: usize): void {
   const K4 = <isize>numTags << 2;
   const eLast = e + <usize>(len - 1) * <usize>K4;
-  let z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr), len);
+  const f = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr);
+  let z = linearLogZ(f.logScale, f.last, 4, len);
   const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale);
   if (!linear) {
     noteLogSpaceFallback();
@@ -100,9 +98,7 @@ function posteriorOne<L>(e: usize, len: i32, zo: usize, ub: usize, counts: usize
   marginalsOne<L>(linear, len, AH, AT, BT, rowBytes, 4, ub, counts);
 }
 
-/** Lane pointers of a group's backward passes (the forward ones are groupLanes). */
-const GROUP_BACK = memory.data(16, 16);
-/** The group's forward and backward logScales. */
+/** The group's forward and backward log scales. */
 const GROUP_ACC = memory.data(64, 16);
 
 /**
@@ -133,32 +129,24 @@ function posteriorsL<L>(
   memory.fill(counts, 0, <usize>(Kp * Kp) << 3);
   memory.fill(unary, 0, <usize>B * seq);
   let b = 0;
-  if (isVector<L>() && K <= GROUP_MAX_K) {
-    const fptrs = groupLanes(work, T), bptrs = GROUP_BACK;
-    const sb = <usize>K << 4;
-    const GH = ACC + <usize>Kp * row, GP = GH + <usize>T * sb, GB = GP + <usize>T * sb, eb = GB + <usize>T * sb;
+  if (isVector<L>() && groupsFor(K)) {
+    const sb = groupStateBytes(K);
+    const GH = ACC + <usize>Kp * row, GP = GH + <usize>T * sb, GB = GP + <usize>T * sb, rows = GB + <usize>T * sb;
     for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
-      const ls = lens + (<usize>b << 2);
-      for (let l = 0; l < n; l++) {
-        const e = em + <usize>(b + l) * seq;
-        const len = load<i32>(ls + (<usize>l << 2));
-        store<usize>(fptrs + (<usize>l << 2), e);
-        store<usize>(bptrs + (<usize>l << 2), len > 0 ? e + <usize>(len - 1) * K4 : e);
-      }
-      const okF = linearPassGroup(n, fptrs, <isize>K4, ls, cf, transExp, startExp, GH, GP, eb, GROUP_ACC);
-      const okB = linearPassGroup(n, bptrs, -<isize>K4, ls, cb, transExpT, endExp, GB, 0, eb, GROUP_ACC + 32);
+      const e = em + <usize>b * seq, ls = lens + (<usize>b << 2);
+      groupPass<Linear>(LINEAR, n, e, seq, ls, <isize>K4, transExp, startExp, cf, GH, true, GP, rows, GROUP_ACC);
+      groupPass<Linear>(LINEAR, n, e, seq, ls, -<isize>K4, transExpT, endExp, cb, GB, true, 0, rows, GROUP_ACC + 32);
       for (let l = 0; l < n; l++) {
         const len = load<i32>(ls + (<usize>l << 2));
         const zo = logZ + (<usize>(b + l) << 3);
         store<f64>(zo, 0);
         if (len == 0) continue;
-        const e = em + <usize>(b + l) * seq, ub = unary + <usize>(b + l) * seq;
-        const S = groupSumEnd(GH, len - 1, l);
-        if ((okF & okB & (1 << l)) == 0 || !(S >= <f64>THRESHOLD)) { posteriorOne<L>(e, len, zo, ub, counts); continue; }
-        const d = load<f64>(GROUP_ACC + (<usize>l << 3));
-        store<f64>(zo, d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift);
+        const el = e + <usize>l * seq, ub = unary + <usize>(b + l) * seq;
         const lo = <usize>l << 2;
+        const z = linearLogZ(load<f64>(GROUP_ACC + (<usize>l << 3)), GH + <usize>(len - 1) * sb + lo, 16, len);
+        if (isNaN(z) || isNaN(load<f64>(GROUP_ACC + 32 + (<usize>l << 3)))) { posteriorOne<L>(el, len, zo, ub, counts); continue; }
+        store<f64>(zo, z);
         marginalsOne<L>(true, len, GH + lo, GP + lo, GB + lo, sb, 16, ub, counts);
       }
     }

@@ -2,8 +2,8 @@
 // raw potentials, tables, emissions, lengths and outputs from `heapBase()` on, then one work area of
 // `workBytes(op, …)` bytes, whose sections every op finds with the helpers below.
 
-import { GROUP_MAX_K, groupLogZBytes, groupStateBytes } from '../grouped';
-import { numTags, padK, rowBytes } from '../tables';
+import { GROUP_MAX_K, groupRowsBytes } from '../grouped';
+import { padK, rowBytes } from '../tables';
 
 export const OP_LOG_PARTITION = 0;
 export const OP_VITERBI = 1;
@@ -27,13 +27,6 @@ export function heapBase(): usize {
 const SCRATCH_ROWS = 6;
 
 /**
- * Fewest sequences that make a group of the lanes-across-sequences path (grouped.ts, K ≤ GROUP_MAX_K,
- * SIMD build): a group of fewer fills too few lanes to beat the per-sequence kernel. Measured: two
- * sequences pay up to K = 5, three from there to 16.
- */
-@inline export function groupMin(): i32 { return numTags <= 5 ? 2 : 3; }
-
-/**
  * Work-area bytes an op needs for sequences up to T steps (k: list size of the k-best op), in f64: the
  * JS side checks the whole call against the 4 GiB a wasm32 memory can address before any u32 wraps.
  */
@@ -44,11 +37,11 @@ export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
   // support counts fwd/bwd, scratch rows, support bits (two rows)
   const head = 2 * (Math.ceil(t * 4 / 16) * 16) + <f64>(SCRATCH_ROWS + 2) * row;
   const grouped = K <= GROUP_MAX_K;
-  if (op == OP_LOG_PARTITION) return head + 2 * row + (grouped ? groupLogZBytes(padK(K)) : 0);
+  if (op == OP_LOG_PARTITION) return head + 2 * row + (grouped ? <f64>(3 * groupRowsBytes(K) + 32) : 0);
   // Viterbi's per-sequence history (t rows) or the grouped one (t steps of K lane vectors) and its gather.
-  if (op == OP_VITERBI) return head + (grouped ? Math.max(t * row, t * <f64>K * 16) + <f64>groupStateBytes(padK(K)) : t * row);
+  if (op == OP_VITERBI) return head + (grouped ? Math.max(t * row, t * <f64>K * 16) + <f64>groupRowsBytes(K) : t * row);
   // Per-sequence rows, then a group's three passes (t steps of K lane vectors each) and its gather.
-  if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12 + (grouped ? 3 * t * <f64>K * 16 + <f64>groupStateBytes(padK(K)) : 0);
+  if (op == OP_POSTERIORS) return head + 4 * t * row + sq * 12 + (grouped ? 3 * t * <f64>K * 16 + <f64>groupRowsBytes(K) : 0);
   // Two states of three rows (the entropy semiring's).
   if (op == OP_ENTROPY) return head + 6 * row;
   return head + 3 * t * row * <f64>k;
@@ -66,6 +59,3 @@ export function workBytes(op: i32, T: i32, K: i32, k: i32): f64 {
 @inline export function opArea(work: usize, T: i32): usize { return supportSets(work, T) + <usize>2 * rowBytes; }
 /** logPartition's grouped area (groupLogZBytes), after the two rows of its per-sequence state. */
 @inline export function groupArea(work: usize, T: i32): usize { return opArea(work, T) + <usize>2 * rowBytes; }
-/** Four lane pointers for a group (static: one op runs at a time in an instance). */
-const GROUP_LANES = memory.data(16, 16);
-@inline export function groupLanes(work: usize, T: i32): usize { return GROUP_LANES; }
