@@ -15,8 +15,9 @@
 // what OLD gives for the same sequences one per call (the per-sequence kernels, whose bits a group's
 // lanes reproduce).
 //
-// --time: the kernels alone at (B, T, K) = (32, 128, 9), (1, 32, 9), (32, 128, 32), every op, the two
-// modules interleaved and the order alternated; prints the medians and NEW/OLD ratios.
+// --time [--rounds N]: the kernels alone at (B, T, K) = (32, 128, 9), (1, 32, 9), (32, 128, 32), every
+// op (k-best at k = 3), the two modules interleaved in N rounds (21) of about 5 ms each, the order
+// alternated; prints the median times and the median and quartiles of the rounds' NEW/OLD ratios.
 // --quick: K 1..9, 16, 17, 33 and 129 only.
 import { readFileSync } from 'node:fs';
 
@@ -342,12 +343,10 @@ if (!flag('no-bits')) {
 }
 
 if (flag('time')) {
-  /** Median of a list. */
-  const median = (/** @type {number[]} */ v) => {
-    const s = [...v].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
-  const ROUNDS = 9;
+  const at = argv.indexOf('--rounds');
+  const ROUNDS = at >= 0 ? Number(argv[at + 1]) : 21;
+  /** The q-quantile of a list. */
+  const quantile = (/** @type {number[]} */ v, /** @type {number} */ q) => [...v].sort((a, b) => a - b)[Math.round(q * (v.length - 1))];
   for (const [B, T, K] of [
     [32, 128, 9],
     [1, 32, 9],
@@ -362,25 +361,32 @@ if (flag('time')) {
         const L = layout(k, c, op.outputs(c), k.x[`${kernelOf(op)}WorkBytes`](c.T, c.K, op.n));
         return () => op.call(k.x, c, L);
       });
+      // Past V8's tier-up from its baseline compiler, which takes a few calls of each function.
+      for (const f of prepared) for (let t0 = performance.now(), i = 0; i < 5 || performance.now() - t0 < 100; i++) f();
       let reps = 1;
       for (;;) {
         const t0 = performance.now();
         for (let i = 0; i < reps; i++) prepared[0]();
-        if (performance.now() - t0 > 20 || reps > 1 << 20) break;
+        if (performance.now() - t0 > 5 || reps > 1 << 20) break;
         reps *= 2;
       }
+      // Short measurements, the two modules back to back in alternating order: each round's ratio
+      // sees the same load on the machine, and the median ratio drops the rounds another process disturbed.
       /** @type {number[][]} */
       const times = [[], []];
+      const ratios = [];
       for (let r = 0; r < ROUNDS; r++) {
         for (const m of r % 2 ? [1, 0] : [0, 1]) {
           const t0 = performance.now();
           for (let i = 0; i < reps; i++) prepared[m]();
           times[m].push(((performance.now() - t0) / reps) * 1000);
         }
+        ratios.push(times[1][r] / times[0][r]);
       }
-      const [mo, mn] = times.map(median);
+      const [mo, mn] = times.map((t) => quantile(t, 0.5));
       console.log(
-        `time (${build}) ${op.name.padEnd(12)} B=${B} T=${T} K=${K}: OLD ${mo.toFixed(1)} µs, NEW ${mn.toFixed(1)} µs, NEW/OLD ${(mn / mo).toFixed(3)}`,
+        `time (${build}) ${op.name.padEnd(12)} B=${B} T=${T} K=${K}: OLD ${mo.toFixed(1)} µs, NEW ${mn.toFixed(1)} µs, ` +
+          `NEW/OLD ${quantile(ratios, 0.5).toFixed(3)} (quartiles ${quantile(ratios, 0.25).toFixed(3)}–${quantile(ratios, 0.75).toFixed(3)})`,
       );
     }
   }
