@@ -31,7 +31,9 @@ export const THRESHOLD: f32 = 1e-28;
   /** The weights are already scaled into range (emitLinear), so there is nothing to shift. */
   @inline accumulateNeedsShift(): bool { return false; }
   /** pre = inp · M, a plain matrix–vector product. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
+  /** None of its own. */
+  @inline propagateRows(): i32 { return 0; }
   /** Multiplies by exp(e − max e), checks for underflow and rescales by a power of two (emitLinear). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitted(emitLinear<L>(pre, em, out, expect), 0); }
 
@@ -69,7 +71,9 @@ export const THRESHOLD: f32 = 1e-28;
   /** A max takes no exp, so there is nothing to shift. */
   @inline accumulateNeedsShift(): bool { return false; }
   /** pre[j] = max_i inp[i] + M[i][j]. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
+  /** None of its own. */
+  @inline propagateRows(): i32 { return 0; }
   /** Adds the emissions in log space, kept relative (emitLog). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitLog<L>(pre, em, out, prevMax); }
 
@@ -101,16 +105,18 @@ export const THRESHOLD: f32 = 1e-28;
   /** exp of the raw sums would overflow or underflow: each column is shifted by its max. */
   @inline accumulateNeedsShift(): bool { return true; }
   /**
-   * log Σ_i exp(v_i) = mx + log Σ_i exp(v_i − mx), with mx = max_i v_i per column (one row of scratch);
+   * log Σ_i exp(v_i) = mx + log Σ_i exp(v_i − mx), with mx = max_i v_i per column (its one row);
    * an all −∞ column keeps shift 0 so that it sums exp(−∞) = 0 and its log is −∞, never −∞ − (−∞).
    */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
-    const mx = scratch;
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void {
+    const mx = rows;
     columnMax<L>(inp, M, mx);
     matvec<L, LogSum>(LOGSUM, inp, M, pre, mx);
     const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
     for (let o: usize = 0; o < n; o += b) st<L>(pre + o, add<L>(vlog<L>(ld<L>(pre + o)), ld<L>(mx + o)));
   }
+  /** The column maxima. */
+  @inline propagateRows(): i32 { return 1; }
   /** Adds the emissions in log space, kept relative (emitLog). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitLog<L>(pre, em, out, prevMax); }
 }
@@ -132,13 +138,15 @@ export const THRESHOLD: f32 = 1e-28;
 @final @unmanaged export class Entropy {
   /** Three padded rows per state: log-weights x (f32), then entropies H (f64). */
   @inline stateRows(): i32 { return 3; }
-  /** `pre` gets a state (x', H'); `scratch` needs one row. Not a matvec: each column needs m, r and H together. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
+  /** `pre` gets a state (x', H'). Not a matvec: each column needs m, r and H together. */
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void {
     const n = <usize>paddedTags << 2;
-    columnMax<L>(inp, M, scratch);
-    if (isVector<L>()) for (let o: usize = 0; o < n; o += 16) entropyColumns4(inp, M + o, scratch + o, pre, o);
-    else for (let o: usize = 0; o < n; o += 4) entropyColumn1(inp, M + o, scratch + o, pre, o);
+    columnMax<L>(inp, M, rows);
+    if (isVector<L>()) for (let o: usize = 0; o < n; o += 16) entropyColumns4(inp, M + o, rows + o, pre, o);
+    else for (let o: usize = 0; o < n; o += 4) entropyColumn1(inp, M + o, rows + o, pre, o);
   }
+  /** The column maxima m. */
+  @inline propagateRows(): i32 { return 1; }
   /** x as a log-space emit; H carries over (an emission adds the same score to every path through j). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted {
     memory.copy(out + rowBytes, pre + rowBytes, rowBytes << 1);

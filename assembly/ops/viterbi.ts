@@ -1,14 +1,41 @@
 // viterbi: the best path and its score per sequence (max-plus forward pass, then a backtrace). For
 // small K the SIMD build runs the forward pass over groups of four sequences, one per lane (grouped.ts).
 
-import { chain } from '../chain';
-import { groupMin, groupPass, groupsFor, groupStateBytes } from '../grouped';
+import { chain, chainStateRows, chainWorkRows } from '../chain';
+import { groupMin, groupPass, groupRowsBytes, groupsFor, groupStateBytes } from '../grouped';
 import { MAXPLUS, MaxPlus } from '../semirings';
 import { endLog, numTags, paddedTags, rowBytes, startLog, transLog, transLogT } from '../tables';
-import { OP_VITERBI, opArea, scratchRows, workBytes } from './work-area';
+import { layoutEnd, layoutFrom, rows, section } from './work-area';
 
-/** Each lane's log offset from a group's pass. */
-const GROUP_D = memory.data(32, 16);
+/** viterbi's work area: where `layout` put each section. */
+@final @unmanaged class Area {
+  /** A chain's work rows. */
+  workRows!: usize;
+  /** Every step's state, for the backtrace: a chain's rows, or a group's lanes (one group at a time). */
+  history!: usize;
+  /** A group's gathered emission rows (groupsFor(K) only, as are the next two). */
+  groupRows!: usize;
+  /** A group's four log scales (f64). */
+  scales!: usize;
+  /** backtraceGroup's lanes: each lane's last step (4 i32), then its final tag (4 i32). */
+  ends!: usize;
+}
+
+const AREA = changetype<Area>(memory.data(offsetof<Area>(), 8));
+
+/** Lays out viterbi's work area for up to T steps of K tags from `base` into AREA; returns its end. */
+function layout(base: usize, T: i32, K: i32): f64 {
+  layoutFrom(base);
+  AREA.workRows = section(rows(K, chainWorkRows(MAXPLUS)));
+  const grouped = groupsFor(K);
+  AREA.history = section(max(rows(K, chainStateRows(MAXPLUS, T, true)), grouped ? <f64>T * <f64>groupStateBytes(K) : 0));
+  if (grouped) {
+    AREA.groupRows = section(<f64>groupRowsBytes(K));
+    AREA.scales = section(4 * 8);
+    AREA.ends = section(2 * 16);
+  }
+  return layoutEnd();
+}
 
 /**
  * The best final tag of a max-plus pass's last state (tag j at `last + j·ts`): the first j maximising
@@ -53,20 +80,17 @@ const GROUP_D = memory.data(32, 16);
   }
 }
 
-/** Per-lane state of backtraceGroup: each lane's last step, then its final tag. */
-const BT_LANES = memory.data(32, 16);
-
 /**
  * Closes and backtraces the four lanes of a group's max-plus pass together: each lane's final tag and
  * score as backtrace finds them, then one backpointer per lane per step, recomputed as the first i
  * maximising α_{s−1}[i] + trans[i][y_s] with the same f32 sums, four lanes at a time (trans[i][y]
  * gathered per lane from transLogT's row y). Step s's state is at `H + s·16K` (tag j of lane l at
  * `+ 16j + 4l`), lane l's log scale at f64 `d[l]`. Paths go to `paths + l·4T` (i32, only within each
- * length; the caller zero-filled them), scores to f64 `scores[l]`.
+ * length; the caller zero-filled them), scores to f64 `scores[l]`. `ends` holds 32 bytes.
  */
-function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: usize, T: i32, scores: usize): void {
+function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: usize, T: i32, scores: usize, ends: usize): void {
   const K = numTags, sb = groupStateBytes(K), row = <usize>paddedTags << 2;
-  const lastStep = BT_LANES, yFinal = BT_LANES + 16;
+  const lastStep = ends, yFinal = ends + 16;
   v128.store(lastStep, i32x4.splat(-1));
   v128.store(yFinal, i32x4.splat(0));
   let top = -1;
@@ -120,25 +144,26 @@ function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: usize, T:
 
 function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, scores: usize, work: usize): void {
   const K = numTags, row = rowBytes;
+  layout(work, T, K);
   const seq = <usize>T * <usize>K << 2;
-  const AH = opArea(work, T);
+  const H = AREA.history;
   memory.fill(paths, 0, <usize>B * <usize>T << 2);
   let b = 0;
   if (isVector<L>() && groupsFor(K)) {
-    const rows = AH + <usize>T * groupStateBytes(K);
+    const scales = AREA.scales;
     for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
       const ls = lens + (<usize>b << 2);
-      groupPass<MaxPlus>(MAXPLUS, n, em + <usize>b * seq, seq, ls, <isize>K << 2, transLog, startLog, 0, AH, true, 0, rows, GROUP_D);
-      backtraceGroup(n, ls, AH, GROUP_D, paths + (<usize>b * <usize>T << 2), T, scores + (<usize>b << 3));
+      groupPass<MaxPlus>(MAXPLUS, n, em + <usize>b * seq, seq, ls, <isize>K << 2, transLog, startLog, 0, H, true, 0, AREA.groupRows, scales);
+      backtraceGroup(n, ls, H, scales, paths + (<usize>b * <usize>T << 2), T, scores + (<usize>b << 3), AREA.ends);
     }
   }
   for (; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
     const so = scores + (<usize>b << 3);
     if (len == 0) { store<f64>(so, 0); continue; }
-    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, AH, true, 0, 0, scratchRows(work, T)).logScale;
-    backtrace(AH, row, 4, len, d, paths + (<usize>b * <usize>T << 2), so);
+    const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, H, true, 0, 0, AREA.workRows).logScale;
+    backtrace(H, row, 4, len, d, paths + (<usize>b * <usize>T << 2), so);
   }
 }
 
@@ -148,7 +173,7 @@ export function viterbi(B: i32, T: i32, em: usize, lens: usize, paths: usize, sc
   else viterbiL<f32>(B, T, em, lens, paths, scores, work);
 }
 
-/** Bytes of the work area viterbi needs for sequences of up to T steps (k: the list size, else 0). */
-export function viterbiWorkBytes(T: i32, K: i32, k: i32): f64 {
-  return workBytes(OP_VITERBI, T, K, k);
+/** Bytes of viterbi's work area for sequences of up to T steps of K tags (n: unused, 0). */
+export function viterbiWorkBytes(T: i32, K: i32, n: i32): f64 {
+  return layout(0, T, K);
 }
