@@ -5,7 +5,8 @@
 // A semiring is one @final @unmanaged class without fields, passed as a null instance
 // (`changetype<S>(0)`) so that every call on it is static and inlined; adding one means writing that
 // class (and its instance) in semirings.ts, beside the four there. It supplies:
-//  - `stateRows(): i32`: padded rows per state (the entropy semiring carries two values per tag);
+//  - `stateRows(): i32`: padded rows per state (the entropy semiring carries two values per tag; a
+//    chain's work area follows from it: chainWorkRows, chainStateRows);
 //  - `propagate<L>(inp, M, pre, rows)`: pre[j] = ⊕_i inp[i] ⊗ M[i][j], the transition half of a step,
 //    with `propagateRows()` rows of its own at `rows`. Semirings whose ⊕⊗ is a plain fold use
 //    matvec.ts, which asks them for `accStart<L>()`, `accumulate<L>(acc, a, m, shift)` and

@@ -12,7 +12,7 @@
 // linear-space check fails is reported to the caller, which redoes that sequence in log space. Only the
 // SIMD build calls into this file.
 //
-// Besides matvec.ts's `accStart` and `accumulate` (at L = v128), S supplies, per lane:
+// Besides matvec.ts's `accStart` and `accumulate` (at L = v128, with no shift), S supplies, per lane:
 //  - `groupEmit(pre, e, me, prevMax)`: a tag's state from its ⊕⊗ product `pre` and emission `e`, `me`
 //    being the row's largest emission and `prevMax` the previous row's largest value (applyEmissions);
 //  - `groupCount(cnt, v)`: the tally its check keeps over a row's tags (0 to start);
@@ -133,12 +133,14 @@ function carry(): Carry {
   cnt: usize, states: usize, keepAll: bool, pre: usize, rows: usize, c: Carry,
 ): void {
   const K = numTags, sb = groupStateBytes(K), row = <usize>paddedTags << 2;
+  const noShift = f32x4.splat(0);
   let lo = c.lo, hi = c.hi, failed = c.failed, prevMax = c.rowMax;
   for (let s = from; s < to; s++) {
     const me = gather(rows, i32x4.add(first, i32x4.mul(i32x4.min_s(i32x4.splat(s), last), i32x4.splat(<i32>step))));
     const out = stateAt(states, keepAll, s), prev = stateAt(states, keepAll, s - 1);
     const p = pre != 0 ? pre + <usize>s * sb : 0;
-    // The row, tag by tag: product (from `init` at step 0), emission, and the row's tallies.
+    // The row, tag by tag: product (from `init` at step 0), emission, and the row's tallies. Its max
+    // starts from the semiring's zero, as emitLinear's (0) and emitLog's (−∞) do.
     let rowMax = sr.accStart<v128>();
     let tally = i32x4.splat(0);
     let j = 0;
@@ -154,10 +156,10 @@ function carry(): Carry {
         let r = M + (<usize>j << 2);
         for (let i = 0; i < K; i++) {
           const a = v128.load(prev + (<usize>i << 4));
-          a0 = sr.accumulate<v128>(a0, a, v128.load32_splat(r), a0);
-          a1 = sr.accumulate<v128>(a1, a, v128.load32_splat(r, 4), a1);
-          a2 = sr.accumulate<v128>(a2, a, v128.load32_splat(r, 8), a2);
-          a3 = sr.accumulate<v128>(a3, a, v128.load32_splat(r, 12), a3);
+          a0 = sr.accumulate<v128>(a0, a, v128.load32_splat(r), noShift);
+          a1 = sr.accumulate<v128>(a1, a, v128.load32_splat(r, 4), noShift);
+          a2 = sr.accumulate<v128>(a2, a, v128.load32_splat(r, 8), noShift);
+          a3 = sr.accumulate<v128>(a3, a, v128.load32_splat(r, 12), noShift);
           r += row;
         }
         const v0 = groupTag<S>(sr, a0, j, rows, me, prevMax, out, p), v1 = groupTag<S>(sr, a1, j + 1, rows, me, prevMax, out, p);
@@ -169,7 +171,7 @@ function carry(): Carry {
         let a0 = sr.accStart<v128>();
         let r = M + (<usize>j << 2);
         for (let i = 0; i < K; i++) {
-          a0 = sr.accumulate<v128>(a0, v128.load(prev + (<usize>i << 4)), v128.load32_splat(r), a0);
+          a0 = sr.accumulate<v128>(a0, v128.load(prev + (<usize>i << 4)), v128.load32_splat(r), noShift);
           r += row;
         }
         const v = groupTag<S>(sr, a0, j, rows, me, prevMax, out, p);

@@ -12,6 +12,9 @@
 //
 // Log-space emissions are applied relative to the row's largest emission and to the previous row's
 // largest value, so values of 1e20 keep the transitions' digits (the shifts go to f64).
+//
+// Linear and MaxPlus also run with one sequence per lane (grouped.ts); their `group…` methods are the
+// same steps for four sequences at once, listed in grouped.ts's header.
 
 import { emitted, Emitted } from './chain';
 import { add, countGE, eqOnes, hmax, keep, ld, mul, pmax, positive, replaceEq, splat, st, sub, vexp, vlog, W, whereLtV } from './lanes';
@@ -129,11 +132,11 @@ export const THRESHOLD: f32 = 1e-28;
  * i.e. Σ_i p_i (H_i − log p_i) with −log p_i = (m − v_i) + log1p(r): no term is negative and none is a
  * difference of the result's size, so H of 1e-6 survives scores of 100.
  *
- * H grows by up to ln K a step, so it is kept in f64: in f32 each step rounded it at 6e-8 of its size,
- * and a chain of 10^6 steps lost 1e-3 of it (x stays f32: it is kept relative, as log Z's is). The
- * weights exp(v_i − m) are f32 (vectorised exp), but their sum 1 + r and the weighted sum of the H_i are
- * both taken in f64 from the same f32 weights, so H' is a convex combination of the H_i to f64
- * precision: an f32 sum of the weights would scale every H by its own rounding at every step.
+ * H grows by up to ln K a step, so it is kept in f64: in f32 every step would round it relative to its
+ * own size, and a long chain's error would grow with its length (x stays f32: it is kept relative, as
+ * log Z's is). The weights exp(v_i − m) are f32 (vectorised exp), but their sum 1 + r and the weighted
+ * sum of the H_i are both taken in f64 from the same f32 weights, so H' is a convex combination of the
+ * H_i to f64 precision: an f32 sum of the weights would scale every H by its own rounding at every step.
  */
 @final @unmanaged export class Entropy {
   /** Three padded rows per state: log-weights x (f32), then entropies H (f64). */

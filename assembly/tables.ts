@@ -131,7 +131,8 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
 }
 
 /**
- * How many tags can carry mass at each step, from the −∞ pattern alone (emissions are finite):
+ * How many tags can carry mass at each step, from the potentials' −∞ pattern alone (a −∞ emission, from
+ * a partial annotation, only makes a step carry less: its check fails and the sequence runs in log space):
  * forward, cnt[s] = |reachable from an allowed start in s steps|; backward (`back`), the tags that reach
  * an allowed end in s steps. The scaled linear-space pass compares against these to tell a structural
  * zero from an underflow. The sets are a deterministic function of the previous set, so the loop stops

@@ -7,8 +7,9 @@ import { layoutEnd, layoutFrom, section } from './work-area';
 @final @unmanaged class Area {
   /** The merge's heads, one i32 per list (tag). */
   heads!: usize;
-  /** Per step and cell (tag j, rank r at j·k + r): the partial scores (f32), then the previous tags and ranks (i32). */
-  scores!: usize;
+  /** The partial scores (f32), per step and cell (tag j, rank r at j·k + r). */
+  partials!: usize;
+  /** Each cell's previous tag and previous rank (i32), laid out as `partials`. */
   prevTags!: usize;
   prevRanks!: usize;
 }
@@ -20,7 +21,7 @@ function layout(base: usize, T: i32, K: i32, k: i32): f64 {
   layoutFrom(base);
   AREA.heads = section(4 * <f64>K);
   const cells = <f64>T * <f64>padK(K) * <f64>k;
-  AREA.scores = section(4 * cells);
+  AREA.partials = section(4 * cells);
   AREA.prevTags = section(4 * cells);
   AREA.prevRanks = section(4 * cells);
   return layoutEnd();
@@ -68,7 +69,7 @@ export function kBest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
   const seq = <usize>T * <usize>K << 2;
   const cell = <usize>Kp * <usize>k; // entries per step
   layout(work, T, K, k);
-  const SC = AREA.scores, PT = AREA.prevTags, PR = AREA.prevRanks, heads = AREA.heads;
+  const SC = AREA.partials, PT = AREA.prevTags, PR = AREA.prevRanks, heads = AREA.heads;
   memory.fill(paths, 0, <usize>B * <usize>k * <usize>T << 2);
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));

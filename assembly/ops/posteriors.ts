@@ -29,7 +29,7 @@ import { layoutEnd, layoutFrom, rows, section } from './work-area';
   factors!: usize;
   /** A sequence's pair sums G (Kp × Kp f64), and pairLog's f32 accumulators (Kp rows). */
   pairSums!: usize;
-  pairRows!: usize;
+  pairAccs!: usize;
   /** A group's passes (groupsFor(K) only, as are the next two), one grouped state per step: as alphas, products, betas. */
   groupAlphas!: usize;
   groupProducts!: usize;
@@ -55,12 +55,12 @@ function layout(base: usize, T: i32, K: i32): f64 {
   AREA.betas = section(steps);
   AREA.factors = section(rows(K, <f64>T));
   AREA.pairSums = section(8 * <f64>padK(K) * <f64>padK(K));
-  AREA.pairRows = section(rows(K, <f64>padK(K)));
+  AREA.pairAccs = section(rows(K, <f64>padK(K)));
   if (groupsFor(K)) {
-    const groupSteps = <f64>T * <f64>groupStateBytes(K);
-    AREA.groupAlphas = section(groupSteps);
-    AREA.groupProducts = section(groupSteps);
-    AREA.groupBetas = section(groupSteps);
+    const groupPassBytes = <f64>T * <f64>groupStateBytes(K);
+    AREA.groupAlphas = section(groupPassBytes);
+    AREA.groupProducts = section(groupPassBytes);
+    AREA.groupBetas = section(groupPassBytes);
     AREA.groupRows = section(<f64>groupRowsBytes(K));
     AREA.scales = section(2 * 4 * 8);
   }
@@ -118,7 +118,7 @@ function layout(base: usize, T: i32, K: i32): f64 {
   // Pair sums for this sequence, then into the batch counts.
   memory.fill(G, 0, <usize>(Kp * Kp) << 3);
   if (linear) pairGemm<L>(fa, rs, ts, V, len, G);
-  else if (len > 1) pairLog<L>(fa, fp, V, len, G, AREA.pairRows);
+  else if (len > 1) pairLog<L>(fa, fp, V, len, G, AREA.pairAccs);
   for (let i = 0; i < K; i++) {
     for (let j = 0; j < K; j++) {
       const o = <usize>(i * Kp + j);
