@@ -20,6 +20,7 @@
 // alternated; prints the median times and the median and quartiles of the rounds' NEW/OLD ratios.
 // --quick: K 1..9, 16, 17, 33 and 129 only.
 import { readFileSync } from 'node:fs';
+import { generator } from '../examples/random.js';
 
 const argv = process.argv.slice(2);
 const files = argv.filter((a) => !a.startsWith('--'));
@@ -46,19 +47,10 @@ if (OLD.x.simd() !== NEW.x.simd()) {
   process.exit(2);
 }
 
-/** Deterministic numbers (mulberry32): every case is its own stream, so a case can be rerun alone. */
+/** Deterministic numbers (the examples' and tests' generator): every case is its own stream, so a case can be rerun alone. */
 function rng(/** @type {number} */ seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  const int = (/** @type {number} */ n) => Math.floor(next() * n);
-  return { next, normal, int };
+  const { next, randn } = generator(seed);
+  return { next, normal: randn, int: (/** @type {number} */ n) => Math.floor(next() * n) };
 }
 
 /**
