@@ -1,4 +1,4 @@
-// node scripts/kernel-bits.js OLD.wasm NEW.wasm [--time] [--no-bits] [--quick]: runs every export of two
+// node scripts/kernel-bits.js OLD.wasm NEW.wasm [--time [--rounds N]] [--no-bits] [--quick]: runs every export of two
 // builds of the kernels (assembly/) on the same deterministic inputs through the raw exports, laid out as
 // src/backends/wasm/backend.ts lays out a call, and compares every output byte. For a change to the
 // kernels that must not change what they compute: save dist/webcrf.{simd,scalar}.wasm before it, then
@@ -23,10 +23,10 @@ import { readFileSync } from 'node:fs';
 import { generator } from '../examples/random.js';
 
 const argv = process.argv.slice(2);
-const files = argv.filter((a) => !a.startsWith('--'));
+const files = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--rounds');
 const flag = (/** @type {string} */ name) => argv.includes(`--${name}`);
 if (files.length !== 2) {
-  console.error('usage: node scripts/kernel-bits.js OLD.wasm NEW.wasm [--time] [--no-bits] [--quick]');
+  console.error('usage: node scripts/kernel-bits.js OLD.wasm NEW.wasm [--time [--rounds N]] [--no-bits] [--quick]');
   process.exit(2);
 }
 
