@@ -5,10 +5,11 @@
 // A semiring is one @final @unmanaged class without fields, passed as a null instance
 // (`changetype<S>(0)`) so that every call on it is static and inlined; adding one means writing that
 // class (and its instance) in semirings.ts, beside the four there. It supplies:
-//  - `stateRows(): i32`: padded rows per state (the entropy semiring carries two values per tag);
-//  - `propagate<L>(inp, M, pre, scratch)`: pre[j] = ⊕_i inp[i] ⊗ M[i][j], the transition half of a
-//    step, with three rows of `scratch` of its own. Semirings whose ⊕⊗ is a plain fold use matvec.ts,
-//    which asks them for `accStart<L>()`, `accumulate<L>(acc, a, m, shift)` and
+//  - `stateRows(): i32`: padded rows per state (the entropy semiring carries two values per tag; a
+//    chain's work area follows from it: chainWorkRows, chainStateRows);
+//  - `propagate<L>(inp, M, pre, rows)`: pre[j] = ⊕_i inp[i] ⊗ M[i][j], the transition half of a step,
+//    with `propagateRows()` rows of its own at `rows`. Semirings whose ⊕⊗ is a plain fold use
+//    matvec.ts, which asks them for `accStart<L>()`, `accumulate<L>(acc, a, m, shift)` and
 //    `accumulateNeedsShift()`;
 //  - `applyEmissions<L>(pre, em, out, expect, prevMax): Emitted`: ⊗ the emission row at `em`, normalise
 //    into the state at `out`, and say what was taken out (see Emitted). `expect` is the number of tags
@@ -59,17 +60,27 @@ const CHAIN_RESULT = changetype<ChainResult>(memory.data(offsetof<ChainResult>()
   return r;
 }
 
+/** Padded rows a chain over S needs at `workRows`: a step's ⊕⊗ result (unless kept at `pre`), then S's own. */
+@inline export function chainWorkRows<S>(sr: S): i32 {
+  return sr.stateRows() + sr.propagateRows();
+}
+
+/** Padded rows a chain of up to T steps over S writes its states to (`post`): one state per step when `keepAll`, else two. */
+@inline export function chainStateRows<S>(sr: S, T: i32, keepAll: bool): f64 {
+  return (keepAll ? <f64>T : 2) * <f64>sr.stateRows();
+}
+
 /**
  * Runs the recursion over `len` emission rows starting at `em`, `step` bytes apart (negative for a
  * backward pass). `init` is the step-0 `pre` state (start or end potentials in the semiring's space), `M`
  * the matrix. Step s's normalised state goes to `post + s·state` when `keepAll`, else alternates between
- * two states at `post` (a state is `sr.stateRows()` padded rows); when `pre` ≠ 0 the un-normalised ⊕⊗
- * result of each step is kept at `pre + s·state`. `cnt` (linear only) holds per-step support counts;
- * `scratch` holds five rows (a two-row state and the entropy semiring's three).
+ * two states at `post` (a state is `sr.stateRows()` padded rows; chainStateRows); when `pre` ≠ 0 the
+ * un-normalised ⊕⊗ result of each step is kept at `pre + s·state`. `cnt` (linear only) holds per-step
+ * support counts; `workRows` holds chainWorkRows rows.
  */
 @inline export function chain<L, S>(
   sr: S, em: usize, step: isize, len: i32, M: usize, init: usize, post: usize, keepAll: bool, pre: usize,
-  cnt: usize, scratch: usize,
+  cnt: usize, workRows: usize,
 ): ChainResult {
   const state = <usize>sr.stateRows() * rowBytes;
   let prev: usize = 0;
@@ -78,11 +89,11 @@ const CHAIN_RESULT = changetype<ChainResult>(memory.data(offsetof<ChainResult>()
   let e = em;
   for (let s = 0; s < len; s++) {
     const cur = keepAll ? post + <usize>s * state : post + (<usize>(s & 1)) * state;
-    // The ⊕⊗ result of step s goes to `p` (kept when asked, else scratch); the rest of scratch is the
-    // semiring's own.
-    const p = pre != 0 ? pre + <usize>s * state : scratch;
+    // The ⊕⊗ result of step s goes to `p` (kept when asked, else the first state of workRows); the
+    // rows after that state are the semiring's own.
+    const p = pre != 0 ? pre + <usize>s * state : workRows;
     if (s == 0) memory.copy(p, init, state);
-    else sr.propagate<L>(prev, M, p, scratch + state);
+    else sr.propagate<L>(prev, M, p, workRows + state);
     const r = sr.applyEmissions<L>(p, e, cur, cnt != 0 ? load<i32>(cnt + (<usize>s << 2)) : 0, prevMax);
     const d = r.logFactor;
     if (isNaN(d)) return chainResult(NaN, 0);

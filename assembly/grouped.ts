@@ -1,34 +1,74 @@
 // Lanes across sequences: for small K the SIMD build runs four sequences at once, one per f32 lane of a
 // v128, so a step is K·K full-width multiply–adds (max–adds for Viterbi) instead of K rows of partly
 // filled vectors, with no horizontal reductions. State j of the four sequences is one v128 (a state is K
-// of them, 16·K bytes); each step gathers the four sequences' emission rows with 4×4 transposes.
+// of them, 16·K bytes: tag j of lane l at 16j + 4l); each step gathers the four sequences' emission rows
+// with 4×4 transposes.
 //
-// Every lane computes exactly the f32 operations, in the same order, that the per-sequence kernels
-// (chain.ts over Linear / MaxPlus, matvec.ts, emitLinear / emitLog in semirings.ts) compute for its
-// sequence, so the values are the same bit for bit and Viterbi breaks ties the same way. A group runs to
-// its longest sequence; lanes whose sequence has ended are masked (their state and log factor kept).
-// A lane whose linear-space check fails is reported to the caller, which redoes that sequence in log
-// space. Only the SIMD build calls into this file.
+// This is chain.ts's recursion once more, over four sequences, written once over a semiring S (Linear
+// or MaxPlus, semirings.ts). Every lane computes exactly the f32 operations, in the same order, that
+// chain() over S computes for its sequence, so the values are the same bit for bit and Viterbi breaks
+// ties the same way. A group runs to its longest sequence; a lane whose sequence has ended is masked
+// (its log scale kept, and its state when states alternate) and re-reads its last row. A lane whose
+// linear-space check fails is reported to the caller, which redoes that sequence in log space. Only the
+// SIMD build calls into this file.
+//
+// Besides matvec.ts's `accStart` and `accumulate` (at L = v128, with no shift), S supplies, per lane:
+//  - `groupEmit(pre, e, me, prevMax)`: a tag's state from its ⊕⊗ product `pre` and emission `e`, `me`
+//    being the row's largest emission and `prevMax` the previous row's largest value (applyEmissions);
+//  - `groupCount(cnt, v)`: the tally its check keeps over a row's tags (0 to start);
+//  - `groupFailed(rowMax, cnt, expect)`: the lanes whose step failed (a failed check; no tag reachable),
+//    and `groupFailure()`, the log scale such a lane reports (chain()'s NaN or −∞);
+//  - `groupShift(rowMax, prevMax)`: what the step takes out of the row besides `me`, and
+//    `groupShiftLog(x)`, its log in f64 for lanes 0 and 1;
+//  - `groupNormalise(out, prev, x, active, keep)`: takes x out of the state at `out`; with `keep`, the
+//    lanes outside `active` keep the state at `prev` instead.
 
-import { vexp } from './lanes';
-import { THRESHOLD } from './semirings';
-import { endExp, endLog, endShift, numTags, paddedTags, startExp, startLog, startShift, transExp, transLog, transLogT, transShift } from './tables';
+import { numTags, padK, paddedTags } from './tables';
 
 /** Largest K that takes the grouped path (above it the per-sequence rows are full enough). */
 export const GROUP_MAX_K = 16;
 
-/** Bytes of one grouped state: Kp lane vectors (the transpose writes whole chunks of four tags). */
-@inline export function groupStateBytes(Kp: i32): usize {
-  return <usize>Kp << 4;
+/**
+ * Whether a call of K tags runs its sequences in groups: in the SIMD build, for K ≤ GROUP_MAX_K. The ops
+ * test `isVector<L>() && groupsFor(K)`: the first, a compile-time constant, keeps the v128 code of
+ * this file out of the scalar build.
+ */
+@inline export function groupsFor(K: i32): bool {
+  return ASC_FEATURE_SIMD && K <= GROUP_MAX_K;
 }
 
 /**
- * The four lanes' emission rows at step s, transposed into `eb` (Kp vectors: tag j of the four
- * sequences in `eb + 16·j`). Rows are K floats, unpadded; the last chunk reads up to 3 floats past the
- * row (the next row, or the 16 bytes of slack the JS side leaves after the emissions) into tags ≥ K,
- * which nothing reads. Returns the four rows' largest emissions (over the K tags).
+ * Fewest sequences that make a group: a group of fewer fills too few lanes to beat the per-sequence
+ * kernels (docs/performance.md, Kernel notes).
  */
-@inline function gather(eb: usize, p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+@inline export function groupMin(): i32 {
+  return numTags <= 5 ? 2 : 3;
+}
+
+/** Bytes of one grouped state of K tags: K lane vectors. */
+@inline export function groupStateBytes(K: i32): usize {
+  return <usize>K << 4;
+}
+
+/** Bytes of a step's gathered emissions: Kp lane vectors (the transposes write whole chunks of four tags). */
+@inline export function groupRowsBytes(K: i32): usize {
+  return <usize>padK(K) << 4;
+}
+
+/** Four i32 lanes. */
+@inline function lanes(a: i32, b: i32, c: i32, d: i32): v128 {
+  return i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(a), 1, b), 2, c), 3, d);
+}
+
+/**
+ * The four lanes' emission rows at addresses `at` (one i32 lane each), transposed into `rows` (Kp
+ * vectors: tag j of the four sequences in `rows + 16·j`). Rows are K floats, unpadded; the last chunk
+ * reads up to 3 floats past the row (the next row, or the 16 bytes of slack the JS side leaves after the
+ * emissions) into tags ≥ K, which nothing reads. Returns the four rows' largest emissions (over the K tags).
+ */
+@inline function gather(rows: usize, at: v128): v128 {
+  const p0 = <usize>i32x4.extract_lane(at, 0), p1 = <usize>i32x4.extract_lane(at, 1);
+  const p2 = <usize>i32x4.extract_lane(at, 2), p3 = <usize>i32x4.extract_lane(at, 3);
   const nc = paddedTags >> 2;
   for (let c = 0; c < nc; c++) {
     const o = <usize>c << 4;
@@ -37,386 +77,160 @@ export const GROUP_MAX_K = 16;
     const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
     const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
     const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-    const q = eb + (<usize>c << 6);
+    const q = rows + (<usize>c << 6);
     v128.store(q, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
     v128.store(q + 16, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
     v128.store(q + 32, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
     v128.store(q + 48, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
   }
   let m = f32x4.splat(-Infinity);
-  for (let j = 0; j < numTags; j++) m = f32x4.pmax(m, v128.load(eb + (<usize>j << 4)));
+  for (let j = 0; j < numTags; j++) m = f32x4.pmax(m, v128.load(rows + (<usize>j << 4)));
   return m;
 }
 
-// --- products: out_j = ⊕_i α[i] ⊗ M[i][j] for a tile of tags j, M[i][j] splatted from the table ------
-
-@inline function sum1(A: usize, M: usize, j: i32): v128 {
-  const K = numTags, row = <usize>paddedTags << 2;
-  let a0 = f32x4.splat(0);
-  let r = M + (<usize>j << 2);
-  for (let i = 0; i < K; i++) {
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(A + (<usize>i << 4)), v128.load32_splat(r)));
-    r += row;
-  }
-  return a0;
+/** The state of step s: its own when `keepAll`, else one of two alternating (step −1's is the second). */
+@inline function stateAt(states: usize, keepAll: bool, s: i32): usize {
+  const sb = groupStateBytes(numTags);
+  return keepAll ? states + <usize>s * sb : states + <usize>(s & 1) * sb;
 }
 
-@inline function max1(A: usize, M: usize, j: i32): v128 {
-  const K = numTags, row = <usize>paddedTags << 2;
-  let a0 = f32x4.splat(-Infinity);
-  let r = M + (<usize>j << 2);
-  for (let i = 0; i < K; i++) {
-    a0 = f32x4.pmax(a0, f32x4.add(v128.load(A + (<usize>i << 4)), v128.load32_splat(r)));
-    r += row;
-  }
-  return a0;
-}
-
-// --- scaled linear space (logPartition) --------------------------------------------------------------
-
-/** One linear-space tag: v = exp(e − me)·pre (emitLinear's order), stored, counted and maxed. */
-@inline function emitLinearTag(pre: v128, eb: usize, j: i32, me: v128, out: usize): v128 {
-  const v = f32x4.mul(vexp<v128>(f32x4.sub(v128.load(eb + (<usize>j << 4)), me)), pre);
-  v128.store(out + (<usize>j << 4), v);
+/**
+ * Tag j of a step from its ⊕⊗ product `a`: kept at `pre` (when ≠ 0) as chain() keeps its `pre`, then
+ * through S's emission into the state at `out`. Returns the state's value.
+ */
+@inline function groupTag<S>(sr: S, a: v128, j: i32, rows: usize, me: v128, prevMax: v128, out: usize, pre: usize): v128 {
+  const o = <usize>j << 4;
+  if (pre != 0) v128.store(pre + o, a);
+  const v = sr.groupEmit(a, v128.load(rows + o), me, prevMax);
+  v128.store(out + o, v);
   return v;
 }
 
 /**
- * One linear-space step of the four lanes from state `A` (ignored when `first`: the row `init`) over
- * the matrix `M` into `Bs`. Returns the lanes that passed the support check; `accs` accumulates each
- * lane's log factor exactly as chain() does (in f64). `masked` lanes outside `active` add nothing, and
- * keep A when `keepEnded`. When P ≠ 0 the product before the emissions (chain()'s `pre`) goes there.
+ * What a pass carries from its unmasked steps to its masked ones: each lane's log scale (f64, lanes 0–1
+ * then 2–3), the lanes that failed, and the last row's largest value. One slot in static memory, as
+ * chain.ts's results are, valid during a pass.
  */
-@inline function linearStep(
-  first: bool, masked: bool, A: usize, Bs: usize, eb: usize, me0: v128, expect: i32, active: v128, accs: usize,
-  M: usize, init: usize, keepEnded: bool, P: usize,
-): v128 {
-  const K = numTags;
-  const thr = f32x4.splat(THRESHOLD);
-  let cnt = i32x4.splat(0);
-  let mx = f32x4.splat(0);
-  const me = me0;
-  let j = 0;
-  if (first) {
-    for (; j < K; j++) {
-      const a = v128.load32_splat(init + (<usize>j << 2));
-      if (P != 0) v128.store(P + (<usize>j << 4), a);
-      const v = emitLinearTag(a, eb, j, me, Bs);
-      cnt = i32x4.sub(cnt, f32x4.ge(v, thr));
-      mx = f32x4.pmax(mx, v);
-    }
-  } else {
-    const row = <usize>paddedTags << 2;
-    for (; j + 4 <= K; j += 4) {
-      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-      let r = M + (<usize>j << 2);
-      for (let i = 0; i < K; i++) {
-        const a = v128.load(A + (<usize>i << 4));
-        a0 = f32x4.add(a0, f32x4.mul(a, v128.load32_splat(r)));
-        a1 = f32x4.add(a1, f32x4.mul(a, v128.load32_splat(r, 4)));
-        a2 = f32x4.add(a2, f32x4.mul(a, v128.load32_splat(r, 8)));
-        a3 = f32x4.add(a3, f32x4.mul(a, v128.load32_splat(r, 12)));
-        r += row;
-      }
-      if (P != 0) {
-        const q = P + (<usize>j << 4);
-        v128.store(q, a0); v128.store(q, a1, 16); v128.store(q, a2, 32); v128.store(q, a3, 48);
-      }
-      const v0 = emitLinearTag(a0, eb, j, me, Bs);
-      const v1 = emitLinearTag(a1, eb, j + 1, me, Bs);
-      const v2 = emitLinearTag(a2, eb, j + 2, me, Bs);
-      const v3 = emitLinearTag(a3, eb, j + 3, me, Bs);
-      cnt = i32x4.sub(i32x4.sub(cnt, f32x4.ge(v0, thr)), f32x4.ge(v1, thr));
-      cnt = i32x4.sub(i32x4.sub(cnt, f32x4.ge(v2, thr)), f32x4.ge(v3, thr));
-      mx = f32x4.pmax(f32x4.pmax(f32x4.pmax(f32x4.pmax(mx, v0), v1), v2), v3);
-    }
-    for (; j < K; j++) {
-      const a = sum1(A, M, j);
-      if (P != 0) v128.store(P + (<usize>j << 4), a);
-      const v = emitLinearTag(a, eb, j, me, Bs);
-      cnt = i32x4.sub(cnt, f32x4.ge(v, thr));
-      mx = f32x4.pmax(mx, v);
-    }
-  }
-  const ok = i32x4.eq(cnt, i32x4.splat(expect));
-  // As emitLinear: 2^k ≤ max < 2^(k+1) from the exponent field, then multiply by 2^−k exactly.
-  let k = i32x4.sub(i32x4.shr_u(mx, 23), i32x4.splat(127));
-  if (masked) k = v128.and(k, active);
-  const sc = i32x4.shl(i32x4.sub(i32x4.splat(127), k), 23);
-  for (let q = 0; q < K; q++) {
-    const o = <usize>q << 4;
-    const v = f32x4.mul(v128.load(Bs + o), sc);
-    v128.store(Bs + o, masked && keepEnded ? v128.bitselect(v, v128.load(A + o), active) : v);
-  }
-  // log factor per lane: <f64>me + <f64>k·ln 2, added in f64 as chain() adds it.
-  const mem = masked ? v128.and(me, active) : me;
-  const lo = f64x2.add(f64x2.promote_low_f32x4(mem), f64x2.mul(f64x2.convert_low_i32x4_s(k), f64x2.splat(Math.LN2)));
-  const mh = v128.shuffle<f32>(mem, mem, 2, 3, 2, 3);
-  const kh = v128.shuffle<i32>(k, k, 2, 3, 2, 3);
-  const hi = f64x2.add(f64x2.promote_low_f32x4(mh), f64x2.mul(f64x2.convert_low_i32x4_s(kh), f64x2.splat(Math.LN2)));
-  v128.store(accs, f64x2.add(v128.load(accs), lo));
-  v128.store(accs + 16, f64x2.add(v128.load(accs + 16), hi));
-  return masked ? v128.or(ok, v128.not(active)) : ok;
+@final @unmanaged class Carry {
+  lo!: v128;
+  hi!: v128;
+  failed!: v128;
+  rowMax!: v128;
+}
+
+/** The one Carry slot (a function, not a global: the scalar build must not see a v128 field). */
+function carry(): Carry {
+  return changetype<Carry>(memory.data(offsetof<Carry>(), 16));
 }
 
 /**
- * log Z of the sequences at `p[0..n)` (lane pointers to their emissions, lengths `len[0..n)`, n ≤ 4)
- * into `out[l]` (f64). Returns a bitmask of the lanes whose linear-space pass failed (or whose closing sum
- * fell below THRESHOLD): the caller redoes those in log space. `cnt` holds the forward support counts;
- * `area` holds groupLogZBytes.
+ * Steps [from, to) of groupPass; `masked`: some lane may have ended (those outside `lengths` get no
+ * log factor, report no failure and keep their state when states alternate). `first` holds each lane's
+ * first row in the direction of travel, `last` the index of its last row.
  */
-export function logZGroup(n: i32, p: usize, len: usize, out: usize, cnt: usize, area: usize): i32 {
-  const K = numTags, Kp = paddedTags;
-  const sb = groupStateBytes(Kp);
-  const eb = area, S0 = area + sb, S1 = S0 + sb, accs = S1 + sb;
-  // Lanes past n repeat lane 0 (their results are dropped).
-  const p0 = load<usize>(p), p1 = n > 1 ? load<usize>(p, 4) : p0, p2 = n > 2 ? load<usize>(p, 8) : p0, p3 = n > 3 ? load<usize>(p, 12) : p0;
-  const l0 = load<i32>(len), l1 = n > 1 ? load<i32>(len, 4) : l0, l2 = n > 2 ? load<i32>(len, 8) : l0, l3 = n > 3 ? load<i32>(len, 12) : l0;
-  const lens = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(l0), 1, l1), 2, l2), 3, l3);
-  const minLen = min(min(l0, l1), min(l2, l3)), maxLen = max(max(l0, l1), max(l2, l3));
-  v128.store(accs, f64x2.splat(0));
-  v128.store(accs + 16, f64x2.splat(0));
-  memory.fill(S1, 0, sb); // what length-0 lanes keep
-  const step = <usize>K << 2;
-  const all = i32x4.splat(-1);
-  let okAll = all;
-  let A = S1, Bs = S0;
-  let s = 0;
-  for (; s < minLen; s++) {
-    const o = <usize>s * step;
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    okAll = v128.and(okAll, linearStep(s == 0, false, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs, transExp, startExp, true, 0));
-    const t = A; A = Bs; Bs = t;
-  }
-  for (; s < maxLen; s++) {
-    const o = <usize>s * step;
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    const active = i32x4.gt_s(lens, i32x4.splat(s));
-    okAll = v128.and(okAll, linearStep(s == 0, true, A, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), active, accs, transExp, startExp, true, 0));
-    const t = A; A = Bs; Bs = t;
-  }
-  // A is the final state of every lane.
-  let failed = 0;
-  for (let l = 0; l < n; l++) {
-    const ln = load<i32>(len + (<usize>l << 2));
-    if (ln == 0) { store<f64>(out + (<usize>l << 3), 0); continue; }
-    // The lane's bit of okAll.
-    if ((i32x4.bitmask(okAll) & (1 << l)) == 0) { failed |= 1 << l; continue; }
-    let S: f64 = 0;
-    for (let j = 0; j < K; j++) S += <f64>load<f32>(A + (<usize>j << 4) + (<usize>l << 2)) * <f64>load<f32>(endExp + (<usize>j << 2));
-    if (!(S >= <f64>THRESHOLD)) { failed |= 1 << l; continue; }
-    const d = load<f64>(accs + (<usize>l << 3));
-    store<f64>(out + (<usize>l << 3), d + startShift + <f64>(ln - 1) * transShift + Math.log(S) + endShift);
-  }
-  return failed;
-}
-
-/** Work bytes logZGroup needs (emission gather, two states, four f64 accumulators). */
-export function groupLogZBytes(Kp: i32): f64 {
-  return <f64>(3 * groupStateBytes(Kp) + 32);
-}
-
-// --- max-plus (Viterbi) ------------------------------------------------------------------------------
-
-/** One max-plus tag: v = (e − me) + (pre − ps) (emitLog's order), stored and returned. */
-@inline function emitLogTag(pre: v128, eb: usize, j: i32, me: v128, ps: v128, out: usize): v128 {
-  const v = f32x4.add(f32x4.sub(v128.load(eb + (<usize>j << 4)), me), f32x4.sub(pre, ps));
-  v128.store(out + (<usize>j << 4), v);
-  return v;
-}
-
-/**
- * One max-plus step from `A` (the start potentials when `first`) into `Bs`, relative to the previous
- * row's max `ps`. Returns the row's max per lane (the next step's `ps`).
- */
-@inline function maxStep(first: bool, A: usize, Bs: usize, eb: usize, me: v128, ps: v128): v128 {
-  const K = numTags;
-  let m = f32x4.splat(-Infinity);
-  let j = 0;
-  if (first) {
-    for (; j < K; j++) m = f32x4.pmax(m, emitLogTag(v128.load32_splat(startLog + (<usize>j << 2)), eb, j, me, ps, Bs));
-  } else {
-    const M = transLog, row = <usize>paddedTags << 2;
-    for (; j + 4 <= K; j += 4) {
-      let a0 = f32x4.splat(-Infinity), a1 = a0, a2 = a0, a3 = a0;
-      let r = M + (<usize>j << 2);
-      for (let i = 0; i < K; i++) {
-        const a = v128.load(A + (<usize>i << 4));
-        a0 = f32x4.pmax(a0, f32x4.add(a, v128.load32_splat(r)));
-        a1 = f32x4.pmax(a1, f32x4.add(a, v128.load32_splat(r, 4)));
-        a2 = f32x4.pmax(a2, f32x4.add(a, v128.load32_splat(r, 8)));
-        a3 = f32x4.pmax(a3, f32x4.add(a, v128.load32_splat(r, 12)));
-        r += row;
+@inline function groupSteps<S>(
+  sr: S, masked: bool, from: i32, to: i32, first: v128, last: v128, lengths: v128, step: isize, M: usize, init: usize,
+  cnt: usize, states: usize, keepAll: bool, pre: usize, rows: usize, c: Carry,
+): void {
+  const K = numTags, sb = groupStateBytes(K), row = <usize>paddedTags << 2;
+  const noShift = f32x4.splat(0);
+  let lo = c.lo, hi = c.hi, failed = c.failed, prevMax = c.rowMax;
+  for (let s = from; s < to; s++) {
+    const me = gather(rows, i32x4.add(first, i32x4.mul(i32x4.min_s(i32x4.splat(s), last), i32x4.splat(<i32>step))));
+    const out = stateAt(states, keepAll, s), prev = stateAt(states, keepAll, s - 1);
+    const p = pre != 0 ? pre + <usize>s * sb : 0;
+    // The row, tag by tag: product (from `init` at step 0), emission, and the row's tallies. Its max
+    // starts from the semiring's zero, as emitLinear's (0) and emitLog's (−∞) do.
+    let rowMax = sr.accStart<v128>();
+    let tally = i32x4.splat(0);
+    let j = 0;
+    if (s == 0) {
+      for (; j < K; j++) {
+        const v = groupTag<S>(sr, v128.load32_splat(init + (<usize>j << 2)), j, rows, me, prevMax, out, p);
+        rowMax = f32x4.pmax(rowMax, v);
+        tally = sr.groupCount(tally, v);
       }
-      m = f32x4.pmax(m, emitLogTag(a0, eb, j, me, ps, Bs));
-      m = f32x4.pmax(m, emitLogTag(a1, eb, j + 1, me, ps, Bs));
-      m = f32x4.pmax(m, emitLogTag(a2, eb, j + 2, me, ps, Bs));
-      m = f32x4.pmax(m, emitLogTag(a3, eb, j + 3, me, ps, Bs));
-    }
-    for (; j < K; j++) m = f32x4.pmax(m, emitLogTag(max1(A, M, j), eb, j, me, ps, Bs));
-  }
-  return m;
-}
-
-/**
- * The Viterbi forward pass of the sequences at `p[0..n)` (lengths `len`): every step's state goes to
- * `H + s·16·K` (tag j of lane l at `+ 16·j + 4·l`), each lane's log offset (chain()'s logScale) to
- * f64 `d[l]`, −∞ for a lane with no allowed path. The caller backtraces each lane.
- */
-export function viterbiGroup(n: i32, p: usize, len: usize, H: usize, d: usize, eb: usize): void {
-  const K = numTags;
-  const p0 = load<usize>(p), p1 = n > 1 ? load<usize>(p, 4) : p0, p2 = n > 2 ? load<usize>(p, 8) : p0, p3 = n > 3 ? load<usize>(p, 12) : p0;
-  const l0 = load<i32>(len), l1 = n > 1 ? load<i32>(len, 4) : l0, l2 = n > 2 ? load<i32>(len, 8) : l0, l3 = n > 3 ? load<i32>(len, 12) : l0;
-  const lens = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(l0), 1, l1), 2, l2), 3, l3);
-  const minLen = min(min(l0, l1), min(l2, l3)), maxLen = max(max(l0, l1), max(l2, l3));
-  const step = <usize>K << 2, sb = <usize>K << 4;
-  const ninf = f32x4.splat(-Infinity);
-  let lo = f64x2.splat(0), hi = lo;
-  let dead = i32x4.splat(0);
-  let ps = f32x4.splat(0);
-  let A: usize = 0;
-  let s = 0;
-  for (; s < maxLen; s++) {
-    const o = <usize>s * step;
-    const Bs = H + <usize>s * sb;
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    const m = maxStep(s == 0, A, Bs, eb, me, ps);
-    // chain(): logScale += <f64>me + <f64>prevMax for each step of the sequence; a row of −∞ ends it.
-    let fm = me, fp = ps;
-    if (s >= minLen) {
-      const active = i32x4.gt_s(lens, i32x4.splat(s));
-      dead = v128.or(dead, v128.and(active, f32x4.eq(m, ninf)));
-      fm = v128.and(fm, active);
-      fp = v128.and(fp, active);
     } else {
-      dead = v128.or(dead, f32x4.eq(m, ninf));
+      for (; j + 4 <= K; j += 4) {
+        let a0 = sr.accStart<v128>(), a1 = a0, a2 = a0, a3 = a0;
+        let r = M + (<usize>j << 2);
+        for (let i = 0; i < K; i++) {
+          const a = v128.load(prev + (<usize>i << 4));
+          a0 = sr.accumulate<v128>(a0, a, v128.load32_splat(r), noShift);
+          a1 = sr.accumulate<v128>(a1, a, v128.load32_splat(r, 4), noShift);
+          a2 = sr.accumulate<v128>(a2, a, v128.load32_splat(r, 8), noShift);
+          a3 = sr.accumulate<v128>(a3, a, v128.load32_splat(r, 12), noShift);
+          r += row;
+        }
+        const v0 = groupTag<S>(sr, a0, j, rows, me, prevMax, out, p), v1 = groupTag<S>(sr, a1, j + 1, rows, me, prevMax, out, p);
+        const v2 = groupTag<S>(sr, a2, j + 2, rows, me, prevMax, out, p), v3 = groupTag<S>(sr, a3, j + 3, rows, me, prevMax, out, p);
+        rowMax = f32x4.pmax(f32x4.pmax(f32x4.pmax(f32x4.pmax(rowMax, v0), v1), v2), v3);
+        tally = sr.groupCount(sr.groupCount(sr.groupCount(sr.groupCount(tally, v0), v1), v2), v3);
+      }
+      for (; j < K; j++) {
+        let a0 = sr.accStart<v128>();
+        let r = M + (<usize>j << 2);
+        for (let i = 0; i < K; i++) {
+          a0 = sr.accumulate<v128>(a0, v128.load(prev + (<usize>i << 4)), v128.load32_splat(r), noShift);
+          r += row;
+        }
+        const v = groupTag<S>(sr, a0, j, rows, me, prevMax, out, p);
+        rowMax = f32x4.pmax(rowMax, v);
+        tally = sr.groupCount(tally, v);
+      }
     }
-    lo = f64x2.add(lo, f64x2.add(f64x2.promote_low_f32x4(fm), f64x2.promote_low_f32x4(fp)));
-    hi = f64x2.add(hi, f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(fm, fm, 2, 3, 2, 3)), f64x2.promote_low_f32x4(v128.shuffle<f32>(fp, fp, 2, 3, 2, 3))));
-    ps = m;
-    A = Bs;
+    // The step's check, normalisation and log factor (me + the shift, in f64 as chain() adds it).
+    const active = masked ? i32x4.gt_s(lengths, i32x4.splat(s)) : i32x4.splat(-1);
+    const bad = sr.groupFailed(rowMax, tally, cnt != 0 ? load<i32>(cnt + (<usize>s << 2)) : 0);
+    failed = v128.or(failed, masked ? v128.and(bad, active) : bad);
+    let x = sr.groupShift(rowMax, prevMax);
+    if (masked) x = v128.and(x, active);
+    sr.groupNormalise(out, prev, x, active, masked && !keepAll);
+    const mem = masked ? v128.and(me, active) : me;
+    lo = f64x2.add(lo, f64x2.add(f64x2.promote_low_f32x4(mem), sr.groupShiftLog(x)));
+    const memHi = v128.shuffle<f32>(mem, mem, 2, 3, 2, 3), xHi = v128.shuffle<i32>(x, x, 2, 3, 2, 3);
+    hi = f64x2.add(hi, f64x2.add(f64x2.promote_low_f32x4(memHi), sr.groupShiftLog(xHi)));
+    prevMax = rowMax;
   }
-  v128.store(d, lo);
-  v128.store(d + 16, hi);
-  const dm = i32x4.bitmask(dead);
-  for (let l = 0; l < n; l++) if ((dm & (1 << l)) != 0) store<f64>(d + (<usize>l << 3), -Infinity);
+  c.lo = lo;
+  c.hi = hi;
+  c.failed = failed;
+  c.rowMax = prevMax;
 }
 
-/** Per-lane scratch of backtraceGroup: each lane's last step, then its final tag. */
-const BT_LANES = memory.data(32, 16);
-
 /**
- * Closes and backtraces the four lanes of a viterbiGroup pass together: each lane's final tag and score
- * as the per-sequence backtrace (viterbi.ts) finds them, then one backpointer per lane per step,
- * recomputed as the first i maximising α_{s−1}[i] + trans[i][y_s] with the same f32 sums, four lanes at
- * a time (trans[i][y] gathered per lane from transLogT's row y). Paths go to `paths + l·4T` (i32, only
- * within each length; the caller zero-filled them), scores to f64 `scores[l]`.
+ * chain() over the sequences of n ≤ 4 lanes, as one group: lane l's emission rows start at
+ * `em + l·seq`, its length is `lens[l]` (i32); lanes past n repeat lane 0 (their results are dropped).
+ * `step` is ±4K: a backward pass (negative) starts each lane at its own last row. `init` is the step-0
+ * product (one row, splatted to every lane), `M` the matrix, `cnt` the per-step support counts S
+ * checks (0 when it checks none). Step s's state goes to `states + s·16K` when `keepAll`, else
+ * alternates between two states at `states` (a lane that has ended keeps its last); when `pre` ≠ 0 the
+ * product before the emissions goes to `pre + s·16K` (chain()'s `pre`). `rows` holds a step's gathered
+ * emissions (groupRowsBytes). Each lane's log scale (chain()'s logScale, `groupFailure()` for a lane
+ * that failed) goes to the f64 `scales[l]`. Returns the state of the group's last step: with
+ * alternating states, every lane's final state.
  */
-export function backtraceGroup(n: i32, len: usize, H: usize, d: usize, paths: usize, T: i32, scores: usize): void {
-  const K = numTags, sb = <usize>K << 4, row = <usize>paddedTags << 2;
-  const lastStep = BT_LANES, yFinal = BT_LANES + 16;
-  v128.store(lastStep, i32x4.splat(-1));
-  v128.store(yFinal, i32x4.splat(0));
-  let top = -1;
-  for (let l = 0; l < n; l++) {
-    const ln = load<i32>(len + (<usize>l << 2));
-    const so = scores + (<usize>l << 3);
-    if (ln == 0) { store<f64>(so, 0); continue; }
-    const dl = load<f64>(d + (<usize>l << 3));
-    if (dl == -Infinity) { store<f64>(so, -Infinity); continue; }
-    const last = H + <usize>(ln - 1) * sb + (<usize>l << 2);
-    let best: f32 = -Infinity;
-    let y = 0;
-    for (let j = 0; j < K; j++) {
-      const v = load<f32>(last + (<usize>j << 4)) + load<f32>(endLog + (<usize>j << 2));
-      if (v > best) { best = v; y = j; }
-    }
-    if (best == -Infinity) { store<f64>(so, -Infinity); continue; }
-    store<f64>(so, dl + <f64>best);
-    store<i32>(lastStep + (<usize>l << 2), ln - 1);
-    store<i32>(yFinal + (<usize>l << 2), y);
-    if (ln - 1 > top) top = ln - 1;
-  }
-  const startV = v128.load(lastStep), yInit = v128.load(yFinal);
-  const s0 = load<i32>(lastStep), s1 = load<i32>(lastStep, 4), s2 = load<i32>(lastStep, 8), s3 = load<i32>(lastStep, 12);
-  const tb = <usize>T << 2;
-  const pb0 = paths, pb1 = paths + tb, pb2 = paths + 2 * tb, pb3 = paths + 3 * tb;
-  let y = yInit;
-  for (let s = top; s >= 0; s--) {
-    // A lane starts where its sequence ends; lanes past their end carry a valid tag that is never stored.
-    y = v128.bitselect(yInit, y, i32x4.eq(startV, i32x4.splat(s)));
-    const y0 = i32x4.extract_lane(y, 0), y1 = i32x4.extract_lane(y, 1), y2 = i32x4.extract_lane(y, 2), y3 = i32x4.extract_lane(y, 3);
-    const so = <usize>s << 2;
-    if (s <= s0) store<i32>(pb0 + so, y0);
-    if (s <= s1) store<i32>(pb1 + so, y1);
-    if (s <= s2) store<i32>(pb2 + so, y2);
-    if (s <= s3) store<i32>(pb3 + so, y3);
-    if (s == 0) break;
-    const a = H + <usize>(s - 1) * sb;
-    const t0 = transLogT + <usize>y0 * row, t1 = transLogT + <usize>y1 * row, t2 = transLogT + <usize>y2 * row, t3 = transLogT + <usize>y3 * row;
-    let m = f32x4.splat(-Infinity);
-    let arg = i32x4.splat(0);
-    for (let i = 0; i < K; i++) {
-      const o = <usize>i << 2;
-      let tv = v128.load32_zero(t0 + o);
-      tv = v128.load32_lane(t1 + o, tv, 1);
-      tv = v128.load32_lane(t2 + o, tv, 2);
-      tv = v128.load32_lane(t3 + o, tv, 3);
-      const v = f32x4.add(v128.load(a + (<usize>i << 4)), tv);
-      const gt = f32x4.gt(v, m);
-      m = v128.bitselect(v, m, gt);
-      arg = v128.bitselect(i32x4.splat(i), arg, gt);
-    }
-    y = arg;
-  }
-}
-
-// --- posteriors: keep-all linear passes -------------------------------------------------------------
-
-/**
- * A linear-space pass of the four lanes that keeps every step, as chain() with `keepAll` (posteriors):
- * lane l's rows start at `p[l]` and go `step` bytes per step (negative for a backward pass), for
- * `len[l]` steps; step s's normalised state goes to `H + s·16K`, its product before the emissions to
- * `PH + s·16K` when PH ≠ 0 (tag j of lane l at `+ 16j + 4l`), each lane's logScale to f64 `accs[l]`.
- * Rows past a lane's length are not meaningful. Returns the bitmask of lanes whose pass passed its checks.
- */
-export function linearPassGroup(
-  n: i32, p: usize, step: isize, len: usize, cnt: usize, M: usize, init: usize, H: usize, PH: usize, eb: usize, accs: usize,
-): i32 {
-  const K = numTags;
-  const sb = <usize>K << 4;
-  const p0 = load<usize>(p), p1 = n > 1 ? load<usize>(p, 4) : p0, p2 = n > 2 ? load<usize>(p, 8) : p0, p3 = n > 3 ? load<usize>(p, 12) : p0;
-  const l0 = load<i32>(len), l1 = n > 1 ? load<i32>(len, 4) : l0, l2 = n > 2 ? load<i32>(len, 8) : l0, l3 = n > 3 ? load<i32>(len, 12) : l0;
-  const lens = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(l0), 1, l1), 2, l2), 3, l3);
+@inline export function groupPass<S>(
+  sr: S, n: i32, em: usize, seq: usize, lens: usize, step: isize, M: usize, init: usize, cnt: usize,
+  states: usize, keepAll: bool, pre: usize, rows: usize, scales: usize,
+): usize {
+  const l0 = load<i32>(lens), l1 = n > 1 ? load<i32>(lens, 4) : l0, l2 = n > 2 ? load<i32>(lens, 8) : l0, l3 = n > 3 ? load<i32>(lens, 12) : l0;
+  const lengths = lanes(l0, l1, l2, l3);
   const minLen = min(min(l0, l1), min(l2, l3)), maxLen = max(max(l0, l1), max(l2, l3));
-  v128.store(accs, f64x2.splat(0));
-  v128.store(accs + 16, f64x2.splat(0));
-  const all = i32x4.splat(-1);
-  let okAll = all;
-  let s = 0;
-  for (; s < minLen; s++) {
-    const o = <usize>(<isize>s * step);
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    const Bs = H + <usize>s * sb;
-    const P = PH != 0 ? PH + <usize>s * sb : 0;
-    okAll = v128.and(okAll, linearStep(s == 0, false, Bs - sb, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), all, accs, M, init, false, P));
-  }
-  for (; s < maxLen; s++) {
-    const o = <usize>(<isize>s * step);
-    const me = gather(eb, p0 + o, p1 + o, p2 + o, p3 + o);
-    const Bs = H + <usize>s * sb;
-    const P = PH != 0 ? PH + <usize>s * sb : 0;
-    const active = i32x4.gt_s(lens, i32x4.splat(s));
-    okAll = v128.and(okAll, linearStep(s == 0, true, Bs - sb, Bs, eb, me, load<i32>(cnt + (<usize>s << 2)), active, accs, M, init, false, P));
-  }
-  return i32x4.bitmask(okAll);
-}
-
-/** Σ_j H[last][j]·endExp[j] for lane l in f64 (log-z.ts's sumEnd on a grouped state). */
-export function groupSumEnd(H: usize, last: i32, l: i32): f64 {
-  const K = numTags;
-  const r = H + <usize>last * (<usize>K << 4) + (<usize>l << 2);
-  let S: f64 = 0;
-  for (let j = 0; j < K; j++) S += <f64>load<f32>(r + (<usize>j << 4)) * <f64>load<f32>(endExp + (<usize>j << 2));
-  return S;
+  const last = i32x4.max_s(i32x4.sub(lengths, i32x4.splat(1)), i32x4.splat(0));
+  let first = i32x4.add(i32x4.splat(<i32>em), i32x4.mul(lanes(0, n > 1 ? 1 : 0, n > 2 ? 2 : 0, n > 3 ? 3 : 0), i32x4.splat(<i32>seq)));
+  if (step < 0) first = i32x4.add(first, i32x4.mul(last, i32x4.splat(<i32>-step)));
+  if (!keepAll) memory.fill(stateAt(states, false, -1), 0, groupStateBytes(numTags)); // what a lane with no steps keeps
+  const c = carry();
+  c.lo = f64x2.splat(0);
+  c.hi = f64x2.splat(0);
+  c.failed = i32x4.splat(0);
+  c.rowMax = f32x4.splat(0);
+  groupSteps<S>(sr, false, 0, minLen, first, last, lengths, step, M, init, cnt, states, keepAll, pre, rows, c);
+  groupSteps<S>(sr, true, minLen, maxLen, first, last, lengths, step, M, init, cnt, states, keepAll, pre, rows, c);
+  v128.store(scales, c.lo);
+  v128.store(scales + 16, c.hi);
+  const failed = i32x4.bitmask(c.failed);
+  for (let l = 0; l < 4; l++) if ((failed & (1 << l)) != 0) store<f64>(scales + (<usize>l << 3), sr.groupFailure());
+  return stateAt(states, keepAll, maxLen - 1);
 }

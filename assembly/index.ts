@@ -1,8 +1,8 @@
-// webcrf kernels: the module's exports, which src/backends/wasm.ts calls. The JS side owns the memory
-// layout: it writes the raw potentials, emissions [B,T,K] (f32, unpadded rows) and lengths [B] at offsets
-// of its choosing, calls `setup` then one op with the offsets of its outputs and of a work area of
-// `workBytes(...)` bytes. Each op dispatches at compile time to the SIMD (v128 lanes) or scalar (f32
-// lanes) instantiation; one op per file under ops/.
+// webcrf kernels: the module's exports, which src/backends/wasm/backend.ts calls. The JS side owns the
+// memory layout: it writes the raw potentials, emissions [B,T,K] (f32, unpadded rows) and lengths [B] at
+// offsets of its choosing, calls `setup` then one op with the offsets of its outputs and of a work area
+// of `<op>WorkBytes(T, K, n)` bytes (the op's own layout, ops/work-area.ts). Each op dispatches at
+// compile time to the SIMD (v128 lanes) or scalar (f32 lanes) instantiation; one op per file under ops/.
 
 export { setup, tableBytes } from './tables';
 export { heapBase } from './ops/work-area';

@@ -116,9 +116,10 @@
 }
 
 // Cephes expf: n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2), e^r by a degree-7 polynomial on
-// |r| ≤ ln2/2, then scaled by 2^n. Max relative error 8.1e-8 (about 1 ulp) against Math.exp over
-// [-87, 88.7], asserted ≤ 1.2e-7 by test/backends/wasm/math.test.ts. Below -87 the result is 0 (true value < 1.7e-38: everything the
-// kernels do treats such values as zero and checks for it), so exp(-Infinity) is exactly 0, never NaN.
+// |r| ≤ ln2/2, then scaled by 2^n. test/backends/wasm/math.test.ts holds its relative error against Math.exp to
+// 1.2e-7 over [-87, 88.7] (docs/performance.md, Kernel notes, has the measured error). Below -87 the
+// result is 0 (true value < 1.7e-38: everything the kernels do treats such values as zero and checks
+// for it), so exp(-Infinity) is exactly 0, never NaN.
 @inline export function vexp<L>(x: L): L {
   const xc = pmin<L>(pmax<L>(x, splat<L>(-87.0)), splat<L>(88.7));
   const n = nearest_<L>(mul<L>(xc, splat<L>(1.4426950408889634)));
@@ -135,8 +136,8 @@
 }
 
 // Cephes logf: x = m·2^e with m in [√½, √2), log m by a degree-9 polynomial in m − 1, plus e·ln 2 in two
-// parts. Max relative error 7.9e-8 against Math.log over the normal floats
-// [1.18e-38, 3.4e38], asserted ≤ 1.2e-7·max(1, |log x|) by test/backends/wasm/math.test.ts. log 0 = -Infinity, log ∞ = ∞; the kernels never pass negatives or subnormals.
+// parts. test/backends/wasm/math.test.ts holds its error against Math.log to 1.2e-7·max(1, |log x|) over the
+// normal floats. log 0 = -Infinity, log ∞ = ∞; the kernels never pass negatives or subnormals.
 @inline export function vlog<L>(x: L): L {
   let m: L, e: L;
   if (isVector<L>()) {

@@ -12,6 +12,9 @@
 //
 // Log-space emissions are applied relative to the row's largest emission and to the previous row's
 // largest value, so values of 1e20 keep the transitions' digits (the shifts go to f64).
+//
+// Linear and MaxPlus also run with one sequence per lane (grouped.ts); their `group…` methods are the
+// same steps for four sequences at once, listed in grouped.ts's header.
 
 import { emitted, Emitted } from './chain';
 import { add, countGE, eqOnes, hmax, keep, ld, mul, pmax, positive, replaceEq, splat, st, sub, vexp, vlog, W, whereLtV } from './lanes';
@@ -31,9 +34,34 @@ export const THRESHOLD: f32 = 1e-28;
   /** The weights are already scaled into range (emitLinear), so there is nothing to shift. */
   @inline accumulateNeedsShift(): bool { return false; }
   /** pre = inp · M, a plain matrix–vector product. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void { matvec<L, Linear>(LINEAR, inp, M, pre, 0); }
+  /** None of its own. */
+  @inline propagateRows(): i32 { return 0; }
   /** Multiplies by exp(e − max e), checks for underflow and rescales by a power of two (emitLinear). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitted(emitLinear<L>(pre, em, out, expect), 0); }
+
+  // Lanes across sequences (grouped.ts): emitLinear, one lane per sequence.
+  /** exp(e − me)·pre. */
+  @inline groupEmit(pre: v128, e: v128, me: v128, prevMax: v128): v128 { return f32x4.mul(vexp<v128>(f32x4.sub(e, me)), pre); }
+  /** Counts the tags at or above THRESHOLD. */
+  @inline groupCount(cnt: v128, v: v128): v128 { return i32x4.sub(cnt, f32x4.ge(v, f32x4.splat(THRESHOLD))); }
+  /** Fewer tags passed than can carry mass. */
+  @inline groupFailed(rowMax: v128, cnt: v128, expect: i32): v128 { return v128.not(i32x4.eq(cnt, i32x4.splat(expect))); }
+  /** NaN: the caller redoes the sequence in log space. */
+  @inline groupFailure(): f64 { return NaN; }
+  /** k (i32 lanes) with 2^k ≤ rowMax < 2^(k+1), from the exponent field (rowMax passed the check, so it is normal). */
+  @inline groupShift(rowMax: v128, prevMax: v128): v128 { return i32x4.sub(i32x4.shr_u(rowMax, 23), i32x4.splat(127)); }
+  /** k·ln 2. */
+  @inline groupShiftLog(k: v128): v128 { return f64x2.mul(f64x2.convert_low_i32x4_s(k), f64x2.splat(Math.LN2)); }
+  /** Multiplies the state by 2^−k, exactly. */
+  @inline groupNormalise(out: usize, prev: usize, k: v128, active: v128, keep: bool): void {
+    const sc = i32x4.shl(i32x4.sub(i32x4.splat(127), k), 23);
+    for (let q = 0; q < numTags; q++) {
+      const o = <usize>q << 4;
+      const v = f32x4.mul(v128.load(out + o), sc);
+      v128.store(out + o, keep ? v128.bitselect(v, v128.load(prev + o), active) : v);
+    }
+  }
 }
 
 @final @unmanaged export class MaxPlus {
@@ -46,9 +74,28 @@ export const THRESHOLD: f32 = 1e-28;
   /** A max takes no exp, so there is nothing to shift. */
   @inline accumulateNeedsShift(): bool { return false; }
   /** pre[j] = max_i inp[i] + M[i][j]. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void { matvec<L, MaxPlus>(MAXPLUS, inp, M, pre, 0); }
+  /** None of its own. */
+  @inline propagateRows(): i32 { return 0; }
   /** Adds the emissions in log space, kept relative (emitLog). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitLog<L>(pre, em, out, prevMax); }
+
+  // Lanes across sequences (grouped.ts): emitLog, one lane per sequence.
+  /** (e − me) + (pre − prevMax). */
+  @inline groupEmit(pre: v128, e: v128, me: v128, prevMax: v128): v128 { return f32x4.add(f32x4.sub(e, me), f32x4.sub(pre, prevMax)); }
+  /** Nothing to count. */
+  @inline groupCount(cnt: v128, v: v128): v128 { return cnt; }
+  /** A row of −∞: no tag is reachable. */
+  @inline groupFailed(rowMax: v128, cnt: v128, expect: i32): v128 { return f32x4.eq(rowMax, f32x4.splat(-Infinity)); }
+  /** −∞: no path. */
+  @inline groupFailure(): f64 { return -Infinity; }
+  /** prevMax, which the emission took out. */
+  @inline groupShift(rowMax: v128, prevMax: v128): v128 { return prevMax; }
+  @inline groupShiftLog(prevMax: v128): v128 { return f64x2.promote_low_f32x4(prevMax); }
+  /** The row stays relative; lanes outside `active` keep `prev` when asked. */
+  @inline groupNormalise(out: usize, prev: usize, x: v128, active: v128, keep: bool): void {
+    if (keep) for (let q = 0; q < numTags; q++) v128.store(out + (<usize>q << 4), v128.bitselect(v128.load(out + (<usize>q << 4)), v128.load(prev + (<usize>q << 4)), active));
+  }
 }
 
 @final @unmanaged export class LogSum {
@@ -61,16 +108,18 @@ export const THRESHOLD: f32 = 1e-28;
   /** exp of the raw sums would overflow or underflow: each column is shifted by its max. */
   @inline accumulateNeedsShift(): bool { return true; }
   /**
-   * log Σ_i exp(v_i) = mx + log Σ_i exp(v_i − mx), with mx = max_i v_i per column (one row of scratch);
+   * log Σ_i exp(v_i) = mx + log Σ_i exp(v_i − mx), with mx = max_i v_i per column (its one row);
    * an all −∞ column keeps shift 0 so that it sums exp(−∞) = 0 and its log is −∞, never −∞ − (−∞).
    */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
-    const mx = scratch;
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void {
+    const mx = rows;
     columnMax<L>(inp, M, mx);
     matvec<L, LogSum>(LOGSUM, inp, M, pre, mx);
     const n = <usize>paddedTags << 2, b = <usize>W<L>() << 2;
     for (let o: usize = 0; o < n; o += b) st<L>(pre + o, add<L>(vlog<L>(ld<L>(pre + o)), ld<L>(mx + o)));
   }
+  /** The column maxima. */
+  @inline propagateRows(): i32 { return 1; }
   /** Adds the emissions in log space, kept relative (emitLog). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted { return emitLog<L>(pre, em, out, prevMax); }
 }
@@ -83,22 +132,24 @@ export const THRESHOLD: f32 = 1e-28;
  * i.e. Σ_i p_i (H_i − log p_i) with −log p_i = (m − v_i) + log1p(r): no term is negative and none is a
  * difference of the result's size, so H of 1e-6 survives scores of 100.
  *
- * H grows by up to ln K a step, so it is kept in f64: in f32 each step rounded it at 6e-8 of its size,
- * and a chain of 10^6 steps lost 1e-3 of it (x stays f32: it is kept relative, as log Z's is). The
- * weights exp(v_i − m) are f32 (vectorised exp), but their sum 1 + r and the weighted sum of the H_i are
- * both taken in f64 from the same f32 weights, so H' is a convex combination of the H_i to f64
- * precision: an f32 sum of the weights would scale every H by its own rounding at every step.
+ * H grows by up to ln K a step, so it is kept in f64: in f32 every step would round it relative to its
+ * own size, and a long chain's error would grow with its length (x stays f32: it is kept relative, as
+ * log Z's is). The weights exp(v_i − m) are f32 (vectorised exp), but their sum 1 + r and the weighted
+ * sum of the H_i are both taken in f64 from the same f32 weights, so H' is a convex combination of the
+ * H_i to f64 precision: an f32 sum of the weights would scale every H by its own rounding at every step.
  */
 @final @unmanaged export class Entropy {
   /** Three padded rows per state: log-weights x (f32), then entropies H (f64). */
   @inline stateRows(): i32 { return 3; }
-  /** `pre` gets a state (x', H'); `scratch` needs one row. Not a matvec: each column needs m, r and H together. */
-  @inline propagate<L>(inp: usize, M: usize, pre: usize, scratch: usize): void {
+  /** `pre` gets a state (x', H'). Not a matvec: each column needs m, r and H together. */
+  @inline propagate<L>(inp: usize, M: usize, pre: usize, rows: usize): void {
     const n = <usize>paddedTags << 2;
-    columnMax<L>(inp, M, scratch);
-    if (isVector<L>()) for (let o: usize = 0; o < n; o += 16) entropyColumns4(inp, M + o, scratch + o, pre, o);
-    else for (let o: usize = 0; o < n; o += 4) entropyColumn1(inp, M + o, scratch + o, pre, o);
+    columnMax<L>(inp, M, rows);
+    if (isVector<L>()) for (let o: usize = 0; o < n; o += 16) entropyColumns4(inp, M + o, rows + o, pre, o);
+    else for (let o: usize = 0; o < n; o += 4) entropyColumn1(inp, M + o, rows + o, pre, o);
   }
+  /** The column maxima m. */
+  @inline propagateRows(): i32 { return 1; }
   /** x as a log-space emit; H carries over (an emission adds the same score to every path through j). */
   @inline applyEmissions<L>(pre: usize, em: usize, out: usize, expect: i32, prevMax: f32): Emitted {
     memory.copy(out + rowBytes, pre + rowBytes, rowBytes << 1);

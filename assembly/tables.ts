@@ -125,21 +125,27 @@ export function setup(K: i32, start: usize, end: usize, trans: usize, tab: usize
   hasForbidden = neg;
 }
 
+/** Bytes of supportCounts' `sets` for K tags: two sets of one byte per padded tag. */
+@inline export function supportSetsBytes(K: i32): f64 {
+  return 2 * <f64>padK(K);
+}
+
 /**
- * How many tags can carry mass at each step, from the −∞ pattern alone (emissions are finite):
+ * How many tags can carry mass at each step, from the potentials' −∞ pattern alone (a −∞ emission, from
+ * a partial annotation, only makes a step carry less: its check fails and the sequence runs in log space):
  * forward, cnt[s] = |reachable from an allowed start in s steps|; backward (`back`), the tags that reach
  * an allowed end in s steps. The scaled linear-space pass compares against these to tell a structural
  * zero from an underflow. The sets are a deterministic function of the previous set, so the loop stops
- * at the first fixed point. `scratch` holds 2·Kp bytes.
+ * at the first fixed point. `sets` holds supportSetsBytes.
  */
-export function supportCounts(T: i32, cnt: usize, back: bool, scratch: usize): void {
+export function supportCounts(T: i32, cnt: usize, back: bool, sets: usize): void {
   const K = numTags;
   if (!hasForbidden) {
     for (let s = 0; s < T; s++) store<i32>(cnt + (<usize>s << 2), K);
     return;
   }
   const Kp = paddedTags;
-  let cur = scratch, nxt = scratch + <usize>Kp;
+  let cur = sets, nxt = sets + <usize>Kp;
   const init = back ? endLog : startLog;
   const M = back ? transLogT : transLog; // M[i][j]: i → j in the direction of travel
   let n = 0;

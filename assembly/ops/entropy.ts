@@ -1,9 +1,27 @@
 // entropy: log Z and H(y | x) per sequence, from the entropy semiring's forward recursion.
 
-import { chain } from '../chain';
+import { chain, chainStateRows, chainWorkRows } from '../chain';
 import { ENTROPY, Entropy } from '../semirings';
 import { endLog, entropyInit, numTags, rowBytes, transLog } from '../tables';
-import { OP_ENTROPY, opArea, scratchRows, workBytes } from './work-area';
+import { layoutEnd, layoutFrom, rows, section } from './work-area';
+
+/** entropy's work area: where `layout` put each section. */
+@final @unmanaged class Area {
+  /** The chain's work rows. */
+  workRows!: usize;
+  /** The chain's two alternating states. */
+  states!: usize;
+}
+
+const AREA = changetype<Area>(memory.data(offsetof<Area>(), 8));
+
+/** Lays out entropy's work area for up to T steps of K tags from `base` into AREA; returns its end. */
+function layout(base: usize, T: i32, K: i32): f64 {
+  layoutFrom(base);
+  AREA.workRows = section(rows(K, chainWorkRows(ENTROPY)));
+  AREA.states = section(rows(K, chainStateRows(ENTROPY, T, false)));
+  return layoutEnd();
+}
 
 /**
  * Log space only: it is the robust form, and entropy is not on a training hot path. The closing sum
@@ -11,6 +29,7 @@ import { OP_ENTROPY, opArea, scratchRows, workBytes } from './work-area';
  */
 function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: usize, work: usize): void {
   const K = numTags, row = rowBytes;
+  layout(work, T, K);
   const seq = <usize>T * <usize>K << 2;
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
@@ -18,7 +37,7 @@ function entropyL<L>(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent: u
     store<f64>(zo, 0);
     store<f64>(ho, 0);
     if (len == 0) continue;
-    const r = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, transLog, entropyInit, opArea(work, T), false, 0, 0, scratchRows(work, T));
+    const r = chain<L, Entropy>(ENTROPY, em + <usize>b * seq, <isize>K << 2, len, transLog, entropyInit, AREA.states, false, 0, 0, AREA.workRows);
     const d = r.logScale;
     if (d == -Infinity) { store<f64>(zo, -Infinity); continue; }
     const x = r.last, h = r.last + row;
@@ -49,7 +68,7 @@ export function entropy(B: i32, T: i32, em: usize, lens: usize, logZ: usize, ent
   else entropyL<f32>(B, T, em, lens, logZ, ent, work);
 }
 
-/** Bytes of the work area entropy needs for sequences of up to T steps (k: the list size, else 0). */
-export function entropyWorkBytes(T: i32, K: i32, k: i32): f64 {
-  return workBytes(OP_ENTROPY, T, K, k);
+/** Bytes of entropy's work area for sequences of up to T steps of K tags (n: unused, 0). */
+export function entropyWorkBytes(T: i32, K: i32, n: i32): f64 {
+  return layout(0, T, K);
 }

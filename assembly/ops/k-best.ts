@@ -1,7 +1,31 @@
 // kBest: the k best paths and their scores per sequence (k-best Viterbi).
 
-import { endLog, numTags, paddedTags, rowBytes, startLog, transLog } from '../tables';
-import { OP_KBEST, opArea, scratchRows, workBytes } from './work-area';
+import { endLog, numTags, padK, paddedTags, rowBytes, startLog, transLog } from '../tables';
+import { layoutEnd, layoutFrom, section } from './work-area';
+
+/** kBest's work area: where `layout` put each section. */
+@final @unmanaged class Area {
+  /** The merge's heads, one i32 per list (tag). */
+  heads!: usize;
+  /** The partial scores (f32), per step and cell (tag j, rank r at j·k + r). */
+  partials!: usize;
+  /** Each cell's previous tag and previous rank (i32), laid out as `partials`. */
+  prevTags!: usize;
+  prevRanks!: usize;
+}
+
+const AREA = changetype<Area>(memory.data(offsetof<Area>(), 8));
+
+/** Lays out kBest's work area for up to T steps of K tags and lists of k from `base` into AREA; returns its end. */
+function layout(base: usize, T: i32, K: i32, k: i32): f64 {
+  layoutFrom(base);
+  AREA.heads = section(4 * <f64>K);
+  const cells = <f64>T * <f64>padK(K) * <f64>k;
+  AREA.partials = section(4 * cells);
+  AREA.prevTags = section(4 * cells);
+  AREA.prevRanks = section(4 * cells);
+  return layoutEnd();
+}
 
 // A k-way merge of K sorted lists of k f32 scores, list i at `lists + i·k` floats, each shifted by the
 // f32 at `shifts + i·stride`; heads[i] (K i32s) is how many of list i are taken. Taking the best head
@@ -44,10 +68,8 @@ export function kBest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
   const K = numTags, Kp = paddedTags;
   const seq = <usize>T * <usize>K << 2;
   const cell = <usize>Kp * <usize>k; // entries per step
-  const SC = opArea(work, T);
-  const PT = SC + (<usize>T * cell << 2);
-  const PR = PT + (<usize>T * cell << 2);
-  const heads = scratchRows(work, T);
+  layout(work, T, K, k);
+  const SC = AREA.partials, PT = AREA.prevTags, PR = AREA.prevRanks, heads = AREA.heads;
   memory.fill(paths, 0, <usize>B * <usize>k * <usize>T << 2);
   for (let b = 0; b < B; b++) {
     const len = load<i32>(lens + (<usize>b << 2));
@@ -118,7 +140,7 @@ export function kBest(B: i32, T: i32, k: i32, em: usize, lens: usize, paths: usi
   }
 }
 
-/** Bytes of the work area kBest needs for sequences of up to T steps (k: the list size, else 0). */
+/** Bytes of kBest's work area for sequences of up to T steps of K tags and lists of k. */
 export function kBestWorkBytes(T: i32, K: i32, k: i32): f64 {
-  return workBytes(OP_KBEST, T, K, k);
+  return layout(0, T, K, k);
 }

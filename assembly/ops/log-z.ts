@@ -21,22 +21,22 @@ function logSumEnd(row: usize): f64 {
   return m + Math.log(s);
 }
 
-/** Σ_j row[j]·exp(end[j] − ce) in f64: the linear-space closing sum. */
-function sumEnd(row: usize): f64 {
+/** Σ_j row[j]·exp(end[j] − ce) in f64, tag j at `row + j·ts`: the linear-space closing sum. */
+function sumEnd(row: usize, ts: usize): f64 {
   let s: f64 = 0;
-  for (let j = 0; j < numTags; j++) s += <f64>load<f32>(row + (<usize>j << 2)) * <f64>load<f32>(endExp + (<usize>j << 2));
+  for (let j = 0; j < numTags; j++) s += <f64>load<f32>(row + <usize>j * ts) * <f64>load<f32>(endExp + (<usize>j << 2));
   return s;
 }
 
 /**
- * log Z of a `len`-step linear-space forward pass (from startExp over transExp), adding back the shifts
- * the tables took out; NaN when the pass failed its check or the closing sum fell below THRESHOLD, so
- * that the caller redoes the sequence in log space.
+ * log Z of a `len`-step linear-space forward pass (from startExp over transExp) from its log scale `d`
+ * and its final state `last` (tag j at `last + j·ts`: a row, or a group's lane), adding back the shifts
+ * the tables took out; NaN when the pass failed its check (d is NaN) or the closing sum fell below
+ * THRESHOLD, so that the caller redoes the sequence in log space.
  */
-@inline export function linearLogZ(r: ChainResult, len: i32): f64 {
-  const d = r.logScale;
+@inline export function linearLogZ(d: f64, last: usize, ts: usize, len: i32): f64 {
   if (isNaN(d)) return NaN;
-  const S = sumEnd(r.last);
+  const S = sumEnd(last, ts);
   if (!(S >= <f64>THRESHOLD)) return NaN;
   return d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift;
 }

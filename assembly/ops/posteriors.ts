@@ -1,27 +1,71 @@
 // posteriors: forward–backward, for the gradients: log Z, unary marginals and expected transition counts.
 
-import { chain } from '../chain';
+import { chain, chainStateRows, chainWorkRows } from '../chain';
 import { noteLogSpaceFallback } from '../diagnostics';
-import { GROUP_MAX_K, groupSumEnd, linearPassGroup } from '../grouped';
-import { LINEAR, Linear, LOGSUM, LogSum, THRESHOLD } from '../semirings';
+import { groupMin, groupPass, groupRowsBytes, groupsFor, groupStateBytes } from '../grouped';
+import { LINEAR, Linear, LOGSUM, LogSum } from '../semirings';
 import {
-  endExp, endLog, endShift, numTags, paddedTags, rowBytes, startExp, startLog, startShift, supportCounts, transExp, transExpT, transLog,
-  transLogT, transShift,
+  endExp, endLog, numTags, padK, paddedTags, rowBytes, startExp, startLog, supportCounts, supportSetsBytes, transExp, transExpT, transLog,
+  transLogT,
 } from '../tables';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
-import { backwardCounts, forwardCounts, groupLanes, groupMin, OP_POSTERIORS, opArea, scratchRows, supportSets, workBytes } from './work-area';
+import { layoutEnd, layoutFrom, rows, section } from './work-area';
 
-/**
- * Linear space with per-sequence fallback to log space, as logPartition.
- *
- * Per step s the forward pass keeps pre_s = ⊕_i α_{s−1}[i] ⊗ trans[i][·] (before the emission) and the
- * backward pass β̃_s (including the emission), each with its own scale; p_s(j) ∝ pre_s[j] ⊗ β̃_s[j] is
- * normalised per step, so the scales never need to meet. The pair marginals at step s are
- * α_{s−1}[i] ⊗ trans[i][j] ⊗ β̃_s[j] with the same normaliser D_s = Σ_j pre_s[j] ⊗ β̃_s[j].
- */
-/** Where one call's per-sequence and grouped rows live (set by posteriorsL). */
-let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, BT: usize = 0, V: usize = 0, G: usize = 0, ACC: usize = 0;
+/** posteriors' work area: where `layout` put each section. */
+@final @unmanaged class Area {
+  /** The forward and backward support counts, one i32 per step each. */
+  forwardCounts!: usize;
+  backwardCounts!: usize;
+  /** supportCounts' sets. */
+  sets!: usize;
+  /** A chain's work rows. */
+  workRows!: usize;
+  /** A sequence's passes, one row per step: forward states, forward products before the emissions, backward states. */
+  alphas!: usize;
+  products!: usize;
+  betas!: usize;
+  /** The per-step factors V of the pair sums (marginalsOne), one row per step. */
+  factors!: usize;
+  /** A sequence's pair sums G (Kp × Kp f64), and pairLog's f32 accumulators (Kp rows). */
+  pairSums!: usize;
+  pairAccs!: usize;
+  /** A group's passes (groupsFor(K) only, as are the next two), one grouped state per step: as alphas, products, betas. */
+  groupAlphas!: usize;
+  groupProducts!: usize;
+  groupBetas!: usize;
+  /** A group's gathered emission rows. */
+  groupRows!: usize;
+  /** A group's log scales (f64): the forward pass's four, then the backward pass's. */
+  scales!: usize;
+}
+
+const AREA = changetype<Area>(memory.data(offsetof<Area>(), 8));
+
+/** Lays out posteriors' work area for up to T steps of K tags from `base` into AREA; returns its end. */
+function layout(base: usize, T: i32, K: i32): f64 {
+  layoutFrom(base);
+  AREA.forwardCounts = section(4 * <f64>T);
+  AREA.backwardCounts = section(4 * <f64>T);
+  AREA.sets = section(supportSetsBytes(K));
+  AREA.workRows = section(rows(K, max(chainWorkRows(LINEAR), chainWorkRows(LOGSUM))));
+  const steps = rows(K, max(chainStateRows(LINEAR, T, true), chainStateRows(LOGSUM, T, true)));
+  AREA.alphas = section(steps);
+  AREA.products = section(steps);
+  AREA.betas = section(steps);
+  AREA.factors = section(rows(K, <f64>T));
+  AREA.pairSums = section(8 * <f64>padK(K) * <f64>padK(K));
+  AREA.pairAccs = section(rows(K, <f64>padK(K)));
+  if (groupsFor(K)) {
+    const groupPassBytes = <f64>T * <f64>groupStateBytes(K);
+    AREA.groupAlphas = section(groupPassBytes);
+    AREA.groupProducts = section(groupPassBytes);
+    AREA.groupBetas = section(groupPassBytes);
+    AREA.groupRows = section(<f64>groupRowsBytes(K));
+    AREA.scales = section(2 * 4 * 8);
+  }
+  return layoutEnd();
+}
 
 /**
  * Unary marginals of one sequence into `ub`, the per-step factors V, and its pair sums into `counts`,
@@ -31,6 +75,7 @@ let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, 
  */
 @inline function marginalsOne<L>(linear: bool, len: i32, fa: usize, fp: usize, fb: usize, rs: usize, ts: usize, ub: usize, counts: usize): void {
   const K = numTags, Kp = paddedTags, row = rowBytes;
+  const V = AREA.factors, G = AREA.pairSums;
   const K4 = <usize>K << 2;
   for (let s = 0; s < len; s++) {
     const a = fp + <usize>s * rs;
@@ -73,7 +118,7 @@ let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, 
   // Pair sums for this sequence, then into the batch counts.
   memory.fill(G, 0, <usize>(Kp * Kp) << 3);
   if (linear) pairGemm<L>(fa, rs, ts, V, len, G);
-  else if (len > 1) pairLog<L>(fa, fp, V, len, G, ACC);
+  else if (len > 1) pairLog<L>(fa, fp, V, len, G, AREA.pairAccs);
   for (let i = 0; i < K; i++) {
     for (let j = 0; j < K; j++) {
       const o = <usize>(i * Kp + j);
@@ -88,22 +133,19 @@ let cf: usize = 0, cb: usize = 0, scr: usize = 0, AH: usize = 0, AT: usize = 0, 
 function posteriorOne<L>(e: usize, len: i32, zo: usize, ub: usize, counts: usize): void {
   const K4 = <isize>numTags << 2;
   const eLast = e + <usize>(len - 1) * <usize>K4;
-  let z = linearLogZ(chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, cf, scr), len);
-  const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, cb, scr).logScale);
+  const AH = AREA.alphas, AT = AREA.products, BT = AREA.betas, work = AREA.workRows;
+  const f = chain<L, Linear>(LINEAR, e, K4, len, transExp, startExp, AH, true, AT, AREA.forwardCounts, work);
+  let z = linearLogZ(f.logScale, f.last, 4, len);
+  const linear = !isNaN(z) && !isNaN(chain<L, Linear>(LINEAR, eLast, -K4, len, transExpT, endExp, BT, true, 0, AREA.backwardCounts, work).logScale);
   if (!linear) {
     noteLogSpaceFallback();
-    z = logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, scr));
+    z = logSpaceLogZ(chain<L, LogSum>(LOGSUM, e, K4, len, transLog, startLog, AH, true, AT, 0, work));
     if (z == -Infinity) { store<f64>(zo, -Infinity); return; }
-    chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, scr);
+    chain<L, LogSum>(LOGSUM, eLast, -K4, len, transLogT, endLog, BT, true, 0, 0, work);
   }
   store<f64>(zo, z);
   marginalsOne<L>(linear, len, AH, AT, BT, rowBytes, 4, ub, counts);
 }
-
-/** Lane pointers of a group's backward passes (the forward ones are groupLanes). */
-const GROUP_BACK = memory.data(16, 16);
-/** The group's forward and backward logScales. */
-const GROUP_ACC = memory.data(64, 16);
 
 /**
  * Linear space with per-sequence fallback to log space, as logPartition; for small K the SIMD build
@@ -118,47 +160,33 @@ const GROUP_ACC = memory.data(64, 16);
 function posteriorsL<L>(
   B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize,
 ): void {
-  const K = numTags, Kp = paddedTags, row = rowBytes;
+  const K = numTags, Kp = paddedTags;
   const K4 = <usize>K << 2;
   const seq = <usize>T * K4;
-  cf = forwardCounts(work, T); cb = backwardCounts(work, T); scr = scratchRows(work, T);
-  supportCounts(T, cf, false, supportSets(work, T));
-  supportCounts(T, cb, true, supportSets(work, T));
-  AH = opArea(work, T);
-  AT = AH + <usize>T * row;
-  BT = AT + <usize>T * row;
-  V = BT + <usize>T * row;
-  G = V + <usize>T * row;
-  ACC = G + (<usize>(Kp * Kp) << 3);
+  layout(work, T, K);
+  supportCounts(T, AREA.forwardCounts, false, AREA.sets);
+  supportCounts(T, AREA.backwardCounts, true, AREA.sets);
   memory.fill(counts, 0, <usize>(Kp * Kp) << 3);
   memory.fill(unary, 0, <usize>B * seq);
   let b = 0;
-  if (isVector<L>() && K <= GROUP_MAX_K) {
-    const fptrs = groupLanes(work, T), bptrs = GROUP_BACK;
-    const sb = <usize>K << 4;
-    const GH = ACC + <usize>Kp * row, GP = GH + <usize>T * sb, GB = GP + <usize>T * sb, eb = GB + <usize>T * sb;
+  if (isVector<L>() && groupsFor(K)) {
+    const sb = groupStateBytes(K);
+    const GH = AREA.groupAlphas, GP = AREA.groupProducts, GB = AREA.groupBetas, rows = AREA.groupRows, scales = AREA.scales;
     for (; B - b >= groupMin(); b += 4) {
       const n = min(4, B - b);
-      const ls = lens + (<usize>b << 2);
-      for (let l = 0; l < n; l++) {
-        const e = em + <usize>(b + l) * seq;
-        const len = load<i32>(ls + (<usize>l << 2));
-        store<usize>(fptrs + (<usize>l << 2), e);
-        store<usize>(bptrs + (<usize>l << 2), len > 0 ? e + <usize>(len - 1) * K4 : e);
-      }
-      const okF = linearPassGroup(n, fptrs, <isize>K4, ls, cf, transExp, startExp, GH, GP, eb, GROUP_ACC);
-      const okB = linearPassGroup(n, bptrs, -<isize>K4, ls, cb, transExpT, endExp, GB, 0, eb, GROUP_ACC + 32);
+      const e = em + <usize>b * seq, ls = lens + (<usize>b << 2);
+      groupPass<Linear>(LINEAR, n, e, seq, ls, <isize>K4, transExp, startExp, AREA.forwardCounts, GH, true, GP, rows, scales);
+      groupPass<Linear>(LINEAR, n, e, seq, ls, -<isize>K4, transExpT, endExp, AREA.backwardCounts, GB, true, 0, rows, scales + 32);
       for (let l = 0; l < n; l++) {
         const len = load<i32>(ls + (<usize>l << 2));
         const zo = logZ + (<usize>(b + l) << 3);
         store<f64>(zo, 0);
         if (len == 0) continue;
-        const e = em + <usize>(b + l) * seq, ub = unary + <usize>(b + l) * seq;
-        const S = groupSumEnd(GH, len - 1, l);
-        if ((okF & okB & (1 << l)) == 0 || !(S >= <f64>THRESHOLD)) { posteriorOne<L>(e, len, zo, ub, counts); continue; }
-        const d = load<f64>(GROUP_ACC + (<usize>l << 3));
-        store<f64>(zo, d + startShift + <f64>(len - 1) * transShift + Math.log(S) + endShift);
+        const el = e + <usize>l * seq, ub = unary + <usize>(b + l) * seq;
         const lo = <usize>l << 2;
+        const z = linearLogZ(load<f64>(scales + (<usize>l << 3)), GH + <usize>(len - 1) * sb + lo, 16, len);
+        if (isNaN(z) || isNaN(load<f64>(scales + 32 + (<usize>l << 3)))) { posteriorOne<L>(el, len, zo, ub, counts); continue; }
+        store<f64>(zo, z);
         marginalsOne<L>(true, len, GH + lo, GP + lo, GB + lo, sb, 16, ub, counts);
       }
     }
@@ -181,7 +209,7 @@ export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, 
   else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, work);
 }
 
-/** Bytes of the work area posteriors needs for sequences of up to T steps (k: the list size, else 0). */
-export function posteriorsWorkBytes(T: i32, K: i32, k: i32): f64 {
-  return workBytes(OP_POSTERIORS, T, K, k);
+/** Bytes of posteriors' work area for sequences of up to T steps of K tags (n: unused, 0). */
+export function posteriorsWorkBytes(T: i32, K: i32, n: i32): f64 {
+  return layout(0, T, K);
 }
