@@ -110,10 +110,23 @@ export function plainInts(src: Int32Array, from: number, n: number): number[] {
 }
 
 /**
- * An op's spec as the registry keeps it: frozen, its objects without a prototype, so that a member an
- * op leaves out (`block`, `slice`, `workArg`) is absent whatever Object.prototype has been given.
+ * An op's spec as the registry keeps it: frozen, with every member own, those an op leaves out
+ * (`workArg`, `block`, `slice`) as own `undefined`, so that no read of them reaches Object.prototype
+ * whatever it has been given. (Plain objects rather than prototype-less ones: V8 keeps those in
+ * dictionary mode, and every call reads these members.)
  */
 export function defineOp<A, R, P = R>(spec: OpSpec<A, R, P>): OpSpec<A, R, P> {
-  const own = <T extends object>(o: T): T => Object.freeze(Object.assign(Object.create(null) as T, o));
-  return own({ ...spec, wasm: own(spec.wasm), threads: own({ ...spec.threads, split: own(spec.threads.split) }) });
+  const { wasm, threads } = spec;
+  return Object.freeze({
+    name: spec.name,
+    reference: spec.reference,
+    gpu: spec.gpu,
+    wasm: Object.freeze({ kernel: wasm.kernel, workArg: wasm.workArg, outputs: wasm.outputs, run: wasm.run }),
+    threads: Object.freeze({
+      split: Object.freeze({ minK: threads.split.minK, minWork: threads.split.minWork }),
+      block: threads.block,
+      slice: threads.slice,
+      join: threads.join,
+    }),
+  });
 }

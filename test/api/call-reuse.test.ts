@@ -107,7 +107,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('call reuse on %s', (_n
 });
 
 describe('the WASM backend keeps its tables only while they hold', () => {
-  it('rebuilds them after the math entry point overwrote their memory, and for other potentials', async () => {
+  it('rebuilds them for other potentials, and again for the first ones after', async () => {
     const be = await WasmBackend.create();
     const K = 4,
       B = 2,
@@ -123,8 +123,6 @@ describe('the WASM backend keeps its tables only while they hold', () => {
     };
     const w2 = { ...w, trans: w.trans.map((x) => x * 2) };
     const first = await be.run('logPartition', p, w);
-    be.math('exp', new Float32Array(4096).fill(3));
-    expect(await be.run('logPartition', p, w)).toEqual(first);
     const other = await be.run('logPartition', p, w2);
     expect(other).not.toEqual(first);
     expect(await be.run('logPartition', p, w)).toEqual(first);

@@ -2,8 +2,8 @@ import { CRFInputError, messageOf } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
 import { WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
-import { type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
-import type { KernelCall } from '../../ops/op.js';
+import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
+import type { KernelCall, KernelFn } from '../../ops/op.js';
 import type { Backend, BackendMemory } from '../backend.js';
 import { type Kernels, type MemoryViews, exportOf, kernelsOf } from './kernels.js';
 import { builtinWasmModule } from './source.js';
@@ -35,6 +35,21 @@ interface Live {
    * must not outlive it.
    */
   tablesFor: Held<Potentials> | null;
+  /** Each op's kernel and work-area size exports, looked up once per instance rather than by name per call. */
+  ops: OpExports;
+  /** Where the call's layout starts: the module's heap base, aligned. */
+  heap: number;
+}
+
+type OpExports = Record<OpName, { kernel: KernelFn; workBytes: KernelFn }>;
+
+function liveOf(k: Kernels): Live {
+  const ops = {} as OpExports;
+  for (const op of Object.keys(OPS) as OpName[]) {
+    const { kernel } = specOf(op).wasm;
+    ops[op] = { kernel: exportOf(k, kernel), workBytes: exportOf(k, `${kernel}WorkBytes`) };
+  }
+  return { k, views: null, tablesFor: null, ops, heap: align(k.heapBase()) };
 }
 
 type Held<T> = { deref(): T | undefined };
@@ -64,13 +79,11 @@ export class WasmBackend implements Backend {
   readonly #simd: boolean;
   /** Log-space fallbacks counted by instances already handed back. */
   #fallbacks = 0;
-  /** How many times memory grew (tests check that repeated calls do not). */
-  grows = 0;
   /** How many times a large call's instance was handed back (a worker thread reports it: threads/protocol.ts ThreadState). */
   releases = 0;
   private constructor(module: WebAssembly.Module, k: Kernels) {
     this.#module = module;
-    this.#live = { k, views: null, tablesFor: null };
+    this.#live = liveOf(k);
     this.#simd = k.simd() === 1;
   }
 
@@ -117,27 +130,13 @@ export class WasmBackend implements Backend {
     return this.#live ? this.#live.k.memory.buffer.byteLength : 0;
   }
 
-  /** Runs the vectorised exp or log over `x` (length a multiple of 4): for the accuracy tests. */
-  math(fn: 'exp' | 'log', x: Float32Array): Float32Array {
-    if (this.#disposed || !this.#live) throw new Error('wasm backend: disposed');
-    const live = this.#live;
-    const { k } = live;
-    const [src, dst] = this.#reserve(k, [x.length * 4, x.length * 4]);
-    // The two regions overlay the potentials and tables.
-    live.tablesFor = null;
-    new Float32Array(k.memory.buffer, src, x.length).set(x);
-    if (fn === 'exp') k.mathExp(src, dst, x.length);
-    else k.mathLog(src, dst, x.length);
-    return new Float32Array(k.memory.buffer, dst, x.length).slice();
-  }
-
   /** The instance for the next call: the live one, or a fresh one after a large call gave its memory back. */
   async #ready(): Promise<void> {
     if (this.#disposed) throw new Error('wasm backend: disposed');
     if (!this.#live) {
       const k = await WasmBackend.#instantiate(this.#module);
       // Another call may have instantiated meanwhile; keep one.
-      if (!this.#live && !this.#disposed) this.#live = { k, views: null, tablesFor: null };
+      if (!this.#live && !this.#disposed) this.#live = liveOf(k);
     }
     if (this.#disposed) throw new Error('wasm backend: disposed');
   }
@@ -156,9 +155,10 @@ export class WasmBackend implements Backend {
    * Sizes are float64 numbers: the whole call is checked against the 4 GiB a wasm32 memory can address
    * before anything is written.
    */
-  #reserve(k: Kernels, sizes: number[]): number[] {
+  #reserve(live: Live, sizes: number[]): number[] {
+    const { k } = live;
     const out: number[] = [];
-    let at = align(k.heapBase());
+    let at = live.heap;
     for (const s of sizes) {
       out.push(at);
       at = align(at + s) + STAGGER;
@@ -173,7 +173,6 @@ export class WasmBackend implements Backend {
       } catch (e) {
         throw tooBig(`the engine refused to grow it: ${messageOf(e)}`);
       }
-      this.grows++;
     }
     return out;
   }
@@ -190,9 +189,10 @@ export class WasmBackend implements Backend {
     const { B, T, K } = p;
     const n = B * T * K;
     const outputs = wasm.outputs(p, a);
-    const work = exportOf(k, `${wasm.kernel}WorkBytes`)(T, K, wasm.workArg?.(a) ?? 0) as unknown as number;
+    const fns = live.ops[op];
+    const work = fns.workBytes(T, K, wasm.workArg?.(a) ?? 0) as unknown as number;
     // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
-    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(k, [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, work]);
+    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, work]);
     const mem = viewsOf(live);
     if (live.tablesFor?.deref() !== w) {
       live.tablesFor = null;
@@ -205,7 +205,7 @@ export class WasmBackend implements Backend {
     mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
     mem.f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
     mem.i32.set(p.lengths, lens >>> 2);
-    const call: KernelCall = { kernel: exportOf(k, wasm.kernel), em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem };
+    const call: KernelCall = { kernel: fns.kernel, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem };
     return wasm.run(call, p, a);
   }
 

@@ -64,8 +64,6 @@ export class WebGpuBackend implements Backend {
   #disposed = false;
   /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
   lastKernelMs: number | null = null;
-  /** Chunks (submits) the last GPU call was split into. */
-  lastChunks = 0;
 
   constructor(opts: WebGpuBackendOptions) {
     const d = opts.device;
@@ -165,7 +163,6 @@ export class WebGpuBackend implements Backend {
     const plan = this.#plan(op, p, w);
     if (!plan) return null;
     this.lastKernelMs = null;
-    this.lastChunks = Math.ceil(p.B / plan.chunk);
     const run = op.begin(this.#ctx, p, plan);
     try {
       for (let b0 = 0; b0 < p.B; b0 += plan.chunk) {

@@ -228,11 +228,6 @@ export class ThreadPool {
     });
   }
 
-  /** Ends thread `i` as a crash would (for tests of what a crash does). */
-  kill(i: number): void {
-    this.#die(this.#slots[i], 'it was ended');
-  }
-
   /** Ends every thread; calls still waiting on one are rejected. Calling it again does nothing. */
   dispose(): void {
     if (this.#disposed) return;
