@@ -16,7 +16,7 @@ export interface OpSpec<A, R, P = R> {
    * The float64 reference: what the js backend runs and every other backend is tested against. Also
    * the answer for an empty batch on every backend.
    */
-  reference(p: Packed, w: Potentials, args: A): R;
+  readonly reference: (p: Packed, w: Potentials, args: A) => R;
   readonly wasm: WasmBinding<A, P>;
   /** Its GPU program, loaded with the WebGPU backend's first call of it; or 'cpu' to run on that backend's CPU backend. */
   readonly gpu: (() => Promise<GpuOp<R>>) | 'cpu';
@@ -47,11 +47,11 @@ export interface KernelCall {
 export interface WasmBinding<A, P> {
   readonly kernel: string;
   /** The n of the work area's size (a list's or a sample's count); 0 when absent. */
-  workArg?(args: A): number;
+  readonly workArg?: ((args: A) => number) | undefined;
   /** Bytes of each output region the kernel writes, in the order `run` finds them in `call.out`. */
-  outputs(p: Packed, args: A): number[];
+  readonly outputs: (p: Packed, args: A) => number[];
   /** Runs the kernel over the call and copies its results out (the next call reuses the memory). */
-  run(call: KernelCall, p: Packed, args: A): P;
+  readonly run: (call: KernelCall, p: Packed, args: A) => P;
 }
 
 /** How a batch is cut across threads, and how the ranges' results become the call's. */
@@ -62,14 +62,14 @@ export interface ThreadSplit<A, R, P> {
    */
   readonly split: Readonly<{ minK: number; minWork: number }>;
   /** Sequences per block: a batch is cut only at multiples of it (1 when absent). */
-  block?(T: number, K: number): number;
+  readonly block?: ((T: number, K: number) => number) | undefined;
   /** The args of the range of sequences starting at b0 (the call's own when absent). */
-  slice?(args: A, b0: number): A;
+  readonly slice?: ((args: A, b0: number) => A) | undefined;
   /**
    * The call's result from its ranges' results, in batch order. One thread runs one range, so this is
    * also how a single thread's result is made: one range must give exactly what the ranges give.
    */
-  join(parts: P[], p: Packed, args: A): R;
+  readonly join: (parts: P[], p: Packed, args: A) => R;
 }
 
 type Joinable = Float64Array | Float32Array | Int32Array | number[];

@@ -274,7 +274,8 @@ export const checks = {
     const R = rng(31);
     const small = batch(R, { B: 2, T: 4, K: 5 }); // 200
     const large = batch(R, { B: 8, T: 10, K: 6 }); // 2880
-    let z;
+    /** @type {ArrayLike<number>} */
+    let z = [];
     const onCpu = await countSubmits(ctx.device, async () => (z = await gpu.run('logPartition', small.p, small.w)));
     close(z, await js.run('logPartition', small.p, small.w), 1e-12, 'small call (CPU)');
     if (onCpu !== 0) fail(`small call ran on the GPU (${onCpu} submits)`);
