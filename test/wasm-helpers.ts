@@ -17,9 +17,7 @@ export function kernels(kind: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
 export const KINDS = ['simd', 'scalar'] as const;
 
 /** The raw exports of one build, for the tests of entry points the backend does not call (mathExp, mathLog). */
-export async function rawKernels(
-  kind: 'simd' | 'scalar',
-): Promise<{
+export async function rawKernels(kind: 'simd' | 'scalar'): Promise<{
   memory: WebAssembly.Memory;
   heapBase(): number;
   mathExp(src: number, dst: number, n: number): void;

@@ -81,11 +81,6 @@ async function scoped(device, what, fn) {
 }
 
 /**
- * Every op of `gpu` against `js` on one batch.
- * @param {Ctx} ctx @param {Backend} gpu @param {Backend} js @param {Batch} c @param {string} what
- * @param {{ lz?: number, unary?: number, counts?: number, entropy?: number }} [tol]
- */
-/**
  * The queue submits `f` makes on `device` (each GPU chunk is one or more).
  * @param {GPUDevice} device
  * @param {() => Promise<unknown>} f
@@ -102,11 +97,16 @@ async function countSubmits(device, f) {
     await f();
   } finally {
     // The method lives on GPUQueue's prototype: deleting the own one restores it.
-    delete /** @type {{ submit?: unknown }} */ (queue).submit;
+    delete (/** @type {{ submit?: unknown }} */ (queue).submit);
   }
   return n;
 }
 
+/**
+ * Every op of `gpu` against `js` on one batch.
+ * @param {Ctx} ctx @param {Backend} gpu @param {Backend} js @param {Batch} c @param {string} what
+ * @param {{ lz?: number, unary?: number, counts?: number, entropy?: number }} [tol]
+ */
 async function compareOps(ctx, gpu, js, c, what, tol = {}) {
   const { lz = 2e-5, unary = 2e-4, counts = 5e-4, entropy = 5e-4 } = tol;
   const { p, w } = c;
