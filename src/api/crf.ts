@@ -17,7 +17,7 @@ import {
   readMask,
   readTags,
 } from '../call/inputs.js';
-import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
+import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
@@ -609,7 +609,7 @@ export class CRF {
     for (let b = 0; b < p.B; b++) longest = Math.max(longest, p.lengths[b]);
     const k = Math.min(topK, this.numTags ** longest);
     const Kp = Math.ceil(this.numTags / 4) * 4;
-    const most = Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_KBEST_PATHS / p.B, MAX_KBEST_TAGS / (p.B * p.T)));
+    const most = Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_RESULT_PATHS / p.B, MAX_RESULT_TAGS / (p.B * p.T)));
     if (k === 1 && most < 1) return 0;
     if (k > most) {
       throw new CRFInputError(
