@@ -111,16 +111,14 @@ describe.each(variants)('$label', ({ name, options }) => {
       const probs = enumerate(crf, c, b);
       const L = [...c.mask.subarray(b * c.T, (b + 1) * c.T)].reduce((a, v) => a + v, 0);
       expect(got[b].length).toBe(N);
-      if (L === 0) {
-        for (const path of got[b]) expect(path).toEqual([]);
-        continue;
-      }
+      // One expect per sequence, not per path: 20,000 expects cost more than the draws.
+      expect(got[b].filter((path) => path.length !== L).length, `sequence ${b}: paths not ${L} long`).toBe(0);
       const counts = new Map<string, number>();
       for (const path of got[b]) {
-        expect(path.length).toBe(L);
         const key = path.join(',');
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
+      if (L === 0) continue;
       for (const key of counts.keys()) expect(probs.has(key), `sequence ${b} drew the forbidden path ${key}`).toBe(true);
       for (const [key, p] of probs) {
         const f = (counts.get(key) ?? 0) / N;
