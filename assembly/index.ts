@@ -11,4 +11,5 @@ export { viterbi, viterbiWorkBytes } from './ops/viterbi';
 export { posteriors, posteriorsWorkBytes } from './ops/posteriors';
 export { entropy, entropyWorkBytes } from './ops/entropy';
 export { kBest, kBestWorkBytes } from './ops/k-best';
+export { sample, sampleWorkBytes } from './ops/sample';
 export { logSpaceFallbacks, mathExp, mathLog, simd } from './diagnostics';

@@ -9,7 +9,7 @@
 // hits every count alike; the median per call, and each count's ratio to one thread, per (op, B, T, K).
 // Calls the split table keeps on one thread run on one thread in every column.
 //
-//   node bench/threads.js --table [--ops=forward,decode,topK,forwardBackward,entropy] [--ks=9,16,32,64,128]
+//   node bench/threads.js --table [--ops=forward,decode,topK,forwardBackward,entropy,sample] [--ks=9,16,32,64,128]
 //                         [--T=128] [--from=2^20] [--to=2^27] [--calls=15] [--pays=1.1]
 // The figures the ops' split rules (src/ops/*.ts, gathered in src/backends/wasm/threads/backend.ts SPLIT_TABLE) are set from: for each op and K, batches of T steps
 // doubling from B·T·K² = `from` to `to`, each call run on one CRF with threads: 2 both ways, interleaved,
@@ -26,7 +26,7 @@ import { rng } from '../test/suites/oracle.js';
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const TABLE = 'table' in args;
 const THREADS = (args.threads ?? '1,2').split(',').map((t) => (t === 'auto' ? t : Number(t)));
-const OPS = (args.ops ?? (TABLE ? 'forward,decode,topK,forwardBackward,entropy' : 'forward,decode,forwardBackward')).split(',');
+const OPS = (args.ops ?? (TABLE ? 'forward,decode,topK,forwardBackward,entropy,sample' : 'forward,decode,forwardBackward')).split(',');
 const SHAPES = (args.shapes ?? '64x128x9,256x128x9,64x128x32,256x128x32').split(',').map((s) => s.split('x').map(Number));
 const CALLS = Number(args.calls ?? (TABLE ? 15 : 40));
 const power = (/** @type {string} */ s) => (s.startsWith('2^') ? 2 ** Number(s.slice(2)) : Number(s));
@@ -39,6 +39,7 @@ const RUN = {
   forwardBackward: (crf, em, tags) => crf.forwardBackward(em, tags),
   marginals: (crf, em) => crf.marginals(em),
   entropy: (crf, em) => crf.entropy(em),
+  sample: (crf, em) => crf.sample(em, { numSamples: 4, seed: 1 }),
 };
 /** The op of the split table each call runs. */
 const TABLE_OP = /** @type {const} */ ({
@@ -48,6 +49,7 @@ const TABLE_OP = /** @type {const} */ ({
   forwardBackward: 'posteriors',
   marginals: 'posteriors',
   entropy: 'entropy',
+  sample: 'sample',
 });
 
 const median = (/** @type {number[]} */ a) => a.slice().sort((x, y) => x - y)[a.length >> 1];

@@ -37,9 +37,12 @@ export const MAX_ANNOTATION_SLOTS = 2 ** 24;
 /** Largest k-best table, T · K · k cells (12 bytes each in the wasm kernels: 192 MiB). */
 export const MAX_KBEST_CELLS = 2 ** 24;
 
-/** Largest k-best result: B · k paths, and B · k · T tags in them. */
-export const MAX_KBEST_PATHS = 2 ** 20;
-export const MAX_KBEST_TAGS = 2 ** 24;
+/**
+ * Largest result of an op that hands back several paths per sequence (k-best lists, samples): B · n
+ * paths, and B · n · T tags in them.
+ */
+export const MAX_RESULT_PATHS = 2 ** 20;
+export const MAX_RESULT_TAGS = 2 ** 24;
 
 /**
  * WebAssembly memory a CRF keeps between calls, per thread. A call that needs more grows the memory for

@@ -17,7 +17,7 @@ import {
   readMask,
   readTags,
 } from '../call/inputs.js';
-import { MAX_KBEST_CELLS, MAX_KBEST_PATHS, MAX_KBEST_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
+import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
@@ -609,7 +609,7 @@ export class CRF {
     for (let b = 0; b < p.B; b++) longest = Math.max(longest, p.lengths[b]);
     const k = Math.min(topK, this.numTags ** longest);
     const Kp = Math.ceil(this.numTags / 4) * 4;
-    const most = Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_KBEST_PATHS / p.B, MAX_KBEST_TAGS / (p.B * p.T)));
+    const most = Math.floor(Math.min(MAX_KBEST_CELLS / (p.T * Kp), MAX_RESULT_PATHS / p.B, MAX_RESULT_TAGS / (p.B * p.T)));
     if (k === 1 && most < 1) return 0;
     if (k > most) {
       throw new CRFInputError(
@@ -699,6 +699,61 @@ export class CRF {
       },
       () => new Float32Array(0),
     );
+  }
+
+  /**
+   * Paths drawn from p(y | x), the CRF's distribution over each sequence's allowed paths (forward
+   * filtering, backward sampling: each draw is exact, not an approximation). The draws come from a
+   * generator keyed by `seed`, each sequence's index in the batch, the sample and the step, so the same
+   * seed and inputs give the same paths on a backend, with or without threads.
+   * @param emissions `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param options `mask` and `allowed` (as {@link CRF.logPartition}: only paths it permits are drawn);
+   *   `numSamples`, paths per sequence (an integer ≥ 1, default 1); `seed`, an integer in [0, 2^32)
+   *   (default: a random one per call).
+   * @returns `number[][][]`: per sequence, `numSamples` paths, each the tags of its on positions (`[]`
+   *   for a sequence with none).
+   * @throws {@link CRFInputError} for bad emissions, mask or `allowed` (as {@link CRF.logPartition}), a
+   *   `numSamples` that is not an integer in [1, 2^20] or whose result (B·numSamples paths, 2^20 at most,
+   *   of B·numSamples·T tags, 2^24 at most) would exceed the bounds (the message gives the largest
+   *   allowed), a `seed` that is not an integer in [0, 2^32), or constraints or an annotation that leave a
+   *   sequence no allowed path.
+   * @throws Error when the instance was disposed.
+   */
+  async sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
+    const o = opOptions(options, ['mask', 'allowed', 'numSamples', 'seed'], 'crf.sample(emissions, { mask, allowed, numSamples, seed })');
+    const { numSamples = 1, seed = Math.floor(Math.random() * 2 ** 32) } = o;
+    if (typeof numSamples !== 'number' || !Number.isInteger(numSamples) || numSamples < 1 || numSamples > MAX_RESULT_PATHS) {
+      throw new CRFInputError('numSamples', `an integer in [1, ${MAX_RESULT_PATHS}]`, describe(numSamples));
+    }
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+      throw new CRFInputError('seed', 'an integer in [0, 2^32)', describe(seed));
+    }
+    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    try {
+      const p = this.#restricted(o.allowed, mask, em, call);
+      if (p.B === 0) return [];
+      const most = Math.floor(Math.min(MAX_RESULT_PATHS / p.B, MAX_RESULT_TAGS / (p.B * p.T)));
+      if (numSamples > most) {
+        throw new CRFInputError(
+          'numSamples',
+          most >= 1
+            ? `at most ${most} for ${p.B} sequences of up to ${p.T} steps (the result is capped at 2^20 paths and 2^24 tags)`
+            : `a smaller batch: ${p.B} sequences of up to ${p.T} steps leave no room for one sample each (the result is capped at 2^24 tags)`,
+          describe(numSamples),
+        );
+      }
+      const r = await this.#impl.run('sample', p, call.w, { numSamples, seed, first: 0 });
+      this.#noPath(r.logZ, p, p !== call.p);
+      const out: number[][][] = [];
+      for (let b = 0; b < p.B; b++) {
+        const paths: number[][] = [];
+        for (let n = 0; n < numSamples; n++) paths.push(pathOf(r.paths, (b * numSamples + n) * p.T, p.lengths[b]));
+        out.push(paths);
+      }
+      return out;
+    } finally {
+      this.#done(call);
+    }
   }
 
   /**

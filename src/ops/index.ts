@@ -5,9 +5,10 @@ import { kBest } from './k-best.js';
 import { logPartition } from './log-partition.js';
 import type { OpSpec } from './op.js';
 import { posteriors } from './posteriors.js';
+import { sample } from './sample.js';
 import { viterbi } from './viterbi.js';
 
-export const OPS = { logPartition, posteriors, entropy, viterbi, kBest } as const;
+export const OPS = { logPartition, posteriors, entropy, viterbi, kBest, sample } as const;
 
 type Ops = typeof OPS;
 /** An op's name. */
@@ -30,4 +31,5 @@ export { type OpSpec } from './op.js';
 export type { EntropyResult } from './entropy.js';
 export type { KBestArgs, KBestResult } from './k-best.js';
 export type { Posteriors } from './posteriors.js';
+export type { SampleArgs, SampleResult } from './sample.js';
 export type { ViterbiResult } from './viterbi.js';

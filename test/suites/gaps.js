@@ -30,6 +30,9 @@ export async function gapMasks(ctx) {
     close(await gapped.entropy(g.em, { mask: g.mask }), await crf.entropy(em, { mask }), r * 10, `${label} entropy`);
     const top = (/** @type {import('webcrf').ScoredPath[][]} */ x) => x.map((l) => l.map((p) => p.path));
     equal(top(await gapped.decode(g.em, { mask: g.mask, topK: 3 })), top(await crf.decode(em, { mask, topK: 3 })), `${label} top-3`);
+    // Draws are keyed by the sequence's index and the step among its on positions: the same on the compacted batch.
+    const drawn = { numSamples: 5, seed: 3 + trial };
+    equal(await gapped.sample(g.em, { mask: g.mask, ...drawn }), await crf.sample(em, { mask, ...drawn }), `${label} sample`);
     // Scatter the compacted marginals and gradients back to the gapped positions.
     const scatter = (/** @type {ArrayLike<number>} */ src) => {
       const out = new Float64Array(B * T * K);

@@ -5,6 +5,7 @@ import { entropyEdges, hostileContainers, parametersBetweenCalls, scoresAtEveryS
 import { finiteDifferences } from './finitediff.js';
 import { gapMasks } from './gaps.js';
 import { partialAnnotations, partialFiniteDifferences, partialIdentities } from './partial.js';
+import { sampleFrequencies } from './sample.js';
 
 /**
  * name → async (ctx) => void; ctx = { lib, backend, backendOptions?, vectors }. Throws on a mismatch.
@@ -24,4 +25,5 @@ export const suites = {
   partialAnnotations,
   partialIdentities,
   partialFiniteDifferences,
+  sampleFrequencies,
 };

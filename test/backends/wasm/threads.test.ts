@@ -215,6 +215,7 @@ const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof ba
   ['forwardBackward', 'posteriors', (crf, x) => crf.forwardBackward(x.em, x.tags)],
   ['marginals', 'posteriors', (crf, x) => crf.marginals(x.em)],
   ['entropy', 'entropy', (crf, x) => crf.entropy(x.em)],
+  ['sample', 'sample', (crf, x) => crf.sample(x.em, { numSamples: 2, seed: 1 })],
 ];
 
 describe('which calls split', () => {
