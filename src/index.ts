@@ -1,4 +1,5 @@
 export { CRF } from './api/crf.js';
+export type { SyncCRF } from './api/sync.js';
 // The option and result types of the CRF's methods: every one the API names.
 export type * from './api/types.js';
 export { WasmLoadError } from './backends/wasm/source.js';

@@ -19,6 +19,8 @@ import {
 } from '../call/inputs.js';
 import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
+import { type Body, type Step, now, settle, step } from './drive.js';
+import type { SyncCRF } from './sync.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
 import {
@@ -49,6 +51,8 @@ import type {
 } from './types.js';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link Gradients} and {@link MaskOption} references
 import type { Gradients, MaskOption } from './types.js';
+
+type SampleOptions = PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined };
 
 /** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
 const CREATE = Symbol('CRF.create');
@@ -107,6 +111,11 @@ export class CRF {
   readonly endTransitions: Float32Array;
   /** `K × K`, row-major `[from * K + to]`: the score of tag `from` followed by tag `to`. Live. */
   readonly transitions: Float32Array;
+  /**
+   * The ops run synchronously, on the calling thread's CPU kernels: `crf.sync.forward(...)` returns
+   * the log-likelihood itself rather than a promise; see {@link SyncCRF} for where each backend runs them.
+   */
+  readonly sync: SyncCRF;
   readonly #constraints: Allowed | null;
   readonly #potentials: LivePotentials;
   readonly #arrays = new CallArrays();
@@ -133,9 +142,18 @@ export class CRF {
     this.endTransitions = new Float32Array(numTags);
     this.transitions = new Float32Array(numTags * numTags);
     this.#potentials = new LivePotentials(this, numTags);
+    this.sync = Object.freeze({
+      forward: (e, t, o) => now(this.#impl, this.#forward(e, t, o)),
+      forwardBackward: (e, t, o) => now(this.#impl, this.#forwardBackward(e, t, o)),
+      decode: (e, o) => now(this.#impl, this.#decode(e, o)),
+      logPartition: (e, o) => now(this.#impl, this.#logPartition(e, o)),
+      marginals: (e, o) => now(this.#impl, this.#marginals(e, o)),
+      entropy: (e, o) => now(this.#impl, this.#entropy(e, o)),
+      sample: (e, o) => now(this.#impl, this.#sample(e, o)),
+    } satisfies Record<keyof SyncCRF, (...a: never[]) => unknown>) as SyncCRF;
     // readonly at run time too: the arrays are updated in place, never replaced (a shorter array would
     // leave the kernels reading stale memory).
-    for (const k of ['numTags', 'batchFirst', 'backendReason', ...PARAMETER_NAMES]) {
+    for (const k of ['numTags', 'batchFirst', 'backendReason', 'sync', ...PARAMETER_NAMES]) {
       Object.defineProperty(this, k, { writable: false, configurable: false });
     }
   }
@@ -289,21 +307,21 @@ export class CRF {
    * backend's op run on it, a sequence left with no path refused, and the op's result read by `result`
    * (`empty` when the batch has no sequence).
    */
-  async #posterior<R, O extends Float32Array | Float64Array>(
+  *#posterior<R, O extends Float32Array | Float64Array>(
     op: string,
     emissions: EmissionsInput,
     options: PosteriorOptions | undefined,
-    run: (p: Packed, w: Potentials) => Promise<R>,
+    run: (p: Packed, w: Potentials) => Body<R>,
     logZOf: (r: R) => Float64Array,
     result: (r: R, p: Packed, T: number) => O,
     empty: () => O,
-  ): Promise<O> {
+  ): Body<O> {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
-      const r = await run(p, call.w);
+      const r = yield* run(p, call.w);
       this.#noPath(logZOf(r), p, p !== call.p);
       // Read while the call holds its input arrays (p's lengths and positions are among them).
       return result(r, p, call.T);
@@ -392,6 +410,10 @@ export class CRF {
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
+    return settle(this.#impl, this.#forward(emissions, tags, options));
+  }
+
+  *#forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<number | Float32Array> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
@@ -400,10 +422,10 @@ export class CRF {
       if (partial) {
         const a = this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-        const logZ = await this.#impl.run('logPartition', call.p, call.w);
+        const logZ = yield* step('logPartition', call.p, call.w);
         this.#noPath(logZ, call.p);
         // log Σ over the permitted paths: the restricted log Z (−∞ where none is permitted).
-        const num = await this.#impl.run('logPartition', a.p, call.w);
+        const num = yield* step('logPartition', a.p, call.w);
         a.dead.forEach((d, b) => {
           if (d) num[b] = -Infinity;
         });
@@ -411,7 +433,7 @@ export class CRF {
       }
       const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-      const logZ = await this.#impl.run('logPartition', call.p, call.w);
+      const logZ = yield* step('logPartition', call.p, call.w);
       this.#noPath(logZ, call.p);
       const num = pathScores(call.p, t, call.w);
       return this.#reduce(num, logZ, call.p, reduction);
@@ -467,6 +489,10 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
+    return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
+  }
+
+  *#forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
@@ -481,7 +507,7 @@ export class CRF {
           grads: markGradients({ emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) }),
         };
       }
-      const post = await this.#impl.run('posteriors', call.p, call.w);
+      const post = yield* step('posteriors', call.p, call.w);
       this.#noPath(post.logZ, call.p);
       let gold: Int32Array | Posteriors;
       let num: Float64Array;
@@ -490,12 +516,12 @@ export class CRF {
         // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
         // unrestricted in this pass, so its two expectations cancel.
         const dead = partial.dead.slice();
-        let postR = await this.#impl.run('posteriors', partial.p, call.w);
+        let postR = yield* step('posteriors', partial.p, call.w);
         let late = false;
         postR.logZ.forEach((z, b) => {
           if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
         });
-        if (late) postR = await this.#impl.run('posteriors', restrict(call.p, partial.bits, dead), call.w);
+        if (late) postR = yield* step('posteriors', restrict(call.p, partial.bits, dead), call.w);
         num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
         gold = postR;
       } else {
@@ -548,6 +574,10 @@ export class CRF {
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
   async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
+    return settle(this.#impl, this.#decode(emissions, options));
+  }
+
+  *#decode(emissions: EmissionsInput, options?: DecodeOptions): Body<number[][] | ScoredPath[][]> {
     const o = opOptions(options, DECODE_OPTIONS, 'crf.decode(emissions, { mask, topK, constraints, allowed })');
     if (o.topK !== undefined && (typeof o.topK !== 'number' || !Number.isInteger(o.topK) || o.topK < 1)) {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
@@ -563,11 +593,10 @@ export class CRF {
         // log p(y | x) needs log Z over the paths the instance's constraints allow, whatever this call
         // restricts (the restricted paths are some of those).
         const model = extra ? this.#potentials.get(this.#constraints) : call.w;
-        const [r, logZ] = await Promise.all([
-          // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
-          k === 0 ? this.#impl.run('viterbi', p, call.w).then(asKBest) : this.#impl.run('kBest', p, call.w, { k }),
-          this.#impl.run('logPartition', call.p, model),
-        ]);
+        // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
+        const list: Step = k === 0 ? { op: 'viterbi', p, w: call.w, args: [] } : { op: 'kBest', p, w: call.w, args: [{ k }] };
+        const [best, logZ] = (yield [list, { op: 'logPartition', p: call.p, w: model, args: [] }]) as [ViterbiResult | KBestResult, Float64Array];
+        const r = k === 0 ? asKBest(best as ViterbiResult) : (best as KBestResult);
         // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
         this.#noPath(
           Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),
@@ -589,7 +618,7 @@ export class CRF {
         }
         return out;
       }
-      const r = await this.#impl.run('viterbi', p, call.w);
+      const r = yield* step('viterbi', p, call.w);
       this.#noPath(r.scores, p, annotated);
       const out: number[][] = [];
       for (let b = 0; b < p.B; b++) out.push(pathOf(r.paths, b * p.T, p.lengths[b]));
@@ -644,11 +673,15 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
-    return this.#posterior(
+    return settle(this.#impl, this.#logPartition(emissions, options));
+  }
+
+  *#logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float64Array> {
+    return yield* this.#posterior(
       'logPartition',
       emissions,
       options,
-      (p, w) => this.#impl.run('logPartition', p, w),
+      (p, w) => step('logPartition', p, w),
       (logZ) => logZ,
       (logZ) => logZ,
       () => new Float64Array(0),
@@ -665,11 +698,15 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return this.#posterior(
+    return settle(this.#impl, this.#marginals(emissions, options));
+  }
+
+  *#marginals(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
+    return yield* this.#posterior(
       'marginals',
       emissions,
       options,
-      (p, w) => this.#impl.run('posteriors', p, w),
+      (p, w) => step('posteriors', p, w),
       (post) => post.logZ,
       (post, p, T) => unpackToLayout(p, post.unary, T, this.batchFirst),
       () => new Float32Array(0),
@@ -685,11 +722,15 @@ export class CRF {
    * @throws Error when the instance was disposed.
    */
   async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return this.#posterior(
+    return settle(this.#impl, this.#entropy(emissions, options));
+  }
+
+  *#entropy(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
+    return yield* this.#posterior(
       'entropy',
       emissions,
       options,
-      (p, w) => this.#impl.run('entropy', p, w),
+      (p, w) => step('entropy', p, w),
       (r) => r.logZ,
       (r, p) => {
         // The entropy of a distribution over at most K^L paths lies in [0, L·ln K]; rounding may not leave it.
@@ -719,7 +760,11 @@ export class CRF {
    *   sequence no allowed path.
    * @throws Error when the instance was disposed.
    */
-  async sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
+  async sample(emissions: EmissionsInput, options?: SampleOptions): Promise<number[][][]> {
+    return settle(this.#impl, this.#sample(emissions, options));
+  }
+
+  *#sample(emissions: EmissionsInput, options?: SampleOptions): Body<number[][][]> {
     const o = opOptions(options, ['mask', 'allowed', 'numSamples', 'seed'], 'crf.sample(emissions, { mask, allowed, numSamples, seed })');
     const { numSamples = 1, seed = Math.floor(Math.random() * 2 ** 32) } = o;
     if (typeof numSamples !== 'number' || !Number.isInteger(numSamples) || numSamples < 1 || numSamples > MAX_RESULT_PATHS) {
@@ -742,7 +787,7 @@ export class CRF {
           describe(numSamples),
         );
       }
-      const r = await this.#impl.run('sample', p, call.w, { numSamples, seed, first: 0 });
+      const r = yield* step('sample', p, call.w, { numSamples, seed, first: 0 });
       this.#noPath(r.logZ, p, p !== call.p);
       const out: number[][][] = [];
       for (let b = 0; b < p.B; b++) {

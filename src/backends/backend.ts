@@ -37,6 +37,12 @@ export interface Backend {
   readonly precision: Precision;
   /** Runs `op` over the call `p` with the potentials `w`. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>>;
+  /**
+   * Runs `op` now, on the calling thread's CPU kernels (the wasm kernels, or the float64 reference on
+   * js): what a synchronous caller such as an autograd tape needs. A backend that runs elsewhere (the
+   * GPU, worker threads) runs it on the CPU backend it falls back to.
+   */
+  runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
   memoryUsage(): BackendMemory;
   dispose(): void;

@@ -30,6 +30,10 @@ export class LazyGpuBackend implements Backend {
     return this.#probed().then((gpu) => (gpu ?? this.cpu).run(op, p, w, ...args));
   }
 
+  runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
+    return this.cpu.runSync(op, p, w, ...args);
+  }
+
   #probed(): Promise<WebGpuBackend | null> {
     // The WebGPU backend and its shaders are loaded only once a device worth using is there.
     this.#probe ??= navigatorDevice().then(async (device) => {

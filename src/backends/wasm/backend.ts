@@ -81,6 +81,16 @@ export class WasmBackend implements Backend {
   #fallbacks = 0;
   /** How many times a large call's instance was handed back (a worker thread reports it: threads/protocol.ts ThreadState). */
   releases = 0;
+  /** Linear memory beyond which a call's instance is handed back afterwards. */
+  retainedBytes = WASM_RETAINED_BYTES;
+  /**
+   * Set by the first synchronous call. From then on a handed-back instance is replaced in the
+   * background at once, and kept (`#retired`) until its replacement is ready: a synchronous call that
+   * finds no live instance where the engine refuses to instantiate synchronously (Chrome's main
+   * thread, for modules above its size limit) then runs on it rather than failing.
+   */
+  #syncCallers = false;
+  #retired: Live | null = null;
   private constructor(module: WebAssembly.Module, k: Kernels) {
     this.#module = module;
     this.#live = liveOf(k);
@@ -125,9 +135,9 @@ export class WasmBackend implements Backend {
     return this.#fallbacks + (this.#live ? this.#live.k.logSpaceFallbacks() : 0);
   }
 
-  /** Current size of the linear memory in bytes: what this backend holds (0 once handed back or disposed). */
+  /** Current size of the linear memory in bytes, a handed-back instance kept for synchronous calls included: what this backend holds (0 once disposed). */
   get memoryBytes(): number {
-    return this.#live ? this.#live.k.memory.buffer.byteLength : 0;
+    return (this.#live ? this.#live.k.memory.buffer.byteLength : 0) + (this.#retired ? this.#retired.k.memory.buffer.byteLength : 0);
   }
 
   /** The instance for the next call: the live one, or a fresh one after a large call gave its memory back. */
@@ -143,10 +153,41 @@ export class WasmBackend implements Backend {
 
   /** After a call: memory beyond what is kept between calls goes back to the engine with the instance. */
   #afterCall(live: Live): void {
-    if (this.#live === live && live.k.memory.buffer.byteLength > WASM_RETAINED_BYTES) {
+    if (this.#live === live && live.k.memory.buffer.byteLength > this.retainedBytes) {
       this.#fallbacks += live.k.logSpaceFallbacks();
       this.#live = null;
       this.releases++;
+      if (this.#syncCallers) this.#replaceInBackground(live);
+    }
+  }
+
+  /** Keeps `old` for synchronous calls until a fresh instance, made asynchronously, takes its place. */
+  #replaceInBackground(old: Live): void {
+    this.#retired = old;
+    WasmBackend.#instantiate(this.#module).then(
+      (k) => {
+        if (!this.#live && !this.#disposed) this.#live = liveOf(k);
+        if (this.#retired === old) this.#retired = null;
+      },
+      () => {
+        // Kept: the next synchronous call may still need it; an async call's #ready reports the failure.
+      },
+    );
+  }
+
+  /**
+   * The instance for a synchronous call: the live one; else one instantiated now where the engine
+   * allows it; else the handed-back one, kept until its replacement is ready.
+   */
+  #liveNow(): Live {
+    if (this.#disposed) throw new Error('wasm backend: disposed');
+    this.#syncCallers = true;
+    if (this.#live) return this.#live;
+    try {
+      return (this.#live = liveOf(kernelsOf(new WebAssembly.Instance(this.#module, {}))));
+    } catch (e) {
+      if (this.#retired) return this.#retired;
+      throw e;
     }
   }
 
@@ -230,6 +271,19 @@ export class WasmBackend implements Backend {
     );
   }
 
+  /** `op` over the call on the calling thread, now: the same kernels and results as {@link WasmBackend.run}. */
+  runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
+    const spec = specOf(op);
+    const a = args[0] as never;
+    if (p.B === 0) return spec.reference(p, w, a);
+    const live = this.#liveNow();
+    try {
+      return spec.threads.join([this.#runIn(live, op, p, w, args)], p, a);
+    } finally {
+      this.#afterCall(live);
+    }
+  }
+
   /**
    * Runs `f` on the live instance at once, with no await before the kernel (a short call's time is
    * mostly the JavaScript around the kernel, and every await is another turn of the microtask queue);
@@ -256,5 +310,6 @@ export class WasmBackend implements Backend {
   dispose(): void {
     this.#disposed = true;
     this.#live = null;
+    this.#retired = null;
   }
 }

@@ -108,6 +108,11 @@ export class WebGpuBackend implements Backend {
     return this.#onGpu(op, gpu, p, w, args);
   }
 
+  /** On the CPU backend: a GPU result is only ever read back asynchronously. */
+  runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
+    return this.#cpu.runSync(op, p, w, ...args);
+  }
+
   async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
     let program = this.#programs.get(op) as Promise<GpuOp<ResultOf<N>>> | undefined;
     if (!program) this.#programs.set(op, (program = load()));

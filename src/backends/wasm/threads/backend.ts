@@ -92,6 +92,11 @@ export class ThreadedBackend implements Backend {
     return this.#splits(p, op) ? this.#spread(op, p, w, args) : this.local.run(op, p, w, ...args);
   }
 
+  /** Unsplit, on the calling thread's own kernels. */
+  runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
+    return this.local.runSync(op, p, w, ...args);
+  }
+
   /** `op` over `p` cut into ranges, the first here, the rest on the pool's live threads, joined. */
   async #spread<N extends OpName>(op: N, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
     const { threads } = specOf(op);

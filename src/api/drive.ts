@@ -1,0 +1,66 @@
+// Each op of the CRF is written once, as a generator that yields the backend calls it needs and gets
+// their results back; a driver runs it: `settle` awaits the backend (the CRF's async methods), `now`
+// runs the backend's synchronous path (`crf.sync`). The checks, packing and results are then the same
+// code on both routes, so their errors and numbers cannot drift apart.
+import type { Backend } from '../backends/backend.js';
+import type { Packed } from '../call/pack.js';
+import type { Potentials } from '../model/parameters.js';
+import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
+
+/** One backend call an op's body asks for. */
+export interface Step {
+  op: OpName;
+  p: Packed;
+  w: Potentials;
+  args: unknown[];
+}
+
+/** An op's body: it yields the calls it needs (those yielded together may run concurrently) and receives their results, in order. */
+export type Body<R> = Generator<Step[], R, unknown[]>;
+
+/** One backend call, as a body: `const r = yield* step('viterbi', p, w)`. */
+export function* step<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Body<ResultOf<N>> {
+  const [r] = yield [{ op, p, w, args }];
+  return r as ResultOf<N>;
+}
+
+function runOn(impl: Backend, s: Step): Promise<unknown> {
+  return impl.run(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>));
+}
+
+/**
+ * Runs `body` on the backend's asynchronous path. The body runs up to its first call at once, and a
+ * single call reaches the backend with no await before it (a short call's time is mostly the
+ * JavaScript around the kernel).
+ */
+export async function settle<R>(impl: Backend, body: Body<R>): Promise<R> {
+  let next = body.next();
+  while (!next.done) {
+    const steps = next.value;
+    let results: unknown[];
+    try {
+      results = steps.length === 1 ? [await runOn(impl, steps[0])] : await Promise.all(steps.map((s) => runOn(impl, s)));
+    } catch (e) {
+      next = body.throw(e);
+      continue;
+    }
+    next = body.next(results);
+  }
+  return next.value;
+}
+
+/** Runs `body` now, on the backend's synchronous path (Backend.runSync). */
+export function now<R>(impl: Backend, body: Body<R>): R {
+  let next = body.next();
+  while (!next.done) {
+    let results: unknown[];
+    try {
+      results = next.value.map((s) => impl.runSync(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>)));
+    } catch (e) {
+      next = body.throw(e);
+      continue;
+    }
+    next = body.next(results);
+  }
+  return next.value;
+}
