@@ -42,9 +42,32 @@ await build({
     'node-worker': `${root}src/backends/wasm/threads/node-worker.ts`,
   },
 });
+// webcrf/tfjs: its own build, with tfjs (the optional peer) and the core left as imports. The core is
+// imported by the package's own name, so that the runtime's conditions pick the same core entry the
+// application's `import 'webcrf'` gets (one CRFInputError class, one set of kernels).
+await build({
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  platform: 'neutral',
+  outfile: `${dist}tfjs.js`,
+  logLevel: 'warning',
+  legalComments: 'none',
+  external: ['@tensorflow/tfjs-core'],
+  entryPoints: [`${root}src/tfjs/index.ts`],
+  plugins: [
+    {
+      name: 'core-by-name',
+      setup(b) {
+        b.onResolve({ filter: /^\.\.\/index\.js$/ }, (a) => (a.importer.includes('/src/tfjs/') ? { path: 'webcrf', external: true } : undefined));
+      },
+    },
+  ],
+});
 // Declarations beside the entries, for what imports a built file by path (pages, tools); package.json
 // names dist/types/ for the package.
 for (const name of ['index', 'node', 'workerd']) writeFileSync(`${dist}${name}.d.ts`, `export * from './types/${name}.js';\n`);
+writeFileSync(`${dist}tfjs.d.ts`, "export * from './types/tfjs/index.js';\n");
 rmSync(`${root}build`, { recursive: true, force: true });
 await build({
   bundle: true,

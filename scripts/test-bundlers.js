@@ -221,6 +221,10 @@ if (want('plain')) {
   bundles.push({ name: 'plain ESM', how: '<script type="module"> from dist/', dir, html: 'index.html' });
 }
 
+/** The JavaScript files a bundle wrote. @param {string} dir @returns {string[]} */
+const bundled = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? bundled(join(dir, d.name)) : d.name.endsWith('.js') ? [join(dir, d.name)] : []));
+
 if (bundles.length) {
   // One server for every bundle (out/<name>/): Chromium's kept-alive connections to a closed server
   // brought the browser down after a few pages.
@@ -232,6 +236,9 @@ if (bundles.length) {
         // A 404 for the .wasm (bundlers that leave it behind) is expected: the inline copy follows.
         const at = `/${b.dir.slice(join(work, 'out').length + 1)}/${b.html}`;
         verdict(b.name, b.how, (await pageResult({ url: server.url, browser }, at, '__result', { timeout: 60_000 })).result);
+        // The core's bundle holds nothing of tfjs: webcrf/tfjs is a separate entry, tfjs its optional peer.
+        const tfjs = bundled(b.dir).filter((f) => /@tensorflow|tfjs-core/.test(readFileSync(f, 'utf8')));
+        if (tfjs.length) rows.push({ name: b.name, how: b.how, ok: false, detail: `tfjs in the core's bundle: ${tfjs.join(', ')}` });
       });
     }
   } finally {

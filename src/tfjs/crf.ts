@@ -1,0 +1,303 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type AllowedInput,
+  CRF as CoreCRF,
+  type CRFOptions,
+  CRFInputError,
+  type DecodeOptions,
+  type EmissionsInput,
+  type FromSafetensorsOptions,
+  type MaskInput,
+  type PartialAnnotation,
+  type PosteriorOptions,
+  type Reduction,
+  type ScoredPath,
+  type StateDict,
+  type StateDictInput,
+  type TagsInput,
+  type ToSafetensorsOptions,
+} from '../index.js';
+import { emissionsTensor, readLater, readNow } from './inputs.js';
+import { llhRoute } from './llh.js';
+
+/** An input the core takes, or a tf tensor of it. */
+export type Tensorish<T> = T | tf.Tensor;
+
+/** The mask option with tensors: a bool or int32 tf tensor `[B, T]` (or `[T, B]`), or what the core takes. */
+export interface TensorMaskOption {
+  mask?: Tensorish<MaskInput> | null | undefined;
+}
+
+/** The posterior ops' options with tensors: `mask`, and `allowed` as a bool or int32 tf tensor `[B, T, K]` or what the core takes. */
+export interface TensorPosteriorOptions extends TensorMaskOption {
+  allowed?: Tensorish<AllowedInput> | null | undefined;
+}
+
+/** `forward`'s options: `mask`, and `reduction` as the core's (default `'sum'`). */
+export interface TensorReductionOptions extends TensorMaskOption {
+  reduction?: Reduction | undefined;
+}
+
+/** A partial annotation whose `allowed` may be a tf tensor. */
+export interface TensorPartialAnnotation {
+  allowed: Tensorish<AllowedInput>;
+}
+
+/** The CRF's three parameters as trainable tf variables, under the core's names. */
+export interface CRFVariables {
+  /** `[K]`: the score of starting with each tag. */
+  startTransitions: tf.Variable<tf.Rank.R1>;
+  /** `[K]`: the score of ending with each tag. */
+  endTransitions: tf.Variable<tf.Rank.R1>;
+  /** `[K, K]`, `[from, to]`. */
+  transitions: tf.Variable<tf.Rank.R2>;
+}
+
+let instances = 0;
+
+/**
+ * webcrf's CRF speaking TensorFlow.js: the same CRF as `webcrf`'s, whose parameters are tf variables
+ * that one tfjs optimizer trains together with the network that makes the emissions.
+ *
+ * {@link CRF.forward} is synchronous and differentiable: call it inside `optimizer.minimize`,
+ * `tf.variableGrads` or `tf.grad`. It runs the core's kernels on the calling thread (`crf.sync` of the
+ * core CRF): on tfjs's `cpu` and `wasm` backends the emissions are read with `dataSync`, a copy; on
+ * other tfjs backends (webgl, webgpu) that is a readback from the GPU. The other ops are async, take tf
+ * tensors or anything the core takes, and return what the core returns.
+ *
+ * @example
+ * const crf = await CRF.create(numTags, { seed: 1 });
+ * optimizer.minimize(() => crf.forward(tagger.apply(x, { training: true }), tags, { mask }).neg());
+ * const paths = await crf.decode(tagger.predict(x), { mask });
+ */
+export class CRF {
+  readonly #core: CoreCRF;
+  /**
+   * The parameters, trainable: `tf.variableGrads` and optimizers find them like a layer's weights. They
+   * are the truth: every op reads them. Their tf names are `webcrf<n>/<key>`, unique per instance.
+   */
+  readonly variables: CRFVariables;
+
+  private constructor(core: CoreCRF) {
+    this.#core = core;
+    const id = ++instances;
+    this.variables = Object.freeze({
+      startTransitions: tf.variable(tf.tensor1d(core.startTransitions), true, `webcrf${id}/startTransitions`),
+      endTransitions: tf.variable(tf.tensor1d(core.endTransitions), true, `webcrf${id}/endTransitions`),
+      transitions: tf.variable(tf.tensor2d(core.transitions, [core.numTags, core.numTags]), true, `webcrf${id}/transitions`),
+    });
+  }
+
+  /**
+   * A CRF with K tags, its parameters drawn as the core's `CRF.create` draws them.
+   * @param numTags K, a positive integer.
+   * @param options the core's {@link CRFOptions} (`batchFirst`, `seed`, `constraints`, `backend`, ...):
+   *   the ops run on that backend's CPU kernels.
+   * @throws {@link CRFInputError} as the core's `CRF.create`.
+   */
+  static async create(numTags: number, options: CRFOptions = {}): Promise<CRF> {
+    return CRF.#wrap(await CoreCRF.create(numTags, options));
+  }
+
+  static #wrap(core: CoreCRF): CRF {
+    // The variables' initial values are made here: nothing of this call stays in tfjs's scope.
+    let crf: CRF | null = null;
+    tf.tidy(() => {
+      crf = new CRF(core);
+    });
+    return crf!;
+  }
+
+  /** K, the number of tags. */
+  get numTags(): number {
+    return this.#core.numTags;
+  }
+
+  /** Whether inputs are `[batch, seq, …]` (true) or `[seq, batch, …]` (false). */
+  get batchFirst(): boolean {
+    return this.#core.batchFirst;
+  }
+
+  /** The core's parameters set from the variables, before an op reads them. */
+  #pull(): CoreCRF {
+    const v = this.variables;
+    if (v.transitions.isDisposed) throw new Error('CRF: this instance was disposed');
+    this.#core.startTransitions.set(v.startTransitions.dataSync());
+    this.#core.endTransitions.set(v.endTransitions.dataSync());
+    this.#core.transitions.set(v.transitions.dataSync());
+    return this.#core;
+  }
+
+  /**
+   * The log-likelihood of `tags` (score(tags) − log Z), reduced as the core's `forward` does: a tf
+   * scalar, or a `[B]` tensor for `reduction: 'none'`. Synchronous and differentiable with respect to
+   * the emissions and {@link CRF.variables} (an upstream gradient that differs per sequence is honoured
+   * exactly); the loss is its negative.
+   * @param emissions a float32 tf tensor `[B, T, K]` (batchFirst) or `[T, B, K]`.
+   * @param tags an int32 tf tensor `[B, T]` (or `[T, B]`), anything the core takes, or a partial
+   *   annotation `{ allowed }` (a bool or int32 tensor `[B, T, K]`, or the core's form).
+   * @param options `mask` (a bool or int32 tensor, or the core's form) and `reduction`.
+   * @throws {@link CRFInputError} for emissions that are not a float32 tensor, tags or a mask of
+   *   another dtype, and whatever the core's `forward` refuses; nothing is recorded on tfjs's tape then.
+   * @throws Error when the instance was disposed.
+   */
+  forward(emissions: tf.Tensor, tags: Tensorish<TagsInput> | TensorPartialAnnotation, options: TensorReductionOptions = {}): tf.Tensor {
+    const em = emissionsTensor(emissions);
+    const o = forwardOptions(options);
+    const core = this.#pull();
+    const labels = isAnnotation(tags) ? { allowed: readNow('allowed', tags.allowed) } : readNow('tags', tags);
+    const mask = o.mask === undefined || o.mask === null ? null : flatMask(readNow('mask', o.mask));
+    const v = this.variables;
+    return tf.tidy(() => {
+      const llh = llhRoute(tf.getBackend())({
+        core,
+        emissions: em,
+        start: v.startTransitions,
+        end: v.endTransitions,
+        trans: v.transitions,
+        labels: labels as TagsInput | PartialAnnotation,
+        mask,
+      });
+      const reduction = o.reduction ?? 'sum';
+      if (reduction === 'none') return llh;
+      const sum = tf.sum(llh);
+      if (reduction === 'sum') return sum;
+      const n = reduction === 'mean' ? llh.shape[0] : mask ? countOn(mask) : em.size / this.numTags;
+      return n === 0 ? tf.scalar(0) : tf.div(sum, n);
+    });
+  }
+
+  /**
+   * Viterbi decoding, as the core's `decode` (with `topK`, the k best paths).
+   * @param emissions a float32 tf tensor or anything the core takes.
+   * @param options as the core's, `mask` and `allowed` also as tf tensors.
+   * @returns what the core returns: `number[][]`, or `ScoredPath[][]` with `topK`.
+   * @throws {@link CRFInputError} for a tensor of the wrong dtype, and as the core's `decode`.
+   */
+  decode(emissions: Tensorish<EmissionsInput>, options?: TensorDecodeOptions & { topK?: undefined }): Promise<number[][]>;
+  /** The k best paths per sequence, as the core's `decode` with `topK`. */
+  decode(emissions: Tensorish<EmissionsInput>, options: TensorDecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
+  async decode(emissions: Tensorish<EmissionsInput>, options?: TensorDecodeOptions): Promise<number[][] | ScoredPath[][]> {
+    const [em, o] = await this.#read(emissions, options);
+    return this.#pull().decode(em, o as DecodeOptions);
+  }
+
+  /**
+   * log Z per sequence, as the core's `logPartition`.
+   * @returns `Float64Array(B)`, as the core's (float64: tfjs would round it to float32).
+   */
+  async logPartition(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float64Array> {
+    const [em, o] = await this.#read(emissions, options);
+    return this.#pull().logPartition(em, o as PosteriorOptions);
+  }
+
+  /** Posterior marginals, as the core's `marginals`: a flat `Float32Array` in the input layout. */
+  async marginals(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float32Array> {
+    const [em, o] = await this.#read(emissions, options);
+    return this.#pull().marginals(em, o as PosteriorOptions);
+  }
+
+  /** The entropy of each sequence's distribution over paths, as the core's `entropy`: `Float32Array(B)`. */
+  async entropy(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float32Array> {
+    const [em, o] = await this.#read(emissions, options);
+    return this.#pull().entropy(em, o as PosteriorOptions);
+  }
+
+  /** Paths drawn from p(y | x), as the core's `sample`: `number[][][]`. */
+  async sample(
+    emissions: Tensorish<EmissionsInput>,
+    options?: TensorPosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined },
+  ): Promise<number[][][]> {
+    const [em, o] = await this.#read(emissions, options);
+    return this.#pull().sample(em, o as PosteriorOptions);
+  }
+
+  /** The emissions and the options' mask and allowed, tensors read out (checked for their dtype). */
+  async #read<O extends TensorPosteriorOptions>(emissions: Tensorish<EmissionsInput>, options: O | undefined): Promise<[EmissionsInput, O | undefined]> {
+    const em = await readLater('emissions', emissions);
+    if (options === null || typeof options !== 'object') return [em, options];
+    const o = { ...options };
+    if (o.mask !== undefined) o.mask = await readLater('mask', o.mask);
+    if (o.allowed !== undefined) o.allowed = await readLater('allowed', o.allowed);
+    return [em, o];
+  }
+
+  /** The parameters under pytorch-crf's names, as the core's `stateDict` (from the variables). */
+  stateDict(): StateDict {
+    return this.#pull().stateDict();
+  }
+
+  /**
+   * Loads a state dict as the core's `loadStateDict` does, into the variables.
+   * @throws {@link CRFInputError} as the core's; the instance is then unchanged.
+   */
+  loadStateDict(sd: StateDictInput): void {
+    const core = this.#pull();
+    core.loadStateDict(sd);
+    this.#push();
+  }
+
+  /** The variables set from the core's parameters. */
+  #push(): void {
+    const v = this.variables,
+      c = this.#core;
+    tf.tidy(() => {
+      v.startTransitions.assign(tf.tensor1d(c.startTransitions));
+      v.endTransitions.assign(tf.tensor1d(c.endTransitions));
+      v.transitions.assign(tf.tensor2d(c.transitions, [c.numTags, c.numTags]));
+    });
+  }
+
+  /** The weights as a safetensors file, as the core's `toSafetensors`. */
+  toSafetensors(options?: ToSafetensorsOptions): Uint8Array {
+    return this.#pull().toSafetensors(options);
+  }
+
+  /** A CRF with the weights of a PyTorch safetensors file, as the core's `CRF.fromSafetensors`. */
+  static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
+    return CRF.#wrap(await CoreCRF.fromSafetensors(bytes, options));
+  }
+
+  /** Disposes the variables and frees the core CRF; afterwards the ops throw. */
+  dispose(): void {
+    for (const v of Object.values(this.variables) as tf.Variable[]) if (!v.isDisposed) v.dispose();
+    this.#core.dispose();
+  }
+}
+
+/** The decode options with tensors. */
+export interface TensorDecodeOptions extends TensorPosteriorOptions {
+  topK?: number | undefined;
+  constraints?: DecodeOptions['constraints'];
+}
+
+const REDUCTIONS: readonly Reduction[] = ['none', 'sum', 'mean', 'token_mean'];
+
+/** forward's options, checked as the core checks its own (the core itself then runs with reduction 'none'). */
+function forwardOptions(options: TensorReductionOptions | null | undefined): TensorReductionOptions {
+  if (options === undefined || options === null) return {};
+  const usage = 'crf.forward(emissions, tags, { mask, reduction })';
+  if (typeof options !== 'object' || Array.isArray(options) || options instanceof tf.Tensor) {
+    throw new CRFInputError('options', `an options object, as in ${usage}`, options instanceof tf.Tensor ? 'a tf.Tensor' : typeof options);
+  }
+  for (const k of Object.keys(options)) if (k !== 'mask' && k !== 'reduction') throw new CRFInputError('options', `only mask and reduction, as in ${usage}`, `the key ${k}`);
+  if (options.reduction !== undefined && !REDUCTIONS.includes(options.reduction)) throw new CRFInputError('reduction', `one of ${REDUCTIONS.join(', ')}`, String(options.reduction));
+  return options;
+}
+
+function isAnnotation(x: unknown): x is TensorPartialAnnotation {
+  return x !== null && typeof x === 'object' && !(x instanceof tf.Tensor) && !Array.isArray(x) && !ArrayBuffer.isView(x) && Object.hasOwn(x, 'allowed');
+}
+
+/** A mask as its flat values in the inputs' layout (the core checks shape and values before they are used). */
+function flatMask(m: MaskInput): ArrayLike<number | boolean> {
+  if (m !== null && typeof m === 'object' && 'data' in m && 'shape' in m) return m.data;
+  return (Array.from(m as ArrayLike<ArrayLike<number | boolean>>, (row) => Array.from(row)) as (number | boolean)[][]).flat();
+}
+
+function countOn(m: ArrayLike<number | boolean>): number {
+  let n = 0;
+  for (let i = 0; i < m.length; i++) if (m[i]) n++;
+  return n;
+}
+
