@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CRF as CoreCRF, CRFInputError, type Reduction } from '../../src/index.js';
-import { CRF } from '../../src/tfjs/index.js';
+import { AutomaticWeightedLoss as CoreAWL, CRF as CoreCRF, CRFInputError, type Reduction, clipGradNorm } from '../../src/index.js';
+import { AutomaticWeightedLoss, CRF, clipByGlobalNorm } from '../../src/tfjs/index.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -226,6 +226,54 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     expect(a.stateDict().end_transitions).toEqual([1, 2, 3, 4]);
     for (const x of [a, b, c]) x.dispose();
     expect(() => a.forward(tf.zeros([1, 1, K]), [[0]])).toThrow(/disposed/);
+  });
+});
+
+describe('the training helpers over tf tensors', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('AutomaticWeightedLoss: its value and tfjs gradients equal the core’s analytic ones', () => {
+    const awl = new AutomaticWeightedLoss(3);
+    const core = new CoreAWL(3);
+    tf.tidy(() => awl.params.assign(tf.tensor1d([0.7, 1.3, -2])));
+    core.params.set([0.7, 1.3, -2]);
+    const L = [0.25, 3.5, 1.75];
+    const n = tf.memory().numTensors;
+    const { value, gL, gp } = tf.tidy(() => {
+      const losses = L.map((l) => tf.scalar(l));
+      const f = (...ls: tf.Tensor[]) => awl.forward(ls);
+      const gL = tf.grads(f)(losses).map((g) => g.dataSync()[0]);
+      const { value, grads } = tf.variableGrads(() => awl.forward(losses), [awl.params]);
+      return { value: value.dataSync()[0], gL, gp: Array.from(grads[awl.params.name].dataSync()) };
+    });
+    expect(tf.memory().numTensors).toBe(n);
+    const want = core.forward(L);
+    expect(value).toBeCloseTo(want.loss, 5);
+    gL.forEach((g, i) => expect(g).toBeCloseTo(want.lossGrads[i], 5));
+    gp.forEach((g, i) => expect(g).toBeCloseTo(want.grads.params[i], 4));
+    expect(() => awl.forward([tf.scalar(1)])).toThrow(CRFInputError);
+    awl.dispose();
+  });
+
+  it('clipByGlobalNorm scales as the core’s clipGradNorm, and lets a smaller norm through', () => {
+    const a = Float32Array.from([3, -4, 1]),
+      b = Float32Array.from([2, 2, -1, 0.5]);
+    for (const maxNorm of [1.5, 100]) {
+      const want = { a: a.slice(), b: b.slice() };
+      const norm = clipGradNorm(want, maxNorm);
+      const n = tf.memory().numTensors;
+      const out = tf.tidy(() => {
+        const r = clipByGlobalNorm({ a: tf.tensor1d(a), b: tf.tensor2d(b, [2, 2]) }, maxNorm);
+        return { a: r.grads.a.dataSync(), b: r.grads.b.dataSync(), norm: r.norm.dataSync()[0] };
+      });
+      expect(tf.memory().numTensors).toBe(n);
+      expect(out.norm).toBeCloseTo(norm, 5);
+      out.a.forEach((v, i) => expect(v).toBeCloseTo(want.a[i], 5));
+      out.b.forEach((v, i) => expect(v).toBeCloseTo(want.b[i], 5));
+    }
+    expect(() => clipByGlobalNorm({}, 0)).toThrow(CRFInputError);
   });
 });
 
