@@ -52,8 +52,6 @@ import type {
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link Gradients} and {@link MaskOption} references
 import type { Gradients, MaskOption } from './types.js';
 
-type SampleOptions = PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined };
-
 /** What CRF.create hands the private constructor, so that a plain `new CRF(K)` can be told apart. */
 const CREATE = Symbol('CRF.create');
 /** Viterbi's result as a k-best result with one path per sequence. */
@@ -760,11 +758,11 @@ export class CRF {
    *   sequence no allowed path.
    * @throws Error when the instance was disposed.
    */
-  async sample(emissions: EmissionsInput, options?: SampleOptions): Promise<number[][][]> {
+  async sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
     return settle(this.#impl, this.#sample(emissions, options));
   }
 
-  *#sample(emissions: EmissionsInput, options?: SampleOptions): Body<number[][][]> {
+  *#sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Body<number[][][]> {
     const o = opOptions(options, ['mask', 'allowed', 'numSamples', 'seed'], 'crf.sample(emissions, { mask, allowed, numSamples, seed })');
     const { numSamples = 1, seed = Math.floor(Math.random() * 2 ** 32) } = o;
     if (typeof numSamples !== 'number' || !Number.isInteger(numSamples) || numSamples < 1 || numSamples > MAX_RESULT_PATHS) {

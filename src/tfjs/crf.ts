@@ -25,21 +25,25 @@ export type Tensorish<T> = T | tf.Tensor;
 
 /** The mask option with tensors: a bool or int32 tf tensor `[B, T]` (or `[T, B]`), or what the core takes. */
 export interface TensorMaskOption {
+  /** Which positions are on: a bool or int32 tf tensor `[B, T]` (or `[T, B]`), or the core's form; all on when absent. */
   mask?: Tensorish<MaskInput> | null | undefined;
 }
 
 /** The posterior ops' options with tensors: `mask`, and `allowed` as a bool or int32 tf tensor `[B, T, K]` or what the core takes. */
 export interface TensorPosteriorOptions extends TensorMaskOption {
+  /** The tags allowed at each position: a bool or int32 tf tensor `[B, T, K]`, or the core's form. */
   allowed?: Tensorish<AllowedInput> | null | undefined;
 }
 
 /** `forward`'s options: `mask`, and `reduction` as the core's (default `'sum'`). */
 export interface TensorReductionOptions extends TensorMaskOption {
+  /** How the per-sequence log-likelihoods are reduced, as the core's: `'sum'` (default), `'mean'`, `'token_mean'` or `'none'`. */
   reduction?: Reduction | undefined;
 }
 
 /** A partial annotation whose `allowed` may be a tf tensor. */
 export interface TensorPartialAnnotation {
+  /** The tags each position may take: a bool or int32 tf tensor `[B, T, K]`, or the core's form. */
   allowed: Tensorish<AllowedInput>;
 }
 
@@ -93,7 +97,7 @@ export class CRF {
    * @param numTags K, a positive integer.
    * @param options the core's {@link CRFOptions} (`batchFirst`, `seed`, `constraints`, `backend`, ...):
    *   the ops run on that backend's CPU kernels.
-   * @throws {@link CRFInputError} as the core's `CRF.create`.
+   * @throws `CRFInputError` as the core's `CRF.create`.
    */
   static async create(numTags: number, options: CRFOptions = {}): Promise<CRF> {
     return CRF.#wrap(await CoreCRF.create(numTags, options));
@@ -137,7 +141,7 @@ export class CRF {
    * @param tags an int32 tf tensor `[B, T]` (or `[T, B]`), anything the core takes, or a partial
    *   annotation `{ allowed }` (a bool or int32 tensor `[B, T, K]`, or the core's form).
    * @param options `mask` (a bool or int32 tensor, or the core's form) and `reduction`.
-   * @throws {@link CRFInputError} for emissions that are not a float32 tensor, tags or a mask of
+   * @throws `CRFInputError` for emissions that are not a float32 tensor, tags or a mask of
    *   another dtype, and whatever the core's `forward` refuses; nothing is recorded on tfjs's tape then.
    * @throws Error when the instance was disposed.
    */
@@ -172,7 +176,7 @@ export class CRF {
    * @param emissions a float32 tf tensor or anything the core takes.
    * @param options as the core's, `mask` and `allowed` also as tf tensors.
    * @returns what the core returns: `number[][]`, or `ScoredPath[][]` with `topK`.
-   * @throws {@link CRFInputError} for a tensor of the wrong dtype, and as the core's `decode`.
+   * @throws `CRFInputError` for a tensor of the wrong dtype, and as the core's `decode`.
    */
   decode(emissions: Tensorish<EmissionsInput>, options?: TensorDecodeOptions & { topK?: undefined }): Promise<number[][]>;
   /** The k best paths per sequence, as the core's `decode` with `topK`. */
@@ -229,7 +233,7 @@ export class CRF {
 
   /**
    * Loads a state dict as the core's `loadStateDict` does, into the variables.
-   * @throws {@link CRFInputError} as the core's; the instance is then unchanged.
+   * @throws `CRFInputError` as the core's; the instance is then unchanged.
    */
   loadStateDict(sd: StateDictInput): void {
     const core = this.#pull();
@@ -267,7 +271,9 @@ export class CRF {
 
 /** The decode options with tensors. */
 export interface TensorDecodeOptions extends TensorPosteriorOptions {
+  /** The k best paths per sequence instead of the best one, as the core's. */
   topK?: number | undefined;
+  /** Constraints for this call only, on top of the instance's, as the core's. */
   constraints?: DecodeOptions['constraints'];
 }
 

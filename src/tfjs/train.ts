@@ -20,7 +20,7 @@ export class AutomaticWeightedLoss {
 
   /**
    * @param n the number of losses combined, a positive integer.
-   * @throws {@link CRFInputError} for a bad `n`.
+   * @throws `CRFInputError` for a bad `n`.
    */
   constructor(n = 2) {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65536) throw new CRFInputError('n', 'an integer in [1, 65536]', String(n));
@@ -30,7 +30,7 @@ export class AutomaticWeightedLoss {
   /**
    * The weighted sum of the losses, a tf scalar, differentiable with respect to each loss and to p.
    * @param losses n tf scalars.
-   * @throws {@link CRFInputError} for the wrong count or a loss that is not a scalar tensor.
+   * @throws `CRFInputError` for the wrong count or a loss that is not a scalar tensor.
    */
   forward(losses: readonly tf.Tensor[]): tf.Scalar {
     const n = this.params.shape[0];
@@ -59,10 +59,18 @@ export class AutomaticWeightedLoss {
  * @param maxNorm the largest norm let through, a positive number.
  * @returns new tensors under the same names, and the norm before clipping (a tf scalar); the caller
  *   disposes them and the inputs (e.g. inside `tf.tidy`).
- * @throws {@link CRFInputError} for a `maxNorm` that is not a positive finite number or a gradient
+ * @throws `CRFInputError` for a `maxNorm` that is not a positive finite number or a gradient
  *   that is not a tf tensor.
  */
-export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): {
+  /** The clipped gradients, new tensors under the input's names. */
+  grads: Record<string, tf.Tensor>;
+  /** The global norm before clipping. */
+  norm: tf.Scalar;
+} {
   if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new CRFInputError('maxNorm', 'a positive finite number', String(maxNorm));
   for (const [k, g] of Object.entries(grads)) if (!(g instanceof tf.Tensor)) throw new CRFInputError(`grads.${k}`, 'a tf.Tensor', typeof g);
   return tf.tidy(() => {
