@@ -9,14 +9,13 @@
 // The task: BIO tagging of PER and LOC spans in sentences of word ids. Names are ambiguous (most
 // occur in both kinds of span), and the kind is shown by a cue word before the span only most of the
 // time, so the tagger alone often mislabels part of a span; the CRF's transitions keep a span's tags
-// of one kind. Seeded data; runs on tfjs's cpu backend (`node examples/tfjs-tagger.js wasm`: its wasm one).
+// of one kind. Seeded data; runs on tfjs's cpu backend (its wasm backend has no gradient for the
+// embedding).
 import * as tf from '@tensorflow/tfjs';
 import { AutomaticWeightedLoss, CRF, clipByGlobalNorm } from 'webcrf/tfjs';
 import { generator } from './random.js';
 
-const backend = process.argv[2] ?? 'cpu';
-if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-await tf.setBackend(backend);
+await tf.setBackend('cpu');
 
 const TAGS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const K = TAGS.length;
@@ -25,8 +24,9 @@ const T = 10;
 // 19–22 LOC-only names, 23–34 names of either kind.
 const VOCAB = 35;
 const rng = generator(20);
-const pick = (from, n) => from + Math.floor(rng.next() * n);
+const pick = (/** @type {number} */ from, /** @type {number} */ n) => from + Math.floor(rng.next() * n);
 
+/** @param {number} n */
 function makeData(n) {
   const ids = new Int32Array(n * T);
   const tags = new Int32Array(n * T);
@@ -34,7 +34,7 @@ function makeData(n) {
   for (let s = 0; s < n; s++) {
     const len = 6 + Math.floor(rng.next() * (T - 5));
     let t = 0;
-    const put = (id, tag) => {
+    const put = (/** @type {number} */ id, /** @type {number} */ tag) => {
       if (t < len) [ids[s * T + t], tags[s * T + t], mask[s * T + t++]] = [id, tag, 1];
     };
     while (t < len) {
@@ -58,10 +58,15 @@ function makeData(n) {
 const train = makeData(160);
 const test = makeData(120);
 
-const init = (seed) => tf.initializers.glorotUniform({ seed });
+const init = (/** @type {number} */ seed) => tf.initializers.glorotUniform({ seed });
 const tagger = tf.sequential({
   layers: [
-    tf.layers.embedding({ inputDim: VOCAB, outputDim: 16, inputLength: T, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 1 }) }),
+    tf.layers.embedding({
+      inputDim: VOCAB,
+      outputDim: 16,
+      inputLength: T,
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: 1 }),
+    }),
     tf.layers.bidirectional({
       layer: tf.layers.lstm({ units: 12, returnSequences: true, kernelInitializer: init(2), recurrentInitializer: tf.initializers.orthogonal({ seed: 3 }) }),
       mergeMode: 'concat',
@@ -72,35 +77,42 @@ const tagger = tf.sequential({
 const crf = await CRF.create(K, { seed: 5 });
 const awl = new AutomaticWeightedLoss(2);
 const optimizer = tf.train.adam(0.03);
-const taggerVars = tagger.trainableWeights.map((w) => w.val);
-const crfVars = Object.values(crf.variables);
 
-/** The joint loss of a batch: the tagger's masked token cross-entropy and the CRF's NLL, weighted. */
+/**
+ * The joint loss of a batch: the tagger's masked token cross-entropy and the CRF's NLL, weighted.
+ * @param {tf.Tensor} ids @param {tf.Tensor} tags @param {tf.Tensor} mask
+ */
 function loss(ids, tags, mask) {
-  const emissions = tagger.apply(ids, { training: true });
+  const emissions = /** @type {tf.Tensor} */ (tagger.apply(ids, { training: true }));
   const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tags, K), emissions, tf.cast(mask, 'float32'));
   const nll = tf.neg(crf.forward(emissions, tags, { mask, reduction: 'mean' }));
   return awl.forward([ce, nll]);
 }
 
-/** One Adam step on a batch: the tagger's and the CRF's gradients clipped together to norm 5. */
+/**
+ * One Adam step on a batch: the tagger's and the CRF's gradients clipped together to norm 5 (the
+ * trainable variables are the tagger's, the CRF's and the loss weights').
+ * @param {tf.Tensor} ids @param {tf.Tensor} tags @param {tf.Tensor} mask
+ */
 function step(ids, tags, mask) {
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => loss(ids, tags, mask), [...taggerVars, ...crfVars, awl.params]);
+    const { value, grads } = tf.variableGrads(() => loss(ids, tags, mask));
     const { [awl.params.name]: awlGrad, ...model } = grads;
     const { grads: clipped } = clipByGlobalNorm(model, 5);
-    optimizer.applyGradients({ ...clipped, [awl.params.name]: awlGrad });
+    optimizer.applyGradients([...Object.entries(clipped).map(([name, tensor]) => ({ name, tensor })), { name: awl.params.name, tensor: awlGrad }]);
     return value.dataSync()[0];
   });
 }
 
 /** Token accuracy on the held-out set: the tagger's argmax, and the CRF's Viterbi paths. */
 async function accuracy() {
-  const emissions = tagger.predict(test.ids);
-  const argmax = await emissions.argMax(-1).array();
+  const emissions = /** @type {tf.Tensor} */ (tagger.predict(test.ids));
+  const best = tf.argMax(emissions, -1);
+  const argmax = /** @type {number[][]} */ (await best.array());
+  best.dispose();
   const paths = await crf.decode(emissions, { mask: test.mask });
-  const gold = await test.tags.array();
-  const mask = await test.mask.array();
+  const gold = /** @type {number[][]} */ (await test.tags.array());
+  const mask = /** @type {number[][]} */ (await test.mask.array());
   emissions.dispose();
   let on = 0,
     rightArgmax = 0,
@@ -125,7 +137,9 @@ for (let epoch = 1; epoch <= 8; epoch++) {
     tf.dispose([ids, tags, mask]);
   }
   const acc = epoch % 4 === 0 ? await accuracy() : null;
-  console.log(`epoch ${epoch}: loss ${(sum / (train.n / BATCH)).toFixed(4)}${acc ? `, held-out accuracy argmax ${acc.argmax.toFixed(3)}, CRF ${acc.crf.toFixed(3)}` : ''}`);
+  console.log(
+    `epoch ${epoch}: loss ${(sum / (train.n / BATCH)).toFixed(4)}${acc ? `, held-out accuracy argmax ${acc.argmax.toFixed(3)}, CRF ${acc.crf.toFixed(3)}` : ''}`,
+  );
 }
 const acc = await accuracy();
 console.log(`tensors: ${tf.memory().numTensors}`);

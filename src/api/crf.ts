@@ -490,7 +490,11 @@ export class CRF {
     return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
   }
 
-  *#forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<ForwardBackwardResult<number | Float32Array>> {
+  *#forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options?: ReductionOptions,
+  ): Body<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
@@ -594,7 +598,7 @@ export class CRF {
         // One path per sequence beyond the k-best table's bound is the Viterbi path: no table needed.
         const list: Step = k === 0 ? { op: 'viterbi', p, w: call.w, args: [] } : { op: 'kBest', p, w: call.w, args: [{ k }] };
         const [best, logZ] = (yield [list, { op: 'logPartition', p: call.p, w: model, args: [] }]) as [ViterbiResult | KBestResult, Float64Array];
-        const r = k === 0 ? asKBest(best as ViterbiResult) : (best as KBestResult);
+        const r = k === 0 ? asKBest(best) : (best as KBestResult);
         // Each sequence's best score heads its list: -Infinity there means no allowed path at all.
         this.#noPath(
           Float64Array.from({ length: p.B }, (_, b) => r.scores[b * r.k]),

@@ -29,7 +29,11 @@ export interface SyncCRF {
     options?: ReductionOptions & { reduction?: 'sum' | 'mean' | 'token_mean' | undefined },
   ): ForwardBackwardResult<number>;
   /** {@link CRF.forwardBackward} with `reduction: 'none'`, now. */
-  forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options: ReductionOptions & { reduction: 'none' }): ForwardBackwardResult<Float32Array>;
+  forwardBackward(
+    emissions: EmissionsInput,
+    tags: TagsInput | PartialAnnotation,
+    options: ReductionOptions & { reduction: 'none' },
+  ): ForwardBackwardResult<Float32Array>;
   /** {@link CRF.forwardBackward} with a reduction known at run time, now. */
   forwardBackward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): ForwardBackwardResult<number | Float32Array>;
   /** {@link CRF.decode}, now: the best path per sequence. */

@@ -8,7 +8,6 @@ import {
   type EmissionsInput,
   type FromSafetensorsOptions,
   type MaskInput,
-  type PartialAnnotation,
   type PosteriorOptions,
   type Reduction,
   type ScoredPath,
@@ -159,7 +158,7 @@ export class CRF {
         start: v.startTransitions,
         end: v.endTransitions,
         trans: v.transitions,
-        labels: labels as TagsInput | PartialAnnotation,
+        labels: labels,
         mask,
       });
       const reduction = o.reduction ?? 'sum';
@@ -286,8 +285,10 @@ function forwardOptions(options: TensorReductionOptions | null | undefined): Ten
   if (typeof options !== 'object' || Array.isArray(options) || options instanceof tf.Tensor) {
     throw new CRFInputError('options', `an options object, as in ${usage}`, options instanceof tf.Tensor ? 'a tf.Tensor' : typeof options);
   }
-  for (const k of Object.keys(options)) if (k !== 'mask' && k !== 'reduction') throw new CRFInputError('options', `only mask and reduction, as in ${usage}`, `the key ${k}`);
-  if (options.reduction !== undefined && !REDUCTIONS.includes(options.reduction)) throw new CRFInputError('reduction', `one of ${REDUCTIONS.join(', ')}`, String(options.reduction));
+  for (const k of Object.keys(options))
+    if (k !== 'mask' && k !== 'reduction') throw new CRFInputError('options', `only mask and reduction, as in ${usage}`, `the key ${k}`);
+  if (options.reduction !== undefined && !REDUCTIONS.includes(options.reduction))
+    throw new CRFInputError('reduction', `one of ${REDUCTIONS.join(', ')}`, String(options.reduction));
   return options;
 }
 
@@ -298,7 +299,7 @@ function isAnnotation(x: unknown): x is TensorPartialAnnotation {
 /** A mask as its flat values in the inputs' layout (the core checks shape and values before they are used). */
 function flatMask(m: MaskInput): ArrayLike<number | boolean> {
   if (m !== null && typeof m === 'object' && 'data' in m && 'shape' in m) return m.data;
-  return (Array.from(m as ArrayLike<ArrayLike<number | boolean>>, (row) => Array.from(row)) as (number | boolean)[][]).flat();
+  return Array.from(m, (row) => Array.from(row)).flat();
 }
 
 function countOn(m: ArrayLike<number | boolean>): number {
@@ -306,4 +307,3 @@ function countOn(m: ArrayLike<number | boolean>): number {
   for (let i = 0; i < m.length; i++) if (m[i]) n++;
   return n;
 }
-

@@ -22,7 +22,8 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 function checked(arg: TensorArgument, t: tf.Tensor): tf.Tensor {
   if (t.isDisposed) throw new CRFInputError(arg, 'a tf.Tensor that is not disposed', 'a disposed tf.Tensor');
   const ok: readonly tf.DataType[] = DTYPES[arg];
-  if (!ok.includes(t.dtype)) throw new CRFInputError(arg, `${article(ok[0])} ${ok.join(' or ')} tf.Tensor`, `${article(t.dtype)} ${t.dtype} tf.Tensor of shape [${t.shape.join(', ')}]`);
+  if (!ok.includes(t.dtype))
+    throw new CRFInputError(arg, `${article(ok[0])} ${ok.join(' or ')} tf.Tensor`, `${article(t.dtype)} ${t.dtype} tf.Tensor of shape [${t.shape.join(', ')}]`);
   return t;
 }
 

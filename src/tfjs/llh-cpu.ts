@@ -44,9 +44,9 @@ export function llhCpu(c: LlhCall): tf.Tensor1D {
   const [B, T] = batchFirst ? [d0, d1] : [d1, d0];
   const input = { data: emissions.dataSync() as Float32Array, shape: emissions.shape };
   const mask: MaskInput | null = c.mask ? { data: c.mask, shape: [d0, d1] } : null;
-  core.startTransitions.set(c.start.dataSync() as Float32Array);
-  core.endTransitions.set(c.end.dataSync() as Float32Array);
-  core.transitions.set(c.trans.dataSync() as Float32Array);
+  core.startTransitions.set(c.start.dataSync());
+  core.endTransitions.set(c.end.dataSync());
+  core.transitions.set(c.trans.dataSync());
   // Read before tfjs's customGrad: a refused input is thrown here, outside tfjs's engine.
   const r = core.sync.forwardBackward(input, c.labels, { mask, reduction: 'none' });
   const params = { start: core.startTransitions.slice(), end: core.endTransitions.slice(), trans: core.transitions.slice() };
@@ -75,10 +75,10 @@ export function llhCpu(c: LlhCall): tf.Tensor1D {
     return out;
   }
 
-  const f = tf.customGrad((e, s, en, tr) => {
-    void e, s, en, tr;
+  // The inputs are there for tfjs to route their gradients; their values were read above.
+  const f = tf.customGrad(() => {
     return {
-      value: tf.tensor1d(r.logLikelihood as Float32Array, 'float32'),
+      value: tf.tensor1d(r.logLikelihood, 'float32'),
       gradFunc: (dyT: tf.Tensor) => {
         const dy = dyT.dataSync();
         const positions = positionsOf(c.mask, B, T, batchFirst);

@@ -2,6 +2,7 @@
 // compute, with tfjs's autograd doing the gradients.
 import * as tf from '@tensorflow/tfjs-core';
 import { CRFInputError } from '../index.js';
+import { isTensor } from './inputs.js';
 
 let instances = 0;
 
@@ -24,7 +25,7 @@ export class AutomaticWeightedLoss {
    */
   constructor(n = 2) {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65536) throw new CRFInputError('n', 'an integer in [1, 65536]', String(n));
-    this.params = tf.tidy(() => tf.variable(tf.ones([n]), true, `webcrfAwl${++instances}/params`)) as tf.Variable<tf.Rank.R1>;
+    this.params = tf.tidy(() => tf.variable<tf.Rank.R1>(tf.ones([n]), true, `webcrfAwl${++instances}/params`));
   }
 
   /**
@@ -34,14 +35,16 @@ export class AutomaticWeightedLoss {
    */
   forward(losses: readonly tf.Tensor[]): tf.Scalar {
     const n = this.params.shape[0];
-    if (!Array.isArray(losses) || losses.length !== n) throw new CRFInputError('losses', `${n} tf scalars`, Array.isArray(losses) ? `${losses.length}` : typeof losses);
-    losses.forEach((l, i) => {
-      if (!(l instanceof tf.Tensor) || l.rank !== 0) throw new CRFInputError('losses', `a tf scalar at [${i}]`, l instanceof tf.Tensor ? `a tensor of shape [${l.shape.join(', ')}]` : typeof l);
+    if (!Array.isArray(losses) || losses.length !== n)
+      throw new CRFInputError('losses', `${n} tf scalars`, Array.isArray(losses) ? `${losses.length}` : typeof losses);
+    losses.forEach((l: unknown, i) => {
+      if (!isTensor(l)) throw new CRFInputError('losses', `a tf scalar at [${i}]`, typeof l);
+      if (l.shape.length !== 0) throw new CRFInputError('losses', `a tf scalar at [${i}]`, `a tensor of shape [${l.shape.join(', ')}]`);
     });
     return tf.tidy(() => {
       const p2 = tf.square(this.params);
       const L = tf.stack(losses as tf.Tensor[]);
-      return tf.sum(tf.add(tf.div(L, tf.mul(p2, 2)), tf.log1p(p2))) as tf.Scalar;
+      return tf.sum<tf.Scalar>(tf.add(tf.div(L, tf.mul(p2, 2)), tf.log1p(p2)));
     });
   }
 
@@ -71,11 +74,12 @@ export function clipByGlobalNorm(
   /** The global norm before clipping. */
   norm: tf.Scalar;
 } {
-  if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new CRFInputError('maxNorm', 'a positive finite number', String(maxNorm));
+  if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm))
+    throw new CRFInputError('maxNorm', 'a positive finite number', String(maxNorm));
   for (const [k, g] of Object.entries(grads)) if (!(g instanceof tf.Tensor)) throw new CRFInputError(`grads.${k}`, 'a tf.Tensor', typeof g);
   return tf.tidy(() => {
     const names = Object.keys(grads);
-    const norm = names.length ? (tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))) as tf.Scalar) : tf.scalar(0);
+    const norm = names.length ? tf.sqrt<tf.Scalar>(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))) : tf.scalar(0);
     const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
     const out: Record<string, tf.Tensor> = {};
     for (const k of names) out[k] = tf.mul(grads[k], scale);

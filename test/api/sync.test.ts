@@ -28,8 +28,16 @@ function ops(crf: CRF): [string, () => Promise<unknown>, () => unknown][] {
   return [
     ['forward sum', () => crf.forward(emissions, tags, { mask }), () => s.forward(emissions, tags, { mask })],
     ['forward none', () => crf.forward(emissions, tags, { mask, reduction: 'none' }), () => s.forward(emissions, tags, { mask, reduction: 'none' })],
-    ['forward partial', () => crf.forward(emissions, allowed, { mask, reduction: 'token_mean' }), () => s.forward(emissions, allowed, { mask, reduction: 'token_mean' })],
-    ['forwardBackward mean', () => crf.forwardBackward(emissions, tags, { mask, reduction: 'mean' }), () => s.forwardBackward(emissions, tags, { mask, reduction: 'mean' })],
+    [
+      'forward partial',
+      () => crf.forward(emissions, allowed, { mask, reduction: 'token_mean' }),
+      () => s.forward(emissions, allowed, { mask, reduction: 'token_mean' }),
+    ],
+    [
+      'forwardBackward mean',
+      () => crf.forwardBackward(emissions, tags, { mask, reduction: 'mean' }),
+      () => s.forwardBackward(emissions, tags, { mask, reduction: 'mean' }),
+    ],
     ['forwardBackward partial', () => crf.forwardBackward(emissions, allowed, { mask }), () => s.forwardBackward(emissions, allowed, { mask })],
     ['decode', () => crf.decode(emissions, { mask }), () => s.decode(emissions, { mask })],
     ['decode topK', () => crf.decode(emissions, { mask, topK: 3 }), () => s.decode(emissions, { mask, topK: 3 })],
@@ -61,7 +69,14 @@ describe.each(variants)('crf.sync on $label', ({ name, options }) => {
   it('throws the async methods’ CRFInputError for the same bad input, synchronously, and leaves the instance usable', async () => {
     const crf = await CRF.create(K, { ...options, backend: name, seed: 5 } as CRFOptions);
     const bad: [string, (c: CRF | CRF['sync']) => unknown][] = [
-      ['tags out of range', (c) => c.forward(emissions, tags.map((row) => row.map(() => K)))],
+      [
+        'tags out of range',
+        (c) =>
+          c.forward(
+            emissions,
+            tags.map((row) => row.map(() => K)),
+          ),
+      ],
       ['mask shape', (c) => c.decode(emissions, { mask: [[1]] })],
       ['unknown reduction', (c) => c.forwardBackward(emissions, tags, { reduction: 'avg' as never })],
       ['numSamples', (c) => c.sample(emissions, { numSamples: 0 })],
@@ -75,7 +90,10 @@ describe.each(variants)('crf.sync on $label', ({ name, options }) => {
         syncErr = e;
       }
       expect(syncErr, what).toBeInstanceOf(CRFInputError);
-      await expect(Promise.resolve().then(() => call(crf)), what).rejects.toThrow((syncErr as Error).message);
+      await expect(
+        Promise.resolve().then(() => call(crf)),
+        what,
+      ).rejects.toThrow((syncErr as Error).message);
     }
     expect(crf.sync.decode(emissions, { mask })).toEqual(await crf.decode(emissions, { mask }));
     crf.dispose();

@@ -61,11 +61,19 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
           const before = tf.memory().numTensors;
           const em = tf.tensor3d(emData, [B, T, K]);
           const v = crf.variables;
-          const { value, grads } = tf.tidy(() => {
+          let value = 0;
+          const grads: Record<'em' | 'startTransitions' | 'endTransitions' | 'transitions', ArrayLike<number>> = {
+            em: [],
+            startTransitions: [],
+            endTransitions: [],
+            transitions: [],
+          };
+          tf.tidy(() => {
             const f = (e: tf.Tensor) => objective(crf, e, (labels as () => unknown)(), reduction, mask);
-            const { value, grads } = tf.variableGrads(() => f(em), [v.startTransitions, v.endTransitions, v.transitions]);
-            const gEm = tf.grad(f)(em);
-            return { value: value.dataSync()[0], grads: { em: gEm.dataSync(), ...Object.fromEntries(Object.entries(grads).map(([k, g]) => [k.split('/')[1], g.dataSync()])) } };
+            const vg = tf.variableGrads(() => f(em), [v.startTransitions, v.endTransitions, v.transitions]);
+            value = vg.value.dataSync()[0];
+            grads.em = tf.grad(f)(em).dataSync();
+            for (const k of ['startTransitions', 'endTransitions', 'transitions'] as const) grads[k] = vg.grads[v[k].name].dataSync();
           });
           em.dispose();
           expect(tf.memory().numTensors).toBe(before);
@@ -74,7 +82,12 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
           // time) and weighted for 'none'.
           const wasm = await CoreCRF.create(K, { backend: 'wasm' });
           wasm.loadStateDict(crf.stateDict());
-          const want = { em: new Float64Array(B * T * K), startTransitions: new Float64Array(K), endTransitions: new Float64Array(K), transitions: new Float64Array(K * K) };
+          const want = {
+            em: new Float64Array(B * T * K),
+            startTransitions: new Float64Array(K),
+            endTransitions: new Float64Array(K),
+            transitions: new Float64Array(K * K),
+          };
           const seqs = reduction === 'none' ? [0, 1, 2, 3] : [-1];
           for (const b of seqs) {
             const only = maskRows.map((row, i) => row.map((m) => (b < 0 || i === b ? (mask ? m : 1) : 0)));
@@ -85,7 +98,8 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
           }
           expect(value).toBeCloseTo(await coreObjective(wasm, emData, coreLabels, reduction, mask), 4);
           const close = (got: ArrayLike<number>, exp: ArrayLike<number>, tol: number, name: string) => {
-            for (let i = 0; i < exp.length; i++) expect(Math.abs(got[i] - exp[i]), `${name}[${i}]: ${got[i]} vs ${exp[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(exp[i])));
+            for (let i = 0; i < exp.length; i++)
+              expect(Math.abs(got[i] - exp[i]), `${name}[${i}]: ${got[i]} vs ${exp[i]}`).toBeLessThanOrEqual(tol * (1 + Math.abs(exp[i])));
           };
           close(grads.em, want.em, 1e-5, 'emissions');
           for (const k of ['startTransitions', 'endTransitions', 'transitions'] as const) close(grads[k], want[k], 1e-5, k);
@@ -127,7 +141,8 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     const tags = tf.tensor2d(tagRows, [B, T], 'int32');
     const mask = tf.tensor2d(maskRows, [B, T], 'int32');
     const opt = tf.train.adam(0.05);
-    const step = () => opt.minimize(() => tf.neg(crf.forward(tf.reshape(tf.matMul(tf.reshape(x, [B * T, K]), W), [B, T, K]), tags, { mask })) as tf.Scalar, true);
+    const step = () =>
+      opt.minimize(() => tf.neg(crf.forward(tf.reshape(tf.matMul(tf.reshape(x, [B * T, K]), W), [B, T, K]), tags, { mask })) as tf.Scalar, true);
     const start = crf.stateDict();
     const first = step()!;
     const loss0 = first.dataSync()[0];
@@ -244,7 +259,9 @@ describe('the training helpers over tf tensors', () => {
     const { value, gL, gp } = tf.tidy(() => {
       const losses = L.map((l) => tf.scalar(l));
       const f = (...ls: tf.Tensor[]) => awl.forward(ls);
-      const gL = tf.grads(f)(losses).map((g) => g.dataSync()[0]);
+      const gL = tf
+        .grads(f)(losses)
+        .map((g) => g.dataSync()[0]);
       const { value, grads } = tf.variableGrads(() => awl.forward(losses), [awl.params]);
       return { value: value.dataSync()[0], gL, gp: Array.from(grads[awl.params.name].dataSync()) };
     });
