@@ -134,6 +134,27 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     }
   }
 
+  it('with batchFirst false, takes [T, B, …] inputs and gives the transposed gradients of the batch-first CRF', async () => {
+    const first = await CRF.create(K, { seed: 4 });
+    const second = await CRF.create(K, { seed: 4, batchFirst: false });
+    const w = tf.tensor1d(weights);
+    const gradsOf = (crf: CRF, em: tf.Tensor, tags: tf.Tensor, mask: tf.Tensor) =>
+      tf.tidy(() => {
+        const f = (e: tf.Tensor) => tf.sum(tf.mul(crf.forward(e, tags, { mask, reduction: 'none' }), w));
+        const { grads } = tf.variableGrads(() => f(em), [crf.variables.transitions]);
+        return [tf.grad(f)(em), grads[crf.variables.transitions.name]];
+      });
+    const em = tf.tensor3d(emData, [B, T, K]);
+    const tags = tf.tensor2d(tagRows, [B, T], 'int32');
+    const mask = tf.tensor2d(maskRows, [B, T], 'bool');
+    const [gEm, gTr] = gradsOf(first, em, tags, mask);
+    const [gEm2, gTr2] = gradsOf(second, tf.transpose(em, [1, 0, 2]), tf.transpose(tags), tf.transpose(mask));
+    expect(Array.from(tf.transpose(gEm2, [1, 0, 2]).dataSync())).toEqual(Array.from(gEm.dataSync()));
+    expect(Array.from(gTr2.dataSync())).toEqual(Array.from(gTr.dataSync()));
+    first.dispose();
+    second.dispose();
+  });
+
   it('trains with one optimizer.minimize over a tagger and the CRF, leaking no tensor over 100 steps, also inside tf.tidy', async () => {
     const crf = await CRF.create(K, { seed: 1 });
     const x = tf.tensor3d(emData, [B, T, K]);
