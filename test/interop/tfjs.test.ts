@@ -140,7 +140,7 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     const w = tf.tensor1d(weights);
     const gradsOf = (crf: CRF, em: tf.Tensor, tags: tf.Tensor, mask: tf.Tensor) =>
       tf.tidy(() => {
-        const f = (e: tf.Tensor) => tf.sum(tf.mul(crf.forward(e, tags, { mask, reduction: 'none' }), w));
+        const f = (e: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(crf.forward(e, tags, { mask, reduction: 'none' }), w));
         const { grads } = tf.variableGrads(() => f(em), [crf.variables.transitions]);
         return [tf.grad(f)(em), grads[crf.variables.transitions.name]];
       });
@@ -151,6 +151,7 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     const [gEm2, gTr2] = gradsOf(second, tf.transpose(em, [1, 0, 2]), tf.transpose(tags), tf.transpose(mask));
     expect(Array.from(tf.transpose(gEm2, [1, 0, 2]).dataSync())).toEqual(Array.from(gEm.dataSync()));
     expect(Array.from(gTr2.dataSync())).toEqual(Array.from(gTr.dataSync()));
+    tf.dispose([w, em, tags, mask, gEm, gTr, gEm2, gTr2]);
     first.dispose();
     second.dispose();
   });
