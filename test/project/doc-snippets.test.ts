@@ -10,7 +10,7 @@
 //   <!-- snippet: cjs -->            CommonJS (`require`), written as a .cjs file
 //   <!-- snippet: skip: <why> -->    not run; the reason must say what runs it instead
 // Every folder also holds tagger.onnx (examples/tiny-tagger.onnx), and node_modules/ of build/snippets
-// a stand-in for @huggingface/transformers (test/fixtures/transformers-stub/, which says why).
+// a stand-in for @huggingface/transformers (test/stubs/transformers/, which says why).
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -114,7 +114,7 @@ it('every js/ts block in the README and docs has a known directive, and skips sa
 it('every runnable block runs to the end without throwing', async () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(join(out, 'node_modules/@huggingface'), { recursive: true });
-  cpSync(join(root, 'test/fixtures/transformers-stub'), join(out, 'node_modules/@huggingface/transformers'), { recursive: true });
+  cpSync(join(root, 'test/stubs/transformers'), join(out, 'node_modules/@huggingface/transformers'), { recursive: true });
   const jobs = await Promise.all(
     runnable.map(async (s) => {
       const dir = join(out, `${s.file.replace(/\W/g, '-')}-${s.line}`);
