@@ -44,8 +44,18 @@ const ON_CPU: readonly unknown[] = [undefined, 'cpu', 'cpu-pinned'];
  */
 export function isTensorLike(x: unknown): boolean {
   if (x === null || typeof x !== 'object' || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
-  const t = x as Record<string, unknown>;
-  return 'type' in t && 'dims' in t && !('shape' in t) && typeof t.type === 'string';
+  return has(x, 'type') && has(x, 'dims') && !has(x, 'shape') && typeof (x as Record<string, unknown>).type === 'string';
+}
+
+/**
+ * Whether `x` or a prototype of its own class has `key`: a tensor's fields are its own or its class's
+ * getters, never Object.prototype's (which a polluted prototype could otherwise lend any object).
+ */
+function has(x: object, key: string): boolean {
+  for (let o: object | null = x; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.hasOwn(o, key)) return true;
+  }
+  return false;
 }
 
 /**
@@ -63,9 +73,9 @@ export function readTensor(
   rankAdvice: (dims: ArrayLike<unknown>) => string,
 ): { shape: number[]; data: ArrayBufferView & ArrayLike<number | bigint> } {
   const t = x as Record<string, unknown>;
-  const name = 'ort_tensor' in t ? 'a transformers.js Tensor' : 'an onnxruntime Tensor';
+  const name = has(x, 'ort_tensor') ? 'a transformers.js Tensor' : 'an onnxruntime Tensor';
   const type = t.type as string;
-  const location = t.location;
+  const location = has(x, 'location') ? t.location : undefined;
   if (!types.includes(type)) {
     const half = type === 'float16' ? ' (float16 logits: end the model with a Cast to float32, or export it with float32 outputs)' : '';
     throw new CRFInputError(arg, `${name} of type ${types.join(' or ')}`, `type ${describe(type)}${half}`);

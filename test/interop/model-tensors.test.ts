@@ -307,3 +307,22 @@ describe('fuzz: tensors of any type, dims and data', () => {
     expect(accepted).toBeGreaterThan(3);
   });
 });
+
+describe('a polluted Object.prototype', () => {
+  it.each(['shape', 'type', 'dims', 'location'])('with %s on it, tensors and arrays read as before', async (key) => {
+    const crf = await CRF.create(K, { backend: 'js', seed: 3 });
+    const plain = { data: em, shape: [B, T, K] };
+    const nested = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => Array.from(em.subarray((b * T + t) * K, (b * T + t + 1) * K))));
+    const want = await crf.decode(plain);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto[key] = key === 'dims' ? [B, T, K] : key === 'shape' ? [B, T, K] : key === 'type' ? 'float32' : 'gpu-buffer';
+    try {
+      expect(await crf.decode(ortTensor('float32', em, [B, T, K]) as never)).toEqual(want);
+      expect(await crf.decode(new TransformersTensor(ortTensor('float32', em, [B, T, K])) as never)).toEqual(want);
+      expect(await crf.decode(nested)).toEqual(want);
+      expect(await crf.decode(plain)).toEqual(want);
+    } finally {
+      delete proto[key];
+    }
+  });
+});
