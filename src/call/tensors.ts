@@ -60,7 +60,8 @@ function has(x: object, key: string): boolean {
 
 /**
  * The shape and values of an ORT or transformers.js tensor of the given rank whose element type is one
- * of `types`. Each field is read once: `type` and `location` first, so that a GPU tensor (whose `data`
+ * of `types`. Each field is read once here (`type` again: this read, not the one that recognised the
+ * tensor, is the one checked and used): `type` and `location` first, so that a GPU tensor (whose `data`
  * getter throws, or downloads) is refused before its data is touched; then `dims`, checked before
  * `data`. The values are handed back as the typed array the tensor holds, checked to be the one its
  * `type` promises and as long as its dims claim: a reader then treats it as `{ data, shape }`.
