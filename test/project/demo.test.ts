@@ -100,7 +100,10 @@ describe.skipIf(!haveChromium)('demo page', () => {
       const o = tags.find((t) => t.textContent === 'O')!;
       const cs = getComputedStyle(o);
       ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-      return { ratio: ctx.measureText('O').width / ctx.measureText('0').width, titles: [...new Set(tags.map((t) => `${t.textContent}|${t.title}`))] };
+      return {
+        ratio: ctx.measureText('O').width / ctx.measureText('0').width,
+        titles: [...new Set(tags.map((t) => `${t.textContent}|${(t as HTMLElement).title}`))],
+      };
     });
     // Equal widths would mean a monospace face, where O and 0 differ only by a slash or a dot at 11 px.
     expect(got.ratio).toBeGreaterThan(1.1);
