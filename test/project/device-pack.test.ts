@@ -67,6 +67,28 @@ describe('scripts/device-pack.js', () => {
     expect(existsSync(join(root, 'bench/torchcrf'))).toBe(false);
   });
 
+  it("docs/performance.md's device run names the pack's folder, its command and a timeout the device tool accepts", async () => {
+    const doc = readFileSync(join(root, 'docs/performance.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### GPU figures: how to take them'));
+    const json = /```json\n([\s\S]*?)```/.exec(section);
+    expect(json).not.toBeNull();
+    const call = JSON.parse(json![1]) as { command: string; carry: string[]; timeout_s: number };
+    expect(call.carry).toEqual(['.device']);
+    expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('.device/');
+    expect(call.command).toMatch(/(^|; )bash \.device\/device\.sh( |$)/);
+    expect(call.command.length).toBeLessThanOrEqual(2000);
+    expect(call.timeout_s).toBeGreaterThan(0);
+    expect(call.timeout_s).toBeLessThanOrEqual(600);
+    // The pack puts device.sh at the top of the carried folder.
+    expect(await entries()).toContain('device.sh');
+    const sh = /```sh\n([\s\S]*?)```/.exec(section)![1];
+    for (const f of sh.matchAll(/(?:node|bash) (\S+)/g)) {
+      const path = f[1].startsWith('.device/') ? f[1].replace('.device/device.sh', 'bench/device.sh') : f[1];
+      expect(existsSync(join(root, path)), f[1]).toBe(true);
+    }
+    expect(readFileSync(join(root, 'bench/device.js'), 'utf8')).toContain("args.quick === 'yes'");
+  });
+
   it('finds every source here and bounds the pack under the 64 MiB budget (dry run)', async () => {
     if (!existsSync(join(root, 'dist/node.js'))) throw new Error('dist/ is missing: run npm run build (npm test does)');
     const { stdout } = await run(process.execPath, [join(root, 'scripts/device-pack.js'), '--dry-run', '--no-pytorch-crf'], { cwd: root, timeout: 60_000 });
