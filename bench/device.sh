@@ -37,6 +37,24 @@ if [ -z "${VK_ICD_FILENAMES:-}" ]; then
     export VK_ICD_FILENAMES="$icd" VK_DRIVER_FILES="$icd"
     echo "Vulkan driver: $icd"
     cat "$icd"
+    echo
+    # The driver library the ICD names, and any library it needs that is not here.
+    lib=$(sed -n 's/.*"library_path"[^"]*"\([^"]*\)".*/\1/p' "$icd" | head -1)
+    # As the Vulkan loader reads it: a path with a slash is relative to the JSON, a bare name is searched.
+    case "$lib" in
+      /*) ;;
+      */*) lib="$(dirname "$icd")/$lib" ;;
+      ?*)
+        for d in ${LD_LIBRARY_PATH//:/ }; do [ -f "$d/$lib" ] && { lib="$d/$lib"; break; }; done
+        [ -f "$lib" ] || lib=$(ldconfig -p 2>/dev/null | awk -v n="$lib" '$1 == n { print $NF; exit }')
+        ;;
+    esac
+    if [ -n "$lib" ] && [ -f "$lib" ]; then
+      echo "driver library: $lib"
+      command -v ldd >/dev/null && ldd "$lib" | grep 'not found' || true
+    else
+      echo "driver library named by the ICD not found: Dawn will likely find no GPU adapter"
+    fi
   else
     echo "no NVIDIA Vulkan ICD (nvidia_icd*.json) under /usr/local/nvidia/share/vulkan/icd.d, /usr/share/vulkan/icd.d," \
       "/etc/vulkan/icd.d or /usr/local/share/vulkan/icd.d: Dawn will find no GPU adapter, so only the CPU and" \
