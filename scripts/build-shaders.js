@@ -25,6 +25,7 @@ const VARIANTS = {
   unary: ['unary.wgsl'],
   pairs: ['pairs.wgsl'],
   reduce: ['reduce.wgsl'],
+  gather: ['gather.wgsl'],
 };
 
 /**

@@ -17,6 +17,7 @@ import {
   readMask,
   readTags,
 } from '../call/inputs.js';
+import { type GpuEmissions, isGpuInput, notOnWebGpu, onCpuOnly, packGpu, readGpuEmissions } from '../call/gpu-inputs.js';
 import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
 import { readOptions } from '../call/options.js';
@@ -216,6 +217,12 @@ export class CRF {
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
     const arrays = this.#arrays.acquire();
     try {
+      if (isGpuInput(mask)) throw onCpuOnly('mask');
+      if (isGpuInput(emissions)) {
+        const g = this.#gpuEmissions(emissions);
+        const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
+        return { em: g, mask: m, call: { p: packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays } };
+      }
       const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
       const p = pack(em, m, arrays);
@@ -224,6 +231,23 @@ export class CRF {
       this.#arrays.release(arrays);
       throw e;
     }
+  }
+
+  /** GPU emissions checked against this CRF and its backend (only a WebGPU one takes them). */
+  #gpuEmissions(emissions: unknown): GpuEmissions {
+    const limit = this.#impl.gpuBindingLimit?.() ?? null;
+    if (limit === null) throw notOnWebGpu(this.#impl.name);
+    return readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
+  }
+
+  /**
+   * Emissions for a call that computes on the CPU (the gold score, gradients, k-best, sampling, a
+   * partial annotation): GPU emissions are read back once, then read as any CPU input.
+   */
+  async #onHost(emissions: EmissionsInput): Promise<EmissionsInput> {
+    if (this.#disposed || !isGpuInput(emissions)) return emissions;
+    const g = this.#gpuEmissions(emissions);
+    return { data: await this.#impl.readEmissions!(g), shape: g.shape };
   }
 
   /** Ends a call #readCall began: its input arrays go back to the CRF for the next call. */
@@ -299,7 +323,8 @@ export class CRF {
     empty: () => O,
   ): Promise<O> {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    const onHost = o.allowed !== undefined && o.allowed !== null;
+    const { em, mask, call } = this.#readCall(onHost ? await this.#onHost(emissions) : emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
@@ -394,7 +419,8 @@ export class CRF {
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    if (isGpuInput(tags)) throw onCpuOnly('tags');
+    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
@@ -469,7 +495,8 @@ export class CRF {
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    if (isGpuInput(tags)) throw onCpuOnly('tags');
+    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
@@ -553,7 +580,9 @@ export class CRF {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
-    const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
+    // k-best runs on the CPU, and a partial annotation is applied there: those read GPU emissions back.
+    const onHost = o.topK !== undefined || (o.allowed !== undefined && o.allowed !== null);
+    const { em, mask, call } = this.#readCall(onHost ? await this.#onHost(emissions) : emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
       const p = this.#restricted(o.allowed, mask, em, call);
@@ -728,7 +757,7 @@ export class CRF {
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
       throw new CRFInputError('seed', 'an integer in [0, 2^32)', describe(seed));
     }
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return [];

@@ -1,5 +1,6 @@
 import type { Precision } from '../call/inputs.js';
 import type { Packed } from '../call/pack.js';
+import type { GpuEmissions } from '../call/gpu-inputs.js';
 import type { Potentials } from '../model/parameters.js';
 import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
 
@@ -37,6 +38,13 @@ export interface Backend {
   readonly precision: Precision;
   /** Runs `op` over the call `p` with the potentials `w`. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>>;
+  /**
+   * Where the backend computes on a GPU that takes emissions already on it: the largest emissions
+   * buffer a call may bind; null (or absent) where GPU inputs cannot be taken.
+   */
+  gpuBindingLimit?(): number | null;
+  /** Emissions on the GPU read back once, in their own layout (for the calls that compute on the CPU). */
+  readEmissions?(em: GpuEmissions): Promise<Float32Array>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
   memoryUsage(): BackendMemory;
   dispose(): void;

@@ -4,11 +4,14 @@ import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
+import type { GpuEmissionsInput } from './gpu-inputs.js';
 
 /**
  * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
  * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite
- * and within ±1e20.
+ * and within ±1e20. On a CRF created with `{ backend: 'webgpu', device }`, also emissions already on
+ * that device: `{ buffer: GPUBuffer, shape }` or an onnxruntime-web / transformers.js tensor with
+ * `location: 'gpu-buffer'` (docs/gpu-inputs.md).
  */
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
@@ -17,7 +20,8 @@ export type EmissionsInput =
       data: Float32Array | Float64Array | ArrayLike<number>;
       /** `[d0, d1, K]`. */
       shape: readonly number[];
-    };
+    }
+  | GpuEmissionsInput;
 /**
  * Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape, in the emissions' layout.
  * Where the mask is on, each is an integer in [0, K); where it is off, anything (-1, -100).
@@ -72,7 +76,7 @@ function lengthOf(v: ArrayLike<unknown>): number {
   return typedArrayKind(v) ? typedLength(v as unknown as ArrayBufferView) : v.length;
 }
 
-function indexPath(flat: number, shape: readonly number[]): string {
+export function indexPath(flat: number, shape: readonly number[]): string {
   const idx: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) {
     idx.unshift(flat % shape[d]);
@@ -366,7 +370,7 @@ function firstOutOfRange(a: Float32Array | Float64Array): number {
   return -1;
 }
 
-function rangeError(arg: string, v: unknown, at: string): CRFInputError {
+export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
   if (typeof v === 'number' && Number.isFinite(v)) {
     return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
   }
