@@ -26,6 +26,8 @@ const VARIANTS = {
   pairs: ['pairs.wgsl'],
   reduce: ['reduce.wgsl'],
   gather: ['gather.wgsl'],
+  summary: ['summary.wgsl'],
+  weighted: ['weighted.wgsl'],
 };
 
 /**
