@@ -1,13 +1,13 @@
 // gather.wgsl: emissions the caller already holds on the GPU, copied into the packed batch-first
 // [B, T, K] float32 layout the other kernels read (masked positions compacted away, [T, B, K] turned
-// batch-first, one chunk of sequences at a time), and checked as the CPU path checks values it reads:
-// a value that is not within ±MAX_MAGNITUDE (NaN and ±Infinity included) is recorded, the lowest such
-// index of the caller's flat layout in fault[0], for the host to refuse the call with. The check is on
-// the bits: WGSL implementations may assume no NaN or infinity ever occurs, so a float compare could
-// be folded away.
+// batch-first, one chunk of sequences at a time), and checked as the CPU path checks every value it
+// reads, masked-off ones included: a value that is not within ±MAX_MAGNITUDE (NaN and ±Infinity too) is
+// recorded, the lowest such index of the caller's flat layout in fault[0], for the host to refuse the
+// call with. The check is on the bits: WGSL implementations may assume no NaN or infinity ever occurs,
+// so a float compare could be folded away.
 //
-// Dispatched twice per chunk: with mode 0 over every value, then with mode 1 as one workgroup whose
-// first invocation copies the bits of the refused value (if any) into fault[1], for the message.
+// One pipeline, three modes (params.mode): 0 gathers the n packed values; 2 checks the caller's n
+// values; 1, one workgroup, copies the bits of the refused value (if any) into fault[1], for the message.
 //
 // Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge).
 //
@@ -52,18 +52,17 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   if (i >= params.n) {
     return;
   }
+  if (params.mode == 2u) {
+    if ((source[i] & 0x7fffffffu) > params.maxBits) {
+      atomicMin(&fault[0], i);
+    }
+    return;
+  }
   let K = params.K;
   let row = rows[i / K];
   if (row == NONE) {
     packed[i] = 0.0;
     return;
   }
-  let at = row * K + i % K;
-  let bits = source[at];
-  if ((bits & 0x7fffffffu) > params.maxBits) {
-    atomicMin(&fault[0], at);
-    packed[i] = 0.0;
-    return;
-  }
-  packed[i] = bitcast<f32>(bits);
+  packed[i] = bitcast<f32>(source[row * K + i % K]);
 }

@@ -89,7 +89,7 @@ function sourceRows(p: Packed, src: GpuSource, b0: number, b1: number): Uint32Ar
   return rows;
 }
 
-/** The gather of `rows` into `packed` and its value check into `fault`: two programs. */
+/** The gather of `rows` into `packed`, and the value check into `fault`. */
 export interface Gathered {
   packed: GPUBuffer;
   /** 8 bytes to read back with the results: see {@link checkFault}. */
@@ -99,33 +99,37 @@ export interface Gathered {
   owned: GPUBuffer[];
 }
 
-function gather(ctx: GpuContext, src: GpuSource, rows: Uint32Array, K: number): Gathered {
+/** `check`: the caller's every value is checked too (once a call, with its first chunk). */
+function gather(ctx: GpuContext, src: GpuSource, rows: Uint32Array, K: number, check: boolean): Gathered {
   const n = rows.length * K;
-  const params = (mode: number) => {
+  const total = valuesOf(src);
+  const params = (mode: number, count: number) => {
     const u = ctx.pool.acquire(32, USAGE.UNIFORM | USAGE.COPY_DST, 'webcrf gather params');
-    ctx.device.queue.writeBuffer(u, 0, new Uint32Array([n, K, ctx.rowsX, mode, MAX_BITS, 0, 0, 0]));
+    ctx.device.queue.writeBuffer(u, 0, new Uint32Array([count, K, ctx.rowsX, mode, MAX_BITS, 0, 0, 0]));
     return u;
   };
-  const all = params(0),
-    fetch = params(1);
+  const copy = params(0, n);
   const rowsBuf = ctx.upload(rows, 'webcrf gather rows');
   const packed = ctx.scratch(4 * n, 'webcrf emissions', USAGE.COPY_SRC);
   const fault = ctx.upload(Uint32Array.of(NONE, 0), 'webcrf emissions check', USAGE.COPY_SRC);
   const source = sourceBinding(src);
-  return {
-    packed,
-    fault,
-    programs: [
-      program('gather', 'gather', {}, ctx.grid(Math.ceil(n / WGSL.WG)), { params: all, source, rows: rowsBuf, packed, fault }),
-      program('gather check', 'gather', {}, [1, 1], { params: fetch, source, rows: rowsBuf, packed, fault }),
-    ],
-    owned: [all, fetch, rowsBuf, fault],
-  };
+  const programs = [program('gather', 'gather', {}, ctx.grid(Math.ceil(n / WGSL.WG)), { params: copy, source, rows: rowsBuf, packed, fault })];
+  const owned = [copy, rowsBuf, fault];
+  if (check) {
+    const all = params(2, total),
+      fetch = params(1, 0);
+    programs.push(
+      program('check', 'gather', {}, ctx.grid(Math.ceil(total / WGSL.WG)), { params: all, source, rows: rowsBuf, packed, fault }),
+      program('check value', 'gather', {}, [1, 1], { params: fetch, source, rows: rowsBuf, packed, fault }),
+    );
+    owned.push(all, fetch);
+  }
+  return { packed, fault, programs, owned };
 }
 
-/** Sequences [b0, b1) of a GPU call gathered into the packed layout the chain kernels read. */
+/** Sequences [b0, b1) of a GPU call gathered into the packed layout the chain kernels read (every value checked with the first chunk). */
 export function gatherChunk(ctx: GpuContext, p: Packed, b0: number, b1: number): Gathered {
-  return gather(ctx, p.gpu!, sourceRows(p, p.gpu!, b0, b1), p.K);
+  return gather(ctx, p.gpu!, sourceRows(p, p.gpu!, b0, b1), p.K, b0 === 0);
 }
 
 /** Throws the CPU path's error for the value the gather refused, if any (`at`: the fault buffer's 8 bytes in the data read). */
@@ -147,6 +151,7 @@ export async function readSource(ctx: GpuContext, src: GpuSource, K: number): Pr
     src,
     Uint32Array.from({ length: n / K }, (_, i) => i),
     K,
+    true,
   );
   const rb = new Readback();
   const atValues = rb.add(g.packed, 4 * n);
