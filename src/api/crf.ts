@@ -217,7 +217,7 @@ export class CRF {
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
     const arrays = this.#arrays.acquire();
     try {
-      if (isGpuInput(mask)) throw onCpuOnly('mask');
+      if (isGpuInput(mask, 'mask')) throw onCpuOnly('mask');
       if (isGpuInput(emissions)) {
         const g = this.#gpuEmissions(emissions);
         const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
@@ -241,11 +241,13 @@ export class CRF {
   }
 
   /**
-   * Emissions for a call that computes on the CPU (the gold score, gradients, k-best, sampling, a
-   * partial annotation): GPU emissions are read back once, then read as any CPU input.
+   * GPU emissions for a call that computes on the CPU (the gold score, gradients, k-best, sampling, a
+   * partial annotation): read back once, then read as any CPU input. Callers await it for GPU inputs
+   * only: CPU inputs are read before the call's first await, so a caller refilling its array after the
+   * call returns cannot change what is computed.
    */
   async #onHost(emissions: EmissionsInput): Promise<EmissionsInput> {
-    if (this.#disposed || !isGpuInput(emissions)) return emissions;
+    if (this.#disposed) return emissions;
     const g = this.#gpuEmissions(emissions);
     return { data: await this.#impl.readEmissions!(g), shape: g.shape };
   }
@@ -324,7 +326,7 @@ export class CRF {
   ): Promise<O> {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const onHost = o.allowed !== undefined && o.allowed !== null;
-    const { em, mask, call } = this.#readCall(onHost ? await this.#onHost(emissions) : emissions, o.mask);
+    const { em, mask, call } = this.#readCall(onHost && isGpuInput(emissions) ? await this.#onHost(emissions) : emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
@@ -419,8 +421,8 @@ export class CRF {
   async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    if (isGpuInput(tags)) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
+    if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
+    const { em, mask, call } = this.#readCall(isGpuInput(emissions) ? await this.#onHost(emissions) : emissions, o.mask);
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
@@ -495,8 +497,8 @@ export class CRF {
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
-    if (isGpuInput(tags)) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
+    if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
+    const { em, mask, call } = this.#readCall(isGpuInput(emissions) ? await this.#onHost(emissions) : emissions, o.mask);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
@@ -582,7 +584,7 @@ export class CRF {
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
     // k-best runs on the CPU, and a partial annotation is applied there: those read GPU emissions back.
     const onHost = o.topK !== undefined || (o.allowed !== undefined && o.allowed !== null);
-    const { em, mask, call } = this.#readCall(onHost ? await this.#onHost(emissions) : emissions, o.mask, extra);
+    const { em, mask, call } = this.#readCall(onHost && isGpuInput(emissions) ? await this.#onHost(emissions) : emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
       const p = this.#restricted(o.allowed, mask, em, call);
@@ -757,7 +759,7 @@ export class CRF {
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
       throw new CRFInputError('seed', 'an integer in [0, 2^32)', describe(seed));
     }
-    const { em, mask, call } = this.#readCall(await this.#onHost(emissions), o.mask);
+    const { em, mask, call } = this.#readCall(isGpuInput(emissions) ? await this.#onHost(emissions) : emissions, o.mask);
     try {
       const p = this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return [];

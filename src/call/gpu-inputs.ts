@@ -39,7 +39,7 @@ export interface GpuEmissions {
 const STORAGE = 128;
 
 /** What a value claims to be when it is a GPU input, or null for anything else (read with getters that may throw). */
-function gpuSource(x: unknown): { what: string; buffer: unknown; dims: unknown; type: unknown } | null {
+function gpuSource(x: unknown, arg = 'emissions'): { what: string; buffer: unknown; dims: unknown; type: unknown } | null {
   if (x === null || typeof x !== 'object') return null;
   const t = x as Record<string, unknown>;
   if (Object.hasOwn(t, 'buffer') && Object.hasOwn(t, 'shape') && !Object.hasOwn(t, 'data')) {
@@ -54,7 +54,7 @@ function gpuSource(x: unknown): { what: string; buffer: unknown; dims: unknown; 
   }
   if ((location === 'texture' || location === 'ml-tensor') && typeof t.type === 'string') {
     throw new CRFInputError(
-      'emissions',
+      arg,
       "values on the CPU or in a GPU buffer (an onnxruntime tensor with location 'gpu-buffer'; set the session's preferredOutputLocation to 'gpu-buffer')",
       `a tensor with location '${location}'`,
     );
@@ -62,9 +62,9 @@ function gpuSource(x: unknown): { what: string; buffer: unknown; dims: unknown; 
   return null;
 }
 
-/** Whether `x` is handed over on a GPU (the checks come with {@link readGpuEmissions}). */
-export function isGpuInput(x: unknown): boolean {
-  return reading('emissions', () => gpuSource(x) !== null);
+/** Whether argument `arg` is handed over on a GPU (the checks come with {@link readGpuEmissions}). */
+export function isGpuInput(x: unknown, arg = 'emissions'): boolean {
+  return reading(arg, () => gpuSource(x, arg) !== null);
 }
 
 function looksLikeBuffer(b: unknown): b is BufferLike {
