@@ -20,6 +20,17 @@ export interface GpuEmissionsInput {
   shape: readonly number[];
 }
 
+/**
+ * An onnxruntime-web `Tensor` whose data is in a GPU buffer (`location: 'gpu-buffer'`, from a session
+ * with `preferredOutputLocation: 'gpu-buffer'`), or a transformers.js `Tensor` wrapping one: float32,
+ * `dims` in the emissions' layout, on the CRF's device.
+ */
+export interface GpuTensorInput {
+  readonly location: string;
+  readonly dims: readonly number[];
+  readonly type: string;
+}
+
 /** What the CPU side knows of a GPUBuffer (the public declarations carry no WebGPU types). */
 export interface BufferLike {
   readonly size: number;

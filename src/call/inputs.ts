@@ -4,7 +4,7 @@ import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
-import type { GpuEmissionsInput } from './gpu-inputs.js';
+import type { GpuEmissionsInput, GpuTensorInput } from './gpu-inputs.js';
 
 /**
  * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
@@ -21,7 +21,8 @@ export type EmissionsInput =
       /** `[d0, d1, K]`. */
       shape: readonly number[];
     }
-  | GpuEmissionsInput;
+  | GpuEmissionsInput
+  | GpuTensorInput;
 /**
  * Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape, in the emissions' layout.
  * Where the mask is on, each is an integer in [0, K); where it is off, anything (-1, -100).
