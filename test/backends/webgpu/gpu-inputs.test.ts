@@ -199,6 +199,18 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
     buffer.destroy();
   });
 
+  it('an empty batch gives what an empty CPU batch gives, on the GPU path and the read-back path', async () => {
+    const crf = await CRF.create(K, { backend: 'webgpu', device, seed: 1 });
+    const buffer = upload(new Float32Array(0));
+    const shape = [0, 3, K];
+    expect(await crf.decode({ buffer, shape })).toEqual(await crf.decode({ data: new Float32Array(0), shape }));
+    expect(await crf.logPartition({ buffer, shape })).toEqual(new Float64Array(0));
+    expect(await crf.forward({ buffer, shape }, { data: new Int32Array(0), shape: [0, 3] })).toBe(0);
+    expect(await crf.sample({ buffer, shape })).toEqual([]);
+    crf.dispose();
+    buffer.destroy();
+  });
+
   it('chunked batches give every chunk its own gather and the js backend’s numbers', async () => {
     const js = new JsBackend();
     const B = 37,
