@@ -1,6 +1,5 @@
 import type { Precision } from '../call/inputs.js';
 import type { Packed } from '../call/pack.js';
-import type { GpuEmissions } from '../call/gpu-inputs.js';
 import type { Potentials } from '../model/parameters.js';
 import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
 
@@ -43,8 +42,8 @@ export interface Backend {
    * buffer a call may bind; null (or absent) where GPU inputs cannot be taken.
    */
   gpuBindingLimit?(): number | null;
-  /** Emissions on the GPU read back once, in their own layout (for the calls that compute on the CPU). */
-  readEmissions?(em: GpuEmissions): Promise<Float32Array>;
+  /** A packed call whose emissions are on the GPU, with them read back once (for what computes on the CPU). */
+  hostPacked?(p: Packed): Promise<Packed>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
   memoryUsage(): BackendMemory;
   dispose(): void;

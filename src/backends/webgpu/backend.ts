@@ -12,7 +12,6 @@ import { WebGpuOutOfMemory, execute } from './execute.js';
 import { type GpuOp, type Plan, layoutFor } from './op.js';
 import { WebGpuValidationError } from './pipelines.js';
 import { CRFInputError } from '../../errors.js';
-import type { GpuEmissions } from '../../call/gpu-inputs.js';
 import { type Gathered, checkFault, checkSource, readSource } from './gather.js';
 
 export interface WebGpuBackendOptions {
@@ -113,36 +112,39 @@ export class WebGpuBackend implements Backend {
 
   /** The CPU backend's run; emissions still on the GPU are read back for it first (once). */
   async #onCpu<N extends OpName>(op: N, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
-    if (!p.gpu) return this.#cpu.run(op, p, w, ...args);
+    return this.#cpu.run(op, p.gpu ? await this.hostPacked(p) : p, w, ...args);
+  }
+
+  /**
+   * A call whose emissions are on the GPU, with them read back once into packed order (the same T,
+   * lengths and positions), every value checked as the CPU path checks them.
+   */
+  async hostPacked(p: Packed): Promise<Packed> {
+    const src = p.gpu!;
     if (this.#lost || this.#disposed)
       throw new Error(`webcrf: the emissions are on a GPU device that is ${this.#lost ? 'lost' : 'disposed of'}; nothing can read them`);
-    const values = await this.readEmissions({ buffer: p.gpu.buffer, B: p.B, T: p.gpu.denseT, K: p.K, batchFirst: p.gpu.batchFirst, shape: [...p.gpu.shape] });
+    await checkSource(this.#device, src);
+    let values: Float32Array;
+    try {
+      values = await readSource(this.#ctx, src, p.K);
+    } catch (e) {
+      if (e instanceof WebGpuValidationError) await checkSource(this.#device, src, true);
+      throw e;
+    }
     const emissions = new Float32Array(p.B * p.T * p.K);
     for (let b = 0; b < p.B; b++) {
       for (let s = 0; s < p.lengths[b]; s++) {
         const t = p.positions[b * p.T + s];
-        const from = (p.gpu.batchFirst ? b * p.gpu.denseT + t : t * p.B + b) * p.K;
+        const from = (src.batchFirst ? b * src.denseT + t : t * p.B + b) * p.K;
         emissions.set(values.subarray(from, from + p.K), (b * p.T + s) * p.K);
       }
     }
-    return this.#cpu.run(op, { B: p.B, T: p.T, K: p.K, lengths: p.lengths, positions: p.positions, emissions }, w, ...args);
+    return { B: p.B, T: p.T, K: p.K, lengths: p.lengths, positions: p.positions, emissions };
   }
 
   /** The largest emissions buffer a call may bind (a GPU input beyond it is refused), or null once the device is gone. */
   gpuBindingLimit(): number | null {
     return this.#lost || this.#disposed ? null : this.#device.limits.maxStorageBufferBindingSize;
-  }
-
-  /** Emissions on the GPU read back once, in their own layout, for a call that computes on the CPU. */
-  async readEmissions(em: GpuEmissions): Promise<Float32Array> {
-    const src = { buffer: em.buffer, denseT: em.T, batchFirst: em.batchFirst, shape: em.shape };
-    await checkSource(this.#device, src);
-    try {
-      return await readSource(this.#ctx, src, em.K);
-    } catch (e) {
-      if (e instanceof WebGpuValidationError) await checkSource(this.#device, src, true);
-      throw e;
-    }
   }
 
   async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {

@@ -199,6 +199,38 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
     buffer.destroy();
   });
 
+  it('reads the CPU inputs of a call (mask, tags, allowed) before it reads the emissions back: refilling them after the call returns changes nothing', async () => {
+    const B = 3,
+      T = 4;
+    const shape = [B, T, K];
+    const values = randomEmissions(B * T * K, 21);
+    const buffer = upload(values);
+    const crf = await CRF.create(K, { backend: 'webgpu', device, seed: 6 });
+    const fresh = () => ({
+      mask: { data: Uint8Array.from({ length: B * T }, (_, i) => (i % T < 3 ? 1 : 0)), shape: [B, T] },
+      tags: { data: Int32Array.from({ length: B * T }, (_, i) => i % K), shape: [B, T] },
+      allowed: { data: Uint8Array.from({ length: B * T * K }, (_, i) => (i % 3 === 0 ? 1 : 0)), shape },
+    });
+    const want = fresh();
+    const expected = [
+      await crf.forward({ data: values, shape }, want.tags, { mask: want.mask, reduction: 'none' }),
+      await crf.forwardBackward({ data: values, shape }, want.tags, { mask: want.mask }),
+      await crf.decode({ data: values, shape }, { mask: want.mask, allowed: want.allowed }),
+    ];
+    const got = fresh();
+    const pending = [
+      crf.forward({ buffer, shape }, got.tags, { mask: got.mask, reduction: 'none' }),
+      crf.forwardBackward({ buffer, shape }, got.tags, { mask: got.mask }),
+      crf.decode({ buffer, shape }, { mask: got.mask, allowed: got.allowed }),
+    ];
+    got.mask.data.fill(1);
+    got.tags.data.fill(2);
+    got.allowed.data.fill(1);
+    expect(await Promise.all(pending)).toEqual(expected);
+    crf.dispose();
+    buffer.destroy();
+  });
+
   it('an empty batch gives what an empty CPU batch gives, on the GPU path and the read-back path', async () => {
     const crf = await CRF.create(K, { backend: 'webgpu', device, seed: 1 });
     const buffer = upload(new Float32Array(0));
