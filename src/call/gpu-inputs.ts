@@ -26,8 +26,11 @@ export interface GpuEmissionsInput {
  * `dims` in the emissions' layout, on the CRF's device.
  */
 export interface GpuTensorInput {
+  /** `'gpu-buffer'` (`'texture'` and `'ml-tensor'` are refused, naming the location). */
   readonly location: string;
+  /** `[d0, d1, K]`, in the emissions' layout. */
   readonly dims: readonly number[];
+  /** `'float32'` (any other type is refused: convert it first). */
   readonly type: string;
 }
 
