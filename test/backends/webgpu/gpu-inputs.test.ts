@@ -394,6 +394,17 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
       buffer.destroy();
     });
 
+    it('a tensor on a WebGL texture or an ML tensor, naming its location and what to set instead', async () => {
+      for (const location of ['texture', 'ml-tensor']) {
+        const t = { location, type: 'float32', dims: shape, data: undefined };
+        await refused(
+          'emissions',
+          (crf) => crf.decode(t as never),
+          new RegExp(`preferredOutputLocation to 'gpu-buffer'.*got a tensor with location '${location}'`),
+        );
+      }
+    });
+
     it('a buffer smaller than the shape, without STORAGE usage, or not a buffer', async () => {
       const small = upload(randomEmissions(B * T * K - 4, 1));
       await refused('emissions', (crf) => crf.decode({ buffer: small, shape }), /at least 120 bytes .*got one of 112 bytes/);
