@@ -5,6 +5,7 @@ import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
 import { isTensorLike, readTensor, TENSOR_TYPES, type TensorLike } from './tensors.js';
+import type { GpuEmissionsInput, GpuTensorInput } from './gpu-inputs.js';
 
 export type { TensorLike } from './tensors.js';
 
@@ -12,7 +13,9 @@ export type { TensorLike } from './tensors.js';
  * Emission scores: nested `[d0][d1][K]` arrays, a flat typed array with its shape, or a float32
  * onnxruntime / transformers.js tensor on the CPU (a model's logits as they come). `[d0, d1]` is
  * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite
- * and within ±1e20.
+ * and within ±1e20. On a CRF created with `{ backend: 'webgpu', device }`, also emissions already on
+ * that device: `{ buffer: GPUBuffer, shape }` or an onnxruntime-web / transformers.js tensor with
+ * `location: 'gpu-buffer'` (docs/gpu-inputs.md).
  */
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
@@ -22,7 +25,9 @@ export type EmissionsInput =
       data: Float32Array | Float64Array | ArrayLike<number>;
       /** `[d0, d1, K]`. */
       shape: readonly number[];
-    };
+    }
+  | GpuEmissionsInput
+  | GpuTensorInput;
 /**
  * Gold tags: nested `[d0][d1]` integers, a flat typed array with its shape, or an int64 / int32
  * onnxruntime or transformers.js tensor, in the emissions' layout. Where the mask is on, each is an
@@ -81,7 +86,7 @@ function lengthOf(v: ArrayLike<unknown>): number {
   return typedArrayKind(v) ? typedLength(v as unknown as ArrayBufferView) : v.length;
 }
 
-function indexPath(flat: number, shape: readonly number[]): string {
+export function indexPath(flat: number, shape: readonly number[]): string {
   const idx: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) {
     idx.unshift(flat % shape[d]);
@@ -422,7 +427,7 @@ function firstOutOfRange(a: Float32Array | Float64Array): number {
   return -1;
 }
 
-function rangeError(arg: string, v: unknown, at: string): CRFInputError {
+export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
   if (typeof v === 'number' && Number.isFinite(v)) {
     return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
   }
