@@ -236,7 +236,7 @@ export class CRF {
   /** GPU emissions checked against this CRF and its backend (only a WebGPU one takes them). */
   #gpuEmissions(emissions: unknown): GpuEmissions {
     const limit = this.#impl.gpuBindingLimit?.() ?? null;
-    if (limit === null) throw notOnWebGpu(this.#impl.name);
+    if (limit === null) throw notOnWebGpu(emissions, this.#impl.name);
     return readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
   }
 

@@ -142,12 +142,17 @@ export function readGpuEmissions(x: unknown, K: number, batchFirst: boolean, max
   });
 }
 
-/** The error for a GPU input where no GPU computes. */
-export function notOnWebGpu(backend: string): CRFInputError {
+/** The error for a GPU input `x` where no GPU computes: create the CRF on the GPU, or download the values. */
+export function notOnWebGpu(x: unknown, backend: string): CRFInputError {
+  const src = reading('emissions', () => gpuSource(x));
+  const given =
+    src && src.what !== '{ buffer, shape }'
+      ? `${src.what} with location "gpu-buffer" (this CRF is on backend '${backend}'; or download its values with await t.getData() and pass { data, shape: t.dims })`
+      : `emissions on a GPU for a CRF on backend '${backend}'`;
   return new CRFInputError(
     'emissions',
     "CPU values on this CRF (a GPU input needs a CRF created with { backend: 'webgpu', device }, that device being the one holding the buffer)",
-    `emissions on a GPU for a CRF on backend '${backend}'`,
+    given,
   );
 }
 
