@@ -15,7 +15,7 @@ const assemblyScript = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'docs/api/', 'node_modules/', '.runtimes/', 'src/generated/', 'test/artifacts/', 'coverage/'] },
+  { ignores: ['dist/', 'build/', '.device/', 'docs/api/', 'node_modules/', '.runtimes/', 'src/generated/', 'test/artifacts/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,9 +3,10 @@
 // of one sentence and, on request, a benchmark. <body data-state> tells scripts where it is:
 // loading → training → trained (or error); <body data-bench> does the same for the benchmark.
 import * as lib from '../dist/index.js';
-import { LABELS, LinearTagger, UNK, makeSentences, rng, score, vocabulary } from './task.js';
+import { LABELS, UNK, makeSentences, rng, score } from './task.js';
 import { drawBars, drawLattice, drawLoss } from './plot.js';
 import { SIZES, benchmark } from './bench.js';
+import { createModel } from './model.js';
 
 const { CRF, allowedFromTags } = lib;
 /** @type {lib.BackendName[]} */
@@ -14,6 +15,14 @@ const BACKENDS = ['webgpu', 'wasm', 'js'];
 const COLOURS = { webgpu: '#7c3aed', wasm: '#f59e0b', js: '#2563eb' };
 const EPOCHS = 60;
 const quick = new URLSearchParams(location.search).has('quick');
+/** What each tag means, shown on hover: the chips name the tags themselves. */
+const TAG_TITLES = [
+  'O: outside any name',
+  'B-PER: first word of a person',
+  'I-PER: later word of a person',
+  'B-LOC: first word of a place',
+  'I-LOC: later word of a place',
+];
 /**
  * The elements of index.html this script uses, by id.
  * @typedef {{ error: HTMLDivElement, 'gpu-info': HTMLElement, 'simd-info': HTMLElement, 'auto-info': HTMLElement,
@@ -21,7 +30,8 @@ const quick = new URLSearchParams(location.search).has('quick');
  *   loss: HTMLCanvasElement, scores: HTMLTableElement, decoded: HTMLDivElement, 'sentence-pick': HTMLSelectElement,
  *   heatmap: HTMLCanvasElement, 'lattice-fixed': HTMLSpanElement, 'lattice-clear': HTMLButtonElement,
  *   topk: HTMLOListElement, 'bench-run': HTMLButtonElement, 'bench-status': HTMLSpanElement,
- *   'bench-chart': HTMLCanvasElement, 'bench-table': HTMLTableElement }} Elements
+ *   'bench-chart': HTMLCanvasElement, 'bench-table': HTMLTableElement, 'bench-placeholder': HTMLParagraphElement,
+ *   'bench-software': HTMLParagraphElement }} Elements
  */
 /** @type {<I extends keyof Elements>(id: I) => Elements[I]} */
 const $ = (id) => /** @type {any} */ (document.getElementById(id));
@@ -49,8 +59,14 @@ const nextFrame = () => new Promise((r) => setTimeout(r, 0));
  * the engine has fixed-width SIMD. */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
+// A software adapter (SwiftShader, llvmpipe, WARP): the same test the package makes before its `auto`
+// declines one. Its WebGPU figures measure CPU emulation, so the page says so wherever they appear.
+/** @param {Partial<GPUAdapterInfo>} i */
+const isSoftware = (i) => i.architecture === 'swiftshader' || /swiftshader|llvmpipe|lavapipe|warp/i.test(`${i.description ?? ''} ${i.device ?? ''}`);
+
 async function detect() {
   let gpu = 'not exposed (navigator.gpu is missing)';
+  let software = false;
   if (navigator.gpu) {
     try {
       const a = await navigator.gpu.requestAdapter();
@@ -60,12 +76,14 @@ async function detect() {
         gpu = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' · ') || 'adapter (no info)';
         // GPUAdapter.isFallbackAdapter is the older browsers' place for it (now GPUAdapterInfo's).
         if (/** @type {GPUAdapter & { isFallbackAdapter?: boolean }} */ (a).isFallbackAdapter || i.isFallbackAdapter) gpu += ' (fallback adapter)';
+        software = isSoftware(i);
       }
     } catch (e) {
       gpu = `requestAdapter failed: ${/** @type {Error} */ (e).message}`;
     }
   }
   $('gpu-info').textContent = gpu;
+  if (software) $('gpu-info').append(' ', el('strong', { className: 'software', textContent: 'software adapter: CPU emulation, not a GPU' }));
   $('simd-info').textContent = WebAssembly.validate(SIMD_PROBE) ? 'supported' : 'not supported';
 
   // A backend counts as available when CRF.create with it succeeds here: this picks up backends as the
@@ -88,51 +106,38 @@ async function detect() {
   const auto = await CRF.create(LABELS.length);
   $('auto-info').textContent = `${auto.backend} (for K = ${LABELS.length})`;
   auto.dispose();
-  return available;
+  return { available, software };
 }
 
 /** @param {number} id */
 function tagChip(id, wrong = false) {
-  return el('span', { className: `tag ${LABELS[id]}${wrong ? ' wrong' : ''}`, textContent: LABELS[id] });
+  return el('span', { className: `tag ${LABELS[id]}${wrong ? ' wrong' : ''}`, textContent: LABELS[id], title: TAG_TITLES[id] });
 }
 
 async function train() {
   document.body.dataset.state = 'training';
   const trainSet = makeSentences(150, 1);
   const heldOut = makeSentences(40, 2, true);
-  const tagger = new LinearTagger(vocabulary(trainSet), LABELS.length);
-  const crf = await CRF.create(LABELS.length, { seed: 7 });
-  const params = { ...crf.parameters(), ...tagger.weights };
-  // Adam when the package exports it (maximize: the CRF hands back gradients of the log-likelihood);
-  // otherwise plain gradient ascent, which gets there more slowly.
-  const opt =
-    typeof lib.Adam === 'function'
-      ? new lib.Adam(params, { lr: 0.05, maximize: true })
-      : {
-          step: (/** @type {Record<string, ArrayLike<number>>} */ g) => {
-            for (const [k, p] of Object.entries(params)) for (let i = 0; i < p.length; i++) p[i] += 0.5 * g[k][i];
-          },
-        };
-  const optName = typeof lib.Adam === 'function' ? 'Adam (lr 0.05)' : 'gradient ascent (lr 0.5)';
+  const model = await createModel(lib, trainSet);
+  const { crf } = model;
   const rand = rng(3);
   /** @type {number[]} */
   const losses = [];
   const t0 = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    const enc = tagger.encode(trainSet, rand, 0.1);
-    const { logLikelihood, grads } = await crf.forwardBackward(tagger.emissions(enc), enc.tags, { mask: enc.mask, reduction: 'token_mean' });
-    opt.step({ ...grads, ...tagger.backward(enc, grads.emissions) });
-    losses.push(-logLikelihood);
+    const loss = await model.step(model.encode(trainSet, rand, 0.1));
+    losses.push(loss);
     $('progress-bar').style.width = `${(100 * epoch) / EPOCHS}%`;
     $('train-status').textContent =
-      `epoch ${epoch} / ${EPOCHS} · loss ${(-logLikelihood).toFixed(4)} nats/token · ${optName} · backend ${crf.backend} · ${trainSet.length} sentences`;
-    drawLoss($('loss'), losses, EPOCHS);
+      `epoch ${epoch} / ${EPOCHS} · loss ${loss.toFixed(4)} nats/token · ${model.optimizer} · backend ${crf.backend} · ${trainSet.length} sentences`;
+    // The text boxes the plot drew, for the page test to check that none overlaps another.
+    $('loss').dataset.textBoxes = JSON.stringify(drawLoss($('loss'), losses, EPOCHS));
     await nextFrame();
   }
   $('train-status').textContent += ` · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-  const enc = tagger.encode(heldOut);
-  const em = tagger.emissions(enc);
+  const enc = model.encode(heldOut);
+  const em = model.emissions(enc);
   const decoded = await crf.decode(em, { mask: enc.mask });
   const gold = heldOut.map((s) => s.tags);
   // The tagger alone: the argmax of each emission row, no transitions.
@@ -178,7 +183,7 @@ async function train() {
         el(
           'div',
           { className: 'tok' },
-          el('span', { className: `word${tagger.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: tagger.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
+          el('span', { className: `word${model.vocab.has(w) ? '' : ' unseen'}`, textContent: w, title: model.vocab.has(w) ? '' : `unseen: read as ${UNK}` }),
           tagChip(s.tags[t]),
           tagChip(argmax[b][t], argmax[b][t] !== s.tags[t]),
           tagChip(decoded[b][t], decoded[b][t] !== s.tags[t]),
@@ -189,7 +194,7 @@ async function train() {
   }
   // H(y | x) per sentence: the lattice opens on the one the CRF is least sure about.
   const entropy = await crf.entropy(em, { mask: enc.mask });
-  return { crf, tagger, heldOut, decoded, entropy };
+  return { crf, model, heldOut, decoded, entropy };
 }
 
 /**
@@ -197,13 +202,13 @@ async function train() {
  * marginals, the Viterbi path and the top 5 are then those of the paths through every fixed tag
  * (`allowed`, a partial annotation), and p(fixed), the exp of `forward`'s log-likelihood of that
  * annotation, says how likely the model finds them.
- * @param {Pick<Awaited<ReturnType<typeof train>>, 'crf' | 'tagger' | 'heldOut'>} model
+ * @param {Pick<Awaited<ReturnType<typeof train>>, 'crf' | 'model' | 'heldOut'>} trained
  * @param {number} b @param {Map<number, number>} [fixed]
  */
-async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
+async function showLattice(trained, b, fixed = new Map()) {
+  const { crf, model, heldOut } = trained;
   const s = heldOut[b];
-  const enc = tagger.encode([s]);
-  const em = tagger.emissions(enc);
+  const em = model.emissions(model.encode([s]));
   const K = LABELS.length;
   const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? /** @type {number} */ (fixed.get(t)) : -1))], K) : null;
   const [marg, [path], [top], [logPFixed]] = await Promise.all([
@@ -220,7 +225,7 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
     const next = new Map(fixed);
     if (next.get(c.t) === c.j) next.delete(c.t);
     else next.set(c.t, c.j);
-    showLattice({ crf, tagger, heldOut }, b, next).catch(fail);
+    showLattice(trained, b, next).catch(fail);
   };
   $('lattice-fixed').textContent = fixed.size
     ? `fixed: ${[...fixed]
@@ -229,7 +234,7 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
         .join(', ')} · p(fixed tags) = ${Math.exp(logPFixed).toFixed(4)}`
     : "no tag fixed: click a cell to fix that token's tag";
   $('lattice-clear').disabled = fixed.size === 0;
-  $('lattice-clear').onclick = () => showLattice({ crf, tagger, heldOut }, b).catch(fail);
+  $('lattice-clear').onclick = () => showLattice(trained, b).catch(fail);
   $('topk').replaceChildren(
     ...top.map(({ path: p, score: sc, logProb }) =>
       el(
@@ -243,13 +248,18 @@ async function showLattice({ crf, tagger, heldOut }, b, fixed = new Map()) {
   document.body.dataset.lattice = String(fixed.size);
 }
 
-/** @param {lib.BackendName[]} available */
-async function runBenchmark(available) {
+/** @param {{ available: lib.BackendName[], software: boolean }} env */
+async function runBenchmark({ available, software }) {
   const btn = $('bench-run');
   btn.disabled = true;
   document.body.dataset.bench = 'running';
   const tbody = $('bench-table').tBodies[0];
   tbody.replaceChildren();
+  $('bench-placeholder').hidden = true;
+  $('bench-chart').hidden = false;
+  $('bench-table').hidden = false;
+  const gpuName = software ? 'webgpu (software)' : 'webgpu';
+  $('bench-software').hidden = !(software && available.includes('webgpu'));
   /** @type {import('./bench.js').Row[]} */
   const rows = [];
   const sizes = quick ? SIZES.quick : SIZES.full;
@@ -264,7 +274,7 @@ async function runBenchmark(available) {
         if (bars.length) groups.push({ label: `${op}\nB${B} T${T} K${K}`, bars });
       }
     }
-    drawBars($('bench-chart'), groups, COLOURS, 'tokens / s');
+    drawBars($('bench-chart'), groups, COLOURS, 'tokens / s', { webgpu: gpuName });
   };
   await benchmark(
     CRF,
@@ -277,7 +287,7 @@ async function runBenchmark(available) {
         ? [r.op, r.B, r.T, r.K, r.backend]
             .map((v) => el('td', { textContent: String(v) }))
             .concat(el('td', { className: 'err', colSpan: 2, textContent: r.error }))
-        : [r.op, r.B, r.T, r.K, r.backend, r.ms.toFixed(2), Math.round(r.tokensPerSec).toLocaleString('en-US')].map((v) =>
+        : [r.op, r.B, r.T, r.K, r.backend === 'webgpu' ? gpuName : r.backend, r.ms.toFixed(2), Math.round(r.tokensPerSec).toLocaleString('en-US')].map((v) =>
             el('td', { textContent: String(v) }),
           );
       tbody.append(el('tr', { className: r.error ? 'error-row' : '' }, ...cells));
@@ -292,27 +302,27 @@ async function runBenchmark(available) {
 }
 
 try {
-  const available = await detect();
-  const model = await train();
+  const env = await detect();
+  const trained = await train();
   const pick = $('sentence-pick');
   let first = 0;
-  model.entropy.forEach((h, i) => {
-    if (h > model.entropy[first]) first = i;
+  trained.entropy.forEach((h, i) => {
+    if (h > trained.entropy[first]) first = i;
   });
-  model.heldOut.forEach((s, i) =>
+  trained.heldOut.forEach((s, i) =>
     pick.append(
       el('option', {
         value: String(i),
         selected: i === first,
-        textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}… (H = ${model.entropy[i].toFixed(2)} nats)`,
+        textContent: `${i + 1}: ${s.words.slice(0, 6).join(' ')}… (H = ${trained.entropy[i].toFixed(2)} nats)`,
       }),
     ),
   );
-  pick.addEventListener('change', () => showLattice(model, Number(pick.value)).catch(fail));
-  await showLattice(model, first);
+  pick.addEventListener('change', () => showLattice(trained, Number(pick.value)).catch(fail));
+  await showLattice(trained, first);
   document.body.dataset.state = 'trained';
   $('bench-run').disabled = false;
-  $('bench-run').addEventListener('click', () => runBenchmark(available).catch(fail));
+  $('bench-run').addEventListener('click', () => runBenchmark(env).catch(fail));
 } catch (e) {
   fail(e);
 }

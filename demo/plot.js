@@ -31,39 +31,69 @@ function niceMax(v) {
   return /** @type {number} */ ([1, 2, 2.5, 5, 10].map((m) => m * p).find((x) => x >= v));
 }
 
+/** @typedef {{ text: string, x: number, y: number, w: number, h: number }} TextBox */
+
 /**
- * The loss per epoch so far, on axes fixed to `epochs` so the curve grows left to right.
+ * Draws `text` with the context's current alignment, upright or turned a quarter anticlockwise about
+ * (x, y), and returns the box it covers in CSS pixels (from the font's measured ink).
+ * @param {CanvasRenderingContext2D} ctx @param {string} text @param {number} x @param {number} y
+ * @returns {TextBox}
+ */
+function text(ctx, text, x, y, vertical = false) {
+  const m = ctx.measureText(text);
+  const [l, r, a, d] = [m.actualBoundingBoxLeft, m.actualBoundingBoxRight, m.actualBoundingBoxAscent, m.actualBoundingBoxDescent];
+  if (!vertical) {
+    ctx.fillText(text, x, y);
+    return { text, x: x - l, y: y - a, w: l + r, h: a + d };
+  }
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText(text, 0, 0);
+  ctx.restore();
+  // A quarter turn anticlockwise takes the glyphs' (u, v) to (x + v, y − u).
+  return { text, x: x - a, y: y - r, w: a + d, h: l + r };
+}
+
+/**
+ * The loss per epoch so far, on axes fixed to `epochs` so the curve grows left to right. Returns the
+ * boxes of the texts drawn (tick labels and axis title).
  * @param {HTMLCanvasElement} canvas @param {number[]} losses @param {number} epochs
+ * @returns {TextBox[]}
  */
 export function drawLoss(canvas, losses, epochs) {
   const { ctx, w, h } = setup(canvas, 200);
-  const L = 48,
+  const top = niceMax(Math.max(...losses, 0.1));
+  const ticks = [0, 1, 2, 3, 4].map((i) => (top * (1 - i / 4)).toFixed(2));
+  // The left margin holds the axis title (a line of text turned upright) and the widest tick label.
+  const title = 'nats / token',
+    titleX = 16,
+    gap = 8;
+  const L = titleX + 8 + gap + Math.max(...ticks.map((t) => ctx.measureText(t).width)) + 6,
     R = 12,
     T = 12,
     Bm = 28;
-  const top = niceMax(Math.max(...losses, 0.1));
+  /** @type {TextBox[]} */
+  const boxes = [];
   ctx.strokeStyle = GRID;
   ctx.fillStyle = MUTED;
   ctx.lineWidth = 1;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (let i = 0; i <= 4; i++) {
+  ticks.forEach((t, i) => {
     const y = T + ((h - T - Bm) * i) / 4;
     ctx.beginPath();
     ctx.moveTo(L, y);
     ctx.lineTo(w - R, y);
     ctx.stroke();
-    ctx.fillText((top * (1 - i / 4)).toFixed(2), L - 6, y);
-  }
+    boxes.push(text(ctx, t, L - 6, y));
+  });
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (let i = 0; i <= 4; i++) ctx.fillText(String(Math.round((epochs * i) / 4)), L + ((w - L - R) * i) / 4, h - Bm + 6);
-  ctx.save();
-  ctx.translate(12, T + (h - T - Bm) / 2);
-  ctx.rotate(-Math.PI / 2);
-  ctx.fillText('nats / token', 0, -6);
-  ctx.restore();
-  if (losses.length === 0) return;
+  for (let i = 0; i <= 4; i++) boxes.push(text(ctx, String(Math.round((epochs * i) / 4)), L + ((w - L - R) * i) / 4, h - Bm + 6));
+  ctx.textBaseline = 'middle';
+  boxes.push(text(ctx, title, titleX, T + (h - T - Bm) / 2, true));
+  if (losses.length === 0) return boxes;
   ctx.strokeStyle = '#2563eb';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -74,6 +104,7 @@ export function drawLoss(canvas, losses, epochs) {
     else ctx.lineTo(x, y);
   });
   ctx.stroke();
+  return boxes;
 }
 
 /** White → deep blue. @param {number} p */
@@ -170,8 +201,9 @@ export function drawLattice(canvas, { words, labels, marg, path, fixed = new Map
  * @param {HTMLCanvasElement} canvas
  * @param {{ label: string, bars: { series: string, value: number }[] }[]} groups
  * @param {Record<string, string>} colours series → colour. @param {string} unit
+ * @param {Record<string, string>} [names] series → legend text, where it is not the series' own name
  */
-export function drawBars(canvas, groups, colours, unit) {
+export function drawBars(canvas, groups, colours, unit, names = {}) {
   const { ctx, w, h } = setup(canvas, 260);
   const L = 60,
     R = 12,
@@ -215,9 +247,10 @@ export function drawBars(canvas, groups, colours, unit) {
   ctx.textAlign = 'right';
   for (const s of Object.keys(colours).reverse()) {
     if (!groups.some((g) => g.bars.some((b) => b.series === s))) continue;
+    const name = names[s] ?? s;
     ctx.fillStyle = INK;
-    ctx.fillText(s, lx, 10);
-    lx -= ctx.measureText(s).width + 6;
+    ctx.fillText(name, lx, 10);
+    lx -= ctx.measureText(name).width + 6;
     ctx.fillStyle = colours[s];
     ctx.fillRect(lx - 10, 5, 10, 10);
     lx -= 22;

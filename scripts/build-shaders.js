@@ -25,6 +25,9 @@ const VARIANTS = {
   unary: ['unary.wgsl'],
   pairs: ['pairs.wgsl'],
   reduce: ['reduce.wgsl'],
+  gather: ['gather.wgsl'],
+  summary: ['summary.wgsl'],
+  weighted: ['weighted.wgsl'],
 };
 
 /**

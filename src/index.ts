@@ -9,7 +9,8 @@ export { CRFInputError } from './errors.js';
 export { allowedTransitions } from './model/constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './model/constraints.js';
 export { allowedFromTags, maskFromTags } from './call/inputs.js';
-export type { AllowedInput, EmissionsInput, MaskInput, TagsInput } from './call/inputs.js';
+export type { AllowedInput, EmissionsInput, MaskInput, TagsInput, TensorLike } from './call/inputs.js';
+export type { GpuEmissionsInput, GpuTensorInput } from './call/gpu-inputs.js';
 // Training helpers that mirror PyTorch's.
 export { Adam, type AdamOptions, type GradRecord, type ParamRecord } from './train/adam.js';
 export { type ClipOptions, clipGradNorm } from './train/clip.js';

@@ -3,5 +3,6 @@
 interface Window {
   __results?: unknown;
   __webgpu?: unknown;
+  __ort?: unknown;
   __bench?: unknown;
 }

@@ -17,9 +17,10 @@ import {
   readMask,
   readTags,
 } from '../call/inputs.js';
+import { type GpuEmissions, isGpuInput, notOnWebGpu, onCpuOnly, packGpu, readGpuEmissions } from '../call/gpu-inputs.js';
 import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
-import { type Body, type Step, now, settle, step } from './drive.js';
+import { type Body, type Step, host, now, settle, step } from './drive.js';
 import type { SyncCRF } from './sync.js';
 import { readOptions } from '../call/options.js';
 import { type Packed, pack, packAllowed, packTags, restrict, unpackToLayout } from '../call/pack.js';
@@ -232,6 +233,12 @@ export class CRF {
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
     const arrays = this.#arrays.acquire();
     try {
+      if (isGpuInput(mask, 'mask')) throw onCpuOnly('mask');
+      if (isGpuInput(emissions)) {
+        const g = this.#gpuEmissions(emissions);
+        const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
+        return { em: g, mask: m, call: { p: packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays } };
+      }
       const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
       const p = pack(em, m, arrays);
@@ -240,6 +247,23 @@ export class CRF {
       this.#arrays.release(arrays);
       throw e;
     }
+  }
+
+  /** GPU emissions checked against this CRF and its backend (only a WebGPU one takes them). */
+  #gpuEmissions(emissions: unknown): GpuEmissions {
+    const limit = this.#impl.gpuBindingLimit?.() ?? null;
+    if (limit === null) throw notOnWebGpu(emissions, this.#impl.name);
+    return readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
+  }
+
+  /**
+   * The call with its emissions on the CPU, for what computes there on them (the gold path's score, a
+   * partial annotation): GPU emissions are read back once, checked as the CPU path checks them. Every
+   * CPU input of the call is read before this is awaited.
+   */
+  *#hosted(call: Call): Body<Packed> {
+    if (call.p.gpu) call.p = yield* host(call.p);
+    return call.p;
   }
 
   /** Ends a call #readCall began: its input arrays go back to the CRF for the next call. */
@@ -286,15 +310,15 @@ export class CRF {
    * A call's annotation, packed: the emissions with the tags it rules out at −∞ (`p`), and the
    * sequences it leaves with a position where no tag is allowed (`dead`: they keep their emissions).
    */
-  #annotation(x: AllowedInput, mask: Uint8Array, em: { B: number; T: number }, call: Call) {
+  *#annotation(x: AllowedInput, mask: Uint8Array, em: { B: number; T: number }, call: Call): Body<{ bits: Uint8Array; dead: boolean[]; p: Packed }> {
     const { bits, empty } = packAllowed(call.p, readAllowed(x, mask, em.B, em.T, this.numTags, this.batchFirst), em.T);
-    return { bits, dead: empty, p: restrict(call.p, bits, empty) };
+    return { bits, dead: empty, p: restrict(yield* this.#hosted(call), bits, empty) };
   }
 
   /** The call restricted by an `allowed` option (a position with no allowed tag is refused). */
-  #restricted(allowed: AllowedInput | null | undefined, mask: Uint8Array, em: { B: number; T: number }, call: Call): Packed {
+  *#restricted(allowed: AllowedInput | null | undefined, mask: Uint8Array, em: { B: number; T: number }, call: Call): Body<Packed> {
     if (allowed === undefined || allowed === null) return call.p;
-    const a = this.#annotation(allowed, mask, em, call);
+    const a = yield* this.#annotation(allowed, mask, em, call);
     const b = a.dead.findIndex((d, i) => d && call.p.lengths[i] > 0);
     if (b >= 0) throw new CRFInputError('allowed', 'at least one allowed tag at every position that is on', `none at a position of sequence ${b}`);
     return a.p;
@@ -317,7 +341,7 @@ export class CRF {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
-      const p = this.#restricted(o.allowed, mask, em, call);
+      const p = yield* this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
       const r = yield* run(p, call.w);
       this.#noPath(logZOf(r), p, p !== call.p);
@@ -414,11 +438,12 @@ export class CRF {
   *#forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<number | Float32Array> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
+    if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
-        const a = this.#annotation(partial.allowed, mask, em, call);
+        const a = yield* this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
         const logZ = yield* step('logPartition', call.p, call.w);
         this.#noPath(logZ, call.p);
@@ -433,7 +458,7 @@ export class CRF {
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
       const logZ = yield* step('logPartition', call.p, call.w);
       this.#noPath(logZ, call.p);
-      const num = pathScores(call.p, t, call.w);
+      const num = pathScores(yield* this.#hosted(call), t, call.w);
       return this.#reduce(num, logZ, call.p, reduction);
     } finally {
       this.#done(call);
@@ -497,10 +522,11 @@ export class CRF {
   ): Body<ForwardBackwardResult<number | Float32Array>> {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
+    if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
-      const partial = annotation ? this.#annotation(annotation.allowed, mask, em, call) : null;
+      const partial = annotation ? yield* this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
       if (call.p.B === 0) {
@@ -527,7 +553,7 @@ export class CRF {
         num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
         gold = postR;
       } else {
-        num = pathScores(call.p, t!, call.w);
+        num = pathScores(yield* this.#hosted(call), t!, call.w);
         gold = t!;
       }
       const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
@@ -588,7 +614,7 @@ export class CRF {
     const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
-      const p = this.#restricted(o.allowed, mask, em, call);
+      const p = yield* this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return [];
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);
@@ -777,7 +803,7 @@ export class CRF {
     }
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
-      const p = this.#restricted(o.allowed, mask, em, call);
+      const p = yield* this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return [];
       const most = Math.floor(Math.min(MAX_RESULT_PATHS / p.B, MAX_RESULT_TAGS / (p.B * p.T)));
       if (numSamples > most) {

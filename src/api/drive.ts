@@ -3,17 +3,13 @@
 // runs the backend's synchronous path (`crf.sync`). The checks, packing and results are then the same
 // code on both routes, so their errors and numbers cannot drift apart.
 import type { Backend } from '../backends/backend.js';
+import { CRFInputError } from '../errors.js';
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
 
-/** One backend call an op's body asks for. */
-export interface Step {
-  op: OpName;
-  p: Packed;
-  w: Potentials;
-  args: unknown[];
-}
+/** One backend call an op's body asks for; or, with `host`, a call's GPU emissions read back (Backend.hostPacked). */
+export type Step = { op: OpName; p: Packed; w: Potentials; args: unknown[] } | { host: Packed };
 
 /** An op's body: it yields the calls it needs (those yielded together may run concurrently) and receives their results, in order. */
 export type Body<R> = Generator<Step[], R, unknown[]>;
@@ -24,8 +20,26 @@ export function* step<N extends OpName>(op: N, p: Packed, w: Potentials, ...args
   return r as ResultOf<N>;
 }
 
+/** The packed call with its GPU emissions read back, as a body: `p = yield* host(p)`. */
+export function* host(p: Packed): Body<Packed> {
+  const [r] = yield [{ host: p }];
+  return r as Packed;
+}
+
 function runOn(impl: Backend, s: Step): Promise<unknown> {
+  if ('host' in s) return impl.hostPacked!(s.host);
   return impl.run(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>));
+}
+
+function runNow(impl: Backend, s: Step): unknown {
+  if ('host' in s) {
+    throw new CRFInputError(
+      'emissions',
+      'emissions on the CPU for crf.sync (GPU emissions are read back asynchronously: use the async methods)',
+      'emissions on the GPU',
+    );
+  }
+  return impl.runSync(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>));
 }
 
 /**
@@ -55,7 +69,7 @@ export function now<R>(impl: Backend, body: Body<R>): R {
   while (!next.done) {
     let results: unknown[];
     try {
-      results = next.value.map((s) => impl.runSync(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>)));
+      results = next.value.map((s) => runNow(impl, s));
     } catch (e) {
       next = body.throw(e);
       continue;

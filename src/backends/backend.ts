@@ -43,6 +43,13 @@ export interface Backend {
    * GPU, worker threads) runs it on the CPU backend it falls back to.
    */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N>;
+  /**
+   * Where the backend computes on a GPU that takes emissions already on it: the largest emissions
+   * buffer a call may bind; null (or absent) where GPU inputs cannot be taken.
+   */
+  gpuBindingLimit?(): number | null;
+  /** A packed call whose emissions are on the GPU, with them read back once (for what computes on the CPU). */
+  hostPacked?(p: Packed): Promise<Packed>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */
   memoryUsage(): BackendMemory;
   dispose(): void;

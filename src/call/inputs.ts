@@ -4,26 +4,38 @@ import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
+import { isTensorLike, readTensor, TENSOR_TYPES, type TensorLike } from './tensors.js';
+import type { GpuEmissionsInput, GpuTensorInput } from './gpu-inputs.js';
+
+export type { TensorLike } from './tensors.js';
 
 /**
- * Emission scores: nested `[d0][d1][K]` arrays or a flat typed array with its shape. `[d0, d1]` is
+ * Emission scores: nested `[d0][d1][K]` arrays, a flat typed array with its shape, or a float32
+ * onnxruntime / transformers.js tensor on the CPU (a model's logits as they come). `[d0, d1]` is
  * `[batch, seq]` when `batchFirst` (the default), `[seq, batch]` otherwise. Every value must be finite
- * and within ±1e20.
+ * and within ±1e20. On a CRF created with `{ backend: 'webgpu', device }`, also emissions already on
+ * that device: `{ buffer: GPUBuffer, shape }` or an onnxruntime-web / transformers.js tensor with
+ * `location: 'gpu-buffer'` (docs/gpu-inputs.md).
  */
 export type EmissionsInput =
   | ArrayLike<ArrayLike<ArrayLike<number>>>
+  | TensorLike
   | {
       /** Row-major values, `d0 · d1 · K` of them (read once, into a copy the CRF owns). */
       data: Float32Array | Float64Array | ArrayLike<number>;
       /** `[d0, d1, K]`. */
       shape: readonly number[];
-    };
+    }
+  | GpuEmissionsInput
+  | GpuTensorInput;
 /**
- * Gold tags: nested `[d0][d1]` integers or a flat typed array with its shape, in the emissions' layout.
- * Where the mask is on, each is an integer in [0, K); where it is off, anything (-1, -100).
+ * Gold tags: nested `[d0][d1]` integers, a flat typed array with its shape, or an int64 / int32
+ * onnxruntime or transformers.js tensor, in the emissions' layout. Where the mask is on, each is an
+ * integer in [0, K); where it is off, anything (-1, -100).
  */
 export type TagsInput =
   | ArrayLike<ArrayLike<number>>
+  | TensorLike
   | {
       /** Row-major tag ids, `d0 · d1` of them. */
       data: Int32Array | ArrayLike<number>;
@@ -31,11 +43,13 @@ export type TagsInput =
       shape: readonly number[];
     };
 /**
- * Mask: nested booleans or 0/1 numbers, or a flat typed array with its shape, in the emissions' layout.
+ * Mask: nested booleans or 0/1 numbers, a flat typed array with its shape, or a bool, uint8, int32 or
+ * int64 onnxruntime / transformers.js tensor (a tokenizer's `attention_mask`), in the emissions' layout.
  * Any pattern is accepted (gaps, a masked first step); any other value throws.
  */
 export type MaskInput =
   | ArrayLike<ArrayLike<number | boolean>>
+  | TensorLike
   | {
       /** Row-major 0/1 (or booleans), `d0 · d1` of them. */
       data: Uint8Array | ArrayLike<number | boolean>;
@@ -72,7 +86,7 @@ function lengthOf(v: ArrayLike<unknown>): number {
   return typedArrayKind(v) ? typedLength(v as unknown as ArrayBufferView) : v.length;
 }
 
-function indexPath(flat: number, shape: readonly number[]): string {
+export function indexPath(flat: number, shape: readonly number[]): string {
   const idx: number[] = [];
   for (let d = shape.length - 1; d >= 0; d--) {
     idx.unshift(flat % shape[d]);
@@ -96,37 +110,43 @@ type Layout = boolean | undefined;
  * keeps `dims`, `type` and `data`, and transformers.js wraps one of those (`ort_tensor`). Asked only
  * about what a reader refused, and never matching a `{ data, shape }` that reads (one with more fields).
  */
-function foreignTensor(x: unknown): { name: string; dims: unknown; type: string; data: string; shape: string } | null {
+function foreignTensor(x: unknown): { name: string; dims: unknown; type: string; data: string; shape: string; ort: boolean } | null {
   if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return null;
   const t = x as Record<string, unknown>;
   if (typeof t.dtype === 'string' && isArrayLike(t.shape) && ('dataId' in t || typeof t.dataSync === 'function') && !isArrayLike(t.data)) {
-    return { name: 'a tf.Tensor', dims: t.shape, type: t.dtype, data: 'await t.data()', shape: 't.shape' };
+    return { name: 'a tf.Tensor', dims: t.shape, type: t.dtype, data: 'await t.data()', shape: 't.shape', ort: false };
   }
   if (typeof t.type === 'string' && isArrayLike(t.dims) && 'data' in t && !('shape' in t)) {
-    // int64 values arrive as a BigInt64Array, which no reader takes: numbers they must become. Values
-    // on a GPU come through getData().
+    // Values on a GPU come through getData().
     const onCpu = t.location === undefined || t.location === 'cpu';
     const values = onCpu ? 't.data' : '(await t.getData())';
     const data = t.type === 'int64' || t.type === 'uint64' ? `Int32Array.from(${values}, Number)` : values;
-    return { name: 'ort_tensor' in t ? 'a transformers.js Tensor' : 'an onnxruntime Tensor', dims: t.dims, type: t.type, data, shape: 't.dims' };
+    return { name: 'ort_tensor' in t ? 'a transformers.js Tensor' : 'an onnxruntime Tensor', dims: t.dims, type: t.type, data, shape: 't.dims', ort: true };
   }
   return null;
 }
 
 /**
  * What to pass instead of another library's tensor (given as the error's "got"), or ''; under the
- * option name `option` where the tensor was handed over in place of an options object.
+ * option name `option` where the tensor was handed over in place of an options object (an onnxruntime
+ * or transformers.js tensor then goes there as it is).
  */
 export function foreignAdvice(x: unknown, rank: number, layout: Layout, option?: string): string {
   const t = foreignTensor(x);
   if (!t) return '';
   const dims = t.dims as ArrayLike<unknown>;
   const n = lengthOf(dims);
+  const what = `${t.name} (type ${t.type.slice(0, 20)}, dims ${shapeStr(dims)})`;
+  if (t.ort && option) {
+    const takes: readonly string[] | undefined = (TENSOR_TYPES as Record<string, readonly string[]>)[option];
+    return takes?.includes(t.type) ? `${what}: pass it by name, { ${option}: t }` : what;
+  }
   // One sequence of a batch-first argument lacks its leading batch dimension; time-major, the second.
   const shape = n !== rank - 1 || layout === undefined ? t.shape : layout ? `[1, ...${t.shape}]` : `[${t.shape}[0], 1, ...${t.shape}.slice(1)]`;
   const half = t.type === 'float16' ? ' (float16 values converted to float32 first)' : '';
   const rewrite = `{ data: ${t.data}, shape: ${shape} }`;
-  return `${t.name} (type ${t.type.slice(0, 20)}, dims ${shapeStr(dims)}): pass ${option ? `{ ${option}: ${rewrite} }` : rewrite}${half}`;
+  const tfjs = t.ort ? '' : ", or use the CRF of 'webcrf/tfjs', which takes tf tensors";
+  return `${what}: pass ${option ? `{ ${option}: ${rewrite} }` : rewrite}${half}${tfjs}`;
 }
 
 /** Advice for a value that is still to come: a Promise not awaited, or a method not called. */
@@ -148,75 +168,110 @@ function rankAdvice(arg: string, rank: number, got: number, layout: Layout): str
 }
 
 /** Advice for a `{data, shape}` one dimension short: the shape of one sequence as a batch of one. */
-function oneSequenceShape(shape: ArrayLike<unknown>, rank: number, layout: Layout): string {
+function oneSequenceShape(shape: ArrayLike<unknown>, rank: number, layout: Layout, data = 'data'): string {
   if (layout === undefined || lengthOf(shape) !== rank - 1) return '';
   const dims = Array.from({ length: rank - 1 }, (_, i) => shape[i]);
   const one = layout ? [1, ...dims] : [dims[0], 1, ...dims.slice(1)];
-  return `; one sequence? pass { data, shape: ${shapeStr(one)} }`;
+  return `; one sequence? pass { data${data === 'data' ? '' : `: ${data}`}, shape: ${shapeStr(one)} }`;
 }
 
 /**
- * Reads the shape of nested arrays or `{data, shape}` of the given rank, lets `check` reject it, and
- * bounds the values to read by MAX_VALUES, all before a single value is read: the work of a call is
- * bounded by the data given, never by a claimed dimension.
+ * Reads the shape of nested arrays, `{data, shape}` or (where `types` names the element types the
+ * argument takes) an onnxruntime / transformers.js tensor of the given rank, lets `check` reject it,
+ * and bounds the values to read by MAX_VALUES, all before a single value is read: the work of a call
+ * is bounded by the data given, never by a claimed dimension.
  */
-function source(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
+function source(
+  x: unknown,
+  rank: number,
+  arg: string,
+  allowEmptyOuter: boolean,
+  check: (shape: number[], shaped: boolean) => void,
+  layout?: Layout,
+  types?: readonly string[],
+): Source {
   const src = reading(arg, () => {
     try {
-      return sourceOf(x, rank, arg, allowEmptyOuter, check, layout);
+      return sourceOf(x, rank, arg, allowEmptyOuter, check, layout, types);
     } catch (e) {
       // Another library's tensor is refused by whichever check meets it first; what to pass instead
-      // says more. Looked for only here, so that an input that reads costs nothing more.
-      const advice = e instanceof CRFInputError ? foreignAdvice(x, rank, layout) : '';
+      // says more. Looked for only here, so that an input that reads costs nothing more. A tensor this
+      // argument takes was refused by its own reader, which says why.
+      const advice = e instanceof CRFInputError && !(types && isTensorLike(x)) ? foreignAdvice(x, rank, layout) : '';
       throw advice ? new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, advice) : e;
     }
   });
   return { ...src, each: (put) => reading(arg, () => src.each(put)) };
 }
 
-function sourceOf(x: unknown, rank: number, arg: string, allowEmptyOuter: boolean, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
-  if (isShaped(x)) {
-    const { data, shape: rawShape } = x;
-    if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
-    const len = lengthOf(rawShape);
-    if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}${oneSequenceShape(rawShape, rank, layout)}`);
-    const shape: number[] = [];
-    for (let d = 0; d < rank; d++) {
-      const s = rawShape[d];
-      if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
-        throw new CRFInputError(arg, 'non-negative integer dimensions below 2^53', `shape ${shapeStr([...shape, s])}`);
-      }
-      shape.push(s);
+/** The source of `{ data, shape }`, which is also how a tensor of another library reads. */
+function shapedSource(data: unknown, rawShape: unknown, rank: number, arg: string, check: (shape: number[], shaped: boolean) => void, layout?: Layout): Source {
+  if (!isArrayLike(rawShape)) throw new CRFInputError(arg, 'shape to be an array of dimensions', describe(rawShape));
+  const len = lengthOf(rawShape);
+  if (len !== rank) throw new CRFInputError(arg, `a shape of rank ${rank}`, `shape ${shapeStr(rawShape)}${oneSequenceShape(rawShape, rank, layout)}`);
+  const shape: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const s = rawShape[d];
+    if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 0) {
+      throw new CRFInputError(arg, 'non-negative integer dimensions below 2^53', `shape ${shapeStr([...shape, s])}`);
     }
-    check(shape, true);
-    const n = count(shape);
-    if (n > MAX_VALUES) throw new CRFInputError(arg, `at most ${MAX_VALUES} values (2^28) per call; split the batch`, `shape ${shapeStr(shape)}`);
-    const kind = typedArrayKind(data);
-    if (kind) {
-      const typed = data as ArrayBufferView & ArrayLike<number | bigint>;
-      const got = typedLength(typed);
-      if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${got}`);
-      return {
-        shape,
-        n,
-        typed,
-        each: (put) => {
-          for (let i = 0; i < n; i++) put(typed[i], i);
-        },
-      };
-    }
-    if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', `${describe(data)}${pendingAdvice(data)}`);
-    const got = data.length;
-    if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
+    shape.push(s);
+  }
+  check(shape, true);
+  const n = count(shape);
+  if (n > MAX_VALUES) throw new CRFInputError(arg, `at most ${MAX_VALUES} values (2^28) per call; split the batch`, `shape ${shapeStr(shape)}`);
+  const kind = typedArrayKind(data);
+  if (kind) {
+    const typed = data as ArrayBufferView & ArrayLike<number | bigint>;
+    const got = typedLength(typed);
+    if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${got}`);
     return {
       shape,
       n,
-      typed: null,
+      typed,
       each: (put) => {
-        for (let i = 0; i < n; i++) put(data[i], i);
+        for (let i = 0; i < n; i++) put(typed[i], i);
       },
     };
   }
+  if (!isArrayLike(data)) throw new CRFInputError(arg, 'data to be an array or typed array', `${describe(data)}${pendingAdvice(data)}`);
+  const got = data.length;
+  if (got !== n) throw new CRFInputError(arg, `data of length ${n} for shape ${shapeStr(shape)}`, `length ${describe(got)}`);
+  return {
+    shape,
+    n,
+    typed: null,
+    each: (put) => {
+      for (let i = 0; i < n; i++) put(data[i], i);
+    },
+  };
+}
+
+function sourceOf(
+  x: unknown,
+  rank: number,
+  arg: string,
+  allowEmptyOuter: boolean,
+  check: (shape: number[], shaped: boolean) => void,
+  layout?: Layout,
+  types?: readonly string[],
+): Source {
+  if (types && isTensorLike(x)) {
+    const t = readTensor(x as object, rank, arg, types, (dims) => oneSequenceShape(dims, rank, layout, 't.data'));
+    const src = shapedSource(t.data, t.shape, rank, arg, check, layout);
+    if (typedArrayKind(t.data) !== 'BigInt64Array') return src;
+    // int64 (tags, a tokenizer's attention_mask) become numbers one by one: exact up to 2^53, and beyond
+    // it still too large for a tag or a mask bit, so that no value wraps around into a valid one.
+    const big = t.data as BigInt64Array;
+    return {
+      ...src,
+      typed: null,
+      each: (put) => {
+        for (let i = 0; i < src.n; i++) put(Number(big[i]), i);
+      },
+    };
+  }
+  if (isShaped(x)) return shapedSource(x.data, x.shape, rank, arg, check, layout);
   if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, `${describe(x)}${pendingAdvice(x)}`);
   const shape: number[] = [];
   let probe: unknown = x;
@@ -274,8 +329,9 @@ export function readFinite(
   arg: string,
   check: (shape: number[]) => void = () => {},
   bounded = false,
+  types?: readonly string[],
 ): { shape: number[]; data: ArrayLike<number> } {
-  const src = source(x, rank, arg, true, (shape) => check(shape));
+  const src = source(x, rank, arg, true, (shape) => check(shape), undefined, types);
   const limit = bounded ? MAX_MAGNITUDE : Number.MAX_VALUE;
   const bad = (v: unknown, i: number) =>
     bounded ? rangeError(arg, v, indexPath(i, src.shape)) : new CRFInputError(arg, `a finite number at ${indexPath(i, src.shape)}`, describe(v));
@@ -309,8 +365,9 @@ export function readEach(
   arg: string,
   check: (shape: number[]) => void,
   put: (v: unknown, i: number, shape: number[]) => void,
+  types?: readonly string[],
 ): number[] {
-  const src = source(x, rank, arg, true, (shape) => check(shape));
+  const src = source(x, rank, arg, true, (shape) => check(shape), undefined, types);
   src.each((v, i) => put(v, i, src.shape));
   return src.shape;
 }
@@ -318,6 +375,10 @@ export function readEach(
 /** The rank a nested array or `{data, shape}` claims (from its shape, or the depth of its first elements). */
 export function claimedRank(x: unknown, most: number): number {
   if (isShaped(x)) return isArrayLike(x.shape) ? lengthOf(x.shape) : -1;
+  if (isTensorLike(x)) {
+    const dims = (x as TensorLike).dims;
+    return isArrayLike(dims) ? lengthOf(dims) : -1;
+  }
   let d = 0;
   let probe: unknown = x;
   while (d < most && isArrayLike(probe)) {
@@ -366,7 +427,7 @@ function firstOutOfRange(a: Float32Array | Float64Array): number {
   return -1;
 }
 
-function rangeError(arg: string, v: unknown, at: string): CRFInputError {
+export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
   if (typeof v === 'number' && Number.isFinite(v)) {
     return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
   }
@@ -397,6 +458,7 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
       }
     },
     batchFirst,
+    TENSOR_TYPES.emissions,
   );
   const n = B * T * K;
   let data: Float32Array | Float64Array;
@@ -448,7 +510,7 @@ function checkDims(arg: string, shape: number[], B: number, T: number, batchFirs
 export function readMask(x: MaskInput | undefined | null, B: number, T: number, batchFirst: boolean, arrays: Arrays = FRESH): Uint8Array {
   const out = arrays.mask(B * T);
   if (x === undefined || x === null) return out.fill(1);
-  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst), batchFirst);
+  const src = source(x, 2, 'mask', true, (shape) => checkDims('mask', shape, B, T, batchFirst), batchFirst, TENSOR_TYPES.mask);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Uint8Array') {
     out.set(src.typed as Uint8Array);
     for (let i = 0; i < out.length; i++) {
@@ -475,7 +537,7 @@ function describeLabel(v: unknown): string {
 
 /** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
 export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
-  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst), batchFirst);
+  const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst), batchFirst, TENSOR_TYPES.tags);
   const out = arrays.tags(B * T);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
@@ -501,11 +563,13 @@ export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K
 }
 
 /**
- * A partial annotation: per position, the tags it permits, as nested `[d0][d1][K]` booleans or 0/1, or
- * a flat `Uint8Array` with its shape, in the emissions' layout. See {@link allowedFromTags}.
+ * A partial annotation: per position, the tags it permits, as nested `[d0][d1][K]` booleans or 0/1, a
+ * flat `Uint8Array` with its shape, or a bool / uint8 onnxruntime or transformers.js tensor, in the
+ * emissions' layout. See {@link allowedFromTags}.
  */
 export type AllowedInput =
   | ArrayLike<ArrayLike<ArrayLike<boolean | number>>>
+  | TensorLike
   | {
       /** Row-major 0/1 (or booleans), `d0 · d1 · K` of them. */
       data: Uint8Array | ArrayLike<boolean | number>;
@@ -528,6 +592,7 @@ export function readAllowed(x: AllowedInput, mask: Uint8Array, B: number, T: num
       }
     },
     batchFirst,
+    TENSOR_TYPES.allowed,
   );
   const out = new Uint8Array(B * T * K).fill(1);
   src.each((v, i) => {
@@ -640,9 +705,17 @@ export function maskFromTags(tags: TagsInput, padValue?: number): boolean[][] {
   if (padValue !== undefined && (typeof padValue !== 'number' || !Number.isSafeInteger(padValue))) {
     throw new CRFInputError('padValue', 'an integer (the padding label), or nothing for every negative label', describe(padValue));
   }
-  const src = source(tags, 2, 'tags', true, (shape) => {
-    if (shape[1] === 0 && shape[0] > 0) throw new CRFInputError('tags', 'rows of at least one label', `shape ${shapeStr(shape)}`);
-  });
+  const src = source(
+    tags,
+    2,
+    'tags',
+    true,
+    (shape) => {
+      if (shape[1] === 0 && shape[0] > 0) throw new CRFInputError('tags', 'rows of at least one label', `shape ${shapeStr(shape)}`);
+    },
+    undefined,
+    TENSOR_TYPES.tags,
+  );
   const [d0, d1] = src.shape;
   const out: boolean[][] = Array.from({ length: d0 }, () => new Array<boolean>(d1));
   src.each((v, i) => {

@@ -1,4 +1,5 @@
 import type { DenseEmissions } from './inputs.js';
+import type { BufferLike } from './gpu-inputs.js';
 import { type Arrays, FRESH } from './call-arrays.js';
 
 /**
@@ -17,6 +18,11 @@ export interface Packed {
   positions: Int32Array;
   /** Some emissions are −∞: tags a partial annotation rules out (see {@link restrict}). */
   forbidden?: boolean;
+  /**
+   * Emissions still on the GPU (src/call/gpu-inputs.ts): the caller's buffer, its dense T and layout.
+   * Only the webgpu backend reads such a call; `emissions` then throws.
+   */
+  gpu?: { buffer: BufferLike; denseT: number; batchFirst: boolean; shape: readonly number[] };
 }
 
 export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRESH): Packed {

@@ -299,7 +299,7 @@ function isAnnotation(x: unknown): x is TensorPartialAnnotation {
 /** A mask as its flat values in the inputs' layout (the core checks shape and values before they are used). */
 function flatMask(m: MaskInput): ArrayLike<number | boolean> {
   if (m !== null && typeof m === 'object' && 'data' in m && 'shape' in m) return m.data;
-  return Array.from(m, (row) => Array.from(row)).flat();
+  return Array.from(m as ArrayLike<ArrayLike<number | boolean>>, (row) => Array.from(row)).flat();
 }
 
 function countOn(m: ArrayLike<number | boolean>): number {

@@ -296,10 +296,15 @@ it('habits from PyTorch and other tensor libraries, in any argument of any op, g
         // A value in one slot can make another mismatch it (a one-sentence batch against two-sentence tags).
         expect([...names, 'mask', 'allowed', 'reduction', 'topK']).toContain(err.argument);
         expect(err.message).toMatch(/^[\w ]+: expected .+, got .+/);
-        // Another library's tensor, a Promise or a method, refused where it was put, says what to write.
-        const foreign =
-          typeof value === 'function' || value instanceof Promise || (value !== null && typeof value === 'object' && ('dims' in value || 'dtype' in value));
+        // Another library's tensor, a Promise or a method, refused where it was put, says what to write;
+        // an onnxruntime or transformers.js tensor refused where tensors are read says what it should be.
+        const foreign = typeof value === 'function' || value instanceof Promise || (value !== null && typeof value === 'object' && 'dtype' in value);
         if (foreign && err.argument === names[at]) expect(err.message).toMatch(/pass \{ (mask: \{ )?data: |await it|call it/);
+        const ortLike = value !== null && typeof value === 'object' && 'dims' in value;
+        if (ortLike && err.argument === names[at])
+          expect(err.message).toMatch(
+            /pass it by name, \{ mask: t \}|Tensor of type |dims of rank|to match emissions|as in crf\.\w+\(|0, 1, true or false at|an integer in \[0, \d\] where/,
+          );
       }
       expect(JSON.stringify([crf.stateDict(), await crf.decode(em0)])).toBe(before);
     }),

@@ -60,6 +60,70 @@ describe.skipIf(!haveChromium)('demo page', () => {
     expect(env.backends).toContain('js: available');
   });
 
+  it('marks a software WebGPU adapter as such, by the adapter the browser reports', async () => {
+    const got = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      return {
+        info: a ? `${a.info.architecture} ${a.info.description} ${a.info.device}` : '',
+        mark: document.querySelector('#gpu-info .software')?.textContent ?? null,
+      };
+    });
+    if (/swiftshader|llvmpipe|lavapipe|warp/i.test(got.info)) expect(got.mark).toBe('software adapter: CPU emulation, not a GPU');
+    else expect(got.mark).toBeNull();
+  });
+
+  it('draws the loss plot with no text box over another and all inside the canvas', async () => {
+    const got = await page.$eval('#loss', (c) => ({
+      boxes: JSON.parse((c as HTMLCanvasElement).dataset.textBoxes!) as { text: string; x: number; y: number; w: number; h: number }[],
+      w: c.clientWidth,
+      h: c.clientHeight,
+    }));
+    // 5 y ticks, 5 x ticks, the axis title.
+    expect(got.boxes).toHaveLength(11);
+    expect(got.boxes.map((b) => b.text)).toContain('nats / token');
+    for (const b of got.boxes) {
+      expect(b.w * b.h, b.text).toBeGreaterThan(0);
+      expect(b.x >= 0 && b.y >= 0 && b.x + b.w <= got.w && b.y + b.h <= got.h, JSON.stringify(b)).toBe(true);
+    }
+    const overlaps = got.boxes.flatMap((a, i) =>
+      got.boxes
+        .slice(i + 1)
+        .filter((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h)
+        .map((b) => `${a.text} / ${b.text}`),
+    );
+    expect(overlaps).toEqual([]);
+  });
+
+  it('sets tag chips in a face where the tag O is wider than the digit 0, and names each tag on hover', async () => {
+    const got = await page.$$eval('#decoded .tag', (tags) => {
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      const o = tags.find((t) => t.textContent === 'O')!;
+      const cs = getComputedStyle(o);
+      ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      return {
+        ratio: ctx.measureText('O').width / ctx.measureText('0').width,
+        titles: [...new Set(tags.map((t) => `${t.textContent}|${(t as HTMLElement).title}`))],
+      };
+    });
+    // Equal widths would mean a monospace face, where O and 0 differ only by a slash or a dot at 11 px.
+    expect(got.ratio).toBeGreaterThan(1.1);
+    for (const t of got.titles) {
+      const [label, title] = t.split('|');
+      expect(title.startsWith(`${label}: `), t).toBe(true);
+    }
+  });
+
+  it('shows a short benchmark card before the benchmark runs, with a placeholder instead of an empty chart', async () => {
+    const got = await page.evaluate(() => ({
+      card: document.getElementById('bench-section')!.getBoundingClientRect().height,
+      chart: document.getElementById('bench-chart')!.getBoundingClientRect().height,
+      placeholder: document.getElementById('bench-placeholder')!.textContent,
+    }));
+    expect(got.chart).toBe(0);
+    expect(got.card).toBeLessThan(250);
+    expect(got.placeholder).toMatch(/^Not run yet/);
+  });
+
   it("shows held-out sentences with the gold, the tagger's and the CRF's tag per token", async () => {
     const rows = await page.$$eval('#decoded .sentence', (ss) =>
       ss.map((s) =>
@@ -141,12 +205,20 @@ describe.skipIf(!haveChromium)('demo page', () => {
       state: document.body.dataset.bench,
       rows: [...document.querySelectorAll('#bench-table tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!)),
       available: [...document.querySelectorAll('#backends li.ok')].map((li) => li.textContent!.split(':')[0]),
+      software: document.querySelector('#gpu-info .software') !== null,
+      softwareNote: !document.getElementById('bench-software')!.hidden,
+      placeholder: !document.getElementById('bench-placeholder')!.hidden,
     }));
     expect(bench.rows.filter((r) => r.length !== 7)).toEqual([]);
     expect(bench.state).toBe('done');
     // quick sizes: 2 sizes × 2 ops per available backend
     expect(bench.rows).toHaveLength(bench.available.length * 4);
-    expect(new Set(bench.rows.map((r) => r[4]))).toEqual(new Set(bench.available));
+    expect(new Set(bench.rows.map((r) => r[4].split(' ')[0]))).toEqual(new Set(bench.available));
+    // webgpu figures from a software adapter say so, in the table and above the chart.
+    const gpuRows = bench.rows.filter((r) => r[4].startsWith('webgpu')).map((r) => r[4]);
+    for (const name of gpuRows) expect(name).toBe(bench.software ? 'webgpu (software)' : 'webgpu');
+    expect(bench.softwareNote).toBe(bench.software && gpuRows.length > 0);
+    expect(bench.placeholder).toBe(false);
     for (const [op, , , , , ms, tps] of bench.rows) {
       expect(['decode', 'forward']).toContain(op);
       const perSec = Number(tps.replace(/,/g, ''));

@@ -1,6 +1,7 @@
 // Differential fuzzing: random shapes, layouts, masks, constraints and scales from 1e-3 to beyond the
 // supported ±1e20; inputs handed over as typed arrays, plain arrays, nested arrays, Proxies that answer
-// NaN on a second read, getters, array-likes that are no Array, and typed-array subclasses with a
+// NaN on a second read, getters, array-likes that are no Array, onnxruntime / transformers.js tensors
+// (duck-typed), and typed-array subclasses with a
 // truncating species; parameters written between calls; Object.prototype polluted with the keys the
 // package reads (`mask`, `reduction`, `data`, ...), which must change nothing. Every backend against the
 // float64 js backend (and js against enumeration where that is small), plus the invariants: llh ≤ 0,
@@ -40,7 +41,7 @@ import { bruteForce, rng } from './oracle.js';
 /** Emission scales; 3e38 is beyond the supported ±1e20 and must be refused by every backend. */
 const SCALES = [1e-3, 1, 10, 1e4, 1e8, 1e15, 1e20, 3e38];
 const LIMIT = 1e20;
-const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species', 'arraylike'];
+const CONTAINERS = ['typed', 'array', 'nested', 'proxy', 'getters', 'species', 'arraylike', 'ort', 'transformers'];
 /**
  * What is done to a live parameter between calls: a value written that is refused (NaN, +Infinity,
  * beyond ±1e20) or forbids (−Infinity), or its buffer transferred away.
@@ -203,6 +204,42 @@ function container(kind, em) {
       const d = new Truncating(flat.length);
       Float32Array.prototype.set.call(d, em.data);
       return { data: d, shape: em.shape };
+    }
+    case 'ort':
+    case 'transformers': {
+      // onnxruntime-web's Tensor keeps data and location behind getters; transformers.js wraps one in
+      // getters behind a Proxy. Neither is imported: the core recognises them by their fields.
+      const data = Float32Array.from(em.data);
+      const ortTensor = Object.freeze(
+        Object.create(
+          {
+            get data() {
+              return data;
+            },
+            get location() {
+              return 'cpu';
+            },
+          },
+          { type: { value: 'float32' }, dims: { value: em.shape } },
+        ),
+      );
+      if (kind === 'ort') return ortTensor;
+      const wrapper = {
+        ort_tensor: ortTensor,
+        get dims() {
+          return ortTensor.dims;
+        },
+        get type() {
+          return ortTensor.type;
+        },
+        get data() {
+          return ortTensor.data;
+        },
+        get location() {
+          return ortTensor.location;
+        },
+      };
+      return new Proxy(wrapper, { get: (t, k) => (typeof k === 'string' && /^\d+$/.test(k) ? undefined : Reflect.get(t, k)) });
     }
     default:
       return em;

@@ -11,12 +11,14 @@ import { GpuContext } from './context.js';
 import { WebGpuOutOfMemory, execute } from './execute.js';
 import { type GpuOp, type Plan, layoutFor } from './op.js';
 import { WebGpuValidationError } from './pipelines.js';
+import { CRFInputError } from '../../errors.js';
+import { type Gathered, checkFault, checkSource, readSource } from './gather.js';
 
 export interface WebGpuBackendOptions {
   device: GPUDevice;
   /** The CPU backend that runs k-best, the calls below `minWork`, and everything after a device loss. */
   cpu: Backend;
-  /** Calls whose B·T·K² is below this run on `cpu` (0: everything on the GPU). */
+  /** Calls whose B·T·K² is below this run on `cpu` (0: everything on the GPU; emissions on the GPU always stay there). */
   minWork?: number;
   /** Upper bound on any one buffer, below the device's limits (tests force chunking with it). */
   maxChunkBytes?: number;
@@ -90,11 +92,11 @@ export class WebGpuBackend implements Backend {
     console.warn(`webcrf: WebGPU device lost (${why}); running on ${this.#cpu.name} from now on`);
   }
 
-  /** GPU unless lost, disposed, empty or too small for `auto`. */
+  /** GPU unless lost, disposed, empty or too small for `auto` (emissions already there stay there). */
   #useGpu(p: Packed): boolean {
     if (this.#lost || this.#disposed) return false;
     if (p.B === 0) return false;
-    if (p.B * p.T * p.K * p.K < this.#minWork) return false;
+    if (!p.gpu && p.B * p.T * p.K * p.K < this.#minWork) return false;
     return true;
   }
 
@@ -104,7 +106,7 @@ export class WebGpuBackend implements Backend {
    */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
     const { gpu } = specOf(op);
-    if (gpu === 'cpu' || !this.#useGpu(p)) return this.#cpu.run(op, p, w, ...args);
+    if (gpu === 'cpu' || !this.#useGpu(p)) return this.#onCpu(op, p, w, args);
     return this.#onGpu(op, gpu, p, w, args);
   }
 
@@ -113,21 +115,58 @@ export class WebGpuBackend implements Backend {
     return this.#cpu.runSync(op, p, w, ...args);
   }
 
+  /** The CPU backend's run; emissions still on the GPU are read back for it first (once). */
+  async #onCpu<N extends OpName>(op: N, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
+    return this.#cpu.run(op, p.gpu ? await this.hostPacked(p) : p, w, ...args);
+  }
+
+  /**
+   * A call whose emissions are on the GPU, with them read back once into packed order (the same T,
+   * lengths and positions), every value checked as the CPU path checks them.
+   */
+  async hostPacked(p: Packed): Promise<Packed> {
+    const src = p.gpu!;
+    if (this.#lost || this.#disposed)
+      throw new Error(`webcrf: the emissions are on a GPU device that is ${this.#lost ? 'lost' : 'disposed of'}; nothing can read them`);
+    await checkSource(this.#device, src);
+    let values: Float32Array;
+    try {
+      values = await readSource(this.#ctx, src, p.K);
+    } catch (e) {
+      if (e instanceof WebGpuValidationError) await checkSource(this.#device, src, true);
+      throw e;
+    }
+    const emissions = new Float32Array(p.B * p.T * p.K);
+    for (let b = 0; b < p.B; b++) {
+      for (let s = 0; s < p.lengths[b]; s++) {
+        const t = p.positions[b * p.T + s];
+        const from = (src.batchFirst ? b * src.denseT + t : t * p.B + b) * p.K;
+        emissions.set(values.subarray(from, from + p.K), (b * p.T + s) * p.K);
+      }
+    }
+    return { B: p.B, T: p.T, K: p.K, lengths: p.lengths, positions: p.positions, emissions };
+  }
+
+  /** The largest emissions buffer a call may bind (a GPU input beyond it is refused), or null once the device is gone. */
+  gpuBindingLimit(): number | null {
+    return this.#lost || this.#disposed ? null : this.#device.limits.maxStorageBufferBindingSize;
+  }
+
   async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
     let program = this.#programs.get(op) as Promise<GpuOp<ResultOf<N>>> | undefined;
     if (!program) this.#programs.set(op, (program = load()));
     try {
       const r = await this.#gpu(await program, p, w);
-      return r === null ? await this.#cpu.run(op, p, w, ...args) : r;
+      return r === null ? await this.#onCpu(op, p, w, args) : r;
     } catch (e) {
-      if (e instanceof WebGpuValidationError) throw e;
+      if (e instanceof WebGpuValidationError || e instanceof CRFInputError) throw e;
       if (e instanceof WebGpuOutOfMemory) {
         warnOnce(this, `webcrf: WebGPU out of memory (${e.message}); this call runs on ${this.#cpu.name}`);
-        return this.#cpu.run(op, p, w, ...args);
+        return this.#onCpu(op, p, w, args);
       }
       // Device lost under the call (mapAsync aborted, scopes rejected): never return its numbers.
       this.#markLost(messageOf(e));
-      return this.#cpu.run(op, p, w, ...args);
+      return this.#onCpu(op, p, w, args);
     }
   }
 
@@ -167,16 +206,29 @@ export class WebGpuBackend implements Backend {
   async #gpu<R>(op: GpuOp<R>, p: Packed, w: Potentials): Promise<R | null> {
     const plan = this.#plan(op, p, w);
     if (!plan) return null;
+    if (p.gpu) await checkSource(this.#device, p.gpu);
     this.lastKernelMs = null;
     const run = op.begin(this.#ctx, p, plan);
     try {
       for (let b0 = 0; b0 < p.B; b0 += plan.chunk) {
+        this.#ctx.gathered = null;
         const work = run.chunk(b0, Math.min(p.B, b0 + plan.chunk));
-        const { data, kernelMs } = await execute(this.#device, this.#pool, this.#querySet, op.name, work.programs, work.readback, work.owned);
+        // Emissions on the GPU: gathered (and checked) first, in the same pass; the check read back with the results.
+        const g = this.#ctx.gathered as Gathered | null;
+        this.#ctx.gathered = null;
+        const programs = g ? [...g.programs, ...work.programs] : work.programs;
+        const atFault = g ? work.readback.add(g.fault, 8) : -1;
+        const owned = g ? [...work.owned, ...g.owned] : work.owned;
+        const { data, kernelMs } = await execute(this.#device, this.#pool, this.#querySet, op.name, programs, work.readback, owned);
         if (kernelMs !== null) this.lastKernelMs = (this.lastKernelMs ?? 0) + kernelMs;
+        if (g) checkFault(data, atFault, p.gpu!);
         work.read(data);
       }
       return run.result();
+    } catch (e) {
+      // A buffer destroyed by its owner fails only at the submit: say so rather than blame webcrf.
+      if (p.gpu && e instanceof WebGpuValidationError) await checkSource(this.#device, p.gpu, true);
+      throw e;
     } finally {
       run.release();
     }

@@ -3,8 +3,12 @@
 import type { Packed } from '../../call/pack.js';
 import { WGSL } from '../../generated/shaders.js';
 import { type BufferPool, USAGE } from './buffers.js';
+import { type Gathered, gatherChunk } from './gather.js';
 
 export class GpuContext {
+  /** The gather the current chunk's emissions come from, when they are the caller's GPU buffer. */
+  gathered: Gathered | null = null;
+
   constructor(
     readonly device: GPUDevice,
     readonly pool: BufferPool,
@@ -32,9 +36,14 @@ export class GpuContext {
 
   /**
    * Emissions of sequences [b0, b1), uploaded as float32, the −∞ of a partial annotation as NEG: WGSL
-   * implementations may assume no infinity ever occurs.
+   * implementations may assume no infinity ever occurs. Emissions already on the GPU are gathered there
+   * instead (`gathered`: the backend runs the gather before the op's programs).
    */
   emissions(p: Packed, b0: number, b1: number): GPUBuffer {
+    if (p.gpu) {
+      this.gathered = gatherChunk(this, p, b0, b1);
+      return this.gathered.packed;
+    }
     const n = p.T * p.K;
     const src = p.emissions.subarray(b0 * n, b1 * n);
     let data: Float32Array;

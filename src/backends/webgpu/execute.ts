@@ -7,6 +7,13 @@ import { WebGpuValidationError, pipelineFor } from './pipelines.js';
 /** The device ran out of memory for a call: it runs on the CPU instead. */
 export class WebGpuOutOfMemory extends Error {}
 
+/** What a program binds: a pool buffer whole, or a range of a caller's buffer (one that may be padded). */
+export type Bound = GPUBuffer | GPUBufferBinding;
+
+function resourceOf(b: Bound): GPUBufferBinding {
+  return 'buffer' in b ? b : { buffer: b };
+}
+
 /** One compute kernel launch: which shader, its layout constants, the grid, and its buffers by name. */
 export interface Program {
   name: string;
@@ -15,7 +22,7 @@ export interface Program {
   constants: Record<string, number>;
   dispatch: [number, number];
   /** Binding n of the shader gets `buffers[n]` (the shader's binding names, in binding order). */
-  buffers: GPUBuffer[];
+  buffers: Bound[];
 }
 
 /**
@@ -27,10 +34,10 @@ export function program<S extends ShaderName>(
   shader: S,
   constants: Record<string, number>,
   dispatch: [number, number],
-  bindings: Record<ShaderBindings[S], GPUBuffer>,
+  bindings: Record<ShaderBindings[S], Bound>,
 ): Program {
   const names: readonly string[] = SHADERS[shader].bindings;
-  const given = bindings as Record<string, GPUBuffer | undefined>;
+  const given = bindings as Record<string, Bound | undefined>;
   const extra = Object.keys(given).filter((k) => !names.includes(k));
   if (extra.length) throw new Error(`webcrf ${name}: ${shader} has no binding ${extra.join(', ')}`);
   const buffers = names.map((n) => {
@@ -88,7 +95,7 @@ export async function execute(
     const group = device.createBindGroup({
       label: `webcrf ${p.name}`,
       layout: pipelines[i].getBindGroupLayout(0),
-      entries: p.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: p.buffers.map((b, binding) => ({ binding, resource: resourceOf(b) })),
     });
     pass.setPipeline(pipelines[i]);
     pass.setBindGroup(0, group);
