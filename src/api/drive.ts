@@ -32,7 +32,8 @@ function runOn(impl: Backend, s: Step): Promise<unknown> {
 }
 
 function runNow(impl: Backend, s: Step): unknown {
-  if ('host' in s) {
+  // The CPU kernels read emissions from memory: GPU ones would first need an asynchronous readback.
+  if ('host' in s || s.p.gpu) {
     throw new CRFInputError(
       'emissions',
       'emissions on the CPU for crf.sync (GPU emissions are read back asynchronously: use the async methods)',

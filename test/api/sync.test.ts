@@ -5,6 +5,7 @@ import { CRF, CRFInputError, type CRFOptions, allowedTransitions } from '../../s
 import { WasmBackend } from '../../src/backends/wasm/backend.js';
 import { backendVariants, splitEveryCall } from '../backends.js';
 import { kernels } from '../wasm-helpers.js';
+import { nodeGpuDevice } from '../../scripts/node-backends.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -142,5 +143,28 @@ describe('WasmBackend.runSync after a call hands its instance back', () => {
       refuse.mockRestore();
     }
     be.dispose();
+  });
+});
+
+const gpu = await nodeGpuDevice();
+
+describe.skipIf(!gpu.device)('crf.sync with emissions on the GPU', () => {
+  it('refuses them with a CRFInputError naming the emissions, while the async methods read them', async () => {
+    const device = gpu.device!;
+    const crf = await CRF.create(K, { backend: 'webgpu', device, seed: 5 });
+    const buffer = device.createBuffer({ size: emissions.data.length * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    device.queue.writeBuffer(buffer, 0, emissions.data);
+    const onGpu = { buffer, shape: emissions.shape };
+    for (const call of [
+      () => crf.sync.decode(onGpu as never),
+      () => crf.sync.forward(onGpu as never, tags),
+      () => crf.sync.marginals(onGpu as never, { allowed: allowed.allowed }),
+    ]) {
+      expect(call).toThrow(CRFInputError);
+      expect(call).toThrow(/^emissions: expected emissions on the CPU for crf.sync/);
+    }
+    expect(await crf.decode(onGpu as never)).toEqual(crf.sync.decode(emissions));
+    buffer.destroy();
+    crf.dispose();
   });
 });
