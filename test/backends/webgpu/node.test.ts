@@ -25,7 +25,7 @@ describe('webgpu shaders', () => {
     expect(out).toBe('');
     expect(readFileSync(file, 'utf8')).toBe(before);
     const { SHADERS, WGSL } = await import('../../../src/generated/shaders.js');
-    expect(Object.keys(SHADERS)).toEqual(['chain.partition', 'chain.fb', 'chain.viterbi', 'chain.entropy', 'unary', 'pairs', 'reduce']);
+    expect(Object.keys(SHADERS)).toEqual(['chain.logPartition', 'chain.posteriors', 'chain.viterbi', 'chain.entropy', 'unary', 'pairs', 'reduce']);
     // The TypeScript side's constants are common.wgsl's.
     const common = readFileSync(new URL('../../../shaders/common.wgsl', import.meta.url), 'utf8');
     expect(common).toContain(`const NEG: f32 = ${String(WGSL.NEG).replace('+', '')};`);

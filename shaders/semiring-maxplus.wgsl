@@ -1,6 +1,6 @@
-// semiring-max.wgsl: the max-plus semiring (max, +) of Viterbi, prepended to chain.wgsl. Acc keeps the
+// semiring-maxplus.wgsl: the max-plus semiring (max, +) of Viterbi, prepended to chain.wgsl. Acc keeps the
 // best term and its tag; ties go to the lowest tag (terms arrive in ascending i, and a merge prefers
-// the lower index), as the js reference and pytorch-crf do. The interface is semiring-log.wgsl's.
+// the lower index), as the js reference and pytorch-crf do. The interface is semiring-logsum.wgsl's.
 //
 // Bindings it adds (group 0):
 //   6 back        storage, read_write   u32 [B, T, K]  backpointers

@@ -1,4 +1,4 @@
-// semiring-log.wgsl: the log semiring (logsumexp, +), prepended to chain.wgsl for log Z and
+// semiring-logsum.wgsl: the log semiring (logsumexp, +), prepended to chain.wgsl for log Z and
 // forward-backward. Acc is one column's running (max, sum exp(x - max)), one exp per term.
 //
 // The interface every semiring-*.wgsl gives chain.wgsl:
