@@ -36,22 +36,6 @@ fn accValue(a: Acc) -> f32 {
   return select(a.m, NEG, a.m <= THRESH);
 }
 
-fn accExtra(a: Acc) -> f32 {
-  return 0.0;
-}
-
-fn extraLoad(o: u32) -> f32 {
-  return 0.0;
-}
-
-fn extraStore(o: u32, h: f32) {}
-
-fn extraRef(prev: u32, K: u32, c: f32) -> f32 {
-  return 0.0;
-}
-
-fn extraNorm(b: u32, row: u32, h: f32) {}
-
 fn recordArg(o: u32, a: Acc) {
   back[o] = a.arg;
 }
