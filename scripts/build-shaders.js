@@ -18,9 +18,9 @@ const read = (name) => readFileSync(join(root, 'shaders', name), 'utf8');
 /** Each variant: the files that make it, in order (common.wgsl comes first in all). */
 /** @type {Record<string, string[]>} */
 const VARIANTS = {
-  'chain.partition': ['semiring-log.wgsl', 'store-none.wgsl', 'chain.wgsl'],
-  'chain.fb': ['semiring-log.wgsl', 'store-steps.wgsl', 'chain.wgsl'],
-  'chain.viterbi': ['semiring-max.wgsl', 'store-none.wgsl', 'chain.wgsl'],
+  'chain.logPartition': ['semiring-logsum.wgsl', 'extra-none.wgsl', 'store-none.wgsl', 'chain.wgsl'],
+  'chain.posteriors': ['semiring-logsum.wgsl', 'extra-none.wgsl', 'store-steps.wgsl', 'chain.wgsl'],
+  'chain.viterbi': ['semiring-maxplus.wgsl', 'extra-none.wgsl', 'store-none.wgsl', 'chain.wgsl'],
   'chain.entropy': ['semiring-entropy.wgsl', 'store-none.wgsl', 'chain.wgsl'],
   unary: ['unary.wgsl'],
   pairs: ['pairs.wgsl'],

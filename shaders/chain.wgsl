@@ -2,9 +2,9 @@
 //   a_s[j] = e_s[j] (x) (+)_i (a_{s-1}[i] (x) trans[i][j]),   a_0[j] = start[j] (x) e_0[j],
 // over the semiring the build prepends (shaders/semiring-*.wgsl: Acc, accAdd, accMerge, ... and the
 // bindings it needs), keeping what the store file prepended with it asks for (shaders/store-*.wgsl).
-// Run over the reversed sequence with transposed transitions and start = end it is
-// the backward pass. What fb stores for the backward direction is L_s[j] = b_s[j] - e_s[j] (end[j] at
-// the last step): the marginals are exp(a + L - z) with no emission subtracted back out.
+// Run over the reversed sequence with transposed transitions and start = end it is the backward pass.
+// What chain.posteriors stores for the backward direction is L_s[j] = b_s[j] - e_s[j] (end[j] at the
+// last step): the marginals are exp(a + L - z) with no emission subtracted back out.
 //
 // The running scores are normalised at every step, so that their float32 rounding does not grow with
 // T or with the size of the emissions: each row's emissions are taken relative to the row's largest
@@ -19,10 +19,10 @@
 // (extraNorm) for the host to add in float64.
 //
 // Variants (composed at build time by scripts/build-shaders.js):
-//   chain.partition  semiring-log      store-none   log Z per sequence
-//   chain.fb         semiring-log      store-steps  a and L = b - e for every step (both directions) + log Z
-//   chain.viterbi    semiring-max      store-none   backpointers, best score, backtrace on the GPU
-//   chain.entropy    semiring-entropy  store-none   log Z and H(y | x) per sequence
+//   chain.logPartition  semiring-logsum + extra-none    store-none   log Z per sequence
+//   chain.posteriors    semiring-logsum + extra-none    store-steps  a and L = b - e for every step (both directions) + log Z
+//   chain.viterbi       semiring-maxplus + extra-none   store-none   backpointers, best score, backtrace on the GPU
+//   chain.entropy       semiring-entropy                store-none   log Z and H(y | x) per sequence
 //
 // Prepended by the build: common.wgsl (Dims, NEG, THRESH, WG, floorNeg, lseAdd, lseMerge), the
 // semiring, then the store file.
@@ -35,13 +35,13 @@
 //   4 scores      storage, read_write   f32 [B]  log Z or the best score (max) less the shifts in norms;
 //                                              NEG = no allowed path
 //   5 norms       storage, read_write   f32 [directions, B, T, 2]  E and c of each visited row
-//   6, 7          the semiring's or the store's own (semiring-max.wgsl: backpointers and paths;
+//   6, 7          the semiring's or the store's own (semiring-maxplus.wgsl: backpointers and paths;
 //                 semiring-entropy.wgsl: H and its per-row shifts; store-steps.wgsl: a and L)
 //
 // Workgroup layout: WG = 256 invocations = SEQ sequences x TPS lanes (TPS a power of two).
 // Lane l of a sequence owns tags l, l + TPS, ... (TILE = ceil(K / TPS) of them), so K up to
 // TPS * TILE = 1024 is tiled inside one workgroup. workgroup_id.x picks a block of SEQ sequences;
-// workgroup_id.y is the direction (0 forward, 1 backward; only fb dispatches 2). The time loop runs
+// workgroup_id.y is the direction (0 forward, 1 backward; only chain.posteriors dispatches 2). The time loop runs
 // inside the kernel with the running scores double-buffered in workgroup memory; one barrier per step.
 
 override TPS: u32 = 256u;

@@ -2,7 +2,7 @@
 //   q_s(i, j) = p(y_{s-1} = i) exp((b_s[j] - c_{s-1}) + trans[i][j] - L_{s-1}[i]),
 // the marginal of i times the conditional of j given i. b_s[j] = L_s[j] + (e_s[j] - E_s) is the backward
 // pass's normalised score at step s, rebuilt with the same float32 operations (E_s and c_{s-1} are the
-// shifts chain.fb stored), and L_{s-1}[i] is the log-sum-exp it took over exactly these terms,
+// shifts chain.posteriors stored), and L_{s-1}[i] is the log-sum-exp it took over exactly these terms,
 // so the conditionals of a row sum to 1 up to rounding of the terms themselves (not of log Z, which
 // with emissions of 1e4 is off by ulps of 1e5).
 //
@@ -13,9 +13,9 @@
 //   1 lengths        storage, read         u32 [B]
 //   2 potentials     storage, read         f32 [start K | end K | trans K*K]
 //   3 unary          storage, read         f32 [B, T, K]: p(y_s = j) (unary.wgsl)
-//   4 beta           storage, read         f32 [B, T, K]: normalised L = b - e (chain.fb)
+//   4 beta           storage, read         f32 [B, T, K]: normalised L = b - e (chain.posteriors)
 //   5 emissions      storage, read         f32 [B, T, K]
-//   6 norms          storage, read         f32 [2, B, T, 2]: E and c of each row, forward then backward (chain.fb)
+//   6 norms          storage, read         f32 [2, B, T, 2]: E and c of each row, forward then backward (chain.posteriors)
 //   7 partialCounts  storage, read_write   f32 [G, K*K]: group g's counts
 //
 // Workgroup layout: WG = 256 invocations, one flattened pair p = i*K + j each: workgroup_id.x is the

@@ -4,7 +4,7 @@
 //   x' = m + log1p(r),   H' = sum_i exp(v_i - m) (H_i + m - v_i) / (1 + r) + log1p(r),
 // i.e. sum_i p_i (H_i - log p_i) with every term >= 0: nothing cancels on confident sequences, where
 // log Z - E[score] would. Acc is (m, r, h = sum_i exp(v_i - m)(H_i + m - v_i)), built one term at a time.
-// The interface is semiring-log.wgsl's.
+// The interface is semiring-logsum.wgsl's.
 //
 // H grows by up to ln K a step: in float32 its rounding grew with it (1e-4 of H at T = 1e4). So the
 // running H are relative: each step takes the previous row's H at its first best tag out of every H

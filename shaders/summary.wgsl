@@ -8,7 +8,7 @@
 // Bindings (group 0):
 //   0 dims      uniform               Dims {B, T, K, rowsX}
 //   1 lengths   storage, read         u32 [B]
-//   2 scores    storage, read         f32 [B]: log Z less the shifts (chain.fb), NEG = no path
+//   2 scores    storage, read         f32 [B]: log Z less the shifts (chain.posteriors), NEG = no path
 //   3 norms     storage, read         f32 [2, B, T, 2]: E and c of each row (the forward half is used)
 //   4 unary     storage, read         f32 [B, T, K]: p(y_s = j) (unary.wgsl)
 //   5 logZ      storage, read_write   f32 [B]

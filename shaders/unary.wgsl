@@ -1,4 +1,4 @@
-// unary.wgsl: posterior marginals p(y_s = j) = exp(a_s[j] + L_s[j] - z_s) from chain.fb, written over
+// unary.wgsl: posterior marginals p(y_s = j) = exp(a_s[j] + L_s[j] - z_s) from chain.posteriors, written over
 // a in place. Each row (b, s) is normalised by its own z_s = lse_j(a_s[j] + L_s[j]), which equals log Z
 // less the row's shifts in exact arithmetic; in float32 the per-row normaliser cancels the rounding that
 // a and L carry (a global log Z would be off by whole ulps of T·|e|).

@@ -49,18 +49,18 @@ export interface PosteriorsEncoder {
   encode(encoder: GPUCommandEncoder, call: PosteriorsCall): { release(): void };
 }
 
-const SHADER_NAMES = ['chain.fb', 'unary', 'pairs', 'summary', 'weighted'] as const;
+const SHADER_NAMES = ['chain.posteriors', 'unary', 'pairs', 'summary', 'weighted'] as const;
 
 /** The posteriors of K tags on `device`, its pipelines compiled: see the contract above. */
 export async function posteriorsEncoder(device: GPUDevice, K: number): Promise<PosteriorsEncoder> {
   const layout = layoutFor(K);
-  const mem = SHADERS['chain.fb'].memory;
+  const mem = SHADERS['chain.posteriors'].memory;
   if (mem.perTile * layout.TILE + mem.fixed > device.limits.maxComputeWorkgroupStorageSize) {
     throw new Error(`webcrf posteriors encoder: K = ${K} needs more workgroup memory than the device has`);
   }
   const constants = { TPS: layout.TPS, TILE: layout.TILE };
   const pipelines = new Map<string, GPUComputePipeline>();
-  for (const s of SHADER_NAMES) pipelines.set(s, await pipelineFor(device, s, s === 'chain.fb' || s === 'unary' ? constants : {}));
+  for (const s of SHADER_NAMES) pipelines.set(s, await pipelineFor(device, s, s === 'chain.posteriors' || s === 'unary' ? constants : {}));
   const rowsX = device.limits.maxComputeWorkgroupsPerDimension;
   const limit = device.limits.maxStorageBufferBindingSize;
   const grid = (n: number): [number, number] => (n <= rowsX ? [Math.max(1, n), 1] : [rowsX, Math.ceil(n / rowsX)]);
@@ -124,7 +124,7 @@ export async function posteriorsEncoder(device: GPUDevice, K: number): Promise<P
           : need(out.transitions, 4 * B * KK, 'out.transitions');
         const constants = { TPS: layout.TPS, TILE: layout.TILE };
         const programs: Program[] = [
-          program('forward-backward', 'chain.fb', constants, [Math.ceil(B / layout.SEQ), 2], {
+          program('posteriors', 'chain.posteriors', constants, [Math.ceil(B / layout.SEQ), 2], {
             dims,
             emissions: em,
             lengths,

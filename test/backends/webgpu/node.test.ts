@@ -26,8 +26,8 @@ describe('webgpu shaders', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
     const { SHADERS, WGSL } = await import('../../../src/generated/shaders.js');
     expect(Object.keys(SHADERS)).toEqual([
-      'chain.partition',
-      'chain.fb',
+      'chain.logPartition',
+      'chain.posteriors',
       'chain.viterbi',
       'chain.entropy',
       'unary',

@@ -66,6 +66,7 @@ const collected = typeof FinalizationRegistry === 'function' ? new FinalizationR
  * every result is bit-identical to one thread's.
  */
 export class ThreadedBackend implements Backend {
+  /** `threads` is an option of the wasm backend, not a backend of its own: `crf.backend` says 'wasm'. */
   readonly name = 'wasm' as const;
   readonly precision = 'float32' as const;
 

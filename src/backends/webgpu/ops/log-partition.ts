@@ -4,14 +4,14 @@ import { chainChunk } from './chain.js';
 
 export const logPartition: GpuOp<Float64Array> = {
   name: 'logPartition',
-  chain: 'chain.partition',
+  chain: 'chain.logPartition',
   maxT: Infinity,
   perSequence: (T, K) => T * K + 2 * T + 2,
   fixed: () => 0,
   begin(ctx, p, plan) {
     const logZ = new Float64Array(p.B);
     return {
-      chunk: (b0, b1) => chainChunk(ctx, p, plan, 'logPartition', 'chain.partition', b0, b1, logZ),
+      chunk: (b0, b1) => chainChunk(ctx, p, plan, 'logPartition', 'chain.logPartition', b0, b1, logZ),
       result: () => logZ,
       release: () => {},
     };

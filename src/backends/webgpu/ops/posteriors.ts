@@ -14,7 +14,7 @@ const PARTIAL_FLOATS = 1 << 20;
 
 export const posteriors: GpuOp<Posteriors> = {
   name: 'posteriors',
-  chain: 'chain.fb',
+  chain: 'chain.posteriors',
   maxT: Infinity,
   perSequence: (T, K) => T * K + 4 * T + 2,
   fixed: (K) => K * K * 2,
@@ -55,7 +55,7 @@ export const posteriors: GpuOp<Posteriors> = {
           // In order: a, L = b - e and the row shifts of both directions; the marginals (in place over
           // a); pair counts (from the marginals, L, e and the backward shifts); the batch reduction.
           programs: [
-            program('forward-backward', 'chain.fb', constants, [Math.ceil(B / layout.SEQ), 2], {
+            program('posteriors', 'chain.posteriors', constants, [Math.ceil(B / layout.SEQ), 2], {
               dims,
               emissions,
               lengths,

@@ -1,4 +1,4 @@
-// semiring-log.wgsl: the log semiring (logsumexp, +), prepended to chain.wgsl for log Z and
+// semiring-logsum.wgsl: the log semiring (logsumexp, +), prepended to chain.wgsl for log Z and
 // forward-backward. Acc is one column's running (max, sum exp(x - max)), one exp per term.
 //
 // The interface every semiring-*.wgsl gives chain.wgsl:
@@ -6,7 +6,7 @@
 //   accAdd(&acc, v, i, h)       adds term v (> THRESH) from tag i, whose extra state (entropy) is h
 //   accMerge(a, b)              two partial sums of one column into one (cross-lane reduction)
 //   accValue(acc)               the sum (NEG when empty);  accExtra(acc): the extra state it carries
-//   extraLoad(o), extraStore(o, h)   the extra state of the running scores (none here)
+//   extraLoad(o), extraStore(o, h)   the extra state of the running scores (extra-none.wgsl: none)
 //   extraRef(prev, K, c)        what a step takes out of every extra state of the previous row (whose
 //                               largest score is c), passed to accAdd less it; 0 here
 //   extraNorm(b, row, h)        keeps that amount for the host (nothing here)
@@ -35,22 +35,6 @@ fn accMerge(a: Acc, b: Acc) -> Acc {
 fn accValue(a: Acc) -> f32 {
   return select(a.m + log(a.s), NEG, a.m <= THRESH);
 }
-
-fn accExtra(a: Acc) -> f32 {
-  return 0.0;
-}
-
-fn extraLoad(o: u32) -> f32 {
-  return 0.0;
-}
-
-fn extraStore(o: u32, h: f32) {}
-
-fn extraRef(prev: u32, K: u32, c: f32) -> f32 {
-  return 0.0;
-}
-
-fn extraNorm(b: u32, row: u32, h: f32) {}
 
 fn recordArg(o: u32, a: Acc) {}
 

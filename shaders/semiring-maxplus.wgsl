@@ -1,6 +1,6 @@
-// semiring-max.wgsl: the max-plus semiring (max, +) of Viterbi, prepended to chain.wgsl. Acc keeps the
+// semiring-maxplus.wgsl: the max-plus semiring (max, +) of Viterbi, prepended to chain.wgsl. Acc keeps the
 // best term and its tag; ties go to the lowest tag (terms arrive in ascending i, and a merge prefers
-// the lower index), as the js reference and pytorch-crf do. The interface is semiring-log.wgsl's.
+// the lower index), as the js reference and pytorch-crf do. The interface is semiring-logsum.wgsl's.
 //
 // Bindings it adds (group 0):
 //   6 back        storage, read_write   u32 [B, T, K]  backpointers
@@ -35,22 +35,6 @@ fn accMerge(a: Acc, b: Acc) -> Acc {
 fn accValue(a: Acc) -> f32 {
   return select(a.m, NEG, a.m <= THRESH);
 }
-
-fn accExtra(a: Acc) -> f32 {
-  return 0.0;
-}
-
-fn extraLoad(o: u32) -> f32 {
-  return 0.0;
-}
-
-fn extraStore(o: u32, h: f32) {}
-
-fn extraRef(prev: u32, K: u32, c: f32) -> f32 {
-  return 0.0;
-}
-
-fn extraNorm(b: u32, row: u32, h: f32) {}
 
 fn recordArg(o: u32, a: Acc) {
   back[o] = a.arg;
