@@ -8,41 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CRF, CRFInputError, maskFromTags } from '../../src/index.js';
 import { backendVariants, splitEveryCall } from '../backends.js';
 import { inputError } from '../helpers.js';
+// transformers.js 4.x's Tensor as the guides' stand-in rebuilds it (getters over `ort_tensor`, behind a Proxy).
+import { Tensor as TransformersTensor } from '../stubs/transformers/index.js';
 
 type Data = Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array | BigInt64Array;
-
-/**
- * transformers.js 4.x's Tensor, rebuilt as it is built there (the package cannot be installed here):
- * getters forwarding to `ort_tensor`, and a constructor returning a Proxy that answers integer keys
- * with sub-tensors.
- */
-class TransformersTensor {
-  ort_tensor: ort.Tensor;
-  get dims() {
-    return this.ort_tensor.dims;
-  }
-  get type() {
-    return this.ort_tensor.type;
-  }
-  get data() {
-    return this.ort_tensor.data;
-  }
-  get size() {
-    return this.ort_tensor.size;
-  }
-  get location() {
-    return this.ort_tensor.location;
-  }
-  constructor(inner: ort.Tensor) {
-    this.ort_tensor = inner;
-    return new Proxy(this, {
-      get: (obj, key) => {
-        if (typeof key === 'string' && Number.isInteger(Number(key))) throw new Error('a sub-tensor was asked for');
-        return Reflect.get(obj, key) as unknown;
-      },
-    });
-  }
-}
 
 const ortTensor = (type: string, data: Data, dims: number[]) => new ort.Tensor(type as 'float32', data as Float32Array, dims);
 const forms = {
