@@ -16,3 +16,21 @@ export async function inputError(call: Promise<unknown> | (() => unknown)): Prom
   expect(err).toBeInstanceOf(CRFInputError);
   return err as CRFInputError;
 }
+
+/** A small batch the input tests share: B = 2, T = 3, K = 3, nested, and gold tags for it. */
+export const SMALL_EMISSIONS = [
+  [
+    [0.5, -1, 2],
+    [0, 0.25, 1],
+    [1, 1, -2],
+  ],
+  [
+    [0.1, 0.2, 0.3],
+    [3, -3, 0],
+    [0, 0, 0.5],
+  ],
+];
+export const SMALL_TAGS = [
+  [0, 1, 2],
+  [2, 2, 0],
+];

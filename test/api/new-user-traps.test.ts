@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
 import { CRF, maskFromTags } from '../../src/index.js';
 import { availableBackends } from '../backends.js';
-import { inputError } from '../helpers.js';
+import { inputError, SMALL_EMISSIONS } from '../helpers.js';
 
 const backends = [
   ...(await availableBackends()),
@@ -16,18 +16,7 @@ const backends = [
 ].map((b) => ({ label: 'label' in b ? b.label : b.name, name: b.name, options: b.options }));
 
 const K = 3;
-const nested = [
-  [
-    [0.5, -1, 2],
-    [0, 0.25, 1],
-    [1, 1, -2],
-  ],
-  [
-    [0.1, 0.2, 0.3],
-    [3, -3, 0],
-    [0, 0, 0.5],
-  ],
-];
+const nested = SMALL_EMISSIONS;
 const flat = Float32Array.from(nested.flat(2));
 const tags = [
   [0, 1, 2],

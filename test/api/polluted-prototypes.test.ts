@@ -25,7 +25,7 @@ import {
 } from '../../src/index.js';
 import { threadsTuning } from '../../src/backends/wasm/threads/backend.js';
 import { availableBackends } from '../backends.js';
-import { inputError } from '../helpers.js';
+import { inputError, SMALL_EMISSIONS, SMALL_TAGS } from '../helpers.js';
 
 const K = 3,
   B = 2,
@@ -173,22 +173,8 @@ function arrayLike<T>(rows: T[]): ArrayLike<T> {
   return Object.assign({ length: rows.length }, rows);
 }
 
-const em = [
-  [
-    [0.5, -1, 2],
-    [0, 0.25, 1],
-    [1, 1, -2],
-  ],
-  [
-    [0.1, 0.2, 0.3],
-    [3, -3, 0],
-    [0, 0, 0.5],
-  ],
-];
-const tags = [
-  [0, 1, 2],
-  [2, 2, 0],
-];
+const em = SMALL_EMISSIONS;
+const tags = SMALL_TAGS;
 const sd = {
   start_transitions: [0.1, -0.2, 0.3],
   end_transitions: [-0.1, 0.2, 0.05],

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { CRF, CRFInputError, allowedFromTags, allowedTransitions, maskFromTags } from '../../src/index.js';
 import { MAX_ANNOTATION_SLOTS, MAX_TAGS } from '../../src/limits.js';
+import { SMALL_EMISSIONS, SMALL_TAGS } from '../helpers.js';
 
 const K = 3,
   B = 2,
@@ -49,22 +50,8 @@ function validTags(x: unknown, mask: unknown[][]) {
   return (x as unknown[][]).every((row, b) => row.every((v, t) => !mask[b][t] || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < K)));
 }
 
-const em0 = [
-  [
-    [0.5, -1, 2],
-    [0, 0.25, 1],
-    [1, 1, -2],
-  ],
-  [
-    [0.1, 0.2, 0.3],
-    [3, -3, 0],
-    [0, 0, 0.5],
-  ],
-];
-const tags0 = [
-  [0, 1, 2],
-  [2, 2, 0],
-];
+const em0 = SMALL_EMISSIONS;
+const tags0 = SMALL_TAGS;
 const mask0 = [
   [1, 1, 0],
   [1, 0, 1],

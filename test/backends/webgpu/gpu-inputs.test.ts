@@ -14,6 +14,7 @@ import { pack } from '../../../src/call/pack.js';
 import { packGpu } from '../../../src/call/gpu-inputs.js';
 import { potentials } from '../../../src/model/parameters.js';
 import { nodeGpuDevice } from '../../../scripts/node-backends.js';
+import { generator } from '../../../examples/random.js';
 
 const gpu = await nodeGpuDevice();
 if (!gpu.device) console.warn(`webgpu GPU-input tests skipped: no adapter (${gpu.reason})`);
@@ -25,16 +26,8 @@ const STORAGE = 128,
 // Dawn tears a GPU instance down when it is collected, taking its devices with it: keep each alive.
 const instances: unknown[] = [];
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Uniforms in [0, 1) from the examples' seeded generator. */
+const rng = (seed: number): (() => number) => generator(seed).next;
 
 function randomEmissions(n: number, seed: number, scale = 3): Float32Array {
   const r = rng(seed);

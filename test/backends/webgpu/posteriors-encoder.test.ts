@@ -7,6 +7,7 @@ import { JsBackend } from '../../../src/backends/js/backend.js';
 import { posteriorsEncoder } from '../../../src/backends/webgpu/posteriors-encoder.js';
 import { potentials } from '../../../src/model/parameters.js';
 import { nodeGpuDevice } from '../../../scripts/node-backends.js';
+import { generator } from '../../../examples/random.js';
 
 const gpu = await nodeGpuDevice();
 const device = gpu.device!;
@@ -15,16 +16,8 @@ const STORAGE = 128,
   COPY_DST = 8,
   MAP_READ = 1;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Uniforms in [0, 1) from the examples' seeded generator. */
+const rng = (seed: number): (() => number) => generator(seed).next;
 const random = (n: number, seed: number, scale: number) => {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
