@@ -160,15 +160,47 @@ function tfjsCrf(tf, [B, T, K], em, tags, params) {
   };
 }
 
+/**
+ * The same step through webcrf/tfjs: the emissions a variable, the loss `-crf.forward(em, tags)`, whose
+ * kernels run on tfjs's device inside its command encoder (the GPU route), Adam over all four.
+ * @param {any} tf
+ * @param {any} TfjsCRF
+ * @param {number[]} shape
+ * @param {{ data: Float32Array }} em
+ * @param {{ data: Int32Array }} tags
+ * @param {import('webcrf').StateDict} sd
+ */
+async function webcrfTfjs(tf, TfjsCRF, [B, T, K], em, tags, sd) {
+  const crf = await TfjsCRF.create(K);
+  crf.loadStateDict(sd);
+  const x = tf.variable(tf.tensor3d(em.data, [B, T, K]));
+  const tg = tf.tensor2d(tags.data, [B, T], 'int32');
+  const nll = () => tf.neg(crf.forward(x, tg));
+  const opt = tf.train.adam(1e-3);
+  return {
+    nll,
+    step: async () => {
+      const cost = opt.minimize(nll, true, [x, ...Object.values(crf.variables)]);
+      await cost.data();
+      cost.dispose();
+    },
+    dispose: () => {
+      tf.dispose([x, tg]);
+      opt.dispose();
+      crf.dispose();
+    },
+  };
+}
+
 /** tfjs-core with its webgpu backend, from the pack's bundle (tfjs-webgpu.js), on its own device. */
 async function tfjsWebgpu(/** @type {any} */ instance) {
   const bundle = join(here, 'tfjs-webgpu.js');
   if (!existsSync(bundle)) return { reason: 'no tfjs-webgpu.js beside bench.js (scripts/device-pack.js without --no-tfjs writes it)' };
   // The backend looks for navigator.gpu when its module is evaluated; Node 20 has no navigator.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: instance, userAgent: 'node' }, configurable: true, writable: true });
-  const { tf } = await import(bundle);
+  const { tf, TfjsCRF } = await import(bundle);
   if (!(await tf.setBackend('webgpu'))) return { reason: "tfjs's webgpu backend did not initialise" };
-  return { tf };
+  return { tf, TfjsCRF };
 }
 
 // ---- run ----
@@ -187,11 +219,14 @@ if (g.device) backends.push({ name: 'webgpu', options: { backend: 'webgpu', devi
 backends.push({ name: 'wasm', options: { backend: 'wasm' } }, { name: 'wasm threads:auto', options: { backend: 'wasm', threads: 'auto' } });
 
 const TFJS_ROW = 'tfjs webgpu (ops, autodiff) + Adam step';
+const WEBCRF_TFJS_ROW = 'webcrf/tfjs on tfjs webgpu + Adam step';
 /** @type {any} */
 let tf = null;
+/** @type {any} */
+let TfjsCRF = null;
 if (TFJS && g.instance) {
   const t = await tfjsWebgpu(g.instance);
-  if (t.tf) tf = t.tf;
+  if (t.tf) ({ tf, TfjsCRF } = t);
   else skipped.push({ what: 'tfjs webgpu', reason: /** @type {string} */ (t.reason) });
 } else if (TFJS) skipped.push({ what: 'tfjs webgpu', reason: 'no WebGPU adapter' });
 
@@ -232,6 +267,18 @@ for (const shape of SHAPES) {
     } catch (e) {
       skipped.push({ what: `tfjs webgpu at ${shape.join('x')}`, reason: String(/** @type {Error} */ (e)?.message ?? e) });
     }
+    try {
+      const m = await webcrfTfjs(tf, TfjsCRF, shape, em, tags, reference.stateDict());
+      const got = tf.tidy(() => m.nll());
+      const nll = (await got.data())[0];
+      got.dispose();
+      const llh = await reference.forward(em, tags);
+      checks[`webcrf/tfjs NLL vs webcrf, ${shape.join('x')}`] = { tfjs: nll, webcrf: -llh, relDiff: Math.abs(nll + llh) / Math.max(1, Math.abs(llh)) };
+      record(WEBCRF_TFJS_ROW, 'trainStep', shape, await time(m.step), !!adapter?.software);
+      m.dispose();
+    } catch (e) {
+      skipped.push({ what: `webcrf/tfjs webgpu at ${shape.join('x')}`, reason: String(/** @type {Error} */ (e)?.message ?? e) });
+    }
   }
   reference?.dispose();
 }
@@ -260,7 +307,7 @@ else {
 // ---- report ----
 const mtok = (/** @type {number} */ n) => (n >= 1e8 ? (n / 1e6).toFixed(0) : n >= 1e7 ? (n / 1e6).toFixed(1) : (n / 1e6).toPrecision(3));
 const cols = [...new Set(rows.map((r) => r.backend))];
-const opsOf = (/** @type {string} */ b) => (b.startsWith('tfjs') ? ['trainStep'] : OPS);
+const opsOf = (/** @type {string} */ b) => (b.includes('tfjs') ? ['trainStep'] : OPS);
 const md = [
   `# webcrf device bench`,
   '',

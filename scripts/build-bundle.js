@@ -40,11 +40,14 @@ await build({
     workerd: `${root}src/workerd.ts`,
     'web-worker': `${root}src/backends/wasm/threads/web-worker.ts`,
     'node-worker': `${root}src/backends/wasm/threads/node-worker.ts`,
+    // webcrf/tfjs's GPU route: the core's internals it uses, sharing the core's chunks.
+    'tfjs-internals': `${root}src/tfjs/core-internals.ts`,
   },
 });
 // webcrf/tfjs: its own build, with tfjs (the optional peer) and the core left as imports. The core is
 // imported by the package's own name, so that the runtime's conditions pick the same core entry the
-// application's `import 'webcrf'` gets (one CRFInputError class, one set of kernels).
+// application's `import 'webcrf'` gets (one CRFInputError class, one set of kernels); the core's
+// internals for the GPU route by their entry beside this file (built above, with the same chunks).
 await build({
   bundle: true,
   format: 'esm',
@@ -60,6 +63,7 @@ await build({
       name: 'core-by-name',
       setup(b) {
         b.onResolve({ filter: /^\.\.\/index\.js$/ }, (a) => (a.importer.includes('/src/tfjs/') ? { path: 'webcrf', external: true } : undefined));
+        b.onResolve({ filter: /^\.\/core-internals\.js$/ }, () => ({ path: './tfjs-internals.js', external: true }));
       },
     },
   ],

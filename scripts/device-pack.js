@@ -44,7 +44,7 @@ function pytorchCrfInit() {
   return basename(src) === 'torchcrf' ? join(src, '__init__.py') : join(src, 'torchcrf', '__init__.py');
 }
 
-/** tfjs-core (exported as `tf`) with its gradients and webgpu backend (and the cpu backend it falls back to), as one ES module for Node. */
+/** tfjs-core (exported as `tf`) with its gradients and webgpu backend (and the cpu backend it falls back to), and webcrf/tfjs (`TfjsCRF`), as one ES module for Node. */
 async function tfjsBundle() {
   const { buildSync } = await import('esbuild');
   const r = buildSync({
@@ -54,6 +54,8 @@ async function tfjsBundle() {
         // tfjs-core alone has no gradients: the umbrella package registers them.
         "import '@tensorflow/tfjs-core/dist/register_all_gradients';",
         "import '@tensorflow/tfjs-backend-webgpu';",
+        // webcrf/tfjs on this tfjs-core; the core itself stays the pack's node_modules/webcrf.
+        `export { CRF as TfjsCRF } from ${JSON.stringify(join(root, 'dist', 'tfjs.js'))};`,
         'export { tf };',
       ].join('\n'),
       resolveDir: root,
@@ -68,6 +70,7 @@ async function tfjsBundle() {
     write: false,
     // The bundle's CommonJS parts call require() for Node's built-ins.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    external: ['webcrf'],
     logLevel: 'error',
   });
   return r.outputFiles[0].contents;

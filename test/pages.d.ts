@@ -4,5 +4,6 @@ interface Window {
   __results?: unknown;
   __webgpu?: unknown;
   __ort?: unknown;
+  __tfjs?: unknown;
   __bench?: unknown;
 }

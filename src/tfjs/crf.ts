@@ -17,7 +17,8 @@ import {
   type ToSafetensorsOptions,
 } from '../index.js';
 import { emissionsTensor, readLater, readNow } from './inputs.js';
-import { llhRoute } from './llh.js';
+import { llh } from './llh.js';
+import { type WebGpuRoute, webGpuRoute } from './llh-webgpu.js';
 
 /** An input the core takes, or a tf tensor of it. */
 export type Tensorish<T> = T | tf.Tensor;
@@ -63,10 +64,11 @@ let instances = 0;
  * that one tfjs optimizer trains together with the network that makes the emissions.
  *
  * {@link CRF.forward} is synchronous and differentiable: call it inside `optimizer.minimize`,
- * `tf.variableGrads` or `tf.grad`. It runs the core's kernels on the calling thread (`crf.sync` of the
- * core CRF): on tfjs's `cpu` and `wasm` backends the emissions are read with `dataSync`, a copy; on
- * other tfjs backends (webgl, webgpu) that is a readback from the GPU. The other ops are async, take tf
- * tensors or anything the core takes, and return what the core returns.
+ * `tf.variableGrads` or `tf.grad`. On tfjs's `cpu` and `wasm` backends it runs the core's kernels on
+ * the calling thread (`crf.sync` of the core CRF), the emissions read with `dataSync`, a copy. For a
+ * CRF made on tfjs's `webgpu` backend it runs webcrf's WGSL kernels on tfjs's device with no readback
+ * (tags with a prefix mask, no constraints; other calls read the emissions back, as on `webgl`). The
+ * other ops are async, take tf tensors or anything the core takes, and return what the core returns.
  *
  * @example
  * const crf = await CRF.create(numTags, { seed: 1 });
@@ -80,9 +82,12 @@ export class CRF {
    * are the truth: every op reads them. Their tf names are `webcrf<n>/<key>`, unique per instance.
    */
   readonly variables: CRFVariables;
+  /** The GPU route's kernels on tfjs's device, when the CRF was made on tfjs's webgpu backend. */
+  readonly #gpu: WebGpuRoute | null;
 
-  private constructor(core: CoreCRF) {
+  private constructor(core: CoreCRF, gpu: WebGpuRoute | null) {
     this.#core = core;
+    this.#gpu = gpu;
     const id = ++instances;
     this.variables = Object.freeze({
       startTransitions: tf.variable(tf.tensor1d(core.startTransitions), true, `webcrf${id}/startTransitions`),
@@ -99,14 +104,17 @@ export class CRF {
    * @throws `CRFInputError` as the core's `CRF.create`.
    */
   static async create(numTags: number, options: CRFOptions = {}): Promise<CRF> {
-    return CRF.#wrap(await CoreCRF.create(numTags, options));
+    return CRF.#wrap(await CoreCRF.create(numTags, options), options);
   }
 
-  static #wrap(core: CoreCRF): CRF {
+  static async #wrap(core: CoreCRF, options: CRFOptions | null | undefined): Promise<CRF> {
+    // Constraints make forbidden paths −∞, which the GPU route's finite potentials cannot carry.
+    const constrained = options?.constraints !== undefined && options.constraints !== null;
+    const gpu = tf.getBackend() === 'webgpu' && !constrained ? await webGpuRoute(core.numTags) : null;
     // The variables' initial values are made here: nothing of this call stays in tfjs's scope.
     let crf: CRF | null = null;
     tf.tidy(() => {
-      crf = new CRF(core);
+      crf = new CRF(core, gpu);
     });
     return crf!;
   }
@@ -121,10 +129,16 @@ export class CRF {
     return this.#core.batchFirst;
   }
 
+  /** The core CRF, unless this instance was disposed. */
+  #live(): CoreCRF {
+    if (this.variables.transitions.isDisposed) throw new Error('CRF: this instance was disposed');
+    return this.#core;
+  }
+
   /** The core's parameters set from the variables, before an op reads them. */
   #pull(): CoreCRF {
     const v = this.variables;
-    if (v.transitions.isDisposed) throw new Error('CRF: this instance was disposed');
+    this.#live();
     this.#core.startTransitions.set(v.startTransitions.dataSync());
     this.#core.endTransitions.set(v.endTransitions.dataSync());
     this.#core.transitions.set(v.transitions.dataSync());
@@ -147,25 +161,21 @@ export class CRF {
   forward(emissions: tf.Tensor, tags: Tensorish<TagsInput> | TensorPartialAnnotation, options: TensorReductionOptions = {}): tf.Tensor {
     const em = emissionsTensor(emissions);
     const o = forwardOptions(options);
-    const core = this.#pull();
+    const core = this.#live();
     const labels = isAnnotation(tags) ? { allowed: readNow('allowed', tags.allowed) } : readNow('tags', tags);
     const mask = o.mask === undefined || o.mask === null ? null : flatMask(readNow('mask', o.mask));
     const v = this.variables;
+    const reduction = o.reduction ?? 'sum';
     return tf.tidy(() => {
-      const llh = llhRoute(tf.getBackend())({
-        core,
-        emissions: em,
-        start: v.startTransitions,
-        end: v.endTransitions,
-        trans: v.transitions,
-        labels: labels,
-        mask,
-      });
-      const reduction = o.reduction ?? 'sum';
-      if (reduction === 'none') return llh;
-      const sum = tf.sum(llh);
+      const perSequence = llh(
+        { core, emissions: em, start: v.startTransitions, end: v.endTransitions, trans: v.transitions, labels: labels, mask },
+        this.#gpu,
+        reduction !== 'none',
+      );
+      if (reduction === 'none') return perSequence;
+      const sum = tf.sum(perSequence);
       if (reduction === 'sum') return sum;
-      const n = reduction === 'mean' ? llh.shape[0] : mask ? countOn(mask) : em.size / this.numTags;
+      const n = reduction === 'mean' ? perSequence.shape[0] : mask ? countOn(mask) : em.size / this.numTags;
       return n === 0 ? tf.scalar(0) : tf.div(sum, n);
     });
   }
@@ -182,7 +192,7 @@ export class CRF {
   decode(emissions: Tensorish<EmissionsInput>, options: TensorDecodeOptions & { topK: number }): Promise<ScoredPath[][]>;
   async decode(emissions: Tensorish<EmissionsInput>, options?: TensorDecodeOptions): Promise<number[][] | ScoredPath[][]> {
     const [em, o] = await this.#read(emissions, options);
-    return this.#pull().decode(em, o as DecodeOptions);
+    return (await this.#pullLater()).decode(em, o as DecodeOptions);
   }
 
   /**
@@ -191,19 +201,19 @@ export class CRF {
    */
   async logPartition(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float64Array> {
     const [em, o] = await this.#read(emissions, options);
-    return this.#pull().logPartition(em, o as PosteriorOptions);
+    return (await this.#pullLater()).logPartition(em, o as PosteriorOptions);
   }
 
   /** Posterior marginals, as the core's `marginals`: a flat `Float32Array` in the input layout. */
   async marginals(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float32Array> {
     const [em, o] = await this.#read(emissions, options);
-    return this.#pull().marginals(em, o as PosteriorOptions);
+    return (await this.#pullLater()).marginals(em, o as PosteriorOptions);
   }
 
   /** The entropy of each sequence's distribution over paths, as the core's `entropy`: `Float32Array(B)`. */
   async entropy(emissions: Tensorish<EmissionsInput>, options?: TensorPosteriorOptions): Promise<Float32Array> {
     const [em, o] = await this.#read(emissions, options);
-    return this.#pull().entropy(em, o as PosteriorOptions);
+    return (await this.#pullLater()).entropy(em, o as PosteriorOptions);
   }
 
   /** Paths drawn from p(y | x), as the core's `sample`: `number[][][]`. */
@@ -212,7 +222,7 @@ export class CRF {
     options?: TensorPosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined },
   ): Promise<number[][][]> {
     const [em, o] = await this.#read(emissions, options);
-    return this.#pull().sample(em, o as PosteriorOptions);
+    return (await this.#pullLater()).sample(em, o as PosteriorOptions);
   }
 
   /** The emissions and the options' mask and allowed, tensors read out (checked for their dtype). */
@@ -240,6 +250,18 @@ export class CRF {
     this.#push();
   }
 
+  /** As {@link CRF.#pull}, awaiting the variables' values (no blocking readback on a GPU backend). */
+  async #pullLater(): Promise<CoreCRF> {
+    const v = this.variables;
+    this.#live();
+    const [start, end, trans] = await Promise.all([v.startTransitions.data(), v.endTransitions.data(), v.transitions.data()]);
+    this.#live();
+    this.#core.startTransitions.set(start);
+    this.#core.endTransitions.set(end);
+    this.#core.transitions.set(trans);
+    return this.#core;
+  }
+
   /** The variables set from the core's parameters. */
   #push(): void {
     const v = this.variables,
@@ -258,7 +280,7 @@ export class CRF {
 
   /** A CRF with the weights of a PyTorch safetensors file, as the core's `CRF.fromSafetensors`. */
   static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
-    return CRF.#wrap(await CoreCRF.fromSafetensors(bytes, options));
+    return CRF.#wrap(await CoreCRF.fromSafetensors(bytes, options), options);
   }
 
   /** Disposes the variables and frees the core CRF; afterwards the ops throw. */

@@ -1,12 +1,11 @@
-// Which route computes the log-likelihood on the current tfjs backend. Every backend takes the CPU
-// route for now; on a GPU backend (webgl, webgpu) that reads the emissions back with dataSync.
-import type * as tf from '@tensorflow/tfjs-core';
+// Which route computes the log-likelihood: on tfjs's webgpu backend, the GPU route where the CRF was
+// made there and the call is one its kernels take; everywhere else (and for the calls the GPU route
+// hands back), the CPU route, which reads the emissions with dataSync (a readback on webgl).
+import * as tf from '@tensorflow/tfjs-core';
 import { type LlhCall, llhCpu } from './llh-cpu.js';
+import { type WebGpuRoute, llhWebGpu } from './llh-webgpu.js';
 
-export type LlhRoute = (c: LlhCall) => tf.Tensor1D;
-
-/** The route for the tfjs backend named `backend`. */
-export function llhRoute(backend: string): LlhRoute {
-  void backend;
-  return llhCpu;
+/** llh per sequence `[B]`; `summed`: the caller sums or averages it (one upstream gradient for all). */
+export function llh(c: LlhCall, gpu: WebGpuRoute | null, summed: boolean): tf.Tensor1D {
+  return (gpu !== null && tf.getBackend() === 'webgpu' ? llhWebGpu(gpu, c, summed) : null) ?? llhCpu(c);
 }
