@@ -1,7 +1,7 @@
-// The demo's model: a tfjs tagger (word embedding and capitalisation, a window over the word and the
-// two before it, a dense layer to the tags' scores) under webcrf/tfjs's CRF, trained together by one tfjs Adam: each
-// step is one optimizer.minimize of the CRF's negative log-likelihood, whose gradient tfjs's tape
-// carries through crf.forward into the tagger. This module is the one place to swap the model; main.js
+// The demo's model: a tfjs tagger (each word's window, the word and the two before it, embedded, with
+// its capitalisation, through a tanh layer to a dense layer that scores the tags) under webcrf/tfjs's
+// CRF, trained together by one tfjs Adam: each step is one optimizer.minimize of the CRF's negative
+// log-likelihood, whose gradient tfjs's tape carries through crf.forward into the tagger. This module is the one place to swap the model; main.js
 // uses only the members it returns.
 //
 // tfjs runs on its 'cpu' backend: a tagger this small is bound by per-op dispatch, which a GPU backend
