@@ -1,8 +1,8 @@
-// The demo page: loads the built package as a user would (plain ESM from dist/, no bundler), finds
-// which backends work here, trains a CRF with a linear tagger under it, shows the decode, the lattice
-// of one sentence and, on request, a benchmark. <body data-state> tells scripts where it is:
+// The demo page: loads the built package as a user would (plain ESM from dist/, no bundler; tfjs from
+// node_modules/, by the import map of index.html), finds which backends work here, trains a tfjs tagger
+// under webcrf/tfjs's CRF, shows the decode, the lattice of one sentence and, on request, a benchmark. <body data-state> tells scripts where it is:
 // loading → training → trained (or error); <body data-bench> does the same for the benchmark.
-import * as lib from '../dist/index.js';
+import * as lib from 'webcrf';
 import { LABELS, UNK, makeSentences, rng, score } from './task.js';
 import { drawBars, drawLattice, drawLoss } from './plot.js';
 import { SIZES, benchmark } from './bench.js';
@@ -13,7 +13,7 @@ const { CRF, allowedFromTags } = lib;
 const BACKENDS = ['webgpu', 'wasm', 'js'];
 /** @type {Record<string, string>} */
 const COLOURS = { webgpu: '#7c3aed', wasm: '#f59e0b', js: '#2563eb' };
-const EPOCHS = 60;
+const EPOCHS = 40;
 const quick = new URLSearchParams(location.search).has('quick');
 /** What each tag means, shown on hover: the chips name the tags themselves. */
 const TAG_TITLES = [
@@ -25,7 +25,7 @@ const TAG_TITLES = [
 ];
 /**
  * The elements of index.html this script uses, by id.
- * @typedef {{ error: HTMLDivElement, 'gpu-info': HTMLElement, 'simd-info': HTMLElement, 'auto-info': HTMLElement,
+ * @typedef {{ error: HTMLDivElement, 'gpu-info': HTMLElement, 'simd-info': HTMLElement, 'auto-info': HTMLElement, 'tfjs-info': HTMLElement,
  *   backends: HTMLUListElement, 'progress-bar': HTMLDivElement, 'train-status': HTMLParagraphElement,
  *   loss: HTMLCanvasElement, scores: HTMLTableElement, decoded: HTMLDivElement, 'sentence-pick': HTMLSelectElement,
  *   heatmap: HTMLCanvasElement, 'lattice-fixed': HTMLSpanElement, 'lattice-clear': HTMLButtonElement,
@@ -118,23 +118,30 @@ async function train() {
   document.body.dataset.state = 'training';
   const trainSet = makeSentences(150, 1);
   const heldOut = makeSentences(40, 2, true);
-  const model = await createModel(lib, trainSet);
+  const model = await createModel(trainSet);
   const { crf } = model;
+  $('tfjs-info').textContent = model.backend;
   const rand = rng(3);
   /** @type {number[]} */
   const losses = [];
+  // Tensors tfjs holds after each step, for the page test: a step that leaks shows as a count that grows.
+  /** @type {number[]} */
+  const tensors = [];
   const t0 = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     const loss = await model.step(model.encode(trainSet, rand, 0.1));
     losses.push(loss);
+    tensors.push(model.liveTensors());
     $('progress-bar').style.width = `${(100 * epoch) / EPOCHS}%`;
     $('train-status').textContent =
-      `epoch ${epoch} / ${EPOCHS} · loss ${loss.toFixed(4)} nats/token · ${model.optimizer} · backend ${crf.backend} · ${trainSet.length} sentences`;
+      `epoch ${epoch} / ${EPOCHS} · loss ${loss.toFixed(4)} nats/token · ${model.optimizer} · ${model.backend} · ${trainSet.length} sentences`;
     // The text boxes the plot drew, for the page test to check that none overlaps another.
     $('loss').dataset.textBoxes = JSON.stringify(drawLoss($('loss'), losses, EPOCHS));
     await nextFrame();
   }
   $('train-status').textContent += ` · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  document.body.dataset.losses = JSON.stringify(losses);
+  document.body.dataset.tensors = JSON.stringify(tensors);
 
   const enc = model.encode(heldOut);
   const em = model.emissions(enc);
@@ -200,8 +207,8 @@ async function train() {
 /**
  * The lattice of held-out sentence b. `fixed` (time → tag) holds the tags the user clicked: the
  * marginals, the Viterbi path and the top 5 are then those of the paths through every fixed tag
- * (`allowed`, a partial annotation), and p(fixed), the exp of `forward`'s log-likelihood of that
- * annotation, says how likely the model finds them.
+ * (`allowed`, a partial annotation), and p(fixed) = Z(through the fixed tags) / Z, from two
+ * `logPartition`s, says how likely the model finds them.
  * @param {Pick<Awaited<ReturnType<typeof train>>, 'crf' | 'model' | 'heldOut'>} trained
  * @param {number} b @param {Map<number, number>} [fixed]
  */
@@ -211,12 +218,14 @@ async function showLattice(trained, b, fixed = new Map()) {
   const em = model.emissions(model.encode([s]));
   const K = LABELS.length;
   const allowed = fixed.size ? allowedFromTags([s.words.map((_, t) => (fixed.has(t) ? /** @type {number} */ (fixed.get(t)) : -1))], K) : null;
-  const [marg, [path], [top], [logPFixed]] = await Promise.all([
+  const [marg, [path], [top], [logZFixed], [logZ]] = await Promise.all([
     crf.marginals(em, { allowed }),
     crf.decode(em, { allowed }),
     crf.decode(em, { topK: 5, allowed }),
-    allowed ? crf.forward(em, { allowed }, { reduction: 'none' }) : [0],
+    crf.logPartition(em, { allowed }),
+    crf.logPartition(em),
   ]);
+  const logPFixed = logZFixed - logZ;
   const lattice = drawLattice($('heatmap'), { words: s.words, labels: LABELS, marg, path, fixed });
   $('heatmap').onclick = (ev) => {
     const r = $('heatmap').getBoundingClientRect();

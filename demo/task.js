@@ -1,8 +1,9 @@
-// The synthetic task the demo trains on: BIO named-entity tagging of made-up sentences, with a small
-// linear tagger under the CRF. The tagger sees only the current word, the previous word and whether
-// the word is capitalised, so it cannot tell the first word of a name from the second on its own
-// ("Lee" alone is B-PER, after "Grace" it is I-PER; unknown capitalised words could be anything).
-// The CRF's transitions supply that context, which is what the demo sets out to show.
+// The synthetic task the demo trains on: BIO named-entity tagging of made-up sentences, and its
+// scores. Names and places are ambiguous ("Jordan", "Georgia" and "Florence" are both), some are
+// written in lower case, and the held-out sentences hold names never seen in training, which the
+// tagger reads as the unknown word: its emissions alone often get the kind or the B/I of a span wrong
+// ("Lee" alone is B-PER, after "Grace" it is I-PER). The CRF's transitions supply that context, which
+// is what the demo sets out to show.
 
 export const LABELS = ['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC'];
 const O = 0,
@@ -105,93 +106,6 @@ function sentence(rand, heldOut) {
 export function makeSentences(n, seed, heldOut = false) {
   const rand = rng(seed);
   return Array.from({ length: n }, () => sentence(rand, heldOut));
-}
-
-/**
- * A linear tagger: emission[t][j] = cur[w_t][j] + prev[w_{t-1}][j] + cap(w_t)·capital[j] + bias[j].
- * Its weights are Float32Arrays so an optimizer can update them in place beside the CRF's.
- */
-export class LinearTagger {
-  /** @param {string[]} vocab @param {number} K */
-  constructor(vocab, K) {
-    this.vocab = new Map(vocab.map((w, i) => /** @type {[string, number]} */ ([w, i])));
-    if (!this.vocab.has(UNK)) this.vocab.set(UNK, this.vocab.size);
-    this.BOS = this.vocab.size; // the "previous word" of the first token
-    this.K = K;
-    const V = this.vocab.size + 1;
-    this.weights = { cur: new Float32Array(V * K), prev: new Float32Array(V * K), capital: new Float32Array(K), bias: new Float32Array(K) };
-  }
-
-  /** Word ids of a batch of sentences, padded to the longest; `dropout` replaces words by UNK at random
-   * during training so the UNK row learns what an unseen word looks like.
-   * @param {Sentence[]} sentences @param {(() => number) | null} [rand]
-   */
-  encode(sentences, rand = null, dropout = 0) {
-    const T = Math.max(...sentences.map((s) => s.words.length));
-    const B = sentences.length;
-    const ids = new Int32Array(B * T).fill(-1),
-      caps = new Uint8Array(B * T);
-    const tags = new Int32Array(B * T).fill(-1),
-      mask = new Uint8Array(B * T);
-    sentences.forEach((s, b) =>
-      s.words.forEach((w, t) => {
-        // UNK is always in the vocabulary.
-        const unk = /** @type {number} */ (this.vocab.get(UNK));
-        const id = this.vocab.get(w) ?? unk;
-        ids[b * T + t] = rand && rand() < dropout ? unk : id;
-        caps[b * T + t] = w[0] >= 'A' && w[0] <= 'Z' ? 1 : 0;
-        tags[b * T + t] = s.tags[t];
-        mask[b * T + t] = 1;
-      }),
-    );
-    return { B, T, ids, caps, tags: { data: tags, shape: [B, T] }, mask: { data: mask, shape: [B, T] } };
-  }
-
-  /**
-   * Emissions `{data, shape: [B, T, K]}` for an encoded batch; 0 at padding (the mask hides it).
-   * @param {ReturnType<LinearTagger['encode']>} enc
-   */
-  emissions(enc) {
-    const { B, T, ids, caps } = enc,
-      K = this.K,
-      { cur, prev, capital, bias } = this.weights;
-    const out = new Float32Array(B * T * K);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const i = b * T + t;
-        if (ids[i] < 0) continue;
-        const p = t === 0 ? this.BOS : ids[i - 1];
-        for (let j = 0; j < K; j++) out[i * K + j] = cur[ids[i] * K + j] + prev[p * K + j] + caps[i] * capital[j] + bias[j];
-      }
-    }
-    return { data: out, shape: [B, T, K] };
-  }
-
-  /**
-   * Chain rule: the CRF's ∂llh/∂emissions into gradients of the tagger's weights (same keys).
-   * @param {ReturnType<LinearTagger['encode']>} enc @param {ArrayLike<number>} gEm
-   */
-  backward(enc, gEm) {
-    const { B, T, ids, caps } = enc,
-      K = this.K,
-      w = this.weights;
-    const g = { cur: new Float32Array(w.cur.length), prev: new Float32Array(w.prev.length), capital: new Float32Array(K), bias: new Float32Array(K) };
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const i = b * T + t;
-        if (ids[i] < 0) continue;
-        const p = t === 0 ? this.BOS : ids[i - 1];
-        for (let j = 0; j < K; j++) {
-          const d = gEm[i * K + j];
-          g.cur[ids[i] * K + j] += d;
-          g.prev[p * K + j] += d;
-          g.capital[j] += caps[i] * d;
-          g.bias[j] += d;
-        }
-      }
-    }
-    return g;
-  }
 }
 
 /** The training vocabulary: every word of the training sentences. @param {Sentence[]} sentences */

@@ -1,5 +1,5 @@
-// `npm run demo`: serves the repository root (the page imports ../dist/index.js, so dist/ must be
-// reachable beside demo/) and prints the page's address. PORT from the environment, else 8080.
+// `npm run demo`: serves the repository root (the page imports ../dist/index.js and tfjs from
+// ../node_modules/, so both must be reachable beside demo/) and prints the page's address. PORT from the environment, else 8080.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from './serve.js';
