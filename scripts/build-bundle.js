@@ -33,6 +33,9 @@ await build({
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'none',
+  // Minified: what a page without a bundler downloads and what a fresh process parses. Without
+  // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
+  minify: true,
   external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
   entryPoints: {
     index: `${root}src/index.ts`,

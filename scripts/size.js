@@ -76,9 +76,9 @@ export async function bundleApp(source, pkg = root, file) {
   }
 }
 
-/** The wasm-only page: create a CRF, decode one sentence. */
+/** The wasm-only page: create a CRF (`auto`, which runs the WASM kernels until a call is large enough for a GPU), decode one sentence. */
 export const PAGE = `import { CRF } from 'webcrf';
-const crf = await CRF.create(9, { backend: 'wasm' });
+const crf = await CRF.create(9);
 const data = Float32Array.from({ length: 32 * 9 }, (_, i) => Math.sin(i));
 console.log(await crf.decode({ data, shape: [1, 32, 9] }));
 `;
@@ -93,7 +93,7 @@ export function shippedEager(pkg = root, entry = 'index.js') {
   const seen = new Set([entry]);
   for (const f of seen) {
     const text = readFileSync(join(pkg, 'dist', f), 'utf8');
-    for (const m of text.matchAll(/(?:^|;|\n)\s*(?:import|export)\s*(?:[^'"();]*?\sfrom\s*)?["']\.\/([\w.-]+\.js)["']/g)) seen.add(m[1]);
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["']\.\/([\w.-]+\.js)["']/g)) seen.add(m[1]);
   }
   return [...seen].map((f) => {
     const b = readFileSync(join(pkg, 'dist', f));

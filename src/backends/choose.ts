@@ -2,9 +2,7 @@ import type { Backend, BackendName } from './backend.js';
 import { messageOf } from '../errors.js';
 import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
-import { ThreadPool } from './wasm/threads/pool.js';
 import { threadRuntime } from './wasm/threads/spawn.js';
-import { ThreadedBackend, splitSummary } from './wasm/threads/backend.js';
 import { WasmBackend } from './wasm/backend.js';
 import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
@@ -49,6 +47,8 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
   if (n <= 1) return { backend, what: `${what} on the calling thread only: ${capped}` };
   try {
+    // Imported only here: a page on one thread never downloads the pool.
+    const { ThreadPool, ThreadedBackend, splitSummary } = await import('./wasm/threads/backend.js');
     const pool = await ThreadPool.start(n - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),
