@@ -12,13 +12,27 @@
 // the repository's own tests and benches, which check them one by one; node-internals.js, the node
 // entry with the threads' split decision, for bench/threads.js.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/`;
-// Chunk names carry content hashes: last build's would stay behind and ship.
-for (const f of readdirSync(dist)) if (/^chunk-|-[A-Z0-9]{8}\.js$/.test(f)) rmSync(`${dist}${f}`);
+// What an earlier build left would ship beside this one (package.json \`files\`): chunk names carry
+// content hashes, and an older layout had a second copy in dist/bundle/. Everything but the .wasm
+// files (build:wasm) and the declarations tsc just wrote goes; declarations whose source is gone too.
+rmSync(`${dist}bundle`, { recursive: true, force: true });
+for (const f of readdirSync(dist)) if (/\.(js|d\.ts|map)$/.test(f)) rmSync(`${dist}${f}`);
+/** @param {string} dir a folder under dist/types/, mirroring src/ */
+function pruneTypes(dir) {
+  for (const e of readdirSync(`${dist}types/${dir}`, { withFileTypes: true })) {
+    const rel = `${dir}${e.name}`;
+    if (e.isDirectory()) {
+      pruneTypes(`${rel}/`);
+      if (readdirSync(`${dist}types/${rel}`).length === 0) rmSync(`${dist}types/${rel}`, { recursive: true });
+    } else if (!existsSync(`${root}src/${rel.replace(/\.d\.ts(\.map)?$/, '.ts')}`)) rmSync(`${dist}types/${rel}`);
+  }
+}
+if (existsSync(`${dist}types`)) pruneTypes('');
 // One build of every entry, so that code they share is one chunk, shipped once. Chunks sit in dist/
 // beside the entries, so that a `new URL('./…', import.meta.url)` in one names the same folder. Node's
 // modules stay imports (the node entry and its worker run only where they exist); so do the .wasm
