@@ -14,11 +14,10 @@ import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** What no eagerly loaded file may hold: the inline kernels (base64 of `\0asm`) and WGSL sources. */
-export const LAZY_ONLY = [
-  { what: 'the inline kernels', test: (/** @type {string} */ s) => s.includes('AGFzbQ') },
-  { what: 'WGSL', test: (/** @type {string} */ s) => /@compute|@workgroup_size|var<storage/.test(s) },
-];
+/** The inline copies of the kernels (base64 of `\0asm`): never loaded eagerly, never in the worker's bundle at all. */
+export const INLINE_KERNELS = { what: 'the inline kernels', test: (/** @type {string} */ s) => s.includes('AGFzbQ') };
+/** What no eagerly loaded file may hold: the inline kernels and WGSL sources. */
+export const LAZY_ONLY = [INLINE_KERNELS, { what: 'WGSL', test: (/** @type {string} */ s) => /@compute|@workgroup_size|var<storage/.test(s) }];
 
 const gz = (/** @type {Uint8Array | string} */ b) => gzipSync(b, { level: 9 }).length;
 
@@ -116,6 +115,9 @@ export async function measure(pkg = root) {
     for (const f of page.eager) if (test(page.texts.get(f.file) ?? '')) problems.push(`the page loads ${what} eagerly (${f.file})`);
     for (const f of worker.eager) if (test(worker.texts.get(f.file) ?? '')) problems.push(`the worker loads ${what} (${f.file})`);
   }
+  // The worker is handed its compiled module: a bundler should not even emit the inline copies for it.
+  for (const f of worker.lazy)
+    if (INLINE_KERNELS.test(worker.texts.get(f.file) ?? '')) problems.push(`the worker's bundle holds the inline kernels (${f.file})`);
   const shipped = shippedEager(pkg);
   return {
     page: { eager: page.eager, lazy: page.lazy, eagerGzip: sum(page.eager) },
@@ -137,8 +139,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`  + kernels: webcrf.simd.wasm ${kB(m.wasm.simd.gzip)} gzip (scalar build ${kB(m.wasm.scalar.gzip)} where SIMD is missing)`);
     console.log(`without a bundler (dist/index.js as shipped): eager JS ${kB(m.unbundled.eagerGzip)} gzip in ${m.unbundled.eager.length} files`);
     console.log(`worker (its own entry, handed the compiled module): eager JS ${kB(m.worker.eagerGzip)} gzip in ${m.worker.eager.length} file(s)`);
-    // Reachable from the worker's code but never run there (it never fetches kernels or runs a GPU op).
-    console.log(`  emitted beside it, never loaded by it: ${m.worker.lazy.map((f) => f.file).join(', ')}`);
+    // Reachable from the worker's code but never run there (it never runs a GPU op).
+    console.log(`  emitted beside it, never loaded by it: ${m.worker.lazy.map((f) => f.file).join(', ') || 'nothing'}`);
     for (const p of m.problems) console.log(`PROBLEM: ${p}`);
     if (m.problems.length) process.exitCode = 1;
   }

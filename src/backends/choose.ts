@@ -4,6 +4,8 @@ import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
 import { threadRuntime } from './wasm/threads/spawn.js';
 import { WasmBackend } from './wasm/backend.js';
+import { inlineRoute } from './wasm/inline.js';
+import { fetchRoute, setDefaultWasmRoutes } from './wasm/source.js';
 import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 /**
@@ -38,6 +40,7 @@ interface Chosen {
 }
 
 async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: Backend; what: string }> {
+  setDefaultWasmRoutes([fetchRoute, inlineRoute]);
   const backend = await WasmBackend.create(opts);
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { LAZY_ONLY, PAGE, bundleApp, shippedEager } from '../../scripts/size.js';
+import { INLINE_KERNELS, LAZY_ONLY, PAGE, bundleApp, shippedEager } from '../../scripts/size.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (f: string) => readFileSync(join(root, 'dist', f), 'utf8');
@@ -25,9 +25,10 @@ describe('what a page downloads', () => {
     }
   });
 
-  it('the worker, bundled as its own entry, loads neither: it is handed the compiled module', async () => {
+  it('the worker, bundled as its own entry, loads neither, and its bundle holds no inline kernels: it is handed the compiled module', async () => {
     const worker = await bundleApp('', root, 'dist/web-worker.js');
     for (const { what, test } of LAZY_ONLY) expect(holding(worker.texts, worker.eager, test), what).toEqual([]);
+    expect(holding(worker.texts, worker.lazy, INLINE_KERNELS.test)).toEqual([]);
     // What it instantiates comes in the init message, not from a fetch of its own.
     expect(readFileSync(join(root, 'src/backends/wasm/threads/worker.ts'), 'utf8')).toMatch(/WasmBackend\.create\(\{ wasmModule: m\.module \}\)/);
   });
