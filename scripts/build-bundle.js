@@ -1,9 +1,10 @@
-// Builds what the package ships, with esbuild from the TypeScript sources: one module per entry in
-// dist/, which package.json's `exports` point at, beside the two .wasm builds. A fresh process loading
-// forty modules one by one spent most of its time to a first decode resolving and linking them. What a
-// call may never need is split into chunks imported only then: the inlined kernels (loaded only where
-// the .wasm files cannot be) and the WebGPU backend with its shaders (loaded only when a GPU is asked
-// for or found). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
+// Builds what the package ships, with esbuild from the TypeScript sources: one minified module per
+// entry in dist/, which package.json's `exports` point at, beside the two .wasm builds and the chunks
+// the entries share. A fresh process loading forty modules one by one spent most of its time to a
+// first decode resolving and linking them. What a call may never need is split into chunks imported
+// only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
+// its shaders (loaded only when a GPU is asked for or found) and the thread pool (loaded only when
+// threads are asked for). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
 // import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
 // `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
 // to emit them. tsc writes the declarations (dist/types/).
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/`;
-// What an earlier build left would ship beside this one (package.json \`files\`): chunk names carry
+// What an earlier build left would ship beside this one (package.json `files`): chunk names carry
 // content hashes, and an older layout had a second copy in dist/bundle/. Everything but the .wasm
 // files (build:wasm) and the declarations tsc just wrote goes; declarations whose source is gone too.
 rmSync(`${dist}bundle`, { recursive: true, force: true });

@@ -9,8 +9,9 @@ import { messageOf } from '../../errors.js';
  *  - `browser`/`default`: fetch `new URL('./webcrf.<kind>.wasm', import.meta.url)` (the pattern Vite,
  *    webpack and Rollup rewrite to an emitted asset), then the inline copy (set by choose.ts).
  * The inline copy (inline.ts) is the kernels' bytes in a JS module (src/generated/, made at build
- * time), loaded only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build), IIFE bundles
- * without `import.meta.url`, Deno without `--allow-read`, Node importing `dist/index.js` by path.
+ * time), loaded only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build),
+ * IIFE bundles without `import.meta.url`, Deno without `--allow-read`, Node importing `dist/index.js`
+ * by path.
  * A `wasmModule` option bypasses all of this.
  */
 
