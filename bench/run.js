@@ -4,7 +4,7 @@
 //   node bench/run.js [--backends=js,wasm,webgpu] [--ops=forward,decode,forwardBackward]
 //                     [--shapes=32x128x9,1x128x9] [--min-ms=400] [--threads=1,2]
 //                     [--peers=pytorch-crf,native-c|none] [--latency=yes|no] [--markdown=README.md,...]
-// Prints one JSON line per measurement (kind: throughput, latency, coldStart, skipped), then a Markdown
+// Prints one JSON line per measurement (kind: throughput, latency, coldStart, size, skipped), then a Markdown
 // summary: tokens per second per op, the ratios to pytorch-crf and native C, and the latencies.
 // --markdown writes that summary into each named file, between <!-- bench:start --> and <!-- bench:end -->.
 // Backends default to every one this Node process can run (scripts/node-backends.js: webgpu where the
@@ -17,6 +17,7 @@ import { nodeBackends } from '../scripts/node-backends.js';
 import { rng } from '../test/suites/oracle.js';
 import { callLatency, coldStart } from './latency.js';
 import { nativeC, pytorchCrf } from './peers.js';
+import { measure as downloadSize } from '../scripts/size.js';
 
 /** @type {Record<string, string>} */
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
@@ -113,6 +114,16 @@ if (LATENCY && backends.some((b) => b.name === 'wasm')) {
   colds.push(c);
   emit({ kind: 'coldStart', ...c });
 }
+// What a wasm-only page downloads (scripts/size.js): gzip bytes, the eager JS and the kernels.
+const size = LATENCY ? await downloadSize() : null;
+if (size)
+  emit({
+    kind: 'size',
+    pageEagerGzip: size.page.eagerGzip,
+    unbundledEagerGzip: size.unbundled.eagerGzip,
+    simdWasmGzip: size.wasm.simd.gzip,
+    problems: size.problems,
+  });
 
 /** @type {string[]} */
 const summary = [];
@@ -160,6 +171,12 @@ for (const c of colds)
     `\nCold start (${c.backend}, first decode of (${c.B}, ${c.T}, ${c.K}) in a fresh process): ${c.totalMs} ms (import ${c.importMs}, create ${c.createMs}, first call ${c.firstCallMs}).`,
   );
 
+if (size) {
+  const kB = (/** @type {number} */ n) => (n / 1000).toFixed(1);
+  say(
+    `\nDownload of a wasm-only page (gzip): ${kB(size.page.eagerGzip)} kB of JS bundled by esbuild (${kB(size.unbundled.eagerGzip)} kB without a bundler), plus ${kB(size.wasm.simd.gzip)} kB of kernels (webcrf.simd.wasm).`,
+  );
+}
 console.log(summary.join('\n'));
 for (const file of list(args.markdown, '')) {
   const text = readFileSync(file, 'utf8');

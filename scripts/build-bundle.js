@@ -1,9 +1,10 @@
-// Builds what the package ships, with esbuild from the TypeScript sources: one module per entry in
-// dist/, which package.json's `exports` point at, beside the two .wasm builds. A fresh process loading
-// forty modules one by one spent most of its time to a first decode resolving and linking them. What a
-// call may never need is split into chunks imported only then: the inlined kernels (loaded only where
-// the .wasm files cannot be) and the WebGPU backend with its shaders (loaded only when a GPU is asked
-// for or found). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
+// Builds what the package ships, with esbuild from the TypeScript sources: one minified module per
+// entry in dist/, which package.json's `exports` point at, beside the two .wasm builds and the chunks
+// the entries share. A fresh process loading forty modules one by one spent most of its time to a
+// first decode resolving and linking them. What a call may never need is split into chunks imported
+// only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
+// its shaders (loaded only when a GPU is asked for or found) and the thread pool (loaded only when
+// threads are asked for). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
 // import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
 // `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
 // to emit them. tsc writes the declarations (dist/types/).
@@ -12,13 +13,27 @@
 // the repository's own tests and benches, which check them one by one; node-internals.js, the node
 // entry with the threads' split decision, for bench/threads.js.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/`;
-// Chunk names carry content hashes: last build's would stay behind and ship.
-for (const f of readdirSync(dist)) if (/^chunk-|-[A-Z0-9]{8}\.js$/.test(f)) rmSync(`${dist}${f}`);
+// What an earlier build left would ship beside this one (package.json `files`): chunk names carry
+// content hashes, and an older layout had a second copy in dist/bundle/. Everything but the .wasm
+// files (build:wasm) and the declarations tsc just wrote goes; declarations whose source is gone too.
+rmSync(`${dist}bundle`, { recursive: true, force: true });
+for (const f of readdirSync(dist)) if (/\.(js|d\.ts|map)$/.test(f)) rmSync(`${dist}${f}`);
+/** @param {string} dir a folder under dist/types/, mirroring src/ */
+function pruneTypes(dir) {
+  for (const e of readdirSync(`${dist}types/${dir}`, { withFileTypes: true })) {
+    const rel = `${dir}${e.name}`;
+    if (e.isDirectory()) {
+      pruneTypes(`${rel}/`);
+      if (readdirSync(`${dist}types/${rel}`).length === 0) rmSync(`${dist}types/${rel}`, { recursive: true });
+    } else if (!existsSync(`${root}src/${rel.replace(/\.d\.ts(\.map)?$/, '.ts')}`)) rmSync(`${dist}types/${rel}`);
+  }
+}
+if (existsSync(`${dist}types`)) pruneTypes('');
 // One build of every entry, so that code they share is one chunk, shipped once. Chunks sit in dist/
 // beside the entries, so that a `new URL('./…', import.meta.url)` in one names the same folder. Node's
 // modules stay imports (the node entry and its worker run only where they exist); so do the .wasm
@@ -33,6 +48,9 @@ await build({
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'none',
+  // Minified: what a page without a bundler downloads and what a fresh process parses. Without
+  // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
+  minify: true,
   external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
   entryPoints: {
     index: `${root}src/index.ts`,

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { nodeThreads } from './backends/wasm/threads/node-spawn.js';
 import { setThreadRuntime } from './backends/wasm/threads/spawn.js';
-import { inlineRoute, setWasmRoutes, wasmUrl } from './backends/wasm/source.js';
+import { inlineRoute } from './backends/wasm/inline.js';
+import { setWasmRoutes, wasmUrl } from './backends/wasm/source.js';
 import { messageOf } from './errors.js';
 
 setWasmRoutes([

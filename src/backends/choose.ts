@@ -2,10 +2,10 @@ import type { Backend, BackendName } from './backend.js';
 import { messageOf } from '../errors.js';
 import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
-import { ThreadPool } from './wasm/threads/pool.js';
 import { threadRuntime } from './wasm/threads/spawn.js';
-import { ThreadedBackend, splitSummary } from './wasm/threads/backend.js';
 import { WasmBackend } from './wasm/backend.js';
+import { inlineRoute } from './wasm/inline.js';
+import { fetchRoute, setDefaultWasmRoutes } from './wasm/source.js';
 import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 /**
@@ -40,6 +40,7 @@ interface Chosen {
 }
 
 async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: Backend; what: string }> {
+  setDefaultWasmRoutes([fetchRoute, inlineRoute]);
   const backend = await WasmBackend.create(opts);
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };
@@ -49,6 +50,8 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
   if (n <= 1) return { backend, what: `${what} on the calling thread only: ${capped}` };
   try {
+    // Imported only here: a page on one thread never downloads the pool.
+    const { ThreadPool, ThreadedBackend, splitSummary } = await import('./wasm/threads/backend.js');
     const pool = await ThreadPool.start(n - 1, backend.module);
     return {
       backend: new ThreadedBackend(backend, pool),

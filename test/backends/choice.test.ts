@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { CRF, WasmLoadError } from '../../src/index.js';
-import { builtinWasmModule, inlineRoute, setWasmRoutes } from '../../src/backends/wasm/source.js';
+import { inlineRoute } from '../../src/backends/wasm/inline.js';
+import { builtinWasmModule, setWasmRoutes } from '../../src/backends/wasm/source.js';
 import { distWasm } from '../wasm-setup.js';
 
 const dist = { name: 'dist', load: async (kind: 'simd' | 'scalar') => WebAssembly.compile(await readFile(distWasm(kind))) };

@@ -1,23 +1,24 @@
 import { messageOf } from '../../errors.js';
 
 /**
- * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) registers
- * its routes, tried in order until one gives a compiled module:
+ * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) has its
+ * routes, tried in order until one gives a compiled module:
  *  - `node` (Node, Deno, Bun): read the `.wasm` beside the JS, then the inline copy;
  *  - `workerd`: the `.wasm` files imported as modules (workerd compiles them at upload and refuses
  *    to compile bytes at run time);
  *  - `browser`/`default`: fetch `new URL('./webcrf.<kind>.wasm', import.meta.url)` (the pattern Vite,
- *    webpack and Rollup rewrite to an emitted asset), then the inline copy.
- * The inline copy is the kernels' bytes in a JS module (src/generated/, made at build time), loaded
- * only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build), IIFE bundles
- * without `import.meta.url`, Deno without `--allow-read`, Node importing `dist/index.js` by path.
+ *    webpack and Rollup rewrite to an emitted asset), then the inline copy (set by choose.ts).
+ * The inline copy (inline.ts) is the kernels' bytes in a JS module (src/generated/, made at build
+ * time), loaded only when the file route fails: bundlers that drop the `.wasm` (esbuild, bun build),
+ * IIFE bundles without `import.meta.url`, Deno without `--allow-read`, Node importing `dist/index.js`
+ * by path.
  * A `wasmModule` option bypasses all of this.
  */
 
 type WasmKind = 'simd' | 'scalar';
 
 /** One way to obtain the compiled kernels; it throws, saying what failed, when it cannot. */
-interface WasmRoute {
+export interface WasmRoute {
   /** Short name for messages: 'file', 'fetch', 'inline', 'module import'. */
   name: string;
   load(kind: WasmKind): Promise<WebAssembly.Module>;
@@ -80,7 +81,7 @@ function urlOf(kind: WasmKind): URL {
 }
 
 /** The `browser`/`default` file route: fetch beside the module, streaming compile when served as application/wasm. */
-const fetchRoute: WasmRoute = {
+export const fetchRoute: WasmRoute = {
   name: 'fetch',
   async load(kind) {
     const url = urlOf(kind);
@@ -108,27 +109,10 @@ const fetchRoute: WasmRoute = {
   },
 };
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** The kernels inlined in a JS module: imported (a separate chunk for bundlers) only when needed. */
-export const inlineRoute: WasmRoute = {
-  name: 'inline',
-  async load(kind) {
-    const src = kind === 'simd' ? await import('../../generated/kernels-simd.js') : await import('../../generated/kernels-scalar.js');
-    try {
-      return await WebAssembly.compile(decodeBase64(src.default));
-    } catch (e) {
-      throw new Error(`this runtime refused to compile WebAssembly from bytes (${messageOf(e)})`, { cause: e });
-    }
-  },
-};
-
-let routes: WasmRoute[] = [fetchRoute, inlineRoute];
+// Null until set: by the `node` and `workerd` entries when imported, else by the backend's choice
+// (choose.ts) before its first load. Not here: a worker thread, handed its module, reaches this file
+// but not choose.ts, and a bundler would emit the inline copies (inline.ts) beside it.
+let routes: WasmRoute[] | null = null;
 const loaded = new Map<WasmKind, Promise<LoadedKernels>>();
 
 /** Replaces how the kernels are obtained (called by the runtime entries; tests point it at dist/). */
@@ -137,9 +121,15 @@ export function setWasmRoutes(r: WasmRoute[]): void {
   loaded.clear();
 }
 
+/** Sets `r` where no entry has set routes: choose.ts gives the `browser`/`default` ones (fetch, then the inline copy). */
+export function setDefaultWasmRoutes(r: WasmRoute[]): void {
+  routes ??= r;
+}
+
 async function load(kind: WasmKind): Promise<LoadedKernels> {
   const failures: string[] = [];
-  for (const r of routes) {
+  if (!routes) failures.push('none: no way to load the kernels was set up (the package entries and CRF.create set one up)');
+  for (const r of routes ?? []) {
     try {
       return { module: await r.load(kind), kind, from: r.name };
     } catch (e) {

@@ -6,6 +6,9 @@ import type { WasmBackend } from '../backend.js';
 import type { ThreadPool } from './pool.js';
 import { splitBatch } from './split.js';
 
+// choose.ts imports the threads in one piece, only when they are asked for.
+export { ThreadPool } from './pool.js';
+
 /** From which K and which work B·T·max(K, 16)² an op's calls are cut across threads. */
 type SplitRule = Readonly<{ minK: number; minWork: number }>;
 
