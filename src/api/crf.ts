@@ -68,6 +68,16 @@ interface Call {
   arrays: Arrays;
 }
 
+/**
+ * What an async method would return having thrown `e`. The ops' methods return {@link settle}'s promise
+ * itself (an async method would wrap it in one more, a few more turns of the microtask queue on every
+ * call); what their first line throws (a method called on something that is not a CRF) rejects as before.
+ */
+function rejected(e: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever was thrown, as an async function would reject with it
+  return Promise.reject(e);
+}
+
 /** A path as plain numbers: `len` tags from `paths[off]` (a loop: Array.from goes through the iterator protocol, which costs a short call more than its kernel). */
 function pathOf(paths: ArrayLike<number>, off: number, len: number): number[] {
   const out = new Array<number>(len);
@@ -431,8 +441,12 @@ export class CRF {
    * @throws {@link CRFInputError} as the reduced form.
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
-  async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
-    return settle(this.#impl, this.#forward(emissions, tags, options));
+  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
+    try {
+      return settle(this.#impl, this.#forward(emissions, tags, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<number | Float32Array> {
@@ -507,12 +521,16 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>>;
-  async forwardBackward(
+  forwardBackward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
-    return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
+    try {
+      return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#forwardBackward(
@@ -601,8 +619,12 @@ export class CRF {
    * @throws {@link CRFInputError} as the forms above.
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
-  async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    return settle(this.#impl, this.#decode(emissions, options));
+  decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
+    try {
+      return settle(this.#impl, this.#decode(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#decode(emissions: EmissionsInput, options?: DecodeOptions): Body<number[][] | ScoredPath[][]> {
@@ -700,8 +722,12 @@ export class CRF {
    *   allowed path.
    * @throws Error when the instance was disposed.
    */
-  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
-    return settle(this.#impl, this.#logPartition(emissions, options));
+  logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
+    try {
+      return settle(this.#impl, this.#logPartition(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float64Array> {
@@ -725,8 +751,12 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return settle(this.#impl, this.#marginals(emissions, options));
+  marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    try {
+      return settle(this.#impl, this.#marginals(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#marginals(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
@@ -749,8 +779,12 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return settle(this.#impl, this.#entropy(emissions, options));
+  entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    try {
+      return settle(this.#impl, this.#entropy(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#entropy(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
@@ -788,8 +822,12 @@ export class CRF {
    *   sequence no allowed path.
    * @throws Error when the instance was disposed.
    */
-  async sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
-    return settle(this.#impl, this.#sample(emissions, options));
+  sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
+    try {
+      return settle(this.#impl, this.#sample(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Body<number[][][]> {
