@@ -57,7 +57,7 @@ import type { Gradients, MaskOption } from './types.js';
 const CREATE = Symbol('CRF.create');
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
-  return { paths: v.paths, scores: v.scores, k: 1 };
+  return { paths: v.paths, scores: v.scores instanceof Float64Array ? v.scores : Float64Array.from(v.scores), k: 1 };
 }
 
 interface Call {
@@ -281,7 +281,7 @@ export class CRF {
     this.#arrays.release(call.arrays);
   }
 
-  #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
+  #noPath(logZ: ArrayLike<number>, p: Packed, annotated = false): void {
     for (let b = 0; b < p.B; b++) {
       if (p.lengths[b] > 0 && logZ[b] === -Infinity) {
         throw annotated
