@@ -636,7 +636,8 @@ export class CRF {
     const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
-      const p = yield* this.#restricted(o.allowed, mask, em, call);
+      // Without an annotation no generator is made for #restricted: a short call feels each one.
+      const p = annotated ? yield* this.#restricted(o.allowed, mask, em, call) : call.p;
       if (p.B === 0) return [];
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);

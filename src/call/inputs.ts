@@ -69,7 +69,7 @@ interface Source {
   /** A genuine typed array of exactly n values (read through its internal slots), or null. */
   typed: (ArrayBufferView & ArrayLike<number | bigint>) | null;
   /** Calls `put` once per value in row-major order (also for `typed`). */
-  each(put: (v: unknown, i: number) => void): void;
+  each: (put: (v: unknown, i: number) => void) => void;
 }
 
 /** `{ data, shape }` with both as own properties (inherited ones, as from a polluted Object.prototype, do not count). */
@@ -201,7 +201,10 @@ function source(
       throw advice ? new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, advice) : e;
     }
   });
-  return { ...src, each: (put) => reading(arg, () => src.each(put)) };
+  // The source is this call's own: its `each` is wrapped in place rather than copied into a new object.
+  const each = src.each;
+  src.each = (put) => reading(arg, () => each(put));
+  return src;
 }
 
 /** The source of `{ data, shape }`, which is also how a tensor of another library reads. */
