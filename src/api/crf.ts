@@ -57,7 +57,7 @@ import type { Gradients, MaskOption } from './types.js';
 const CREATE = Symbol('CRF.create');
 /** Viterbi's result as a k-best result with one path per sequence. */
 function asKBest(v: ViterbiResult): KBestResult {
-  return { paths: v.paths, scores: v.scores, k: 1 };
+  return { paths: v.paths, scores: v.scores instanceof Float64Array ? v.scores : Float64Array.from(v.scores), k: 1 };
 }
 
 interface Call {
@@ -66,6 +66,16 @@ interface Call {
   w: Potentials;
   /** Where the call's input copies live; handed back by #done when the call settles. */
   arrays: Arrays;
+}
+
+/**
+ * What an async method would return having thrown `e`. The ops' methods return {@link settle}'s promise
+ * itself (an async method would wrap it in one more, a few more turns of the microtask queue on every
+ * call); what their first line throws (a method called on something that is not a CRF) rejects as before.
+ */
+function rejected(e: unknown): Promise<never> {
+  // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever was thrown, as an async function would reject with it
+  return Promise.reject(e);
 }
 
 /** A path as plain numbers: `len` tags from `paths[off]` (a loop: Array.from goes through the iterator protocol, which costs a short call more than its kernel). */
@@ -271,7 +281,7 @@ export class CRF {
     this.#arrays.release(call.arrays);
   }
 
-  #noPath(logZ: Float64Array, p: Packed, annotated = false): void {
+  #noPath(logZ: ArrayLike<number>, p: Packed, annotated = false): void {
     for (let b = 0; b < p.B; b++) {
       if (p.lengths[b] > 0 && logZ[b] === -Infinity) {
         throw annotated
@@ -431,8 +441,12 @@ export class CRF {
    * @throws {@link CRFInputError} as the reduced form.
    */
   forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array>;
-  async forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
-    return settle(this.#impl, this.#forward(emissions, tags, options));
+  forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Promise<number | Float32Array> {
+    try {
+      return settle(this.#impl, this.#forward(emissions, tags, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#forward(emissions: EmissionsInput, tags: TagsInput | PartialAnnotation, options?: ReductionOptions): Body<number | Float32Array> {
@@ -507,12 +521,16 @@ export class CRF {
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>>;
-  async forwardBackward(
+  forwardBackward(
     emissions: EmissionsInput,
     tags: TagsInput | PartialAnnotation,
     options?: ReductionOptions,
   ): Promise<ForwardBackwardResult<number | Float32Array>> {
-    return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
+    try {
+      return settle(this.#impl, this.#forwardBackward(emissions, tags, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#forwardBackward(
@@ -601,8 +619,12 @@ export class CRF {
    * @throws {@link CRFInputError} as the forms above.
    */
   decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]>;
-  async decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
-    return settle(this.#impl, this.#decode(emissions, options));
+  decode(emissions: EmissionsInput, options?: DecodeOptions): Promise<number[][] | ScoredPath[][]> {
+    try {
+      return settle(this.#impl, this.#decode(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#decode(emissions: EmissionsInput, options?: DecodeOptions): Body<number[][] | ScoredPath[][]> {
@@ -614,7 +636,8 @@ export class CRF {
     const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
     try {
       const annotated = o.allowed !== undefined && o.allowed !== null;
-      const p = yield* this.#restricted(o.allowed, mask, em, call);
+      // Without an annotation no generator is made for #restricted: a short call feels each one.
+      const p = annotated ? yield* this.#restricted(o.allowed, mask, em, call) : call.p;
       if (p.B === 0) return [];
       if (o.topK !== undefined) {
         const k = this.#kBestSize(p, o.topK);
@@ -700,8 +723,12 @@ export class CRF {
    *   allowed path.
    * @throws Error when the instance was disposed.
    */
-  async logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
-    return settle(this.#impl, this.#logPartition(emissions, options));
+  logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float64Array> {
+    try {
+      return settle(this.#impl, this.#logPartition(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#logPartition(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float64Array> {
@@ -725,8 +752,12 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return settle(this.#impl, this.#marginals(emissions, options));
+  marginals(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    try {
+      return settle(this.#impl, this.#marginals(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#marginals(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
@@ -749,8 +780,12 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.logPartition}.
    * @throws Error when the instance was disposed.
    */
-  async entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
-    return settle(this.#impl, this.#entropy(emissions, options));
+  entropy(emissions: EmissionsInput, options?: PosteriorOptions): Promise<Float32Array> {
+    try {
+      return settle(this.#impl, this.#entropy(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#entropy(emissions: EmissionsInput, options?: PosteriorOptions): Body<Float32Array> {
@@ -788,8 +823,12 @@ export class CRF {
    *   sequence no allowed path.
    * @throws Error when the instance was disposed.
    */
-  async sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
-    return settle(this.#impl, this.#sample(emissions, options));
+  sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Promise<number[][][]> {
+    try {
+      return settle(this.#impl, this.#sample(emissions, options));
+    } catch (e) {
+      return rejected(e);
+    }
   }
 
   *#sample(emissions: EmissionsInput, options?: PosteriorOptions & { numSamples?: number | undefined; seed?: number | undefined }): Body<number[][][]> {

@@ -46,22 +46,55 @@ function runNow(impl: Backend, s: Step): unknown {
 /**
  * Runs `body` on the backend's asynchronous path. The body runs up to its first call at once, and a
  * single call reaches the backend with no await before it (a short call's time is mostly the
- * JavaScript around the kernel).
+ * JavaScript around the kernel). A call the backend runs at once (Backend.runReady) hands its result
+ * straight back to the body: a body whose every call is one of those settles with no await at all.
+ * Never throws: whatever the body or the backend throws rejects the promise.
  */
-export async function settle<R>(impl: Backend, body: Body<R>): Promise<R> {
-  let next = body.next();
-  while (!next.done) {
-    const steps = next.value;
+export function settle<R>(impl: Backend, body: Body<R>): Promise<R> {
+  try {
+    let next = body.next();
+    while (!next.done) {
+      const steps = next.value;
+      let result: unknown;
+      try {
+        result = steps.length === 1 ? readyOn(impl, steps[0]) : undefined;
+      } catch (e) {
+        next = body.throw(e);
+        continue;
+      }
+      if (result === undefined) return settleLater(impl, body, steps);
+      next = body.next([result]);
+    }
+    return Promise.resolve(next.value);
+  } catch (e) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever the body threw, as an async function would reject
+    return Promise.reject(e);
+  }
+}
+
+/** The step's result if the backend runs it now, else undefined. */
+function readyOn(impl: Backend, s: Step): unknown {
+  if ('host' in s || !impl.runReady) return undefined;
+  return impl.runReady(s.op, s.p, s.w, ...(s.args as OpArgs<OpName>));
+}
+
+/** {@link settle} from the first steps the backend could not run at once. */
+async function settleLater<R>(impl: Backend, body: Body<R>, pending: Step[]): Promise<R> {
+  let steps = pending;
+  for (;;) {
     let results: unknown[];
     try {
       results = steps.length === 1 ? [await runOn(impl, steps[0])] : await Promise.all(steps.map((s) => runOn(impl, s)));
     } catch (e) {
-      next = body.throw(e);
+      const next = body.throw(e);
+      if (next.done) return next.value;
+      steps = next.value;
       continue;
     }
-    next = body.next(results);
+    const next = body.next(results);
+    if (next.done) return next.value;
+    steps = next.value;
   }
-  return next.value;
 }
 
 /** Runs `body` now, on the backend's synchronous path (Backend.runSync). */

@@ -44,6 +44,12 @@ export interface Backend {
    */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N>;
   /**
+   * Runs `op` now, as {@link Backend.run} would, where `run` would compute it on the calling thread with
+   * nothing to wait for; otherwise undefined, and the caller uses `run`. A short call then settles with
+   * no turn of the microtask queue between its steps (absent: every call goes through `run`).
+   */
+  runReady?<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined;
+  /**
    * Where the backend computes on a GPU that takes emissions already on it: the largest emissions
    * buffer a call may bind; null (or absent) where GPU inputs cannot be taken.
    */

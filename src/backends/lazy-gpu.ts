@@ -30,6 +30,13 @@ export class LazyGpuBackend implements Backend {
     return this.#probed().then((gpu) => (gpu ?? this.cpu).run(op, p, w, ...args));
   }
 
+  /** {@link LazyGpuBackend.run}, now where it would run at once (see {@link Backend.runReady}). */
+  runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
+    if (this.#gpu) return this.#gpu.runReady(op, p, w, ...args);
+    if (this.#gpu === null || specOf(op).gpu === 'cpu' || p.B * p.T * p.K * p.K < this.minWork) return this.cpu.runReady?.(op, p, w, ...args);
+    return undefined;
+  }
+
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return this.cpu.runSync(op, p, w, ...args);
   }

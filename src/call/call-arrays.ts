@@ -19,16 +19,24 @@ const KINDS = {
 } as const;
 type Kind = keyof typeof KINDS;
 
-/** An array of n values for each kind of input copy. */
-export type Arrays = { readonly [K in Kind]: (n: number) => InstanceType<(typeof KINDS)[K]> };
+/**
+ * An array of n values for each kind of input copy; and `words`, the bits of a float32 copy as int32
+ * (its range check reads them), over the same memory.
+ */
+export type Arrays = { readonly [K in Kind]: (n: number) => InstanceType<(typeof KINDS)[K]> } & { readonly words: (a: Float32Array) => Int32Array };
 
 /** Makes one maker per kind. */
-function arraysOf(make: (kind: Kind) => (n: number) => Float32Array | Float64Array | Uint8Array | Int32Array): Arrays {
-  return Object.fromEntries(Object.keys(KINDS).map((k) => [k, make(k as Kind)])) as unknown as Arrays;
+function arraysOf(make: (kind: Kind) => (n: number) => Float32Array | Float64Array | Uint8Array | Int32Array, words: (a: Float32Array) => Int32Array): Arrays {
+  const makers: Record<string, unknown> = Object.fromEntries(Object.keys(KINDS).map((k) => [k, make(k as Kind)]));
+  return { ...makers, words } as unknown as Arrays;
+}
+
+function wordsOf(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
 }
 
 /** New arrays every time: for a call that finds the CRF's arrays held, and for callers without one. */
-export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n));
+export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n), wordsOf);
 
 /**
  * The largest array kept between calls, in bytes: beyond it a call allocates its own, which it then
@@ -43,6 +51,8 @@ type Ctor<A> = { new (n: number): A; readonly BYTES_PER_ELEMENT: number };
 class ReusedArray<A extends Float32Array | Float64Array | Uint8Array | Int32Array> {
   #all: A | null = null;
   #view: A | null = null;
+  /** `#all`'s bits as int32, made at the first ask (a view costs a short call as much as a small copy). */
+  #words: Int32Array | null = null;
   readonly #make: Ctor<A>;
 
   constructor(make: Ctor<A>) {
@@ -53,9 +63,19 @@ class ReusedArray<A extends Float32Array | Float64Array | Uint8Array | Int32Arra
     if (this.#view?.length === n) return this.#view;
     const most = KEEP_BYTES / this.#make.BYTES_PER_ELEMENT;
     if (n > most) return new this.#make(n);
-    if (!this.#all || this.#all.length < n) this.#all = new this.#make(Math.min(most, Math.max(n, 2 * (this.#all?.length ?? 0), 16)));
+    if (!this.#all || this.#all.length < n) {
+      this.#all = new this.#make(Math.min(most, Math.max(n, 2 * (this.#all?.length ?? 0), 16)));
+      this.#words = null;
+    }
     this.#view = this.#all.subarray(0, n) as A;
     return this.#view;
+  }
+
+  /** The int32 bits of `a`, a view this array handed out, or null for any other array. */
+  wordsOf(a: A): Int32Array | null {
+    if (!this.#all || a.buffer !== this.#all.buffer || a.byteOffset !== this.#all.byteOffset) return null;
+    this.#words ??= new Int32Array(this.#all.buffer, this.#all.byteOffset, this.#all.length);
+    return this.#words;
   }
 
   /** Bytes kept. */
@@ -65,7 +85,7 @@ class ReusedArray<A extends Float32Array | Float64Array | Uint8Array | Int32Arra
 
   /** Lets go of the array kept. */
   clear(): void {
-    this.#all = this.#view = null;
+    this.#all = this.#view = this.#words = null;
   }
 }
 
@@ -76,11 +96,17 @@ export class CallArrays {
   readonly #kept: ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>[] = [];
 
   constructor() {
-    this.#arrays = arraysOf((kind) => {
-      const kept = new ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
-      this.#kept.push(kept);
-      return (n) => kept.take(n);
-    });
+    let emissions32: ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array> | null = null;
+    this.#arrays = arraysOf(
+      (kind) => {
+        const kept = new ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
+        this.#kept.push(kept);
+        if (kind === 'emissions32') emissions32 = kept;
+        return (n) => kept.take(n);
+      },
+      // The whole kept array's bits: a reader stops at its own copy's length.
+      (a) => emissions32?.wordsOf(a) ?? wordsOf(a),
+    );
   }
 
   /** Bytes kept between calls: at most {@link KEEP_BYTES} per kind of array. */

@@ -69,7 +69,7 @@ interface Source {
   /** A genuine typed array of exactly n values (read through its internal slots), or null. */
   typed: (ArrayBufferView & ArrayLike<number | bigint>) | null;
   /** Calls `put` once per value in row-major order (also for `typed`). */
-  each(put: (v: unknown, i: number) => void): void;
+  each: (put: (v: unknown, i: number) => void) => void;
 }
 
 /** `{ data, shape }` with both as own properties (inherited ones, as from a polluted Object.prototype, do not count). */
@@ -201,7 +201,10 @@ function source(
       throw advice ? new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, advice) : e;
     }
   });
-  return { ...src, each: (put) => reading(arg, () => src.each(put)) };
+  // The source is this call's own: its `each` is wrapped in place rather than copied into a new object.
+  const each = src.each;
+  src.each = (put) => reading(arg, () => each(put));
+  return src;
 }
 
 /** The source of `{ data, shape }`, which is also how a tensor of another library reads. */
@@ -404,13 +407,13 @@ const MAX_BITS = new Int32Array(Float32Array.of(MAX_MAGNITUDE).buffer)[0];
 
 /**
  * Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or
- * -1. Float32 data is checked on its bits, four at a time with no branch (faster than a compare per
- * value: docs/performance.md#kernel-and-call-notes); only a hit is searched.
+ * -1. Float32 data is checked on its bits (`words(a)`, from its first), four at a time with no branch
+ * (faster than a compare per value: docs/performance.md#kernel-and-call-notes); only a hit is searched.
  */
-function firstOutOfRange(a: Float32Array | Float64Array): number {
+function firstOutOfRange(a: Float32Array | Float64Array, words: (a: Float32Array) => Int32Array): number {
   const n = a.length;
   if (a instanceof Float32Array) {
-    const u = new Int32Array(a.buffer, a.byteOffset, n);
+    const u = words(a);
     let bad = 0;
     const n4 = n & ~3;
     for (let i = 0; i < n4; i += 4) {
@@ -471,7 +474,7 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
     // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).
     data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
     data.set(src.typed as ArrayLike<number>);
-    const bad = firstOutOfRange(data);
+    const bad = firstOutOfRange(data, arrays.words);
     if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
     if (!batchFirst) {
       const t = data instanceof Float32Array ? arrays.emissions32(n) : precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);

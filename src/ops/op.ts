@@ -109,6 +109,13 @@ export function plainInts(src: Int32Array, from: number, n: number): number[] {
   return out;
 }
 
+/** n float64 values from `from` as a plain array (as {@link plainInts}). */
+export function plainFloats(src: Float64Array, from: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = src[from + i];
+  return out;
+}
+
 /**
  * An op's spec as the registry keeps it: frozen, with every member own, those an op leaves out
  * (`workArg`, `block`, `slice`) as own `undefined`, so that no read of them reaches Object.prototype

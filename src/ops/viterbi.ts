@@ -3,7 +3,7 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { MaxPlus, chain, finalSum } from '../backends/js/recursion.js';
-import { defineOp, joinField, plainInts } from './op.js';
+import { defineOp, joinField, plainFloats, plainInts } from './op.js';
 
 export interface ViterbiResult {
   /**
@@ -11,8 +11,8 @@ export interface ViterbiResult {
    * a typed array's off-heap allocation costs a short call about as much as its kernel.
    */
   paths: Int32Array | number[];
-  /** Its score (−∞ where no path is allowed, 0 for a sequence of length 0). */
-  scores: Float64Array;
+  /** Its score (−∞ where no path is allowed, 0 for a sequence of length 0); a plain array from the WASM backend, as `paths`. */
+  scores: Float64Array | number[];
 }
 
 function reference(p: Packed, w: Potentials): ViterbiResult {
@@ -48,7 +48,7 @@ export const viterbi = defineOp<void, ViterbiResult>({
     run(c, p) {
       c.kernel(p.B, p.T, c.em, c.lens, c.out[0], c.out[1], c.work);
       const [paths, scores] = c.out;
-      return { paths: plainInts(c.mem.i32, paths >>> 2, p.B * p.T), scores: c.mem.f64.slice(scores >>> 3, (scores >>> 3) + p.B) };
+      return { paths: plainInts(c.mem.i32, paths >>> 2, p.B * p.T), scores: plainFloats(c.mem.f64, scores >>> 3, p.B) };
     },
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),

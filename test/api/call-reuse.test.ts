@@ -129,3 +129,46 @@ describe('the WASM backend keeps its tables only while they hold', () => {
     be.dispose();
   });
 });
+
+describe('the WASM backend reuses a call layout only for calls of the same sizes', () => {
+  it('alternating ops, shapes, list sizes and sample counts each give what a fresh backend gives', async () => {
+    const be = await WasmBackend.create();
+    const K = 5;
+    const R = rng(13);
+    const w = {
+      K,
+      start: Float64Array.from({ length: K }, () => R.normal()),
+      end: Float64Array.from({ length: K }, () => R.normal()),
+      trans: Float64Array.from({ length: K * K }, () => R.normal()),
+    };
+    const call = (seed: number, B: number, T: number, lengths: number[]) => ({
+      B,
+      T,
+      K,
+      emissions: emissions(seed, B, T, K).data,
+      lengths: Int32Array.from(lengths),
+      positions: Int32Array.from({ length: B * T }, (_, i) => (i % T < lengths[Math.floor(i / T)] ? i % T : -1)),
+    });
+    const one = call(21, 1, 32, [32]);
+    const two = call(22, 2, 6, [6, 4]);
+    const steps: [string, ReturnType<typeof call>, unknown[]][] = [
+      ['viterbi', one, []],
+      ['logPartition', one, []],
+      ['viterbi', two, []],
+      ['kBest', two, [{ k: 1 }]],
+      ['kBest', two, [{ k: 40 }]],
+      ['sample', two, [{ numSamples: 1, seed: 5, first: 0 }]],
+      ['sample', two, [{ numSamples: 50, seed: 5, first: 0 }]],
+      ['viterbi', one, []],
+      ['logPartition', two, []],
+      ['kBest', two, [{ k: 1 }]],
+    ];
+    for (const [op, p, args] of steps) {
+      const alone = await WasmBackend.create();
+      const run = (b: WasmBackend) => (b.run as (...a: unknown[]) => Promise<unknown>)(op, p, w, ...args);
+      expect(await run(be), `${op} B=${p.B} T=${p.T} ${JSON.stringify(args)}`).toEqual(await run(alone));
+      alone.dispose();
+    }
+    be.dispose();
+  });
+});

@@ -17,6 +17,11 @@ export class JsBackend implements Backend {
     }
   }
 
+  /** The op, now: the reference never waits. */
+  runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
+    return this.runSync(op, p, w, ...args);
+  }
+
   /** The op, now. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return specOf(op).reference(p, w, args[0] as never);

@@ -35,19 +35,46 @@ interface Live {
    * must not outlive it.
    */
   tablesFor: Held<Potentials> | null;
-  /** Each op's kernel and work-area size exports, looked up once per instance rather than by name per call. */
+  /** Each op's kernel and work-area size exports, looked up once per instance rather than by name per call, and its last call's layout. */
   ops: OpExports;
   /** Where the call's layout starts: the module's heap base, aligned. */
   heap: number;
 }
 
-type OpExports = Record<OpName, { kernel: KernelFn; workBytes: KernelFn }>;
+type OpExports = Record<OpName, { kernel: KernelFn; workBytes: KernelFn; last: Layout | null }>;
+
+/**
+ * Where one call's regions lie: kept per op and reused by the next call of the same sizes, which then
+ * reaches its kernel with no size query across the JS ↔ WASM boundary and nothing allocated for its
+ * layout (a short call's time is mostly such per-call work). Memory never shrinks under an instance,
+ * so a layout reserved once stays in bounds.
+ */
+interface Layout {
+  B: number;
+  T: number;
+  K: number;
+  /** The work area's n (WasmBinding.workArg). */
+  n: number;
+  outputs: number[];
+  start: number;
+  end: number;
+  trans: number;
+  tables: number;
+  /** The call as the op's `run` receives it (its `mem` refreshed per call). */
+  call: KernelCall;
+}
+
+function sameSizes(a: number[], b: number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function liveOf(k: Kernels): Live {
   const ops = {} as OpExports;
   for (const op of Object.keys(OPS) as OpName[]) {
     const { kernel } = specOf(op).wasm;
-    ops[op] = { kernel: exportOf(k, kernel), workBytes: exportOf(k, `${kernel}WorkBytes`) };
+    ops[op] = { kernel: exportOf(k, kernel), workBytes: exportOf(k, `${kernel}WorkBytes`), last: null };
   }
   return { k, views: null, tablesFor: null, ops, heap: align(k.heapBase()) };
 }
@@ -231,22 +258,40 @@ export class WasmBackend implements Backend {
     const n = B * T * K;
     const outputs = wasm.outputs(p, a);
     const fns = live.ops[op];
-    const work = fns.workBytes(T, K, wasm.workArg?.(a) ?? 0) as unknown as number;
-    // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
-    const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16, B * 4, ...outputs, work]);
+    const workN = wasm.workArg?.(a) ?? 0;
+    let lay = fns.last;
+    if (!lay || lay.B !== B || lay.T !== T || lay.K !== K || lay.n !== workN || !sameSizes(lay.outputs, outputs)) {
+      fns.last = null;
+      const work = fns.workBytes(T, K, workN) as unknown as number;
+      // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
+      const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [
+        K * 4,
+        K * 4,
+        K * K * 4,
+        k.tableBytes(K),
+        n * 4 + 16,
+        B * 4,
+        ...outputs,
+        work,
+      ]);
+      const call: KernelCall = { kernel: fns.kernel, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem: viewsOf(live) };
+      lay = fns.last = { B, T, K, n: workN, outputs, start, end, trans, tables, call };
+    }
     const mem = viewsOf(live);
     if (live.tablesFor?.deref() !== w) {
       live.tablesFor = null;
-      mem.f32.set(w.start, start >>> 2);
-      mem.f32.set(w.end, end >>> 2);
-      mem.f32.set(w.trans, trans >>> 2);
-      k.setup(K, start, end, trans, tables);
+      mem.f32.set(w.start, lay.start >>> 2);
+      mem.f32.set(w.end, lay.end >>> 2);
+      mem.f32.set(w.trans, lay.trans >>> 2);
+      k.setup(K, lay.start, lay.end, lay.trans, lay.tables);
       live.tablesFor = weakly(w);
     }
-    mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em >>> 2);
-    mem.f32.fill(0, (em >>> 2) + n, (em >>> 2) + n + 4);
-    mem.i32.set(p.lengths, lens >>> 2);
-    const call: KernelCall = { kernel: fns.kernel, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem };
+    const { call } = lay;
+    const em = call.em >>> 2;
+    mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
+    mem.f32.fill(0, em + n, em + n + 4);
+    mem.i32.set(p.lengths, call.lens >>> 2);
+    call.mem = mem;
     return wasm.run(call, p, a);
   }
 
@@ -262,13 +307,27 @@ export class WasmBackend implements Backend {
   }
 
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
+    try {
+      const r = this.runReady(op, p, w, ...args);
+      return r !== undefined ? Promise.resolve(r) : this.#ready().then(() => this.run(op, p, w, ...args));
+    } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@link WasmBackend.run} now, on the live instance; undefined when there is none (a fresh one is made asynchronously). */
+  runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
     const spec = specOf(op);
     const a = args[0] as never;
-    if (p.B === 0) return Promise.resolve(spec.reference(p, w, a));
-    return this.#now(
-      (live) => spec.threads.join([this.#runIn(live, op, p, w, args)], p, a),
-      () => this.run(op, p, w, ...args),
-    );
+    if (p.B === 0) return spec.reference(p, w, a);
+    const live = this.#disposed ? null : this.#live;
+    if (!live) return undefined;
+    try {
+      return spec.threads.join([this.#runIn(live, op, p, w, args)], p, a);
+    } finally {
+      this.#afterCall(live);
+    }
   }
 
   /** `op` over the call on the calling thread, now: the same kernels and results as {@link WasmBackend.run}. */

@@ -110,6 +110,12 @@ export class WebGpuBackend implements Backend {
     return this.#onGpu(op, gpu, p, w, args);
   }
 
+  /** What {@link WebGpuBackend.run} hands the CPU backend with emissions already there, now (see {@link Backend.runReady}). */
+  runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
+    if (p.gpu || (specOf(op).gpu !== 'cpu' && this.#useGpu(p))) return undefined;
+    return this.#cpu.runReady?.(op, p, w, ...args);
+  }
+
   /** On the CPU backend: a GPU result is only ever read back asynchronously. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return this.#cpu.runSync(op, p, w, ...args);

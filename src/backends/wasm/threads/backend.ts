@@ -96,6 +96,11 @@ export class ThreadedBackend implements Backend {
     return this.#splits(p, op) ? this.#spread(op, p, w, args) : this.local.run(op, p, w, ...args);
   }
 
+  /** A call that stays on the calling thread, now (see {@link Backend.runReady}). */
+  runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
+    return this.#splits(p, op) ? undefined : this.local.runReady(op, p, w, ...args);
+  }
+
   /** Unsplit, on the calling thread's own kernels. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return this.local.runSync(op, p, w, ...args);
