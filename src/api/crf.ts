@@ -556,11 +556,11 @@ export class CRF {
         num = pathScores(yield* this.#hosted(call), t!, call.w);
         gold = t!;
       }
-      const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
+      const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction), call.T, this.batchFirst);
       return {
         logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
         grads: markGradients({
-          emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
+          emissions: g.emissions,
           ...perParameter((name) => Float32Array.from(g[name])),
         }),
       };

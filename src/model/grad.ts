@@ -28,8 +28,8 @@ export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64A
 }
 
 interface ParamGrads {
-  /** Packed `[B, T, K]`. */
-  emissions: Float64Array;
+  /** In the caller's layout: `[B, denseT, K]` batch-first, else `[denseT, B, K]`; 0 where the mask is off. */
+  emissions: Float32Array;
   startTransitions: Float64Array;
   endTransitions: Float64Array;
   transitions: Float64Array;
@@ -40,10 +40,14 @@ interface ParamGrads {
  * log Σ_{y ∈ A_b} exp score(y) − log Z_b: the expected counts under the distribution restricted to
  * A_b minus those under the full one (`post`). A_b is the gold path (`gold` = packed tags: its counts
  * are 0/1) or a partial annotation (`gold` = the posteriors of the restricted distribution).
+ *
+ * The emission gradient goes straight from the packed marginals to float32 in the caller's layout
+ * (`denseT` steps, `batchFirst`), one pass: each value is computed in float64 and rounded once, so it
+ * is the float32 of the float64 gradient.
  */
-export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Posteriors, weight: number): ParamGrads {
+export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Posteriors, weight: number, denseT: number, batchFirst: boolean): ParamGrads {
   const { B, T, K } = p;
-  const emissions = new Float64Array(B * T * K);
+  const emissions = new Float32Array(B * denseT * K);
   const start = new Float64Array(K);
   const end = new Float64Array(K);
   const trans = new Float64Array(K * K);
@@ -52,17 +56,23 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
   // Locals, not property reads in the loops: the engine cannot hoist a load past the stores into emissions.
   const unary = post.unary;
   const goldUnary = restricted ? restricted.unary : null;
+  const positions = p.positions;
   for (let b = 0; b < B; b++) {
     const len = p.lengths[b];
     if (len === 0) continue;
+    // Positions increase strictly from 0: the last is len − 1 exactly when the steps are the first positions.
+    const dense = positions[b * T + len - 1] === len - 1;
     for (let s = 0; s < len; s++) {
       const o = (b * T + s) * K;
-      for (let j = 0; j < K; j++) emissions[o + j] = -weight * unary[o + j];
+      const t = dense ? s : positions[b * T + s];
+      const dst = (batchFirst ? b * denseT + t : t * B + b) * K;
       if (tags) {
-        emissions[o + tags[b * T + s]] += weight;
-        if (s > 0) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
+        for (let j = 0; j < K; j++) emissions[dst + j] = -weight * unary[o + j];
+        const y = tags[b * T + s];
+        emissions[dst + y] = -weight * unary[o + y] + weight;
+        if (s > 0) trans[tags[b * T + s - 1] * K + y] += weight;
       } else {
-        for (let j = 0; j < K; j++) emissions[o + j] += weight * goldUnary![o + j];
+        for (let j = 0; j < K; j++) emissions[dst + j] = -weight * unary[o + j] + weight * goldUnary![o + j];
       }
     }
     const first = b * T * K,
