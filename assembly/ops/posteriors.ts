@@ -36,6 +36,8 @@ import { layoutEnd, layoutFrom, rows, section } from './work-area';
   groupBetas!: usize;
   /** A group's gathered emission rows. */
   groupRows!: usize;
+  /** A group's per-step factors V, one block of T rows per lane (marginalsOne's `factors`, per lane). */
+  groupFactors!: usize;
   /** A group's log scales (f64): the forward pass's four, then the backward pass's. */
   scales!: usize;
 }
@@ -62,6 +64,7 @@ function layout(base: usize, T: i32, K: i32): f64 {
     AREA.groupProducts = section(groupPassBytes);
     AREA.groupBetas = section(groupPassBytes);
     AREA.groupRows = section(<f64>groupRowsBytes(K));
+    AREA.groupFactors = section(4 * rows(K, <f64>T));
     AREA.scales = section(2 * 4 * 8);
   }
   return layoutEnd();
@@ -115,7 +118,15 @@ function layout(base: usize, T: i32, K: i32): f64 {
     }
   }
 
-  // Pair sums for this sequence, then into the batch counts.
+  pairSumsOne<L>(linear, len, fa, fp, rs, ts, V, counts);
+}
+
+/**
+ * One sequence's pair sums from its forward states (as marginalsOne's `fa`, `fp`, `rs`, `ts`) and its
+ * per-step factors V (rows of Kp floats), added to the batch's `counts`.
+ */
+@inline function pairSumsOne<L>(linear: bool, len: i32, fa: usize, fp: usize, rs: usize, ts: usize, V: usize, counts: usize): void {
+  const K = numTags, Kp = paddedTags, G = AREA.pairSums;
   memory.fill(G, 0, <usize>(Kp * Kp) << 3);
   if (linear) pairGemm<L>(fa, rs, ts, V, len, G);
   else if (len > 1) pairLog<L>(fa, fp, V, len, G, AREA.pairAccs);
@@ -127,6 +138,87 @@ function layout(base: usize, T: i32, K: i32): f64 {
       store<f64>(counts + (o << 3), load<f64>(counts + (o << 3)) + c);
     }
   }
+}
+
+/** Stores lane l of `v` at `p_l` for the lanes whose bit is set in `active`. */
+@inline function storeLanes(v: v128, p0: usize, p1: usize, p2: usize, p3: usize, active: i32): void {
+  if (active == 15) {
+    store<f32>(p0, f32x4.extract_lane(v, 0));
+    store<f32>(p1, f32x4.extract_lane(v, 1));
+    store<f32>(p2, f32x4.extract_lane(v, 2));
+    store<f32>(p3, f32x4.extract_lane(v, 3));
+  } else {
+    if (active & 1) store<f32>(p0, f32x4.extract_lane(v, 0));
+    if (active & 2) store<f32>(p1, f32x4.extract_lane(v, 1));
+    if (active & 4) store<f32>(p2, f32x4.extract_lane(v, 2));
+    if (active & 8) store<f32>(p3, f32x4.extract_lane(v, 3));
+  }
+}
+
+/**
+ * marginalsOne's linear half for the four lanes of a group at once, each lane's sequence its own
+ * (lengths `lens`, unary rows from `ub + l·seq`, up to T steps, factors into lane l's block of AREA.groupFactors):
+ * the same f64 operations in the same order per lane, two lanes per f64x2, so every lane's marginals
+ * and factors are the bits the per-lane loop gives. Lanes past `n`, and lanes at steps past their
+ * length, store nothing; a lane that failed its check stores values its redo overwrites.
+ */
+function groupMarginals(n: i32, T: i32, lens: usize, ub: usize, seq: usize): void {
+  const K = numTags, Kp = paddedTags, row = rowBytes, sb = groupStateBytes(K);
+  const GP = AREA.groupProducts, GB = AREA.groupBetas, VG = AREA.groupFactors;
+  const vBlock = <usize>T * row;
+  const l0 = load<i32>(lens), l1 = n > 1 ? load<i32>(lens, 4) : 0, l2 = n > 2 ? load<i32>(lens, 8) : 0, l3 = n > 3 ? load<i32>(lens, 12) : 0;
+  const maxLen = max(max(l0, l1), max(l2, l3));
+  const same = n == 4 && l0 == l1 && l1 == l2 && l2 == l3;
+  const K4 = <usize>K << 2;
+  const one = f64x2.splat(1), zero = f32x4.splat(0);
+  for (let s = 0; s < maxLen; s++) {
+    const active = (s < l0 ? 1 : 0) | (s < l1 ? 2 : 0) | (s < l2 ? 4 : 0) | (s < l3 ? 8 : 0);
+    const a = GP + <usize>s * sb;
+    // Lane l's backward state for step s is its row len_l − 1 − s (a lane past its length reads row 0).
+    const b0 = GB + <usize>max(l0 - 1 - s, 0) * sb, b1 = GB + <usize>max(l1 - 1 - s, 0) * sb + 4;
+    const b2 = GB + <usize>max(l2 - 1 - s, 0) * sb + 8, b3 = GB + <usize>max(l3 - 1 - s, 0) * sb + 12;
+    let dLo = f64x2.splat(0), dHi = f64x2.splat(0);
+    for (let j = 0; j < K; j++) {
+      const o = <usize>j << 4;
+      const av = v128.load(a + o);
+      const bv = same ? v128.load(b0 + o) : betaLanes(b0 + o, b1 + o, b2 + o, b3 + o);
+      dLo = f64x2.add(dLo, f64x2.mul(f64x2.promote_low_f32x4(av), f64x2.promote_low_f32x4(bv)));
+      dHi = f64x2.add(dHi, f64x2.mul(f64x2.promote_low_f32x4(hiHalf(av)), f64x2.promote_low_f32x4(hiHalf(bv))));
+    }
+    const invLo = f64x2.div(one, dLo), invHi = f64x2.div(one, dHi);
+    const us = <usize>s * K4, vs = <usize>s * row;
+    const v0 = VG + vs, v1 = v0 + vBlock, v2 = v1 + vBlock, v3 = v2 + vBlock;
+    for (let j = 0; j < K; j++) {
+      const o = <usize>j << 4;
+      const av = v128.load(a + o);
+      const bv = same ? v128.load(b0 + o) : betaLanes(b0 + o, b1 + o, b2 + o, b3 + o);
+      const aLo = f64x2.promote_low_f32x4(av), aHi = f64x2.promote_low_f32x4(hiHalf(av));
+      const bLo = f64x2.promote_low_f32x4(bv), bHi = f64x2.promote_low_f32x4(hiHalf(bv));
+      const u = joinHalves(f64x2.mul(f64x2.mul(aLo, bLo), invLo), f64x2.mul(f64x2.mul(aHi, bHi), invHi));
+      // Where pre is exactly 0 (structurally unreachable) no pair ends here; 0 keeps inf·0 out.
+      const v = v128.and(joinHalves(f64x2.mul(bLo, invLo), f64x2.mul(bHi, invHi)), f32x4.gt(av, zero));
+      const uo = us + (<usize>j << 2), vo = <usize>j << 2;
+      storeLanes(u, ub + uo, ub + seq + uo, ub + 2 * seq + uo, ub + 3 * seq + uo, active & ((1 << n) - 1));
+      storeLanes(v, v0 + vo, v1 + vo, v2 + vo, v3 + vo, active);
+    }
+    // Padded tags hold 0 in both passes: their factors are 0.
+    for (let j = K; j < Kp; j++) storeLanes(zero, v0 + (<usize>j << 2), v1 + (<usize>j << 2), v2 + (<usize>j << 2), v3 + (<usize>j << 2), active);
+  }
+}
+
+/** Lanes 2 and 3 of v in lanes 0 and 1. */
+@inline function hiHalf(v: v128): v128 {
+  return v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+}
+
+/** The f32 of two f64x2 halves, as one f32x4 (lanes 0–1 from lo, 2–3 from hi). */
+@inline function joinHalves(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Lane l from the f32 at p_l. */
+@inline function betaLanes(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  return f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(v128.load32_zero(p0), 1, load<f32>(p1)), 2, load<f32>(p2)), 3, load<f32>(p3));
 }
 
 /** Forward–backward of one sequence of `len` ≥ 1 steps from `e`, per-sequence passes: log Z into `zo`. */
@@ -177,6 +269,7 @@ function posteriorsL<L>(
       const e = em + <usize>b * seq, ls = lens + (<usize>b << 2);
       groupPass<Linear>(LINEAR, n, e, seq, ls, <isize>K4, transExp, startExp, AREA.forwardCounts, GH, true, GP, rows, scales);
       groupPass<Linear>(LINEAR, n, e, seq, ls, -<isize>K4, transExpT, endExp, AREA.backwardCounts, GB, true, 0, rows, scales + 32);
+      groupMarginals(n, T, ls, unary + <usize>b * seq, seq);
       for (let l = 0; l < n; l++) {
         const len = load<i32>(ls + (<usize>l << 2));
         const zo = logZ + (<usize>(b + l) << 3);
@@ -187,7 +280,7 @@ function posteriorsL<L>(
         const z = linearLogZ(load<f64>(scales + (<usize>l << 3)), GH + <usize>(len - 1) * sb + lo, 16, len);
         if (isNaN(z) || isNaN(load<f64>(scales + 32 + (<usize>l << 3)))) { posteriorOne<L>(el, len, zo, ub, counts); continue; }
         store<f64>(zo, z);
-        marginalsOne<L>(true, len, GH + lo, GP + lo, GB + lo, sb, 16, ub, counts);
+        pairSumsOne<L>(true, len, GH + lo, GP + lo, sb, 16, AREA.groupFactors + <usize>l * <usize>T * rowBytes, counts);
       }
     }
   }
