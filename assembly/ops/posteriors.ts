@@ -40,6 +40,8 @@ import { layoutEnd, layoutFrom, rows, section } from './work-area';
   groupFactors!: usize;
   /** A group's log scales (f64): the forward pass's four, then the backward pass's. */
   scales!: usize;
+  /** gradients: a sequence's gradient at its gold tags (f32, one per step), while its rows are rewritten. */
+  tagGrads!: usize;
 }
 
 const AREA = changetype<Area>(memory.data(offsetof<Area>(), 8));
@@ -58,6 +60,7 @@ function layout(base: usize, T: i32, K: i32): f64 {
   AREA.factors = section(rows(K, <f64>T));
   AREA.pairSums = section(8 * <f64>padK(K) * <f64>padK(K));
   AREA.pairAccs = section(rows(K, <f64>padK(K)));
+  AREA.tagGrads = section(4 * <f64>T);
   if (groupsFor(K)) {
     const groupPassBytes = <f64>T * <f64>groupStateBytes(K);
     AREA.groupAlphas = section(groupPassBytes);
@@ -250,7 +253,7 @@ function posteriorOne<L>(e: usize, len: i32, zo: usize, ub: usize, counts: usize
  * α_{s−1}[i] ⊗ trans[i][j] ⊗ β̃_s[j] with the same normaliser D_s = Σ_j pre_s[j] ⊗ β̃_s[j].
  */
 function posteriorsL<L>(
-  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize,
+  B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize, tags: usize, weight: f64, ends: usize,
 ): void {
   const K = numTags, Kp = paddedTags;
   const K4 = <usize>K << 2;
@@ -278,9 +281,15 @@ function posteriorsL<L>(
         const el = e + <usize>l * seq, ub = unary + <usize>(b + l) * seq;
         const lo = <usize>l << 2;
         const z = linearLogZ(load<f64>(scales + (<usize>l << 3)), GH + <usize>(len - 1) * sb + lo, 16, len);
-        if (isNaN(z) || isNaN(load<f64>(scales + 32 + (<usize>l << 3)))) { posteriorOne<L>(el, len, zo, ub, counts); continue; }
-        store<f64>(zo, z);
-        pairSumsOne<L>(true, len, GH + lo, GP + lo, sb, 16, AREA.groupFactors + <usize>l * <usize>T * rowBytes, counts);
+        if (isNaN(z) || isNaN(load<f64>(scales + 32 + (<usize>l << 3)))) {
+          // groupMarginals wrote this lane's rows from a failed pass; a sequence with no allowed path keeps 0s.
+          memory.fill(ub, 0, <usize>len * K4);
+          posteriorOne<L>(el, len, zo, ub, counts);
+        } else {
+          store<f64>(zo, z);
+          pairSumsOne<L>(true, len, GH + lo, GP + lo, sb, 16, AREA.groupFactors + <usize>l * <usize>T * rowBytes, counts);
+        }
+        if (tags != 0) gradientRows<L>(ub, len, tags + <usize>(b + l) * <usize>(T << 2), weight, ends + <usize>(b + l) * (K4 << 1));
       }
     }
   }
@@ -290,6 +299,39 @@ function posteriorsL<L>(
     store<f64>(zo, 0);
     if (len == 0) continue;
     posteriorOne<L>(em + <usize>b * seq, len, zo, unary + <usize>b * seq, counts);
+    if (tags != 0) gradientRows<L>(unary + <usize>b * seq, len, tags + <usize>b * <usize>(T << 2), weight, ends + <usize>b * (K4 << 1));
+  }
+}
+
+/**
+ * gradients' rewrite of one sequence's marginal rows p (at `ub`, `len` rows of K) into the gradient
+ * of `weight`·llh with respect to its emissions, weight·([y_s = j] − p_s(j)) for the gold tags y (i32
+ * at `ty`), each value computed in f64 as (−weight·p) (+ weight at y) from the f32 marginal and
+ * rounded once; the first and last rows of marginals go to `ends` first (the start and end gradients
+ * are made of them).
+ */
+function gradientRows<L>(ub: usize, len: i32, ty: usize, weight: f64, ends: usize): void {
+  const K4 = <usize>numTags << 2;
+  memory.copy(ends, ub, K4);
+  memory.copy(ends + K4, ub + <usize>(len - 1) * K4, K4);
+  const tg = AREA.tagGrads;
+  for (let s = 0; s < len; s++) {
+    const y = <usize>load<i32>(ty + (<usize>s << 2));
+    store<f32>(tg + (<usize>s << 2), <f32>(-weight * <f64>load<f32>(ub + <usize>s * K4 + (y << 2)) + weight));
+  }
+  const n = <usize>len * K4;
+  let o: usize = 0;
+  if (isVector<L>()) {
+    const w = f64x2.splat(-weight);
+    for (; o + 16 <= n; o += 16) {
+      const v = v128.load(ub + o);
+      v128.store(ub + o, joinHalves(f64x2.mul(w, f64x2.promote_low_f32x4(v)), f64x2.mul(w, f64x2.promote_low_f32x4(hiHalf(v)))));
+    }
+  }
+  for (; o < n; o += 4) store<f32>(ub + o, <f32>(-weight * <f64>load<f32>(ub + o)));
+  for (let s = 0; s < len; s++) {
+    const y = <usize>load<i32>(ty + (<usize>s << 2));
+    store<f32>(ub + <usize>s * K4 + (y << 2), load<f32>(tg + (<usize>s << 2)));
   }
 }
 
@@ -298,8 +340,27 @@ function posteriorsL<L>(
  * length) and expected transition counts summed over the batch (f64 [Kp·Kp], row-major from→to).
  */
 export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, unary: usize, counts: usize, work: usize): void {
-  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, work);
-  else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, work);
+  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, unary, counts, work, 0, 0, 0);
+  else posteriorsL<f32>(B, T, em, lens, logZ, unary, counts, work, 0, 0, 0);
+}
+
+/**
+ * forwardBackward's kernel: posteriors with the emission gradient in place of the marginals, written
+ * by the same sweep while each sequence's rows are in cache. `tags` holds the gold tags (i32 [B,T]),
+ * `weight` the loss weight; `grads` gets weight·([y_s = j] − p_s(j)) (f32 [B,T,K], 0 past each
+ * length), `ends` each sequence's first and last rows of marginals (f32 [B,2,K]); logZ and counts as
+ * posteriors. Its work area is posteriors'.
+ */
+export function gradients(
+  B: i32, T: i32, em: usize, lens: usize, tags: usize, weight: f64, logZ: usize, grads: usize, ends: usize, counts: usize, work: usize,
+): void {
+  if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, grads, counts, work, tags, weight, ends);
+  else posteriorsL<f32>(B, T, em, lens, logZ, grads, counts, work, tags, weight, ends);
+}
+
+/** Bytes of gradients' work area: posteriors' (n: unused, 0). */
+export function gradientsWorkBytes(T: i32, K: i32, n: i32): f64 {
+  return layout(0, T, K);
 }
 
 /** Bytes of posteriors' work area for sequences of up to T steps of K tags (n: unused, 0). */

@@ -1,6 +1,7 @@
 import type { Potentials } from './parameters.js';
 import type { Posteriors } from '../ops/posteriors.js';
-import type { Packed } from '../call/pack.js';
+import type { Gradients } from '../ops/gradients.js';
+import { type Packed, unpackToLayout } from '../call/pack.js';
 
 /**
  * Gradient and expectation math, written once for every backend on top of the posteriors it returns.
@@ -92,4 +93,40 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
   }
   for (let i = 0; i < K * K; i++) trans[i] += weight * ((restricted ? restricted.transCounts[i] : 0) - post.transCounts[i]);
   return { emissions, startTransitions: start, endTransitions: end, transitions: trans };
+}
+
+/**
+ * llhGradients for gold tags from the gradients op: the same values, the emission gradient already made
+ * by the op (packed; in the caller's layout as it is where the two orders are one), the start, end and
+ * transition gradients from its marginals' end rows and counts.
+ */
+export function tagGradients(p: Packed, tags: Int32Array, g: Gradients, weight: number, denseT: number, batchFirst: boolean): ParamGrads {
+  const { B, T, K } = p;
+  const start = new Float64Array(K);
+  const end = new Float64Array(K);
+  const trans = new Float64Array(K * K);
+  const ends = g.ends;
+  let dense = batchFirst && T === denseT;
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    // Positions increase strictly from 0: the last is len − 1 exactly when the steps are the first positions.
+    if (p.positions[b * T + len - 1] !== len - 1) dense = false;
+    for (let s = 1; s < len; s++) trans[tags[b * T + s - 1] * K + tags[b * T + s]] += weight;
+    const first = b * 2 * K,
+      last = first + K;
+    for (let j = 0; j < K; j++) {
+      start[j] -= weight * ends[first + j];
+      end[j] -= weight * ends[last + j];
+    }
+    start[tags[b * T]] += weight;
+    end[tags[b * T + len - 1]] += weight;
+  }
+  for (let i = 0; i < K * K; i++) trans[i] += weight * (0 - g.transCounts[i]);
+  return {
+    emissions: dense ? g.emissions : unpackToLayout(p, g.emissions, denseT, batchFirst),
+    startTransitions: start,
+    endTransitions: end,
+    transitions: trans,
+  };
 }
