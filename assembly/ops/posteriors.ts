@@ -263,6 +263,7 @@ function posteriorsL<L>(
   supportCounts(T, AREA.backwardCounts, true, AREA.sets);
   memory.fill(counts, 0, <usize>(Kp * Kp) << 3);
   memory.fill(unary, 0, <usize>B * seq);
+  if (tags != 0) memory.fill(ends, 0, <usize>B * (K4 << 1));
   let b = 0;
   if (isVector<L>() && groupsFor(K)) {
     const sb = groupStateBytes(K);
