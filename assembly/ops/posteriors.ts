@@ -76,8 +76,8 @@ function layout(base: usize, T: i32, K: i32): f64 {
 /**
  * Unary marginals of one sequence into `ub`, the per-step factors V, and its pair sums into `counts`,
  * from the passes' rows: normalised forward states at `fa`, products before the emissions at `fp`,
- * backward states at `fb`, step s's tag j at `+ s·rs + j·ts` (rows of Kp floats for the per-sequence
- * passes, the lanes of a group for grouped ones, which are always linear).
+ * backward states at `fb`, step s's tag j at `+ s·rs + j·ts` (rows of Kp floats: ts = 4; a group's
+ * lanes take groupMarginals and pairSumsOne instead).
  */
 @inline function marginalsOne<L>(linear: bool, len: i32, fa: usize, fp: usize, fb: usize, rs: usize, ts: usize, ub: usize, counts: usize): void {
   const K = numTags, Kp = paddedTags, row = rowBytes;
@@ -92,7 +92,27 @@ function layout(base: usize, T: i32, K: i32): f64 {
       let D: f64 = 0;
       for (let j = 0; j < K; j++) D += <f64>load<f32>(a + <usize>j * ts) * <f64>load<f32>(bt + <usize>j * ts);
       const inv = 1 / D;
-      for (let j = 0; j < Kp; j++) {
+      let j = 0;
+      if (isVector<L>() && ts == 4) {
+        // Rows of Kp floats: four tags at a time, the same f64 operations as the loop below.
+        const vi = f64x2.splat(inv), zero = f32x4.splat(0);
+        for (; j < Kp; j += 4) {
+          const o = <usize>j << 2;
+          const av = v128.load(a + o), bv = v128.load(bt + o);
+          const aLo = f64x2.promote_low_f32x4(av), aHi = f64x2.promote_low_f32x4(hiHalf(av));
+          const bLo = f64x2.promote_low_f32x4(bv), bHi = f64x2.promote_low_f32x4(hiHalf(bv));
+          const p = joinHalves(f64x2.mul(f64x2.mul(aLo, bLo), vi), f64x2.mul(f64x2.mul(aHi, bHi), vi));
+          v128.store(v + o, v128.and(joinHalves(f64x2.mul(bLo, vi), f64x2.mul(bHi, vi)), f32x4.gt(av, zero)));
+          // The marginals' rows are K floats: the last chunk stores only the tags < K.
+          if (j + 4 <= K) v128.store(u + o, p);
+          else {
+            store<f32>(u + o, f32x4.extract_lane(p, 0));
+            if (j + 1 < K) store<f32>(u + o + 4, f32x4.extract_lane(p, 1));
+            if (j + 2 < K) store<f32>(u + o + 8, f32x4.extract_lane(p, 2));
+          }
+        }
+      }
+      for (; j < Kp; j++) {
         const o = <usize>j << 2;
         // Padded tags (j ≥ K) hold 0 in both passes.
         const aj = j < K ? <f64>load<f32>(a + <usize>j * ts) : 0, bj = j < K ? <f64>load<f32>(bt + <usize>j * ts) : 0;
