@@ -5,7 +5,7 @@ import { threadRuntime } from '../backends/wasm/threads/spawn.js';
 import { deviceProblem } from '../backends/webgpu/device.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
-import { llhGradients, pathScores, tagGradients } from '../model/grad.js';
+import { type ParamGrads, llhGradients, pathScores, tagGradients } from '../model/grad.js';
 import {
   type AllowedInput,
   type EmissionsInput,
@@ -396,12 +396,9 @@ export class CRF {
     logZ: Float64Array,
     call: { p: Packed },
     reduction: Reduction,
-    g: ReturnType<typeof llhGradients>,
+    g: ParamGrads,
   ): ForwardBackwardResult<number | Float32Array> {
-    return {
-      logLikelihood: this.#reduce(num, logZ, call.p, reduction),
-      grads: markGradients({ emissions: g.emissions, ...perParameter((name) => Float32Array.from(g[name])) }),
-    };
+    return { logLikelihood: this.#reduce(num, logZ, call.p, reduction), grads: markGradients(g) };
   }
 
   /**

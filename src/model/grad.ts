@@ -28,12 +28,13 @@ export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64A
   return out;
 }
 
-interface ParamGrads {
+/** The gradients as forwardBackward hands them out: float32, each summed in float64 and rounded once. */
+export interface ParamGrads {
   /** In the caller's layout: `[B, denseT, K]` batch-first, else `[denseT, B, K]`; 0 where the mask is off. */
   emissions: Float32Array;
-  startTransitions: Float64Array;
-  endTransitions: Float64Array;
-  transitions: Float64Array;
+  startTransitions: Float32Array;
+  endTransitions: Float32Array;
+  transitions: Float32Array;
 }
 
 /**
@@ -92,7 +93,7 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
     }
   }
   for (let i = 0; i < K * K; i++) trans[i] += weight * ((restricted ? restricted.transCounts[i] : 0) - post.transCounts[i]);
-  return { emissions, startTransitions: start, endTransitions: end, transitions: trans };
+  return { emissions, startTransitions: Float32Array.from(start), endTransitions: Float32Array.from(end), transitions: Float32Array.from(trans) };
 }
 
 /**
@@ -102,9 +103,11 @@ export function llhGradients(p: Packed, gold: Int32Array | Posteriors, post: Pos
  */
 export function tagGradients(p: Packed, tags: Int32Array, g: Gradients, weight: number, denseT: number, batchFirst: boolean): ParamGrads {
   const { B, T, K } = p;
-  const start = new Float64Array(K);
-  const end = new Float64Array(K);
-  const trans = new Float64Array(K * K);
+  // One float64 array for the three sums: a short call's time goes largely to allocations.
+  const sums = new Float64Array(2 * K + K * K);
+  const start = sums.subarray(0, K);
+  const end = sums.subarray(K, 2 * K);
+  const trans = sums.subarray(2 * K);
   const ends = g.ends;
   let dense = batchFirst && T === denseT;
   for (let b = 0; b < B; b++) {
@@ -125,8 +128,8 @@ export function tagGradients(p: Packed, tags: Int32Array, g: Gradients, weight: 
   for (let i = 0; i < K * K; i++) trans[i] += weight * (0 - g.transCounts[i]);
   return {
     emissions: dense ? g.emissions : unpackToLayout(p, g.emissions, denseT, batchFirst),
-    startTransitions: start,
-    endTransitions: end,
-    transitions: trans,
+    startTransitions: Float32Array.from(start),
+    endTransitions: Float32Array.from(end),
+    transitions: Float32Array.from(trans),
   };
 }

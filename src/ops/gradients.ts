@@ -97,8 +97,9 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
         const b0 = i * block,
           n = Math.min(block, B - b0);
         c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, tg + b0 * T * 4, weight, z + b0 * 8, grads + b0 * seq, ends + b0 * 8 * K, counts, c.work);
-        const padded = c.mem.f64.subarray(counts >>> 3, (counts >>> 3) + Kp * Kp);
-        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = padded[a * Kp + d];
+        const f64 = c.mem.f64,
+          at = counts >>> 3;
+        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = f64[at + a * Kp + d];
       }
       return {
         logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
