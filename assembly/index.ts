@@ -8,7 +8,7 @@ export { setup, tableBytes } from './tables';
 export { heapBase } from './ops/work-area';
 export { logPartition, logPartitionWorkBytes } from './ops/log-partition';
 export { viterbi, viterbiWorkBytes } from './ops/viterbi';
-export { posteriors, posteriorsWorkBytes } from './ops/posteriors';
+export { gradients, gradientsWorkBytes, posteriors, posteriorsWorkBytes } from './ops/posteriors';
 export { entropy, entropyWorkBytes } from './ops/entropy';
 export { kBest, kBestWorkBytes } from './ops/k-best';
 export { sample, sampleWorkBytes } from './ops/sample';

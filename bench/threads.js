@@ -46,7 +46,7 @@ const TABLE_OP = /** @type {const} */ ({
   forward: 'logPartition',
   decode: 'viterbi',
   topK: 'kBest',
-  forwardBackward: 'posteriors',
+  forwardBackward: 'gradients',
   marginals: 'posteriors',
   entropy: 'entropy',
   sample: 'sample',

@@ -1,11 +1,11 @@
 import { type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
-import type { KBestResult, Posteriors, ViterbiResult } from '../ops/index.js';
+import type { KBestResult, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
 import { threadRuntime } from '../backends/wasm/threads/spawn.js';
 import { deviceProblem } from '../backends/webgpu/device.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
-import { llhGradients, pathScores } from '../model/grad.js';
+import { type ParamGrads, llhGradients, pathScores, tagGradients } from '../model/grad.js';
 import {
   type AllowedInput,
   type EmissionsInput,
@@ -400,6 +400,17 @@ export class CRF {
     return d === 0 ? 0 : 1 / d;
   }
 
+  /** forwardBackward's result from the log-likelihoods' two terms and the gradients. */
+  #gradientResult(
+    num: Float64Array,
+    logZ: Float64Array,
+    call: { p: Packed },
+    reduction: Reduction,
+    g: ParamGrads,
+  ): ForwardBackwardResult<number | Float32Array> {
+    return { logLikelihood: this.#reduce(num, logZ, call.p, reduction), grads: markGradients(g) };
+  }
+
   /**
    * Log-likelihood of `tags`: score(tags) − log Z, per sequence, reduced as pytorch-crf does (the loss
    * is its negative). Gold tags that break the constraints have log-likelihood -Infinity; a sequence
@@ -553,35 +564,28 @@ export class CRF {
           grads: markGradients({ emissions: new Float32Array(0), ...perParameter((name) => new Float32Array(parameterLength(name, K))) }),
         };
       }
+      const weight = this.#weight(call.p, reduction);
+      if (!partial) {
+        // Gold tags: the gradients op writes the emission gradient in its forward–backward sweep.
+        const fb = yield* step('gradients', call.p, call.w, { tags: t!, T: call.p.T, weight });
+        this.#noPath(fb.logZ, call.p);
+        const num = pathScores(yield* this.#hosted(call), t!, call.w);
+        return this.#gradientResult(num, fb.logZ, call, reduction, tagGradients(call.p, t!, fb, weight, call.T, this.batchFirst));
+      }
       const post = yield* step('posteriors', call.p, call.w);
       this.#noPath(post.logZ, call.p);
-      let gold: Int32Array | Posteriors;
-      let num: Float64Array;
-      if (partial) {
-        // The restricted posteriors. A sequence the annotation permits no path in (no tag at a position,
-        // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
-        // unrestricted in this pass, so its two expectations cancel.
-        const dead = partial.dead.slice();
-        let postR = yield* step('posteriors', partial.p, call.w);
-        let late = false;
-        postR.logZ.forEach((z, b) => {
-          if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
-        });
-        if (late) postR = yield* step('posteriors', restrict(call.p, partial.bits, dead), call.w);
-        num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
-        gold = postR;
-      } else {
-        num = pathScores(yield* this.#hosted(call), t!, call.w);
-        gold = t!;
-      }
-      const g = llhGradients(call.p, gold, post, this.#weight(call.p, reduction));
-      return {
-        logLikelihood: this.#reduce(num, post.logZ, call.p, reduction),
-        grads: markGradients({
-          emissions: unpackToLayout(call.p, g.emissions, call.T, this.batchFirst),
-          ...perParameter((name) => Float32Array.from(g[name])),
-        }),
-      };
+      // The restricted posteriors. A sequence the annotation permits no path in (no tag at a position,
+      // or none that the constraints let through) has llh −∞ and adds nothing to the gradients: it runs
+      // unrestricted in this pass, so its two expectations cancel.
+      const dead = partial.dead.slice();
+      let postR = yield* step('posteriors', partial.p, call.w);
+      let late = false;
+      postR.logZ.forEach((z, b) => {
+        if (z === -Infinity && !dead[b] && call.p.lengths[b] > 0) late = dead[b] = true;
+      });
+      if (late) postR = yield* step('posteriors', restrict(call.p, partial.bits, dead), call.w);
+      const num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
+      return this.#gradientResult(num, post.logZ, call, reduction, llhGradients(call.p, postR, post, weight, call.T, this.batchFirst));
     } finally {
       this.#done(call);
     }

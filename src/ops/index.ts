@@ -1,6 +1,7 @@
 // The op registry: every op the backends run, by name. Types of an op's arguments and results are
 // derived from here, so a backend, the thread layer and the worker dispatch stay generic.
 import { entropy } from './entropy.js';
+import { gradients } from './gradients.js';
 import { kBest } from './k-best.js';
 import { logPartition } from './log-partition.js';
 import type { OpSpec } from './op.js';
@@ -8,7 +9,7 @@ import { posteriors } from './posteriors.js';
 import { sample } from './sample.js';
 import { viterbi } from './viterbi.js';
 
-export const OPS = { logPartition, posteriors, entropy, viterbi, kBest, sample } as const;
+export const OPS = { logPartition, posteriors, gradients, entropy, viterbi, kBest, sample } as const;
 
 type Ops = typeof OPS;
 /** An op's name. */
@@ -29,6 +30,7 @@ export function specOf<N extends OpName>(op: N): OpSpec<ArgsOf<N>, ResultOf<N>, 
 
 export { type OpSpec } from './op.js';
 export type { EntropyResult } from './entropy.js';
+export type { GradientArgs, Gradients } from './gradients.js';
 export type { KBestArgs, KBestResult } from './k-best.js';
 export type { Posteriors } from './posteriors.js';
 export type { SampleArgs, SampleResult } from './sample.js';

@@ -19,7 +19,7 @@ export interface OpSpec<A, R, P = R> {
   readonly reference: (p: Packed, w: Potentials, args: A) => R;
   readonly wasm: WasmBinding<A, P>;
   /** Its GPU program, loaded with the WebGPU backend's first call of it; or 'cpu' to run on that backend's CPU backend. */
-  readonly gpu: (() => Promise<GpuOp<R>>) | 'cpu';
+  readonly gpu: (() => Promise<GpuOp<R, A>>) | 'cpu';
   readonly threads: ThreadSplit<A, R, P>;
 }
 

@@ -30,8 +30,16 @@ export interface PosteriorsPart {
  * where one block's K² counts would outweigh its B·T·K marginals (short sequences, many tags), so that
  * handing per-block sums between threads costs no more than the marginals themselves.
  */
-function countBlock(T: number, K: number): number {
+export function countBlock(T: number, K: number): number {
   return Math.max(16, Math.ceil((2 * K) / T));
+}
+
+/** The batch's transition counts from the ranges' per-block sums, added in block order. */
+export function sumBlocks(parts: readonly { blockCounts: Float64Array }[], K: number): Float64Array {
+  const KK = K * K;
+  const transCounts = new Float64Array(KK);
+  for (const { blockCounts } of parts) for (let o = 0; o < blockCounts.length; o += KK) for (let i = 0; i < KK; i++) transCounts[i] += blockCounts[o + i];
+  return transCounts;
 }
 
 /**
@@ -114,11 +122,6 @@ export const posteriors = defineOp<void, Posteriors, PosteriorsPart>({
   threads: {
     split: { minK: 9, minWork: 2 ** 26 },
     block: countBlock,
-    join(parts, p) {
-      const KK = p.K * p.K;
-      const transCounts = new Float64Array(KK);
-      for (const { blockCounts } of parts) for (let o = 0; o < blockCounts.length; o += KK) for (let i = 0; i < KK; i++) transCounts[i] += blockCounts[o + i];
-      return { logZ: joinField(parts, 'logZ'), unary: joinField(parts, 'unary'), transCounts };
-    },
+    join: (parts, p) => ({ logZ: joinField(parts, 'logZ'), unary: joinField(parts, 'unary'), transCounts: sumBlocks(parts, p.K) }),
   },
 });

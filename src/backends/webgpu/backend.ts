@@ -61,7 +61,7 @@ export class WebGpuBackend implements Backend {
   readonly #ctx: GpuContext;
   readonly #querySet: GPUQuerySet | null;
   /** Each op's GPU program, loaded on its first GPU call. */
-  readonly #programs = new Map<OpName, Promise<GpuOp<unknown>>>();
+  readonly #programs = new Map<OpName, Promise<GpuOp<unknown, never>>>();
   #lost = false;
   #disposed = false;
   /** GPU time of the last call's passes, in ms (only with `profile` on an adapter with timestamps). */
@@ -158,11 +158,11 @@ export class WebGpuBackend implements Backend {
     return this.#lost || this.#disposed ? null : this.#device.limits.maxStorageBufferBindingSize;
   }
 
-  async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
-    let program = this.#programs.get(op) as Promise<GpuOp<ResultOf<N>>> | undefined;
+  async #onGpu<N extends OpName>(op: N, load: () => Promise<GpuOp<ResultOf<N>, never>>, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
+    let program = this.#programs.get(op) as Promise<GpuOp<ResultOf<N>, never>> | undefined;
     if (!program) this.#programs.set(op, (program = load()));
     try {
-      const r = await this.#gpu(await program, p, w);
+      const r = await this.#gpu(await program, p, w, args[0] as never);
       return r === null ? await this.#onCpu(op, p, w, args) : r;
     } catch (e) {
       if (e instanceof WebGpuValidationError || e instanceof CRFInputError) throw e;
@@ -195,7 +195,7 @@ export class WebGpuBackend implements Backend {
    * semirings, K > 768 for entropy, at the default 16 KiB), the chains are longer than the op runs on
    * the GPU (`maxT`: entropy's) or not one sequence fits.
    */
-  #plan<R>(op: GpuOp<R>, p: Packed, w: Potentials): Plan | null {
+  #plan<R, A>(op: GpuOp<R, A>, p: Packed, w: Potentials): Plan | null {
     if (p.T > op.maxT) return null;
     const layout = layoutFor(p.K);
     const mem = SHADERS[op.chain].memory;
@@ -209,12 +209,12 @@ export class WebGpuBackend implements Backend {
   }
 
   /** The op on the GPU, chunk by chunk: one submit and one readback each (null: it cannot run there). */
-  async #gpu<R>(op: GpuOp<R>, p: Packed, w: Potentials): Promise<R | null> {
+  async #gpu<R, A>(op: GpuOp<R, A>, p: Packed, w: Potentials, args: A): Promise<R | null> {
     const plan = this.#plan(op, p, w);
     if (!plan) return null;
     if (p.gpu) await checkSource(this.#device, p.gpu);
     this.lastKernelMs = null;
-    const run = op.begin(this.#ctx, p, plan);
+    const run = op.begin(this.#ctx, p, plan, args);
     try {
       for (let b0 = 0; b0 < p.B; b0 += plan.chunk) {
         this.#ctx.gathered = null;

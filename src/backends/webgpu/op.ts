@@ -46,7 +46,7 @@ interface OpRun<R> {
   release(): void;
 }
 
-export interface GpuOp<R> {
+export interface GpuOp<R, A = void> {
   name: string;
   /** The chain kernel it runs: its workgroup memory decides whether K fits the device. */
   chain: ShaderName;
@@ -58,5 +58,6 @@ export interface GpuOp<R> {
    */
   perSequence(T: number, K: number): number;
   fixed(K: number): number;
-  begin(ctx: GpuContext, p: Packed, plan: Plan): OpRun<R>;
+  /** Starts the op over the call; `args` are the op's arguments beyond the call (OpSpec's A). */
+  begin(ctx: GpuContext, p: Packed, plan: Plan, args: A): OpRun<R>;
 }

@@ -2,7 +2,8 @@
 // (assembly/grouped.ts). Every batch size 1..9 (so every remainder of a group), mixed lengths with 0 and
 // 1 among them, K on both sides of the limit, with and without forbidden transitions: the batched call
 // must agree with the float64 js backend and, bit for bit, with the same sequences run one per call
-// (the per-sequence kernel), paths and ties included. The scalar build runs the same checks.
+// (the per-sequence kernel), paths and ties included; the gradients op (forwardBackward's) must give its
+// posteriors' bits with the emission gradient in place of the marginals. The scalar build runs the same checks.
 import { describe, expect, it } from 'vitest';
 import type { Packed } from '../../../src/call/pack.js';
 import type { Potentials } from '../../../src/model/parameters.js';
@@ -10,6 +11,7 @@ import { JsBackend } from '../../../src/backends/js/backend.js';
 import { WasmBackend } from '../../../src/backends/wasm/backend.js';
 import { KINDS, kernels } from '../../wasm-helpers.js';
 import { rng } from '../../suites/oracle.js';
+import type { Gradients, Posteriors } from '../../../src/ops/index.js';
 
 type Rng = ReturnType<typeof rng>;
 
@@ -55,6 +57,38 @@ function single(p: Packed, b: number): Packed {
 /** Lengths for a batch of B: 0, 1 and T among them, in positions that move with B. */
 function lengths(r: Rng, B: number): number[] {
   return Array.from({ length: B }, (_, b) => [T, 1, 0, r.int(T + 1), T - 1][(b + B - 1) % 5]);
+}
+
+/** Gold tags, packed [B, T]: any tag at each step (values past a length are never read: -1 there). */
+function goldTags(r: Rng, p: Packed): Int32Array {
+  const tags = new Int32Array(p.B * T).fill(-1);
+  for (let b = 0; b < p.B; b++) for (let s = 0; s < p.lengths[b]; s++) tags[b * T + s] = r.int(p.K);
+  return tags;
+}
+
+/**
+ * The gradients op's result against the same backend's posteriors: log Z and the counts the same bits;
+ * each emission gradient the float32 of weight·([y = j] − p) computed in float64 (as the JavaScript
+ * assembly computes it); the end rows the marginals' first and last rows; 0 past each length.
+ */
+function expectGradientsOf(g: Gradients, q: Posteriors, p: Packed, { tags, weight }: { tags: Int32Array; weight: number }, label: string): void {
+  const { B, K } = p;
+  expect(Array.from(g.logZ), `${label} gradients' logZ`).toEqual(Array.from(q.logZ));
+  expect(Array.from(g.transCounts), `${label} gradients' counts`).toEqual(Array.from(q.transCounts));
+  const want = new Float32Array(B * T * K);
+  const ends = new Float32Array(B * 2 * K);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    for (let s = 0; s < len; s++) {
+      const o = (b * T + s) * K;
+      for (let j = 0; j < K; j++) want[o + j] = j === tags[b * T + s] ? -weight * q.unary[o + j] + weight : -weight * q.unary[o + j];
+    }
+    if (len === 0) continue;
+    ends.set(q.unary.subarray(b * T * K, (b * T + 1) * K), b * 2 * K);
+    ends.set(q.unary.subarray((b * T + len - 1) * K, (b * T + len) * K), (b * 2 + 1) * K);
+  }
+  expect(Array.from(g.emissions), `${label} emission gradient`).toEqual(Array.from(want));
+  expect(Array.from(g.ends), `${label} end rows`).toEqual(Array.from(ends));
 }
 
 /** score(y) in float64. */
@@ -122,6 +156,14 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
               expect(Math.abs(qw.transCounts[i] - c), `${label} transCounts[${i}]`).toBeLessThanOrEqual(5e-6 * (1 + Math.abs(c)) + 2e-7 * B * T);
             }
             expect(Array.from(countsAlone), `${label} transCounts batched vs alone`).toEqual(Array.from(qw.transCounts));
+            // forwardBackward's op: the same sweep with the emission gradient written in place of the marginals.
+            const args = { tags: goldTags(r, p), T, weight: 0.25 };
+            expectGradientsOf(await be.run('gradients', p, w, args), qw, p, args, label);
+            const gj = await js.run('gradients', p, w, args);
+            const gw = await be.run('gradients', p, w, args);
+            for (let i = 0; i < B * T * K; i++) {
+              expect(Math.abs(gw.emissions[i] - gj.emissions[i]), `${label} gradient[${i}]`).toBeLessThanOrEqual(5e-6 * args.weight);
+            }
           }
           expect(be.logSpaceFallbacks, 'ordinary scores stay in linear space').toBe(0);
           be.dispose();
@@ -157,6 +199,26 @@ describe.each(KINDS)('grouped sequences (%s build) agree with js and with one se
     for (let b = 0; b < B; b++) {
       const best = score(p, w, b, vj.paths.slice(b * T), p.lengths[b]);
       expect(Math.abs(vw.scores[b] - best), `Viterbi score[${b}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(best)));
+    }
+    be.dispose();
+  });
+
+  it('a sequence of a group with no allowed path keeps 0 marginals; its gradient is the weight at its tags', async () => {
+    const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
+    const r = rng(78);
+    const K = 4;
+    const w = potentials(K, false, () => r.normal());
+    const p = packed(5, K, [T, T, 7, T, 4], () => r.normal());
+    // Sequence 2 has no tag left at step 3 (as a partial annotation leaves a position), so no path.
+    for (let j = 0; j < K; j++) p.emissions[(2 * T + 3) * K + j] = -Infinity;
+    const q = await be.run('posteriors', p, w);
+    expect(q.logZ[2]).toBe(-Infinity);
+    expect(Array.from(q.unary.subarray(2 * T * K, 3 * T * K)), 'marginals of the sequence with no path').toEqual(new Array(T * K).fill(0));
+    const args = { tags: goldTags(r, p), T, weight: 1 };
+    expectGradientsOf(await be.run('gradients', p, w, args), q, p, args, 'no path');
+    for (const b of [0, 1, 3, 4]) {
+      const q1 = await be.run('posteriors', single(p, b), w);
+      expect(Array.from(q1.unary), `unary[${b}] batched vs alone`).toEqual(Array.from(q.unary.subarray(b * T * K, (b + 1) * T * K)));
     }
     be.dispose();
   });

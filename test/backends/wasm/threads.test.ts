@@ -212,7 +212,7 @@ const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof ba
   ['logPartition', 'logPartition', (crf, x) => crf.logPartition(x.em)],
   ['decode', 'viterbi', (crf, x) => crf.decode(x.em)],
   ['decode topK', 'kBest', (crf, x) => crf.decode(x.em, { topK: 2 })],
-  ['forwardBackward', 'posteriors', (crf, x) => crf.forwardBackward(x.em, x.tags)],
+  ['forwardBackward', 'gradients', (crf, x) => crf.forwardBackward(x.em, x.tags)],
   ['marginals', 'posteriors', (crf, x) => crf.marginals(x.em)],
   ['entropy', 'entropy', (crf, x) => crf.entropy(x.em)],
   ['sample', 'sample', (crf, x) => crf.sample(x.em, { numSamples: 2, seed: 1 })],

@@ -1,0 +1,125 @@
+// forwardBackward's op: forward–backward with the emission gradient written in the same sweep, so the
+// marginals never leave the kernel as marginals. The start, end and transition gradients are K- and
+// K²-sized and are made in model/grad.ts from what this returns.
+import type { Packed } from '../call/pack.js';
+import type { Potentials } from '../model/parameters.js';
+import type { GpuOp } from '../backends/webgpu/op.js';
+import { countBlock, posteriors, sumBlocks, type Posteriors } from './posteriors.js';
+import { defineOp, joinField } from './op.js';
+
+export interface GradientArgs {
+  /** The gold tags, packed `[B, T]` (T: the call's packed length); read only where the sequence is on. */
+  tags: Int32Array;
+  /** The packed T: the tags' row length (a range of sequences starts at `b0 · T`). */
+  T: number;
+  /** The loss weight: 1 for a summed log-likelihood, 1 / divisor for a mean. */
+  weight: number;
+}
+
+export interface Gradients {
+  /** log Z per sequence (−∞ where no path is allowed). */
+  logZ: Float64Array;
+  /**
+   * ∂(weight · Σ_b llh_b)/∂e = weight · ([y_s = j] − p(y_s = j)), packed `[B, T, K]`, 0 past each
+   * length; each value computed in float64 from the float32 marginal and rounded once.
+   */
+  emissions: Float32Array;
+  /** p(y_0 = j) and p(y_{len−1} = j) of each sequence, `[B, 2, K]` (0 for an empty one). */
+  ends: Float32Array | Float64Array;
+  /** Σ_b Σ_s p(y_{s−1} = i, y_s = j), `[K · K]`. */
+  transCounts: Float64Array;
+}
+
+export interface GradientsPart {
+  logZ: Float64Array;
+  emissions: Float32Array;
+  ends: Float32Array | Float64Array;
+  /** `[blocks, K · K]`, in block order (posteriors' blocks). */
+  blockCounts: Float64Array;
+}
+
+/** The op's result from the posteriors, as the kernel writes it: what the js and webgpu backends return. */
+function fromPosteriors(p: Packed, post: Posteriors, { tags, weight }: GradientArgs): Gradients {
+  const { B, T, K } = p;
+  const unary = post.unary;
+  const emissions = new Float32Array(B * T * K);
+  const ends = unary instanceof Float64Array ? new Float64Array(B * 2 * K) : new Float32Array(B * 2 * K);
+  for (let b = 0; b < B; b++) {
+    const len = p.lengths[b];
+    if (len === 0) continue;
+    for (let s = 0; s < len; s++) {
+      const o = (b * T + s) * K;
+      for (let j = 0; j < K; j++) emissions[o + j] = -weight * unary[o + j];
+      const y = tags[b * T + s];
+      emissions[o + y] = -weight * unary[o + y] + weight;
+    }
+    ends.set(unary.subarray(b * T * K, (b * T + 1) * K), b * 2 * K);
+    ends.set(unary.subarray((b * T + len - 1) * K, (b * T + len) * K), (b * 2 + 1) * K);
+  }
+  return { logZ: post.logZ, emissions, ends, transCounts: post.transCounts };
+}
+
+/** posteriors' GPU program, its marginals turned into the op's result once read back. */
+function onGpu(post: GpuOp<Posteriors>): GpuOp<Gradients, GradientArgs> {
+  return {
+    name: 'gradients',
+    chain: post.chain,
+    maxT: post.maxT,
+    perSequence: (T, K) => post.perSequence(T, K),
+    fixed: (K) => post.fixed(K),
+    begin(ctx, p, plan, args) {
+      const run = post.begin(ctx, p, plan, undefined);
+      return { chunk: (b0, b1) => run.chunk(b0, b1), result: () => fromPosteriors(p, run.result(), args), release: () => run.release() };
+    },
+  };
+}
+
+export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
+  name: 'gradients',
+  reference: (p: Packed, w: Potentials, args: GradientArgs) => fromPosteriors(p, posteriors.reference(p, w, undefined), args),
+  wasm: {
+    kernel: 'gradients',
+    // posteriors' outputs, then the tags (an input the run writes) and the ends.
+    outputs: (p) => {
+      const Kp = (p.K + 3) & ~3;
+      return [p.B * 8, p.B * p.T * p.K * 4, Kp * Kp * 8, p.B * p.T * 4, p.B * 2 * p.K * 4];
+    },
+    run(c, { B, T, K }, { tags, weight }) {
+      const block = countBlock(T, K);
+      const nBlocks = Math.ceil(B / block);
+      const Kp = (K + 3) & ~3;
+      const seq = T * K * 4;
+      const [z, grads, counts, tg, ends] = c.out;
+      c.mem.i32.set(tags.length === B * T ? tags : tags.subarray(0, B * T), tg >>> 2);
+      const blockCounts = new Float64Array(nBlocks * K * K);
+      // One kernel call per block, as posteriors: the kernel sums its batch's counts from zero.
+      for (let i = 0; i < nBlocks; i++) {
+        const b0 = i * block,
+          n = Math.min(block, B - b0);
+        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, tg + b0 * T * 4, weight, z + b0 * 8, grads + b0 * seq, ends + b0 * 8 * K, counts, c.work);
+        const f64 = c.mem.f64,
+          at = counts >>> 3;
+        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = f64[at + a * Kp + d];
+      }
+      return {
+        logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
+        emissions: c.mem.f32.slice(grads >>> 2, (grads >>> 2) + B * T * K),
+        ends: c.mem.f32.slice(ends >>> 2, (ends >>> 2) + B * 2 * K),
+        blockCounts,
+      };
+    },
+  },
+  gpu: () => import('../backends/webgpu/ops/posteriors.js').then((m) => onGpu(m.posteriors)),
+  threads: {
+    // posteriors' rule: the same kernel, and a gradient pass that is a fraction of it.
+    split: { minK: 9, minWork: 2 ** 26 },
+    block: countBlock,
+    slice: (args, b0) => ({ ...args, tags: args.tags.subarray(b0 * args.T) }),
+    join: (parts, p) => ({
+      logZ: joinField(parts, 'logZ'),
+      emissions: joinField(parts, 'emissions'),
+      ends: joinField(parts, 'ends'),
+      transCounts: sumBlocks(parts, p.K),
+    }),
+  },
+});
