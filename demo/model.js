@@ -1,11 +1,11 @@
 // The demo's model: a tfjs tagger (each word's window, the word and the two before it, embedded, with
 // its capitalisation, through a tanh layer to a dense layer that scores the tags) under webcrf/tfjs's
 // CRF, trained together by one tfjs Adam: each step is one optimizer.minimize of the CRF's negative
-// log-likelihood, whose gradient tfjs's tape carries through crf.forward into the tagger. This module is the one place to swap the model; main.js
-// uses only the members it returns.
+// log-likelihood, whose gradient tfjs's tape carries through crf.forward into the tagger. This module
+// is the one place to swap the model; main.js uses only the members it returns.
 //
 // tfjs runs on its 'cpu' backend: a tagger this small is bound by per-op dispatch, which a GPU backend
-// only adds to, and crf.forward reads the emissions on the CPU on every tfjs backend.
+// only adds to.
 import * as tf from '@tensorflow/tfjs';
 import { CRF } from 'webcrf/tfjs';
 import { LABELS, UNK, vocabulary } from './task.js';
