@@ -38,7 +38,8 @@ import { listLogProbs } from '../model/probabilities.js';
 import { seededRandom } from '../rng.js';
 import { type Arrays, CallArrays } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
-import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from '../interop/weights.js';
+import type { FromSafetensorsOptions } from '../interop/weights-reader.js';
+import { type ToSafetensorsOptions, writeCRFWeights } from '../interop/weights-writer.js';
 import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions } from './op-options.js';
 import type {
   CRFOptions,
@@ -945,6 +946,8 @@ export class CRF {
    */
   static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
     const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
+    // Loaded here, not with the module: a page that never reads a file never downloads the parser.
+    const { readCRFWeights } = await import('../interop/weights-reader.js');
     const w = readCRFWeights(bytes, prefix);
     const crf = await CRF.create(w.numTags, rest);
     crf.#load(w.parameters);

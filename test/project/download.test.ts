@@ -25,6 +25,16 @@ describe('what a page downloads', () => {
     }
   });
 
+  it('a page that never reads a safetensors file loads neither the reader nor its JSON parser; CRF.fromSafetensors loads them when called', async () => {
+    const page = await bundleApp(PAGE);
+    // Messages only the reader and the parser hold.
+    const reader = (s: string) => s.includes('a header length within the file') && s.includes('a valid JSON');
+    expect(holding(page.texts, page.eager, reader)).toEqual([]);
+    expect(holding(page.texts, page.lazy, reader).length).toBe(1);
+    const reads = await bundleApp(`import { CRF } from 'webcrf';\nconst crf = await CRF.fromSafetensors(new Uint8Array(0));\n`);
+    expect(holding(reads.texts, reads.lazy, reader).length).toBe(1);
+  });
+
   it('the worker, bundled as its own entry, loads neither, and its bundle holds no inline kernels: it is handed the compiled module', async () => {
     const worker = await bundleApp('', root, 'dist/web-worker.js');
     for (const { what, test } of LAZY_ONLY) expect(holding(worker.texts, worker.eager, test), what).toEqual([]);
