@@ -3,9 +3,9 @@
 // the entries share. A fresh process loading forty modules one by one spent most of its time to a
 // first decode resolving and linking them. What a call may never need is split into chunks imported
 // only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
-// its shaders (loaded only when a GPU is asked for or found) and the thread pool (loaded only when
-// threads are asked for). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
-// import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
+// its shaders (loaded only when a GPU is asked for or found), the thread pool (loaded only when
+// threads are asked for) and the safetensors reader (loaded only by CRF.fromSafetensors). The built
+// code names its files relative to itself: `new URL('./webcrf.simd.wasm', import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
 // `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
 // to emit them. tsc writes the declarations (dist/types/).
 //
