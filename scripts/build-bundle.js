@@ -5,9 +5,9 @@
 // only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
 // its shaders (loaded only when a GPU is asked for or found), the thread pool (loaded only when
 // threads are asked for) and the safetensors reader (loaded only by CRF.fromSafetensors). The built
-// code names its files relative to itself: `new URL('./webcrf.simd.wasm', import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
-// `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
-// to emit them. tsc writes the declarations (dist/types/).
+// code names its files relative to itself: `new URL('./webcrf.simd.wasm', import.meta.url)`
+// (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and `./node-worker.js`
+// (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow to emit them. tsc writes the declarations (dist/types/).
 //
 // Besides, in build/ (git-ignored, not shipped): internals.js, the backends' classes for the pages of
 // the repository's own tests and benches, which check them one by one; node-internals.js, the node
