@@ -3,17 +3,17 @@
 // the entries share. A fresh process loading forty modules one by one spent most of its time to a
 // first decode resolving and linking them. What a call may never need is split into chunks imported
 // only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
-// its shaders (loaded only when a GPU is asked for or found) and the thread pool (loaded only when
-// threads are asked for). The built code names its files relative to itself: `new URL('./webcrf.simd.wasm',
-// import.meta.url)` (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and
-// `./node-worker.js` (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow
-// to emit them. tsc writes the declarations (dist/types/).
+// its shaders (loaded only when a GPU is asked for or found), the thread pool (loaded only when
+// threads are asked for) and the safetensors reader (loaded only by CRF.fromSafetensors). The built
+// code names its files relative to itself: `new URL('./webcrf.simd.wasm', import.meta.url)`
+// (backends/wasm/source.ts), `./web-worker.js` (backends/wasm/threads/spawn.ts) and `./node-worker.js`
+// (node.ts), all in dist/, which is also the pattern Vite, webpack and Rollup follow to emit them. tsc writes the declarations (dist/types/).
 //
 // Besides, in build/ (git-ignored, not shipped): internals.js, the backends' classes for the pages of
 // the repository's own tests and benches, which check them one by one; node-internals.js, the node
 // entry with the threads' split decision, for bench/threads.js.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -34,6 +34,31 @@ function pruneTypes(dir) {
   }
 }
 if (existsSync(`${dist}types`)) pruneTypes('');
+/**
+ * CRF.fromSafetensors's chunk (src/interop/weights-reader.ts) gets its own copy of the safetensors
+ * reader and its JSON parser. An application's bundler assigns a file to the chunks of every entry
+ * that imports it, whether or not the bindings it takes are used: index.js imports the reader for its
+ * public exports (parseSafetensors, tensorValues), so a reader shared with the lazy chunk would be
+ * loaded with index.js by every page, while a copy that index.js alone imports is tree-shaken away
+ * from a page that never calls it. A module path with a suffix is a module of its own to esbuild; what
+ * the copy imports from elsewhere (the errors, their classes) stays shared.
+ * @returns {import('esbuild').Plugin}
+ */
+function lazyReader() {
+  return {
+    name: 'lazy-reader',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/(safetensors-reader|json)\.js$/ }, (a) => {
+        if (!(a.importer.endsWith('/src/interop/weights-reader.ts') || a.pluginData === 'copy')) return undefined;
+        return { path: `${a.resolveDir}/${a.path.slice(2, -3)}.ts`, suffix: '?copy' };
+      });
+      // The copy's own imports are told apart from the original's (the importer's path is the same).
+      b.onLoad({ filter: /\/src\/interop\/(safetensors-reader|json)\.ts$/ }, (a) =>
+        a.suffix === '?copy' ? { contents: readFileSync(a.path, 'utf8'), loader: 'ts', pluginData: 'copy' } : undefined,
+      );
+    },
+  };
+}
 // One build of every entry, so that code they share is one chunk, shipped once. Chunks sit in dist/
 // beside the entries, so that a `new URL('./…', import.meta.url)` in one names the same folder. Node's
 // modules stay imports (the node entry and its worker run only where they exist); so do the .wasm
@@ -52,6 +77,7 @@ await build({
   // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
   minify: true,
   external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
+  plugins: [lazyReader()],
   entryPoints: {
     index: `${root}src/index.ts`,
     node: `${root}src/node.ts`,

@@ -1,8 +1,6 @@
 import { type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
 import type { KBestResult, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
-import { threadRuntime } from '../backends/wasm/threads/spawn.js';
-import { deviceProblem } from '../backends/webgpu/device.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
 import { type ParamGrads, llhGradients, pathScores, tagGradients } from '../model/grad.js';
@@ -38,7 +36,8 @@ import { listLogProbs } from '../model/probabilities.js';
 import { seededRandom } from '../rng.js';
 import { type Arrays, CallArrays } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
-import { type FromSafetensorsOptions, type ToSafetensorsOptions, readCRFWeights, writeCRFWeights } from '../interop/weights.js';
+import type { FromSafetensorsOptions } from '../interop/weights-reader.js';
+import { type ToSafetensorsOptions, writeCRFWeights } from '../interop/weights-writer.js';
 import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions } from './op-options.js';
 import type {
   CRFOptions,
@@ -86,9 +85,13 @@ function pathOf(paths: ArrayLike<number>, off: number, len: number): number[] {
 }
 
 /** The `threads` option as a count: 1 when absent, the reported cores for `'auto'`. */
-function readThreads(threads: unknown, backend: BackendName | 'auto'): number {
+async function readThreads(threads: unknown, backend: BackendName | 'auto'): Promise<number> {
   if (threads === undefined) return 1;
-  if (threads === 'auto') return Math.min(MAX_THREADS, Math.max(1, threadRuntime().cores()));
+  if (threads === 'auto') {
+    // Imported only here (and where threads start): a page on one thread never downloads it.
+    const { threadRuntime } = await import('../backends/wasm/threads/spawn.js');
+    return Math.min(MAX_THREADS, Math.max(1, threadRuntime().cores()));
+  }
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new CRFInputError('threads', `an integer in [1, ${MAX_THREADS}] or 'auto'`, describe(threads));
   }
@@ -196,6 +199,8 @@ export class CRF {
     }
     const { device, wasmModule, webgpuMinWork } = o;
     if (device !== undefined) {
+      // Imported only here (and where a GPU is asked for): a page that never hands over a device never downloads it.
+      const { deviceProblem } = await import('../backends/webgpu/device.js');
       const why = deviceProblem(device);
       if (why) throw new CRFInputError('device', 'a GPUDevice', `${describe(device)} with ${why}`);
     }
@@ -205,7 +210,7 @@ export class CRF {
     if (webgpuMinWork !== undefined && (typeof webgpuMinWork !== 'number' || !(webgpuMinWork >= 0))) {
       throw new CRFInputError('webgpuMinWork', 'a number ≥ 0', describe(webgpuMinWork));
     }
-    const threads = readThreads(o.threads, backend);
+    const threads = await readThreads(o.threads, backend);
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
     const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
@@ -945,6 +950,8 @@ export class CRF {
    */
   static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
     const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
+    // Loaded here, not with the module: a page that never reads a file never downloads the parser.
+    const { readCRFWeights } = await import('../interop/weights-reader.js');
     const w = readCRFWeights(bytes, prefix);
     const crf = await CRF.create(w.numTags, rest);
     crf.#load(w.parameters);

@@ -2,11 +2,9 @@ import type { Backend, BackendName } from './backend.js';
 import { messageOf } from '../errors.js';
 import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
-import { threadRuntime } from './wasm/threads/spawn.js';
 import { WasmBackend } from './wasm/backend.js';
 import { inlineRoute } from './wasm/inline.js';
 import { fetchRoute, setDefaultWasmRoutes } from './wasm/source.js';
-import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 /**
  * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
@@ -45,6 +43,7 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };
   // Threads beyond the cores only take turns, each with its own memory: never more than the cores.
+  const { threadRuntime } = await import('./wasm/threads/spawn.js');
   const cores = Math.max(1, threadRuntime().cores());
   const n = Math.min(threads, cores);
   const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
@@ -62,6 +61,9 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
     return { backend, what: `${what} on the calling thread only: ${threads} threads were asked for, but ${messageOf(e).replace(/^webcrf: /, '')}` };
   }
 }
+
+/** Where a GPUDevice comes from: imported only when a GPU is asked for or handed over, never by a CPU-only page. */
+const gpuDevices = () => import('./webgpu/device.js');
 
 let warnedJs = false;
 
@@ -96,7 +98,7 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
       return { backend: w.backend, reason: `backend 'wasm' was asked for: ${w.what}` };
     }
     case 'webgpu': {
-      const device = (opts.device as GPUDevice | undefined) ?? (await navigatorDevice());
+      const device = (opts.device as GPUDevice | undefined) ?? (await (await gpuDevices()).navigatorDevice());
       if (!device) {
         throw new Error(
           "webcrf: backend 'webgpu' needs a GPUDevice: pass { device }, or run where navigator.gpu gives an adapter (browsers with WebGPU, Deno, Node with the webgpu package installed as navigator.gpu)",
@@ -112,7 +114,8 @@ export async function createBackend(name: BackendName | 'auto', opts: BackendOpt
       if (opts.device !== undefined) {
         const device = opts.device as GPUDevice;
         // A software adapter (SwiftShader) is slower than the CPU kernels at every size.
-        if (isSoftwareAdapter(device)) return { backend: c.backend, reason: `auto: the GPUDevice given is a software adapter, slower than the CPU: ${c.what}` };
+        if ((await gpuDevices()).isSoftwareAdapter(device))
+          return { backend: c.backend, reason: `auto: the GPUDevice given is a software adapter, slower than the CPU: ${c.what}` };
         const { WebGpuBackend } = await import('./webgpu/backend.js');
         return {
           backend: new WebGpuBackend({ device, cpu: c.backend, minWork }),

@@ -6,7 +6,6 @@ import type { Potentials } from '../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../ops/index.js';
 import type { Backend, BackendMemory, BackendName } from './backend.js';
 import type { WebGpuBackend } from './webgpu/backend.js';
-import { isSoftwareAdapter, navigatorDevice } from './webgpu/device.js';
 
 export class LazyGpuBackend implements Backend {
   readonly precision = 'float32' as const;
@@ -43,7 +42,8 @@ export class LazyGpuBackend implements Backend {
 
   #probed(): Promise<WebGpuBackend | null> {
     // The WebGPU backend and its shaders are loaded only once a device worth using is there.
-    this.#probe ??= navigatorDevice().then(async (device) => {
+    this.#probe ??= import('./webgpu/device.js').then(async ({ isSoftwareAdapter, navigatorDevice }) => {
+      const device = await navigatorDevice();
       if (!device || isSoftwareAdapter(device)) return (this.#gpu = null);
       const { WebGpuBackend } = await import('./webgpu/backend.js');
       return (this.#gpu = new WebGpuBackend({ device, cpu: this.cpu, minWork: this.minWork }));

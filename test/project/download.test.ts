@@ -25,6 +25,26 @@ describe('what a page downloads', () => {
     }
   });
 
+  it('a page that never reads a safetensors file loads neither the reader nor its JSON parser; CRF.fromSafetensors loads them when called', async () => {
+    const page = await bundleApp(PAGE);
+    // Messages only the reader and the parser hold.
+    const reader = (s: string) => s.includes('a header length within the file') && s.includes('a valid JSON');
+    expect(holding(page.texts, page.eager, reader)).toEqual([]);
+    expect(holding(page.texts, page.lazy, reader).length).toBe(1);
+    const reads = await bundleApp(`import { CRF } from 'webcrf';\nconst crf = await CRF.fromSafetensors(new Uint8Array(0));\n`);
+    expect(holding(reads.texts, reads.lazy, reader).length).toBe(1);
+  });
+
+  it('a wasm-only page on one thread loads neither the GPU device helpers nor the thread runtime before CRF.create asks for them', async () => {
+    const page = await bundleApp(PAGE);
+    // Messages only webgpu/device.ts and wasm/threads/spawn.ts hold.
+    for (const marker of ['no lost promise', 'this runtime has no Worker constructor']) {
+      const holds = (s: string) => s.includes(marker);
+      expect(holding(page.texts, page.eager, holds), marker).toEqual([]);
+      expect(holding(page.texts, page.lazy, holds).length, marker).toBe(1);
+    }
+  });
+
   it('the worker, bundled as its own entry, loads neither, and its bundle holds no inline kernels: it is handed the compiled module', async () => {
     const worker = await bundleApp('', root, 'dist/web-worker.js');
     for (const { what, test } of LAZY_ONLY) expect(holding(worker.texts, worker.eager, test), what).toEqual([]);

@@ -1,14 +1,14 @@
 import type { CRFOptions } from '../api/types.js';
 import { CRFInputError, describe, shapeStr } from '../errors.js';
-import { readOptions } from '../call/options.js';
-import { PARAMETER_NAMES, type ParameterArrays, isMatrix, parameterValue, perParameter } from '../model/parameters.js';
-import { parseSafetensors, tensorValues, writeSafetensors } from './safetensors.js';
+import { type ParameterArrays, parameterValue, perParameter } from '../model/parameters.js';
+import { parseSafetensors, tensorValues } from './safetensors-reader.js';
 import { PYTORCH_CRF_NAMES, TORCHCRF_NAMES } from '../model/state-dict.js';
 
 /**
- * A CRF's weights in a safetensors file: where they are (pytorch-crf's or TorchCRF's names, bare or
- * under a model's prefix), and what they must be (shapes [K], [K], [K, K]; values as loadStateDict
- * takes them), so that a file PyTorch wrote loads here and one written here loads in PyTorch.
+ * A CRF's weights read from a safetensors file: where they are (pytorch-crf's or TorchCRF's names, bare
+ * or under a model's prefix), and what they must be (shapes [K], [K], [K, K]; values as loadStateDict
+ * takes them), so that a file PyTorch wrote loads here. `CRF.fromSafetensors` imports this file (and
+ * with it the reader and the JSON parser) only when it is called.
  */
 
 /** Options of `CRF.fromSafetensors`: a key prefix, and every option `CRF.create` takes. */
@@ -19,14 +19,6 @@ export interface FromSafetensorsOptions extends CRFOptions {
    * that holds a complete set; several such prefixes are an error asking for this option.
    */
   prefix?: string | undefined;
-}
-
-/** Options of `crf.toSafetensors`. */
-export interface ToSafetensorsOptions {
-  /** Prepended to each name, e.g. `'crf.'` to match a model whose CRF is `model.crf`. Default `''`. */
-  prefix?: string | undefined;
-  /** Stored as the file's `__metadata__` (string values only). */
-  metadata?: Record<string, string> | undefined;
 }
 
 /** The CRF weights found in a safetensors file, checked as loadStateDict checks them. */
@@ -108,21 +100,4 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     return out;
   };
   return { numTags: K, parameters: perParameter((_, n) => f32([s, e, tr][n])) };
-}
-
-/**
- * A CRF's weights as a safetensors file in float32 under pytorch-crf's names (what
- * `safetensors.torch.load_file` + `crf.load_state_dict` expect).
- * @throws CRFInputError for bad options.
- */
-export function writeCRFWeights(params: ParameterArrays, numTags: number, options: ToSafetensorsOptions = {}): Uint8Array {
-  const { prefix = '', metadata } = readOptions(options, 'options', ['prefix', 'metadata']);
-  if (typeof prefix !== 'string') throw new CRFInputError('prefix', 'a string such as "crf."', describe(prefix));
-  const tensors = Object.fromEntries(
-    PARAMETER_NAMES.map((name, n) => [
-      prefix + PYTORCH_CRF_NAMES[n],
-      { dtype: 'F32' as const, shape: isMatrix(name) ? [numTags, numTags] : [numTags], data: params[name] },
-    ]),
-  );
-  return writeSafetensors(tensors, metadata);
 }
