@@ -950,9 +950,18 @@ export class CRF {
    */
   static async fromSafetensors(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options: FromSafetensorsOptions = {}): Promise<CRF> {
     const { prefix, ...rest } = readOptions(options, 'options', ['prefix', ...CREATE_OPTIONS]);
+    // The bytes as they are now: the caller may reuse the buffer while the parser loads. (What cannot
+    // be copied, such as a detached buffer, goes to the reader as it is, which names the problem.)
+    let now: typeof bytes = bytes;
+    try {
+      if (ArrayBuffer.isView(bytes)) now = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
+      else if (bytes instanceof ArrayBuffer) now = bytes.slice(0);
+    } catch {
+      now = bytes;
+    }
     // Loaded here, not with the module: a page that never reads a file never downloads the parser.
     const { readCRFWeights } = await import('../interop/weights-reader.js');
-    const w = readCRFWeights(bytes, prefix);
+    const w = readCRFWeights(now, prefix);
     const crf = await CRF.create(w.numTags, rest);
     crf.#load(w.parameters);
     return crf;

@@ -151,6 +151,19 @@ describe('CRF.fromSafetensors reads files made to the specification', () => {
   });
 });
 
+describe('CRF.fromSafetensors reads the bytes as they were at the call', () => {
+  it('a buffer the caller overwrites while the reader loads gives the weights it held at the call', async () => {
+    const crf = await CRF.create(4, { seed: 22 });
+    const other = await CRF.create(4, { seed: 23 });
+    for (const make of [(b: Uint8Array) => b, (b: Uint8Array) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)]) {
+      const bytes = make(crf.toSafetensors());
+      const pending = CRF.fromSafetensors(bytes);
+      new Uint8Array(bytes instanceof ArrayBuffer ? bytes : bytes.buffer).set(other.toSafetensors());
+      await expectWeights(await pending, Array.from(crf.startTransitions), Array.from(crf.endTransitions), Array.from(crf.transitions));
+    }
+  });
+});
+
 describe('crf.toSafetensors', () => {
   it('round-trips, in float32 under pytorch-crf names, with the data section 8-aligned', async () => {
     const crf = await CRF.create(4, { seed: 21 });
