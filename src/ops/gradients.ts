@@ -111,7 +111,7 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
   },
   gpu: () => import('../backends/webgpu/ops/posteriors.js').then((m) => onGpu(m.posteriors)),
   threads: {
-    // posteriors' rule: the same kernel, and a gradient pass that is a fraction of it.
+    // From bench/threads.js --table (docs/performance.md, Threads): the same rule as posteriors'.
     split: { minK: 9, minWork: 2 ** 26 },
     block: countBlock,
     slice: (args, b0) => ({ ...args, tags: args.tags.subarray(b0 * args.T) }),
