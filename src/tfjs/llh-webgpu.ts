@@ -155,15 +155,15 @@ export function llhWebGpu(route: WebGpuRoute, c: LlhCall, summed: boolean): tf.T
       // 0 where every emission of the sequence is finite, NaN where one is not.
       tf.sum(tf.mul(emBF, 0), [1, 2]),
     ]);
-    save([out.unary.tensor, out.first.tensor, out.last.tensor, out.transitions.tensor]);
+    save([out.unary.tensor, out.first.tensor, out.last.tensor, out.transitions.tensor, gold, firstHot, lastHot]);
     return {
       value: tf.sub<tf.Tensor1D>(score, out.logZ.tensor),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [unary, firstMarginal, lastMarginal, expected] = saved;
+        const [unary, firstMarginal, lastMarginal, expected, goldHot, firstGold, lastGold] = saved;
         const perSequence = tf.reshape(dy, [1, B]);
-        const gEm = tf.mul(tf.sub(tf.oneHot(tf.tensor2d(at, [B, T], 'int32'), K), unary), tf.reshape(dy, [B, 1, 1]));
-        const gStart = tf.reshape(tf.matMul(perSequence, tf.sub(tf.oneHot(tf.tensor1d(first, 'int32'), K), firstMarginal)), [K]);
-        const gEnd = tf.reshape(tf.matMul(perSequence, tf.sub(tf.oneHot(tf.tensor1d(last, 'int32'), K), lastMarginal)), [K]);
+        const gEm = tf.mul(tf.sub(goldHot, unary), tf.reshape(dy, [B, 1, 1]));
+        const gStart = tf.reshape(tf.matMul(perSequence, tf.sub(firstGold, firstMarginal)), [K]);
+        const gEnd = tf.reshape(tf.matMul(perSequence, tf.sub(lastGold, lastMarginal)), [K]);
         const gTrans = summed
           ? tf.mul(tf.sub(tf.tensor2d(goldPairs, [K, K]), expected), tf.mean(dy))
           : tf.reshape(tf.matMul(perSequence, tf.sub(tf.tensor2d(goldPairs, [B, KK]), tf.reshape(expected, [B, KK]))), [K, K]);
