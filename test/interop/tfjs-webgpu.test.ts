@@ -5,7 +5,8 @@
 // holes, a partial annotation, constraints) take the CPU route and give the core's results too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs';
-import { CRF as CoreCRF, type Reduction } from '../../src/index.js';
+import { CRF as CoreCRF } from '../../src/index.js';
+import { expectClose as close, llhReference } from '../helpers.js';
 import type { CRF as TfCRF } from '../../src/tfjs/index.js';
 import { nodeGpuDevice } from '../../scripts/node-backends.js';
 import { generator } from '../../examples/random.js';
@@ -50,49 +51,6 @@ async function gradsOf(crf: TfCRF, em: TF.Tensor, f: (e: TF.Tensor) => TF.Scalar
   return { mapped, value: value[0], emissions: gEm, startTransitions: gStart, endTransitions: gEnd, transitions: gTrans };
 }
 
-/** The same objective by the float64 js backend: Σ_b w_b llh_b or the reduced llh, and its gradients. */
-async function reference(
-  sd: ReturnType<TfCRF['stateDict']>,
-  data: Float32Array,
-  shape: number[],
-  batchFirst: boolean,
-  reduction: Reduction,
-  mask: number[][] | null,
-  tags: number[][],
-) {
-  const js = await CoreCRF.create(K, { backend: 'js', batchFirst });
-  js.loadStateDict(sd);
-  const em = { data, shape };
-  const w = reduction === 'none' ? weights : null;
-  const seqs = w ? weights.map((_, b) => b) : [-1];
-  const want = {
-    value: 0,
-    emissions: new Float64Array(data.length),
-    startTransitions: new Float64Array(K),
-    endTransitions: new Float64Array(K),
-    transitions: new Float64Array(K * K),
-  };
-  for (const b of seqs) {
-    // One sequence at a time for 'none': its gradients weighted by its own upstream gradient.
-    const on = (i: number, t: number) => (b < 0 || i === b ? (mask ? mask[i][t] : 1) : 0);
-    const rows = Array.from({ length: B }, (_, i) => Array.from({ length: T }, (_, t) => on(i, t)));
-    const m = batchFirst ? rows : Array.from({ length: T }, (_, t) => rows.map((row) => row[t]));
-    const fb = await js.forwardBackward(em, tags, { reduction: w ? 'sum' : reduction, mask: m });
-    const c = b < 0 ? 1 : w![b];
-    want.value += c * (fb.logLikelihood as number);
-    fb.grads.emissions.forEach((g, i) => (want.emissions[i] += c * g));
-    for (const k of ['startTransitions', 'endTransitions', 'transitions'] as const) fb.grads[k].forEach((g, i) => (want[k][i] += c * g));
-  }
-  js.dispose();
-  return want;
-}
-
-function close(got: ArrayLike<number>, want: ArrayLike<number>, name: string) {
-  expect(got.length, name).toBe(want.length);
-  for (let i = 0; i < want.length; i++)
-    expect(Math.abs(got[i] - want[i]), `${name}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(2e-5 * (1 + Math.abs(want[i])));
-}
-
 describe.skipIf(!onGpu)('webcrf/tfjs on tfjs’s webgpu backend', () => {
   beforeAll(() => {
     // Small ops on tfjs's webgpu backend otherwise run on the CPU: every op here runs on the GPU.
@@ -133,7 +91,10 @@ describe.skipIf(!onGpu)('webcrf/tfjs on tfjs’s webgpu backend', () => {
           const got = await gradsOf(crf, em, f);
           expect(got.mapped, 'buffers mapped between the emissions and the gradients').toBe(0);
           expect(tf.memory().numTensors).toBe(before);
-          const want = await reference(sd, data, shape, batchFirst, reduction, masked ? maskRows : null, layout(tagRows));
+          const want = await llhReference(sd, { data, shape }, layout(tagRows), masked ? maskRows : null, {
+            batchFirst,
+            ...(reduction === 'none' ? { weights } : { reduction }),
+          });
           close([got.value], [want.value], 'value');
           for (const k of ['emissions', 'startTransitions', 'endTransitions', 'transitions'] as const) close(got[k], want[k], k);
           tf.dispose([em, tags, w, ...(mask ? [mask] : [])]);
