@@ -15,7 +15,8 @@ import {
   readMask,
   readTags,
 } from '../call/inputs.js';
-import { type GpuEmissions, isGpuInput, notOnWebGpu, onCpuOnly, packGpu, readGpuEmissions } from '../call/gpu-inputs.js';
+import { isGpuInput, notOnWebGpu, onCpuOnly } from '../call/gpu-inputs.js';
+import type * as GpuEmissionsChecks from '../call/gpu-emissions.js';
 import { MAX_KBEST_CELLS, MAX_RESULT_PATHS, MAX_RESULT_TAGS, MAX_TAGS, MAX_THREADS } from '../limits.js';
 import { markGradients } from './marks.js';
 import { type Body, type Step, host, now, settle, step } from './drive.js';
@@ -132,6 +133,8 @@ export class CRF {
   readonly #potentials: LivePotentials;
   readonly #arrays = new CallArrays();
   #impl: Backend;
+  /** The checks of GPU emissions, imported by `create` with a backend that takes them (a page on the CPU never loads them). */
+  #gpuEmissionsModule: typeof GpuEmissionsChecks | null = null;
   #disposed = false;
 
   private constructor(token: unknown, numTags: number, batchFirst: boolean, constraints: Allowed | null, impl: Backend, reason: string) {
@@ -214,6 +217,7 @@ export class CRF {
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
     const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
+    if (chosen.backend.gpuBindingLimit) crf.#gpuEmissionsModule = await import('../call/gpu-emissions.js');
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
       const a = crf[name];
@@ -250,9 +254,13 @@ export class CRF {
     try {
       if (isGpuInput(mask, 'mask')) throw onCpuOnly('mask');
       if (isGpuInput(emissions)) {
-        const g = this.#gpuEmissions(emissions);
+        // Only a WebGPU backend takes them (and only with one are their checks loaded).
+        const limit = this.#impl.gpuBindingLimit?.() ?? null;
+        const gpu = this.#gpuEmissionsModule;
+        if (limit === null || !gpu) throw notOnWebGpu(emissions, this.#impl.name);
+        const g = gpu.readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
         const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
-        return { em: g, mask: m, call: { p: packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays } };
+        return { em: g, mask: m, call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays } };
       }
       const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
@@ -262,13 +270,6 @@ export class CRF {
       this.#arrays.release(arrays);
       throw e;
     }
-  }
-
-  /** GPU emissions checked against this CRF and its backend (only a WebGPU one takes them). */
-  #gpuEmissions(emissions: unknown): GpuEmissions {
-    const limit = this.#impl.gpuBindingLimit?.() ?? null;
-    if (limit === null) throw notOnWebGpu(emissions, this.#impl.name);
-    return readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
   }
 
   /**

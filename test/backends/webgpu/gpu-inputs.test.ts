@@ -11,7 +11,7 @@ import { inputError } from '../../helpers.js';
 import { JsBackend } from '../../../src/backends/js/backend.js';
 import { WebGpuBackend } from '../../../src/backends/webgpu/index.js';
 import { pack } from '../../../src/call/pack.js';
-import { packGpu } from '../../../src/call/gpu-inputs.js';
+import { packGpu } from '../../../src/call/gpu-emissions.js';
 import { potentials } from '../../../src/model/parameters.js';
 import { nodeGpuDevice } from '../../../scripts/node-backends.js';
 import { generator } from '../../../examples/random.js';
@@ -237,7 +237,7 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
   });
 
   it('chunked batches give every chunk its own gather and the js backend’s numbers', async () => {
-    const js = new JsBackend();
+    const js = await JsBackend.create();
     const B = 37,
       T = 5,
       K6 = 6;
@@ -369,7 +369,7 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
       expect(gpuError.message).toBe(cpu.message);
       crf.dispose();
       // Chunks of one sequence: the bad value is in the second.
-      const js = new JsBackend();
+      const js = await JsBackend.create();
       const backend = new WebGpuBackend({ device, cpu: js, maxChunkBytes: 4 * (T * K + 3 * T + 3) + 4 * (2 * K + K * K) + 256 });
       const p = packGpu({ buffer, B, T, K, batchFirst: true, shape }, Uint8Array.from(mask.flat()), new Int32Array(B), (n) => new Int32Array(n));
       const w = potentials({ startTransitions: new Float32Array(K), endTransitions: new Float32Array(K), transitions: new Float32Array(K * K) }, K, null);
