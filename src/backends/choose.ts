@@ -81,7 +81,7 @@ async function cpu(opts: BackendOptions, threads: number): Promise<{ backend: Ba
       warnedJs = true;
       console.warn(`webcrf: backend 'auto' runs on ${what}`);
     }
-    return { backend: new JsBackend(), what };
+    return { backend: await JsBackend.create(), what };
   }
 }
 
@@ -92,7 +92,7 @@ async function cpu(opts: BackendOptions, threads: number): Promise<{ backend: Ba
 export async function createBackend(name: BackendName | 'auto', opts: BackendOptions, threads = 1): Promise<Chosen> {
   switch (name) {
     case 'js':
-      return { backend: new JsBackend(), reason: "backend 'js' was asked for: the float64 reference" };
+      return { backend: await JsBackend.create(), reason: "backend 'js' was asked for: the float64 reference" };
     case 'wasm': {
       const w = await wasm(opts, threads);
       return { backend: w.backend, reason: `backend 'wasm' was asked for: ${w.what}` };

@@ -2,9 +2,8 @@
 // marginals never leave the kernel as marginals. The start, end and transition gradients are K- and
 // K²-sized and are made in model/grad.ts from what this returns.
 import type { Packed } from '../call/pack.js';
-import type { Potentials } from '../model/parameters.js';
 import type { GpuOp } from '../backends/webgpu/op.js';
-import { countBlock, posteriors, sumBlocks, type Posteriors } from './posteriors.js';
+import { countBlock, sumBlocks, type Posteriors } from './posteriors.js';
 import { defineOp, joinField } from './op.js';
 
 export interface GradientArgs {
@@ -39,7 +38,7 @@ export interface GradientsPart {
 }
 
 /** The op's result from the posteriors, as the kernel writes it: what the js and webgpu backends return. */
-function fromPosteriors(p: Packed, post: Posteriors, { tags, weight }: GradientArgs): Gradients {
+export function fromPosteriors(p: Packed, post: Posteriors, { tags, weight }: GradientArgs): Gradients {
   const { B, T, K } = p;
   const unary = post.unary;
   const emissions = new Float32Array(B * T * K);
@@ -76,7 +75,7 @@ function onGpu(post: GpuOp<Posteriors>): GpuOp<Gradients, GradientArgs> {
 
 export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
   name: 'gradients',
-  reference: (p: Packed, w: Potentials, args: GradientArgs) => fromPosteriors(p, posteriors.reference(p, w, undefined), args),
+  reference: () => import('../backends/js/ops/gradients.js').then((m) => m.gradients),
   wasm: {
     kernel: 'gradients',
     // posteriors' outputs, then the tags (an input the run writes) and the ends.

@@ -1,5 +1,5 @@
-// An op is one dynamic program over a packed call, described once, as data: what it returns, its
-// float64 reference, how the WebAssembly kernels run it, its GPU program (or that the WebGPU backend
+// An op is one dynamic program over a packed call, described once, as data: what it returns, where its
+// float64 reference is, how the WebAssembly kernels run it, its GPU program (or that the WebGPU backend
 // hands it to its CPU backend), and how a batch is cut across threads and the parts joined. Backends,
 // the thread layer and the worker threads run every op through this description (ops/index.ts lists
 // them); none of them names an op.
@@ -13,15 +13,18 @@ export interface OpSpec<A, R, P = R> {
   /** The name messages and workers use: the op's key in the registry. */
   readonly name: string;
   /**
-   * The float64 reference: what the js backend runs and every other backend is tested against. Also
-   * the answer for an empty batch on every backend.
+   * The float64 reference (src/backends/js/ops/): what the js backend runs and every other backend is
+   * tested against. Loaded with the js backend only: a page on the kernels never downloads it.
    */
-  readonly reference: (p: Packed, w: Potentials, args: A) => R;
+  readonly reference: () => Promise<Reference<A, R>>;
   readonly wasm: WasmBinding<A, P>;
   /** Its GPU program, loaded with the WebGPU backend's first call of it; or 'cpu' to run on that backend's CPU backend. */
   readonly gpu: (() => Promise<GpuOp<R, A>>) | 'cpu';
   readonly threads: ThreadSplit<A, R, P>;
 }
+
+/** An op's float64 program: the whole call, now. */
+export type Reference<A, R> = (p: Packed, w: Potentials, args: A) => R;
 
 /** A kernel export: it takes numbers (sizes and byte offsets into the linear memory) and returns nothing. */
 export type KernelFn = (...args: number[]) => void;

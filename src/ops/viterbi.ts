@@ -1,8 +1,5 @@
 // The best path per sequence and its score: the forward pass over the max-plus semiring, then a
 // backtrace.
-import type { Packed } from '../call/pack.js';
-import type { Potentials } from '../model/parameters.js';
-import { MaxPlus, chain, finalSum } from '../backends/js/recursion.js';
 import { defineOp, joinField, plainFloats, plainInts } from './op.js';
 
 export interface ViterbiResult {
@@ -15,33 +12,9 @@ export interface ViterbiResult {
   scores: Float64Array | number[];
 }
 
-function reference(p: Packed, w: Potentials): ViterbiResult {
-  const { B, T, K } = p;
-  const paths = new Int32Array(B * T);
-  const scores = new Float64Array(B);
-  const back = new Int32Array(T * K);
-  const last = new Int32Array(1);
-  for (let b = 0; b < B; b++) {
-    const len = p.lengths[b];
-    if (len === 0) continue;
-    const c = chain(MaxPlus, p.emissions, b * T * K, K, len, K, w.start, w.trans, false, back);
-    if (c.shift === -Infinity) {
-      scores[b] = -Infinity;
-      continue;
-    }
-    scores[b] = finalSum(MaxPlus, c, len, K, w.end, last)[0];
-    let y = last[0];
-    for (let s = len - 1; s >= 0; s--) {
-      paths[b * T + s] = y;
-      y = back[s * K + y];
-    }
-  }
-  return { paths, scores };
-}
-
 export const viterbi = defineOp<void, ViterbiResult>({
   name: 'viterbi',
-  reference,
+  reference: () => import('../backends/js/ops/viterbi.js').then((m) => m.viterbi),
   wasm: {
     kernel: 'viterbi',
     outputs: (p) => [p.B * p.T * 4, p.B * 8],

@@ -46,7 +46,7 @@ describe.each(backends.map((b) => [b.name, b.options] as const))('%s: score and 
 
 describe('the float64 reference entropy', () => {
   it('is within 1e-9 of a stable enumeration on confident, mixed and uniform sequences', async () => {
-    const js = new JsBackend();
+    const js = await JsBackend.create();
     const K = 3;
     const w = {
       K,

@@ -239,7 +239,7 @@ describe('threads and ranges', () => {
     });
     const spec = specOf('sample');
     const runners: [string, (q: Packed, a: typeof args) => Promise<{ paths: Int32Array; logZ: Float64Array }>][] = [
-      ['js', async (q, a) => spec.reference(q, w, a)],
+      ['js', async (q, a) => (await spec.reference())(q, w, a)],
     ];
     for (const kind of ['simd', 'scalar'] as const) {
       const be = await WasmBackend.create({ wasmModule: await kernels(kind) });

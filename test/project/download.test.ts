@@ -45,6 +45,16 @@ describe('what a page downloads', () => {
     }
   });
 
+  it('a wasm-only page loads neither the float64 references (the js backend loads them) nor the checks of GPU emissions (a WebGPU backend does)', async () => {
+    const page = await bundleApp(PAGE);
+    // A constant of the sample reference's counter-based generator (murmur3's c2), and a message only gpu-emissions.ts holds.
+    for (const marker of ['461845907', 'the kernels bind it as storage']) {
+      const holds = (s: string) => s.includes(marker);
+      expect(holding(page.texts, page.eager, holds), marker).toEqual([]);
+      expect(holding(page.texts, page.lazy, holds).length, marker).toBe(1);
+    }
+  });
+
   it('the worker, bundled as its own entry, loads neither, and its bundle holds no inline kernels: it is handed the compiled module', async () => {
     const worker = await bundleApp('', root, 'dist/web-worker.js');
     for (const { what, test } of LAZY_ONLY) expect(holding(worker.texts, worker.eager, test), what).toEqual([]);

@@ -14,7 +14,7 @@ import { rng } from '../suites/oracle.js';
  * @typedef {object} Ctx
  * @property {typeof import('webcrf')} lib the package (src/ in Node, dist/ on the page)
  * @property {new (opts: import('../../src/backends/webgpu/index.js').WebGpuBackendOptions) => GpuBackend} WebGpuBackend
- * @property {new () => Backend} JsBackend
+ * @property {{ create(): Promise<Backend> }} JsBackend
  * @property {GPUDevice} device
  * @property {() => Promise<GPUDevice>} newDevice a device of its own (the device-loss check destroys it)
  * @property {(s: string) => void} log
@@ -137,7 +137,7 @@ async function compareOps(ctx, gpu, js, c, what, tol = {}) {
 /** @type {Record<string, (ctx: Ctx) => Promise<string>>} */
 export const checks = {
   async randomShapes(ctx) {
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(7);
     // K = 1 (one lane), 5 and 33 (several sequences per workgroup), 300 (two tags per lane), T = 1.
@@ -158,7 +158,7 @@ export const checks = {
   },
 
   async k1024(ctx) {
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const c = batch(rng(11), { B: 2, T: 3, K: 1024, scale: 3 });
     c.p.lengths[1] = 2;
@@ -168,7 +168,7 @@ export const checks = {
   },
 
   async largeEmissions(ctx) {
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(13);
     for (const [B, T, K] of [
@@ -187,7 +187,7 @@ export const checks = {
     // Emissions of 1e3 over 300 steps with gaps and −1e4 transitions: stored forward and backward
     // scores carried the rounding of their absolute size (a marginal off by 2.2e-3); normalised per
     // step, the error does not grow with T.
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(37);
     const c = batch(R, { B: 3, T: 300, K: 64, scale: 1e3, forbid: 0 });
@@ -200,7 +200,7 @@ export const checks = {
   },
 
   async chunking(ctx) {
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const R = rng(17);
     const c = batch(R, { B: 37, T: 5, K: 6 });
     // Room for about 8 sequences per buffer: every op runs in several submits, counts accumulate.
@@ -244,7 +244,7 @@ export const checks = {
   },
 
   async concurrent(ctx) {
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js });
     const R = rng(23);
     const jobs = Array.from({ length: 24 }, (_, i) => ({ i, c: batch(R, { B: 1 + R.int(5), T: 1 + R.int(8), K: 2 + R.int(9) }) }));
@@ -269,7 +269,7 @@ export const checks = {
 
   async autoDelegation(ctx) {
     // What auto builds: calls below minWork (B·T·K²) run on the CPU backend, larger ones on the GPU.
-    const js = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device: ctx.device, cpu: js, minWork: 2000 });
     const R = rng(31);
     const small = batch(R, { B: 2, T: 4, K: 5 }); // 200
@@ -289,8 +289,8 @@ export const checks = {
 
   async deviceLost(ctx) {
     const device = await ctx.newDevice();
-    const js = new ctx.JsBackend();
-    const cpu = new ctx.JsBackend();
+    const js = await ctx.JsBackend.create();
+    const cpu = await ctx.JsBackend.create();
     const gpu = new ctx.WebGpuBackend({ device, cpu });
     const R = rng(29);
     const c = batch(R, { B: 3, T: 6, K: 4 });

@@ -320,7 +320,6 @@ export class WasmBackend implements Backend {
   runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
     const spec = specOf(op);
     const a = args[0] as never;
-    if (p.B === 0) return spec.reference(p, w, a);
     const live = this.#disposed ? null : this.#live;
     if (!live) return undefined;
     try {
@@ -334,7 +333,6 @@ export class WasmBackend implements Backend {
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     const spec = specOf(op);
     const a = args[0] as never;
-    if (p.B === 0) return spec.reference(p, w, a);
     const live = this.#liveNow();
     try {
       return spec.threads.join([this.#runIn(live, op, p, w, args)], p, a);

@@ -100,8 +100,9 @@ function score(p: Packed, w: Potentials, b: number, y: ArrayLike<number>, len: n
   return s + w.end[y[len - 1]];
 }
 
+const js = await JsBackend.create();
+
 describe.each(KINDS)('grouped sequences (%s build) agree with js and with one sequence per call', (kind) => {
-  const js = new JsBackend();
   for (const K of KS) {
     for (const forbid of [false, true]) {
       // 'normal': scores of a trained tagger's scale; 'integers': small integers, so that every score is

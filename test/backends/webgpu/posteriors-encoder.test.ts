@@ -110,7 +110,7 @@ describe.skipIf(!gpu.device)('posteriors encoded into a caller’s command encod
         read(summed, K * K),
       ]);
       // The float64 reference, one sequence at a time (its transition counts are then that sequence's).
-      const js = new JsBackend();
+      const js = await JsBackend.create();
       const w = potentials({ startTransitions: start, endTransitions: end, transitions: trans }, K, null);
       const wantSum = new Float64Array(K * K);
       for (let b = 0; b < B; b++) {
