@@ -302,18 +302,28 @@ function sourceOf(
     typed: null,
     each(put) {
       let i = 0;
-      const walk = (v: unknown, d: number, path: string) => {
-        if (d === rank) {
-          if (v !== null && typeof v === 'object') throw new CRFInputError(arg, `rank ${rank}`, `a deeper array at ${path}`);
-          put(v, i++);
+      // The indices down to the row being read; an error's path is spelled from them only when thrown.
+      const idx: number[] = [];
+      const at = (last?: number) => [...idx, ...(last === undefined ? [] : [last])].map((k) => `[${k}]`).join('');
+      const walk = (v: unknown, d: number) => {
+        if (!isArrayLike(v)) throw new CRFInputError(arg, `an array of length ${shape[d]} at ${at()}`, describe(v));
+        const len = lengthOf(v);
+        if (len !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${at()}`, `length ${len} (ragged)`);
+        if (d === rank - 1) {
+          for (let k = 0; k < len; k++) {
+            const e = v[k];
+            if (e !== null && typeof e === 'object') throw new CRFInputError(arg, `rank ${rank}`, `a deeper array at ${at(k)}`);
+            put(e, i++);
+          }
           return;
         }
-        if (!isArrayLike(v)) throw new CRFInputError(arg, `an array of length ${shape[d]} at ${path}`, describe(v));
-        const len = lengthOf(v);
-        if (len !== shape[d]) throw new CRFInputError(arg, `a rectangular array: length ${shape[d]} at ${path}`, `length ${len} (ragged)`);
-        for (let k = 0; k < len; k++) walk(v[k], d + 1, `${path}[${k}]`);
+        for (let k = 0; k < len; k++) {
+          idx.push(k);
+          walk(v[k], d + 1);
+          idx.pop();
+        }
       };
-      walk(x, 0, '');
+      walk(x, 0);
     },
   };
 }
@@ -531,6 +541,26 @@ export function readMask(x: MaskInput | undefined | null, B: number, T: number, 
   return out;
 }
 
+/**
+ * Whether every value is in [0, K): four at a time with no branch, an int32 and K − 1 − it both ≥ 0
+ * exactly when their OR is (a loop's per-iteration cost is most of a compare's in V8).
+ */
+function inRange(a: Int32Array, K: number): boolean {
+  const n = a.length,
+    n4 = n & ~3,
+    top = K - 1;
+  let bits = 0;
+  for (let i = 0; i < n4; i += 4) {
+    const v0 = a[i],
+      v1 = a[i + 1],
+      v2 = a[i + 2],
+      v3 = a[i + 3];
+    bits |= v0 | v1 | v2 | v3 | (top - v0) | (top - v1) | (top - v2) | (top - v3);
+  }
+  for (let i = n4; i < n; i++) bits |= a[i] | (top - a[i]);
+  return bits >= 0;
+}
+
 /** A label for an error, with what to do about the two kinds a tensor library hands over by mistake. */
 function describeLabel(v: unknown): string {
   if (typeof v === 'bigint') return `${describe(v)} (int64 labels must be numbers: Int32Array.from(data, Number))`;
@@ -538,25 +568,28 @@ function describeLabel(v: unknown): string {
   return describe(v);
 }
 
-/** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. */
-export function readTags(x: TagsInput, mask: Uint8Array, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
+/** Batch-first `[B, T]` tags; positions that are off read as 0 whatever they held. `mask` null: every position is on. */
+export function readTags(x: TagsInput, mask: Uint8Array | null, B: number, T: number, K: number, batchFirst: boolean, arrays: Arrays = FRESH): Int32Array {
   const src = source(x, 2, 'tags', true, (shape) => checkDims('tags', shape, B, T, batchFirst), batchFirst, TENSOR_TYPES.tags);
   const out = arrays.tags(B * T);
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
     out.set(src.typed as Int32Array);
+    const bad = (i: number) => new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(out[i]));
+    if (!mask) {
+      if (!inRange(out, K)) throw bad(out.findIndex((v) => v < 0 || v >= K));
+      return out;
+    }
     for (let i = 0; i < out.length; i++) {
       if (!mask[i]) out[i] = 0;
-      else if (out[i] < 0 || out[i] >= K) {
-        throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(out[i]));
-      }
+      else if (out[i] < 0 || out[i] >= K) throw bad(i);
     }
     return out;
   }
   out.fill(0);
   src.each((v, i) => {
     const at = rowOf(i, B, T, batchFirst);
-    if (!mask[at]) return;
+    if (mask && !mask[at]) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= K) {
       throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describeLabel(v));
     }
