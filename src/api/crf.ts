@@ -66,6 +66,8 @@ interface Call {
   w: Potentials;
   /** Where the call's input copies live; handed back by #done when the call settles. */
   arrays: Arrays;
+  /** No mask was given: every position is on. */
+  allOn: boolean;
 }
 
 /**
@@ -260,12 +262,14 @@ export class CRF {
         if (limit === null || !gpu) throw notOnWebGpu(emissions, this.#impl.name);
         const g = gpu.readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
         const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
-        return { em: g, mask: m, call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays } };
+        return { em: g, mask: m, call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false } };
       }
       const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
-      const p = pack(em, m, arrays);
-      return { em, mask: m, call: { p, T: em.T, w, arrays } };
+      // No mask: every position on, which packing and reading tags need not scan for.
+      const allOn = mask === undefined || mask === null;
+      const p = pack(em, allOn ? null : m, arrays);
+      return { em, mask: m, call: { p, T: em.T, w, arrays, allOn } };
     } catch (e) {
       this.#arrays.release(arrays);
       throw e;
@@ -485,7 +489,7 @@ export class CRF {
         });
         return this.#reduce(num, logZ, call.p, reduction);
       }
-      const t = packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
+      const t = packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
       const logZ = yield* step('logPartition', call.p, call.w);
       this.#noPath(logZ, call.p);
@@ -562,7 +566,7 @@ export class CRF {
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? yield* this.#annotation(annotation.allowed, mask, em, call) : null;
-      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
+      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
       if (call.p.B === 0) {
         return {
@@ -886,7 +890,7 @@ export class CRF {
    * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
    * and a worker that held it is replaced by a fresh one once it has been idle for a second.
    * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
-   * the input copies' arrays (up to 1 MiB for each kind of input) and the potentials computed from the
+   * the input copies' arrays (up to 2 MiB for each kind of input) and the potentials computed from the
    * parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
    * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
    * is freed at the next collection, whether or not the instance is still referenced.

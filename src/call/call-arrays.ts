@@ -40,10 +40,11 @@ export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n), words
 
 /**
  * The largest array kept between calls, in bytes: beyond it a call allocates its own, which it then
- * hands back (a one-off batch must not pin its memory for the instance's life). 1 MiB holds a
- * (32, 128, 64) call's emissions; allocation is a small part of calls that size.
+ * hands back (a one-off batch must not pin its memory for the instance's life). 2 MiB holds the
+ * emissions of a (32, 128, 128) call, or of (256, 128, 9): a fresh, zeroed array of that size cost
+ * such a call about a twentieth of its time.
  */
-const KEEP_BYTES = 1 << 20;
+const KEEP_BYTES = 2 << 20;
 
 type Ctor<A> = { new (n: number): A; readonly BYTES_PER_ELEMENT: number };
 

@@ -25,11 +25,17 @@ export interface Packed {
   gpu?: { buffer: BufferLike; denseT: number; batchFirst: boolean; shape: readonly number[] };
 }
 
-export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRESH): Packed {
+/** The call packed (see {@link Packed}); `mask` null when every position is on. */
+export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays = FRESH): Packed {
   const { B, K, data } = em;
   // An empty batch may claim any length; nothing below may loop over it.
   const T = B === 0 ? 1 : em.T;
   const lengths = arrays.lengths(B);
+  if (!mask) {
+    // Every position on (no mask given): nothing to scan.
+    lengths.fill(T);
+    return { B, T, K, emissions: data, lengths, positions: steps(arrays.positions(B * T), B, T) };
+  }
   let prefix = true;
   let Tp = 0;
   for (let b = 0; b < B; b++) {
@@ -61,6 +67,14 @@ export function pack(em: DenseEmissions, mask: Uint8Array, arrays: Arrays = FRES
     }
   }
   return { B, T: Tp, K, emissions, lengths, positions };
+}
+
+/** `positions` of B sequences of T steps each, all on: 0 … T − 1 in every row (one row written, then copied in doubling blocks). */
+function steps(positions: Int32Array, B: number, T: number): Int32Array {
+  const n = B * T;
+  for (let t = 0; t < Math.min(T, n); t++) positions[t] = t;
+  for (let have = T; have < n; have *= 2) positions.copyWithin(have, 0, Math.min(have, n - have));
+  return positions;
 }
 
 /** Whether sequence b's packed steps are its first dense positions (its mask has no gap). */

@@ -4,13 +4,16 @@ import { defineOp, joinField, plainFloats, plainInts } from './op.js';
 
 export interface ViterbiResult {
   /**
-   * Best packed path per sequence, `[B, T]` (0 past each length). The WASM backend hands a plain array:
-   * a typed array's off-heap allocation costs a short call about as much as its kernel.
+   * Best packed path per sequence, `[B, T]` (0 past each length). The WASM backend hands a short call's
+   * as a plain array: a typed array's off-heap allocation costs a short call about as much as its kernel.
    */
   paths: Int32Array | number[];
   /** Its score (−∞ where no path is allowed, 0 for a sequence of length 0); a plain array from the WASM backend, as `paths`. */
   scores: Float64Array | number[];
 }
+
+/** Paths of up to this many steps in all come back as a plain array (ViterbiResult). */
+const PLAIN_PATHS = 4096;
 
 export const viterbi = defineOp<void, ViterbiResult>({
   name: 'viterbi',
@@ -21,7 +24,11 @@ export const viterbi = defineOp<void, ViterbiResult>({
     run(c, p) {
       c.kernel(p.B, p.T, c.em, c.lens, c.out[0], c.out[1], c.work);
       const [paths, scores] = c.out;
-      return { paths: plainInts(c.mem.i32, paths >>> 2, p.B * p.T), scores: plainFloats(c.mem.f64, scores >>> 3, p.B) };
+      // Plain arrays for a short call (see ViterbiResult); a long one's paths in one copy, which the
+      // caller reads once per sequence anyway (a plain array of B·T values cost it a tenth of a call).
+      const n = p.B * p.T;
+      const flat = n > PLAIN_PATHS ? c.mem.i32.slice(paths >>> 2, (paths >>> 2) + n) : plainInts(c.mem.i32, paths >>> 2, n);
+      return { paths: flat, scores: plainFloats(c.mem.f64, scores >>> 3, p.B) };
     },
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
