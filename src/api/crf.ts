@@ -566,7 +566,9 @@ export class CRF {
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       const partial = annotation ? yield* this.#annotation(annotation.allowed, mask, em, call) : null;
-      const t = partial ? null : packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
+      const t = partial
+        ? null
+        : packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       const K = this.numTags;
       if (call.p.B === 0) {
         return {

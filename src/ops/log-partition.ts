@@ -16,5 +16,6 @@ export const logPartition = defineOp<void, LogPartitionResult>({
     },
   },
   gpu: () => import('../backends/webgpu/ops/log-partition.js').then((m) => m.logPartition),
-  threads: { split: { minK: Infinity, minWork: Infinity }, join: concat },
+  // From bench/threads.js --table (docs/performance.md, Threads).
+  threads: { split: { minK: 9, minWork: 2 ** 26 }, join: concat },
 });

@@ -32,5 +32,6 @@ export const viterbi = defineOp<void, ViterbiResult>({
     },
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
-  threads: { split: { minK: 64, minWork: 2 ** 26 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
+  // From bench/threads.js --table (docs/performance.md, Threads).
+  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
 });
