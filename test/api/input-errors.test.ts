@@ -128,7 +128,14 @@ describe('rejected inputs', () => {
   it('nested arrays: a ragged row, a deeper value or a row that is no array is named by its path', async () => {
     const crf = await CRF.create(3, { backend: 'js' });
     const row = [0, 0, 0];
-    await rejects(crf.decode([[row, row], [row, [0, 0]]]), 'emissions', /length 3 at \[1\]\[1\], got length 2 \(ragged\)/);
+    await rejects(
+      crf.decode([
+        [row, row],
+        [row, [0, 0]],
+      ]),
+      'emissions',
+      /length 3 at \[1\]\[1\], got length 2 \(ragged\)/,
+    );
     await rejects(crf.decode([[row], [[0, [1], 0]]] as unknown as number[][][]), 'emissions', /a deeper array at \[1\]\[0\]\[1\]/);
     await rejects(crf.decode([[row], [5]] as unknown as number[][][]), 'emissions', /an array of length 3 at \[1\]\[0\], got 5/);
     await rejects(crf.forward([[row, row]], [[0, [1]]] as unknown as number[][]), 'tags', /a deeper array at \[0\]\[1\]/);
