@@ -75,6 +75,7 @@ export function gpuSource(x: unknown, arg = 'emissions'): { what: string; buffer
 
 /** Whether argument `arg` is handed over on a GPU (gpu-emissions.ts checks it, where a WebGPU backend computes). */
 export function isGpuInput(x: unknown, arg = 'emissions'): boolean {
+  if (x === null || typeof x !== 'object') return false;
   return reading(arg, () => gpuSource(x, arg) !== null);
 }
 
