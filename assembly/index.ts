@@ -13,3 +13,4 @@ export { entropy, entropyWorkBytes } from './ops/entropy';
 export { kBest, kBestWorkBytes } from './ops/k-best';
 export { sample, sampleWorkBytes } from './ops/sample';
 export { logSpaceFallbacks, mathExp, mathLog, simd } from './diagnostics';
+export { firstOutOfRange } from './checks';

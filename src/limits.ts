@@ -25,6 +25,8 @@ export const MAX_VALUES = 2 ** 28;
 export const MAX_MAGNITUDE = Math.fround(1e20);
 /** How the bound reads in messages. */
 export const MAX_MAGNITUDE_TEXT = '±1e20';
+/** MAX_MAGNITUDE's float32 bits as an int32: a float32 whose |bits| exceed it is beyond the range, ±Infinity or NaN. */
+export const MAX_MAGNITUDE_BITS = new Int32Array(Float32Array.of(MAX_MAGNITUDE).buffer)[0];
 
 /**
  * Largest nested `boolean[][][]` `allowedFromTags` builds, in array slots: d0·d1·(K + 8) + 8·d0.

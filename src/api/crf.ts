@@ -8,6 +8,7 @@ import {
   type AllowedInput,
   type EmissionsInput,
   type MaskInput,
+  type RangeCheck,
   type TagsInput,
   isShaped,
   readAllowed,
@@ -135,6 +136,8 @@ export class CRF {
   readonly #potentials: LivePotentials;
   readonly #arrays = new CallArrays();
   #impl: Backend;
+  /** The backend's range check of float32 emissions on its kernels, where it has one (Backend.firstOutOfRange). */
+  readonly #rangeCheck: RangeCheck | undefined;
   /** The checks of GPU emissions, imported by `create` with a backend that takes them (a page on the CPU never loads them). */
   #gpuEmissionsModule: typeof GpuEmissionsChecks | null = null;
   #disposed = false;
@@ -155,6 +158,7 @@ export class CRF {
     this.batchFirst = batchFirst;
     this.#constraints = constraints;
     this.#impl = impl;
+    this.#rangeCheck = impl.firstOutOfRange ? (data) => impl.firstOutOfRange?.(data, numTags) : undefined;
     this.startTransitions = new Float32Array(numTags);
     this.endTransitions = new Float32Array(numTags);
     this.transitions = new Float32Array(numTags * numTags);
@@ -264,7 +268,7 @@ export class CRF {
         const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
         return { em: g, mask: m, call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false } };
       }
-      const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays);
+      const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays, this.#rangeCheck);
       const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
       // No mask: every position on, which packing and reading tags need not scan for.
       const allOn = mask === undefined || mask === null;

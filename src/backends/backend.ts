@@ -54,6 +54,12 @@ export interface Backend {
    * buffer a call may bind; null (or absent) where GPU inputs cannot be taken.
    */
   gpuBindingLimit?(): number | null;
+  /**
+   * The index of the first of `data`'s values beyond ±MAX_MAGNITUDE (NaN and ±Infinity included) for a
+   * CRF of K tags, or −1, checked on the backend's kernels; undefined where it cannot now (absent: the
+   * check runs in JavaScript, call/inputs.ts).
+   */
+  firstOutOfRange?(data: Float32Array, K: number): number | undefined;
   /** A packed call whose emissions are on the GPU, with them read back once (for what computes on the CPU). */
   hostPacked?(p: Packed): Promise<Packed>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */

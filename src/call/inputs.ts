@@ -1,5 +1,5 @@
 import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
-import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_TEXT, MAX_TAGS, MAX_VALUES } from '../limits.js';
+import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, MAX_MAGNITUDE_TEXT, MAX_TAGS, MAX_VALUES } from '../limits.js';
 import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
@@ -412,9 +412,6 @@ export interface DenseEmissions {
 /** Where the backend computes: the emissions (and parameters) are rounded to it before anything reads them. */
 export type Precision = 'float32' | 'float64';
 
-/** The float32 bits of MAX_MAGNITUDE: a float32's |bits| above it is beyond the range, ±Infinity or NaN. */
-const MAX_BITS = new Int32Array(Float32Array.of(MAX_MAGNITUDE).buffer)[0];
-
 /**
  * Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or
  * -1. Float32 data is checked on its bits (`words(a)`, from its first), four at a time with no branch
@@ -428,9 +425,12 @@ function firstOutOfRange(a: Float32Array | Float64Array, words: (a: Float32Array
     const n4 = n & ~3;
     for (let i = 0; i < n4; i += 4) {
       bad |=
-        (MAX_BITS - (u[i] & 0x7fffffff)) | (MAX_BITS - (u[i + 1] & 0x7fffffff)) | (MAX_BITS - (u[i + 2] & 0x7fffffff)) | (MAX_BITS - (u[i + 3] & 0x7fffffff));
+        (MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 1] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 2] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 3] & 0x7fffffff));
     }
-    for (let i = n4; i < n; i++) bad |= MAX_BITS - (u[i] & 0x7fffffff);
+    for (let i = n4; i < n; i++) bad |= MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff);
     if (bad >= 0) return -1;
   }
   for (let i = 0; i < n; i++) {
@@ -452,7 +452,21 @@ function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
   return batchFirst ? r : (r % B) * T + Math.floor(r / B);
 }
 
-export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean, precision: Precision, arrays: Arrays = FRESH): DenseEmissions {
+/**
+ * Where a backend checks float32 values' range on its own kernels (Backend.firstOutOfRange): the index
+ * of the first value beyond ±MAX_MAGNITUDE (NaN and ±Infinity included), −1, or undefined where it
+ * cannot now (the check then runs here).
+ */
+export type RangeCheck = (data: Float32Array) => number | undefined;
+
+export function readEmissions(
+  x: EmissionsInput,
+  K: number,
+  batchFirst: boolean,
+  precision: Precision,
+  arrays: Arrays = FRESH,
+  check?: RangeCheck,
+): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
     T = 0;
@@ -484,7 +498,7 @@ export function readEmissions(x: EmissionsInput, K: number, batchFirst: boolean,
     // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).
     data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
     data.set(src.typed as ArrayLike<number>);
-    const bad = firstOutOfRange(data, arrays.words);
+    const bad = (data instanceof Float32Array ? check?.(data) : undefined) ?? firstOutOfRange(data, arrays.words);
     if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
     if (!batchFirst) {
       const t = data instanceof Float32Array ? arrays.emissions32(n) : precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);

@@ -1,6 +1,6 @@
 import { CRFInputError, messageOf } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
-import { WASM_RETAINED_BYTES } from '../../limits.js';
+import { MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
 import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
 import type { KernelCall, KernelFn } from '../../ops/op.js';
@@ -88,6 +88,28 @@ function viewsOf(live: Live): MemoryViews {
   const buf = live.k.memory.buffer;
   if (live.views?.buf !== buf) live.views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
   return live.views;
+}
+
+/** From how many values the kernels check emissions' range: below, the copy and crossing cost more than the check in JavaScript. */
+const CHECK_IN_KERNELS_FROM = 2048;
+
+/** Offsets of regions of the given byte sizes from `base` (16-byte aligned, staggered), and where they end. */
+function placed(base: number, sizes: number[]): { out: number[]; at: number } {
+  const out: number[] = [];
+  let at = base;
+  for (const s of sizes) {
+    out.push(at);
+    at = align(at + s) + STAGGER;
+  }
+  return { out, at };
+}
+
+/**
+ * The regions every call's layout begins with: raw start, end and transitions, the kernels' tables,
+ * then the n emissions (with 16 bytes of slack: a lane load of the last row's tail reads past K).
+ */
+function leadingRegions(k: Kernels, K: number, n: number): number[] {
+  return [K * 4, K * 4, K * K * 4, k.tableBytes(K), n * 4 + 16];
 }
 
 /**
@@ -225,12 +247,7 @@ export class WasmBackend implements Backend {
    */
   #reserve(live: Live, sizes: number[]): number[] {
     const { k } = live;
-    const out: number[] = [];
-    let at = live.heap;
-    for (const s of sizes) {
-      out.push(at);
-      at = align(at + s) + STAGGER;
-    }
+    const { out, at } = placed(live.heap, sizes);
     const have = k.memory.buffer.byteLength;
     if (at > have) {
       const tooBig = (why: string) =>
@@ -263,17 +280,7 @@ export class WasmBackend implements Backend {
     if (!lay || lay.B !== B || lay.T !== T || lay.K !== K || lay.n !== workN || !sameSizes(lay.outputs, outputs)) {
       fns.last = null;
       const work = fns.workBytes(T, K, workN) as unknown as number;
-      // 16 bytes of slack after the emissions: a lane load of the last row's tail reads past K.
-      const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [
-        K * 4,
-        K * 4,
-        K * K * 4,
-        k.tableBytes(K),
-        n * 4 + 16,
-        B * 4,
-        ...outputs,
-        work,
-      ]);
+      const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [...leadingRegions(k, K, n), B * 4, ...outputs, work]);
       const call: KernelCall = { kernel: fns.kernel, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem: viewsOf(live) };
       lay = fns.last = { B, T, K, n: workN, outputs, start, end, trans, tables, call };
     }
@@ -293,6 +300,22 @@ export class WasmBackend implements Backend {
     mem.i32.set(p.lengths, call.lens >>> 2);
     call.mem = mem;
     return wasm.run(call, p, a);
+  }
+
+  /**
+   * The first of `data`'s values beyond ±MAX_MAGNITUDE, or −1, checked by the kernels where a call's
+   * emissions go (after the potentials and tables, which stay as they are); undefined without a live
+   * instance, for fewer values than {@link CHECK_IN_KERNELS_FROM}, or where that region is past the
+   * memory (the check never grows it).
+   */
+  firstOutOfRange(data: Float32Array, K: number): number | undefined {
+    const live = this.#disposed ? null : this.#live;
+    if (!live || data.length < CHECK_IN_KERNELS_FROM) return undefined;
+    const { out, at } = placed(live.heap, leadingRegions(live.k, K, data.length));
+    const mem = viewsOf(live);
+    if (at > mem.buf.byteLength) return undefined;
+    mem.f32.set(data, out[4] >>> 2);
+    return live.k.firstOutOfRange(out[4], data.length, MAX_MAGNITUDE_BITS);
   }
 
   /**

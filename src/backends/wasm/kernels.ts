@@ -13,6 +13,7 @@ export interface Kernels {
   mathLog(src: number, dst: number, n: number): void;
   simd(): number;
   logSpaceFallbacks(): number;
+  firstOutOfRange(p: number, n: number, maxBits: number): number;
 }
 
 /** Views of a whole linear memory; an offset in bytes is `offset >>> 2` in f32/i32, `offset >>> 3` in f64 (every region is 16-byte aligned). */
@@ -33,6 +34,7 @@ export function kernelsOf(instance: WebAssembly.Instance): Kernels {
   const k = instance.exports as unknown as Kernels;
   const missing = Object.values(OPS)
     .flatMap(({ wasm }) => [wasm.kernel, `${wasm.kernel}WorkBytes`])
+    .concat('firstOutOfRange')
     .filter((n) => typeof exportOf(k, n) !== 'function');
   if (missing.length || !(k.memory instanceof WebAssembly.Memory)) {
     throw new TypeError(`wasmModule: not a webcrf kernels module (exports missing: ${missing.join(', ') || 'memory'})`);

@@ -101,6 +101,11 @@ export class ThreadedBackend implements Backend {
     return this.#splits(p, op) ? undefined : this.local.runReady(op, p, w, ...args);
   }
 
+  /** On the calling thread's kernels (see {@link Backend.firstOutOfRange}). */
+  firstOutOfRange(data: Float32Array, K: number): number | undefined {
+    return this.local.firstOutOfRange(data, K);
+  }
+
   /** Unsplit, on the calling thread's own kernels. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
     return this.local.runSync(op, p, w, ...args);

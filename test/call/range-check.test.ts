@@ -1,0 +1,91 @@
+// The emissions' range check where the WASM backend runs it, on its kernels (Backend.firstOutOfRange):
+// the first value beyond ±MAX_MAGNITUDE (NaN and ±Infinity included) on both builds, whatever its place
+// in a block of sixteen, as a plain scan finds it; and through the public API the same refusal as the
+// js backend gives, with the instance's memory unchanged.
+import { describe, expect, it } from 'vitest';
+import { CRF } from '../../src/index.js';
+import { WasmBackend } from '../../src/backends/wasm/backend.js';
+import { MAX_MAGNITUDE } from '../../src/limits.js';
+import { KINDS, kernels } from '../wasm-helpers.js';
+import { inputError } from '../helpers.js';
+
+const K = 9;
+/** The float32 just above MAX_MAGNITUDE (MAX_MAGNITUDE itself is accepted). */
+const ABOVE = (() => {
+  const a = Float32Array.of(MAX_MAGNITUDE);
+  new Int32Array(a.buffer)[0] += 1;
+  return a[0];
+})();
+const BAD = [NaN, Infinity, -Infinity, ABOVE, -ABOVE, 1e30, -3.4e38];
+const GOOD_EDGES = [MAX_MAGNITUDE, -MAX_MAGNITUDE, -0, 1e-45, -1e-45, 0];
+
+/** The oracle: a plain scan. */
+function firstBad(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i]) <= MAX_MAGNITUDE)) return i;
+  return -1;
+}
+
+function values(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(i * 12.9898 + seed) * 4;
+  // The accepted edges somewhere in every array.
+  GOOD_EDGES.forEach((v, j) => (a[(j * 7919 + seed) % n] = v));
+  return a;
+}
+
+describe.each(KINDS)("the kernels' range check (%s build)", (kind) => {
+  it('finds the first value out of range at every place in a block, the tail included, as a plain scan does', async () => {
+    const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
+    let checked = 0;
+    for (const n of [2048, 2049, 2063, 2064, 2079, 4099]) {
+      const clean = values(n, n);
+      expect(be.firstOutOfRange(clean, K), `n=${n} clean`).toBe(-1);
+      for (const at of [0, 1, 15, 16, 17, 31, n >> 1, n - 17, n - 16, n - 2, n - 1]) {
+        const a = clean.slice();
+        a[at] = BAD[(at + n) % BAD.length];
+        // A second bad value after the first: the first is the one reported.
+        if (at + 3 < n) a[at + 3] = BAD[(at + 1) % BAD.length];
+        expect(be.firstOutOfRange(a, K), `n=${n} at=${at} ${a[at]}`).toBe(firstBad(a));
+        checked++;
+      }
+    }
+    expect(checked).toBe(66);
+    be.dispose();
+  });
+
+  it('leaves a short array to the JavaScript check, and never grows the memory for a check', async () => {
+    const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
+    expect(be.firstOutOfRange(values(100, 1), K)).toBeUndefined();
+    const bytes = be.memoryBytes;
+    const big = new Float32Array(bytes / 4 + 1024);
+    big[big.length - 1] = NaN;
+    expect(be.firstOutOfRange(big, K)).toBeUndefined();
+    expect(be.memoryBytes).toBe(bytes);
+    be.dispose();
+  });
+});
+
+describe('a refused call with its emissions checked on the kernels', () => {
+  it("gives the js backend's error, and memoryUsage() and the parameters are unchanged", async () => {
+    const [B, T] = [8, 64];
+    const data = values(B * T * K, 3);
+    data[B * T * K - 5] = Infinity;
+    data[B * T * K - 2] = NaN;
+    const em = { data, shape: [B, T, K] };
+    const js = await CRF.create(K, { backend: 'js', seed: 1 });
+    const want = (await inputError(js.decode(em))).message;
+    expect(want).toMatch(/emissions: .*\[7\]\[63\]\[4\].*Infinity/);
+    for (const threads of [1, 2]) {
+      const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads });
+      await crf.decode({ data: data.map((v) => (Number.isFinite(v) ? v : 0)), shape: [B, T, K] });
+      const before = { memory: crf.memoryUsage(), transitions: crf.transitions.slice() };
+      for (const call of [() => crf.decode(em), () => crf.logPartition(em), () => crf.forwardBackward(em, { data: new Int32Array(B * T), shape: [B, T] })]) {
+        expect((await inputError(call())).message).toBe(want);
+      }
+      expect(() => crf.sync.decode(em)).toThrow(want);
+      expect(crf.memoryUsage()).toEqual(before.memory);
+      expect(crf.transitions).toEqual(before.transitions);
+      crf.dispose();
+    }
+  });
+});
