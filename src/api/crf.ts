@@ -223,7 +223,15 @@ export class CRF {
     const allowed = constraints === undefined || constraints === null ? null : readConstraints(constraints, numTags);
     const chosen = await createBackend(backend, o, threads);
     const crf = new CRF(CREATE, numTags, batchFirst, allowed, chosen.backend, chosen.reason);
-    if (chosen.backend.gpuBindingLimit) crf.#gpuEmissionsModule = await import('../call/gpu-emissions.js');
+    if (chosen.backend.gpuBindingLimit) {
+      try {
+        crf.#gpuEmissionsModule = await import('../call/gpu-emissions.js');
+      } catch (e) {
+        // A CRF never handed out: its backend (a device's buffers, worker threads) ends here.
+        chosen.backend.dispose();
+        throw e;
+      }
+    }
     const rand = seed === undefined ? Math.random : seededRandom(seed);
     for (const name of PARAMETER_NAMES) {
       const a = crf[name];

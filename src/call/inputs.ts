@@ -555,9 +555,14 @@ export function readMask(x: MaskInput | undefined | null, B: number, T: number, 
   return out;
 }
 
+/** The refusal of the tag at flat index i, described as `given`. */
+function tagError(K: number, i: number, shape: readonly number[], given: string): CRFInputError {
+  return new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, shape)}`, given);
+}
+
 /**
- * Whether every value is in [0, K): four at a time with no branch, an int32 and K − 1 − it both ≥ 0
- * exactly when their OR is (a loop's per-iteration cost is most of a compare's in V8).
+ * Whether every value is in [0, K): four at a time with no branch (an int32 and K − 1 − it are both
+ * ≥ 0 exactly when their OR is), as the emissions' range check reads its values.
  */
 function inRange(a: Int32Array, K: number): boolean {
   const n = a.length,
@@ -589,7 +594,7 @@ export function readTags(x: TagsInput, mask: Uint8Array | null, B: number, T: nu
   if (src.typed && batchFirst && typedArrayKind(src.typed) === 'Int32Array') {
     // One bulk copy; integers need only the range check, and only where the mask is on.
     out.set(src.typed as Int32Array);
-    const bad = (i: number) => new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describe(out[i]));
+    const bad = (i: number) => tagError(K, i, src.shape, describe(out[i]));
     if (!mask) {
       if (!inRange(out, K)) throw bad(out.findIndex((v) => v < 0 || v >= K));
       return out;
@@ -605,7 +610,7 @@ export function readTags(x: TagsInput, mask: Uint8Array | null, B: number, T: nu
     const at = rowOf(i, B, T, batchFirst);
     if (mask && !mask[at]) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= K) {
-      throw new CRFInputError('tags', `an integer in [0, ${K - 1}] where the mask is on, at ${indexPath(i, src.shape)}`, describeLabel(v));
+      throw tagError(K, i, src.shape, describeLabel(v));
     }
     out[at] = v;
   });

@@ -34,7 +34,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
   if (!mask) {
     // Every position on (no mask given): nothing to scan.
     lengths.fill(T);
-    return { B, T, K, emissions: data, lengths, positions: steps(arrays.positions(B * T), B, T) };
+    return { B, T, K, emissions: data, lengths, positions: allPositions(arrays.positions(B * T), B, T) };
   }
   let prefix = true;
   let Tp = 0;
@@ -70,7 +70,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
 }
 
 /** `positions` of B sequences of T steps each, all on: 0 … T − 1 in every row (one row written, then copied in doubling blocks). */
-function steps(positions: Int32Array, B: number, T: number): Int32Array {
+function allPositions(positions: Int32Array, B: number, T: number): Int32Array {
   const n = B * T;
   for (let t = 0; t < Math.min(T, n); t++) positions[t] = t;
   for (let have = T; have < n; have *= 2) positions.copyWithin(have, 0, Math.min(have, n - have));

@@ -1,6 +1,6 @@
 // The best path per sequence and its score: the forward pass over the max-plus semiring, then a
 // backtrace.
-import { defineOp, joinField, plainFloats, plainInts } from './op.js';
+import { concat, defineOp, joinField, plainFloats, plainInts } from './op.js';
 
 export interface ViterbiResult {
   /**
@@ -15,6 +15,14 @@ export interface ViterbiResult {
 /** Paths of up to this many steps in all come back as a plain array (ViterbiResult). */
 const PLAIN_PATHS = 4096;
 
+/** The ranges' paths end to end: typed past PLAIN_PATHS steps in all, whatever kind the first range's came in. */
+function joinPaths(parts: ViterbiResult[]): Int32Array | number[] {
+  const paths = parts.map((r) => r.paths);
+  const n = paths.reduce((m, a) => m + a.length, 0);
+  if (n > PLAIN_PATHS && !ArrayBuffer.isView(paths[0])) paths[0] = Int32Array.from(paths[0]);
+  return concat(paths);
+}
+
 export const viterbi = defineOp<void, ViterbiResult>({
   name: 'viterbi',
   reference: () => import('../backends/js/ops/viterbi.js').then((m) => m.viterbi),
@@ -25,7 +33,7 @@ export const viterbi = defineOp<void, ViterbiResult>({
       c.kernel(p.B, p.T, c.em, c.lens, c.out[0], c.out[1], c.work);
       const [paths, scores] = c.out;
       // Plain arrays for a short call (see ViterbiResult); a long one's paths in one copy, which the
-      // caller reads once per sequence anyway (a plain array of B·T values cost it a tenth of a call).
+      // caller reads once per sequence anyway, and which a worker hands back without a clone.
       const n = p.B * p.T;
       const flat = n > PLAIN_PATHS ? c.mem.i32.slice(paths >>> 2, (paths >>> 2) + n) : plainInts(c.mem.i32, paths >>> 2, n);
       return { paths: flat, scores: plainFloats(c.mem.f64, scores >>> 3, p.B) };
@@ -33,5 +41,5 @@ export const viterbi = defineOp<void, ViterbiResult>({
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
   // From bench/threads.js --table (docs/performance.md, Threads).
-  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ paths: joinField(parts, 'paths'), scores: joinField(parts, 'scores') }) },
+  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ paths: joinPaths(parts), scores: joinField(parts, 'scores') }) },
 });

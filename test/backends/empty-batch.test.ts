@@ -1,6 +1,8 @@
-// A batch of zero sequences: every op on every CPU backend gives what the float64 reference gives (its
-// empty result, with the K × K zeros of the transition counts), through the backends themselves (which
-// run it on their kernels: no backend keeps a copy of the references for it) and through the public API.
+// A batch of zero sequences: every op on the CPU backends gives what the float64 reference gives (its
+// empty result, with the K × K zeros of the transition counts), asked of the backends themselves (the
+// wasm backend runs it on its kernels, threads on the calling thread even when every call is forced to
+// split: there is no range to cut); and every public method returns an empty result on every backend
+// (the API answers an empty batch before it asks a backend).
 import { describe, expect, it } from 'vitest';
 import { CRF } from '../../src/index.js';
 import type { Packed } from '../../src/call/pack.js';
@@ -9,6 +11,8 @@ import type { Backend } from '../../src/backends/backend.js';
 import { JsBackend } from '../../src/backends/js/backend.js';
 import { WasmBackend } from '../../src/backends/wasm/backend.js';
 import type { OpArgs, OpName } from '../../src/ops/index.js';
+import { createBackend } from '../../src/backends/choose.js';
+import { threadsTuning } from '../../src/backends/wasm/threads/backend.js';
 import { KINDS, kernels } from '../wasm-helpers.js';
 
 const K = 5;
@@ -58,6 +62,19 @@ describe('an empty batch', () => {
     }
     // The transition counts of nothing are K × K zeros, not an empty array.
     expect((await run(js, 'posteriors')) as { transCounts: number[] }).toMatchObject({ transCounts: new Array(K * K).fill(0) });
+  });
+
+  it('gives the reference result for every op on threads, every call forced to split', async () => {
+    const js = await JsBackend.create();
+    const { backend, reason } = await createBackend('wasm', {}, 2);
+    expect(reason).toMatch(/threads/);
+    threadsTuning.force = 'split';
+    try {
+      for (const op of Object.keys(CALLS) as OpName[]) expect(await run(backend, op), op).toEqual(await run(js, op));
+    } finally {
+      threadsTuning.force = null;
+      backend.dispose();
+    }
   });
 
   it.each([

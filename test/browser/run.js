@@ -70,7 +70,7 @@ async function main() {
  * enough to be split gives the bits of one thread for every op (strings compare the bits exactly).
  */
 async function threadsCheck() {
-  // K ≥ 32 and B·T·K² above 2^23, from which forwardBackward and marginals split by default.
+  // B·T·K² of 2^23.6: decode with topK splits by default (k-best from 2^22); the other ops stay on one thread.
   const B = 96,
     T = 128,
     K = 32;

@@ -26,10 +26,10 @@ for (const backend of /** @type {const} */ (['auto', 'js'])) {
   crf.dispose();
 }
 
-// threads: 2 on a batch large enough for forwardBackward to split (K ≥ 32, B·T·K² = 2^23) gives the
+// threads: 2 on a batch large enough for decode to split by default (K ≥ 32, B·T·K² = 2^25) gives the
 // bits of one thread; the threaded CRF is not disposed, and the process must still exit.
 {
-  const [B2, T2, K2] = [64, 128, 32];
+  const [B2, T2, K2] = [16, 128, 128];
   const em2 = { data: Float32Array.from({ length: B2 * T2 * K2 }, rand), shape: [B2, T2, K2] };
   const tags2 = { data: Int32Array.from({ length: B2 * T2 }, (_, i) => (i * 7) % K2), shape: [B2, T2] };
   /** @param {CRF} crf */

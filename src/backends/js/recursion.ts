@@ -1,4 +1,4 @@
-// The float64 recursion every op's reference is written with (ops/*.ts): the semirings as objects with a
+// The float64 recursion every op's reference is written with (js/ops/*.ts): the semirings as objects with a
 // fold, and one chain over them. Slow and exact: the oracle the other backends are tested against.
 
 /**

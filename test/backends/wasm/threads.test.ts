@@ -149,11 +149,35 @@ describe('threads give the bits of one thread', () => {
     });
   }
 
+  it('decode of ranges on either side of the 4096 steps from which the kernels hand paths back typed: the paths of one thread, and of js', async () => {
+    threadsTuning.force = 'split';
+    setThreadRuntime(recording({ cores: 3 }));
+    const K = 5;
+    const js = await CRF.create(K, { backend: 'js', seed: 3 });
+    const one = await CRF.create(K, { backend: 'wasm', seed: 3 });
+    const split = await CRF.create(K, { backend: 'wasm', seed: 3, threads: 3 });
+    for (const [B, T] of [
+      [1, 4097],
+      [2, 2049],
+      [3, 2049],
+      [5, 1000],
+      [9, 500],
+    ]) {
+      const R = rng(B * 7 + T);
+      // Integer scores: every path score is exact in float32 and float64, so all three agree on the best path.
+      const em = { data: Float32Array.from({ length: B * T * K }, () => R.int(5) - 2), shape: [B, T, K] };
+      const want = await one.decode(em);
+      expect(await split.decode(em), `(${B}, ${T}) split`).toEqual(want);
+      expect(await js.decode(em), `(${B}, ${T}) js`).toEqual(want);
+    }
+    for (const crf of [js, one, split]) crf.dispose();
+  });
+
   it('with batchFirst false, and with the default split table (large calls split, small ones stay)', async () => {
     const rec = recording();
     setThreadRuntime(rec);
     const K = 32;
-    const x = batch(9, 80, 128, K); // B·T·K² above 2^23 (packed): forwardBackward and marginals split
+    const x = batch(9, 80, 128, K); // B·T·K² above 2^23 (packed): top-k decode and entropy split by default
     const seqFirst = <A extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(
       d: A,
       inner: number,
