@@ -35,24 +35,18 @@ describe('what a page downloads', () => {
     expect(holding(reads.texts, reads.lazy, reader).length).toBe(1);
   });
 
-  it('a wasm-only page on one thread loads neither the GPU device helpers nor the thread runtime before CRF.create asks for them', async () => {
+  // Each marker is held by one module only: a message of webgpu/device.ts, of wasm/threads/spawn.ts, of
+  // call/gpu-emissions.ts, and a constant of the sample reference's counter-based generator (murmur3's c2).
+  it.each([
+    ['the GPU device helpers (CRF.create loads them where a GPU is asked for)', 'no lost promise'],
+    ['the thread runtime (loaded where threads are asked for)', 'this runtime has no Worker constructor'],
+    ['the checks of GPU emissions (loaded with a WebGPU backend)', 'the kernels bind it as storage'],
+    ['the float64 references (loaded with the js backend)', '461845907'],
+  ])('a wasm-only page on one thread does not load %s before its first line runs; one lazy chunk holds it', async (_what, marker) => {
     const page = await bundleApp(PAGE);
-    // Messages only webgpu/device.ts and wasm/threads/spawn.ts hold.
-    for (const marker of ['no lost promise', 'this runtime has no Worker constructor']) {
-      const holds = (s: string) => s.includes(marker);
-      expect(holding(page.texts, page.eager, holds), marker).toEqual([]);
-      expect(holding(page.texts, page.lazy, holds).length, marker).toBe(1);
-    }
-  });
-
-  it('a wasm-only page loads neither the float64 references (the js backend loads them) nor the checks of GPU emissions (a WebGPU backend does)', async () => {
-    const page = await bundleApp(PAGE);
-    // A constant of the sample reference's counter-based generator (murmur3's c2), and a message only gpu-emissions.ts holds.
-    for (const marker of ['461845907', 'the kernels bind it as storage']) {
-      const holds = (s: string) => s.includes(marker);
-      expect(holding(page.texts, page.eager, holds), marker).toEqual([]);
-      expect(holding(page.texts, page.lazy, holds).length, marker).toBe(1);
-    }
+    const holds = (s: string) => s.includes(marker);
+    expect(holding(page.texts, page.eager, holds), marker).toEqual([]);
+    expect(holding(page.texts, page.lazy, holds).length, marker).toBe(1);
   });
 
   it('the worker, bundled as its own entry, loads neither, and its bundle holds no inline kernels: it is handed the compiled module', async () => {
