@@ -3,7 +3,7 @@
 // K²-sized and are made in model/grad.ts from what this returns.
 import type { Packed } from '../call/pack.js';
 import type { GpuOp } from '../backends/webgpu/op.js';
-import { countBlock, sumBlocks, type Posteriors } from './posteriors.js';
+import { countBlock, countInBlocks, sumBlocks, type Posteriors } from './posteriors.js';
 import { defineOp, joinField } from './op.js';
 
 export interface GradientArgs {
@@ -84,22 +84,13 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
       return [p.B * 8, p.B * p.T * p.K * 4, Kp * Kp * 8, p.B * p.T * 4, p.B * 2 * p.K * 4];
     },
     run(c, { B, T, K }, { tags, weight }) {
-      const block = countBlock(T, K);
-      const nBlocks = Math.ceil(B / block);
-      const Kp = (K + 3) & ~3;
       const seq = T * K * 4;
       const [z, grads, counts, tg, ends] = c.out;
       c.mem.i32.set(tags.length === B * T ? tags : tags.subarray(0, B * T), tg >>> 2);
-      const blockCounts = new Float64Array(nBlocks * K * K);
-      // One kernel call per block, as posteriors: the kernel sums its batch's counts from zero.
-      for (let i = 0; i < nBlocks; i++) {
-        const b0 = i * block,
-          n = Math.min(block, B - b0);
-        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, tg + b0 * T * 4, weight, z + b0 * 8, grads + b0 * seq, ends + b0 * 8 * K, counts, c.work);
-        const f64 = c.mem.f64,
-          at = counts >>> 3;
-        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = f64[at + a * Kp + d];
-      }
+      // One kernel call per block, as posteriors.
+      const blockCounts = countInBlocks(c, counts, B, T, K, (b0, n) =>
+        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, tg + b0 * T * 4, weight, z + b0 * 8, grads + b0 * seq, ends + b0 * 8 * K, counts, c.work),
+      );
       return {
         logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
         emissions: c.mem.f32.slice(grads >>> 2, (grads >>> 2) + B * T * K),

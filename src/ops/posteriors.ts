@@ -1,6 +1,6 @@
 // Forward–backward: log Z, the marginals p(y_s = j) and the expected transition counts, everything the
 // gradients (model/grad.ts) and marginals are made of.
-import { defineOp, joinField } from './op.js';
+import { defineOp, joinField, type KernelCall } from './op.js';
 
 export interface Posteriors {
   /** log Z per sequence (−∞ where no path is allowed). */
@@ -39,6 +39,26 @@ export function sumBlocks(parts: readonly { blockCounts: Float64Array }[], K: nu
   return transCounts;
 }
 
+/**
+ * Runs a counting kernel once per block of sequences (see {@link countBlock}): `call(b0, n)` runs
+ * sequences [b0, b0 + n), which sum their transition counts from zero into the padded Kp × Kp f64
+ * region at `counts`. Returns the blocks' sums, `[blocks, K · K]`, in block order.
+ */
+export function countInBlocks(c: KernelCall, counts: number, B: number, T: number, K: number, call: (b0: number, n: number) => void): Float64Array {
+  const block = countBlock(T, K);
+  const nBlocks = Math.ceil(B / block);
+  const Kp = (K + 3) & ~3;
+  const blockCounts = new Float64Array(nBlocks * K * K);
+  for (let i = 0; i < nBlocks; i++) {
+    const b0 = i * block;
+    call(b0, Math.min(block, B - b0));
+    const f64 = c.mem.f64,
+      at = counts >>> 3;
+    for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = f64[at + a * Kp + d];
+  }
+  return blockCounts;
+}
+
 export const posteriors = defineOp<void, Posteriors, PosteriorsPart>({
   name: 'posteriors',
   reference: () => import('../backends/js/ops/posteriors.js').then((m) => m.posteriors),
@@ -49,20 +69,11 @@ export const posteriors = defineOp<void, Posteriors, PosteriorsPart>({
       return [p.B * 8, p.B * p.T * p.K * 4, Kp * Kp * 8];
     },
     run(c, { B, T, K }) {
-      const block = countBlock(T, K);
-      const nBlocks = Math.ceil(B / block);
-      const Kp = (K + 3) & ~3;
       const seq = T * K * 4;
       const [z, unary, counts] = c.out;
-      const blockCounts = new Float64Array(nBlocks * K * K);
-      // One kernel call per block: the kernel sums its batch's counts from zero.
-      for (let i = 0; i < nBlocks; i++) {
-        const b0 = i * block,
-          n = Math.min(block, B - b0);
-        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, z + b0 * 8, unary + b0 * seq, counts, c.work);
-        const padded = c.mem.f64.subarray(counts >>> 3, (counts >>> 3) + Kp * Kp);
-        for (let a = 0; a < K; a++) for (let d = 0; d < K; d++) blockCounts[(i * K + a) * K + d] = padded[a * Kp + d];
-      }
+      const blockCounts = countInBlocks(c, counts, B, T, K, (b0, n) =>
+        c.kernel(n, T, c.em + b0 * seq, c.lens + b0 * 4, z + b0 * 8, unary + b0 * seq, counts, c.work),
+      );
       return {
         logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
         unary: c.mem.f32.slice(unary >>> 2, (unary >>> 2) + B * T * K),
