@@ -53,13 +53,20 @@ describe.each(KINDS)("the kernels' range check (%s build)", (kind) => {
     be.dispose();
   });
 
-  it('leaves a short array to the JavaScript check, and never grows the memory for a check', async () => {
+  it('leaves a short array to the JavaScript check; checks more values than fit in pieces, never growing the memory', async () => {
     const be = await WasmBackend.create({ wasmModule: await kernels(kind) });
     expect(be.firstOutOfRange(values(100, 1), K)).toBeUndefined();
     const bytes = be.memoryBytes;
-    const big = new Float32Array(bytes / 4 + 1024);
-    big[big.length - 1] = NaN;
-    expect(be.firstOutOfRange(big, K)).toBeUndefined();
+    const n = bytes / 4 + 3 * 1024 + 5;
+    const clean = values(n, 2);
+    expect(be.firstOutOfRange(clean, K)).toBe(-1);
+    // Every 61st place (each piece's edges fall within 61 of one), and the last 61.
+    for (let at = 0; at < n; at += at < n - 61 ? 61 : 1) {
+      const a = clean.slice();
+      a[at] = BAD[at % BAD.length];
+      if (at + 40 < n) a[at + 40] = NaN;
+      expect(be.firstOutOfRange(a, K), `at=${at}`).toBe(at);
+    }
     expect(be.memoryBytes).toBe(bytes);
     be.dispose();
   });

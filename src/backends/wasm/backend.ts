@@ -305,17 +305,24 @@ export class WasmBackend implements Backend {
   /**
    * The first of `data`'s values beyond ±MAX_MAGNITUDE, or −1, checked by the kernels where a call's
    * emissions go (after the potentials and tables, which stay as they are); undefined without a live
-   * instance, for fewer values than {@link CHECK_IN_KERNELS_FROM}, or where that region is past the
-   * memory (the check never grows it).
+   * instance, or for fewer values than {@link CHECK_IN_KERNELS_FROM}. The check never grows the memory:
+   * where the values do not fit (a thread's instance sized for its part of a split call), they are
+   * checked in pieces that do, and not here where fewer than CHECK_IN_KERNELS_FROM fit.
    */
   firstOutOfRange(data: Float32Array, K: number): number | undefined {
     const live = this.#disposed ? null : this.#live;
     if (!live || data.length < CHECK_IN_KERNELS_FROM) return undefined;
-    const { out, at } = placed(live.heap, leadingRegions(live.k, K, data.length));
+    const { out } = placed(live.heap, leadingRegions(live.k, K, 0));
     const mem = viewsOf(live);
-    if (at > mem.buf.byteLength) return undefined;
-    mem.f32.set(data, out[4] >>> 2);
-    return live.k.firstOutOfRange(out[4], data.length, MAX_MAGNITUDE_BITS);
+    const room = Math.min(data.length, (mem.buf.byteLength - out[4]) >> 2);
+    if (room < CHECK_IN_KERNELS_FROM) return undefined;
+    for (let at = 0; at < data.length; at += room) {
+      const piece = data.subarray(at, at + room);
+      mem.f32.set(piece, out[4] >>> 2);
+      const bad = live.k.firstOutOfRange(out[4], piece.length, MAX_MAGNITUDE_BITS);
+      if (bad >= 0) return at + bad;
+    }
+    return -1;
   }
 
   /**
