@@ -7,6 +7,7 @@
 export { setup, tableBytes } from './tables';
 export { heapBase } from './ops/work-area';
 export { logPartition, logPartitionWorkBytes } from './ops/log-partition';
+export { logLikelihood, logLikelihoodWorkBytes } from './ops/log-likelihood';
 export { viterbi, viterbiWorkBytes } from './ops/viterbi';
 export { gradients, gradientsWorkBytes, posteriors, posteriorsWorkBytes } from './ops/posteriors';
 export { entropy, entropyWorkBytes } from './ops/entropy';

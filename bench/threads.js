@@ -9,7 +9,7 @@
 // hits every count alike; the median per call, and each count's ratio to one thread, per (op, B, T, K).
 // Calls the split table keeps on one thread run on one thread in every column.
 //
-//   node bench/threads.js --table [--ops=forward,decode,topK,forwardBackward,entropy,sample] [--ks=9,16,32,64,128]
+//   node bench/threads.js --table [--ops=forward,logPartition,decode,topK,forwardBackward,entropy,sample] [--ks=9,16,32,64,128]
 //                         [--T=128] [--from=2^20] [--to=2^27] [--calls=15] [--pays=1.1]
 // The figures the ops' split rules (src/ops/*.ts, gathered in src/backends/wasm/threads/backend.ts SPLIT_TABLE) are set from: for each op and K, batches of T steps
 // doubling from B·T·K² = `from` to `to`, each call run on one CRF with threads: 2 both ways, interleaved,
@@ -26,7 +26,7 @@ import { rng } from '../test/suites/oracle.js';
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const TABLE = 'table' in args;
 const THREADS = (args.threads ?? '1,2').split(',').map((t) => (t === 'auto' ? t : Number(t)));
-const OPS = (args.ops ?? (TABLE ? 'forward,decode,topK,forwardBackward,entropy,sample' : 'forward,decode,forwardBackward')).split(',');
+const OPS = (args.ops ?? (TABLE ? 'forward,logPartition,decode,topK,forwardBackward,entropy,sample' : 'forward,decode,forwardBackward')).split(',');
 const SHAPES = (args.shapes ?? '64x128x9,256x128x9,64x128x32,256x128x32').split(',').map((s) => s.split('x').map(Number));
 const CALLS = Number(args.calls ?? (TABLE ? 15 : 40));
 const power = (/** @type {string} */ s) => (s.startsWith('2^') ? 2 ** Number(s.slice(2)) : Number(s));
@@ -34,6 +34,7 @@ const power = (/** @type {string} */ s) => (s.startsWith('2^') ? 2 ** Number(s.s
 /** @type {Record<string, (crf: lib.CRF, em: lib.EmissionsInput, tags: lib.TagsInput) => Promise<unknown>>} */
 const RUN = {
   forward: (crf, em, tags) => crf.forward(em, tags),
+  logPartition: (crf, em) => crf.logPartition(em),
   decode: (crf, em) => crf.decode(em),
   topK: (crf, em) => crf.decode(em, { topK: 4 }),
   forwardBackward: (crf, em, tags) => crf.forwardBackward(em, tags),
@@ -43,7 +44,8 @@ const RUN = {
 };
 /** The op of the split table each call runs. */
 const TABLE_OP = /** @type {const} */ ({
-  forward: 'logPartition',
+  forward: 'logLikelihood',
+  logPartition: 'logPartition',
   decode: 'viterbi',
   topK: 'kBest',
   forwardBackward: 'gradients',
@@ -86,7 +88,12 @@ function inputs(/** @type {number} */ B, /** @type {number} */ T, /** @type {num
 async function interleaved(variants) {
   /** @type {number[][]} */
   const ms = variants.map(() => []);
-  for (const v of variants) for (let i = 0; i < 3; i++) await v(); // warm-up
+  // Warm-up: a fresh CRF's worker threads compile the op's JavaScript over its first calls (a split
+  // call's first ten or so ran 2-5x slower than the later ones).
+  for (const v of variants) {
+    const t0 = performance.now();
+    for (let i = 0; i < 3 || performance.now() - t0 < 250; i++) await v();
+  }
   for (let i = 0; i < CALLS; i++) {
     for (const [j, v] of variants.entries()) {
       const t0 = performance.now();

@@ -8,6 +8,7 @@ import {
   endExp, endLog, numTags, padK, paddedTags, rowBytes, startExp, startLog, supportCounts, supportSetsBytes, transExp, transExpT, transLog,
   transLogT,
 } from '../tables';
+import { goldScores } from './log-likelihood';
 import { linearLogZ, logSpaceLogZ } from './log-z';
 import { pairGemm, pairLog } from './pair-sums';
 import { layoutEnd, layoutFrom, rows, section } from './work-area';
@@ -369,14 +370,15 @@ export function posteriors(B: i32, T: i32, em: usize, lens: usize, logZ: usize, 
  * forwardBackward's kernel: posteriors with the emission gradient in place of the marginals, written
  * by the same sweep while each sequence's rows are in cache. `tags` holds the gold tags (i32 [B,T]),
  * `weight` the loss weight; `grads` gets weight·([y_s = j] − p_s(j)) (f32 [B,T,K], 0 past each
- * length), `ends` each sequence's first and last rows of marginals (f32 [B,2,K]); logZ and counts as
- * posteriors. Its work area is posteriors'.
+ * length), `ends` each sequence's first and last rows of marginals (f32 [B,2,K]), `score` the tags'
+ * scores (f64 [B], goldScores); logZ and counts as posteriors. Its work area is posteriors'.
  */
 export function gradients(
-  B: i32, T: i32, em: usize, lens: usize, tags: usize, weight: f64, logZ: usize, grads: usize, ends: usize, counts: usize, work: usize,
+  B: i32, T: i32, em: usize, lens: usize, tags: usize, weight: f64, logZ: usize, score: usize, grads: usize, ends: usize, counts: usize, work: usize,
 ): void {
   if (ASC_FEATURE_SIMD) posteriorsL<v128>(B, T, em, lens, logZ, grads, counts, work, tags, weight, ends);
   else posteriorsL<f32>(B, T, em, lens, logZ, grads, counts, work, tags, weight, ends);
+  goldScores(B, T, em, lens, tags, score);
 }
 
 /** Bytes of gradients' work area: posteriors' (n: unused, 0). */

@@ -3,7 +3,7 @@ import type { KBestResult, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
-import { type ParamGrads, llhGradients, pathScores, tagGradients } from '../model/grad.js';
+import { type ParamGrads, llhGradients, tagGradients } from '../model/grad.js';
 import {
   type AllowedInput,
   type EmissionsInput,
@@ -503,10 +503,9 @@ export class CRF {
       }
       const t = packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-      const logZ = yield* step('logPartition', call.p, call.w);
+      const { logZ, score } = yield* step('logLikelihood', call.p, call.w, { tags: t, T: call.p.T });
       this.#noPath(logZ, call.p);
-      const num = pathScores(yield* this.#hosted(call), t, call.w);
-      return this.#reduce(num, logZ, call.p, reduction);
+      return this.#reduce(score, logZ, call.p, reduction);
     } finally {
       this.#done(call);
     }
@@ -593,8 +592,7 @@ export class CRF {
         // Gold tags: the gradients op writes the emission gradient in its forward–backward sweep.
         const fb = yield* step('gradients', call.p, call.w, { tags: t!, T: call.p.T, weight });
         this.#noPath(fb.logZ, call.p);
-        const num = pathScores(yield* this.#hosted(call), t!, call.w);
-        return this.#gradientResult(num, fb.logZ, call, reduction, tagGradients(call.p, t!, fb, weight, call.T, this.batchFirst));
+        return this.#gradientResult(fb.score, fb.logZ, call, reduction, tagGradients(call.p, t!, fb, weight, call.T, this.batchFirst));
       }
       const post = yield* step('posteriors', call.p, call.w);
       this.#noPath(post.logZ, call.p);

@@ -3,13 +3,14 @@
 import { entropy } from './entropy.js';
 import { gradients } from './gradients.js';
 import { kBest } from './k-best.js';
+import { logLikelihood } from './log-likelihood.js';
 import { logPartition } from './log-partition.js';
 import type { OpSpec } from './op.js';
 import { posteriors } from './posteriors.js';
 import { sample } from './sample.js';
 import { viterbi } from './viterbi.js';
 
-export const OPS = { logPartition, posteriors, gradients, entropy, viterbi, kBest, sample } as const;
+export const OPS = { logPartition, logLikelihood, posteriors, gradients, entropy, viterbi, kBest, sample } as const;
 
 type Ops = typeof OPS;
 /** An op's name. */
@@ -32,6 +33,7 @@ export { type OpSpec } from './op.js';
 export type { EntropyResult } from './entropy.js';
 export type { GradientArgs, Gradients } from './gradients.js';
 export type { KBestArgs, KBestResult } from './k-best.js';
+export type { LogLikelihoodArgs, LogLikelihoodResult } from './log-likelihood.js';
 export type { Posteriors } from './posteriors.js';
 export type { SampleArgs, SampleResult } from './sample.js';
 export type { ViterbiResult } from './viterbi.js';

@@ -41,5 +41,5 @@ export const viterbi = defineOp<void, ViterbiResult>({
   },
   gpu: () => import('../backends/webgpu/ops/viterbi.js').then((m) => m.viterbi),
   // From bench/threads.js --table (docs/performance.md, Threads).
-  threads: { split: { minK: 32, minWork: 2 ** 25 }, join: (parts) => ({ paths: joinPaths(parts), scores: joinField(parts, 'scores') }) },
+  threads: { split: { minK: 32, minWork: 2 ** 24 }, join: (parts) => ({ paths: joinPaths(parts), scores: joinField(parts, 'scores') }) },
 });

@@ -31,6 +31,7 @@ function empty(): Packed {
 
 const CALLS: { [N in OpName]: OpArgs<N> } = {
   logPartition: [],
+  logLikelihood: [{ tags: new Int32Array(0), T: 1 }],
   posteriors: [],
   gradients: [{ tags: new Int32Array(0), T: 1, weight: 1 }],
   entropy: [],

@@ -205,7 +205,7 @@ export class WebGpuBackend implements Backend {
     const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * op.perSequence(p.T, p.K)));
     const chunk = Math.max(0, Math.min(p.B, room, this.#ctx.rowsX * layout.SEQ));
     if (chunk < 1) return null;
-    return { potentials, layout, constants: { TPS: layout.TPS, TILE: layout.TILE }, chunk };
+    return { potentials, w, layout, constants: { TPS: layout.TPS, TILE: layout.TILE }, chunk };
   }
 
   /** The op on the GPU, chunk by chunk: one submit and one readback each (null: it cannot run there). */

@@ -1,6 +1,7 @@
 // The shape of a GPU op: what it needs planned, and for each chunk of sequences the programs it runs,
 // what it reads back and how it takes the results. The backend runs every op through one chunk loop.
 import type { Packed } from '../../call/pack.js';
+import type { Potentials } from '../../model/parameters.js';
 import { type ShaderName, WGSL } from '../../generated/shaders.js';
 import type { GpuContext } from './context.js';
 import type { Program, Readback } from './execute.js';
@@ -22,6 +23,8 @@ export function layoutFor(K: number): Layout {
 export interface Plan {
   /** start | end | trans as float32, forbidden = NEG. */
   potentials: Float32Array;
+  /** The call's potentials themselves (forbidden = −∞), for what an op computes on the CPU. */
+  w: Potentials;
   layout: Layout;
   /** The layout as pipeline constants. */
   constants: { TPS: number; TILE: number };

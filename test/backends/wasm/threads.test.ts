@@ -232,7 +232,7 @@ describe('threads give the bits of one thread', () => {
 
 /** Each op of the API, the thread op it runs (as the split table names them), and a call of it. */
 const OPS: [string, keyof typeof SPLIT_TABLE, (crf: CRF, x: ReturnType<typeof batch>) => Promise<unknown>][] = [
-  ['forward', 'logPartition', (crf, x) => crf.forward(x.em, x.tags)],
+  ['forward', 'logLikelihood', (crf, x) => crf.forward(x.em, x.tags)],
   ['logPartition', 'logPartition', (crf, x) => crf.logPartition(x.em)],
   ['decode', 'viterbi', (crf, x) => crf.decode(x.em)],
   ['decode topK', 'kBest', (crf, x) => crf.decode(x.em, { topK: 2 })],
@@ -268,16 +268,40 @@ describe('which calls split', () => {
     for (const crf of crfs.values()) crf.dispose();
   });
 
-  it('by default, calls whose split was measured not to pay stay on the calling thread: (256, 128, 9) forward, decode and forwardBackward', async () => {
+  it('by default, calls whose split was measured not to pay stay on the calling thread: at (256, 128, 9) forward and decode stay, forwardBackward splits', async () => {
     const rec = recording({ cores: 2 });
     setThreadRuntime(rec);
     const crf = await CRF.create(9, { backend: 'wasm', threads: 2 });
     const x = batch(1, 256, 128, 9);
     await crf.forward(x.em, x.tags);
     await crf.decode(x.em);
-    await crf.forwardBackward(x.em, x.tags);
     expect(runsOf(rec)).toBe(0);
+    await crf.forwardBackward(x.em, x.tags);
+    expect(runsOf(rec)).toBe(1);
     crf.dispose();
+  });
+
+  it('a batch of one block has no place to cut: it stays on the calling thread even when every call is forced to split', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(5, { backend: 'wasm', threads: 2 });
+    threadsTuning.force = 'split';
+    try {
+      // posteriors' blocks are 16 sequences here; Viterbi's are single sequences.
+      const runs = async (call: () => Promise<unknown>) => {
+        const before = runsOf(rec);
+        await call();
+        return runsOf(rec) - before;
+      };
+      const [b16, b17, b1, b2] = [batch(2, 16, 8, 5), batch(3, 17, 8, 5), batch(4, 1, 8, 5), batch(5, 2, 8, 5)];
+      expect(await runs(() => crf.marginals(b16.em))).toBe(0);
+      expect(await runs(() => crf.marginals(b17.em))).toBe(1);
+      expect(await runs(() => crf.decode(b1.em))).toBe(0);
+      expect(await runs(() => crf.decode(b2.em))).toBe(1);
+    } finally {
+      threadsTuning.force = null;
+      crf.dispose();
+    }
   });
 });
 

@@ -87,9 +87,9 @@ export class ThreadedBackend implements Backend {
 
   /** Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). */
   #splits(p: Packed, op: OpName): boolean {
-    // The size first: live() lists the threads, and most calls of an interactive page are small. An
-    // empty batch has no range to cut (the kernels answer it on this thread).
-    return p.B > 0 && splitPays(op, p.B, p.T, p.K) && this.pool.live().length > 0;
+    // The size first: live() lists the threads, and most calls of an interactive page are small. A
+    // batch of one block (an empty one included) has no place to cut: it runs whole on this thread.
+    return splitPays(op, p.B, p.T, p.K) && p.B > (specOf(op).threads.block?.(p.T, p.K) ?? 1) && this.pool.live().length > 0;
   }
 
   /** A call that stays on the calling thread reaches the kernels with no await between. */
