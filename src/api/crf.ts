@@ -406,12 +406,11 @@ export class CRF {
    * probability, ≤ 0; log Z from the float32 kernels may come out below the gold path's score (by their
    * rounding, about 1e-7 of the scores' size), so the difference is capped at 0.
    */
-  #reduce(num: Float64Array, logZ: Float64Array, p: Packed, reduction: Reduction): number | Float32Array {
-    const llh = new Float64Array(p.B);
-    for (let b = 0; b < p.B; b++) llh[b] = p.lengths[b] ? Math.min(0, num[b] - logZ[b]) : 0;
-    if (reduction === 'none') return Float32Array.from(llh);
+  #reduce(num: ArrayLike<number>, logZ: ArrayLike<number>, p: Packed, reduction: Reduction): number | Float32Array {
+    const llh = (b: number) => (p.lengths[b] ? Math.min(0, num[b] - logZ[b]) : 0);
+    if (reduction === 'none') return Float32Array.from({ length: p.B }, (_, b) => llh(b));
     let sum = 0;
-    for (const v of llh) sum += v;
+    for (let b = 0; b < p.B; b++) sum += llh(b);
     const d = this.#divisor(p, reduction);
     return d === 0 ? 0 : d === 1 ? sum : sum / d;
   }
@@ -424,7 +423,7 @@ export class CRF {
 
   /** forwardBackward's result from the log-likelihoods' two terms and the gradients. */
   #gradientResult(
-    num: Float64Array,
+    num: ArrayLike<number>,
     logZ: Float64Array,
     call: { p: Packed },
     reduction: Reduction,

@@ -4,7 +4,7 @@
 // returns.
 import type { Packed } from '../call/pack.js';
 import { countBlock, countInBlocks, sumBlocks, type Posteriors } from './posteriors.js';
-import { defineOp, joinField } from './op.js';
+import { defineOp, joinField, plainFloats } from './op.js';
 
 export interface GradientArgs {
   /** The gold tags, packed `[B, T]` (T: the call's packed length); read only where the sequence is on. */
@@ -18,8 +18,8 @@ export interface GradientArgs {
 export interface Gradients {
   /** log Z per sequence (−∞ where no path is allowed). */
   logZ: Float64Array;
-  /** The gold tags' score per sequence, as logLikelihood's (model/grad.ts pathScores exactly). */
-  score: Float64Array;
+  /** The gold tags' score per sequence, as logLikelihood's (model/grad.ts pathScores exactly; a plain array from the WASM backend). */
+  score: Float64Array | number[];
   /**
    * ∂(weight · Σ_b llh_b)/∂e = weight · ([y_s = j] − p(y_s = j)), packed `[B, T, K]`, 0 past each
    * length; each value computed in float64 from the float32 marginal and rounded once.
@@ -33,7 +33,7 @@ export interface Gradients {
 
 export interface GradientsPart {
   logZ: Float64Array;
-  score: Float64Array;
+  score: Float64Array | number[];
   emissions: Float32Array;
   ends: Float32Array | Float64Array;
   /** `[blocks, K · K]`, in block order (posteriors' blocks). */
@@ -94,7 +94,7 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
       );
       return {
         logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B),
-        score: c.mem.f64.slice(score >>> 3, (score >>> 3) + B),
+        score: plainFloats(c.mem.f64, score >>> 3, B),
         emissions: c.mem.f32.slice(grads >>> 2, (grads >>> 2) + B * T * K),
         ends: c.mem.f32.slice(ends >>> 2, (ends >>> 2) + B * 2 * K),
         blockCounts,

@@ -1,7 +1,7 @@
 // forward's op: log Z and the gold path's score per sequence in one call over one copy of the emissions,
 // so the score is summed on the kernels, on the thread that runs its range (the log-likelihood is
 // score − log Z).
-import { defineOp, joinField } from './op.js';
+import { defineOp, joinField, plainFloats } from './op.js';
 
 export interface LogLikelihoodArgs {
   /** The gold tags, packed `[B, T]` (T: the call's packed length); read only where the sequence is on. */
@@ -10,11 +10,12 @@ export interface LogLikelihoodArgs {
   T: number;
 }
 
+/** Plain arrays from the WASM backend: a typed array's off-heap allocation costs a short call more than its scores' sum. */
 export interface LogLikelihoodResult {
   /** log Z per sequence (−∞ where no path is allowed; 0 for a sequence of length 0). */
-  logZ: Float64Array;
+  logZ: Float64Array | number[];
   /** The score of the gold tags per sequence, summed in float64 (−∞ where a step is forbidden; 0 for length 0). */
-  score: Float64Array;
+  score: Float64Array | number[];
 }
 
 export const logLikelihood = defineOp<LogLikelihoodArgs, LogLikelihoodResult>({
@@ -28,7 +29,7 @@ export const logLikelihood = defineOp<LogLikelihoodArgs, LogLikelihoodResult>({
       const [z, score, tg] = c.out;
       c.mem.i32.set(tags.length === B * T ? tags : tags.subarray(0, B * T), tg >>> 2);
       c.kernel(B, T, c.em, c.lens, tg, z, score, c.work);
-      return { logZ: c.mem.f64.slice(z >>> 3, (z >>> 3) + B), score: c.mem.f64.slice(score >>> 3, (score >>> 3) + B) };
+      return { logZ: plainFloats(c.mem.f64, z >>> 3, B), score: plainFloats(c.mem.f64, score >>> 3, B) };
     },
   },
   gpu: () => import('../backends/webgpu/ops/log-likelihood.js').then((m) => m.logLikelihood),
