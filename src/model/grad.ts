@@ -9,25 +9,6 @@ import { type Packed, unpackToLayout } from '../call/pack.js';
  * start and end likewise with the first and last steps.
  */
 
-/** score(y) per sequence over packed tags; -Infinity where y takes a forbidden step. */
-export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64Array {
-  const { B, T, K } = p;
-  const out = new Float64Array(B);
-  for (let b = 0; b < B; b++) {
-    const len = p.lengths[b];
-    if (len === 0) continue;
-    let y = tags[b * T];
-    let s = w.start[y] + p.emissions[b * T * K + y];
-    for (let t = 1; t < len; t++) {
-      const z = tags[b * T + t];
-      s += w.trans[y * K + z] + p.emissions[(b * T + t) * K + z];
-      y = z;
-    }
-    out[b] = s + w.end[y];
-  }
-  return out;
-}
-
 /** The gradients as forwardBackward hands them out: float32, each summed in float64 and rounded once. */
 export interface ParamGrads {
   /** In the caller's layout: `[B, denseT, K]` batch-first, else `[denseT, B, K]`; 0 where the mask is off. */

@@ -139,10 +139,7 @@ export class CRF {
   #pull(): CoreCRF {
     const v = this.variables;
     this.#live();
-    this.#core.startTransitions.set(v.startTransitions.dataSync());
-    this.#core.endTransitions.set(v.endTransitions.dataSync());
-    this.#core.transitions.set(v.transitions.dataSync());
-    return this.#core;
+    return this.#setCore([v.startTransitions.dataSync(), v.endTransitions.dataSync(), v.transitions.dataSync()]);
   }
 
   /**
@@ -254,8 +251,13 @@ export class CRF {
   async #pullLater(): Promise<CoreCRF> {
     const v = this.variables;
     this.#live();
-    const [start, end, trans] = await Promise.all([v.startTransitions.data(), v.endTransitions.data(), v.transitions.data()]);
+    const values = await Promise.all([v.startTransitions.data(), v.endTransitions.data(), v.transitions.data()]);
     this.#live();
+    return this.#setCore(values);
+  }
+
+  /** The core's start, end and transition parameters set to the variables' values. */
+  #setCore([start, end, trans]: ArrayLike<number>[]): CoreCRF {
     this.#core.startTransitions.set(start);
     this.#core.endTransitions.set(end);
     this.#core.transitions.set(trans);
