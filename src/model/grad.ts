@@ -1,4 +1,3 @@
-import type { Potentials } from './parameters.js';
 import type { Posteriors } from '../ops/posteriors.js';
 import type { Gradients } from '../ops/gradients.js';
 import { type Packed, unpackToLayout } from '../call/pack.js';
