@@ -130,9 +130,22 @@ function layout(k, c, outputs, work) {
  * @typedef {{ name: string, n: number, outputs: (c: Case) => number[],
  *   call: (x: Exports, c: Case, L: ReturnType<typeof layout>) => void, summed?: number }} Op
  */
+/** The parameters of each kernel as called below. @type {Record<string, number>} */
+const OPS_ARITY = { logPartition: 6, logLikelihood: 8, viterbi: 7, posteriors: 8, gradients: 12, entropy: 7, kBest: 8 };
 /** @type {Op[]} */
 const OPS = [
   { name: 'logPartition', n: 0, outputs: (c) => [c.B * 8], call: (x, c, L) => x.logPartition(c.B, c.T, L.em, L.lens, L.out[0], L.work) },
+  {
+    // forward's kernel: log Z and the scores of gold tags (5t + 1) mod K, written into its third region first.
+    name: 'logLikelihood',
+    n: 0,
+    outputs: (c) => [c.B * 8, c.B * 8, c.B * c.T * 4],
+    call: (x, c, L) => {
+      const tags = new Int32Array(x.memory.buffer, L.out[2], c.B * c.T);
+      for (let b = 0; b < c.B; b++) for (let t = 0; t < c.T; t++) tags[b * c.T + t] = (5 * t + 1) % c.K;
+      x.logLikelihood(c.B, c.T, L.em, L.lens, L.out[2], L.out[0], L.out[1], L.work);
+    },
+  },
   { name: 'viterbi', n: 0, outputs: (c) => [c.B * c.T * 4, c.B * 8], call: (x, c, L) => x.viterbi(c.B, c.T, L.em, L.lens, L.out[0], L.out[1], L.work) },
   {
     name: 'posteriors',
@@ -146,12 +159,12 @@ const OPS = [
     // (5t + 1) mod K, which the call writes into the tags region (its fourth) first.
     name: 'gradients',
     n: 0,
-    outputs: (c) => [c.B * 8, c.B * c.T * c.K * 4, ((c.K + 3) & ~3) ** 2 * 8, c.B * c.T * 4, c.B * 2 * c.K * 4],
+    outputs: (c) => [c.B * 8, c.B * c.T * c.K * 4, ((c.K + 3) & ~3) ** 2 * 8, c.B * c.T * 4, c.B * 2 * c.K * 4, c.B * 8],
     summed: 2,
     call: (x, c, L) => {
       const tags = new Int32Array(x.memory.buffer, L.out[3], c.B * c.T);
       for (let b = 0; b < c.B; b++) for (let t = 0; t < c.T; t++) tags[b * c.T + t] = (5 * t + 1) % c.K;
-      x.gradients(c.B, c.T, L.em, L.lens, L.out[3], 0.5, L.out[0], L.out[1], L.out[4], L.out[2], L.work);
+      x.gradients(c.B, c.T, L.em, L.lens, L.out[3], 0.5, L.out[0], L.out[5], L.out[1], L.out[4], L.out[2], L.work);
     },
   },
   { name: 'entropy', n: 0, outputs: (c) => [c.B * 8, c.B * 8], call: (x, c, L) => x.entropy(c.B, c.T, L.em, L.lens, L.out[0], L.out[1], L.work) },
@@ -167,8 +180,11 @@ const OPS = [
 ];
 /** @param {Op} op */
 const kernelOf = (op) => op.name.split(' ')[0];
-/** Whether both builds export the op's kernel (one added since has nothing to compare with). @param {Op} op */
-const both = (op) => typeof OLD.x[kernelOf(op)] === 'function' && typeof NEW.x[kernelOf(op)] === 'function';
+/**
+ * Whether both builds export the op's kernel with the signature called here (one added or changed since
+ * has nothing to compare with: gradients took no score region before 2026-12-03). @param {Op} op
+ */
+const both = (op) => [OLD, NEW].every(({ x }) => typeof x[kernelOf(op)] === 'function' && x[kernelOf(op)].length === OPS_ARITY[kernelOf(op)]);
 
 /**
  * @typedef {{ outs: Uint8Array[], tables: Uint8Array, fallbacks: number, overrun: boolean, work: number }} Result

@@ -1,6 +1,6 @@
 // logLikelihood: log Z and the gold path's score per sequence in one call, over one copy of the
 // emissions (forward's op). log Z is logPartition's; the score (goldScores, which gradients runs too) is
-// summed in f64 along the tags, term by term in the order model/path-scores.ts sums it, from the
+// summed in f64 along the tags, term by term in the order src/ops/path-scores.ts sums it, from the
 // same float32 values, so it is that function's result exactly.
 
 import { endLog, numTags, paddedTags, startLog, transLog } from '../tables';

@@ -289,9 +289,9 @@ export class CRF {
   }
 
   /**
-   * The call with its emissions on the CPU, for what computes there on them (the gold path's score, a
-   * partial annotation): GPU emissions are read back once, checked as the CPU path checks them. Every
-   * CPU input of the call is read before this is awaited.
+   * The call with its emissions on the CPU, for what computes there on them (a partial annotation):
+   * GPU emissions are read back once, checked as the CPU path checks them. Every CPU input of the call
+   * is read before this is awaited.
    */
   *#hosted(call: Call): Body<Packed> {
     if (call.p.gpu) call.p = yield* host(call.p);

@@ -18,7 +18,7 @@ export interface GradientArgs {
 export interface Gradients {
   /** log Z per sequence (−∞ where no path is allowed). */
   logZ: Float64Array;
-  /** The gold tags' score per sequence, as logLikelihood's (model/path-scores.ts exactly; a plain array from the WASM backend). */
+  /** The gold tags' score per sequence, as logLikelihood's (ops/path-scores.ts exactly; a plain array from the WASM backend). */
   score: Float64Array | number[];
   /**
    * ∂(weight · Σ_b llh_b)/∂e = weight · ([y_s = j] − p(y_s = j)), packed `[B, T, K]`, 0 past each

@@ -37,7 +37,7 @@ function potentialsOf(seed: number, forbid: boolean): Potentials {
   return w;
 }
 
-/** A packed call of B sequences (lengths from `lengths`, 0 included) and gold tags avoiding `avoid` steps. */
+/** A packed call of B sequences (lengths from `lengths`, 0 included) and gold tags in 0..4 (tag 5 only where set). */
 function call(lengths: number[], seed: number): { p: Packed; tags: Int32Array } {
   const r = rng(seed);
   const B = lengths.length;
@@ -66,8 +66,10 @@ describe.each(await backendVariants())('the gold score on $label', ({ name, opti
   it.each([false, true])('logLikelihood and gradients score the gold tags as summed by definition, with log Z unchanged (constraints %s)', async (forbid) => {
     const { backend } = await createBackend(name, options, options.threads === 2 ? 2 : 1);
     const w = potentialsOf(forbid ? 3 : 4, forbid);
-    // Lengths across the SIMD build's groups of four, an empty sequence, and a long one.
-    const { p, tags } = call([7, 0, 1, 5, 12, 3, 3, 40, 2, 9, 1], forbid ? 5 : 6);
+    // Lengths across the SIMD build's groups of four, an empty sequence, and a long one; 33 sequences, so
+    // that gradients runs more than one block of 16 (and splits across threads).
+    const lengths = [7, 0, 1, 5, 12, 3, 3, 40, 2, 9, 1];
+    const { p, tags } = call([...lengths, ...lengths, ...lengths], forbid ? 5 : 6);
     if (forbid) {
       tags[0] = 5; // sequence 0 starts on a forbidden tag
       tags[3 * p.T + 1] = 2;

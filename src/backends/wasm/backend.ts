@@ -314,7 +314,7 @@ export class WasmBackend implements Backend {
     if (!live || data.length < CHECK_IN_KERNELS_FROM) return undefined;
     const { out } = placed(live.heap, leadingRegions(live.k, K, 0));
     const mem = viewsOf(live);
-    const room = Math.min(data.length, (mem.buf.byteLength - out[4]) >> 2);
+    const room = Math.min(data.length, Math.floor((mem.buf.byteLength - out[4]) / 4));
     if (room < CHECK_IN_KERNELS_FROM) return undefined;
     for (let at = 0; at < data.length; at += room) {
       const piece = data.subarray(at, at + room);

@@ -2,7 +2,7 @@
 // src/ops/log-likelihood.ts), logPartition's reference beside the one path score function.
 import type { Packed } from '../../../call/pack.js';
 import type { Potentials } from '../../../model/parameters.js';
-import { pathScores } from '../../../model/path-scores.js';
+import { pathScores } from '../../../ops/path-scores.js';
 import type { LogLikelihoodArgs, LogLikelihoodResult } from '../../../ops/log-likelihood.js';
 import { logPartition } from './log-partition.js';
 

@@ -1,9 +1,9 @@
 // The gold path's score for the ops given gold tags (logLikelihood, gradients): a sum along the tags on
-// the CPU (model/path-scores.ts, the definition every backend matches) from the emissions as the
+// the CPU (src/ops/path-scores.ts, the definition every backend matches) from the emissions as the
 // GPU kernels read them: the caller's array, or for emissions already on the GPU the packed rows the
 // gather wrote, read back in the chunk's one readback.
 import type { Packed } from '../../../call/pack.js';
-import { pathScores } from '../../../model/path-scores.js';
+import { pathScores } from '../../../ops/path-scores.js';
 import type { Potentials } from '../../../model/parameters.js';
 import type { GpuContext } from '../context.js';
 import type { ChunkWork } from '../op.js';

@@ -2,7 +2,7 @@
 // compute, and what the kernels' gold scores (assembly/ops/log-likelihood.ts goldScores) equal exactly.
 // Only the lazily loaded backends import it: the calls on the kernels never load it.
 import type { Packed } from '../call/pack.js';
-import type { Potentials } from './parameters.js';
+import type { Potentials } from '../model/parameters.js';
 
 /** score(y) per sequence over packed tags; -Infinity where y takes a forbidden step. */
 export function pathScores(p: Packed, tags: Int32Array, w: Potentials): Float64Array {
