@@ -106,7 +106,7 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
     // From bench/threads.js --table (docs/performance.md, Threads).
     split: { minK: 9, minWork: 2 ** 23 },
     block: countBlock,
-    slice: (args, b0) => ({ ...args, tags: args.tags.subarray(b0 * args.T) }),
+    slice: (args, b0, b1) => ({ ...args, tags: args.tags.subarray(b0 * args.T, b1 * args.T) }),
     join: (parts, p) => ({
       logZ: joinField(parts, 'logZ'),
       score: joinField(parts, 'score'),

@@ -36,7 +36,7 @@ export const logLikelihood = defineOp<LogLikelihoodArgs, LogLikelihoodResult>({
   threads: {
     // From bench/threads.js --table (docs/performance.md, Threads).
     split: { minK: 9, minWork: 2 ** 24 },
-    slice: (args, b0) => ({ ...args, tags: args.tags.subarray(b0 * args.T) }),
+    slice: (args, b0, b1) => ({ ...args, tags: args.tags.subarray(b0 * args.T, b1 * args.T) }),
     join: (parts) => ({ logZ: joinField(parts, 'logZ'), score: joinField(parts, 'score') }),
   },
 });

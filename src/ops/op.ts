@@ -66,8 +66,11 @@ export interface ThreadSplit<A, R, P> {
   readonly split: Readonly<{ minK: number; minWork: number }>;
   /** Sequences per block: a batch is cut only at multiples of it (1 when absent). */
   readonly block?: ((T: number, K: number) => number) | undefined;
-  /** The args of the range of sequences starting at b0 (the call's own when absent). */
-  readonly slice?: ((args: A, b0: number) => A) | undefined;
+  /**
+   * The args of sequences [b0, b1) (the call's own when absent); typed arrays in them as views, which
+   * the thread layer copies for a worker.
+   */
+  readonly slice?: ((args: A, b0: number, b1: number) => A) | undefined;
   /**
    * The call's result from its ranges' results, in batch order. One thread runs one range, so this is
    * also how a single thread's result is made: one range must give exactly what the ranges give.

@@ -253,7 +253,7 @@ describe('threads and ranges', () => {
         [4, 9],
         [6, 7],
       ]) {
-        const part = await run(range(b0, b1), spec.threads.slice!(args, b0));
+        const part = await run(range(b0, b1), spec.threads.slice!(args, b0, b1));
         expect(Array.from(part.paths), `${label}: sequences ${b0}..${b1}`).toEqual(Array.from(whole.paths.subarray(b0 * per, b1 * per)));
       }
       // The first index keys the draws: the same range as if it started the batch draws otherwise.

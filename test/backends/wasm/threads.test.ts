@@ -20,6 +20,8 @@ interface Recorded {
   runs: number;
   /** Set: the next call sent to this thread ends it instead, as a crash in the middle of the call would. */
   crashOnRun?: boolean;
+  /** The typed arrays in the last call's args as sent (before the transfer detaches them). */
+  lastRun?: Record<string, { length: number; bufferBytes: number; transferred: boolean }>;
 }
 
 /**
@@ -43,7 +45,13 @@ function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boo
           h.listen((m) => onMessage(spendAll && m.type === 'done' ? { ...m, spent: true } : m), onDeath);
         },
         post(m, transfer) {
-          if (m.type === 'run') rec.runs++;
+          if (m.type === 'run') {
+            rec.runs++;
+            const views = Object.entries((m.args[0] ?? {}) as Record<string, unknown>).filter(([, v]) => ArrayBuffer.isView(v)) as [string, Int32Array][];
+            rec.lastRun = Object.fromEntries(
+              views.map(([k, v]) => [k, { length: v.length, bufferBytes: v.buffer.byteLength, transferred: (transfer ?? []).includes(v.buffer) }]),
+            );
+          }
           if (m.type === 'run' && rec.crashOnRun) h.terminate();
           else h.post(m, transfer);
         },
@@ -280,6 +288,28 @@ describe('which calls split', () => {
     await crf.forwardBackward(x.em, x.tags);
     expect(runsOf(rec)).toBe(1);
     crf.dispose();
+  });
+
+  it("a worker is sent its own range's tags only, in an array of their own, transferred (a view is cloned with its whole buffer)", async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    const crf = await CRF.create(5, { backend: 'wasm', threads: 2 });
+    threadsTuning.force = 'split';
+    try {
+      const x = batch(6, 40, 8, 5);
+      for (const call of [() => crf.forward(x.em, x.tags), () => crf.forwardBackward(x.em, x.tags)]) {
+        await call();
+        const { tags } = rec.handles.find((h) => h.lastRun)!.lastRun!;
+        // forward cuts 40 sequences at 20, forwardBackward at its block of 16 nearest the middle.
+        expect([20 * 8, 24 * 8]).toContain(tags.length);
+        expect(tags.bufferBytes).toBe(4 * tags.length);
+        expect(tags.transferred).toBe(true);
+        rec.handles.forEach((h) => delete h.lastRun);
+      }
+    } finally {
+      threadsTuning.force = null;
+      crf.dispose();
+    }
   });
 
   it('a batch of one block has no place to cut: it stays on the calling thread even when every call is forced to split', async () => {

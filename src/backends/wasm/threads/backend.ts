@@ -116,7 +116,7 @@ export class ThreadedBackend implements Backend {
   async #spread<N extends OpName>(op: N, p: Packed, w: Potentials, args: OpArgs<N>): Promise<ResultOf<N>> {
     const { threads } = specOf(op);
     const a = args[0] as never;
-    const argsAt = (b0: number) => (threads.slice ? ([threads.slice(a, b0)] as OpArgs<N>) : args);
+    const argsAt = (b0: number, b1: number) => (threads.slice ? ([threads.slice(a, b0, b1)] as OpArgs<N>) : args);
     const live = this.pool.live();
     const cuts = splitBatch(p.lengths, live.length + 1, threads.block?.(p.T, p.K) ?? 1);
     const seq = p.T * p.K;
@@ -133,10 +133,10 @@ export class ThreadedBackend implements Backend {
         emissions: src instanceof Float32Array ? src.slice() : Float32Array.from(src),
         lengths: p.lengths.slice(b0, b1),
       };
-      away.push(this.pool.run(live[r - 1], op, slice, w, argsAt(b0)));
+      away.push(this.pool.run(live[r - 1], op, slice, w, ...owned(argsAt(b0, b1))));
     }
     // Posted first, so the threads work while this one runs its own range.
-    const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0)) : null;
+    const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0, cuts[1])) : null;
     const parts = await Promise.all([mine, ...away]);
     return threads.join(
       parts.filter((x): x is Awaited<PartOf<N>> => x !== null),
@@ -155,6 +155,25 @@ export class ThreadedBackend implements Backend {
     this.pool.dispose();
     this.local.dispose();
   }
+}
+
+/**
+ * A worker's args with each typed array in them a copy of its own, and those copies' buffers to
+ * transfer: a view would be cloned with the whole buffer it looks into.
+ */
+function owned<N extends OpName>(args: OpArgs<N>): [OpArgs<N>, ArrayBuffer[]] {
+  const a = args[0] as Record<string, unknown> | undefined;
+  if (!a) return [args, []];
+  const copy: Record<string, unknown> = { ...a };
+  const transfer: ArrayBuffer[] = [];
+  for (const [k, v] of Object.entries(a)) {
+    if (ArrayBuffer.isView(v)) {
+      const c = (v as Int32Array).slice();
+      copy[k] = c;
+      transfer.push(c.buffer as ArrayBuffer);
+    }
+  }
+  return [[copy] as OpArgs<N>, transfer];
 }
 
 /** Sequences [b0, b1) of a packed call, as views (the wasm backend copies them into its memory). */

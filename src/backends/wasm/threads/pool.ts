@@ -208,7 +208,7 @@ export class ThreadPool {
   }
 
   /** Runs `op` on a slice in thread `i`; the slice's buffers are transferred (not usable afterwards). */
-  run<N extends OpName>(i: number, op: N, p: SliceMessage, w: Potentials, args: OpArgs<N>): Promise<PartOf<N>> {
+  run<N extends OpName>(i: number, op: N, p: SliceMessage, w: Potentials, args: OpArgs<N>, transfer: ArrayBuffer[] = []): Promise<PartOf<N>> {
     const slot = this.#slots[i];
     if (this.#disposed) return Promise.reject(new Error('CRF: this instance was disposed'));
     if (slot.dead !== null) return Promise.reject(new Error(`webcrf: worker thread ${i} stopped earlier (${slot.dead})`));
@@ -219,7 +219,7 @@ export class ThreadPool {
       if (slot.pending.size === 0) slot.h.hold(true);
       slot.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       try {
-        slot.h.post({ type: 'run', id, op, p, w, args }, [p.emissions.buffer as ArrayBuffer, p.lengths.buffer as ArrayBuffer]);
+        slot.h.post({ type: 'run', id, op, p, w, args }, [p.emissions.buffer as ArrayBuffer, p.lengths.buffer as ArrayBuffer, ...transfer]);
       } catch (e) {
         slot.pending.delete(id);
         if (slot.pending.size === 0) slot.h.hold(false);
