@@ -290,49 +290,43 @@ describe('which calls split', () => {
     crf.dispose();
   });
 
-  it("a worker is sent its own range's tags only, in an array of their own, transferred (a view is cloned with its whole buffer)", async () => {
+  /** A K = 5 CRF on two recorded threads with every call forced to split (afterEach restores the tuning). */
+  async function forcedSplit(): Promise<{ rec: ReturnType<typeof recording>; crf: CRF }> {
     const rec = recording({ cores: 2 });
     setThreadRuntime(rec);
-    const crf = await CRF.create(5, { backend: 'wasm', threads: 2 });
     threadsTuning.force = 'split';
-    try {
-      const x = batch(6, 40, 8, 5);
-      for (const call of [() => crf.forward(x.em, x.tags), () => crf.forwardBackward(x.em, x.tags)]) {
-        await call();
-        const { tags } = rec.handles.find((h) => h.lastRun)!.lastRun!;
-        // forward cuts 40 sequences at 20, forwardBackward at its block of 16 nearest the middle.
-        expect([20 * 8, 24 * 8]).toContain(tags.length);
-        expect(tags.bufferBytes).toBe(4 * tags.length);
-        expect(tags.transferred).toBe(true);
-        rec.handles.forEach((h) => delete h.lastRun);
-      }
-    } finally {
-      threadsTuning.force = null;
-      crf.dispose();
+    return { rec, crf: await CRF.create(5, { backend: 'wasm', threads: 2 }) };
+  }
+
+  it("a worker is sent its own range's tags only, in an array of their own, transferred (a view is cloned with its whole buffer)", async () => {
+    const { rec, crf } = await forcedSplit();
+    const x = batch(6, 40, 8, 5);
+    for (const call of [() => crf.forward(x.em, x.tags), () => crf.forwardBackward(x.em, x.tags)]) {
+      await call();
+      const { tags } = rec.handles.find((h) => h.lastRun)!.lastRun!;
+      // forward cuts 40 sequences at 20, forwardBackward at its block of 16 nearest the middle.
+      expect([20 * 8, 24 * 8]).toContain(tags.length);
+      expect(tags.bufferBytes).toBe(4 * tags.length);
+      expect(tags.transferred).toBe(true);
+      rec.handles.forEach((h) => delete h.lastRun);
     }
+    crf.dispose();
   });
 
   it('a batch of one block has no place to cut: it stays on the calling thread even when every call is forced to split', async () => {
-    const rec = recording({ cores: 2 });
-    setThreadRuntime(rec);
-    const crf = await CRF.create(5, { backend: 'wasm', threads: 2 });
-    threadsTuning.force = 'split';
-    try {
-      // posteriors' blocks are 16 sequences here; Viterbi's are single sequences.
-      const runs = async (call: () => Promise<unknown>) => {
-        const before = runsOf(rec);
-        await call();
-        return runsOf(rec) - before;
-      };
-      const [b16, b17, b1, b2] = [batch(2, 16, 8, 5), batch(3, 17, 8, 5), batch(4, 1, 8, 5), batch(5, 2, 8, 5)];
-      expect(await runs(() => crf.marginals(b16.em))).toBe(0);
-      expect(await runs(() => crf.marginals(b17.em))).toBe(1);
-      expect(await runs(() => crf.decode(b1.em))).toBe(0);
-      expect(await runs(() => crf.decode(b2.em))).toBe(1);
-    } finally {
-      threadsTuning.force = null;
-      crf.dispose();
-    }
+    const { rec, crf } = await forcedSplit();
+    // posteriors' blocks are 16 sequences here; Viterbi's are single sequences.
+    const runs = async (call: () => Promise<unknown>) => {
+      const before = runsOf(rec);
+      await call();
+      return runsOf(rec) - before;
+    };
+    const [b16, b17, b1, b2] = [batch(2, 16, 8, 5), batch(3, 17, 8, 5), batch(4, 1, 8, 5), batch(5, 2, 8, 5)];
+    expect(await runs(() => crf.marginals(b16.em))).toBe(0);
+    expect(await runs(() => crf.marginals(b17.em))).toBe(1);
+    expect(await runs(() => crf.decode(b1.em))).toBe(0);
+    expect(await runs(() => crf.decode(b2.em))).toBe(1);
+    crf.dispose();
   });
 });
 
