@@ -170,7 +170,7 @@ function owned<N extends OpName>(args: OpArgs<N>): [OpArgs<N>, ArrayBuffer[]] {
     if (ArrayBuffer.isView(v)) {
       const c = (v as Int32Array).slice();
       copy[k] = c;
-      transfer.push(c.buffer as ArrayBuffer);
+      transfer.push(c.buffer);
     }
   }
   return [[copy] as OpArgs<N>, transfer];
