@@ -133,7 +133,8 @@ export class ThreadedBackend implements Backend {
         emissions: src instanceof Float32Array ? src.slice() : Float32Array.from(src),
         lengths: p.lengths.slice(b0, b1),
       };
-      away.push(this.pool.run(live[r - 1], op, slice, w, ...owned(argsAt(b0, b1))));
+      const [own, transfer] = owned(argsAt(b0, b1));
+      away.push(this.pool.run(live[r - 1], op, slice, w, own, transfer));
     }
     // Posted first, so the threads work while this one runs its own range.
     const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0, cuts[1])) : null;
