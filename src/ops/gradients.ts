@@ -5,12 +5,10 @@
 import type { Packed } from '../call/pack.js';
 import { countBlock, countInBlocks, sumBlocks, type Posteriors } from './posteriors.js';
 import { defineOp, joinField, plainFloats } from './op.js';
+import { type LogLikelihoodArgs, sliceTags } from './log-likelihood.js';
 
-export interface GradientArgs {
-  /** The gold tags, packed `[B, T]` (T: the call's packed length); read only where the sequence is on. */
-  tags: Int32Array;
-  /** The packed T: the tags' row length (a range of sequences starts at `b0 · T`). */
-  T: number;
+/** logLikelihood's args (the gold tags and their row length), and the loss weight. */
+export interface GradientArgs extends LogLikelihoodArgs {
   /** The loss weight: 1 for a summed log-likelihood, 1 / divisor for a mean. */
   weight: number;
 }
@@ -106,7 +104,7 @@ export const gradients = defineOp<GradientArgs, Gradients, GradientsPart>({
     // From bench/threads.js --table (docs/performance.md, Threads).
     split: { minK: 9, minWork: 2 ** 23 },
     block: countBlock,
-    slice: (args, b0, b1) => ({ ...args, tags: args.tags.subarray(b0 * args.T, b1 * args.T) }),
+    slice: sliceTags,
     join: (parts, p) => ({
       logZ: joinField(parts, 'logZ'),
       score: joinField(parts, 'score'),

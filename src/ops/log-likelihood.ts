@@ -10,6 +10,11 @@ export interface LogLikelihoodArgs {
   T: number;
 }
 
+/** The args of sequences [b0, b1) of an op given gold tags (this one and gradients): their rows of the tags. */
+export function sliceTags<A extends LogLikelihoodArgs>(args: A, b0: number, b1: number): A {
+  return { ...args, tags: args.tags.subarray(b0 * args.T, b1 * args.T) };
+}
+
 /** Plain arrays from the WASM backend: a typed array's off-heap allocation costs a short call more than its scores' sum. */
 export interface LogLikelihoodResult {
   /** log Z per sequence (−∞ where no path is allowed; 0 for a sequence of length 0). */
@@ -36,7 +41,7 @@ export const logLikelihood = defineOp<LogLikelihoodArgs, LogLikelihoodResult>({
   threads: {
     // From bench/threads.js --table (docs/performance.md, Threads).
     split: { minK: 9, minWork: 2 ** 24 },
-    slice: (args, b0, b1) => ({ ...args, tags: args.tags.subarray(b0 * args.T, b1 * args.T) }),
+    slice: sliceTags,
     join: (parts) => ({ logZ: joinField(parts, 'logZ'), score: joinField(parts, 'score') }),
   },
 });
