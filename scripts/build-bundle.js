@@ -1,7 +1,7 @@
 // Builds what the package ships, with esbuild from the TypeScript sources: one minified module per
 // entry in dist/, which package.json's `exports` point at, beside the two .wasm builds and the chunks
-// the entries share. A fresh process loading forty modules one by one spent most of its time to a
-// first decode resolving and linking them. What a call may never need is split into chunks imported
+// the entries share (few: a fresh process spends most of its import resolving, reading and linking
+// files one by one; see the regrouping below). What a call may never need is split into chunks imported
 // only then: the inlined kernels (loaded only where the .wasm files cannot be), the WebGPU backend with
 // its shaders (loaded only when a GPU is asked for or found), the thread pool (loaded only when
 // threads are asked for) and the safetensors reader (loaded only by CRF.fromSafetensors). The built
@@ -12,9 +12,12 @@
 // Besides, in build/ (git-ignored, not shipped): internals.js, the backends' classes for the pages of
 // the repository's own tests and benches, which check them one by one; node-internals.js, the node
 // entry with the threads' split decision, for bench/threads.js.
-import { build } from 'esbuild';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { build, transform } from 'esbuild';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rollup } from 'rollup';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/`;
@@ -59,17 +62,21 @@ function lazyReader() {
     },
   };
 }
-// One build of every entry, so that code they share is one chunk, shipped once. Chunks sit in dist/
-// beside the entries, so that a `new URL('./…', import.meta.url)` in one names the same folder. Node's
-// modules stay imports (the node entry and its worker run only where they exist); so do the .wasm
-// files the workerd entry imports as modules (workerd compiles them at upload).
+// One build of every entry, so that code they share is shipped once. Node's modules stay imports (the
+// node entry and its worker run only where they exist); so do the .wasm files the workerd entry
+// imports as modules (workerd compiles them at upload). esbuild cuts the shared code into one chunk
+// per set of entries and lazy chunks that use it: eleven files for a fresh Node process to resolve
+// and link before its first line, half of its import. So it writes to a folder of its own, and Rollup
+// (below) regroups its chunks: what an entry loads before its first line becomes one chunk.
+const split = mkdtempSync(join(tmpdir(), 'webcrf-split-'));
+const entries = ['index', 'node', 'workerd', 'web-worker', 'node-worker', 'tfjs-internals'];
 await build({
   bundle: true,
   format: 'esm',
   splitting: true,
   target: 'es2022',
   platform: 'neutral',
-  outdir: dist,
+  outdir: split,
   chunkNames: '[name]-[hash]',
   logLevel: 'warning',
   legalComments: 'none',
@@ -88,6 +95,72 @@ await build({
     'tfjs-internals': `${root}src/tfjs/core-internals.ts`,
   },
 });
+// Two chunks hold what the index entry loads before its first line: `shared`, the part the worker files
+// import too, and `core`, the rest. The workers load only `shared`, so a bundler bundling a worker file
+// emits none of the lazy chunks beside it (it emits every dynamic import it finds, called or not: the
+// inline kernels, the WGSL). The node and workerd entries import both, and what only they import
+// statically stays a chunk of its own (the thread runtime, which the index entry imports when threads
+// are asked for): in `core` it would leave a lazy chunk that only re-exports from `core`, and Rollup,
+// bundling an application, moves such a chunk into the application's entry, whose top-level await
+// then waits on an import of itself. webcrf/tfjs's internals and the lazy chunks import `core` and
+// `shared` too (a page has them already). Chunks sit in dist/ beside the entries, so that a
+// `new URL('./…', import.meta.url)` in one names the same folder. esbuild's output is minified already;
+// what Rollup writes is minified again (its renaming across merged chunks).
+/** @type {Map<string, string> | null} */
+let group = null;
+const regroup = await rollup({
+  input: Object.fromEntries(entries.map((e) => [e, join(split, `${e}.js`)])),
+  external: (id) => id.startsWith('node:') || id.endsWith('.wasm'),
+  // esbuild has tree-shaken already; Rollup only moves code between files.
+  treeshake: false,
+  onwarn(w) {
+    throw new Error(`rollup: ${w.message}`);
+  },
+});
+await regroup.write({
+  dir: dist,
+  format: 'es',
+  entryFileNames: '[name].js',
+  // esbuild's chunk names carry its content hash already.
+  chunkFileNames: (c) => (c.name === 'core' || c.name === 'shared' ? '[name]-[hash].js' : '[name].js'),
+  manualChunks(id, { getModuleInfo }) {
+    if (!group) {
+      const fileOf = (/** @type {string} */ e) => join(split, `${e}.js`);
+      /** What `from` import statically, transitively, the entries themselves left out. */
+      const reach = (/** @type {string[]} */ from) => {
+        const seen = new Set(from.map(fileOf));
+        for (const m of seen) for (const i of getModuleInfo(m)?.importedIds ?? []) if (i.startsWith(split)) seen.add(i);
+        for (const e of entries) seen.delete(fileOf(e));
+        return seen;
+      };
+      const workers = reach(['web-worker', 'node-worker']);
+      group = new Map([...reach(['index'])].map((m) => [m, workers.has(m) ? 'shared' : 'core']));
+    }
+    return group.get(id);
+  },
+  plugins: [
+    {
+      name: 'minify',
+      renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none' })).code,
+    },
+    {
+      name: 'no-eager-facades',
+      // The class of the deadlock above: a lazy chunk with no code of its own, only what it re-exports
+      // from the chunks every entry loads eagerly.
+      generateBundle(_, bundle) {
+        for (const c of Object.values(bundle)) {
+          if (c.type !== 'chunk' || !c.isDynamicEntry) continue;
+          const eager = (/** @type {string} */ f) => ['core', 'shared'].includes(bundle[f]?.name ?? '');
+          if (Object.values(c.modules).every((m) => m.renderedLength === 0) && c.imports.every(eager)) {
+            throw new Error(`build-bundle: ${c.fileName} only re-exports what the entries load eagerly; keep its module out of them`);
+          }
+        }
+      },
+    },
+  ],
+});
+await regroup.close();
+rmSync(split, { recursive: true, force: true });
 // webcrf/tfjs: its own build, with tfjs (the optional peer) and the core left as imports. The core is
 // imported by the package's own name, so that the runtime's conditions pick the same core entry the
 // application's `import 'webcrf'` gets (one CRFInputError class, one set of kernels); the core's
