@@ -202,7 +202,7 @@ export class WebGpuBackend implements Backend {
     if (mem.perTile * layout.TILE + mem.fixed > this.#device.limits.maxComputeWorkgroupStorageSize) return null;
     const potentials = potentialsOf(w);
     const fixedFloats = potentials.length + op.fixed(p.K);
-    const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * op.perSequence(p.T, p.K)));
+    const room = Math.floor((this.#limit - 4 * fixedFloats - 256) / (4 * op.perSequence(p.T, p.K, p.gpu !== undefined)));
     const chunk = Math.max(0, Math.min(p.B, room, this.#ctx.rowsX * layout.SEQ));
     if (chunk < 1) return null;
     return { potentials, w, layout, constants: { TPS: layout.TPS, TILE: layout.TILE }, chunk };

@@ -56,10 +56,11 @@ export interface GpuOp<R, A = void> {
   /** The longest chain (packed T) it runs on the GPU (Infinity: any); longer calls run on the CPU backend. */
   maxT: number;
   /**
-   * Floats each sequence adds to the largest of the op's buffers and to its readback, and floats the
-   * op needs once beyond the potentials: the chunk size keeps both within the device's limits.
+   * Floats each sequence adds to the largest of the op's buffers and to its readback (`onGpu`: the
+   * call's emissions are on the GPU, which some ops read back), and floats the op needs once beyond the
+   * potentials: the chunk size keeps both within the device's limits.
    */
-  perSequence(T: number, K: number): number;
+  perSequence(T: number, K: number, onGpu: boolean): number;
   fixed(K: number): number;
   /** Starts the op over the call; `args` are the op's arguments beyond the call (OpSpec's A). */
   begin(ctx: GpuContext, p: Packed, plan: Plan, args: A): OpRun<R>;

@@ -240,7 +240,8 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
     buffer.destroy();
   });
 
-  it('chunked batches give every chunk its own gather and the js backend’s numbers', async () => {
+  /** A batch of 37 that a small chunk limit cuts into several chunks: p on the GPU, q the same on the CPU. */
+  async function chunkedBatch() {
     const js = await JsBackend.create();
     const B = 37,
       T = 5,
@@ -259,6 +260,39 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
     const buffer = upload(values);
     const p = packGpu({ buffer, B, T, K: K6, batchFirst: true, shape: [B, T, K6] }, flat, new Int32Array(B), (n) => new Int32Array(n));
     const q = pack({ B, T, K: K6, data: values }, flat);
+    const tagsOf = (T2: number) => Int32Array.from({ length: B * T2 }, (_, i) => ((i % T2) + 3 * Math.floor(i / T2)) % K6);
+    return { js, B, K6, backend, w, buffer, p, q, tagsOf };
+  }
+
+  it('ops given gold tags make chunks as large as their op without tags for CPU emissions; for GPU ones the chunk reads its packed rows back too', async () => {
+    const { backend, w, buffer, p, q, tagsOf } = await chunkedBatch();
+    const submitsOf = async (f: () => Promise<unknown>) => {
+      let n = 0;
+      const submit = device.queue.submit;
+      device.queue.submit = (b: Iterable<GPUCommandBuffer>) => {
+        n++;
+        return submit.call(device.queue, b);
+      };
+      try {
+        await f();
+      } finally {
+        delete (device.queue as { submit?: unknown }).submit;
+      }
+      return n;
+    };
+    const onCpu = { tags: tagsOf(q.T), T: q.T };
+    const onGpu = { tags: tagsOf(p.T), T: p.T };
+    const lz = await submitsOf(() => backend.run('logPartition', q, w));
+    expect(lz).toBeGreaterThan(1);
+    expect(await submitsOf(() => backend.run('logLikelihood', q, w, onCpu))).toBe(lz);
+    expect(await submitsOf(() => backend.run('gradients', q, w, { ...onCpu, weight: 1 }))).toBe(await submitsOf(() => backend.run('posteriors', q, w)));
+    expect(await submitsOf(() => backend.run('logLikelihood', p, w, onGpu))).toBeGreaterThan(await submitsOf(() => backend.run('logPartition', p, w)));
+    backend.dispose();
+    buffer.destroy();
+  });
+
+  it('chunked batches give every chunk its own gather and the js backend’s numbers', async () => {
+    const { js, B, K6, backend, w, buffer, p, q, tagsOf } = await chunkedBatch();
     let submits = 0;
     const submit = device.queue.submit;
     device.queue.submit = (b: Iterable<GPUCommandBuffer>) => {
@@ -285,7 +319,6 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
       const [hg, hj] = [await backend.run('entropy', p, w), await js.run('entropy', q, w)];
       for (let b = 0; b < B; b++) expect(hg.entropy[b]).toBeCloseTo(hj.entropy[b], 3);
       // The gold scores, from each chunk's packed emissions read back with its results: exactly the reference's.
-      const tagsOf = (T2: number) => Int32Array.from({ length: B * T2 }, (_, i) => ((i % T2) + 3 * Math.floor(i / T2)) % K6);
       const [lg, lj] = [
         await backend.run('logLikelihood', p, w, { tags: tagsOf(p.T), T: p.T }),
         await js.run('logLikelihood', q, w, { tags: tagsOf(q.T), T: q.T }),

@@ -8,8 +8,8 @@ import type { Potentials } from '../../../model/parameters.js';
 import type { GpuContext } from '../context.js';
 import type { ChunkWork } from '../op.js';
 
-/** Floats per sequence the readback of a chunk's packed emissions adds (an op's perSequence includes it). */
-export const goldScoreFloats = (T: number, K: number) => T * K;
+/** Floats per sequence the readback of a chunk's packed emissions adds, only for emissions on the GPU (an op's perSequence includes it). */
+export const goldScoreFloats = (T: number, K: number, onGpu: boolean) => (onGpu ? T * K : 0);
 
 export function goldScores(ctx: GpuContext, p: Packed, w: Potentials, tags: Int32Array) {
   const score = p.gpu ? new Float64Array(p.B) : null;

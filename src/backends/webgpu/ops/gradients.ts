@@ -9,7 +9,7 @@ export const gradients: GpuOp<Gradients, GradientArgs> = {
   name: 'gradients',
   chain: posteriors.chain,
   maxT: posteriors.maxT,
-  perSequence: (T, K) => posteriors.perSequence(T, K) + goldScoreFloats(T, K),
+  perSequence: (T, K, onGpu) => posteriors.perSequence(T, K, onGpu) + goldScoreFloats(T, K, onGpu),
   fixed: (K) => posteriors.fixed(K),
   begin(ctx, p, plan, args) {
     const run = posteriors.begin(ctx, p, plan, undefined);

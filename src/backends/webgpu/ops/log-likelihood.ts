@@ -10,7 +10,7 @@ export const logLikelihood: GpuOp<LogLikelihoodResult, LogLikelihoodArgs> = {
   name: 'logLikelihood',
   chain: logPartition.chain,
   maxT: Infinity,
-  perSequence: (T, K) => logPartition.perSequence(T, K) + goldScoreFloats(T, K),
+  perSequence: (T, K, onGpu) => logPartition.perSequence(T, K, onGpu) + goldScoreFloats(T, K, onGpu),
   fixed: () => 0,
   begin(ctx, p, plan, { tags }) {
     const logZ = new Float64Array(p.B);
