@@ -264,22 +264,24 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
     return { js, B, K6, backend, w, buffer, p, q, tagsOf };
   }
 
+  /** The submits `f` makes. */
+  async function submitsOf(f: () => Promise<unknown>): Promise<number> {
+    let n = 0;
+    const submit = device.queue.submit;
+    device.queue.submit = (b: Iterable<GPUCommandBuffer>) => {
+      n++;
+      return submit.call(device.queue, b);
+    };
+    try {
+      await f();
+    } finally {
+      delete (device.queue as { submit?: unknown }).submit;
+    }
+    return n;
+  }
+
   it('ops given gold tags make chunks as large as their op without tags for CPU emissions; for GPU ones the chunk reads its packed rows back too', async () => {
     const { backend, w, buffer, p, q, tagsOf } = await chunkedBatch();
-    const submitsOf = async (f: () => Promise<unknown>) => {
-      let n = 0;
-      const submit = device.queue.submit;
-      device.queue.submit = (b: Iterable<GPUCommandBuffer>) => {
-        n++;
-        return submit.call(device.queue, b);
-      };
-      try {
-        await f();
-      } finally {
-        delete (device.queue as { submit?: unknown }).submit;
-      }
-      return n;
-    };
     const onCpu = { tags: tagsOf(q.T), T: q.T };
     const onGpu = { tags: tagsOf(p.T), T: p.T };
     const lz = await submitsOf(() => backend.run('logPartition', q, w));
@@ -293,13 +295,7 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
 
   it('chunked batches give every chunk its own gather and the js backend’s numbers', async () => {
     const { js, B, K6, backend, w, buffer, p, q, tagsOf } = await chunkedBatch();
-    let submits = 0;
-    const submit = device.queue.submit;
-    device.queue.submit = (b: Iterable<GPUCommandBuffer>) => {
-      submits++;
-      return submit.call(device.queue, b);
-    };
-    try {
+    const submits = await submitsOf(async () => {
       const [zg, zc, zj] = [await backend.run('logPartition', p, w), await backend.run('logPartition', q, w), await js.run('logPartition', q, w)];
       expect(zg).toEqual(zc);
       for (let b = 0; b < B; b++) expect(zg[b]).toBeCloseTo(zj[b], 4);
@@ -330,9 +326,7 @@ describe.skipIf(!gpu.device)('emissions on the GPU, webgpu backend', () => {
         await js.run('gradients', q, w, { tags: tagsOf(q.T), T: q.T, weight: 1 }),
       ];
       expect(gg.score).toEqual(gj.score);
-    } finally {
-      delete (device.queue as { submit?: unknown }).submit;
-    }
+    });
     // Room for about 8 sequences a chunk: several submits per op.
     expect(submits).toBeGreaterThanOrEqual(6 * 4);
     backend.dispose();
