@@ -67,100 +67,105 @@ function lazyReader() {
 // imports as modules (workerd compiles them at upload). esbuild cuts the shared code into one chunk
 // per set of entries and lazy chunks that use it: eleven files for a fresh Node process to resolve
 // and link before its first line, half of its import. So it writes to a folder of its own, and Rollup
-// (below) regroups its chunks: what an entry loads before its first line becomes one chunk.
+// (below) regroups its chunks: what the index entry loads before its first line becomes two.
 const split = mkdtempSync(join(tmpdir(), 'webcrf-split-'));
 const entries = ['index', 'node', 'workerd', 'web-worker', 'node-worker', 'tfjs-internals'];
-await build({
-  bundle: true,
-  format: 'esm',
-  splitting: true,
-  target: 'es2022',
-  platform: 'neutral',
-  outdir: split,
-  chunkNames: '[name]-[hash]',
-  logLevel: 'warning',
-  legalComments: 'none',
-  // Minified: what a page without a bundler downloads and what a fresh process parses. Without
-  // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
-  minify: true,
-  external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
-  plugins: [lazyReader()],
-  entryPoints: {
-    index: `${root}src/index.ts`,
-    node: `${root}src/node.ts`,
-    workerd: `${root}src/workerd.ts`,
-    'web-worker': `${root}src/backends/wasm/threads/web-worker.ts`,
-    'node-worker': `${root}src/backends/wasm/threads/node-worker.ts`,
-    // webcrf/tfjs's GPU route: the core's internals it uses, sharing the core's chunks.
-    'tfjs-internals': `${root}src/tfjs/core-internals.ts`,
-  },
-});
-// Two chunks hold what the index entry loads before its first line: `shared`, the part the worker files
-// import too, and `core`, the rest. The workers load only `shared`, so a bundler bundling a worker file
-// emits none of the lazy chunks beside it (it emits every dynamic import it finds, called or not: the
-// inline kernels, the WGSL). The node and workerd entries import both, and what only they import
-// statically stays a chunk of its own (the thread runtime, which the index entry imports when threads
-// are asked for): in `core` it would leave a lazy chunk that only re-exports from `core`, and Rollup,
-// bundling an application, moves such a chunk into the application's entry, whose top-level await
-// then waits on an import of itself. webcrf/tfjs's internals and the lazy chunks import `core` and
-// `shared` too (a page has them already). Chunks sit in dist/ beside the entries, so that a
-// `new URL('./…', import.meta.url)` in one names the same folder. esbuild's output is minified already;
-// what Rollup writes is minified again (its renaming across merged chunks).
-/** @type {Map<string, string> | null} */
-let group = null;
-const regroup = await rollup({
-  input: Object.fromEntries(entries.map((e) => [e, join(split, `${e}.js`)])),
-  external: (id) => id.startsWith('node:') || id.endsWith('.wasm'),
-  // esbuild has tree-shaken already; Rollup only moves code between files.
-  treeshake: false,
-  onwarn(w) {
-    throw new Error(`rollup: ${w.message}`);
-  },
-});
-await regroup.write({
-  dir: dist,
-  format: 'es',
-  entryFileNames: '[name].js',
-  // esbuild's chunk names carry its content hash already.
-  chunkFileNames: (c) => (c.name === 'core' || c.name === 'shared' ? '[name]-[hash].js' : '[name].js'),
-  manualChunks(id, { getModuleInfo }) {
-    if (!group) {
-      const fileOf = (/** @type {string} */ e) => join(split, `${e}.js`);
-      /** What `from` import statically, transitively, the entries themselves left out. */
-      const reach = (/** @type {string[]} */ from) => {
-        const seen = new Set(from.map(fileOf));
-        for (const m of seen) for (const i of getModuleInfo(m)?.importedIds ?? []) if (i.startsWith(split)) seen.add(i);
-        for (const e of entries) seen.delete(fileOf(e));
-        return seen;
-      };
-      const workers = reach(['web-worker', 'node-worker']);
-      group = new Map([...reach(['index'])].map((m) => [m, workers.has(m) ? 'shared' : 'core']));
-    }
-    return group.get(id);
-  },
-  plugins: [
-    {
-      name: 'minify',
-      renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none' })).code,
+// The temporary folder goes whether or not the build gets through.
+try {
+  await build({
+    bundle: true,
+    format: 'esm',
+    splitting: true,
+    target: 'es2022',
+    platform: 'neutral',
+    outdir: split,
+    chunkNames: '[name]-[hash]',
+    logLevel: 'warning',
+    legalComments: 'none',
+    // Minified: what a page without a bundler downloads and what a fresh process parses. Without
+    // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
+    minify: true,
+    external: ['node:*', './webcrf.simd.wasm', './webcrf.scalar.wasm'],
+    plugins: [lazyReader()],
+    entryPoints: {
+      index: `${root}src/index.ts`,
+      node: `${root}src/node.ts`,
+      workerd: `${root}src/workerd.ts`,
+      'web-worker': `${root}src/backends/wasm/threads/web-worker.ts`,
+      'node-worker': `${root}src/backends/wasm/threads/node-worker.ts`,
+      // webcrf/tfjs's GPU route: the core's internals it uses, sharing the core's chunks.
+      'tfjs-internals': `${root}src/tfjs/core-internals.ts`,
     },
-    {
-      name: 'no-eager-facades',
-      // The class of the deadlock above: a lazy chunk with no code of its own, only what it re-exports
-      // from the chunks every entry loads eagerly.
-      generateBundle(_, bundle) {
-        for (const c of Object.values(bundle)) {
-          if (c.type !== 'chunk' || !c.isDynamicEntry) continue;
-          const eager = (/** @type {string} */ f) => ['core', 'shared'].includes(bundle[f]?.name ?? '');
-          if (Object.values(c.modules).every((m) => m.renderedLength === 0) && c.imports.every(eager)) {
-            throw new Error(`build-bundle: ${c.fileName} only re-exports what the entries load eagerly; keep its module out of them`);
-          }
-        }
+  });
+  // Two chunks hold what the index entry loads before its first line: `shared`, the part the worker files
+  // import too, and `core`, the rest. The workers do not load `core`, which holds the inline kernels'
+  // loader, so a bundler bundling a worker file emits no inline kernels beside it (it emits every
+  // dynamic import it finds, called or not). The node and workerd entries import both, and what only they import
+  // statically stays a chunk of its own (the thread runtime, which the index entry imports when threads
+  // are asked for): in `core` it would leave a lazy chunk that only re-exports from `core`, and Rollup,
+  // bundling an application, moves such a chunk into the application's entry, whose top-level await
+  // then waits on an import of itself. webcrf/tfjs's internals and the lazy chunks import `core` and
+  // `shared` too (a page has them already). Chunks sit in dist/ beside the entries, so that a
+  // `new URL('./…', import.meta.url)` in one names the same folder. esbuild's output is minified already;
+  // what Rollup writes is minified again (its renaming across merged chunks).
+  /** @type {Map<string, string> | null} */
+  let group = null;
+  const regroup = await rollup({
+    input: Object.fromEntries(entries.map((e) => [e, join(split, `${e}.js`)])),
+    external: (id) => id.startsWith('node:') || id.endsWith('.wasm'),
+    // esbuild has tree-shaken already; Rollup only moves code between files.
+    treeshake: false,
+    onwarn(w) {
+      throw new Error(`rollup: ${w.message}`);
+    },
+  });
+  await regroup.write({
+    dir: dist,
+    format: 'es',
+    entryFileNames: '[name].js',
+    // Rollup's hash, not esbuild's: a chunk's content now also depends on the names Rollup gave `core`'s
+    // exports, so a chunk esbuild left unchanged may change here.
+    chunkFileNames: (c) => `${c.name.replace(/-[A-Z0-9]{8}$/, '')}-[hash].js`,
+    manualChunks(id, { getModuleInfo }) {
+      if (!group) {
+        const fileOf = (/** @type {string} */ e) => join(split, `${e}.js`);
+        /** What `from` import statically, transitively, the entries themselves left out. */
+        const reach = (/** @type {string[]} */ from) => {
+          const seen = new Set(from.map(fileOf));
+          for (const m of seen) for (const i of getModuleInfo(m)?.importedIds ?? []) if (i.startsWith(split)) seen.add(i);
+          for (const e of entries) seen.delete(fileOf(e));
+          return seen;
+        };
+        const workers = reach(['web-worker', 'node-worker']);
+        group = new Map([...reach(['index'])].map((m) => [m, workers.has(m) ? 'shared' : 'core']));
+      }
+      return group.get(id);
+    },
+    plugins: [
+      {
+        name: 'minify',
+        renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none' })).code,
       },
-    },
-  ],
-});
-await regroup.close();
-rmSync(split, { recursive: true, force: true });
+      {
+        name: 'no-eager-facades',
+        // The class of the deadlock above: a lazy chunk with no code of its own, only what it re-exports
+        // from the chunks every entry loads eagerly.
+        generateBundle(_, bundle) {
+          for (const c of Object.values(bundle)) {
+            if (c.type !== 'chunk' || !c.isDynamicEntry) continue;
+            const eager = (/** @type {string} */ f) => ['core', 'shared'].includes(bundle[f]?.name ?? '');
+            if (Object.values(c.modules).every((m) => m.renderedLength === 0) && c.imports.every(eager)) {
+              throw new Error(`build-bundle: ${c.fileName} only re-exports what the entries load eagerly; keep its module out of them`);
+            }
+          }
+        },
+      },
+    ],
+  });
+  await regroup.close();
+} finally {
+  rmSync(split, { recursive: true, force: true });
+}
 // webcrf/tfjs: its own build, with tfjs (the optional peer) and the core left as imports. The core is
 // imported by the package's own name, so that the runtime's conditions pick the same core entry the
 // application's `import 'webcrf'` gets (one CRFInputError class, one set of kernels); the core's
