@@ -100,11 +100,12 @@ try {
   // Two chunks hold what the index entry loads before its first line: `shared`, the part the worker files
   // import too, and `core`, the rest. The workers do not load `core`, which holds the inline kernels'
   // loader, so a bundler bundling a worker file emits no inline kernels beside it (it emits every
-  // dynamic import it finds, called or not). The node and workerd entries import both, and what only they import
-  // statically stays a chunk of its own (the thread runtime, which the index entry imports when threads
-  // are asked for): in `core` it would leave a lazy chunk that only re-exports from `core`, and Rollup,
-  // bundling an application, moves such a chunk into the application's entry, whose top-level await
-  // then waits on an import of itself. webcrf/tfjs's internals and the lazy chunks import `core` and
+  // dynamic import it finds, called or not). The node and workerd entries import both. Code they alone
+  // import statically would be a chunk of its own (in `core`, a module the index entry imports lazily
+  // would leave a lazy chunk that only re-exports from `core`, and Rollup, bundling an application,
+  // moves such a chunk into the application's entry, whose top-level await then waits on an import of
+  // itself); the node entry sets its thread runtime through runtime.ts, in `core`, for that reason.
+  // webcrf/tfjs's internals and the lazy chunks import `core` and
   // `shared` too (a page has them already). Chunks sit in dist/ beside the entries, so that a
   // `new URL('./…', import.meta.url)` in one names the same folder. esbuild's output is minified already;
   // what Rollup writes is minified again (its renaming across merged chunks).

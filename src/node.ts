@@ -4,7 +4,7 @@
 // (Deno without --allow-read, a bundle that left the files behind).
 import { readFile } from 'node:fs/promises';
 import { nodeThreads } from './backends/wasm/threads/node-spawn.js';
-import { setThreadRuntime } from './backends/wasm/threads/spawn.js';
+import { setThreadRuntime } from './backends/wasm/threads/runtime.js';
 import { inlineRoute } from './backends/wasm/inline.js';
 import { setWasmRoutes, wasmUrl } from './backends/wasm/source.js';
 import { messageOf } from './errors.js';

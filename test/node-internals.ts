@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { setWasmRoutes } from '../src/backends/wasm/source.js';
 import { nodeThreads } from '../src/backends/wasm/threads/node-spawn.js';
-import { setThreadRuntime } from '../src/backends/wasm/threads/spawn.js';
+import { setThreadRuntime } from '../src/backends/wasm/threads/runtime.js';
 
 export * from '../src/node.js';
 export { threadsTuning, threadsWork } from '../src/backends/wasm/threads/backend.js';

@@ -2,7 +2,7 @@
 // dist/ (`npm run build:wasm`, run by `npm test`), so Node tests read them from there.
 import { readFile } from 'node:fs/promises';
 import { nodeThreads } from '../src/backends/wasm/threads/node-spawn.js';
-import { setThreadRuntime } from '../src/backends/wasm/threads/spawn.js';
+import { setThreadRuntime } from '../src/backends/wasm/threads/runtime.js';
 import { setWasmRoutes } from '../src/backends/wasm/source.js';
 
 export const distWasm = (kind: 'simd' | 'scalar') => new URL(`../dist/webcrf.${kind}.wasm`, import.meta.url);

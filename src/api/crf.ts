@@ -41,6 +41,7 @@ import { type StateDict, type StateDictInput, readStateDict, toStateDict } from 
 import type { FromSafetensorsOptions } from '../interop/weights-reader.js';
 import { type ToSafetensorsOptions, writeCRFWeights } from '../interop/weights-writer.js';
 import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions } from './op-options.js';
+import { loadThreadRuntime } from '../backends/wasm/threads/runtime.js';
 import type {
   CRFOptions,
   DecodeOptions,
@@ -92,9 +93,8 @@ function pathOf(paths: ArrayLike<number>, off: number, len: number): number[] {
 async function readThreads(threads: unknown, backend: BackendName | 'auto'): Promise<number> {
   if (threads === undefined) return 1;
   if (threads === 'auto') {
-    // Imported only here (and where threads start): a page on one thread never downloads it.
-    const { threadRuntime } = await import('../backends/wasm/threads/spawn.js');
-    return Math.min(MAX_THREADS, Math.max(1, threadRuntime().cores()));
+    // Web Workers' runtime is imported only here (and where threads start): a page on one thread never downloads it.
+    return Math.min(MAX_THREADS, Math.max(1, (await loadThreadRuntime()).cores()));
   }
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new CRFInputError('threads', `an integer in [1, ${MAX_THREADS}] or 'auto'`, describe(threads));

@@ -5,6 +5,7 @@ import { LazyGpuBackend } from './lazy-gpu.js';
 import { WasmBackend } from './wasm/backend.js';
 import { inlineRoute } from './wasm/inline.js';
 import { fetchRoute, setDefaultWasmRoutes } from './wasm/source.js';
+import { loadThreadRuntime } from './wasm/threads/runtime.js';
 
 /**
  * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
@@ -43,8 +44,7 @@ async function wasm(opts: BackendOptions, threads: number): Promise<{ backend: B
   const what = `WebAssembly kernels (${backend.simd ? 'SIMD' : 'scalar'} build, from ${backend.source})`;
   if (threads <= 1) return { backend, what };
   // Threads beyond the cores only take turns, each with its own memory: never more than the cores.
-  const { threadRuntime } = await import('./wasm/threads/spawn.js');
-  const cores = Math.max(1, threadRuntime().cores());
+  const cores = Math.max(1, (await loadThreadRuntime()).cores());
   const n = Math.min(threads, cores);
   const capped = `${threads} threads were asked for, but threads never outnumber the cores, and this runtime reports ${cores}`;
   if (n <= 1) return { backend, what: `${what} on the calling thread only: ${capped}` };

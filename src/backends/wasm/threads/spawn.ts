@@ -1,5 +1,6 @@
 import { messageOf } from '../../../errors.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { chosenThreadRuntime } from './runtime.js';
 
 /**
  * How this runtime starts worker threads. The default is the Web Worker (browsers, Deno, Bun), written
@@ -74,13 +75,7 @@ export const webThreads: ThreadRuntime = {
   },
 };
 
-let runtime: ThreadRuntime = webThreads;
-
-/** Replaces how worker threads are started (the `node` entry; tests point it at dist/). */
-export function setThreadRuntime(r: ThreadRuntime): void {
-  runtime = r;
-}
-
+/** How worker threads start here: the runtime an entry chose (runtime.ts), else Web Workers. */
 export function threadRuntime(): ThreadRuntime {
-  return runtime;
+  return chosenThreadRuntime() ?? webThreads;
 }
