@@ -68,19 +68,23 @@ function lazyReader() {
 // per set of entries and lazy chunks that use it: eleven files for a fresh Node process to resolve
 // and link before its first line, half of its import. So it writes to a folder of its own, and Rollup
 // (below) regroups its chunks: what the index entry loads before its first line becomes two.
+/** What both code-split builds (the package's, the tests' internals below) share. */
+const SPLIT_ESM = /** @type {const} */ ({
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  target: 'es2022',
+  platform: 'neutral',
+  chunkNames: '[name]-[hash]',
+  logLevel: 'warning',
+});
 const split = mkdtempSync(join(tmpdir(), 'webcrf-split-'));
 const entries = ['index', 'node', 'workerd', 'web-worker', 'node-worker', 'tfjs-internals'];
 // The temporary folder goes whether or not the build gets through.
 try {
   await build({
-    bundle: true,
-    format: 'esm',
-    splitting: true,
-    target: 'es2022',
-    platform: 'neutral',
+    ...SPLIT_ESM,
     outdir: split,
-    chunkNames: '[name]-[hash]',
-    logLevel: 'warning',
     legalComments: 'none',
     // Minified: what a page without a bundler downloads and what a fresh process parses. Without
     // keepNames (its __name calls cost more than any other change saves); errors carry their own names.
@@ -105,10 +109,10 @@ try {
   // would leave a lazy chunk that only re-exports from `core`, and Rollup, bundling an application,
   // moves such a chunk into the application's entry, whose top-level await then waits on an import of
   // itself); the node entry sets its thread runtime through runtime.ts, in `core`, for that reason.
-  // webcrf/tfjs's internals and the lazy chunks import `core` and
-  // `shared` too (a page has them already). Chunks sit in dist/ beside the entries, so that a
-  // `new URL('./…', import.meta.url)` in one names the same folder. esbuild's output is minified already;
-  // what Rollup writes is minified again (its renaming across merged chunks).
+  // webcrf/tfjs's internals and the lazy chunks import `core` and `shared` too (a page has them
+  // already). Chunks sit in dist/ beside the entries, so that a `new URL('./…', import.meta.url)` in
+  // one names the same folder. esbuild's output is minified already; what Rollup writes is minified
+  // again (its renaming across merged chunks).
   /** @type {Map<string, string> | null} */
   let group = null;
   const regroup = await rollup({
@@ -197,14 +201,8 @@ for (const name of ['index', 'node', 'workerd']) writeFileSync(`${dist}${name}.d
 writeFileSync(`${dist}tfjs.d.ts`, "export * from './types/tfjs/index.js';\n");
 rmSync(`${root}build`, { recursive: true, force: true });
 await build({
-  bundle: true,
-  format: 'esm',
-  splitting: true,
-  target: 'es2022',
-  platform: 'neutral',
+  ...SPLIT_ESM,
   outdir: `${root}build`,
-  chunkNames: '[name]-[hash]',
-  logLevel: 'warning',
   external: ['node:*'],
   entryPoints: { internals: `${root}test/internals.ts`, 'node-internals': `${root}test/node-internals.ts` },
 });
