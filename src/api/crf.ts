@@ -901,14 +901,15 @@ export class CRF {
    * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
    * and a worker that held it is replaced by a fresh one once it has been idle for a second.
    * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
-   * the input copies' arrays (up to 2 MiB for each kind of input) and the potentials computed from the
-   * parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
+   * the input copies' arrays (up to 8 MiB of emissions and 2 MiB for each other kind of input, and
+   * with `threads`, the copy of its range each worker hands back, up to 8 MiB per worker) and the
+   * potentials computed from the parameters. Not counted: the parameters, the results handed back, and each worker's own runtime.
    * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
    * is freed at the next collection, whether or not the instance is still referenced.
    */
   memoryUsage(): MemoryUsage {
     const m = this.#impl.memoryUsage();
-    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: this.#arrays.bytes + this.#potentials.bytes };
+    return { wasmBytes: m?.wasmBytes ?? 0, gpuBytes: m?.gpuBytes ?? 0, cacheBytes: (m?.cacheBytes ?? 0) + this.#arrays.bytes + this.#potentials.bytes };
   }
 
   /**

@@ -27,8 +27,8 @@ export interface MemoryUsage {
   cacheBytes: number;
 }
 
-/** What a backend reports of it; the CRF adds its own arrays. */
-export type BackendMemory = Pick<MemoryUsage, 'wasmBytes' | 'gpuBytes'>;
+/** What a backend reports of it (`cacheBytes`: arrays it keeps itself, if any); the CRF adds its own arrays. */
+export type BackendMemory = Pick<MemoryUsage, 'wasmBytes' | 'gpuBytes'> & Partial<Pick<MemoryUsage, 'cacheBytes'>>;
 
 /** What runs the ops (ops/index.ts) on packed calls (right-padded by lengths). */
 export interface Backend {

@@ -40,11 +40,14 @@ export const FRESH: Arrays = arraysOf((kind) => (n) => new KINDS[kind](n), words
 
 /**
  * The largest array kept between calls, in bytes: beyond it a call allocates its own, which it then
- * hands back (a one-off batch must not pin its memory for the instance's life). 2 MiB holds the
- * emissions of a (32, 128, 128) call, or of (256, 128, 9), which then reuse theirs instead of paying
- * for a fresh, zeroed array each call (docs/performance.md).
+ * hands back (a one-off batch must not pin its memory for the instance's life). 2 MiB for the arrays
+ * per token (mask, tags, positions: half a million tokens). The emissions, K values per token, get
+ * 8 MiB: the emissions of a (32, 128, 512) call, or of (512, 128, 32), which then reuse theirs instead
+ * of paying for a fresh, zeroed array each call (at (256, 128, 32), a quarter of the time before the
+ * kernels; docs/performance.md). The WebAssembly memory of such a call, kept up to 128 MiB, is larger.
  */
 const KEEP_BYTES = 2 << 20;
+export const KEEP_EMISSIONS_BYTES = 8 << 20;
 
 type Ctor<A> = { new (n: number): A; readonly BYTES_PER_ELEMENT: number };
 
@@ -55,14 +58,17 @@ class ReusedArray<A extends Float32Array | Float64Array | Uint8Array | Int32Arra
   /** `#all`'s bits as int32, made at the first ask (a view costs a short call as much as a small copy). */
   #words: Int32Array | null = null;
   readonly #make: Ctor<A>;
+  /** The most values kept. */
+  readonly #most: number;
 
-  constructor(make: Ctor<A>) {
+  constructor(make: Ctor<A>, keepBytes: number) {
     this.#make = make;
+    this.#most = keepBytes / make.BYTES_PER_ELEMENT;
   }
 
   take(n: number): A {
     if (this.#view?.length === n) return this.#view;
-    const most = KEEP_BYTES / this.#make.BYTES_PER_ELEMENT;
+    const most = this.#most;
     if (n > most) return new this.#make(n);
     if (!this.#all || this.#all.length < n) {
       this.#all = new this.#make(Math.min(most, Math.max(n, 2 * (this.#all?.length ?? 0), 16)));
@@ -101,7 +107,8 @@ export class CallArrays {
     let emissions32: ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array> | null = null;
     this.#arrays = arraysOf(
       (kind) => {
-        const kept = new ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind]);
+        const emissions = kind === 'emissions32' || kind === 'emissions64';
+        const kept = new ReusedArray<Float32Array | Float64Array | Uint8Array | Int32Array>(KINDS[kind], emissions ? KEEP_EMISSIONS_BYTES : KEEP_BYTES);
         this.#kept.push(kept);
         if (kind === 'emissions32') emissions32 = kept;
         return (n) => kept.take(n);
@@ -111,7 +118,7 @@ export class CallArrays {
     );
   }
 
-  /** Bytes kept between calls: at most {@link KEEP_BYTES} per kind of array. */
+  /** Bytes kept between calls: at most {@link KEEP_BYTES} per kind of array ({@link KEEP_EMISSIONS_BYTES} for the emissions). */
   get bytes(): number {
     return this.#kept.reduce((n, s) => n + s.bytes, 0);
   }

@@ -23,6 +23,8 @@ interface Recorded {
   crashOnRun?: boolean;
   /** The typed arrays in the last call's args as sent (before the transfer detaches them). */
   lastRun?: Record<string, { length: number; bufferBytes: number; transferred: boolean }>;
+  /** How each call's emissions were sent: whether their buffer was transferred, their bytes and their buffer's. */
+  slices: { transferred: boolean; bytes: number; bufferBytes: number }[];
 }
 
 /**
@@ -38,7 +40,7 @@ function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boo
     ready: base.ready,
     spawn() {
       const h = base.spawn();
-      const rec: Recorded = { h, ended: false, runs: 0 };
+      const rec: Recorded = { h, ended: false, runs: 0, slices: [] };
       handles.push(rec);
       return {
         ...h,
@@ -48,6 +50,8 @@ function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boo
         post(m, transfer) {
           if (m.type === 'run') {
             rec.runs++;
+            const { buffer, byteLength } = m.p.emissions;
+            rec.slices.push({ transferred: (transfer ?? []).includes(buffer as ArrayBuffer), bytes: byteLength, bufferBytes: buffer.byteLength });
             const views = Object.entries((m.args[0] ?? {}) as Record<string, unknown>).filter(([, v]) => ArrayBuffer.isView(v)) as [string, Int32Array][];
             rec.lastRun = Object.fromEntries(
               views.map(([k, v]) => [k, { length: v.length, bufferBytes: v.buffer.byteLength, transferred: (transfer ?? []).includes(v.buffer) }]),
@@ -328,6 +332,36 @@ describe('which calls split', () => {
     expect(await runs(() => crf.decode(b1.em))).toBe(0);
     expect(await runs(() => crf.decode(b2.em))).toBe(1);
     crf.dispose();
+  });
+});
+
+describe("how a worker gets its range's emissions", () => {
+  it('in a copy of its own, transferred, whose buffer comes back and is reused by the next call that fits', async () => {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    threadsTuning.force = 'split';
+    const K = 6;
+    const one = await CRF.create(K, { backend: 'wasm', seed: 2 });
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 2, threads: 2 });
+    const cache: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      // Batches of 64 and 40 sequences in turn, every other pair with a mask that has gaps.
+      const x = batch(30 + i, i % 2 ? 40 : 64, 24, K);
+      const mask = i % 4 >= 2 ? x.mask : undefined;
+      sameBits(await one.forward(x.em, x.tags, { mask, reduction: 'none' }), await crf.forward(x.em, x.tags, { mask, reduction: 'none' }), `call ${i} forward`);
+      sameBits(await one.decode(x.em, { mask }), await crf.decode(x.em, { mask }), `call ${i} decode`);
+      cache.push(crf.memoryUsage().cacheBytes);
+    }
+    one.dispose();
+    crf.dispose();
+    const slices = rec.handles.flatMap((h) => h.slices);
+    expect(slices.length).toBe(20);
+    for (const x of slices) expect(x.transferred).toBe(true);
+    // A range of the smaller batches goes in the buffer a larger one handed back.
+    expect(slices.some((x) => x.bufferBytes > x.bytes)).toBe(true);
+    // That buffer counts in cacheBytes, which stops growing once the largest range has come back.
+    expect(cache[9]).toBeGreaterThan(0);
+    expect(cache[9]).toBe(cache[7]);
   });
 });
 

@@ -17,8 +17,8 @@ type SplitRule = Readonly<{ minK: number; minWork: number }>;
  * never below K = `minK` (the kernels cost too little per token there for the round trip and the copies
  * to be won back), and from `minK` on, for calls whose work, B·T·max(K, 16)², is at least `minWork`.
  * Only the kernels run on the workers: the JavaScript around them (checks, packing, gradients, results)
- * stays on the calling thread, so a split saves part of the kernels' time and costs a copy of the slice,
- * two messages and waking a thread. `node bench/threads.js --table` measures the rules on two free
+ * stays on the calling thread, so a split saves part of the kernels' time and costs two messages and
+ * waking a thread and a copy of the slice. `node bench/threads.js --table` measures the rules on two free
  * cores and prints them per op (docs/performance.md#threads says what the present ones rest on).
  */
 export const SPLIT_TABLE: Readonly<Record<OpName, SplitRule>> = Object.fromEntries(
@@ -129,8 +129,8 @@ export class ThreadedBackend implements Backend {
         B: b1 - b0,
         T: p.T,
         K: p.K,
-        // Copies the thread can own (their buffers are transferred, not cloned again).
-        emissions: src instanceof Float32Array ? src.slice() : Float32Array.from(src),
+        // A copy the thread can own: transferred, not cloned again, and handed back for the next call.
+        emissions: this.#copy(live[r - 1], src),
         lengths: p.lengths.slice(b0, b1),
       };
       const [own, transfer] = owned(argsAt(b0, b1));
@@ -138,17 +138,28 @@ export class ThreadedBackend implements Backend {
     }
     // Posted first, so the threads work while this one runs its own range.
     const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0, cuts[1])) : null;
-    const parts = await Promise.all([mine, ...away]);
+    // Every part settles before the call does, and the first failure in batch order is the call's
+    // (not whichever thread failed first).
+    const settled = await Promise.allSettled([mine, ...away]);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
     return threads.join(
-      parts.filter((x): x is Awaited<PartOf<N>> => x !== null),
+      settled.flatMap((s) => (s.status === 'fulfilled' && s.value !== null ? [s.value] : [])),
       p,
       a,
     );
   }
 
+  /** `src` in an array thread `i` can own: one it handed back earlier where large enough. */
+  #copy(i: number, src: Float32Array | Float64Array): Float32Array {
+    const c = this.pool.emissionsFor(i, src.length);
+    c.set(src);
+    return c;
+  }
+
   /** This thread's WebAssembly memory and the workers' (each holds its own). */
   memoryUsage(): BackendMemory {
-    return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0 };
+    return { wasmBytes: this.local.memoryBytes + this.pool.wasmBytes, gpuBytes: 0, cacheBytes: this.pool.spareBytes };
   }
 
   dispose(): void {

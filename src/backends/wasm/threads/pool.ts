@@ -1,5 +1,6 @@
 import type { Potentials } from '../../../model/parameters.js';
 import type { OpArgs, OpName, PartOf } from '../../../ops/index.js';
+import { KEEP_EMISSIONS_BYTES } from '../../../call/call-arrays.js';
 import { CRFInputError, messageOf } from '../../../errors.js';
 import type { ErrorMessage, FromWorker, SliceMessage, ThreadState } from './protocol.js';
 import { type ThreadHandle, type ThreadRuntime, threadRuntime } from './spawn.js';
@@ -38,6 +39,8 @@ interface Slot {
   /** It handed a kernels instance back: it is replaced once idle (`idle` runs out). */
   spent: boolean;
   idle: ReturnType<typeof setTimeout> | null;
+  /** The emissions buffer its last call handed back, for the next slice sent to it (see {@link ThreadPool.emissionsFor}). */
+  spare: ArrayBuffer | null;
 }
 
 function rebuild(e: ErrorMessage): Error {
@@ -77,7 +80,7 @@ export class ThreadPool {
     try {
       const started: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
-        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, up: false, fallbacks: 0, bytes: 0, spent: false, idle: null };
+        const slot: Slot = { h: rt.spawn(), pending: new Map(), dead: null, up: false, fallbacks: 0, bytes: 0, spent: false, idle: null, spare: null };
         pool.#slots.push(slot);
         // Held until it answers: an unref'd thread would let Node exit in the middle of `await create`.
         slot.h.hold(true);
@@ -143,6 +146,7 @@ export class ThreadPool {
     if (!req) return;
     slot.pending.delete(m.id);
     ThreadPool.#note(slot, m);
+    for (const back of m.inputs) if (back.byteLength <= KEEP_EMISSIONS_BYTES && back.byteLength > (slot.spare?.byteLength ?? 0)) slot.spare = back;
     if (m.type === 'done') req.resolve(m.result);
     else req.reject(rebuild(m.error));
     if (slot.pending.size === 0) {
@@ -168,7 +172,7 @@ export class ThreadPool {
     if (this.#disposed || slot.dead !== null || !slot.spent) return;
     this.replaced++;
     this.#fallbacksGone += slot.fallbacks;
-    Object.assign(slot, { up: false, fallbacks: 0, bytes: 0, spent: false });
+    Object.assign(slot, { up: false, fallbacks: 0, bytes: 0, spent: false, spare: null });
     slot.h.terminate();
     try {
       slot.h = this.#rt.spawn();
@@ -185,6 +189,7 @@ export class ThreadPool {
     ThreadPool.#busy(slot);
     slot.dead = why;
     slot.up = false;
+    slot.spare = null;
     slot.h.terminate();
     const err = new Error(`webcrf: a worker thread stopped (${why}) before finishing its part of the call; the CRF goes on with its other threads`);
     for (const r of slot.pending.values()) r.reject(err);
@@ -205,6 +210,24 @@ export class ThreadPool {
   /** The threads' WebAssembly memory, as each last reported it. */
   get wasmBytes(): number {
     return this.#slots.reduce((n, s) => n + (s.dead === null ? s.bytes : 0), 0);
+  }
+
+  /** The buffers kept to be reused as slices' emissions (see {@link ThreadPool.emissionsFor}). */
+  get spareBytes(): number {
+    return this.#slots.reduce((n, s) => n + (s.spare?.byteLength ?? 0), 0);
+  }
+
+  /**
+   * An array of `n` floats to send thread `i` a slice's emissions in: the buffer its last call handed
+   * back when large enough, else a new one. Fresh memory costs a large call about as much as the copy
+   * into it (the page's zeroing and faults), and a buffer transferred each call would be fresh each time.
+   */
+  emissionsFor(i: number, n: number): Float32Array {
+    const slot = this.#slots[i];
+    const kept = slot?.spare;
+    if (!kept || kept.byteLength < n * 4) return new Float32Array(n);
+    slot.spare = null;
+    return new Float32Array(kept, 0, n);
   }
 
   /** Runs `op` on a slice in thread `i`; the slice's buffers are transferred (not usable afterwards). */
@@ -237,6 +260,7 @@ export class ThreadPool {
       ThreadPool.#busy(s);
       s.dead ??= 'disposed';
       s.up = false;
+      s.spare = null;
       s.h.terminate();
       for (const r of s.pending.values()) r.reject(err);
       s.pending.clear();
