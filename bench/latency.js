@@ -2,8 +2,8 @@
 //   back-to-back   the best of several blocks of consecutive calls (the steady state)
 //   after idle     one call after 50 ms without calls, median of 31 (a page decodes after the user typed:
 //                  caches are cold again and every allocation the call makes costs more than when warm)
-//   cold start     a fresh Node process: import webcrf, CRF.create, the first decode (median of 5), from
-//                  after Node's module loader has started
+//   cold start     a fresh Node process: import webcrf, CRF.create, the first decode (median of 5), in
+//                  an entry module (bench/cold-start.mjs): after Node's loader has started and read a file
 import { spawnSync } from 'node:child_process';
 
 /**
@@ -57,24 +57,13 @@ export async function callLatency(lib, options, [B, T, K]) {
  * @param {number} runs
  */
 export function coldStart(backend, [B, T, K], runs = 5) {
-  // The loader's own start (a first dynamic import costs Node 4–10 ms whatever it imports) is before
-  // t0: an application's entry module pays it before its first line, with or without webcrf.
-  const script = `
-    await import('data:text/javascript,export default 0');
-    const t0 = performance.now();
-    const lib = await import('webcrf');
-    const t1 = performance.now();
-    const crf = await lib.CRF.create(${K}, { backend: '${backend}', seed: 7 });
-    const t2 = performance.now();
-    const data = Float32Array.from({ length: ${B * T * K} }, (_, i) => Math.sin(i * 12.9898) * 4);
-    const t3 = performance.now();
-    await crf.decode({ data, shape: [${B}, ${T}, ${K}] });
-    const t4 = performance.now();
-    console.log(JSON.stringify({ importMs: t1 - t0, createMs: t2 - t1, firstCallMs: t4 - t3, totalMs: t4 - t0 - (t3 - t2) }));`;
+  // An entry file, as an application's is: Node has loaded its file-reading internals before the
+  // entry's first line (3–5 ms that a first import from `node -e` would count against webcrf).
+  const entry = new URL('cold-start.mjs', import.meta.url);
   /** @type {{ importMs: number, createMs: number, firstCallMs: number, totalMs: number }[]} */
   const rows = [];
   for (let r = 0; r < runs; r++) {
-    const p = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url) });
+    const p = spawnSync(process.execPath, [entry.pathname, backend, String(B), String(T), String(K)], { encoding: 'utf8' });
     if (p.status !== 0) throw new Error(`cold start: ${p.stderr}`);
     rows.push(JSON.parse(p.stdout.trim()));
   }
