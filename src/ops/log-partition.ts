@@ -17,5 +17,5 @@ export const logPartition = defineOp<void, LogPartitionResult>({
   },
   gpu: () => import('../backends/webgpu/ops/log-partition.js').then((m) => m.logPartition),
   // From bench/threads.js --table (docs/performance.md, Threads).
-  threads: { split: { minK: 9, minWork: 2 ** 22 }, join: concat },
+  threads: { split: { minK: 9, minWork: 2 ** 23 }, join: concat },
 });
