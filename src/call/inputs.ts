@@ -407,6 +407,8 @@ export interface DenseEmissions {
   T: number;
   K: number;
   data: Float32Array | Float64Array;
+  /** `data` itself was range-checked on the backend's kernels (RangeCheck), not a copy before it. */
+  checked?: boolean;
 }
 
 /** Where the backend computes: the emissions (and parameters) are rounded to it before anything reads them. */
@@ -489,6 +491,7 @@ export function readEmissions(
   );
   const n = B * T * K;
   let data: Float32Array | Float64Array;
+  let checked = false;
   const kind = src.typed ? typedArrayKind(src.typed) : null;
   if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     throw new CRFInputError('emissions', 'numbers (not BigInt values)', `a ${kind}`);
@@ -498,9 +501,12 @@ export function readEmissions(
     // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).
     data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
     data.set(src.typed as ArrayLike<number>);
-    const bad = (data instanceof Float32Array ? check?.(data) : undefined) ?? firstOutOfRange(data, arrays.words);
+    const onKernels = data instanceof Float32Array ? check?.(data) : undefined;
+    const bad = onKernels ?? firstOutOfRange(data, arrays.words);
     if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
+    checked = onKernels !== undefined;
     if (!batchFirst) {
+      checked = false;
       const t = data instanceof Float32Array ? arrays.emissions32(n) : precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);
       for (let r = 0; r < B * T; r++) t.set(data.subarray(r * K, (r + 1) * K), rowOf(r, B, T, false) * K);
       data = t;
@@ -521,8 +527,9 @@ export function readEmissions(
     const f = arrays.emissions32(n);
     f.set(data);
     data = f;
+    checked = false;
   }
-  return { B, T, K, data };
+  return { B, T, K, data, checked };
 }
 
 function checkDims(arg: string, shape: number[], B: number, T: number, batchFirst: boolean) {

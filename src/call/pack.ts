@@ -19,6 +19,12 @@ export interface Packed {
   /** Some emissions are −∞: tags a partial annotation rules out (see {@link restrict}). */
   forbidden?: boolean;
   /**
+   * `emissions` is the array this call's range check ran on, on the backend's kernels, which left a
+   * copy of it where a call's emissions go (backends/wasm/backend.ts firstOutOfRange): the kernels may
+   * skip copying it again. Only an array checked for this very call: the CRF reuses its arrays.
+   */
+  placed?: boolean;
+  /**
    * Emissions still on the GPU (src/call/gpu-inputs.ts): the caller's buffer, its dense T and layout.
    * Only the webgpu backend reads such a call; `emissions` then throws.
    */
@@ -34,7 +40,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
   if (!mask) {
     // Every position on (no mask given): nothing to scan.
     lengths.fill(T);
-    return { B, T, K, emissions: data, lengths, positions: allPositions(arrays.positions(B * T), B, T) };
+    return { B, T, K, emissions: data, lengths, positions: allPositions(arrays.positions(B * T), B, T), placed: em.checked === true };
   }
   let prefix = true;
   let Tp = 0;
@@ -52,7 +58,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
   if (prefix) {
     const positions = arrays.positions(B * T).fill(-1);
     for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
-    return { B, T, K, emissions: data, lengths, positions };
+    return { B, T, K, emissions: data, lengths, positions, placed: em.checked === true };
   }
   Tp = Math.max(Tp, 1);
   const emissions = data instanceof Float32Array ? new Float32Array(B * Tp * K) : new Float64Array(B * Tp * K);
@@ -155,5 +161,5 @@ export function restrict(p: Packed, bits: Uint8Array, unrestricted: boolean[]): 
     if (unrestricted[b]) continue;
     for (let i = b * T * K, end = i + p.lengths[b] * K; i < end; i++) if (!bits[i]) emissions[i] = -Infinity;
   }
-  return { ...p, emissions, forbidden: true };
+  return { ...p, emissions, forbidden: true, placed: false };
 }

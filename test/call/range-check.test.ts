@@ -96,3 +96,50 @@ describe('a refused call with its emissions checked on the kernels', () => {
     }
   });
 });
+
+describe("emissions the check left in the kernels' memory", () => {
+  it("are computed on only by the call they were checked for: calls of every kind of input, refused ones between, give a fresh instance's results", async () => {
+    // The check copies a call's float32 emissions where its kernels read them, and that call skips
+    // copying them again. The CRF reuses its arrays, so a later call whose values reach the same array
+    // without that check (nested arrays, float64, sequence-first, a partial annotation), after a call
+    // refused past its check, must still compute on its own values.
+    const [B, T] = [6, 50];
+    const n = B * T * K;
+    const tagsOk = { data: Int32Array.from({ length: B * T }, (_, i) => i % K), shape: [B, T] };
+    const tagsBad = { data: Int32Array.from({ length: B * T }, (_, i) => (i === 7 ? K : i % K)), shape: [B, T] };
+    const typed = (seed: number) => ({ data: values(n, seed), shape: [B, T, K] });
+    const nested = (seed: number) => {
+      const v = values(n, seed);
+      return Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => Array.from(v.subarray((b * T + t) * K, (b * T + t + 1) * K))));
+    };
+    const float64 = (seed: number) => ({ data: Float64Array.from(values(n, seed)), shape: [B, T, K] });
+    const allowed = { data: Uint8Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 0 : 1)), shape: [B, T, K] };
+    type Call = (crf: CRF) => Promise<unknown>;
+    const calls: [string, Call][] = [
+      ['typed', (c) => c.forward(typed(1), tagsOk)],
+      ['refused after its check', (c) => c.forward(typed(2), tagsBad)],
+      ['nested', (c) => c.forward(nested(3), tagsOk)],
+      ['refused after its check', (c) => c.forward(typed(4), tagsBad)],
+      ['float64', (c) => c.decode(float64(5))],
+      ['typed', (c) => c.logPartition(typed(6))],
+      ['refused after its check', (c) => c.decode(typed(7), { mask: { data: new Uint8Array(B * T + 1), shape: [B * T + 1] } })],
+      ['partial annotation', (c) => c.forward(typed(8), { allowed })],
+      ['refused after its check', (c) => c.forward(typed(9), tagsBad)],
+      ['typed, again', (c) => c.forwardBackward(typed(10), tagsOk)],
+    ];
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        (v) => ['ok', v],
+        (e: Error) => ['refused', e.message],
+      );
+    for (const threads of [1, 2]) {
+      const crf = await CRF.create(K, { backend: 'wasm', seed: 1, threads });
+      for (const [name, call] of calls) {
+        const fresh = await CRF.create(K, { backend: 'wasm', seed: 1 });
+        expect(await settle(call(crf)), `${name} (threads ${threads})`).toEqual(await settle(call(fresh)));
+        fresh.dispose();
+      }
+      crf.dispose();
+    }
+  });
+});

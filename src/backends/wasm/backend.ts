@@ -39,6 +39,13 @@ interface Live {
   ops: OpExports;
   /** Where the call's layout starts: the module's heap base, aligned. */
   heap: number;
+  /**
+   * The values the range check last copied where a call's emissions go, while that copy is the last
+   * thing written there (any call clears it): a call whose emissions are those same values, checked
+   * for it (Packed.placed), finds them in place and is not copied again: the whole checked array, or
+   * a prefix of it (the calling thread's range of a split call).
+   */
+  checked: { buffer: ArrayBufferLike; byteOffset: number; length: number; at: number } | null;
 }
 
 type OpExports = Record<OpName, { kernel: KernelFn; workBytes: KernelFn; last: Layout | null }>;
@@ -76,7 +83,7 @@ function liveOf(k: Kernels): Live {
     const { kernel } = specOf(op).wasm;
     ops[op] = { kernel: exportOf(k, kernel), workBytes: exportOf(k, `${kernel}WorkBytes`), last: null };
   }
-  return { k, views: null, tablesFor: null, ops, heap: align(k.heapBase()) };
+  return { k, views: null, tablesFor: null, ops, heap: align(k.heapBase()), checked: null };
 }
 
 type Held<T> = { deref(): T | undefined };
@@ -88,6 +95,18 @@ function viewsOf(live: Live): MemoryViews {
   const buf = live.k.memory.buffer;
   if (live.views?.buf !== buf) live.views = { buf, f32: new Float32Array(buf), i32: new Int32Array(buf), f64: new Float64Array(buf) };
   return live.views;
+}
+
+/** Whether the `n` values of `emissions` are where `checked` says the range check left them, at byte `at`. */
+function inPlace(checked: Live['checked'], emissions: Float32Array | Float64Array, n: number, at: number): boolean {
+  return (
+    checked !== null &&
+    checked.at === at &&
+    emissions instanceof Float32Array &&
+    checked.buffer === emissions.buffer &&
+    checked.byteOffset === emissions.byteOffset &&
+    n <= checked.length
+  );
 }
 
 /** From how many values the kernels check emissions' range: below, the copy and crossing cost more than the check in JavaScript. */
@@ -295,7 +314,9 @@ export class WasmBackend implements Backend {
     }
     const { call } = lay;
     const em = call.em >>> 2;
-    mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
+    if (!(p.placed === true && inPlace(live.checked, p.emissions, n, call.em)))
+      mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
+    live.checked = null;
     mem.f32.fill(0, em + n, em + n + 4);
     mem.i32.set(p.lengths, call.lens >>> 2);
     call.mem = mem;
@@ -316,12 +337,14 @@ export class WasmBackend implements Backend {
     const mem = viewsOf(live);
     const room = Math.min(data.length, Math.floor((mem.buf.byteLength - out[4]) / 4));
     if (room < CHECK_IN_KERNELS_FROM) return undefined;
+    live.checked = null;
     for (let at = 0; at < data.length; at += room) {
       const piece = data.subarray(at, at + room);
       mem.f32.set(piece, out[4] >>> 2);
       const bad = live.k.firstOutOfRange(out[4], piece.length, MAX_MAGNITUDE_BITS);
       if (bad >= 0) return at + bad;
     }
+    if (room === data.length) live.checked = { buffer: data.buffer, byteOffset: data.byteOffset, length: data.length, at: out[4] };
     return -1;
   }
 

@@ -198,5 +198,7 @@ function sliceOf(p: Packed, b0: number, b1: number): Packed {
     emissions: p.emissions.subarray(b0 * seq, b1 * seq),
     lengths: p.lengths.subarray(b0, b1),
     positions: p.positions.subarray(b0 * p.T, b1 * p.T),
+    // A prefix of emissions checked in place is still in place (WasmBackend firstOutOfRange).
+    placed: b0 === 0 && p.placed === true,
   };
 }
