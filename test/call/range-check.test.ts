@@ -1,7 +1,8 @@
 // The emissions' range check where the WASM backend runs it, on its kernels (Backend.firstOutOfRange):
 // the first value beyond ±MAX_MAGNITUDE (NaN and ±Infinity included) on both builds, whatever its place
-// in a block of sixteen, as a plain scan finds it; and through the public API the same refusal as the
-// js backend gives, with the instance's memory unchanged.
+// in a block of sixteen, as a plain scan finds it; through the public API the same refusal as the
+// js backend gives, with the instance's memory unchanged; and the copy it leaves in the kernels' memory
+// read only by the call it was checked for.
 import { describe, expect, it } from 'vitest';
 import { CRF } from '../../src/index.js';
 import { WasmBackend } from '../../src/backends/wasm/backend.js';
@@ -101,8 +102,8 @@ describe("emissions the check left in the kernels' memory", () => {
   it("are computed on only by the call they were checked for: calls of every kind of input, refused ones between, give a fresh instance's results", async () => {
     // The check copies a call's float32 emissions where its kernels read them, and that call skips
     // copying them again. The CRF reuses its arrays, so a later call whose values reach the same array
-    // without that check (nested arrays, float64, sequence-first, a partial annotation), after a call
-    // refused past its check, must still compute on its own values.
+    // without that check (nested arrays, float64, a partial annotation's restricted copy), after a
+    // call refused past its check, must still compute on its own values.
     const [B, T] = [6, 50];
     const n = B * T * K;
     const tagsOk = { data: Int32Array.from({ length: B * T }, (_, i) => i % K), shape: [B, T] };

@@ -17,8 +17,8 @@ type SplitRule = Readonly<{ minK: number; minWork: number }>;
  * never below K = `minK` (the kernels cost too little per token there for the round trip and the copies
  * to be won back), and from `minK` on, for calls whose work, B·T·max(K, 16)², is at least `minWork`.
  * Only the kernels run on the workers: the JavaScript around them (checks, packing, gradients, results)
- * stays on the calling thread, so a split saves part of the kernels' time and costs two messages and
- * waking a thread and a copy of the slice. `node bench/threads.js --table` measures the rules on two free
+ * stays on the calling thread, so a split saves part of the kernels' time and costs a copy of the slice,
+ * two messages and waking a thread. `node bench/threads.js --table` measures the rules on two free
  * cores and prints them per op (docs/performance.md#threads says what the present ones rest on).
  */
 export const SPLIT_TABLE: Readonly<Record<OpName, SplitRule>> = Object.fromEntries(
