@@ -901,9 +901,9 @@ export class CRF {
    * back when it finishes: on the calling thread the engine frees it at its next garbage collection,
    * and a worker that held it is replaced by a fresh one once it has been idle for a second.
    * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
-   * the input copies' arrays (up to 8 MiB of emissions and 2 MiB for each other kind of input, and
-   * with `threads`, the copy of its range each worker hands back, up to 8 MiB per worker) and the
-   * potentials computed from the parameters. Not counted: the parameters, the results handed back,
+   * the input copies' arrays (up to 8 MiB for each of the float32 and float64 emissions copies and
+   * 2 MiB for each other kind of input, and with `threads`, the copy of its range each worker hands
+   * back, up to 8 MiB per worker) and the potentials computed from the parameters. Not counted: the parameters, the results handed back,
    * and each worker's own runtime.
    * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
    * is freed at the next collection, whether or not the instance is still referenced.

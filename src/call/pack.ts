@@ -19,9 +19,10 @@ export interface Packed {
   /** Some emissions are −∞: tags a partial annotation rules out (see {@link restrict}). */
   forbidden?: boolean;
   /**
-   * `emissions` is the array this call's range check ran on, on the backend's kernels, which left a
-   * copy of it where a call's emissions go (backends/wasm/backend.ts firstOutOfRange): the kernels may
-   * skip copying it again. Only an array checked for this very call: the CRF reuses its arrays.
+   * `emissions` is the array this call's range check ran on, on the backend's kernels, which may have
+   * left a copy of it where a call's emissions go (backends/wasm/backend.ts firstOutOfRange knows
+   * whether it did): the kernels may then skip copying it again. Only an array checked for this very
+   * call: the CRF reuses its arrays.
    */
   placed?: boolean;
   /**

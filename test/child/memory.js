@@ -68,6 +68,30 @@ const scenarios = {
     steps.push({ op: 'dispose', heldMiB: (external() - base) / MiB, countedMiB: counted(crf.memoryUsage()) / MiB, numTags: crf.numTags });
     return steps;
   },
+  // A call refused after its emissions were checked where the kernels read them (bad tags): the 32 MiB
+  // copy it made (past the emissions kept between calls) is not kept by the note of what was checked.
+  async refused() {
+    await settle();
+    const base = external();
+    const crf = await lib.CRF.create(8, { backend: 'wasm' });
+    const [B, T] = [1024, 1024]; // 2^23 values: the memory then holds them, so the next check is in one piece
+    await (async () => void (await crf.logPartition(emissions(B, T, 8))))();
+    await settle();
+    const step = (/** @type {string} */ op) => ({ op, heldMiB: (external() - base) / MiB, countedMiB: counted(crf.memoryUsage()) / MiB });
+    const before = step('logPartition');
+    const message = await (async () => {
+      try {
+        await crf.forward(emissions(B, T, 8), { data: new Int32Array(B * T).fill(99), shape: [B, T] });
+        return 'not refused';
+      } catch (e) {
+        return /** @type {Error} */ (e).message;
+      }
+    })();
+    await settle();
+    const after = { ...step('refused forward'), message };
+    crf.dispose();
+    return [before, after];
+  },
   // A call within the memory kept between calls (64 MiB of emissions), then dispose.
   async dispose() {
     await settle();

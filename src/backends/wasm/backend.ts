@@ -43,9 +43,10 @@ interface Live {
    * The values the range check last copied where a call's emissions go, while that copy is the last
    * thing written there (any call clears it): a call whose emissions are those same values, checked
    * for it (Packed.placed), finds them in place and is not copied again: the whole checked array, or
-   * a prefix of it (the calling thread's range of a split call).
+   * a prefix of it (the calling thread's range of a split call). The array's buffer is held weakly:
+   * a call refused after its check must not keep a one-off batch's copy alive.
    */
-  checked: { buffer: ArrayBufferLike; byteOffset: number; length: number; at: number } | null;
+  checked: { buffer: Held<ArrayBufferLike>; byteOffset: number; length: number; at: number } | null;
 }
 
 type OpExports = Record<OpName, { kernel: KernelFn; workBytes: KernelFn; last: Layout | null }>;
@@ -103,7 +104,7 @@ function inPlace(checked: Live['checked'], emissions: Float32Array | Float64Arra
     checked !== null &&
     checked.at === at &&
     emissions instanceof Float32Array &&
-    checked.buffer === emissions.buffer &&
+    checked.buffer.deref() === emissions.buffer &&
     checked.byteOffset === emissions.byteOffset &&
     n <= checked.length
   );
@@ -344,7 +345,7 @@ export class WasmBackend implements Backend {
       const bad = live.k.firstOutOfRange(out[4], piece.length, MAX_MAGNITUDE_BITS);
       if (bad >= 0) return at + bad;
     }
-    if (room === data.length) live.checked = { buffer: data.buffer, byteOffset: data.byteOffset, length: data.length, at: out[4] };
+    if (room === data.length) live.checked = { buffer: weakly(data.buffer), byteOffset: data.byteOffset, length: data.length, at: out[4] };
     return -1;
   }
 

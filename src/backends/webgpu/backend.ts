@@ -177,7 +177,8 @@ export class WebGpuBackend implements Backend {
   }
 
   memoryUsage(): BackendMemory {
-    return { wasmBytes: this.#cpu.memoryUsage().wasmBytes, gpuBytes: this.#pool.liveBytes };
+    const cpu = this.#cpu.memoryUsage();
+    return { wasmBytes: cpu.wasmBytes, gpuBytes: this.#pool.liveBytes, cacheBytes: cpu.cacheBytes };
   }
 
   dispose(): void {

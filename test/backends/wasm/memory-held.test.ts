@@ -42,6 +42,13 @@ describe('memory held between calls', () => {
     }
   }, 60_000);
 
+  it("a call refused after its emissions' range check keeps nothing of them (the check's note of what it left in place holds them weakly)", async () => {
+    const steps = await child<(Step & { message?: string })[]>('refused');
+    expect(steps.map((s) => s.op)).toEqual(['logPartition', 'refused forward']);
+    expect(steps[1].message).toMatch(/^tags: /);
+    for (const s of steps) expect(Math.abs(s.heldMiB - s.countedMiB), JSON.stringify(s)).toBeLessThanOrEqual(SLACK_MIB);
+  }, 60_000);
+
   it('dispose() gives back the memory of a call within the kept bound while the instance is still referenced', async () => {
     const r = await child<{ kept: Step; disposed: Step & { numTags: number } }>('dispose');
     // 64 MiB of emissions: kept between calls, and counted.

@@ -121,20 +121,26 @@ export class ThreadedBackend implements Backend {
     const cuts = splitBatch(p.lengths, live.length + 1, threads.block?.(p.T, p.K) ?? 1);
     const seq = p.T * p.K;
     const away: Promise<PartOf<N>>[] = [];
-    for (let r = 1; r < cuts.length - 1; r++) {
-      const [b0, b1] = [cuts[r], cuts[r + 1]];
-      if (b0 === b1) continue;
-      const src = p.emissions.subarray(b0 * seq, b1 * seq);
-      const slice = {
-        B: b1 - b0,
-        T: p.T,
-        K: p.K,
-        // A copy the thread can own: transferred, not cloned again, and handed back for the next call.
-        emissions: this.#copy(live[r - 1], src),
-        lengths: p.lengths.slice(b0, b1),
-      };
-      const [own, transfer] = owned(argsAt(b0, b1));
-      away.push(this.pool.run(live[r - 1], op, slice, w, own, transfer));
+    try {
+      for (let r = 1; r < cuts.length - 1; r++) {
+        const [b0, b1] = [cuts[r], cuts[r + 1]];
+        if (b0 === b1) continue;
+        const src = p.emissions.subarray(b0 * seq, b1 * seq);
+        const slice = {
+          B: b1 - b0,
+          T: p.T,
+          K: p.K,
+          // A copy the thread can own: transferred, not cloned again, and handed back for the next call.
+          emissions: this.#copy(live[r - 1], src),
+          lengths: p.lengths.slice(b0, b1),
+        };
+        const [own, transfer] = owned(argsAt(b0, b1));
+        away.push(this.pool.run(live[r - 1], op, slice, w, own, transfer));
+      }
+    } catch (e) {
+      // Parts already posted settle unobserved rather than as unhandled rejections.
+      for (const x of away) void x.catch(() => undefined);
+      throw e;
     }
     // Posted first, so the threads work while this one runs its own range.
     const mine = cuts[1] > 0 ? this.local.part(op, sliceOf(p, 0, cuts[1]), w, ...argsAt(0, cuts[1])) : null;

@@ -146,7 +146,9 @@ export class ThreadPool {
     if (!req) return;
     slot.pending.delete(m.id);
     ThreadPool.#note(slot, m);
-    for (const back of m.inputs) if (back.byteLength <= KEEP_EMISSIONS_BYTES && back.byteLength > (slot.spare?.byteLength ?? 0)) slot.spare = back;
+    // inputs[0]: the slice's emissions (worker.ts), kept for the next slice unless past the bound.
+    const back = m.inputs[0];
+    if (back && back.byteLength <= KEEP_EMISSIONS_BYTES && back.byteLength > (slot.spare?.byteLength ?? 0)) slot.spare = back;
     if (m.type === 'done') req.resolve(m.result);
     else req.reject(rebuild(m.error));
     if (slot.pending.size === 0) {
