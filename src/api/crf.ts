@@ -903,8 +903,8 @@ export class CRF {
    * `gpuBytes`: the GPU buffers, pooled ones included. `cacheBytes`: typed arrays kept to be reused,
    * the input copies' arrays (up to 8 MiB for each of the float32 and float64 emissions copies and
    * 2 MiB for each other kind of input, and with `threads`, the copy of its range each worker hands
-   * back, up to 8 MiB per worker) and the potentials computed from the parameters. Not counted: the parameters, the results handed back,
-   * and each worker's own runtime.
+   * back, up to 8 MiB per worker) and the potentials computed from the parameters. Not counted: the
+   * parameters, the results handed back, and each worker's own runtime.
    * These figures stay flat across repeated calls; after {@link CRF.dispose} all are 0 and the memory
    * is freed at the next collection, whether or not the instance is still referenced.
    */
