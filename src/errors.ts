@@ -1,4 +1,5 @@
 import { typedArrayKind, typedLength } from './call/typed.js';
+import { MAX_MAGNITUDE_TEXT } from './limits.js';
 
 /**
  * Thrown for every invalid argument. The message names the argument, what was expected and what
@@ -74,4 +75,22 @@ export function reading<T>(arg: string, read: () => T): T {
     const what = e instanceof Error ? `${e.name}: ${e.message}` : describe(e);
     throw new CRFInputError(arg, 'a value whose contents can be read', `one whose reading threw ${what.length > 200 ? what.slice(0, 200) + '…' : what}`);
   }
+}
+
+/** `[i][j]…` of the flat index `flat` in an array of the given shape, row-major. */
+export function indexPath(flat: number, shape: readonly number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return idx.map((i) => `[${i}]`).join('');
+}
+
+/** The refusal of a value out of the supported range (NaN and ±Infinity included) at `at` (an index path). */
+export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
+  }
+  return new CRFInputError(arg, `a finite number at ${at}`, describe(v));
 }

@@ -1,5 +1,5 @@
 import { type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
-import type { KBestResult, ViterbiResult } from '../ops/index.js';
+import type { KBestResult, OpName, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
@@ -10,6 +10,7 @@ import {
   type MaskInput,
   type RangeCheck,
   type TagsInput,
+  claimEmissions,
   isShaped,
   readAllowed,
   readEmissions,
@@ -70,6 +71,13 @@ interface Call {
   arrays: Arrays;
   /** No mask was given: every position is on. */
   allOn: boolean;
+  /**
+   * Set while `p.emissions` is the caller's array, unread (DenseEmissions.borrowed), and not yet handed
+   * to the backend: makes it the call's own, copied and checked, throwing one thread's error for a bad
+   * value. Whatever reads the emissions but the call's one backend step, and every error before that
+   * step, claims them first (CRF #failed).
+   */
+  claim: (() => void) | null;
 }
 
 /**
@@ -261,7 +269,7 @@ export class CRF {
    * Reads a call's inputs into arrays this instance owns, in the precision its backend computes in, so
    * that the kernels, the gold path's score and every later step see the same values.
    */
-  #readCall(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null) {
+  #readCall(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null, splitOp?: OpName) {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
     const arrays = this.#arrays.acquire();
@@ -274,14 +282,44 @@ export class CRF {
         if (limit === null || !gpu) throw notOnWebGpu(emissions, this.#impl.name);
         const g = gpu.readGpuEmissions(emissions, this.numTags, this.batchFirst, limit);
         const m = readMask(mask, g.B, g.T, this.batchFirst, arrays);
-        return { em: g, mask: m, call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false } };
+        return {
+          em: g,
+          mask: m,
+          call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false, claim: null },
+        };
       }
-      const em = readEmissions(emissions, this.numTags, this.batchFirst, this.#impl.precision, arrays, this.#rangeCheck);
-      const m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
+      const impl = this.#impl;
+      // A call the backend cuts across threads leaves its emissions where they are: each range is read
+      // and checked where it runs (Backend.borrows).
+      const borrow = splitOp !== undefined && impl.borrows ? (B: number, T: number) => impl.borrows!(splitOp, B, T, this.numTags) : undefined;
+      let em = readEmissions(emissions, this.numTags, this.batchFirst, impl.precision, arrays, this.#rangeCheck, borrow);
       // No mask: every position on, which packing and reading tags need not scan for.
       const allOn = mask === undefined || mask === null;
-      const p = pack(em, allOn ? null : m, arrays);
-      return { em, mask: m, call: { p, T: em.T, w, arrays, allOn } };
+      let m: Uint8Array;
+      let p: Packed;
+      try {
+        m = readMask(mask, em.B, em.T, this.batchFirst, arrays);
+        p = pack(em, allOn ? null : m, arrays);
+      } catch (e) {
+        // One thread reads every emission before the mask: a bad one is the call's error.
+        if (em.borrowed) claimEmissions(em, arrays, this.#rangeCheck);
+        throw e;
+      }
+      if (em.borrowed && p.emissions !== em.data) {
+        // A mask with gaps moved the rows into a copy, where a bad value's index is no longer the caller's.
+        em = claimEmissions(em, arrays, this.#rangeCheck);
+        p = pack(em, m, arrays);
+      }
+      const call: Call = { p, T: em.T, w, arrays, allOn, claim: null };
+      if (em.borrowed) {
+        const borrowed = em;
+        call.claim = () => {
+          call.claim = null;
+          const own = claimEmissions(borrowed, arrays, this.#rangeCheck);
+          call.p = { ...call.p, emissions: own.data, placed: own.checked === true, unchecked: false };
+        };
+      }
+      return { em, mask: m, call };
     } catch (e) {
       this.#arrays.release(arrays);
       throw e;
@@ -295,6 +333,26 @@ export class CRF {
    */
   *#hosted(call: Call): Body<Packed> {
     if (call.p.gpu) call.p = yield* host(call.p);
+    return call.p;
+  }
+
+  /**
+   * The error of a call that failed before its backend step ran: with its emissions still borrowed
+   * (Call.claim), a bad emission's, as one thread reads the emissions before any other argument.
+   */
+  #failed(call: Call, e: unknown): unknown {
+    if (!call.claim) return e;
+    try {
+      call.claim();
+    } catch (bad) {
+      return bad;
+    }
+    return e;
+  }
+
+  /** The call as its one backend step takes it: borrowed emissions are the step's from here on. */
+  #lend(call: Call): Packed {
+    call.claim = null;
     return call.p;
   }
 
@@ -485,10 +543,11 @@ export class CRF {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask, null, 'logLikelihood');
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
+        call.claim?.();
         const a = yield* this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
         const logZ = yield* step('logPartition', call.p, call.w);
@@ -502,9 +561,11 @@ export class CRF {
       }
       const t = packTags(call.p, readTags(tags as TagsInput, call.allOn ? null : mask, em.B, em.T, this.numTags, this.batchFirst, call.arrays), em.T);
       if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
-      const { logZ, score } = yield* step('logLikelihood', call.p, call.w, { tags: t, T: call.p.T });
+      const { logZ, score } = yield* step('logLikelihood', this.#lend(call), call.w, { tags: t, T: call.p.T });
       this.#noPath(logZ, call.p);
       return this.#reduce(score, logZ, call.p, reduction);
+    } catch (e) {
+      throw this.#failed(call, e);
     } finally {
       this.#done(call);
     }
@@ -572,9 +633,10 @@ export class CRF {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask, null, 'gradients');
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
+      if (annotation) call.claim?.();
       const partial = annotation ? yield* this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial
         ? null
@@ -589,7 +651,7 @@ export class CRF {
       const weight = this.#weight(call.p, reduction);
       if (!partial) {
         // Gold tags: the gradients op writes the emission gradient in its forward–backward sweep.
-        const fb = yield* step('gradients', call.p, call.w, { tags: t!, T: call.p.T, weight });
+        const fb = yield* step('gradients', this.#lend(call), call.w, { tags: t!, T: call.p.T, weight });
         this.#noPath(fb.logZ, call.p);
         return this.#gradientResult(fb.score, fb.logZ, call, reduction, tagGradients(call.p, t!, fb, weight, call.T, this.batchFirst));
       }
@@ -607,6 +669,8 @@ export class CRF {
       if (late) postR = yield* step('posteriors', restrict(call.p, partial.bits, dead), call.w);
       const num = Float64Array.from(postR.logZ, (z, b) => (dead[b] ? -Infinity : z));
       return this.#gradientResult(num, post.logZ, call, reduction, llhGradients(call.p, postR, post, weight, call.T, this.batchFirst));
+    } catch (e) {
+      throw this.#failed(call, e);
     } finally {
       this.#done(call);
     }
@@ -658,9 +722,10 @@ export class CRF {
       throw new CRFInputError('topK', 'an integer ≥ 1', describe(o.topK));
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
-    const { em, mask, call } = this.#readCall(emissions, o.mask, extra);
+    const annotated = o.allowed !== undefined && o.allowed !== null;
+    // Only a plain decode is one backend step over the emissions as given (Call.claim).
+    const { em, mask, call } = this.#readCall(emissions, o.mask, extra, annotated || o.topK !== undefined ? undefined : 'viterbi');
     try {
-      const annotated = o.allowed !== undefined && o.allowed !== null;
       // Without an annotation no generator is made for #restricted: a short call feels each one.
       const p = annotated ? yield* this.#restricted(o.allowed, mask, em, call) : call.p;
       if (p.B === 0) return [];
@@ -694,11 +759,13 @@ export class CRF {
         }
         return out;
       }
-      const r = yield* step('viterbi', p, call.w);
+      const r = yield* step('viterbi', p === call.p ? this.#lend(call) : p, call.w);
       this.#noPath(r.scores, p, annotated);
       const out: number[][] = [];
       for (let b = 0; b < p.B; b++) out.push(pathOf(r.paths, b * p.T, p.lengths[b]));
       return out;
+    } catch (e) {
+      throw this.#failed(call, e);
     } finally {
       this.#done(call);
     }

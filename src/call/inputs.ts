@@ -1,5 +1,5 @@
-import { CRFInputError, describe, reading, shapeStr } from '../errors.js';
-import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, MAX_MAGNITUDE_TEXT, MAX_TAGS, MAX_VALUES } from '../limits.js';
+import { CRFInputError, describe, indexPath, rangeError, reading, shapeStr } from '../errors.js';
+import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, MAX_TAGS, MAX_VALUES } from '../limits.js';
 import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { typedArrayKind, typedLength } from './typed.js';
@@ -84,15 +84,6 @@ export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
 
 function lengthOf(v: ArrayLike<unknown>): number {
   return typedArrayKind(v) ? typedLength(v as unknown as ArrayBufferView) : v.length;
-}
-
-export function indexPath(flat: number, shape: readonly number[]): string {
-  const idx: number[] = [];
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx.unshift(flat % shape[d]);
-    flat = Math.floor(flat / shape[d]);
-  }
-  return idx.map((i) => `[${i}]`).join('');
 }
 
 function count(shape: readonly number[]): number {
@@ -409,6 +400,13 @@ export interface DenseEmissions {
   data: Float32Array | Float64Array;
   /** `data` itself was range-checked on the backend's kernels (RangeCheck), not a copy before it. */
   checked?: boolean;
+  /**
+   * `data` is the caller's own array, neither copied nor checked: the backend copies each part of the
+   * call where its kernels run and checks it there (Packed.unchecked). Nothing else may read it: a call
+   * that needs it for more than its one backend step, or that fails before that step, claims it first
+   * (claimEmissions), which also gives the error one thread gives when the emissions hold a bad value.
+   */
+  borrowed?: boolean;
 }
 
 /** Where the backend computes: the emissions (and parameters) are rounded to it before anything reads them. */
@@ -442,13 +440,6 @@ function firstOutOfRange(a: Float32Array | Float64Array, words: (a: Float32Array
   return -1;
 }
 
-export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    return new CRFInputError(arg, `a number within ${MAX_MAGNITUDE_TEXT} (the supported range) at ${at}`, describe(v));
-  }
-  return new CRFInputError(arg, `a finite number at ${at}`, describe(v));
-}
-
 /** `[d0, d1, ·]` batch-first (b, t) of the flat row index r of an input in the given layout. */
 function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
   return batchFirst ? r : (r % B) * T + Math.floor(r / B);
@@ -461,6 +452,12 @@ function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {
  */
 export type RangeCheck = (data: Float32Array) => number | undefined;
 
+/**
+ * A call's emissions, shape checked, copied into `arrays` and every value checked (on the backend's
+ * kernels where `check` can), in the backend's `precision`, batch-first. A batch-first Float32Array
+ * for a float32 backend is instead left where it is, unread, where `borrow(B, T)` says so (a call cut
+ * across threads, each part copied and checked where it runs): see DenseEmissions.borrowed.
+ */
 export function readEmissions(
   x: EmissionsInput,
   K: number,
@@ -468,6 +465,7 @@ export function readEmissions(
   precision: Precision,
   arrays: Arrays = FRESH,
   check?: RangeCheck,
+  borrow?: (B: number, T: number) => boolean,
 ): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
@@ -496,15 +494,16 @@ export function readEmissions(
   if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     throw new CRFInputError('emissions', 'numbers (not BigInt values)', `a ${kind}`);
   }
+  if (kind === 'Float32Array' && batchFirst && precision === 'float32' && borrow?.(B, T) === true && !spanOf(src.typed!)?.shared) {
+    // Left in the caller's array (DenseEmissions.borrowed). Not one in shared memory: another thread
+    // could change it between a part's copy and another's.
+    return { B, T, K, data: src.typed as Float32Array, borrowed: true };
+  }
   if (src.typed) {
     // One bulk copy (a memcpy for Float32Array), checked afterwards: the copy is what gets computed on.
     // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).
     data = kind !== 'Float32Array' ? new Float64Array(n) : batchFirst ? arrays.emissions32(n) : new Float32Array(n);
-    data.set(src.typed as ArrayLike<number>);
-    const onKernels = data instanceof Float32Array ? check?.(data) : undefined;
-    const bad = onKernels ?? firstOutOfRange(data, arrays.words);
-    if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, src.shape));
-    checked = onKernels !== undefined;
+    checked = copyChecked(src.typed as ArrayLike<number>, data, src.shape, arrays, check);
     if (!batchFirst) {
       checked = false;
       const t = data instanceof Float32Array ? arrays.emissions32(n) : precision === 'float64' ? arrays.emissions64(n) : new Float64Array(n);
@@ -529,6 +528,26 @@ export function readEmissions(
     data = f;
     checked = false;
   }
+  return { B, T, K, data, checked };
+}
+
+/** `src` copied into `data` and checked there; refused at its first bad value, by its index in `shape`. Whether the kernels checked it (in place: DenseEmissions.checked). */
+function copyChecked(src: ArrayLike<number>, data: Float32Array | Float64Array, shape: readonly number[], arrays: Arrays, check?: RangeCheck): boolean {
+  data.set(src);
+  const onKernels = data instanceof Float32Array ? check?.(data) : undefined;
+  const bad = onKernels ?? firstOutOfRange(data, arrays.words);
+  if (bad >= 0) throw rangeError('emissions', data[bad], indexPath(bad, shape));
+  return onKernels !== undefined;
+}
+
+/**
+ * Borrowed emissions (DenseEmissions.borrowed) made the call's own, as readEmissions would have read
+ * them: copied into `arrays` and checked, refused at the first bad value with the same error.
+ */
+export function claimEmissions(em: DenseEmissions, arrays: Arrays, check?: RangeCheck): DenseEmissions {
+  const { B, T, K } = em;
+  const data = arrays.emissions32(B * T * K);
+  const checked = copyChecked(em.data, data, [B, T, K], arrays, check);
   return { B, T, K, data, checked };
 }
 

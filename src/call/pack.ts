@@ -26,6 +26,14 @@ export interface Packed {
    */
   placed?: boolean;
   /**
+   * `emissions` is the caller's own array, not yet checked (DenseEmissions.borrowed): whatever copies
+   * it where kernels read it checks it there, and refuses a bad value as readEmissions would, naming its
+   * index in the caller's batch-first `[B, T, K]` (this call's sequences starting at `first` there).
+   */
+  unchecked?: boolean;
+  /** The caller's index of this call's first sequence, where it is a range of a larger call (0 when absent). */
+  first?: number;
+  /**
    * Emissions still on the GPU (src/call/gpu-inputs.ts): the caller's buffer, its dense T and layout.
    * Only the webgpu backend reads such a call; `emissions` then throws.
    */
@@ -41,7 +49,16 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
   if (!mask) {
     // Every position on (no mask given): nothing to scan.
     lengths.fill(T);
-    return { B, T, K, emissions: data, lengths, positions: allPositions(arrays.positions(B * T), B, T), placed: em.checked === true };
+    return {
+      B,
+      T,
+      K,
+      emissions: data,
+      lengths,
+      positions: allPositions(arrays.positions(B * T), B, T),
+      placed: em.checked === true,
+      unchecked: em.borrowed === true,
+    };
   }
   let prefix = true;
   let Tp = 0;
@@ -59,7 +76,7 @@ export function pack(em: DenseEmissions, mask: Uint8Array | null, arrays: Arrays
   if (prefix) {
     const positions = arrays.positions(B * T).fill(-1);
     for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b]; t++) positions[b * T + t] = t;
-    return { B, T, K, emissions: data, lengths, positions, placed: em.checked === true };
+    return { B, T, K, emissions: data, lengths, positions, placed: em.checked === true, unchecked: em.borrowed === true };
   }
   Tp = Math.max(Tp, 1);
   const emissions = data instanceof Float32Array ? new Float32Array(B * Tp * K) : new Float64Array(B * Tp * K);
@@ -155,6 +172,8 @@ export function packAllowed(p: Packed, allowed: Uint8Array, denseT: number): { b
  * admit no path, and a row of −∞ only would be −∞ − −∞ in a kernel).
  */
 export function restrict(p: Packed, bits: Uint8Array, unrestricted: boolean[]): Packed {
+  // Its −∞ would fail the check a borrowed call's values still need (the CRF claims such a call first).
+  if (p.unchecked) throw new Error('webcrf: internal error: a call with unchecked emissions was restricted');
   const { B, T, K } = p;
   const emissions = p.emissions instanceof Float32Array ? new Float32Array(B * T * K) : new Float64Array(B * T * K);
   emissions.set(p.emissions.subarray(0, B * T * K));

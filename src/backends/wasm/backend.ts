@@ -1,4 +1,4 @@
-import { CRFInputError, messageOf } from '../../errors.js';
+import { CRFInputError, indexPath, messageOf, rangeError } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
 import { MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
@@ -318,6 +318,13 @@ export class WasmBackend implements Backend {
     if (!(p.placed === true && inPlace(live.checked, p.emissions, n, call.em)))
       mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
     live.checked = null;
+    if (p.unchecked) {
+      const bad = k.firstOutOfRange(call.em, n, MAX_MAGNITUDE_BITS);
+      if (bad >= 0) {
+        const first = p.first ?? 0;
+        throw rangeError('emissions', mem.f32[em + bad], indexPath(first * T * K + bad, [first + B, T, K]));
+      }
+    }
     mem.f32.fill(0, em + n, em + n + 4);
     mem.i32.set(p.lengths, call.lens >>> 2);
     call.mem = mem;
@@ -354,16 +361,21 @@ export class WasmBackend implements Backend {
    * thread layer joins the ranges).
    */
   part<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<PartOf<N>> {
+    // Unchecked emissions are the caller's array: one run later (a fresh instance first) gets a copy
+    // taken now, as the caller handed it.
+    const later = p.unchecked && !this.#live ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
     return this.#now(
       (live) => this.#runIn(live, op, p, w, args),
-      () => this.part(op, p, w, ...args),
+      () => this.part(op, later, w, ...args),
     );
   }
 
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
     try {
       const r = this.runReady(op, p, w, ...args);
-      return r !== undefined ? Promise.resolve(r) : this.#ready().then(() => this.run(op, p, w, ...args));
+      if (r !== undefined) return Promise.resolve(r);
+      const later = p.unchecked ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
+      return this.#ready().then(() => this.run(op, later, w, ...args));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject
       return Promise.reject(e);

@@ -1,10 +1,9 @@
 // Emissions the caller hands over on the GPU (src/call/gpu-inputs.ts): checked against the device,
 // gathered into the packed layout by shaders/gather.wgsl with their values checked there, and, for the
 // calls that compute on the CPU, read back once.
-import { CRFInputError } from '../../errors.js';
+import { CRFInputError, indexPath, rangeError } from '../../errors.js';
 import { MAX_MAGNITUDE } from '../../limits.js';
 import type { Packed } from '../../call/pack.js';
-import { indexPath, rangeError } from '../../call/inputs.js';
 import { WGSL } from '../../generated/shaders.js';
 import { USAGE } from './buffers.js';
 import type { GpuContext } from './context.js';

@@ -23,8 +23,11 @@ interface Recorded {
   crashOnRun?: boolean;
   /** The typed arrays in the last call's args as sent (before the transfer detaches them). */
   lastRun?: Record<string, { length: number; bufferBytes: number; transferred: boolean }>;
-  /** How each call's emissions were sent: whether their buffer was transferred, their bytes and their buffer's. */
-  slices: { transferred: boolean; bytes: number; bufferBytes: number }[];
+  /**
+   * How each call's emissions were sent: whether their buffer was transferred, their bytes and their
+   * buffer's, whether the thread is to check them (Packed.unchecked) and the range's first sequence.
+   */
+  slices: { transferred: boolean; bytes: number; bufferBytes: number; unchecked: boolean; first?: number }[];
 }
 
 /**
@@ -51,7 +54,13 @@ function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boo
           if (m.type === 'run') {
             rec.runs++;
             const { buffer, byteLength } = m.p.emissions;
-            rec.slices.push({ transferred: (transfer ?? []).includes(buffer as ArrayBuffer), bytes: byteLength, bufferBytes: buffer.byteLength });
+            rec.slices.push({
+              transferred: (transfer ?? []).includes(buffer as ArrayBuffer),
+              bytes: byteLength,
+              bufferBytes: buffer.byteLength,
+              unchecked: m.p.unchecked === true,
+              first: m.p.first,
+            });
             const views = Object.entries((m.args[0] ?? {}) as Record<string, unknown>).filter(([, v]) => ArrayBuffer.isView(v)) as [string, Int32Array][];
             rec.lastRun = Object.fromEntries(
               views.map(([k, v]) => [k, { length: v.length, bufferBytes: v.buffer.byteLength, transferred: (transfer ?? []).includes(v.buffer) }]),
@@ -362,6 +371,120 @@ describe("how a worker gets its range's emissions", () => {
     // That buffer counts in cacheBytes, which stops growing once the largest range has come back.
     expect(cache[9]).toBeGreaterThan(0);
     expect(cache[9]).toBe(cache[7]);
+  });
+});
+
+describe("where a split call's emissions are read", () => {
+  // forwardBackward cuts at blocks of 16 sequences: 40 make two ranges for every op.
+  const K = 5,
+    B = 40,
+    T = 7;
+  /** Sequence b on for its first 1 + b mod T steps: a mask without gaps. */
+  const prefix = { data: Uint8Array.from({ length: B * T }, (_, i) => (i % T < 1 + (Math.floor(i / T) % T) ? 1 : 0)), shape: [B, T] };
+
+  async function pair(seed: number): Promise<{ rec: ReturnType<typeof recording>; one: CRF; crf: CRF }> {
+    const rec = recording({ cores: 2 });
+    setThreadRuntime(rec);
+    threadsTuning.force = 'split';
+    return { rec, one: await CRF.create(K, { backend: 'wasm', seed }), crf: await CRF.create(K, { backend: 'wasm', seed, threads: 2 }) };
+  }
+
+  it("a plain forward, decode or forwardBackward hands each thread its range of the caller's array unread, to check where it runs; the bits are one thread's", async () => {
+    const { rec, one, crf } = await pair(4);
+    const x = batch(40, B, T, K);
+    const sent = () => rec.handles.flatMap((h) => h.slices.splice(0));
+    for (const mask of [undefined, prefix]) {
+      sameBits(await one.forward(x.em, x.tags, { mask, reduction: 'none' }), await crf.forward(x.em, x.tags, { mask, reduction: 'none' }), 'forward');
+      sameBits(await one.decode(x.em, { mask }), await crf.decode(x.em, { mask }), 'decode');
+      const [a, b] = [await one.forwardBackward(x.em, x.tags, { mask }), await crf.forwardBackward(x.em, x.tags, { mask })];
+      sameBits(
+        [a.logLikelihood, ...Object.values(a.grads).map((g) => Array.from(g))],
+        [b.logLikelihood, ...Object.values(b.grads).map((g) => Array.from(g))],
+        'fb',
+      );
+      const s = sent();
+      expect(s.length).toBe(3);
+      for (const r of s) {
+        expect(r.unchecked).toBe(true);
+        expect(r.first).toBeGreaterThan(0);
+      }
+    }
+    // A mask with gaps, topK and an annotation read the emissions on the calling thread first, as one thread does.
+    const allowed = { data: Uint8Array.from({ length: B * T * K }, (_, i) => (i % 3 === 0 ? 0 : 1)), shape: [B, T, K] };
+    await crf.decode(x.em, { mask: x.mask });
+    await crf.decode(x.em, { topK: 2 });
+    await crf.forward(x.em, { allowed });
+    const s = sent();
+    expect(s.length).toBeGreaterThanOrEqual(3);
+    for (const r of s) expect(r.unchecked).toBe(false);
+    one.dispose();
+    crf.dispose();
+  });
+
+  it("a bad value in any thread's range is refused with one thread's error, before another argument's, sync and async", async () => {
+    const { one, crf } = await pair(5);
+    const x = batch(41, B, T, K);
+    const badTags = { data: x.tags.data.map((v, i) => (i === 9 ? 99 : v)), shape: [B, T] };
+    const badMask = { data: prefix.data.map((v, i) => (i === 11 ? 7 : v)), shape: [B, T] };
+    const n = B * T * K;
+    const messageOf = async (f: () => unknown) => {
+      try {
+        await f();
+        return 'no error';
+      } catch (e) {
+        expect(e).toBeInstanceOf(CRFInputError);
+        return (e as Error).message;
+      }
+    };
+    let refused = 0;
+    // None, in the calling thread's range, in the worker's (the middle of the batch), the last value.
+    for (const at of [-1, 3, n / 2, n - 1]) {
+      for (const v of [NaN, -Infinity, 1e30]) {
+        const data = x.em.data.slice();
+        if (at >= 0) data[at] = v;
+        const em = { data, shape: [B, T, K] };
+        for (const [tags, mask] of [
+          [x.tags, undefined],
+          [badTags, prefix],
+          [x.tags, badMask],
+        ] as const) {
+          const calls: [string, (c: CRF) => unknown][] = [
+            ['forward', (c) => c.forward(em, tags, { mask })],
+            ['forwardBackward', (c) => c.forwardBackward(em, tags, { mask })],
+            ['decode', (c) => c.decode(em, { mask })],
+            ['sync.forward', (c) => c.sync.forward(em, tags, { mask })],
+          ];
+          for (const [name, call] of calls) {
+            const want = await messageOf(() => call(one));
+            expect(await messageOf(() => call(crf)), `${name} at ${at} (${v})`).toBe(want);
+            if (want.startsWith('emissions')) refused++;
+          }
+        }
+      }
+    }
+    expect(refused).toBe(3 * 3 * 3 * 4);
+    one.dispose();
+    crf.dispose();
+  });
+
+  it("the caller's array is read before the call returns: changing it while the promise is pending changes nothing", async () => {
+    const { one, crf } = await pair(6);
+    const x = batch(42, B, T, K);
+    const want = [await one.forward(x.em, x.tags, { reduction: 'none' }), await one.decode(x.em), (await one.forwardBackward(x.em, x.tags)).grads.emissions];
+    const calls = [
+      () => crf.forward(x.em, x.tags, { reduction: 'none' }),
+      () => crf.decode(x.em),
+      async () => (await crf.forwardBackward(x.em, x.tags)).grads.emissions,
+    ];
+    for (let i = 0; i < calls.length; i++) {
+      const data = x.em.data.slice();
+      const pending = calls[i]();
+      x.em.data.fill(NaN);
+      sameBits(Array.from((await pending) as ArrayLike<unknown>), Array.from(want[i] as ArrayLike<unknown>), `call ${i}`);
+      x.em.data.set(data);
+    }
+    one.dispose();
+    crf.dispose();
   });
 });
 

@@ -4,6 +4,7 @@ import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } fro
 import type { Backend, BackendMemory } from '../../backend.js';
 import type { WasmBackend } from '../backend.js';
 import type { ThreadPool } from './pool.js';
+import type { SliceMessage } from './protocol.js';
 import { splitBatch } from './split.js';
 
 // choose.ts imports the threads in one piece, only when they are asked for.
@@ -16,9 +17,10 @@ type SplitRule = Readonly<{ minK: number; minWork: number }>;
  * When cutting a call across threads pays, per op (each op's spec, ops/op.ts ThreadSplit `split`):
  * never below K = `minK` (the kernels cost too little per token there for the round trip and the copies
  * to be won back), and from `minK` on, for calls whose work, B·T·max(K, 16)², is at least `minWork`.
- * Only the kernels run on the workers: the JavaScript around them (checks, packing, gradients, results)
- * stays on the calling thread, so a split saves part of the kernels' time and costs a copy of the slice,
- * two messages and waking a thread. `node bench/threads.js --table` measures the rules on two free
+ * The workers run the kernels and copy and check their ranges' emissions (Backend.borrows); the rest
+ * of the JavaScript around them (the other inputs, packing, gradients, results) stays on the calling
+ * thread, so a split saves part of the kernels' time and costs a copy of the slice, two messages and
+ * waking a thread. `node bench/threads.js --table` measures the rules on two free
  * cores and prints them per op (docs/performance.md#threads says what the present ones rest on).
  */
 export const SPLIT_TABLE: Readonly<Record<OpName, SplitRule>> = Object.fromEntries(
@@ -87,9 +89,17 @@ export class ThreadedBackend implements Backend {
 
   /** Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). */
   #splits(p: Packed, op: OpName): boolean {
+    return this.borrows(op, p.B, p.T, p.K);
+  }
+
+  /**
+   * A call cut across threads takes its emissions in the caller's array (Backend.borrows): each range
+   * is copied once, to where its kernels run, and checked there.
+   */
+  borrows(op: OpName, B: number, T: number, K: number): boolean {
     // The size first: live() lists the threads, and most calls of an interactive page are small. A
     // batch of one block (an empty one included) has no place to cut: it runs whole on this thread.
-    return splitPays(op, p.B, p.T, p.K) && p.B > (specOf(op).threads.block?.(p.T, p.K) ?? 1) && this.pool.live().length > 0;
+    return splitPays(op, B, T, K) && B > (specOf(op).threads.block?.(T, K) ?? 1) && this.pool.live().length > 0;
   }
 
   /** A call that stays on the calling thread reaches the kernels with no await between. */
@@ -126,13 +136,14 @@ export class ThreadedBackend implements Backend {
         const [b0, b1] = [cuts[r], cuts[r + 1]];
         if (b0 === b1) continue;
         const src = p.emissions.subarray(b0 * seq, b1 * seq);
-        const slice = {
+        const slice: SliceMessage = {
           B: b1 - b0,
           T: p.T,
           K: p.K,
           // A copy the thread can own: transferred, not cloned again, and handed back for the next call.
           emissions: this.#copy(live[r - 1], src),
           lengths: p.lengths.slice(b0, b1),
+          ...(p.unchecked ? { unchecked: true, first: (p.first ?? 0) + b0 } : {}),
         };
         const [own, transfer] = owned(argsAt(b0, b1));
         away.push(this.pool.run(live[r - 1], op, slice, w, own, transfer));
@@ -206,5 +217,6 @@ function sliceOf(p: Packed, b0: number, b1: number): Packed {
     positions: p.positions.subarray(b0 * p.T, b1 * p.T),
     // A prefix of emissions checked in place is still in place (WasmBackend firstOutOfRange).
     placed: b0 === 0 && p.placed === true,
+    ...(p.unchecked ? { unchecked: true, first: (p.first ?? 0) + b0 } : {}),
   };
 }

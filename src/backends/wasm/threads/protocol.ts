@@ -14,6 +14,9 @@ export interface SliceMessage {
   K: number;
   emissions: Float32Array;
   lengths: Int32Array;
+  /** Not checked yet, and where the slice starts in the caller's batch (Packed.unchecked, Packed.first). */
+  unchecked?: boolean;
+  first?: number;
 }
 
 export type ToWorker = { type: 'init'; module: WebAssembly.Module } | { type: 'run'; id: number; op: OpName; p: SliceMessage; w: Potentials; args: unknown[] };
