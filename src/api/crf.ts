@@ -1,5 +1,5 @@
 import { type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
-import type { KBestResult, OpName, ViterbiResult } from '../ops/index.js';
+import type { KBestResult, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
 import { CRFInputError, describe, reading } from '../errors.js';
@@ -269,7 +269,7 @@ export class CRF {
    * Reads a call's inputs into arrays this instance owns, in the precision its backend computes in, so
    * that the kernels, the gold path's score and every later step see the same values.
    */
-  #readCall(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null, splitOp?: OpName) {
+  #readCall(emissions: EmissionsInput, mask: MaskInput | null | undefined, extra: Allowed | null = null, oneStep = false) {
     if (this.#disposed) throw new Error('CRF: this instance was disposed');
     const w: Potentials = this.#potentials.get(intersect(this.#constraints, extra));
     const arrays = this.#arrays.acquire();
@@ -289,9 +289,9 @@ export class CRF {
         };
       }
       const impl = this.#impl;
-      // A call the backend cuts across threads leaves its emissions where they are: each range is read
-      // and checked where it runs (Backend.borrows).
-      const borrow = splitOp !== undefined && impl.borrows ? (B: number, T: number) => impl.borrows!(splitOp, B, T, this.numTags) : undefined;
+      // A call whose one backend step copies its emissions where its kernels read them leaves them where
+      // they are: they are checked there (Backend.borrows), each range of a split call where it runs.
+      const borrow = oneStep && impl.borrows ? (B: number) => impl.borrows!(B) : undefined;
       let em = readEmissions(emissions, this.numTags, this.batchFirst, impl.precision, arrays, this.#rangeCheck, borrow);
       // No mask: every position on, which packing and reading tags need not scan for.
       const allOn = mask === undefined || mask === null;
@@ -429,14 +429,16 @@ export class CRF {
     empty: () => O,
   ): Body<O> {
     const o = opOptions(options, POSTERIOR_OPTIONS, `crf.${op}(emissions, { mask, allowed })`);
-    const { em, mask, call } = this.#readCall(emissions, o.mask);
+    const { em, mask, call } = this.#readCall(emissions, o.mask, null, o.allowed === undefined || o.allowed === null);
     try {
       const p = yield* this.#restricted(o.allowed, mask, em, call);
       if (p.B === 0) return empty();
-      const r = yield* run(p, call.w);
+      const r = yield* run(p === call.p ? this.#lend(call) : p, call.w);
       this.#noPath(logZOf(r), p, p !== call.p);
       // Read while the call holds its input arrays (p's lengths and positions are among them).
       return result(r, p, call.T);
+    } catch (e) {
+      throw this.#failed(call, e);
     } finally {
       this.#done(call);
     }
@@ -543,7 +545,7 @@ export class CRF {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(emissions, o.mask, null, 'logLikelihood');
+    const { em, mask, call } = this.#readCall(emissions, o.mask, null, true);
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
@@ -633,7 +635,7 @@ export class CRF {
     const o = opOptions(options, REDUCTION_OPTIONS, 'crf.forwardBackward(emissions, tags, { mask, reduction })');
     const reduction = this.#reduction(o.reduction);
     if (isGpuInput(tags, 'tags')) throw onCpuOnly('tags');
-    const { em, mask, call } = this.#readCall(emissions, o.mask, null, 'gradients');
+    const { em, mask, call } = this.#readCall(emissions, o.mask, null, true);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
       if (annotation) call.claim?.();
@@ -724,7 +726,7 @@ export class CRF {
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
     const annotated = o.allowed !== undefined && o.allowed !== null;
     // Only a plain decode is one backend step over the emissions as given (Call.claim).
-    const { em, mask, call } = this.#readCall(emissions, o.mask, extra, annotated || o.topK !== undefined ? undefined : 'viterbi');
+    const { em, mask, call } = this.#readCall(emissions, o.mask, extra, !annotated && o.topK === undefined);
     try {
       // Without an annotation no generator is made for #restricted: a short call feels each one.
       const p = annotated ? yield* this.#restricted(o.allowed, mask, em, call) : call.p;

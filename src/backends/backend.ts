@@ -61,11 +61,12 @@ export interface Backend {
    */
   firstOutOfRange?(data: Float32Array, K: number): number | undefined;
   /**
-   * Whether a call of `op` over (B, T, K) takes its emissions unread, in the caller's array
-   * (Packed.unchecked): each part is then copied and checked where its kernels run, not all of it on the
-   * calling thread first. Absent: never.
+   * Whether a call of B sequences takes its emissions unread, in the caller's array (Packed.unchecked):
+   * the backend copies them to where its kernels read them and checks them there (a call cut across
+   * threads, each range where it runs), rather than the CRF copying and checking them first. Absent:
+   * never.
    */
-  borrows?(op: OpName, B: number, T: number, K: number): boolean;
+  borrows?(B: number): boolean;
   /** A packed call whose emissions are on the GPU, with them read back once (for what computes on the CPU). */
   hostPacked?(p: Packed): Promise<Packed>;
   /** Bytes the backend holds outside the JS heap (WASM linear memory, GPU buffers). */

@@ -2,7 +2,7 @@ import { CRFInputError, describe, indexPath, rangeError, reading, shapeStr } fro
 import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, MAX_TAGS, MAX_VALUES } from '../limits.js';
 import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
-import { typedArrayKind, typedLength } from './typed.js';
+import { plainFloat32, typedArrayKind, typedLength } from './typed.js';
 import { type Arrays, FRESH } from './call-arrays.js';
 import { isTensorLike, readTensor, TENSOR_TYPES, type TensorLike } from './tensors.js';
 import type { GpuEmissionsInput, GpuTensorInput } from './gpu-inputs.js';
@@ -455,8 +455,8 @@ export type RangeCheck = (data: Float32Array) => number | undefined;
 /**
  * A call's emissions, shape checked, copied into `arrays` and every value checked (on the backend's
  * kernels where `check` can), in the backend's `precision`, batch-first. A batch-first Float32Array
- * for a float32 backend is instead left where it is, unread, where `borrow(B, T)` says so (a call cut
- * across threads, each part copied and checked where it runs): see DenseEmissions.borrowed.
+ * for a float32 backend is instead left where it is, unread, where `borrow(B)` says so (the backend
+ * copies and checks it where its kernels read it): see DenseEmissions.borrowed.
  */
 export function readEmissions(
   x: EmissionsInput,
@@ -465,7 +465,7 @@ export function readEmissions(
   precision: Precision,
   arrays: Arrays = FRESH,
   check?: RangeCheck,
-  borrow?: (B: number, T: number) => boolean,
+  borrow?: (B: number) => boolean,
 ): DenseEmissions {
   const layout = batchFirst ? '[batch, seq, tags]' : '[seq, batch, tags]';
   let B = 0,
@@ -494,11 +494,11 @@ export function readEmissions(
   if (kind === 'BigInt64Array' || kind === 'BigUint64Array') {
     throw new CRFInputError('emissions', 'numbers (not BigInt values)', `a ${kind}`);
   }
-  if (kind === 'Float32Array' && batchFirst && precision === 'float32' && borrow?.(B, T) === true && !spanOf(src.typed!)?.shared) {
-    // Left in the caller's array (DenseEmissions.borrowed). Not one in shared memory: another thread
-    // could change it between a part's copy and another's.
-    return { B, T, K, data: src.typed as Float32Array, borrowed: true };
-  }
+  // Left in the caller's memory (DenseEmissions.borrowed), through a plain view of it: a subclass's
+  // methods (its species, in subarray and slice) never run on it. Not shared memory: another thread
+  // could change it between a range's copy and another's.
+  const plain = kind === 'Float32Array' && batchFirst && precision === 'float32' && borrow?.(B) === true ? plainFloat32(src.typed as Float32Array) : null;
+  if (plain) return { B, T, K, data: plain, borrowed: true };
   if (src.typed) {
     // One bulk copy (a memcpy for Float32Array), checked afterwards: the copy is what gets computed on.
     // A batch-first Float32Array copies straight into the call's reusable array (see call-arrays.ts).

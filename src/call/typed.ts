@@ -76,3 +76,14 @@ export function viewWords(x: Float32Array): Uint32Array | null {
   const bytes = viewBytes(x);
   return bytes === null || bytes === 'detached' ? null : new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
 }
+
+/**
+ * A genuine Float32Array as a plain one over the same memory, through the intrinsic getters (a
+ * subclass's or an instance's own `constructor` never runs: `subarray` and `slice` on it are the
+ * intrinsic ones); null where that memory is shared with other threads.
+ */
+export function plainFloat32(x: Float32Array): Float32Array | null {
+  const buffer = bufferGetter.call(x) as ArrayBufferLike;
+  if (Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]') return null;
+  return new Float32Array(buffer, offsetGetter.call(x) as number, lengthGetter.call(x) as number);
+}

@@ -1,6 +1,6 @@
 import { CRFInputError, indexPath, messageOf, rangeError } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
-import { MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
+import { MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
 import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
 import type { KernelCall, KernelFn } from '../../ops/op.js';
@@ -112,6 +112,18 @@ function inPlace(checked: Live['checked'], emissions: Float32Array | Float64Arra
 
 /** From how many values the kernels check emissions' range: below, the copy and crossing cost more than the check in JavaScript. */
 const CHECK_IN_KERNELS_FROM = 2048;
+
+/** The refusal of value `v` at index `i` of an unchecked call's emissions, named by its index in the caller's batch (Packed.first). */
+function uncheckedError(p: Packed, v: number, i: number): CRFInputError {
+  const first = p.first ?? 0;
+  return rangeError('emissions', v, indexPath(first * p.T * p.K + i, [first + p.B, p.T, p.K]));
+}
+
+/** The first of `data`'s values beyond ±MAX_MAGNITUDE (NaN and ±Infinity included), or −1: where the kernels' memory has too little room to check them. */
+function firstBadHere(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) <= MAX_MAGNITUDE)) return i;
+  return -1;
+}
 
 /** Offsets of regions of the given byte sizes from `base` (16-byte aligned, staggered), and where they end. */
 function placed(base: number, sizes: number[]): { out: number[]; at: number } {
@@ -297,10 +309,20 @@ export class WasmBackend implements Backend {
     const fns = live.ops[op];
     const workN = wasm.workArg?.(a) ?? 0;
     let lay = fns.last;
+    // Packed.unchecked: checked on the kernels once copied where the call reads them, or before the
+    // memory grows for the call, so that a refused call leaves the instance as it was.
+    let unchecked = p.unchecked === true;
     if (!lay || lay.B !== B || lay.T !== T || lay.K !== K || lay.n !== workN || !sameSizes(lay.outputs, outputs)) {
       fns.last = null;
       const work = fns.workBytes(T, K, workN) as unknown as number;
-      const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, [...leadingRegions(k, K, n), B * 4, ...outputs, work]);
+      const sizes = [...leadingRegions(k, K, n), B * 4, ...outputs, work];
+      if (unchecked && placed(live.heap, sizes).at > k.memory.buffer.byteLength) {
+        const data = (p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n)) as Float32Array;
+        const bad = this.#firstBad(live, data, K, Math.min(n, 256)) ?? firstBadHere(data);
+        if (bad >= 0) throw uncheckedError(p, data[bad], bad);
+        unchecked = false;
+      }
+      const [start, end, trans, tables, em, lens, ...rest] = this.#reserve(live, sizes);
       const call: KernelCall = { kernel: fns.kernel, em, lens, out: rest.slice(0, outputs.length), work: rest[outputs.length], mem: viewsOf(live) };
       lay = fns.last = { B, T, K, n: workN, outputs, start, end, trans, tables, call };
     }
@@ -315,15 +337,12 @@ export class WasmBackend implements Backend {
     }
     const { call } = lay;
     const em = call.em >>> 2;
-    if (!(p.placed === true && inPlace(live.checked, p.emissions, n, call.em)))
+    if (!((p.placed === true || p.unchecked === true) && inPlace(live.checked, p.emissions, n, call.em)))
       mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
     live.checked = null;
-    if (p.unchecked) {
+    if (unchecked) {
       const bad = k.firstOutOfRange(call.em, n, MAX_MAGNITUDE_BITS);
-      if (bad >= 0) {
-        const first = p.first ?? 0;
-        throw rangeError('emissions', mem.f32[em + bad], indexPath(first * T * K + bad, [first + B, T, K]));
-      }
+      if (bad >= 0) throw uncheckedError(p, mem.f32[em + bad], bad);
     }
     mem.f32.fill(0, em + n, em + n + 4);
     mem.i32.set(p.lengths, call.lens >>> 2);
@@ -341,10 +360,15 @@ export class WasmBackend implements Backend {
   firstOutOfRange(data: Float32Array, K: number): number | undefined {
     const live = this.#disposed ? null : this.#live;
     if (!live || data.length < CHECK_IN_KERNELS_FROM) return undefined;
+    return this.#firstBad(live, data, K, CHECK_IN_KERNELS_FROM);
+  }
+
+  /** {@link WasmBackend.firstOutOfRange} on `live`, in pieces of at least `least` values (else undefined). */
+  #firstBad(live: Live, data: Float32Array, K: number, least: number): number | undefined {
     const { out } = placed(live.heap, leadingRegions(live.k, K, 0));
     const mem = viewsOf(live);
     const room = Math.min(data.length, Math.floor((mem.buf.byteLength - out[4]) / 4));
-    if (room < CHECK_IN_KERNELS_FROM) return undefined;
+    if (room < least) return undefined;
     live.checked = null;
     for (let at = 0; at < data.length; at += room) {
       const piece = data.subarray(at, at + room);
@@ -354,6 +378,11 @@ export class WasmBackend implements Backend {
     }
     if (room === data.length) live.checked = { buffer: weakly(data.buffer), byteOffset: data.byteOffset, length: data.length, at: out[4] };
     return -1;
+  }
+
+  /** Every call with a sequence: #runIn copies the emissions into the kernels' memory and checks them there (Backend.borrows). */
+  borrows(B: number): boolean {
+    return B > 0;
   }
 
   /**

@@ -89,17 +89,14 @@ export class ThreadedBackend implements Backend {
 
   /** Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). */
   #splits(p: Packed, op: OpName): boolean {
-    return this.borrows(op, p.B, p.T, p.K);
-  }
-
-  /**
-   * A call cut across threads takes its emissions in the caller's array (Backend.borrows): each range
-   * is copied once, to where its kernels run, and checked there.
-   */
-  borrows(op: OpName, B: number, T: number, K: number): boolean {
     // The size first: live() lists the threads, and most calls of an interactive page are small. A
     // batch of one block (an empty one included) has no place to cut: it runs whole on this thread.
-    return splitPays(op, B, T, K) && B > (specOf(op).threads.block?.(T, K) ?? 1) && this.pool.live().length > 0;
+    return splitPays(op, p.B, p.T, p.K) && p.B > (specOf(op).threads.block?.(p.T, p.K) ?? 1) && this.pool.live().length > 0;
+  }
+
+  /** As the calling thread's (Backend.borrows): a split call's ranges are each copied and checked where they run. */
+  borrows(B: number): boolean {
+    return this.local.borrows(B);
   }
 
   /** A call that stays on the calling thread reaches the kernels with no await between. */
