@@ -8,6 +8,7 @@ import { setThreadRuntime } from '../src/backends/wasm/threads/runtime.js';
 
 export * from '../src/node.js';
 export { threadsTuning, threadsWork } from '../src/backends/wasm/threads/backend.js';
+export { choiceTuning } from '../src/backends/wasm/threads/choice.js';
 
 const dist = new URL('../dist/', import.meta.url);
 setWasmRoutes([{ name: 'dist', load: async (kind) => WebAssembly.compile(await readFile(new URL(`webcrf.${kind}.wasm`, dist))) }]);

@@ -8,7 +8,8 @@ import { nodeThreads } from '../../../src/backends/wasm/threads/node-spawn.js';
 import { poolTuning } from '../../../src/backends/wasm/threads/pool.js';
 import { setThreadRuntime } from '../../../src/backends/wasm/threads/runtime.js';
 import { type ThreadHandle, type ThreadRuntime, threadRuntime, webThreads } from '../../../src/backends/wasm/threads/spawn.js';
-import { SPLIT_TABLE, threadsTuning } from '../../../src/backends/wasm/threads/backend.js';
+import { SPLIT_TABLE, threadsTuning, threadsWork } from '../../../src/backends/wasm/threads/backend.js';
+import { SplitChoice, choiceTuning } from '../../../src/backends/wasm/threads/choice.js';
 import { inputError } from '../../helpers.js';
 import { rng } from '../../suites/oracle.js';
 
@@ -33,8 +34,11 @@ interface Recorded {
 /**
  * @param cores what the runtime reports (threads never outnumber it); default, this machine's.
  * @param spendAll answers as a thread that handed its kernels' memory back after every call.
+ * @param slowMs each answer of a call arrives this much later, as from a slow or busy core.
  */
-function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boolean } = {}): ThreadRuntime & { handles: Recorded[] } {
+function recording({ cores, spendAll = false, slowMs = 0 }: { cores?: number; spendAll?: boolean; slowMs?: number } = {}): ThreadRuntime & {
+  handles: Recorded[];
+} {
   const base = nodeThreads(NODE_WORKER);
   const handles: Recorded[] = [];
   return {
@@ -48,7 +52,11 @@ function recording({ cores, spendAll = false }: { cores?: number; spendAll?: boo
       return {
         ...h,
         listen(onMessage, onDeath) {
-          h.listen((m) => onMessage(spendAll && m.type === 'done' ? { ...m, spent: true } : m), onDeath);
+          h.listen((m) => {
+            const answer = spendAll && m.type === 'done' ? { ...m, spent: true } : m;
+            if (slowMs > 0 && m.type === 'done') setTimeout(() => onMessage(answer), slowMs);
+            else onMessage(answer);
+          }, onDeath);
         },
         post(m, transfer) {
           if (m.type === 'run') {
@@ -139,13 +147,16 @@ function sameBits(a: unknown, b: unknown, at = ''): void {
 
 let saved: ThreadRuntime;
 let savedTuning: typeof threadsTuning;
+let savedChoice: typeof choiceTuning;
 beforeEach(() => {
   saved = threadRuntime();
   savedTuning = { ...threadsTuning };
+  savedChoice = { ...choiceTuning };
 });
 afterEach(() => {
   setThreadRuntime(saved);
   Object.assign(threadsTuning, savedTuning);
+  Object.assign(choiceTuning, savedChoice);
   poolTuning.spentIdleMs = 1000;
 });
 
@@ -269,6 +280,8 @@ describe('which calls split', () => {
   it('every op splits only where the split table says a split pays: never below its minK, from its minWork at and above it', async () => {
     const rec = recording({ cores: 2 });
     setThreadRuntime(rec);
+    // The rule itself, without the costs measured on the calls (below).
+    choiceTuning.adaptive = false;
     // One op at a time given a table of small sizes; the others never split.
     const never = { minK: Infinity, minWork: Infinity };
     const crfs = new Map<number, CRF>();
@@ -340,6 +353,57 @@ describe('which calls split', () => {
     expect(await runs(() => crf.marginals(b17.em))).toBe(1);
     expect(await runs(() => crf.decode(b1.em))).toBe(0);
     expect(await runs(() => crf.decode(b2.em))).toBe(1);
+    crf.dispose();
+  });
+});
+
+describe('the costs measured on the calls overrule the split rule', () => {
+  it("each way is measured twice, the rule's first; then the cheaper is taken, the other every retry-th call, and a change is followed", () => {
+    const choice = new SplitChoice();
+    const work = 2 ** 24;
+    const run = (rule: boolean, cost: { local: number; split: number }) => {
+      const split = choice.splits('viterbi', work, rule);
+      choice.record('viterbi', work, split, split ? cost.split : cost.local);
+      return split;
+    };
+    // The rule says local; splitting costs half.
+    choiceTuning.retry = 32;
+    const ways = Array.from({ length: 64 }, () => run(false, { local: 2, split: 1 }));
+    expect(ways.slice(0, 4)).toEqual([false, false, true, true]);
+    // From then on split, but for two calls every `retry` (32 here) of this op and size: from the 32nd and the 64th.
+    expect(ways.slice(4).filter((w) => !w).length).toBe(3);
+    expect(ways.slice(31, 33)).toEqual([false, false]);
+    expect(ways[63]).toBe(false);
+    // The machine gets busy: splitting costs three times as much; the choice follows within a few calls.
+    const later = Array.from({ length: 40 }, () => run(false, { local: 2, split: 6 }));
+    expect(later.slice(10).filter((w) => w).length).toBeLessThanOrEqual(2);
+    // Other ops and sizes are measured apart; below minWork the rule decides.
+    expect(choice.splits('logLikelihood', work, true)).toBe(true);
+    expect(choice.splits('viterbi', 2 * work, false)).toBe(false);
+    expect(choice.splits('viterbi', choiceTuning.minWork / 2, true)).toBe(true);
+  });
+
+  it('where splitting measures slower (a slow worker), calls the rule would split stay on the calling thread, with the bits of one thread', async () => {
+    const rec = recording({ cores: 2, slowMs: 40 });
+    setThreadRuntime(rec);
+    const K = 9;
+    // Every op splits by the rule from a small size; this size is above the choice's minWork.
+    threadsTuning.table = Object.fromEntries(Object.keys(SPLIT_TABLE).map((o) => [o, { minK: 1, minWork: 1 }])) as typeof SPLIT_TABLE;
+    const x = batch(50, 128, 64, K);
+    expect(threadsWork(128, 64, K)).toBeGreaterThanOrEqual(choiceTuning.minWork);
+    const one = await CRF.create(K, { backend: 'wasm', seed: 8 });
+    const crf = await CRF.create(K, { backend: 'wasm', seed: 8, threads: 2 });
+    const want = await one.decode(x.em);
+    const sent: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const before = runsOf(rec);
+      sameBits(await crf.decode(x.em), want, `call ${i}`);
+      sent.push(runsOf(rec) - before);
+    }
+    // Split twice (the rule's way), local twice, then local: the 40 ms answers make a split the dearer.
+    expect(sent.slice(0, 4)).toEqual([1, 1, 0, 0]);
+    expect(sent.slice(4).reduce((a, b) => a + b, 0)).toBe(0);
+    one.dispose();
     crf.dispose();
   });
 });

@@ -6,6 +6,7 @@ import type { WasmBackend } from '../backend.js';
 import type { ThreadPool } from './pool.js';
 import type { SliceMessage } from './protocol.js';
 import { splitBatch } from './split.js';
+import { SplitChoice, choiceTuning } from './choice.js';
 
 // choose.ts imports the threads in one piece, only when they are asked for.
 export { ThreadPool } from './pool.js';
@@ -49,11 +50,14 @@ function splitPays(op: OpName, B: number, T: number, K: number): boolean {
 /** The table in a few words, for `crf.backendReason`. */
 export function splitSummary(): string {
   const rows = Object.values(threadsTuning.table).filter((r) => r.minWork !== Infinity);
-  if (rows.length === 0) return 'no call (no split has been measured to pay)';
+  const measured = choiceTuning.adaptive
+    ? `, then where this CRF's own calls of B·T·max(K, 16)² ≥ 2^${Math.log2(choiceTuning.minWork)} measure a split faster`
+    : '';
+  if (rows.length === 0) return `no call at first (no split has been measured to pay)${measured}`;
   const minK = rows.reduce((m, r) => Math.min(m, r.minK), Infinity);
   const lo = rows.reduce((m, r) => Math.min(m, Math.log2(r.minWork)), Infinity);
   const hi = rows.reduce((m, r) => Math.max(m, Math.log2(r.minWork)), -Infinity);
-  return `calls with K ≥ ${minK} and B·T·max(K, 16)² ≥ 2^${lo}${hi > lo ? ` to 2^${hi} by op` : ''}`;
+  return `calls with K ≥ ${minK} and B·T·max(K, 16)² ≥ 2^${lo}${hi > lo ? ` to 2^${hi} by op` : ''} at first${measured}`;
 }
 
 /**
@@ -87,11 +91,42 @@ export class ThreadedBackend implements Backend {
     return this.local.logSpaceFallbacks + this.pool.logSpaceFallbacks;
   }
 
-  /** Whether `op` over `p` is worth cutting across threads (see {@link SPLIT_TABLE}). */
+  /** Each way's cost as this CRF's calls measure it. */
+  readonly #choice = new SplitChoice();
+  /** A split runReady chose, which run then carries out (settle asks runReady first). */
+  readonly #chosen = new WeakMap<Packed, OpName>();
+
+  /**
+   * Whether `op` over `p` is cut across threads: the op's rule (SPLIT_TABLE) at first, then which way
+   * this CRF's calls of its size measure cheaper (choice.ts), unless `threadsTuning.force` says.
+   */
   #splits(p: Packed, op: OpName): boolean {
+    if (this.#chosen.get(p) === op) {
+      this.#chosen.delete(p);
+      return true;
+    }
     // The size first: live() lists the threads, and most calls of an interactive page are small. A
     // batch of one block (an empty one included) has no place to cut: it runs whole on this thread.
-    return splitPays(op, p.B, p.T, p.K) && p.B > (specOf(op).threads.block?.(p.T, p.K) ?? 1) && this.pool.live().length > 0;
+    const rule = splitPays(op, p.B, p.T, p.K);
+    const work = threadsWork(p.B, p.T, p.K);
+    const free = threadsTuning.force === null && choiceTuning.adaptive && work >= choiceTuning.minWork;
+    if (!rule && !free) return false;
+    if (p.B <= (specOf(op).threads.block?.(p.T, p.K) ?? 1) || this.pool.live().length === 0) return false;
+    return free ? this.#choice.splits(op, work, rule) : rule;
+  }
+
+  /** Whether a call's time is recorded for the choice (choice.ts), by its work. */
+  static #timed(p: Packed): boolean {
+    return threadsTuning.force === null && choiceTuning.adaptive && threadsWork(p.B, p.T, p.K) >= choiceTuning.minWork;
+  }
+
+  /** `op` over `p` whole on the calling thread, now; its time recorded for the choice. */
+  #runHere<N extends OpName>(op: N, p: Packed, run: () => ResultOf<N> | undefined): ResultOf<N> | undefined {
+    if (!ThreadedBackend.#timed(p)) return run();
+    const t0 = choiceTuning.now();
+    const r = run();
+    if (r !== undefined) this.#choice.record(op, threadsWork(p.B, p.T, p.K), false, choiceTuning.now() - t0);
+    return r;
   }
 
   /** As the calling thread's (Backend.borrows): a split call's ranges are each copied and checked where they run. */
@@ -101,12 +136,22 @@ export class ThreadedBackend implements Backend {
 
   /** A call that stays on the calling thread reaches the kernels with no await between. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
-    return this.#splits(p, op) ? this.#spread(op, p, w, args) : this.local.run(op, p, w, ...args);
+    if (!this.#splits(p, op)) return this.local.run(op, p, w, ...args);
+    if (!ThreadedBackend.#timed(p)) return this.#spread(op, p, w, args);
+    const t0 = choiceTuning.now();
+    return this.#spread(op, p, w, args).then((r) => {
+      this.#choice.record(op, threadsWork(p.B, p.T, p.K), true, choiceTuning.now() - t0);
+      return r;
+    });
   }
 
   /** A call that stays on the calling thread, now (see {@link Backend.runReady}). */
   runReady<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> | undefined {
-    return this.#splits(p, op) ? undefined : this.local.runReady(op, p, w, ...args);
+    if (this.#splits(p, op)) {
+      this.#chosen.set(p, op);
+      return undefined;
+    }
+    return this.#runHere(op, p, () => this.local.runReady(op, p, w, ...args));
   }
 
   /** On the calling thread's kernels (see {@link Backend.firstOutOfRange}). */
@@ -116,7 +161,7 @@ export class ThreadedBackend implements Backend {
 
   /** Unsplit, on the calling thread's own kernels. */
   runSync<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): ResultOf<N> {
-    return this.local.runSync(op, p, w, ...args);
+    return this.#runHere(op, p, () => this.local.runSync(op, p, w, ...args))!;
   }
 
   /** `op` over `p` cut into ranges, the first here, the rest on the pool's live threads, joined. */
