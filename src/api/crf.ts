@@ -6,6 +6,7 @@ import { CRFInputError, describe, reading } from '../errors.js';
 import { type ParamGrads, llhGradients, tagGradients } from '../model/grad.js';
 import {
   type AllowedInput,
+  type DenseEmissions,
   type EmissionsInput,
   type MaskInput,
   type RangeCheck,
@@ -73,11 +74,10 @@ interface Call {
   allOn: boolean;
   /**
    * Set while `p.emissions` is the caller's array, unread (DenseEmissions.borrowed), and not yet handed
-   * to the backend: makes it the call's own, copied and checked, throwing one thread's error for a bad
-   * value. Whatever reads the emissions but the call's one backend step, and every error before that
-   * step, claims them first (CRF #failed).
+   * to the backend. Whatever reads the emissions but the call's one backend step, and every error before
+   * that step, claims them first (CRF #claim, #failed).
    */
-  claim: (() => void) | null;
+  borrowed: DenseEmissions | null;
 }
 
 /**
@@ -285,7 +285,7 @@ export class CRF {
         return {
           em: g,
           mask: m,
-          call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false, claim: null },
+          call: { p: gpu.packGpu(g, m, arrays.lengths(g.B), (n) => arrays.positions(n)), T: g.T, w, arrays, allOn: false, borrowed: null },
         };
       }
       const impl = this.#impl;
@@ -310,16 +310,7 @@ export class CRF {
         em = claimEmissions(em, arrays, this.#rangeCheck);
         p = pack(em, m, arrays);
       }
-      const call: Call = { p, T: em.T, w, arrays, allOn, claim: null };
-      if (em.borrowed) {
-        const borrowed = em;
-        call.claim = () => {
-          call.claim = null;
-          const own = claimEmissions(borrowed, arrays, this.#rangeCheck);
-          call.p = { ...call.p, emissions: own.data, placed: own.checked === true, unchecked: false };
-        };
-      }
-      return { em, mask: m, call };
+      return { em, mask: m, call: { p, T: em.T, w, arrays, allOn, borrowed: em.borrowed ? em : null } };
     } catch (e) {
       this.#arrays.release(arrays);
       throw e;
@@ -337,13 +328,24 @@ export class CRF {
   }
 
   /**
-   * The error of a call that failed before its backend step ran: with its emissions still borrowed
-   * (Call.claim), a bad emission's, as one thread reads the emissions before any other argument.
+   * Borrowed emissions (Call.borrowed) made the call's own, copied and checked as readEmissions would
+   * have: throws its error for a bad value.
+   */
+  #claim(call: Call): void {
+    const em = call.borrowed;
+    if (!em) return;
+    call.borrowed = null;
+    const own = claimEmissions(em, call.arrays, this.#rangeCheck);
+    call.p = { ...call.p, emissions: own.data, placed: own.checked === true, unchecked: false };
+  }
+
+  /**
+   * The error of a call that failed before its backend step ran: with its emissions still borrowed, a
+   * bad emission's, as the emissions are read before any other argument.
    */
   #failed(call: Call, e: unknown): unknown {
-    if (!call.claim) return e;
     try {
-      call.claim();
+      this.#claim(call);
     } catch (bad) {
       return bad;
     }
@@ -352,7 +354,7 @@ export class CRF {
 
   /** The call as its one backend step takes it: borrowed emissions are the step's from here on. */
   #lend(call: Call): Packed {
-    call.claim = null;
+    call.borrowed = null;
     return call.p;
   }
 
@@ -549,7 +551,7 @@ export class CRF {
     try {
       const partial = this.#partialOf(tags, 'forward');
       if (partial) {
-        call.claim?.();
+        this.#claim(call);
         const a = yield* this.#annotation(partial.allowed, mask, em, call);
         if (call.p.B === 0) return this.#reduce(new Float64Array(0), new Float64Array(0), call.p, reduction);
         const logZ = yield* step('logPartition', call.p, call.w);
@@ -638,7 +640,7 @@ export class CRF {
     const { em, mask, call } = this.#readCall(emissions, o.mask, null, true);
     try {
       const annotation = this.#partialOf(tags, 'forwardBackward');
-      if (annotation) call.claim?.();
+      if (annotation) this.#claim(call);
       const partial = annotation ? yield* this.#annotation(annotation.allowed, mask, em, call) : null;
       const t = partial
         ? null
@@ -725,7 +727,7 @@ export class CRF {
     }
     const extra = o.constraints === undefined || o.constraints === null ? null : readConstraints(o.constraints, this.numTags);
     const annotated = o.allowed !== undefined && o.allowed !== null;
-    // Only a plain decode is one backend step over the emissions as given (Call.claim).
+    // Only a plain decode is one backend step over the emissions as given (Call.borrowed).
     const { em, mask, call } = this.#readCall(emissions, o.mask, extra, !annotated && o.topK === undefined);
     try {
       // Without an annotation no generator is made for #restricted: a short call feels each one.
