@@ -108,21 +108,20 @@ export class ThreadedBackend implements Backend {
     // The size first: live() lists the threads, and most calls of an interactive page are small. A
     // batch of one block (an empty one included) has no place to cut: it runs whole on this thread.
     const rule = splitPays(op, p.B, p.T, p.K);
-    const work = threadsWork(p.B, p.T, p.K);
-    const free = threadsTuning.force === null && choiceTuning.adaptive && work >= choiceTuning.minWork;
-    if (!rule && !free) return false;
+    const measured = ThreadedBackend.#measured(p);
+    if (!rule && !measured) return false;
     if (p.B <= (specOf(op).threads.block?.(p.T, p.K) ?? 1) || this.pool.live().length === 0) return false;
-    return free ? this.#choice.splits(op, work, rule) : rule;
+    return measured ? this.#choice.splits(op, threadsWork(p.B, p.T, p.K), rule) : rule;
   }
 
-  /** Whether a call's time is recorded for the choice (choice.ts), by its work. */
-  static #timed(p: Packed): boolean {
+  /** Whether the way a call runs is the choice's (choice.ts), and its time recorded for it. */
+  static #measured(p: Packed): boolean {
     return threadsTuning.force === null && choiceTuning.adaptive && threadsWork(p.B, p.T, p.K) >= choiceTuning.minWork;
   }
 
   /** `op` over `p` whole on the calling thread, now; its time recorded for the choice. */
   #runHere<N extends OpName>(op: N, p: Packed, run: () => ResultOf<N> | undefined): ResultOf<N> | undefined {
-    if (!ThreadedBackend.#timed(p)) return run();
+    if (!ThreadedBackend.#measured(p)) return run();
     const t0 = choiceTuning.now();
     const r = run();
     if (r !== undefined) this.#choice.record(op, threadsWork(p.B, p.T, p.K), false, choiceTuning.now() - t0);
@@ -137,7 +136,7 @@ export class ThreadedBackend implements Backend {
   /** A call that stays on the calling thread reaches the kernels with no await between. */
   run<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<ResultOf<N>> {
     if (!this.#splits(p, op)) return this.local.run(op, p, w, ...args);
-    if (!ThreadedBackend.#timed(p)) return this.#spread(op, p, w, args);
+    if (!ThreadedBackend.#measured(p)) return this.#spread(op, p, w, args);
     const t0 = choiceTuning.now();
     return this.#spread(op, p, w, args).then((r) => {
       this.#choice.record(op, threadsWork(p.B, p.T, p.K), true, choiceTuning.now() - t0);
