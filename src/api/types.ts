@@ -49,8 +49,8 @@ export interface CRFOptions extends BackendOptions {
    * calls split is first a table of the ops and sizes where a split was measured to pay (entropy and
    * top-k from B·T·K² = 2^22, logPartition and forwardBackward from 2^23, forward from 2^24, marginals
    * from 2^26, decode from K = 32 and 2^24; see the performance guide's Threads section), then, from
-   * 2^21, what the CRF's own calls of each op and size measure faster; the others, and a batch too
-   * small to cut, stay on the calling thread. Where no worker
+   * 2^21, the way the CRF's own calls of each op and size measure clearly faster; the others, and a
+   * batch too small to cut, stay on the calling thread. Where no worker
    * can start (Cloudflare Workers, a bundle that left the worker file behind) the CRF runs on one
    * thread and {@link CRF.backendReason} says why. `dispose()` ends the workers, and so does the CRF
    * being garbage-collected; idle ones never keep a Node process alive. Backend `'js'` (the float64

@@ -358,27 +358,30 @@ describe('which calls split', () => {
 });
 
 describe('the costs measured on the calls overrule the split rule', () => {
-  it("each way is measured twice, the rule's first; then the cheaper is taken, the other every retry-th call, and a change is followed", () => {
+  it("each way is measured four times, the rule's first; the other way overrules the rule where it measures 10 % cheaper; retries follow a change", () => {
     const choice = new SplitChoice();
     const work = 2 ** 24;
-    const run = (rule: boolean, cost: { local: number; split: number }) => {
-      const split = choice.splits('viterbi', work, rule);
-      choice.record('viterbi', work, split, split ? cost.split : cost.local);
+    const run = (rule: boolean, cost: { local: number; split: number }, op: 'viterbi' | 'entropy' = 'viterbi') => {
+      const split = choice.splits(op, work, rule);
+      choice.record(op, work, split, split ? cost.split : cost.local);
       return split;
     };
-    // The rule says local; splitting costs half.
     choiceTuning.retry = 32;
+    // The rule says local; splitting costs half.
     const ways = Array.from({ length: 64 }, () => run(false, { local: 2, split: 1 }));
-    expect(ways.slice(0, 4)).toEqual([false, false, true, true]);
-    // From then on split, but for two calls every `retry` (32 here) of this op and size: from the 32nd and the 64th.
-    expect(ways.slice(4).filter((w) => !w).length).toBe(3);
-    expect(ways.slice(31, 33)).toEqual([false, false]);
-    expect(ways[63]).toBe(false);
-    // The machine gets busy: splitting costs three times as much; the choice follows within a few calls.
+    expect(ways.slice(0, 8)).toEqual([false, false, false, false, true, true, true, true]);
+    // From then on split, but for three calls every `retry` (32 here) of this op and size: from the 32nd and the 64th.
+    expect(ways.slice(31, 34)).toEqual([false, false, false]);
+    expect(ways.slice(8).filter((w) => !w).length).toBe(4);
+    // The machine gets busy: splitting costs three times as much. After the retry begun at the 64th call,
+    // split until its last four calls show it, then local again.
     const later = Array.from({ length: 40 }, () => run(false, { local: 2, split: 6 }));
-    expect(later.slice(10).filter((w) => w).length).toBeLessThanOrEqual(2);
-    // Other ops and sizes are measured apart; below minWork the rule decides.
-    expect(choice.splits('logLikelihood', work, true)).toBe(true);
+    expect(later.slice(0, 8)).toEqual([false, false, true, true, true, true, false, false]);
+    expect(later.slice(8).filter((w) => w).length).toBeLessThanOrEqual(3);
+    // A way only a little cheaper does not overrule the rule.
+    const close = Array.from({ length: 20 }, () => run(false, { local: 2, split: 1.9 }, 'entropy'));
+    expect(close.slice(8).every((w) => !w)).toBe(true);
+    // Other sizes are measured apart; below minWork the rule decides.
     expect(choice.splits('viterbi', 2 * work, false)).toBe(false);
     expect(choice.splits('viterbi', choiceTuning.minWork / 2, true)).toBe(true);
   });
@@ -400,9 +403,9 @@ describe('the costs measured on the calls overrule the split rule', () => {
       sameBits(await crf.decode(x.em), want, `call ${i}`);
       sent.push(runsOf(rec) - before);
     }
-    // Split twice (the rule's way), local twice, then local: the 40 ms answers make a split the dearer.
-    expect(sent.slice(0, 4)).toEqual([1, 1, 0, 0]);
-    expect(sent.slice(4).reduce((a, b) => a + b, 0)).toBe(0);
+    // Split four times (the rule's way), local four times, then local: the 40 ms answers make a split the dearer.
+    expect(sent.slice(0, 8)).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    expect(sent.slice(8).reduce((a, b) => a + b, 0)).toBe(0);
     one.dispose();
     crf.dispose();
   });

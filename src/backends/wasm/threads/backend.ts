@@ -51,7 +51,7 @@ function splitPays(op: OpName, B: number, T: number, K: number): boolean {
 export function splitSummary(): string {
   const rows = Object.values(threadsTuning.table).filter((r) => r.minWork !== Infinity);
   const measured = choiceTuning.adaptive
-    ? `, then where this CRF's own calls of B·T·max(K, 16)² ≥ 2^${Math.log2(choiceTuning.minWork)} measure a split faster`
+    ? `, then the way this CRF's own calls of B·T·max(K, 16)² ≥ 2^${Math.log2(choiceTuning.minWork)} measure clearly faster`
     : '';
   if (rows.length === 0) return `no call at first (no split has been measured to pay)${measured}`;
   const minK = rows.reduce((m, r) => Math.min(m, r.minK), Infinity);

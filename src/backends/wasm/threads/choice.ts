@@ -10,9 +10,9 @@ import type { OpName } from '../../../ops/index.js';
  */
 export const choiceTuning = { adaptive: true, minWork: 2 ** 21, retry: 64, now: (): number => performance.now() };
 
-/** One way's cost: milliseconds per unit of work, smoothed over the calls that measured it. */
+/** One way's cost: the last few measurements, in milliseconds per unit of work, and how many calls measured it. */
 interface Cost {
-  perWork: number;
+  recent: number[];
   calls: number;
 }
 
@@ -25,18 +25,29 @@ interface Bucket {
   warming: 'local' | 'split' | null;
 }
 
+/** Calls each way is first measured on (the first not counted), and the measurements a cost is taken over. */
+const FIRST = 4;
+const RECENT = 4;
 /**
- * How much of a new measurement enters a way's cost: more of one below it than above, since a call is
- * slowed by what else the machine does, never sped up (a worker woken from a long sleep, another
- * process): the cost follows the lower edge of the measurements.
+ * How much cheaper the other way must measure to overrule the rule, which was measured with free cores
+ * over many calls where this CRF has only its own few.
  */
-const WEIGHT_BELOW = 0.5;
-const WEIGHT_ABOVE = 0.2;
+const MARGIN = 0.9;
 
 /**
- * Each way's cost per op and size, as this CRF's calls measure it. A way is first measured twice (the
- * rule's way first), its first call not counted (a worker that has been idle, and caches, make a first
- * call slow); from then on a call takes the cheaper way, and every `retry` calls the other, twice.
+ * A way's cost: the least of its recent measurements. Other load on the machine (a worker woken from a
+ * long sleep, another process) only ever slows a call, so the least is the nearest to what the way
+ * costs; and a way that has become dearer shows it once its recent calls all are.
+ */
+function costOf(c: Cost): number {
+  return c.recent.reduce((m, x) => Math.min(m, x), Infinity);
+}
+
+/**
+ * Each way's cost per op and size, as this CRF's calls measure it. Each way is first measured on FIRST
+ * calls (the rule's way first; the first call of each not counted: a worker that has been idle, and cold
+ * caches, make a first call slow); from then on a call takes the rule's way unless the other measures
+ * cheaper by MARGIN, and every `retry` calls the other way runs three times (its first not counted).
  */
 export class SplitChoice {
   readonly #buckets = new Map<string, Bucket>();
@@ -45,7 +56,7 @@ export class SplitChoice {
     const key = `${op} ${Math.round(2 * Math.log2(work))}`;
     let b = this.#buckets.get(key);
     if (!b) {
-      b = { local: { perWork: 0, calls: 0 }, split: { perWork: 0, calls: 0 }, n: 0, warming: null };
+      b = { local: { recent: [], calls: 0 }, split: { recent: [], calls: 0 }, n: 0, warming: null };
       this.#buckets.set(key, b);
     }
     return b;
@@ -56,29 +67,28 @@ export class SplitChoice {
     if (!choiceTuning.adaptive || work < choiceTuning.minWork) return rule;
     const b = this.#bucket(op, work);
     b.n++;
-    const [first, second] = rule ? [b.split, b.local] : [b.local, b.split];
-    if (first.calls < 2) return rule;
-    if (second.calls < 2) return !rule;
-    const cheaper = b.split.perWork < b.local.perWork;
-    // A retry is two calls, the first not counted (the worker has slept, or this thread's caches hold
-    // the other way's memory).
+    const [ruled, other] = rule ? [b.split, b.local] : [b.local, b.split];
+    if (ruled.calls < FIRST) return rule;
+    if (other.calls < FIRST) return !rule;
+    const overruled = costOf(other) < MARGIN * costOf(ruled);
+    const way = overruled ? !rule : rule;
     const at = b.n % choiceTuning.retry;
-    if (at === 0) b.warming = cheaper ? 'local' : 'split';
-    return at === 0 || at === 1 ? !cheaper : cheaper;
+    if (at === 0) b.warming = way ? 'local' : 'split';
+    return at < 3 ? !way : way;
   }
 
   /** A call's time, `ms`, the way it ran. */
   record(op: OpName, work: number, split: boolean, ms: number): void {
     if (!choiceTuning.adaptive || work < choiceTuning.minWork) return;
     const b = this.#bucket(op, work);
+    const c = split ? b.split : b.local;
+    c.calls++;
     if (b.warming === (split ? 'split' : 'local')) {
       b.warming = null;
       return;
     }
-    const c = split ? b.split : b.local;
-    const x = ms / work;
-    const weight = x < c.perWork ? WEIGHT_BELOW : WEIGHT_ABOVE;
-    c.perWork = c.calls < 2 ? x : c.perWork * (1 - weight) + x * weight;
-    c.calls++;
+    if (c.calls === 1) return;
+    c.recent.push(ms / work);
+    if (c.recent.length > RECENT) c.recent.shift();
   }
 }
