@@ -119,6 +119,14 @@ function uncheckedError(p: Packed, v: number, i: number): CRFInputError {
   return rangeError('emissions', v, indexPath(first * p.T * p.K + i, [first + p.B, p.T, p.K]));
 }
 
+/**
+ * A call that runs later (after a fresh instance is made): unchecked emissions, the caller's array,
+ * copied now, as the caller handed them; any other call as it is.
+ */
+function takenNow(p: Packed): Packed {
+  return p.unchecked ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
+}
+
 /** The first of `data`'s values beyond ±MAX_MAGNITUDE (NaN and ±Infinity included), or −1: where the kernels' memory has too little room to check them. */
 function firstBadHere(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) <= MAX_MAGNITUDE)) return i;
@@ -305,6 +313,7 @@ export class WasmBackend implements Backend {
     const a = args[0] as never;
     const { B, T, K } = p;
     const n = B * T * K;
+    const src = p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n);
     const outputs = wasm.outputs(p, a);
     const fns = live.ops[op];
     const workN = wasm.workArg?.(a) ?? 0;
@@ -317,7 +326,7 @@ export class WasmBackend implements Backend {
       const work = fns.workBytes(T, K, workN) as unknown as number;
       const sizes = [...leadingRegions(k, K, n), B * 4, ...outputs, work];
       if (unchecked && placed(live.heap, sizes).at > k.memory.buffer.byteLength) {
-        const data = (p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n)) as Float32Array;
+        const data = src as Float32Array;
         const bad = this.#firstBad(live, data, K, Math.min(n, 256)) ?? firstBadHere(data);
         if (bad >= 0) throw uncheckedError(p, data[bad], bad);
         unchecked = false;
@@ -337,8 +346,7 @@ export class WasmBackend implements Backend {
     }
     const { call } = lay;
     const em = call.em >>> 2;
-    if (!((p.placed === true || p.unchecked === true) && inPlace(live.checked, p.emissions, n, call.em)))
-      mem.f32.set(p.emissions.length === n ? p.emissions : p.emissions.subarray(0, n), em);
+    if (!((p.placed === true || p.unchecked === true) && inPlace(live.checked, p.emissions, n, call.em))) mem.f32.set(src, em);
     live.checked = null;
     if (unchecked) {
       const bad = k.firstOutOfRange(call.em, n, MAX_MAGNITUDE_BITS);
@@ -390,9 +398,7 @@ export class WasmBackend implements Backend {
    * thread layer joins the ranges).
    */
   part<N extends OpName>(op: N, p: Packed, w: Potentials, ...args: OpArgs<N>): Promise<PartOf<N>> {
-    // Unchecked emissions are the caller's array: one run later (a fresh instance first) gets a copy
-    // taken now, as the caller handed it.
-    const later = p.unchecked && !this.#live ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
+    const later = this.#live ? p : takenNow(p);
     return this.#now(
       (live) => this.#runIn(live, op, p, w, args),
       () => this.part(op, later, w, ...args),
@@ -403,7 +409,7 @@ export class WasmBackend implements Backend {
     try {
       const r = this.runReady(op, p, w, ...args);
       if (r !== undefined) return Promise.resolve(r);
-      const later = p.unchecked ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
+      const later = takenNow(p);
       return this.#ready().then(() => this.run(op, later, w, ...args));
     } catch (e) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the rejection is whatever the layout or kernel threw, as an async function would reject

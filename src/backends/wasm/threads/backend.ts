@@ -184,7 +184,7 @@ export class ThreadedBackend implements Backend {
           // A copy the thread can own: transferred, not cloned again, and handed back for the next call.
           emissions: this.#copy(live[r - 1], src),
           lengths: p.lengths.slice(b0, b1),
-          ...(p.unchecked ? { unchecked: true, first: (p.first ?? 0) + b0 } : {}),
+          ...uncheckedFrom(p, b0),
         };
         const [own, transfer] = owned(argsAt(b0, b1));
         away.push(this.pool.run(live[r - 1], op, slice, w, own, transfer));
@@ -246,6 +246,11 @@ function owned<N extends OpName>(args: OpArgs<N>): [OpArgs<N>, ArrayBuffer[]] {
   return [[copy] as OpArgs<N>, transfer];
 }
 
+/** For a range starting at sequence b0 of an unchecked call (Packed.unchecked): that it is, and where it starts in the caller's batch. */
+function uncheckedFrom(p: Packed, b0: number): { unchecked?: true; first?: number } {
+  return p.unchecked ? { unchecked: true, first: (p.first ?? 0) + b0 } : {};
+}
+
 /** Sequences [b0, b1) of a packed call, as views (the wasm backend copies them into its memory). */
 function sliceOf(p: Packed, b0: number, b1: number): Packed {
   const seq = p.T * p.K;
@@ -258,6 +263,6 @@ function sliceOf(p: Packed, b0: number, b1: number): Packed {
     positions: p.positions.subarray(b0 * p.T, b1 * p.T),
     // A prefix of emissions checked in place is still in place (WasmBackend firstOutOfRange).
     placed: b0 === 0 && p.placed === true,
-    ...(p.unchecked ? { unchecked: true, first: (p.first ?? 0) + b0 } : {}),
+    ...uncheckedFrom(p, b0),
   };
 }
