@@ -4,7 +4,8 @@
 import { chain, chainStateRows, chainWorkRows } from '../chain';
 import { groupMin, groupPass, groupRowsBytes, groupsFor, groupStateBytes } from '../grouped';
 import { MAXPLUS, MaxPlus } from '../semirings';
-import { endLog, numTags, paddedTags, rowBytes, startLog, transLog, transLogT } from '../tables';
+import { hmax, keep } from '../lanes';
+import { endLog, numTags, paddedTags, rowBytes, startLog, tagLanes, transLog, transLogT } from '../tables';
 import { layoutEnd, layoutFrom, rows, section } from './work-area';
 
 /** viterbi's work area: where `layout` put each section. */
@@ -58,7 +59,7 @@ function layout(base: usize, T: i32, K: i32): f64 {
  * the backpointer that pass would have stored (first index on ties, as the js backend and pytorch-crf),
  * for K operations per step instead of storing K per step.
  */
-@inline function backtrace(AH: usize, rs: usize, ts: usize, len: i32, d: f64, pb: usize, so: usize): void {
+@inline function backtrace<L>(AH: usize, rs: usize, ts: usize, len: i32, d: f64, pb: usize, so: usize): void {
   const K = numTags, row = rowBytes;
   if (d == -Infinity) { store<f64>(so, -Infinity); return; }
   const last = AH + <usize>(len - 1) * rs;
@@ -70,6 +71,10 @@ function layout(base: usize, T: i32, K: i32): f64 {
     if (s == 0) break;
     const a = AH + <usize>(s - 1) * rs;
     const t = transLogT + <usize>y * row;
+    // Above 16 tags the branch per tag costs more than firstMaxSum's two passes; up to 16 the predicted
+    // branches let the next step's loads start early, and the passes only lengthen the chain each step
+    // waits on.
+    if (isVector<L>() && ts == 4 && K > 16) { y = firstMaxSum(a, t); continue; }
     let m: f32 = -Infinity;
     let arg = 0;
     for (let i = 0; i < K; i++) {
@@ -78,6 +83,23 @@ function layout(base: usize, T: i32, K: i32): f64 {
     }
     y = arg;
   }
+}
+
+/**
+ * The first i maximising a[i] + t[i] over the K tags of two padded rows: the scalar loop's answer (the
+ * same f32 sums, the first index on ties) without its branch per tag, which random scores mispredict.
+ */
+@inline function firstMaxSum(a: usize, t: usize): i32 {
+  const n = <usize>paddedTags << 2;
+  const none = f32x4.splat(-Infinity);
+  let m = none;
+  for (let o: usize = 0; o < n; o += 16) m = f32x4.pmax(m, keep<v128>(f32x4.add(v128.load(a + o), v128.load(t + o)), none, tagLanes + o));
+  const best = f32x4.splat(hmax<v128>(m));
+  for (let o: usize = 0; o < n; o += 16) {
+    const hit = i32x4.bitmask(v128.and(f32x4.eq(f32x4.add(v128.load(a + o), v128.load(t + o)), best), v128.load(tagLanes + o)));
+    if (hit != 0) return <i32>(o >> 2) + ctz<i32>(hit);
+  }
+  return 0;
 }
 
 /**
@@ -163,7 +185,7 @@ function viterbiL<L>(B: i32, T: i32, em: usize, lens: usize, paths: usize, score
     const so = scores + (<usize>b << 3);
     if (len == 0) { store<f64>(so, 0); continue; }
     const d = chain<L, MaxPlus>(MAXPLUS, em + <usize>b * seq, <isize>K << 2, len, transLog, startLog, H, true, 0, 0, AREA.workRows).logScale;
-    backtrace(H, row, 4, len, d, paths + (<usize>b * <usize>T << 2), so);
+    backtrace<L>(H, row, 4, len, d, paths + (<usize>b * <usize>T << 2), so);
   }
 }
 
