@@ -1,5 +1,4 @@
 /// <reference types="node" />
-import { availableParallelism } from 'node:os';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { messageOf } from '../../../errors.js';
 import type { FromWorker } from './protocol.js';
@@ -38,6 +37,7 @@ export function nodeThreads(entry: URL): ThreadRuntime {
         terminate: () => void w.terminate(),
       };
     },
-    cores: () => availableParallelism(),
+    // Looked up, not imported, for the reason src/node.ts gives.
+    cores: () => process.getBuiltinModule('node:os').availableParallelism(),
   };
 }
