@@ -27,6 +27,7 @@ export function typedLength(x: ArrayBufferView): number {
 const bufferGetter = getterOf(TypedArrayProto, 'buffer');
 const offsetGetter = getterOf(TypedArrayProto, 'byteOffset');
 const byteLengthGetter = getterOf(TypedArrayProto, 'byteLength');
+const abByteLength = getterOf(ArrayBuffer.prototype, 'byteLength');
 const dvBuffer = getterOf(DataView.prototype, 'buffer');
 const dvOffset = getterOf(DataView.prototype, 'byteOffset');
 const dvLength = getterOf(DataView.prototype, 'byteLength');
@@ -84,6 +85,12 @@ export function viewWords(x: Float32Array): Uint32Array | null {
  */
 export function plainFloat32(x: Float32Array): Float32Array | null {
   const buffer = bufferGetter.call(x) as ArrayBufferLike;
-  if (Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]') return null;
+  // ArrayBuffer's own byteLength getter refuses a SharedArrayBuffer: a brand check no tag can fool, and
+  // cheaper than building the tag's string.
+  try {
+    abByteLength.call(buffer);
+  } catch {
+    return null;
+  }
   return new Float32Array(buffer, offsetGetter.call(x) as number, lengthGetter.call(x) as number);
 }
