@@ -765,6 +765,8 @@ export class CRF {
       }
       const r = yield* step('viterbi', p === call.p ? this.#lend(call) : p, call.w);
       this.#noPath(r.scores, p, annotated);
+      // One sequence of full length: a plain array of paths is already its path, and the call's own.
+      if (p.B === 1 && Array.isArray(r.paths) && r.paths.length === p.lengths[0]) return [r.paths];
       const out: number[][] = [];
       for (let b = 0; b < p.B; b++) out.push(pathOf(r.paths, b * p.T, p.lengths[b]));
       return out;

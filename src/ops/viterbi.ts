@@ -6,6 +6,7 @@ export interface ViterbiResult {
   /**
    * Best packed path per sequence, `[B, T]` (0 past each length). The WASM backend hands a short call's
    * as a plain array: a typed array's off-heap allocation costs a short call about as much as its kernel.
+   * A plain array is the call's own (made for it, held by nothing else): the caller may hand it out.
    */
   paths: Int32Array | number[];
   /** Its score (−∞ where no path is allowed, 0 for a sequence of length 0); a plain array from the WASM backend, as `paths`. */

@@ -23,6 +23,34 @@ async function fresh(crf: lib.CRF, backend: { name: lib.BackendName; options: ob
 }
 
 describe.each(backends.map((b) => [b.name, b] as const))('call reuse on %s', (_n, backend) => {
+  it("results are the caller's: later calls leave them as they were, and writing into one changes no later result", async () => {
+    const K = 4;
+    const crf = await lib.CRF.create(K, { backend: backend.name, ...backend.options, seed: 3 });
+    const ref = await fresh(crf, backend);
+    // One sequence of full length (its path may be the call's own array of paths), one masked short, two.
+    const shapes: [number, number, lib.MaskInput | undefined][] = [
+      [1, 6, undefined],
+      [1, 6, [[1, 1, 1, 0, 0, 0]]],
+      [2, 5, undefined],
+    ];
+    for (const [B, T, mask] of shapes) {
+      for (const sync of [false, true]) {
+        const x = emissions(B * 100 + T, B, T, K);
+        const y = emissions(B * 100 + T + 1, B, T, K);
+        const decode = (e: typeof x) => (sync ? crf.sync.decode(e, { mask }) : crf.decode(e, { mask }));
+        const first = await decode(x);
+        const kept = structuredClone(first);
+        await decode(y);
+        await crf.logPartition(y);
+        expect(first, `B=${B} T=${T} sync=${sync}`).toEqual(kept);
+        for (const path of first) path.fill(K - 1);
+        expect(await decode(x)).toEqual(await ref.decode(x, { mask }));
+      }
+    }
+    crf.dispose();
+    ref.dispose();
+  });
+
   it('sees every in-place parameter change, one value at a time, in each parameter', async () => {
     const K = 5;
     const crf = await lib.CRF.create(K, { backend: backend.name, seed: 3, ...backend.options });
