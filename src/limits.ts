@@ -1,6 +1,7 @@
 /**
  * The sizes and ranges every input is checked against, in one place so that the errors, the README's
- * limits table and the tests quote the same numbers. Each bound keeps the work and memory of a call
+ * limits table and the tests quote the same numbers; and the one scan of values against the range
+ * (firstOutOfRange), which the input readers and the WASM backend both run. Each bound keeps the work and memory of a call
  * proportional to data the caller really handed over, and every number a call returns exact to the
  * precision of the backend that computed it.
  */
@@ -60,3 +61,36 @@ export const MAX_LOSSES = 2 ** 16;
  * 1e6 workers. Of those asked for, no more are started than the cores the runtime reports.
  */
 export const MAX_THREADS = 256;
+
+function wordsOf(a: Float32Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length);
+}
+
+/**
+ * Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or
+ * -1. Float32 data is checked on its bits (`words(a)`, from its first; by default a view of a's own
+ * memory), four at a time with no branch (faster than a compare per value:
+ * docs/performance.md#kernel-and-call-notes); only a hit is searched.
+ */
+export function firstOutOfRange(a: Float32Array | Float64Array, words: (a: Float32Array) => Int32Array = wordsOf): number {
+  const n = a.length;
+  if (a instanceof Float32Array) {
+    const u = words(a);
+    let bad = 0;
+    const n4 = n & ~3;
+    for (let i = 0; i < n4; i += 4) {
+      bad |=
+        (MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 1] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 2] & 0x7fffffff)) |
+        (MAX_MAGNITUDE_BITS - (u[i + 3] & 0x7fffffff));
+    }
+    for (let i = n4; i < n; i++) bad |= MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff);
+    if (bad >= 0) return -1;
+  }
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (!(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) return i;
+  }
+  return -1;
+}

@@ -1,5 +1,5 @@
 import { CRFInputError, describe, indexPath, rangeError, reading, shapeStr } from '../errors.js';
-import { MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, MAX_TAGS, MAX_VALUES } from '../limits.js';
+import { firstOutOfRange, MAX_ANNOTATION_SLOTS, MAX_MAGNITUDE, MAX_TAGS, MAX_VALUES } from '../limits.js';
 import { readOptions } from './options.js';
 import { spanOf } from './spans.js';
 import { plainFloat32, typedArrayKind, typedLength } from './typed.js';
@@ -411,34 +411,6 @@ export interface DenseEmissions {
 
 /** Where the backend computes: the emissions (and parameters) are rounded to it before anything reads them. */
 export type Precision = 'float32' | 'float64';
-
-/**
- * Index of the first value that is not a number within ±MAX_MAGNITUDE (NaN and ±Infinity included), or
- * -1. Float32 data is checked on its bits (`words(a)`, from its first), four at a time with no branch
- * (faster than a compare per value: docs/performance.md#kernel-and-call-notes); only a hit is searched.
- */
-function firstOutOfRange(a: Float32Array | Float64Array, words: (a: Float32Array) => Int32Array): number {
-  const n = a.length;
-  if (a instanceof Float32Array) {
-    const u = words(a);
-    let bad = 0;
-    const n4 = n & ~3;
-    for (let i = 0; i < n4; i += 4) {
-      bad |=
-        (MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff)) |
-        (MAX_MAGNITUDE_BITS - (u[i + 1] & 0x7fffffff)) |
-        (MAX_MAGNITUDE_BITS - (u[i + 2] & 0x7fffffff)) |
-        (MAX_MAGNITUDE_BITS - (u[i + 3] & 0x7fffffff));
-    }
-    for (let i = n4; i < n; i++) bad |= MAX_MAGNITUDE_BITS - (u[i] & 0x7fffffff);
-    if (bad >= 0) return -1;
-  }
-  for (let i = 0; i < n; i++) {
-    const v = a[i];
-    if (!(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) return i;
-  }
-  return -1;
-}
 
 /** `[d0, d1, ·]` batch-first (b, t) of the flat row index r of an input in the given layout. */
 function rowOf(r: number, B: number, T: number, batchFirst: boolean): number {

@@ -102,6 +102,37 @@ describe('a refused call with its emissions checked on the kernels', () => {
   });
 });
 
+describe('a first call whose layout outgrows the memory the tables left room in', () => {
+  // From K = 64 a fresh instance's tables fill the kernels' first memory: a first call's emissions, with
+  // no room to be checked on the kernels before the memory grows, are checked where they are.
+  it.each([64, 128])("is refused with the js backend's error before the memory grows (K = %i)", async (K) => {
+    for (const [B, T] of [
+      [1, 1],
+      [2, 3],
+      [4, 64],
+    ]) {
+      for (const at of [0, B * T * K - 1]) {
+        const data = values(B * T * K, K + at);
+        data[at] = NaN;
+        const em = { data, shape: [B, T, K] };
+        const js = await CRF.create(K, { backend: 'js', seed: 1 });
+        const want = (await inputError(js.decode(em))).message;
+        const crf = await CRF.create(K, { backend: 'wasm', seed: 1 });
+        const before = crf.memoryUsage().wasmBytes;
+        expect(() => crf.sync.decode(em), `B=${B} T=${T} at ${at}`).toThrow(want);
+        expect((await inputError(crf.logPartition(em))).message).toBe(want);
+        expect(crf.memoryUsage().wasmBytes).toBe(before);
+        // And the instance is as a fresh one: the same call with the value mended gives a fresh one's result.
+        data[at] = 0;
+        const fresh = await CRF.create(K, { backend: 'wasm', seed: 1 });
+        expect(crf.sync.decode(em)).toEqual(fresh.sync.decode(em));
+        fresh.dispose();
+        crf.dispose();
+      }
+    }
+  });
+});
+
 describe("emissions the check left in the kernels' memory", () => {
   it("are computed on only by the call they were checked for: calls of every kind of input, refused ones between, give a fresh instance's results", async () => {
     // The check copies a call's float32 emissions where its kernels read them, and that call skips

@@ -1,6 +1,6 @@
 import { CRFInputError, indexPath, messageOf, rangeError } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
-import { MAX_MAGNITUDE, MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
+import { firstOutOfRange, MAX_MAGNITUDE_BITS, WASM_RETAINED_BYTES } from '../../limits.js';
 import type { Potentials } from '../../model/parameters.js';
 import { OPS, type OpArgs, type OpName, type PartOf, type ResultOf, specOf } from '../../ops/index.js';
 import type { KernelCall, KernelFn } from '../../ops/op.js';
@@ -125,12 +125,6 @@ function uncheckedError(p: Packed, v: number, i: number): CRFInputError {
  */
 function takenNow(p: Packed): Packed {
   return p.unchecked ? { ...p, emissions: p.emissions.slice(0, p.B * p.T * p.K) } : p;
-}
-
-/** The first of `data`'s values beyond ±MAX_MAGNITUDE (NaN and ±Infinity included), or −1: where the kernels' memory has too little room to check them. */
-function firstBadHere(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) <= MAX_MAGNITUDE)) return i;
-  return -1;
 }
 
 /** Offsets of regions of the given byte sizes from `base` (16-byte aligned, staggered), and where they end. */
@@ -327,7 +321,7 @@ export class WasmBackend implements Backend {
       const sizes = [...leadingRegions(k, K, n), B * 4, ...outputs, work];
       if (unchecked && placed(live.heap, sizes).at > k.memory.buffer.byteLength) {
         const data = src as Float32Array;
-        const bad = this.#firstBad(live, data, K, Math.min(n, 256)) ?? firstBadHere(data);
+        const bad = this.#firstBad(live, data, K, Math.min(n, 256)) ?? firstOutOfRange(data);
         if (bad >= 0) throw uncheckedError(p, data[bad], bad);
         unchecked = false;
       }
