@@ -160,7 +160,14 @@ export class LivePotentials {
       const seen = this.#seen[n];
       // A transferred buffer leaves the view empty: recompute, and let potentials() say what is wrong.
       if (!live || live.length !== seen.length) return false;
-      for (let i = 0; i < seen.length; i++) if (live[i] !== seen[i]) return false;
+      // Four words a step, their differences or-ed with no branch: a compare and branch per word cost a
+      // short call more than the kernel's first steps.
+      const len = seen.length,
+        len4 = len & ~3;
+      let diff = 0;
+      for (let i = 0; i < len4; i += 4) diff |= (live[i] ^ seen[i]) | (live[i + 1] ^ seen[i + 1]) | (live[i + 2] ^ seen[i + 2]) | (live[i + 3] ^ seen[i + 3]);
+      for (let i = len4; i < len; i++) diff |= live[i] ^ seen[i];
+      if (diff !== 0) return false;
     }
     return true;
   }
