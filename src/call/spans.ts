@@ -1,4 +1,4 @@
-import { viewBytes } from './typed.js';
+import { isShared, viewBytes } from './typed.js';
 
 /**
  * The memory a typed array covers, read through the intrinsic getters (typed.ts): what tells whether
@@ -16,8 +16,7 @@ export interface Span {
 export function spanOf(a: unknown): Span | null {
   const bytes = viewBytes(a);
   if (bytes === null || bytes === 'detached') return null;
-  const shared = Object.prototype.toString.call(bytes.buffer) === '[object SharedArrayBuffer]';
-  return { buffer: bytes.buffer, start: bytes.byteOffset, end: bytes.byteOffset + bytes.byteLength, shared };
+  return { buffer: bytes.buffer, start: bytes.byteOffset, end: bytes.byteOffset + bytes.byteLength, shared: isShared(bytes.buffer) };
 }
 
 /** Whether two spans have a byte in common. */

@@ -79,18 +79,26 @@ export function viewWords(x: Float32Array): Uint32Array | null {
 }
 
 /**
+ * Whether a typed array's or DataView's buffer (as the intrinsic getters read it) is shared with other
+ * threads. ArrayBuffer's own byteLength getter refuses anything but an unshared ArrayBuffer: a brand
+ * check that no Symbol.toStringTag fools either way, and cheaper than building the tag's string.
+ */
+export function isShared(buffer: ArrayBufferLike): boolean {
+  try {
+    abByteLength.call(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * A genuine Float32Array as a plain one over the same memory, through the intrinsic getters (a
  * subclass's or an instance's own `constructor` never runs: `subarray` and `slice` on it are the
  * intrinsic ones); null where that memory is shared with other threads.
  */
 export function plainFloat32(x: Float32Array): Float32Array | null {
   const buffer = bufferGetter.call(x) as ArrayBufferLike;
-  // ArrayBuffer's own byteLength getter refuses a SharedArrayBuffer: a brand check no tag can fool, and
-  // cheaper than building the tag's string.
-  try {
-    abByteLength.call(buffer);
-  } catch {
-    return null;
-  }
+  if (isShared(buffer)) return null;
   return new Float32Array(buffer, offsetGetter.call(x) as number, lengthGetter.call(x) as number);
 }

@@ -1,11 +1,13 @@
 // Emissions over a SharedArrayBuffer: another thread may write them while a call runs, so they are never
-// borrowed (read where the kernels run, after their check) but copied when the call reads them. Which
-// memory is shared is told by a brand check that no Symbol.toStringTag fools, in either direction; and a
+// borrowed (read where the kernels run, after their check) but copied when the call reads them, as the
+// other inputs and the training helpers' arrays are (spans.ts). Which memory is shared is told by a
+// brand check that no Symbol.toStringTag fools, in either direction; and a
 // call reads shared emissions with the same results and the same refusals as unshared ones, on one
 // thread and split across two.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CRF } from '../../src/index.js';
 import { plainFloat32 } from '../../src/call/typed.js';
+import { spanOf } from '../../src/call/spans.js';
 import { threadsTuning } from '../../src/backends/wasm/threads/backend.js';
 import { inputError } from '../helpers.js';
 
@@ -39,6 +41,10 @@ describe('which memory is shared', () => {
     Object.defineProperty(ArrayBuffer.prototype, Symbol.toStringTag, { value: 'SharedArrayBuffer', configurable: true });
     expect(plainFloat32(emissions(1, 2, true))).toBeNull();
     expect(plainFloat32(emissions(1, 2, false))).not.toBeNull();
+    // The span of any typed array (what the other inputs and the training helpers copy shared memory by).
+    expect(spanOf(new Int32Array(new SharedArrayBuffer(8)))!.shared).toBe(true);
+    expect(spanOf(new Int32Array(new ArrayBuffer(8)))!.shared).toBe(false);
+    expect(spanOf(new DataView(new SharedArrayBuffer(8)))!.shared).toBe(true);
   });
 });
 
