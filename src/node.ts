@@ -1,14 +1,16 @@
 /// <reference types="node" />
 // Entry for the `node` export condition (Node, Deno and Bun resolve it): the kernels are read from the
 // .wasm files beside this module (Node's fetch has no file: URLs), else taken from the inline copy
-// (Deno without --allow-read, a bundle that left the files behind). Node's modules are taken with
-// process.getBuiltinModule (Node ≥ 20.16, Deno, Bun), not imported: an import of node:fs/promises and
-// node:os cost a fresh process 0.7 ms of its cold start, the lookup 0.05 ms.
+// (Deno without --allow-read, a bundle that left the files behind). Node's modules are looked up with
+// process.getBuiltinModule where there is one (Node ≥ 20.16, Deno ≥ 2.1, Bun), imported where not: an
+// import with the package cost a fresh process 0.7 ms of its cold start, the lookup 0.05 ms.
 import { nodeThreads } from './backends/wasm/threads/node-spawn.js';
 import { setThreadRuntime } from './backends/wasm/threads/runtime.js';
 import { inlineRoute } from './backends/wasm/inline.js';
 import { setWasmRoutes, wasmUrl } from './backends/wasm/source.js';
 import { messageOf } from './errors.js';
+
+const builtins = process as { getBuiltinModule?: typeof process.getBuiltinModule };
 
 setWasmRoutes([
   {
@@ -17,7 +19,8 @@ setWasmRoutes([
       const url = wasmUrl(kind);
       let bytes: Uint8Array<ArrayBuffer>;
       try {
-        bytes = await process.getBuiltinModule('node:fs/promises').readFile(url);
+        const fs = builtins.getBuiltinModule?.('node:fs/promises') ?? (await import('node:fs/promises'));
+        bytes = await fs.readFile(url);
       } catch (e) {
         throw new Error(`could not read ${url.pathname} (${messageOf(e)})`, { cause: e });
       }

@@ -7,9 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+// A Node without process.getBuiltinModule and with a navigator stands for the runtimes before it (Deno
+// before 2.1): the node entry imports node:fs/promises to read the kernels' file and counts the cores
+// from the navigator.
+const older = 'data:text/javascript,delete process.getBuiltinModule; globalThis.navigator = { hardwareConcurrency: 2 };';
 const runtimes = {
   bun: { bin: `${root}.runtimes/node_modules/@oven/bun-linux-x64/bin/bun`, args: [] as string[] },
   deno: { bin: `${root}.runtimes/node_modules/@deno/linux-x64-glibc/deno`, args: ['run', '--allow-read', '--allow-env'] },
+  'node without getBuiltinModule': { bin: process.execPath, args: ['--import', older] },
 };
 
 for (const [name, rt] of Object.entries(runtimes)) {
@@ -20,6 +25,7 @@ for (const [name, rt] of Object.entries(runtimes)) {
     () => {
       const out = JSON.parse(execFileSync(rt.bin, [...rt.args, 'test/runtimes/check.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
       expect(out.auto.backend).toBe('wasm');
+      expect(out.auto.reason).toMatch(name === 'deno' ? /from (file|inline)/ : /from file/);
       expect(out.js.backend).toBe('js');
       expect(out.auto.decode).toEqual(out.js.decode);
       expect(out.auto.top3).toEqual(out.js.top3);

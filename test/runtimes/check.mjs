@@ -1,4 +1,4 @@
-// Run by Bun and Deno (test/backends/runtimes.test.ts): the package imported by its name, as in a user's
+// Run by Bun, Deno and a Node without process.getBuiltinModule (test/backends/runtimes.test.ts): the package imported by its name, as in a user's
 // project, scores, decodes and marginalises a batch on the backend `auto` picks and on js, and prints
 // both as JSON for the test to compare.
 import { CRF } from 'webcrf';
@@ -18,6 +18,7 @@ for (const backend of /** @type {const} */ (['auto', 'js'])) {
   const crf = await CRF.create(K, { backend, seed: 4 });
   out[backend] = {
     backend: crf.backend,
+    reason: crf.backendReason,
     llh: Array.from(await crf.forward(em, tags, { mask, reduction: 'none' })),
     decode: await crf.decode(em, { mask }),
     top3: (await crf.decode(em, { mask, topK: 3 })).map((l) => l.map((p) => p.path)),

@@ -37,7 +37,11 @@ export function nodeThreads(entry: URL): ThreadRuntime {
         terminate: () => void w.terminate(),
       };
     },
-    // Looked up, not imported, for the reason src/node.ts gives.
-    cores: () => process.getBuiltinModule('node:os').availableParallelism(),
+    // Looked up, not imported, for the reason src/node.ts gives; where there is no lookup (Deno before
+    // 2.1), the navigator's count.
+    cores: () => {
+      const os = (process as { getBuiltinModule?: typeof process.getBuiltinModule }).getBuiltinModule?.('node:os');
+      return os ? os.availableParallelism() : ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+    },
   };
 }
