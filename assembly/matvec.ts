@@ -1,8 +1,8 @@
 // The vector–matrix product out[j] = ⊕_i inp[i] ⊗ M[i][j] in any semiring S that supplies `accStart`,
 // `accumulate` and `accumulateNeedsShift` (see semirings.ts), register-tiled over j: a tile of 4, 3, 2 or 1
-// lane values of j keeps its accumulators in registers while i runs over the K rows (three lane values,
-// 9 to 12 tags, run as one tile rather than 2 + 1: one pass over the rows instead of two). Only the K
-// real rows are read; the padded ones would only add the semiring's zero.
+// lane values of j keeps its accumulators in registers while i runs over the K rows (three lane values
+// left, as at 9 to 12 tags, run as one tile rather than 2 + 1: one pass over the rows instead of two).
+// Only the K real rows are read; the padded ones would only add the semiring's zero.
 
 import { ld, splat, st, W } from './lanes';
 import { numTags, paddedTags, rowBytes } from './tables';

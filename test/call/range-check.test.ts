@@ -117,6 +117,7 @@ describe('a first call whose layout outgrows the memory the tables left room in'
         const em = { data, shape: [B, T, K] };
         const js = await CRF.create(K, { backend: 'js', seed: 1 });
         const want = (await inputError(js.decode(em))).message;
+        js.dispose();
         const crf = await CRF.create(K, { backend: 'wasm', seed: 1 });
         const before = crf.memoryUsage().wasmBytes;
         expect(() => crf.sync.decode(em), `B=${B} T=${T} at ${at}`).toThrow(want);
