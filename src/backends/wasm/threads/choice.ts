@@ -14,6 +14,8 @@ export const choiceTuning = { adaptive: true, minWork: 2 ** 21, retry: 64, now: 
 interface Cost {
   recent: number[];
   calls: number;
+  /** How many of `recent`, from the first, were measured before the way's last retry began. */
+  stale: number;
 }
 
 /** An op at one size (work within a factor of √2): each way's cost, and the calls chosen for it. */
@@ -35,19 +37,24 @@ const RECENT = 4;
 const MARGIN = 0.9;
 
 /**
- * A way's cost: the least of its recent measurements. Other load on the machine (a worker woken from a
- * long sleep, another process) only ever slows a call, so the least is the nearest to what the way
- * costs; and a way that has become dearer shows it once its recent calls all are.
+ * A way's cost: the median of its recent measurements (since its last retry began, where it has any). A split's own time varies far more than a call
+ * on one thread (the worker's wake-up, the two messages), and its fastest calls say little of its usual
+ * one: the least of them let a split that is dearer on most calls overrule the rule. The median also
+ * discounts a call slowed by other load, and shows a way that has become dearer once half its recent
+ * calls are.
  */
 function costOf(c: Cost): number {
-  return c.recent.reduce((m, x) => Math.min(m, x), Infinity);
+  const r = (c.stale < c.recent.length ? c.recent.slice(c.stale) : c.recent.slice()).sort((a, b) => a - b);
+  const m = r.length >> 1;
+  return r.length % 2 ? r[m] : (r[m - 1] + r[m]) / 2;
 }
 
 /**
  * Each way's cost per op and size, as this CRF's calls measure it. Each way is first measured on FIRST
  * calls (the rule's way first; the first call of each not counted: a worker that has been idle, and cold
  * caches, make a first call slow); from then on a call takes the rule's way unless the other measures
- * cheaper by MARGIN, and every `retry` calls the other way runs three times (its first not counted).
+ * cheaper by MARGIN, and every `retry` calls the other way runs three times (its first not counted),
+ * its cost then taken from those calls alone.
  */
 export class SplitChoice {
   readonly #buckets = new Map<string, Bucket>();
@@ -56,7 +63,7 @@ export class SplitChoice {
     const key = `${op} ${Math.round(2 * Math.log2(work))}`;
     let b = this.#buckets.get(key);
     if (!b) {
-      b = { local: { recent: [], calls: 0 }, split: { recent: [], calls: 0 }, n: 0, warming: null };
+      b = { local: { recent: [], calls: 0, stale: 0 }, split: { recent: [], calls: 0, stale: 0 }, n: 0, warming: null };
       this.#buckets.set(key, b);
     }
     return b;
@@ -73,7 +80,12 @@ export class SplitChoice {
     const overruled = costOf(other) < MARGIN * costOf(ruled);
     const way = overruled ? !rule : rule;
     const at = b.n % choiceTuning.retry;
-    if (at === 0) b.warming = way ? 'local' : 'split';
+    if (at === 0) {
+      // A retry measures the other way afresh: what it measured before may be from a cold start.
+      const retried = way ? b.local : b.split;
+      retried.stale = retried.recent.length;
+      b.warming = way ? 'local' : 'split';
+    }
     return at < 3 ? !way : way;
   }
 
@@ -89,6 +101,9 @@ export class SplitChoice {
     }
     if (c.calls === 1) return;
     c.recent.push(ms / work);
-    if (c.recent.length > RECENT) c.recent.shift();
+    if (c.recent.length > RECENT) {
+      c.recent.shift();
+      if (c.stale > 0) c.stale--;
+    }
   }
 }
