@@ -361,7 +361,7 @@ describe('the costs measured on the calls overrule the split rule', () => {
   it("each way is measured four times, the rule's first; the other way overrules the rule where it measures 10 % cheaper; retries follow a change", () => {
     const choice = new SplitChoice();
     const work = 2 ** 24;
-    const run = (rule: boolean, cost: { local: number; split: number }, op: 'viterbi' | 'entropy' = 'viterbi') => {
+    const run = (rule: boolean, cost: { local: number; split: number }, op: 'viterbi' | 'entropy' | 'logPartition' = 'viterbi') => {
       const split = choice.splits(op, work, rule);
       choice.record(op, work, split, split ? cost.split : cost.local);
       return split;
@@ -378,6 +378,11 @@ describe('the costs measured on the calls overrule the split rule', () => {
     const later = Array.from({ length: 40 }, () => run(false, { local: 2, split: 6 }));
     expect(later.slice(0, 8)).toEqual([false, false, true, true, false, false, false, false]);
     expect(later.slice(8).filter((w) => w).length).toBeLessThanOrEqual(3);
+    // A way first measured cold (the rule's, at 10) is judged again from its retry alone: at 2, it wins
+    // back the calls a split of 3 took while it looked dear.
+    const cold = Array.from({ length: 40 }, (_, i) => run(false, { local: i < 4 ? 10 : 2, split: 3 }, 'logPartition'));
+    expect(cold.slice(8, 31).every((w) => w)).toBe(true);
+    expect(cold.slice(31).every((w) => !w)).toBe(true);
     // A way only a little cheaper does not overrule the rule.
     const close = Array.from({ length: 20 }, () => run(false, { local: 2, split: 1.9 }, 'entropy'));
     expect(close.slice(8).every((w) => !w)).toBe(true);

@@ -25,6 +25,8 @@ interface Bucket {
   n: number;
   /** The way whose next measurement is not counted: the first call of a retry, which wakes what the other way left idle. */
   warming: 'local' | 'split' | null;
+  /** Whether the retry under way splits (null: none under way). */
+  retrying: boolean | null;
 }
 
 /** Calls each way is first measured on (the first not counted), and the measurements a cost is taken over. */
@@ -63,7 +65,7 @@ export class SplitChoice {
     const key = `${op} ${Math.round(2 * Math.log2(work))}`;
     let b = this.#buckets.get(key);
     if (!b) {
-      b = { local: { recent: [], calls: 0, stale: 0 }, split: { recent: [], calls: 0, stale: 0 }, n: 0, warming: null };
+      b = { local: { recent: [], calls: 0, stale: 0 }, split: { recent: [], calls: 0, stale: 0 }, n: 0, warming: null, retrying: null };
       this.#buckets.set(key, b);
     }
     return b;
@@ -81,12 +83,16 @@ export class SplitChoice {
     const way = overruled ? !rule : rule;
     const at = b.n % choiceTuning.retry;
     if (at === 0) {
-      // A retry measures the other way afresh: what it measured before may be from a cold start.
+      // A retry measures the other way afresh: what it measured before may be from a cold start. It runs
+      // that way on all its calls, whatever its first measurements say.
       const retried = way ? b.local : b.split;
       retried.stale = retried.recent.length;
       b.warming = way ? 'local' : 'split';
+      b.retrying = !way;
     }
-    return at < 3 ? !way : way;
+    if (at < 3 && b.retrying !== null) return b.retrying;
+    b.retrying = null;
+    return way;
   }
 
   /** A call's time, `ms`, the way it ran. */
