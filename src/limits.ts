@@ -1,9 +1,9 @@
 /**
  * The sizes and ranges every input is checked against, in one place so that the errors, the README's
  * limits table and the tests quote the same numbers; and the one scan of values against the range
- * (firstOutOfRange), which the input readers and the WASM backend both run. Each bound keeps the work and memory of a call
- * proportional to data the caller really handed over, and every number a call returns exact to the
- * precision of the backend that computed it.
+ * (firstOutOfRange), which the input readers and the WASM backend both run. Each bound keeps the work
+ * and memory of a call proportional to data the caller really handed over, and every number a call
+ * returns exact to the precision of the backend that computed it.
  */
 
 /** Largest K: the K × K parameters (and the kernels' K × K tables) stay within a few hundred MB. */
@@ -62,6 +62,7 @@ export const MAX_LOSSES = 2 ** 16;
  */
 export const MAX_THREADS = 256;
 
+/** The bits of `a`'s own memory, as int32. */
 function wordsOf(a: Float32Array): Int32Array {
   return new Int32Array(a.buffer, a.byteOffset, a.length);
 }

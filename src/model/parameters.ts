@@ -160,8 +160,8 @@ export class LivePotentials {
       const seen = this.#seen[n];
       // A transferred buffer leaves the view empty: recompute, and let potentials() say what is wrong.
       if (!live || live.length !== seen.length) return false;
-      // Four words a step, their differences or-ed with no branch: a compare and branch per word cost a
-      // short call more than the kernel's first steps.
+      // Four words a step, their differences or-ed with no branch: every call reads all 2K + K² words,
+      // and a compare and branch per word costs more than the or.
       const len = seen.length,
         len4 = len & ~3;
       let diff = 0;

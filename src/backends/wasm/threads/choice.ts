@@ -39,11 +39,11 @@ const RECENT = 4;
 const MARGIN = 0.9;
 
 /**
- * A way's cost: the median of its recent measurements (since its last retry began, where it has any). A split's own time varies far more than a call
- * on one thread (the worker's wake-up, the two messages), and its fastest calls say little of its usual
- * one: the least of them let a split that is dearer on most calls overrule the rule. The median also
- * discounts a call slowed by other load, and shows a way that has become dearer once half its recent
- * calls are.
+ * A way's cost: the median of its recent measurements (those since its last retry began, where it has
+ * any). A split's own time varies far more than a call on one thread (the worker's wake-up, the two
+ * messages), and its fastest calls say little of its usual one: the least of them let a split that is
+ * dearer on most calls overrule the rule. The median also discounts a call slowed by other load, and
+ * shows a way that has become dearer once half its recent calls are.
  */
 function costOf(c: Cost): number {
   const r = (c.stale < c.recent.length ? c.recent.slice(c.stale) : c.recent.slice()).sort((a, b) => a - b);
