@@ -1,9 +1,8 @@
 // Emissions over a SharedArrayBuffer: another thread may write them while a call runs, so they are never
 // borrowed (read where the kernels run, after their check) but copied when the call reads them, as the
 // other inputs and the training helpers' arrays are (spans.ts). Which memory is shared is told by a
-// brand check that no Symbol.toStringTag fools, in either direction; and a
-// call reads shared emissions with the same results and the same refusals as unshared ones, on one
-// thread and split across two.
+// brand check that no Symbol.toStringTag fools, in either direction; and a call reads shared emissions
+// with the same results and the same refusals as unshared ones, on one thread and split across two.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CRF } from '../../src/index.js';
 import { plainFloat32 } from '../../src/call/typed.js';
