@@ -6,7 +6,7 @@ import type { WasmBackend } from '../backend.js';
 import type { ThreadPool } from './pool.js';
 import type { SliceMessage } from './protocol.js';
 import { splitBatch } from './split.js';
-import { SplitChoice, choiceTuning } from './choice.js';
+import { SplitChoice, choiceTuning, measures } from './choice.js';
 
 // choose.ts imports the threads in one piece, only when they are asked for.
 export { ThreadPool } from './pool.js';
@@ -116,7 +116,7 @@ export class ThreadedBackend implements Backend {
 
   /** Whether the way a call runs is the choice's (choice.ts), and its time recorded for it. */
   static #measured(p: Packed): boolean {
-    return threadsTuning.force === null && choiceTuning.adaptive && threadsWork(p.B, p.T, p.K) >= choiceTuning.minWork;
+    return threadsTuning.force === null && measures(threadsWork(p.B, p.T, p.K));
   }
 
   /** `op` over `p` whole on the calling thread, now; its time recorded for the choice. */

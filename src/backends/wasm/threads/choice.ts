@@ -10,6 +10,11 @@ import type { OpName } from '../../../ops/index.js';
  */
 export const choiceTuning = { adaptive: true, minWork: 2 ** 21, retry: 64, now: (): number => performance.now() };
 
+/** Whether calls of `work` units are measured and judged by their costs (choiceTuning: adaptive, from minWork). */
+export function measures(work: number): boolean {
+  return choiceTuning.adaptive && work >= choiceTuning.minWork;
+}
+
 /** One way's cost: the last few measurements, in milliseconds per unit of work, and how many calls measured it. */
 interface Cost {
   recent: number[];
@@ -73,7 +78,7 @@ export class SplitChoice {
 
   /** Whether a call of `op` over `work` units splits, `rule` being what the op's split rule says. */
   splits(op: OpName, work: number, rule: boolean): boolean {
-    if (!choiceTuning.adaptive || work < choiceTuning.minWork) return rule;
+    if (!measures(work)) return rule;
     const b = this.#bucket(op, work);
     b.n++;
     const [ruled, other] = rule ? [b.split, b.local] : [b.local, b.split];
@@ -97,7 +102,7 @@ export class SplitChoice {
 
   /** A call's time, `ms`, the way it ran. */
   record(op: OpName, work: number, split: boolean, ms: number): void {
-    if (!choiceTuning.adaptive || work < choiceTuning.minWork) return;
+    if (!measures(work)) return;
     const b = this.#bucket(op, work);
     const c = split ? b.split : b.local;
     c.calls++;
