@@ -94,3 +94,25 @@ export function rangeError(arg: string, v: unknown, at: string): CRFInputError {
   }
   return new CRFInputError(arg, `a finite number at ${at}`, describe(v));
 }
+
+/** Every route to the WASM kernels failed: the message lists each route's failure and what to do. */
+export class WasmLoadError extends Error {
+  /** One line per route tried: its name and what failed, e.g. `fetch: … answered HTTP 404`. */
+  readonly failures: string[];
+  /**
+   * Builds the message from what each route said.
+   * @param kind the build that was looked for: `'simd'` or `'scalar'`.
+   * @param failures what each route said.
+   */
+  constructor(kind: 'simd' | 'scalar', failures: string[]) {
+    super(
+      `webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. ` +
+        'Where WebAssembly may not be compiled from bytes, allow it (a Content-Security-Policy needs ' +
+        "'wasm-unsafe-eval'), or on Cloudflare Workers import 'webcrf' with the workerd export condition " +
+        '(wrangler sets it), which imports the .wasm files as modules; or pass a compiled module as ' +
+        'CRF.create(K, { wasmModule }).',
+    );
+    this.name = 'WasmLoadError';
+    this.failures = failures;
+  }
+}

@@ -2,10 +2,9 @@ export { CRF } from './api/crf.js';
 export type { SyncCRF } from './api/sync.js';
 // The option and result types of the CRF's methods: every one the API names.
 export type * from './api/types.js';
-export { WasmLoadError } from './backends/wasm/source.js';
-export type { BackendName, MemoryUsage } from './backends/backend.js';
+
 export type { StateDict, StateDictInput } from './model/state-dict.js';
-export { CRFInputError } from './errors.js';
+export { CRFInputError, WasmLoadError } from './errors.js';
 export { allowedTransitions } from './model/constraints.js';
 export type { ConstraintsInput, TaggingScheme, TransitionConstraints } from './model/constraints.js';
 export { allowedFromTags, maskFromTags } from './call/inputs.js';

@@ -1,4 +1,4 @@
-import { type Backend, type BackendName, type MemoryUsage } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 import type { KBestResult, ViterbiResult } from '../ops/index.js';
 import { createBackend } from '../backends/choose.js';
 import { type Allowed, intersect, readConstraints } from '../model/constraints.js';
@@ -45,6 +45,7 @@ import { type ToSafetensorsOptions, writeCRFWeights } from '../interop/weights-w
 import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions } from './op-options.js';
 import { loadThreadRuntime } from '../backends/wasm/threads/runtime.js';
 import type {
+  BackendName,
   CRFOptions,
   DecodeOptions,
   ForwardBackwardResult,
@@ -52,6 +53,7 @@ import type {
   PosteriorOptions,
   Reduction,
   ReductionOptions,
+  MemoryUsage,
   ScoredPath,
 } from './types.js';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link Gradients} and {@link MaskOption} references

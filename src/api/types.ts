@@ -1,10 +1,29 @@
 // The public API's option and result types (the CRF class is crf.ts).
-import type { BackendName } from '../backends/backend.js';
-import type { BackendOptions } from '../backends/choose.js';
 import type { AllowedInput, MaskInput } from '../call/inputs.js';
 import type { ConstraintsInput } from '../model/constraints.js';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link CRF...} references
 import type { CRF } from './crf.js';
+
+/**
+ * A backend that runs the dynamic programs: `'webgpu'` (WGSL compute shaders), `'wasm'` (WebAssembly
+ * SIMD) or `'js'` (plain TypeScript in float64, the reference the others are tested against).
+ * @useDeclaredType
+ */
+export type BackendName = 'webgpu' | 'wasm' | 'js';
+
+/**
+ * Bytes a CRF holds between calls outside the JavaScript heap: what stays allocated, once its calls
+ * have settled and garbage has been collected, because the instance or its worker threads keep it.
+ * The parameters themselves and the results handed to the caller are not counted.
+ */
+export interface MemoryUsage {
+  /** WebAssembly linear memory: the calling thread's and, with `threads`, every worker's (0 where none is used). */
+  wasmBytes: number;
+  /** Total size of the GPU buffers held, pooled ones included (0 where none are). */
+  gpuBytes: number;
+  /** Typed arrays kept from call to call to be reused: the arrays of the input copies, and the potentials computed from the parameters. */
+  cacheBytes: number;
+}
 
 /**
  * How {@link CRF.forward} and {@link CRF.forwardBackward} reduce the per-sequence log-likelihoods, as
@@ -15,11 +34,21 @@ import type { CRF } from './crf.js';
 export type Reduction = 'none' | 'sum' | 'mean' | 'token_mean';
 
 /**
- * Options of {@link CRF.create}. Besides those below: `device`, a `GPUDevice` for the `webgpu` backend
- * to use instead of requesting its own, and `wasmModule`, a compiled `WebAssembly.Module` of the
- * kernels for runtimes that refuse to compile WebAssembly bytes (Cloudflare Workers).
+ * Options of {@link CRF.create}.
  */
-export interface CRFOptions extends BackendOptions {
+export interface CRFOptions {
+  /**
+   * A `GPUDevice` for the `webgpu` backend to use instead of requesting its own (typed loosely, as is
+   * `wasmModule`: the declarations need no WebGPU or WebAssembly types).
+   */
+  device?: unknown;
+  /** A compiled `WebAssembly.Module` of the kernels, for runtimes that refuse to compile WebAssembly bytes (Cloudflare Workers). */
+  wasmModule?: unknown;
+  /**
+   * With `backend: 'auto'` and a GPU: calls whose batch × length × numTags² is below this run on the
+   * CPU kernels (default 2^23, where the wasm kernels take about as long as a GPU round trip).
+   */
+  webgpuMinWork?: number | undefined;
   /** `[batch, seq, tags]` when true (the default), `[seq, batch, tags]` when false. */
   batchFirst?: boolean | undefined;
   /**

@@ -2,30 +2,15 @@ import type { Precision } from '../call/inputs.js';
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import type { OpArgs, OpName, ResultOf } from '../ops/index.js';
+import type { BackendName, MemoryUsage } from '../api/types.js';
 
-/** Every backend's name, once: the type below and the `backend` option's check are derived from it. */
-export const BACKEND_NAMES = ['webgpu', 'wasm', 'js'] as const;
-
-/**
- * A backend that runs the dynamic programs: `'webgpu'` (WGSL compute shaders), `'wasm'` (WebAssembly
- * SIMD) or `'js'` (plain TypeScript in float64, the reference the others are tested against).
- * @useDeclaredType
- */
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-/**
- * Bytes a CRF holds between calls outside the JavaScript heap: what stays allocated, once its calls
- * have settled and garbage has been collected, because the instance or its worker threads keep it.
- * The parameters themselves and the results handed to the caller are not counted.
- */
-export interface MemoryUsage {
-  /** WebAssembly linear memory: the calling thread's and, with `threads`, every worker's (0 where none is used). */
-  wasmBytes: number;
-  /** Total size of the GPU buffers held, pooled ones included (0 where none are). */
-  gpuBytes: number;
-  /** Typed arrays kept from call to call to be reused: the arrays of the input copies, and the potentials computed from the parameters. */
-  cacheBytes: number;
+/** `names`, which must list every {@link BackendName} (a name added to the type and not here does not compile). */
+function everyName<T extends readonly BackendName[]>(names: T & ([BackendName] extends [T[number]] ? unknown : never)): T {
+  return names;
 }
+
+/** Every backend's name, once: the `backend` option's check is derived from it. */
+export const BACKEND_NAMES = everyName(['webgpu', 'wasm', 'js'] as const);
 
 /** What a backend reports of it (`cacheBytes`: arrays it keeps itself, if any); the CRF adds its own arrays. */
 export type BackendMemory = Pick<MemoryUsage, 'wasmBytes' | 'gpuBytes'> & Partial<Pick<MemoryUsage, 'cacheBytes'>>;

@@ -1,4 +1,5 @@
-import type { Backend, BackendName } from './backend.js';
+import type { Backend } from './backend.js';
+import type { BackendName, CRFOptions } from '../api/types.js';
 import { messageOf } from '../errors.js';
 import { JsBackend } from './js/backend.js';
 import { LazyGpuBackend } from './lazy-gpu.js';
@@ -7,22 +8,13 @@ import { inlineRoute } from './wasm/inline.js';
 import { fetchRoute, setDefaultWasmRoutes } from './wasm/source.js';
 import { loadThreadRuntime } from './wasm/threads/runtime.js';
 
+/** What `create` hands the backends. */
+export type BackendOptions = Pick<CRFOptions, 'device' | 'wasmModule' | 'webgpuMinWork'>;
+
 /**
  * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
  * (`crf.backendReason`). Nothing here is silent: `auto` ending on the float64 reference warns once.
  */
-
-export interface BackendOptions {
-  /** A GPUDevice to run on instead of requesting one. */
-  device?: unknown;
-  /** A compiled WebAssembly.Module of the kernels, for runtimes that refuse to compile bytes. */
-  wasmModule?: unknown;
-  /**
-   * With `backend: 'auto'` and a GPU: calls whose batch × length × numTags² is below this run on the
-   * CPU kernels (default 2^23, where the wasm kernels take about as long as a GPU round trip).
-   */
-  webgpuMinWork?: number | undefined;
-}
 
 /**
  * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or

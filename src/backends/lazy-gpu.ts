@@ -4,7 +4,8 @@
 import type { Packed } from '../call/pack.js';
 import type { Potentials } from '../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../ops/index.js';
-import type { Backend, BackendMemory, BackendName } from './backend.js';
+import type { Backend, BackendMemory } from './backend.js';
+import type { BackendName } from '../api/types.js';
 import type { WebGpuBackend } from './webgpu/backend.js';
 
 export class LazyGpuBackend implements Backend {

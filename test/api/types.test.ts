@@ -2,6 +2,9 @@
 // the built declarations under nodenext and bundler resolution: overloads keyed on reduction and topK,
 // loadStateDict(stateDict()), the .wasm subpath, and an ESM-only package required from CommonJS. Under
 // exactOptionalPropertyTypes (tsconfig.exact.json), every options type takes an explicit undefined.
+// With skipLibCheck off, and in a Node project with no DOM types at all (tsconfig.node-only.json): the
+// declarations a user's import reaches name no WebGPU or WebAssembly type, which TypeScript 5's DOM
+// types (no WebGPU) and Node's (no WebAssembly) lack.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -9,7 +12,7 @@ import { expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
 
-it.each(['nodenext', 'bundler', 'exact'])(
+it.each(['nodenext', 'bundler', 'exact', 'node-only'])(
   'the consumer files type-check under the %s configuration',
   (mode) => {
     let out: string;

@@ -1,5 +1,6 @@
 // Written as a user would write it (the README's snippets), checked by tsc in strict mode under
-// nodenext and bundler resolution (test/api/types.test.ts): it must compile with no casts.
+// nodenext and bundler resolution, and in a Node project without the DOM's types (test/api/types.test.ts):
+// it must compile with no casts.
 import {
   Adam,
   AutomaticWeightedLoss,
@@ -14,7 +15,6 @@ import {
   type ScoredPath,
   type StateDict,
 } from 'webcrf';
-import kernels from 'webcrf/webcrf.simd.wasm';
 
 const numTags = 5;
 const crf = await CRF.create(numTags, { batchFirst: true, seed: 100 });
@@ -80,7 +80,6 @@ console.log(norm, whole, ceNone.loss[0], combined.loss, combined.grads.params[0]
 
 const bytes: Uint8Array = crf.toSafetensors({ prefix: 'crf.' });
 const again: CRF = await CRF.fromSafetensors(bytes, { prefix: 'crf.', backend: 'wasm' });
-const fromModule = await CRF.create(numTags, { wasmModule: kernels });
 try {
   await crf.decode([[[Number.NaN, 0, 0, 0, 0]]]);
 } catch (e) {
@@ -88,6 +87,5 @@ try {
   if (e instanceof WasmLoadError) console.log(e.failures.join('; '));
 }
 again.dispose();
-fromModule.dispose();
 constrained.dispose();
 crf.dispose();

@@ -1,4 +1,4 @@
-import { messageOf } from '../../errors.js';
+import { WasmLoadError, messageOf } from '../../errors.js';
 
 /**
  * Where the WASM kernels come from. Each package entry (package.json `exports` conditions) has its
@@ -30,28 +30,6 @@ interface LoadedKernels {
   kind: WasmKind;
   /** The route that worked, e.g. `fetch http://…/webcrf.simd.wasm` or `inline`. */
   from: string;
-}
-
-/** Every route to the WASM kernels failed: the message lists each route's failure and what to do. */
-export class WasmLoadError extends Error {
-  /** One line per route tried: its name and what failed, e.g. `fetch: … answered HTTP 404`. */
-  readonly failures: string[];
-  /**
-   * Builds the message from what each route said.
-   * @param kind the build that was looked for: `'simd'` or `'scalar'`.
-   * @param failures what each route said.
-   */
-  constructor(kind: 'simd' | 'scalar', failures: string[]) {
-    super(
-      `webcrf: the WebAssembly kernels (${kind} build) could not be loaded: ${failures.join('; ')}. ` +
-        'Where WebAssembly may not be compiled from bytes, allow it (a Content-Security-Policy needs ' +
-        "'wasm-unsafe-eval'), or on Cloudflare Workers import 'webcrf' with the workerd export condition " +
-        '(wrangler sets it), which imports the .wasm files as modules; or pass a compiled module as ' +
-        'CRF.create(K, { wasmModule }).',
-    );
-    this.name = 'WasmLoadError';
-    this.failures = failures;
-  }
 }
 
 // (module (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)): validates only where SIMD does.

@@ -2,7 +2,8 @@
 // runs through, and the CPU fallback (device loss, out of memory, sizes the kernels cannot hold).
 import type { Potentials } from '../../model/parameters.js';
 import { type OpArgs, type OpName, type ResultOf, specOf } from '../../ops/index.js';
-import type { Backend, BackendMemory, BackendName } from '../backend.js';
+import type { Backend, BackendMemory } from '../backend.js';
+import type { BackendName } from '../../api/types.js';
 import { messageOf } from '../../errors.js';
 import type { Packed } from '../../call/pack.js';
 import { SHADERS, WGSL } from '../../generated/shaders.js';
