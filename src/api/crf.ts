@@ -42,7 +42,7 @@ import { type Arrays, CallArrays } from '../call/call-arrays.js';
 import { type StateDict, type StateDictInput, readStateDict, toStateDict } from '../model/state-dict.js';
 import type { FromSafetensorsOptions } from '../interop/weights-reader.js';
 import { type ToSafetensorsOptions, writeCRFWeights } from '../interop/weights-writer.js';
-import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions } from './op-options.js';
+import { BACKENDS, CREATE_OPTIONS, DECODE_OPTIONS, POSTERIOR_OPTIONS, REDUCTIONS, REDUCTION_OPTIONS, opOptions, readSeed } from './op-options.js';
 import { loadThreadRuntime } from '../backends/wasm/threads/runtime.js';
 import type {
   BackendName,
@@ -197,7 +197,7 @@ export class CRF {
    * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], a `threads` that is not an integer
    *   in [1, 256] or `'auto'` (or above 1 with backend `'js'`), an options value that is not an
    *   object or has a key this function does not know (Python spellings such as `batch_first` say which
-   *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a non-finite seed, a `device`
+   *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a seed that is not an integer in [0, 2^32), a `device`
    *   that is not a GPUDevice, or constraints that are not K × K (or whose start/end are not length K)
    *   or hold values other than true/false/0/1.
    * @throws Error when a backend named explicitly cannot run here (e.g. `'webgpu'` with no adapter);
@@ -213,9 +213,7 @@ export class CRF {
     if (!BACKENDS.includes(backend)) {
       throw new CRFInputError('backend', `one of ${BACKENDS.join(', ')}`, describe(backend));
     }
-    if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
-      throw new CRFInputError('seed', 'a finite number', describe(seed));
-    }
+    if (seed !== undefined) readSeed(seed);
     const { device, wasmModule, webgpuMinWork } = o;
     if (device !== undefined) {
       // Imported only here (and where a GPU is asked for): a page that never hands over a device never downloads it.
@@ -937,9 +935,7 @@ export class CRF {
     if (typeof numSamples !== 'number' || !Number.isInteger(numSamples) || numSamples < 1 || numSamples > MAX_RESULT_PATHS) {
       throw new CRFInputError('numSamples', `an integer in [1, ${MAX_RESULT_PATHS}]`, describe(numSamples));
     }
-    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
-      throw new CRFInputError('seed', 'an integer in [0, 2^32)', describe(seed));
-    }
+    readSeed(seed);
     const { em, mask, call } = this.#readCall(emissions, o.mask);
     try {
       const p = yield* this.#restricted(o.allowed, mask, em, call);

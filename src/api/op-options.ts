@@ -15,6 +15,18 @@ export const POSTERIOR_OPTIONS = ['mask', 'allowed'] as const;
 export const DECODE_OPTIONS = ['mask', 'topK', 'constraints', 'allowed'] as const;
 
 /**
+ * A `seed` option (create's weights, sample's draws): an integer in [0, 2^32), the generators' one word
+ * of state, refused otherwise rather than truncated or wrapped (1.5 and 2^32 + 1 would give seed 1's
+ * numbers).
+ */
+export function readSeed(seed: unknown): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+    throw new CRFInputError('seed', 'an integer in [0, 2^32)', describe(seed));
+  }
+  return seed;
+}
+
+/**
  * An op's options, read by readOptions. What a pytorch-crf habit puts there instead (a mask by
  * position, a bare reduction, k, flag or backend name) is refused with what to write: `usage`. The
  * habits are looked for once readOptions has refused the value, so that options that read cost nothing

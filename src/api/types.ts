@@ -58,8 +58,8 @@ export interface CRFOptions {
    */
   backend?: BackendName | 'auto' | undefined;
   /**
-   * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic; without
-   * it `Math.random` is used.
+   * Makes the uniform(-0.1, 0.1) initialisation of the parameters (pytorch-crf's) deterministic: an
+   * integer in [0, 2^32) (`Date.now() >>> 0` for a fresh one); without it `Math.random` is used.
    */
   seed?: number | undefined;
   /**

@@ -142,7 +142,14 @@ describe('rejected inputs', () => {
   });
   it('unknown backend', () => rejects(CRF.create(3, { backend: 'cuda' as 'js' }), 'backend', /cuda/));
   it('batchFirst not a boolean', () => rejects(CRF.create(3, { batchFirst: 1 as unknown as boolean }), 'batchFirst'));
-  it('seed not finite', () => rejects(CRF.create(3, { seed: Infinity }), 'seed'));
+  it('seed not an integer in [0, 2^32), as sample takes it: refused, never truncated or wrapped onto another seed', async () => {
+    for (const v of [Infinity, NaN, 1.5, -1, 2 ** 32, 2 ** 32 + 1, '7']) {
+      await rejects(CRF.create(3, { seed: v as number }), 'seed', /expected an integer in \[0, 2\^32\)/);
+    }
+    // The bounds themselves are seeds, each its own.
+    const [a, b] = await Promise.all([0, 2 ** 32 - 1].map((seed) => CRF.create(3, { seed, backend: 'js' })));
+    expect(Array.from(a.transitions)).not.toEqual(Array.from(b.transitions));
+  });
   it('device not a GPUDevice', () => rejects(CRF.create(3, { device: {} }), 'device'));
   it('wasmModule not a WebAssembly.Module', () => rejects(CRF.create(3, { wasmModule: new Uint8Array(8) }), 'wasmModule'));
   it('webgpuMinWork not a number ≥ 0', async () => {
