@@ -149,7 +149,7 @@ try {
     plugins: [
       {
         name: 'minify',
-        renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none' })).code,
+        renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none', lineLimit: 160 })).code,
       },
       {
         name: 'no-eager-facades',
