@@ -256,6 +256,35 @@ export async function partialIdentities(ctx) {
       }
       check(err instanceof ctx.lib.CRFInputError && err.argument === 'allowed', `${label}: dead annotation gave ${err}`);
     }
+    // Gold tags the constraints forbid (sequence b0's first tag may not start a path): −Infinity, and the
+    // gradients of score(y) − log Z term by term, as pytorch-crf's autograd gives them: the gold one-hot
+    // minus the constrained marginals, every sequence. The same tags as a one-hot annotation: −Infinity
+    // and no gradient from b0 (docs/training.md).
+    const at = (/** @type {any[]} */ a, /** @type {number} */ b, /** @type {number} */ t) => (c.batchFirst ? a[b][t] : a[t][b]);
+    const y0 = at(tags, b0, t0);
+    const start = Array.from({ length: K }, (_, j) => j !== y0);
+    const transitions = Array.from({ length: K }, () => new Array(K).fill(true));
+    const ruled = await create(ctx, K, { batchFirst: c.batchFirst, seed: trial, constraints: { transitions, start } });
+    const gold = await ruled.forwardBackward(em, tags, { mask });
+    check(gold.logLikelihood === -Infinity, `${label}: forbidden gold llh ${gold.logLikelihood}`);
+    const p = await ruled.marginals(em, { mask });
+    const offset = (/** @type {number} */ b, /** @type {number} */ t) => (c.batchFirst ? b * T + t : t * B + b) * K;
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) {
+        const on = c.mask[b][t];
+        for (let j = 0; j < K; j++) {
+          const want = on ? (at(tags, b, t) === j ? 1 : 0) - p[offset(b, t) + j] : 0;
+          check(
+            Math.abs(gold.grads.emissions[offset(b, t) + j] - want) <= r,
+            `${label}: forbidden gold grad [${b}][${t}][${j}] ${gold.grads.emissions[offset(b, t) + j]} vs ${want}`,
+          );
+        }
+      }
+    const asAnnotation = await ruled.forwardBackward(em, { allowed: oneHot }, { mask, reduction: 'none' });
+    check(asAnnotation.logLikelihood[b0] === -Infinity, `${label}: forbidden annotation llh`);
+    for (let t = 0; t < T; t++)
+      for (let j = 0; j < K; j++) check(asAnnotation.grads.emissions[offset(b0, t) + j] === 0, `${label}: forbidden annotation grad at [${t}][${j}]`);
+    ruled.dispose();
     crf.dispose();
   }
 }
