@@ -37,8 +37,8 @@ export type TagsInput =
   | ArrayLike<ArrayLike<number>>
   | TensorLike
   | {
-      /** Row-major tag ids, `d0 · d1` of them. */
-      data: Int32Array | ArrayLike<number>;
+      /** Row-major tag ids, `d0 · d1` of them (int64 ones as a BigInt64Array, as PyTorch exports labels). */
+      data: Int32Array | BigInt64Array | BigUint64Array | ArrayLike<number>;
       /** `[d0, d1]`, the emissions' first two dimensions. */
       shape: readonly number[];
     };
@@ -51,8 +51,8 @@ export type MaskInput =
   | ArrayLike<ArrayLike<number | boolean>>
   | TensorLike
   | {
-      /** Row-major 0/1 (or booleans), `d0 · d1` of them. */
-      data: Uint8Array | ArrayLike<number | boolean>;
+      /** Row-major 0/1 (or booleans), `d0 · d1` of them (int64 ones as a BigInt64Array). */
+      data: Uint8Array | BigInt64Array | BigUint64Array | ArrayLike<number | boolean>;
       /** `[d0, d1]`, the emissions' first two dimensions. */
       shape: readonly number[];
     };
@@ -241,6 +241,24 @@ function shapedSource(data: unknown, rawShape: unknown, rank: number, arg: strin
   };
 }
 
+/**
+ * A source whose values are a BigInt64Array's or BigUint64Array's, read as numbers one by one (int64 tags, a tokenizer's
+ * attention_mask): exact up to 2^53, and beyond it still too large for a tag or a mask bit, so that no
+ * value wraps around into a valid one. Any other source as it is.
+ */
+function int64AsNumbers(src: Source): Source {
+  const kind = src.typed ? typedArrayKind(src.typed) : null;
+  if (kind !== 'BigInt64Array' && kind !== 'BigUint64Array') return src;
+  const big = src.typed as BigInt64Array | BigUint64Array;
+  return {
+    ...src,
+    typed: null,
+    each: (put) => {
+      for (let i = 0; i < src.n; i++) put(Number(big[i]), i);
+    },
+  };
+}
+
 function sourceOf(
   x: unknown,
   rank: number,
@@ -252,20 +270,13 @@ function sourceOf(
 ): Source {
   if (types && isTensorLike(x)) {
     const t = readTensor(x as object, rank, arg, types, (dims) => oneSequenceShape(dims, rank, layout, 't.data'));
-    const src = shapedSource(t.data, t.shape, rank, arg, check, layout);
-    if (typedArrayKind(t.data) !== 'BigInt64Array') return src;
-    // int64 (tags, a tokenizer's attention_mask) become numbers one by one: exact up to 2^53, and beyond
-    // it still too large for a tag or a mask bit, so that no value wraps around into a valid one.
-    const big = t.data as BigInt64Array;
-    return {
-      ...src,
-      typed: null,
-      each: (put) => {
-        for (let i = 0; i < src.n; i++) put(Number(big[i]), i);
-      },
-    };
+    return int64AsNumbers(shapedSource(t.data, t.shape, rank, arg, check, layout));
   }
-  if (isShaped(x)) return shapedSource(x.data, x.shape, rank, arg, check, layout);
+  if (isShaped(x)) {
+    const src = shapedSource(x.data, x.shape, rank, arg, check, layout);
+    // int64 where a tensor's int64 is taken (tags and masks), as a tensor's: a PyTorch export's labels.
+    return types?.includes('int64') ? int64AsNumbers(src) : src;
+  }
   if (!isArrayLike(x)) throw new CRFInputError(arg, `a rank-${rank} nested array or {data, shape}`, `${describe(x)}${pendingAdvice(x)}`);
   const shape: number[] = [];
   let probe: unknown = x;
@@ -580,7 +591,7 @@ function inRange(a: Int32Array, K: number): boolean {
 
 /** A label for an error, with what to do about the two kinds a tensor library hands over by mistake. */
 function describeLabel(v: unknown): string {
-  if (typeof v === 'bigint') return `${describe(v)} (int64 labels must be numbers: Int32Array.from(data, Number))`;
+  if (typeof v === 'bigint') return `${describe(v)} (BigInt labels are taken in a BigInt64Array, as { data, shape }; in arrays, numbers)`;
   if (typeof v === 'boolean') return `${v} (a mask? it goes after the tags, by name: forward(emissions, tags, { mask }))`;
   return describe(v);
 }

@@ -322,7 +322,10 @@ function isAnnotation(x: unknown): x is TensorPartialAnnotation {
 
 /** A mask as its flat values in the inputs' layout (the core checks shape and values before they are used). */
 function flatMask(m: MaskInput): ArrayLike<number | boolean> {
-  if (m !== null && typeof m === 'object' && 'data' in m && 'shape' in m) return m.data;
+  if (m !== null && typeof m === 'object' && 'data' in m && 'shape' in m) {
+    const d = m.data;
+    return d instanceof BigInt64Array || d instanceof BigUint64Array ? Array.from(d, Number) : d;
+  }
   return Array.from(m as ArrayLike<ArrayLike<number | boolean>>, (row) => Array.from(row)).flat();
 }
 

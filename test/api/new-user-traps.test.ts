@@ -278,10 +278,10 @@ describe('errors that say what to write instead', () => {
       ['a Promise of emissions', (crf) => crf.decode(new TfTensor(flat, [2, 3, 3]).array() as never), 'emissions', /await/],
       ['data that is a Promise', (crf) => crf.decode({ data: new TfTensor(flat, [2, 3, 3]).data() as never, shape: [2, 3, 3] }), 'emissions', /await/],
       [
-        'int64 tags handed over as their data',
-        (crf) => crf.forward(nested, { data: BigInt64Array.of(0n, 1n, 2n, 2n, 2n, 0n) as never, shape: [2, 3] }),
+        'int64 tags out of range handed over as their data: the value and where',
+        (crf) => crf.forward(nested, { data: BigInt64Array.of(0n, 1n, 2n, 2n, 7n, 0n), shape: [2, 3] }),
         'tags',
-        /Int32Array\.from\(data, Number\)/,
+        /\[0, 2\].*at \[1\]\[1\], got 7$/,
       ],
       [
         'tags as a tf.Tensor',
@@ -320,6 +320,11 @@ describe('errors that say what to write instead', () => {
       expect(await crf.decode(transformersTensor('float32', flat, [2, 3, 3]) as never, { mask: ortMask as never })).toEqual(want);
       const int64Tags = new OrtTensor('int64', BigInt64Array.from(tags.flat(), BigInt), [2, 3]);
       expect(await crf.forward(nested, int64Tags as never, { mask })).toBe(await crf.forward(nested, tags, { mask }));
+      // int64 tags and masks as their data (a PyTorch export's labels), as a tensor's are taken.
+      const int64Mask = { data: BigInt64Array.from(mask.flat(), (m) => BigInt(m)), shape: [2, 3] };
+      for (const data of [BigInt64Array.from(tags.flat(), BigInt), BigUint64Array.from(tags.flat(), BigInt)]) {
+        expect(await crf.forward(nested, { data, shape: [2, 3] }, { mask: int64Mask })).toBe(await crf.forward(nested, tags, { mask }));
+      }
       const ort = new OrtTensor('float32', flat, [2, 3, 3]);
       expect(await crf.decode({ data: ort.data, shape: ort.dims }, { mask })).toEqual(want);
       const hf = transformersTensor('float32', flat, [2, 3, 3]);
