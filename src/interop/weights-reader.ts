@@ -51,10 +51,12 @@ export function readCRFWeights(input: Uint8Array | ArrayBuffer | ArrayBufferView
     if (!found) {
       const partial = [PYTORCH_CRF_NAMES, TORCHCRF_NAMES].find((names) => names.some((n) => file.tensors.has(prefix + n)));
       const missing = partial ? partial.filter((n) => !file.tensors.has(prefix + n)).map((n) => prefix + n) : null;
+      // A module's name without the dot that joins it to the parameter's.
+      const dotted = [PYTORCH_CRF_NAMES, TORCHCRF_NAMES].some((names) => has(`${prefix}.`, names)) ? ` (did you mean prefix ${describe(`${prefix}.`)}?)` : '';
       throw new CRFInputError(
         'safetensors',
         `CRF weights ${PYTORCH_CRF_NAMES.map((n) => prefix + n).join(', ')} (or TorchCRF's ${TORCHCRF_NAMES.map((n) => prefix + n).join(', ')})`,
-        missing ? `no ${missing.join(', ')}` : `only ${listNames(file.tensors.keys())}`,
+        (missing ? `no ${missing.join(', ')}` : `only ${listNames(file.tensors.keys())}`) + dotted,
       );
     }
   } else {

@@ -79,9 +79,15 @@ export function readStateDict(sd: unknown, K: number): ParameterArrays {
 function readDict(sd: unknown, K: number): ParameterArrays {
   if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
   const own = (k: string) => Object.hasOwn(sd, k);
-  const names: readonly string[] = PYTORCH_CRF_NAMES.some(own) ? PYTORCH_CRF_NAMES : TORCHCRF_NAMES;
-  for (const k of Object.keys(sd)) {
-    if (!names.includes(k)) throw new CRFInputError('stateDict', `only the keys ${names.join(', ')}`, `unexpected key ${describe(k)}`);
+  const keys = Object.keys(sd);
+  // pytorch-crf's names where any key is one of them (or ends in one, under a module's name), else TorchCRF's.
+  const names: readonly string[] = PYTORCH_CRF_NAMES.some((n) => own(n) || keys.some((k) => k.endsWith(`.${n}`))) ? PYTORCH_CRF_NAMES : TORCHCRF_NAMES;
+  for (const k of keys) {
+    if (names.includes(k)) continue;
+    // A whole model's state dict: the CRF's keys under the module's name.
+    const under = [...PYTORCH_CRF_NAMES, ...TORCHCRF_NAMES].find((n) => k.endsWith(`.${n}`));
+    const advice = under ? ` (a model's state dict? hand over the CRF's entries without their prefix ${describe(k.slice(0, -under.length))})` : '';
+    throw new CRFInputError('stateDict', `only the keys ${names.join(', ')}`, `unexpected key ${describe(k)}${advice}`);
   }
   // A flat array of n numbers or, for the matrix, K rows of K (nested arrays or typed arrays).
   return perParameter((param, p) => {

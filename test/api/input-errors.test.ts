@@ -476,6 +476,12 @@ describe('rejected inputs', () => {
         /extra/,
       ],
       [
+        "a whole model's state dict: the names expected are pytorch-crf's, and the prefix to take off is named",
+        async () => crf.loadStateDict(Object.fromEntries(Object.entries(crf.stateDict()).map(([k, v]) => [`model.crf.${k}`, v])) as StateDictInput),
+        'stateDict',
+        /only the keys start_transitions, end_transitions, transitions, got unexpected key "model\.crf\.start_transitions" \(a model's state dict\? hand over the CRF's entries without their prefix "model\.crf\."\)$/,
+      ],
+      [
         'state dict with a non-finite value',
         async () =>
           crf.loadStateDict({

@@ -119,6 +119,8 @@ describe('CRF.fromSafetensors reads files made to the specification', () => {
     await expectWeights(await CRF.fromSafetensors(bytes, { prefix: 'crf.' }), ...want);
     // Without a prefix the one complete set is found.
     await expectWeights(await CRF.fromSafetensors(bytes), ...want);
+    // The module's name without its dot is refused, naming the prefix that was meant.
+    await expect(CRF.fromSafetensors(bytes, { prefix: 'crf' })).rejects.toThrow(/got only .* \(did you mean prefix "crf\."\?\)$/);
     const parsed = parseSafetensors(bytes);
     expect(parsed.metadata).toEqual({ format: 'pt' });
     expect(parsed.tensors.get('encoder.position_ids')!.shape).toEqual([1, 2]);
