@@ -807,6 +807,14 @@ export class CRF {
    * @throws {@link CRFInputError} as {@link CRF.decode}.
    */
   async viterbiDecode(emissions: EmissionsInput, mask?: MaskInput | null): Promise<number[][]> {
+    // decode's options object handed here: the mask is this method's second argument itself.
+    if (mask !== null && typeof mask === 'object' && !Array.isArray(mask) && Object.hasOwn(mask, 'mask') && !Object.hasOwn(mask, 'data')) {
+      throw new CRFInputError(
+        'mask',
+        'the mask itself, by position: viterbiDecode(emissions, mask) (or decode(emissions, { mask }))',
+        'an options object { mask }',
+      );
+    }
     return this.decode(emissions, { mask });
   }
 

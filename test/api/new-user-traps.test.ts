@@ -302,6 +302,12 @@ describe('errors that say what to write instead', () => {
         'allowed',
         /await t\.data\(\)/,
       ],
+      [
+        "decode's options handed to viterbiDecode, whose mask goes by position",
+        (crf) => crf.viterbiDecode(nested, { mask } as never),
+        'mask',
+        /viterbiDecode\(emissions, mask\)/,
+      ],
       ['booleans where tags go (a mask?)', (crf) => crf.forward(nested, mask.map((r) => r.map(Boolean)) as never), 'tags', /\{ mask \}/],
     ];
     it.each(cases)('%s', async (_name, call, argument, advice) => {
