@@ -2,7 +2,6 @@ export { CRF } from './api/crf.js';
 export type { SyncCRF } from './api/sync.js';
 // The option and result types of the CRF's methods: every one the API names.
 export type * from './api/types.js';
-
 export type { StateDict, StateDictInput } from './model/state-dict.js';
 export { CRFInputError, WasmLoadError } from './errors.js';
 export { allowedTransitions } from './model/constraints.js';

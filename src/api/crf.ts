@@ -49,11 +49,11 @@ import type {
   CRFOptions,
   DecodeOptions,
   ForwardBackwardResult,
+  MemoryUsage,
   PartialAnnotation,
   PosteriorOptions,
   Reduction,
   ReductionOptions,
-  MemoryUsage,
   ScoredPath,
 } from './types.js';
 // eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by TypeDoc's {@link Gradients} and {@link MaskOption} references
@@ -808,12 +808,15 @@ export class CRF {
    */
   async viterbiDecode(emissions: EmissionsInput, mask?: MaskInput | null): Promise<number[][]> {
     // decode's options object handed here: the mask is this method's second argument itself.
-    if (mask !== null && typeof mask === 'object' && !Array.isArray(mask) && Object.hasOwn(mask, 'mask') && !Object.hasOwn(mask, 'data')) {
-      throw new CRFInputError(
-        'mask',
-        'the mask itself, by position: viterbiDecode(emissions, mask) (or decode(emissions, { mask }))',
-        'an options object { mask }',
-      );
+    if (mask !== null && typeof mask === 'object' && !Array.isArray(mask) && !Object.hasOwn(mask, 'data')) {
+      const named = DECODE_OPTIONS.filter((k) => Object.hasOwn(mask, k));
+      if (named.length > 0) {
+        throw new CRFInputError(
+          'mask',
+          'the mask itself, by position: viterbiDecode(emissions, mask) (or decode(emissions, { mask, ... }))',
+          `an options object { ${named.join(', ')} }`,
+        );
+      }
     }
     return this.decode(emissions, { mask });
   }

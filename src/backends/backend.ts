@@ -9,7 +9,7 @@ function everyName<T extends readonly BackendName[]>(names: T & ([BackendName] e
   return names;
 }
 
-/** Every backend's name, once: the `backend` option's check is derived from it. */
+/** The public type's names as a list, for the `backend` option's check (everyName: the two cannot drift apart). */
 export const BACKEND_NAMES = everyName(['webgpu', 'wasm', 'js'] as const);
 
 /** What a backend reports of it (`cacheBytes`: arrays it keeps itself, if any); the CRF adds its own arrays. */

@@ -1,3 +1,7 @@
+/**
+ * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
+ * (`crf.backendReason`). Nothing here is silent: `auto` ending on the float64 reference warns once.
+ */
 import type { Backend } from './backend.js';
 import type { BackendName, CRFOptions } from '../api/types.js';
 import { messageOf } from '../errors.js';
@@ -10,11 +14,6 @@ import { loadThreadRuntime } from './wasm/threads/runtime.js';
 
 /** What `create` hands the backends. */
 export type BackendOptions = Pick<CRFOptions, 'device' | 'wasmModule' | 'webgpuMinWork'>;
-
-/**
- * The backend policy: which backend a name gives, what `auto` does, and the sentence saying why
- * (`crf.backendReason`). Nothing here is silent: `auto` ending on the float64 reference warns once.
- */
 
 /**
  * Where `auto` hands a call to a (hardware) GPU: B·T·K², the pair operations of one forward pass, at or

@@ -76,17 +76,29 @@ export function readStateDict(sd: unknown, K: number): ParameterArrays {
   return reading('stateDict', () => readDict(sd, K));
 }
 
+/** The first module name (ending in `.`) under which `keys` hold all three names of either package. */
+function prefixedSet(keys: readonly string[]): { prefix: string; names: readonly string[] } | null {
+  const has = new Set(keys);
+  for (const names of [PYTORCH_CRF_NAMES, TORCHCRF_NAMES]) {
+    for (const k of keys) {
+      if (!k.endsWith(`.${names[0]}`)) continue;
+      const prefix = k.slice(0, -names[0].length);
+      if (names.every((n) => has.has(prefix + n))) return { prefix, names };
+    }
+  }
+  return null;
+}
+
 function readDict(sd: unknown, K: number): ParameterArrays {
   if (sd === null || typeof sd !== 'object') throw new CRFInputError('stateDict', 'an object', describe(sd));
   const own = (k: string) => Object.hasOwn(sd, k);
   const keys = Object.keys(sd);
-  // pytorch-crf's names where any key is one of them (or ends in one, under a module's name), else TorchCRF's.
-  const names: readonly string[] = PYTORCH_CRF_NAMES.some((n) => own(n) || keys.some((k) => k.endsWith(`.${n}`))) ? PYTORCH_CRF_NAMES : TORCHCRF_NAMES;
+  // A whole model's state dict: a complete set of either package's names under one module's name.
+  const model = PYTORCH_CRF_NAMES.some(own) || TORCHCRF_NAMES.some(own) ? null : prefixedSet(keys);
+  const names: readonly string[] = PYTORCH_CRF_NAMES.some(own) ? PYTORCH_CRF_NAMES : (model?.names ?? TORCHCRF_NAMES);
   for (const k of keys) {
     if (names.includes(k)) continue;
-    // A whole model's state dict: the CRF's keys under the module's name.
-    const under = [...PYTORCH_CRF_NAMES, ...TORCHCRF_NAMES].find((n) => k.endsWith(`.${n}`));
-    const advice = under ? ` (a model's state dict? hand over the CRF's entries without their prefix ${describe(k.slice(0, -under.length))})` : '';
+    const advice = model ? ` (a model's state dict? hand over the CRF's entries without their prefix ${describe(model.prefix)})` : '';
     throw new CRFInputError('stateDict', `only the keys ${names.join(', ')}`, `unexpected key ${describe(k)}${advice}`);
   }
   // A flat array of n numbers or, for the matrix, K rows of K (nested arrays or typed arrays).

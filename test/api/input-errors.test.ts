@@ -477,9 +477,14 @@ describe('rejected inputs', () => {
       ],
       [
         "a whole model's state dict: the names expected are pytorch-crf's, and the prefix to take off is named",
-        async () => crf.loadStateDict(Object.fromEntries(Object.entries(crf.stateDict()).map(([k, v]) => [`model.crf.${k}`, v])) as StateDictInput),
+        // The encoder's keys first, as a PyTorch model registers its CRF last.
+        async () =>
+          crf.loadStateDict({
+            'encoder.weight': [1, 2],
+            ...Object.fromEntries(Object.entries(crf.stateDict()).map(([k, v]) => [`model.crf.${k}`, v])),
+          } as unknown as StateDictInput),
         'stateDict',
-        /only the keys start_transitions, end_transitions, transitions, got unexpected key "model\.crf\.start_transitions" \(a model's state dict\? hand over the CRF's entries without their prefix "model\.crf\."\)$/,
+        /only the keys start_transitions, end_transitions, transitions, got unexpected key "encoder\.weight" \(a model's state dict\? hand over the CRF's entries without their prefix "model\.crf\."\)$/,
       ],
       [
         'state dict with a non-finite value',

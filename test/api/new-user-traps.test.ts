@@ -278,6 +278,12 @@ describe('errors that say what to write instead', () => {
       ['a Promise of emissions', (crf) => crf.decode(new TfTensor(flat, [2, 3, 3]).array() as never), 'emissions', /await/],
       ['data that is a Promise', (crf) => crf.decode({ data: new TfTensor(flat, [2, 3, 3]).data() as never, shape: [2, 3, 3] }), 'emissions', /await/],
       [
+        'an int64 mask with a 2 in it, handed over as its data: the value and where',
+        (crf) => crf.decode(nested, { mask: { data: BigInt64Array.of(1n, 1n, 1n, 1n, 2n, 0n), shape: [2, 3] } }),
+        'mask',
+        /expected 0, 1, true or false at \[1\]\[1\], got 2$/,
+      ],
+      [
         'int64 tags out of range handed over as their data: the value and where',
         (crf) => crf.forward(nested, { data: BigInt64Array.of(0n, 1n, 2n, 2n, 7n, 0n), shape: [2, 3] }),
         'tags',
@@ -306,8 +312,9 @@ describe('errors that say what to write instead', () => {
         "decode's options handed to viterbiDecode, whose mask goes by position",
         (crf) => crf.viterbiDecode(nested, { mask } as never),
         'mask',
-        /viterbiDecode\(emissions, mask\)/,
+        /viterbiDecode\(emissions, mask\).*got an options object \{ mask \}$/,
       ],
+      ["decode's topK handed to viterbiDecode", (crf) => crf.viterbiDecode(nested, { topK: 2 } as never), 'mask', /got an options object \{ topK \}$/],
       ['booleans where tags go (a mask?)', (crf) => crf.forward(nested, mask.map((r) => r.map(Boolean)) as never), 'tags', /\{ mask \}/],
     ];
     it.each(cases)('%s', async (_name, call, argument, advice) => {

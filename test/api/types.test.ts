@@ -6,6 +6,8 @@
 // declarations a user's import reaches name no WebGPU or WebAssembly type, which TypeScript 5's DOM
 // types (no WebGPU) and Node's (no WebAssembly) lack.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
@@ -25,3 +27,22 @@ it.each(['nodenext', 'bundler', 'exact', 'node-only'])(
   },
   60_000,
 );
+
+it("the public declarations reach nothing of the backends or the op registry (ARCHITECTURE.md's conventions)", () => {
+  const types = resolve(root, 'dist/types');
+  for (const entry of ['index.d.ts', 'tfjs/index.d.ts']) {
+    const seen = new Set<string>();
+    const todo = [resolve(types, entry)];
+    while (todo.length > 0) {
+      const f = todo.pop()!;
+      if (seen.has(f) || !existsSync(f)) continue;
+      seen.add(f);
+      for (const m of readFileSync(f, 'utf8').matchAll(/from '(\.[^']+)'|import\('(\.[^']+)'\)/g)) {
+        todo.push(resolve(dirname(f), (m[1] ?? m[2]).replace(/\.js$/, '.d.ts')));
+      }
+    }
+    const internal = [...seen].map((f) => relative(types, f)).filter((f) => /^(backends|ops)\//.test(f));
+    expect(seen.size, entry).toBeGreaterThan(10);
+    expect(internal, entry).toEqual([]);
+  }
+});

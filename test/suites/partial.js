@@ -280,6 +280,20 @@ export async function partialIdentities(ctx) {
           );
         }
       }
+    // The forbidden start tag's gradient too: its gold count, where the constrained expectation is 0.
+    const startWant = new Array(K).fill(0);
+    for (let b = 0; b < B; b++) {
+      const first = c.mask[b].findIndex(Boolean);
+      if (first < 0) continue;
+      startWant[at(tags, b, first)] += 1;
+      for (let j = 0; j < K; j++) startWant[j] -= p[offset(b, first) + j];
+    }
+    check(startWant[y0] >= 1 - r, `${label}: the forbidden start's gold count ${startWant[y0]}`);
+    for (let j = 0; j < K; j++)
+      check(
+        Math.abs(gold.grads.startTransitions[j] - startWant[j]) <= r * B,
+        `${label}: forbidden gold start grad [${j}] ${gold.grads.startTransitions[j]} vs ${startWant[j]}`,
+      );
     const asAnnotation = await ruled.forwardBackward(em, { allowed: oneHot }, { mask, reduction: 'none' });
     check(asAnnotation.logLikelihood[b0] === -Infinity, `${label}: forbidden annotation llh`);
     for (let t = 0; t < T; t++)
