@@ -149,7 +149,14 @@ try {
     plugins: [
       {
         name: 'minify',
-        renderChunk: async (code) => (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none', lineLimit: 160 })).code,
+        // Lines end by 160 characters: Node prints an uncaught error's whole source line before its
+        // message. But bundlers find `new URL('./x', import.meta.url)` and `new Worker(new URL(…), { type:
+        // 'module' })` only written on one line (Vite emitted no scalar .wasm when a break fell inside).
+        renderChunk: async (code) =>
+          (await transform(code, { minify: true, format: 'esm', target: 'es2022', legalComments: 'none', lineLimit: 160 })).code.replace(
+            /new Worker\(new URL\([^)]*\)[^)]*\)|new URL\([^)]*\)/g,
+            (m) => m.replace(/\n/g, ''),
+          ),
       },
       {
         name: 'no-eager-facades',

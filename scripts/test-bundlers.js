@@ -136,6 +136,20 @@ const nodeRun = (/** @type {string} */ file) => runtime(process.execPath, [file]
 // ---- bundles for the browser -----------------------------------------------------------------------------
 /** @type {{ name: string, how: string, dir: string, html: string }[]} */
 const bundles = [];
+/**
+ * Throws unless a bundler that emits the kernels as assets emitted both builds: the page here runs the
+ * SIMD one, and an engine without SIMD would fetch the scalar one (the build must keep each
+ * `new URL('./webcrf.<kind>.wasm', import.meta.url)` where the bundler finds it).
+ * @param {string} dir
+ */
+function emitsBothKernels(dir) {
+  /** @type {(d: string) => string[]} */
+  const files = (d) =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.wasm') ? [e.name] : []));
+  // webpack names assets by their hash alone: two files, one per build.
+  const wasm = files(dir);
+  if (wasm.length < 2) throw new Error(`one .wasm emitted where both builds should be (${wasm.join(', ') || 'none'})`);
+}
 const outDir = (/** @type {string} */ name) => join(work, 'out', name);
 
 await attempt('vite', 'vite build', async () => {
@@ -144,6 +158,7 @@ await attempt('vite', 'vite build', async () => {
   const dir = outDir('vite');
   writeFileSync(join(app, 'index.html'), page('./main.js'));
   await build({ root: app, base: './', logLevel: 'silent', configFile: false, build: { outDir: dir, target: 'es2022', emptyOutDir: true } });
+  emitsBothKernels(dir);
   bundles.push({ name: 'vite', how: 'vite build (Rolldown)', dir, html: 'index.html' });
 });
 
@@ -166,6 +181,7 @@ await attempt('webpack', 'webpack 5', async () => {
   );
   if (stats.hasErrors()) throw new Error(stats.toString({ all: false, errors: true }));
   writeFileSync(join(dir, 'index.html'), page('./main.js'));
+  emitsBothKernels(dir);
   bundles.push({ name: 'webpack', how: 'webpack 5, production', dir, html: 'index.html' });
 });
 
@@ -258,6 +274,21 @@ if (want('node')) {
   await attempt('node require', "node, require('webcrf')", async () =>
     verdict('node require', "node, require('webcrf') (require(esm))", nodeRun('require.cjs')),
   );
+  // esbuild's default for Node: CommonJS, whose import.meta is empty (no file beside the bundle, no
+  // worker file): the inline kernels, and threads: 2 on one thread, saying why.
+  await attempt('esbuild node cjs', 'esbuild --bundle --platform=node', async () => {
+    if (!want('esbuild')) return;
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      absWorkingDir: app,
+      entryPoints: ['require.cjs'],
+      bundle: true,
+      platform: 'node',
+      outfile: join(app, 'bundle-node.cjs'),
+      logLevel: 'silent',
+    });
+    verdict('esbuild node cjs', 'esbuild --bundle --platform=node (CommonJS), run by node', nodeRun('bundle-node.cjs'));
+  });
 }
 if (want('deno')) {
   if (!existsSync(DENO)) skip('deno', 'no deno binary (npm run setup:runtimes)');

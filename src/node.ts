@@ -34,7 +34,7 @@ setWasmRoutes([
 // has them too, and its Web Workers would keep the process alive; Bun's Web Workers unref (spawn.ts).
 const g = globalThis as { Worker?: unknown; Deno?: unknown };
 if (typeof g.Worker !== 'function' || g.Deno !== undefined) {
-  setThreadRuntime(nodeThreads(new URL('./node-worker.js', import.meta.url)));
+  setThreadRuntime(nodeThreads(() => new URL('./node-worker.js', import.meta.url)));
 }
 
 export * from './index.js';

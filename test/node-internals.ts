@@ -12,4 +12,4 @@ export { choiceTuning } from '../src/backends/wasm/threads/choice.js';
 
 const dist = new URL('../dist/', import.meta.url);
 setWasmRoutes([{ name: 'dist', load: async (kind) => WebAssembly.compile(await readFile(new URL(`webcrf.${kind}.wasm`, dist))) }]);
-setThreadRuntime(nodeThreads(new URL('node-worker.js', dist)));
+setThreadRuntime(nodeThreads(() => new URL('node-worker.js', dist)));

@@ -9,4 +9,4 @@ export const distWasm = (kind: 'simd' | 'scalar') => new URL(`../dist/webcrf.${k
 
 setWasmRoutes([{ name: 'dist', load: async (kind) => WebAssembly.compile(await readFile(distWasm(kind))) }]);
 // Likewise the worker threads of `threads: n`: src/ holds TypeScript, so they start from dist/.
-setThreadRuntime(nodeThreads(new URL('../dist/node-worker.js', import.meta.url)));
+setThreadRuntime(nodeThreads(() => new URL('../dist/node-worker.js', import.meta.url)));

@@ -200,7 +200,7 @@ describe('threads and ranges', () => {
     const draws = [];
     // Three threads run even where fewer cores are reported.
     const saved = threadRuntime();
-    setThreadRuntime({ ...nodeThreads(new URL('../../dist/node-worker.js', import.meta.url)), cores: () => 3 });
+    setThreadRuntime({ ...nodeThreads(() => new URL('../../dist/node-worker.js', import.meta.url)), cores: () => 3 });
     try {
       for (const threads of [1, 2, 3]) {
         const crf = await CRF.create(K, { backend: 'wasm', seed: 2, threads });

@@ -39,7 +39,7 @@ interface Recorded {
 function recording({ cores, spendAll = false, slowMs = 0 }: { cores?: number; spendAll?: boolean; slowMs?: number } = {}): ThreadRuntime & {
   handles: Recorded[];
 } {
-  const base = nodeThreads(NODE_WORKER);
+  const base = nodeThreads(() => NODE_WORKER);
   const handles: Recorded[] = [];
   return {
     handles,
@@ -729,7 +729,7 @@ describe('where no worker can start', () => {
   });
 
   it('a worker file that cannot be loaded (a bundle that left it behind) falls back the same way', async () => {
-    setThreadRuntime(nodeThreads(new URL('./no-such-worker.js', NODE_WORKER)));
+    setThreadRuntime(nodeThreads(() => new URL('./no-such-worker.js', NODE_WORKER)));
     const crf = await CRF.create(3, { backend: 'wasm', threads: 2 });
     expect(crf.backendReason).toMatch(/on the calling thread only: 2 threads were asked for, but a worker thread stopped while starting/);
     expect(await crf.decode([[[0, 1, 0]]])).toEqual([[1]]);

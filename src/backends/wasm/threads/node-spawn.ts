@@ -5,10 +5,12 @@ import type { FromWorker } from './protocol.js';
 import type { ThreadRuntime } from './spawn.js';
 
 /**
- * Worker threads under Node (worker_threads), from the entry file `entry` (dist/node-worker.js).
+ * Worker threads under Node (worker_threads), from the entry file `entry` gives (dist/node-worker.js),
+ * asked for when a thread starts: a CommonJS bundle (esbuild's default for Node) empties import.meta,
+ * and the URL built when the package loads threw there before any CRF was made.
  * A worker is unref'd while idle, so that a script that forgets `dispose()` still exits.
  */
-export function nodeThreads(entry: URL): ThreadRuntime {
+export function nodeThreads(entry: () => URL): ThreadRuntime {
   // Imported by the first pool, not with the package: worker_threads and the streams under it are a
   // large part of a fresh process's import, and most processes never start a thread.
   let Worker: typeof NodeWorker | null = null;
@@ -20,7 +22,13 @@ export function nodeThreads(entry: URL): ThreadRuntime {
       if (!Worker) throw new Error('worker_threads is not loaded yet (ThreadRuntime.ready)');
       // No inherited flags: the worker needs none, and some break it (`node --input-type=module -e …`
       // would hand `--input-type` to a file-based worker, which refuses to start).
-      const w = new Worker(entry, { execArgv: [] });
+      let file: URL;
+      try {
+        file = entry();
+      } catch (e) {
+        throw new Error(`the worker file has no URL in this bundle (import.meta.url is ${String(import.meta.url)}: ${messageOf(e)})`, { cause: e });
+      }
+      const w = new Worker(file, { execArgv: [] });
       w.unref();
       return {
         post: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[]),
