@@ -174,7 +174,7 @@ for (const c of colds)
 if (size) {
   const kB = (/** @type {number} */ n) => (n / 1000).toFixed(1);
   say(
-    `\nDownload of a wasm-only page (gzip): ${kB(size.page.eagerGzip)} kB of JS bundled by esbuild (${kB(size.unbundled.eagerGzip)} kB without a bundler), plus ${kB(size.wasm.simd.gzip)} kB of kernels (webcrf.simd.wasm).`,
+    `\nDownload of a wasm-only page (gzip): ${kB(size.page.eagerGzip)} kB of JS bundled by esbuild (${kB(size.unbundled.eagerGzip)} kB without a bundler), plus ${kB(size.wasm.simd.gzip)} kB of kernels (webcrf.simd.wasm, where the bundler emits it as Vite and webpack do; esbuild does not, and its pages load the kernels' inline copy instead).`,
   );
 }
 console.log(summary.join('\n'));
