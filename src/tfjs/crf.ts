@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type AllowedInput,
+  type BackendName,
   CRF as CoreCRF,
   type CRFOptions,
   CRFInputError,
@@ -127,6 +128,17 @@ export class CRF {
   /** Whether inputs are `[batch, seq, …]` (true) or `[seq, batch, …]` (false). */
   get batchFirst(): boolean {
     return this.#core.batchFirst;
+  }
+
+  /** The backend whose CPU kernels run the ops: the core CRF's (`'wasm'`, or `'js'` where the kernels could not load). */
+  get backend(): BackendName {
+    return this.#core.backend;
+  }
+
+  /** Why {@link CRF.backend} is what it is (the core's sentence), and where `forward` runs on tfjs's webgpu backend. */
+  get backendReason(): string {
+    const reason = this.#core.backendReason;
+    return this.#gpu ? `${reason}; forward records its kernels on tfjs's webgpu device, the other ops run on those CPU kernels` : reason;
   }
 
   /** The core CRF, unless this instance was disposed. */

@@ -115,6 +115,8 @@ describe.skipIf(!onGpu)('webcrf/tfjs on tfjs’s webgpu backend', () => {
     ];
     for (const [what, options, labels, mask] of cases) {
       const crf = await CRF.create(K, { seed: 5, ...options });
+      // Constraints keep forward on the CPU route; otherwise it records its kernels on tfjs's device.
+      expect(/tfjs's webgpu device/.test(crf.backendReason), `${what}: ${crf.backendReason}`).toBe(options?.constraints === undefined);
       const core = await CoreCRF.create(K, { seed: 5, ...options, backend: 'js' });
       // Values on the CPU: the CPU route reads them with dataSync, which Node's webgpu backend cannot do from the GPU.
       const em = tf.tensor3d(emData, [B, T, K]);

@@ -190,6 +190,18 @@ describe.each(['cpu', 'wasm'])('webcrf/tfjs on tfjs %s', (backend) => {
     crf.dispose();
   });
 
+  it('says which backend runs its ops, and why, as the core CRF does', async () => {
+    const crf = await CRF.create(3, { seed: 1, backend: 'wasm' });
+    const core = await CoreCRF.create(3, { seed: 1, backend: 'wasm' });
+    expect(crf.backend).toBe('wasm');
+    expect(crf.backendReason).toBe(core.backendReason);
+    const js = await CRF.create(3, { seed: 1, backend: 'js' });
+    expect(js.backend).toBe('js');
+    crf.dispose();
+    js.dispose();
+    core.dispose();
+  });
+
   it('decode, logPartition, marginals, entropy and sample take tensors and give the core’s results', async () => {
     const crf = await CRF.create(K, { seed: 2 });
     const c = await CoreCRF.create(K, { seed: 2 });
