@@ -197,9 +197,9 @@ export class CRF {
    * @throws {@link CRFInputError} for a `numTags` outside [1, 4096], a `threads` that is not an integer
    *   in [1, 256] or `'auto'` (or above 1 with backend `'js'`), an options value that is not an
    *   object or has a key this function does not know (Python spellings such as `batch_first` say which
-   *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a seed that is not an integer in [0, 2^32), a `device`
-   *   that is not a GPUDevice, or constraints that are not K × K (or whose start/end are not length K)
-   *   or hold values other than true/false/0/1.
+   *   name is meant), a non-boolean `batchFirst`, an unknown backend name, a seed that is not an
+   *   integer in [0, 2^32), a `device` that is not a GPUDevice, or constraints that are not K × K (or
+   *   whose start/end are not length K) or hold values other than true/false/0/1.
    * @throws Error when a backend named explicitly cannot run here (e.g. `'webgpu'` with no adapter);
    *   `'auto'` falls back instead.
    */

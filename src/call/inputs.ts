@@ -242,9 +242,9 @@ function shapedSource(data: unknown, rawShape: unknown, rank: number, arg: strin
 }
 
 /**
- * A source whose values are a BigInt64Array's or BigUint64Array's, read as numbers one by one (int64 tags, a tokenizer's
- * attention_mask): exact up to 2^53, and beyond it still too large for a tag or a mask bit, so that no
- * value wraps around into a valid one. Any other source as it is.
+ * A source whose values are a BigInt64Array's or BigUint64Array's, read as numbers one by one (int64
+ * tags, a tokenizer's attention_mask): exact up to 2^53, and beyond it still too large for a tag or a
+ * mask bit, so that no value wraps around into a valid one. Any other source as it is.
  */
 function int64AsNumbers(src: Source): Source {
   const kind = src.typed ? typedArrayKind(src.typed) : null;

@@ -94,8 +94,9 @@ function readDict(sd: unknown, K: number): ParameterArrays {
   const own = (k: string) => Object.hasOwn(sd, k);
   const keys = Object.keys(sd);
   // A whole model's state dict: a complete set of either package's names under one module's name.
-  const model = PYTORCH_CRF_NAMES.some(own) || TORCHCRF_NAMES.some(own) ? null : prefixedSet(keys);
-  const names: readonly string[] = PYTORCH_CRF_NAMES.some(own) ? PYTORCH_CRF_NAMES : (model?.names ?? TORCHCRF_NAMES);
+  const pytorch = PYTORCH_CRF_NAMES.some(own);
+  const model = pytorch || TORCHCRF_NAMES.some(own) ? null : prefixedSet(keys);
+  const names: readonly string[] = pytorch ? PYTORCH_CRF_NAMES : (model?.names ?? TORCHCRF_NAMES);
   for (const k of keys) {
     if (names.includes(k)) continue;
     const advice = model ? ` (a model's state dict? hand over the CRF's entries without their prefix ${describe(model.prefix)})` : '';
