@@ -136,6 +136,11 @@ const nodeRun = (/** @type {string} */ file) => runtime(process.execPath, [file]
 // ---- bundles for the browser -----------------------------------------------------------------------------
 /** @type {{ name: string, how: string, dir: string, html: string }[]} */
 const bundles = [];
+/** The files under `dir` whose names end in `ext`, at any depth. @type {(dir: string, ext: string) => string[]} */
+const filesIn = (dir, ext) =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesIn(join(dir, d.name), ext) : d.name.endsWith(ext) ? [join(dir, d.name)] : [],
+  );
 /**
  * Throws unless a bundler that emits the kernels as assets emitted both builds: the page here runs the
  * SIMD one, and an engine without SIMD would fetch the scalar one (the build must keep each
@@ -143,11 +148,8 @@ const bundles = [];
  * @param {string} dir
  */
 function emitsBothKernels(dir) {
-  /** @type {(d: string) => string[]} */
-  const files = (d) =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)) : e.name.endsWith('.wasm') ? [e.name] : []));
   // webpack names assets by their hash alone: two files, one per build.
-  const wasm = files(dir);
+  const wasm = filesIn(dir, '.wasm');
   if (wasm.length < 2) throw new Error(`one .wasm emitted where both builds should be (${wasm.join(', ') || 'none'})`);
 }
 const outDir = (/** @type {string} */ name) => join(work, 'out', name);
@@ -237,10 +239,6 @@ if (want('plain')) {
   bundles.push({ name: 'plain ESM', how: '<script type="module"> from dist/', dir, html: 'index.html' });
 }
 
-/** The JavaScript files a bundle wrote. @param {string} dir @returns {string[]} */
-const bundled = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? bundled(join(dir, d.name)) : d.name.endsWith('.js') ? [join(dir, d.name)] : []));
-
 if (bundles.length) {
   // One server for every bundle (out/<name>/): Chromium's kept-alive connections to a closed server
   // brought the browser down after a few pages.
@@ -254,7 +252,7 @@ if (bundles.length) {
         verdict(b.name, b.how, (await pageResult({ url: server.url, browser }, at, '__result', { timeout: 60_000 })).result);
         // The core's bundle holds nothing of tfjs: webcrf/tfjs is a separate entry, tfjs its optional peer.
         // (The plain row copies dist/ whole: its webcrf/tfjs.js is there, unimported.)
-        const tfjs = bundled(b.dir).filter((f) => !f.endsWith(join('webcrf', 'tfjs.js')) && /@tensorflow|tfjs-core/.test(readFileSync(f, 'utf8')));
+        const tfjs = filesIn(b.dir, '.js').filter((f) => !f.endsWith(join('webcrf', 'tfjs.js')) && /@tensorflow|tfjs-core/.test(readFileSync(f, 'utf8')));
         if (tfjs.length) rows.push({ name: b.name, how: b.how, ok: false, detail: `tfjs in the core's bundle: ${tfjs.join(', ')}` });
       });
     }
